@@ -1,0 +1,1 @@
+"""The command-line layer: Typer commands that parse flags, call one job and render its Result."""

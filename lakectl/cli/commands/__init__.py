@@ -1,0 +1,1 @@
+"""One module per command; each function's docstring is its --help text."""

@@ -1,0 +1,70 @@
+"""Global options and the one boundary between a command and its job: run, render, map errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import typer
+
+
+@dataclass
+class State:
+    config: str | None = None
+    target: str | None = None
+    json: bool = False
+    verbose: bool = False
+
+
+def state_of(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, State) else State()
+
+
+def execute(ctx: typer.Context, job: str, params: dict[str, Any], *, json_out: bool = False) -> None:
+    """Load settings, run `job` in this process, render its Result; errors end in one line."""
+    state = state_of(ctx)
+    as_json = json_out or state.json
+    try:
+        from lakectl.context import JobContext
+        from lakectl.jobs import run_job
+        from lakectl.settings import load_settings
+
+        settings = load_settings(state.config)
+        job_ctx = JobContext(settings=settings, target_name=state.target, verbose=state.verbose)
+        settings.target(state.target)  # an unknown target is a usage error before any work
+        result = _with_status(lambda: run_job(job_ctx, job, params), job, as_json)
+    except typer.Exit:
+        raise
+    except BaseException as exc:  # the boundary: everything becomes one line and an exit code
+        fail(exc, verbose=state.verbose, as_json=as_json)
+    from lakectl.cli.render import render_result
+
+    render_result(result, as_json=as_json)
+    if result.status not in ("ok", "dry_run"):
+        raise typer.Exit(1)
+
+
+def fail(exc: BaseException, *, verbose: bool, as_json: bool) -> NoReturn:
+    from lakectl.errors import translate
+
+    err = translate(exc)
+    if verbose:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    if as_json:
+        print(json.dumps({"status": "error", "error": {"kind": err.kind, "message": err.message, "hint": err.hint, "exit_code": err.exit_code}}))
+    print(f"lakectl: error: {err.one_line()}", file=sys.stderr)
+    raise typer.Exit(err.exit_code)
+
+
+def _with_status(fn, job: str, as_json: bool):
+    if as_json or not sys.stderr.isatty():
+        return fn()
+    from rich.console import Console
+
+    with Console(stderr=True).status(f"[bold]{job}[/] running…"):
+        return fn()

@@ -1,0 +1,41 @@
+"""JobContext: what every job receives. The SparkSession is built on first use, never at import."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lakectl.errors import UsageError
+from lakectl.settings import DatabricksTarget, Settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+@dataclass
+class JobContext:
+    settings: Settings
+    target_name: str | None = None
+    verbose: bool = False
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    _spark: "SparkSession | None" = None
+
+    @property
+    def target(self):
+        return self.settings.target(self.target_name)
+
+    @property
+    def spark(self) -> "SparkSession":
+        if self._spark is None:
+            target = self.target
+            if isinstance(target, DatabricksTarget):
+                raise UsageError("a Databricks target cannot run jobs in this process", "run the job through the Databricks runner")
+            from lakectl.runners.local import get_session
+
+            self._spark = get_session(self.settings, target, verbose=self.verbose)
+        return self._spark
+
+    @property
+    def has_spark(self) -> bool:
+        return self._spark is not None

@@ -1,0 +1,372 @@
+"""Realistic, seeded synthetic data for the customer-behaviour use case.
+
+Pure Python (no Spark): customers and products dimensions, and sessions of events that walk the
+funnel page_view -> click -> add_to_cart -> purchase, with reviews whose 1-5 rating agrees with the
+text (with some noise), an evening-heavy time-of-day profile, and optional malformed records.
+Same arguments and seed give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+EVENT_TYPES = ("page_view", "click", "add_to_cart", "purchase", "review")
+SEGMENTS = (("new", 0.30), ("regular", 0.45), ("loyal", 0.18), ("vip", 0.07))
+SEGMENT_ACTIVITY = {"new": 1.0, "regular": 1.6, "loyal": 2.6, "vip": 4.0}
+COUNTRIES = (("US", 0.34), ("GB", 0.11), ("DE", 0.10), ("FR", 0.08), ("IN", 0.09), ("BR", 0.07),
+             ("JP", 0.06), ("CA", 0.06), ("AU", 0.04), ("NL", 0.05))
+DEVICES = (("mobile", 0.56), ("desktop", 0.34), ("tablet", 0.10))
+CATEGORIES = {  # category: (median price, spread)
+    "electronics": (180.0, 0.9), "books": (16.0, 0.4), "fashion": (45.0, 0.6), "home": (60.0, 0.7),
+    "beauty": (22.0, 0.5), "sports": (55.0, 0.7), "toys": (28.0, 0.6), "grocery": (9.0, 0.5),
+}
+BRANDS = ("Acme", "Northwind", "Contoso", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay")
+# Share of events per hour of day (UTC): quiet at night, peaks in the evening.
+HOUR_WEIGHTS = (1.2, 0.8, 0.5, 0.4, 0.4, 0.6, 1.2, 2.4, 3.4, 3.8, 4.0, 4.3,
+                4.8, 4.6, 4.3, 4.2, 4.5, 5.0, 5.9, 6.6, 6.9, 6.1, 4.4, 2.4)
+RATING_WEIGHTS = ((5, 0.40), (4, 0.25), (3, 0.12), (2, 0.09), (1, 0.14))
+
+_POSITIVE = (
+    "Absolutely love this {p}, works perfectly and arrived early.",
+    "Great quality {p} for the price, would buy again.",
+    "Exceeded my expectations, the {p} is excellent.",
+    "Fantastic {p}! Highly recommend it to anyone.",
+    "Really happy with this {p}, five stars.",
+    "Solid {p}, easy to use and well made.",
+    "The {p} is wonderful and the delivery was fast.",
+    "Best {p} I have bought in years, great value.",
+)
+_NEUTRAL = (
+    "The {p} is okay, nothing special.",
+    "Average {p}, does the job but feels a bit cheap.",
+    "Decent {p} but the delivery took a while.",
+    "It is fine. The {p} works as described, no more.",
+)
+_NEGATIVE = (
+    "Terrible {p}, it broke after two days.",
+    "Very disappointed with this {p}, poor quality.",
+    "Do not buy this {p}. Waste of money.",
+    "The {p} stopped working and support never answered.",
+    "Awful experience, the {p} arrived damaged.",
+    "Cheap {p} that feels flimsy, I returned it.",
+    "Worst {p} ever, completely useless.",
+)
+CHUNK_EVENTS = 250_000
+BAD_KINDS = ("malformed_json", "type_mismatch", "missing_event_id", "unknown_event_type")
+
+
+@dataclass
+class GenerateResult:
+    events: int = 0
+    valid_events: int = 0
+    duplicates: int = 0
+    bad_records: int = 0
+    bad_by_kind: dict[str, int] = field(default_factory=lambda: {k: 0 for k in BAD_KINDS})
+    event_types: dict[str, int] = field(default_factory=lambda: {k: 0 for k in EVENT_TYPES})
+    customers: int = 0
+    products: int = 0
+    files: list[str] = field(default_factory=list)
+
+    def merge(self, other: "GenerateResult") -> None:
+        for name in ("events", "valid_events", "duplicates", "bad_records"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for k, v in other.bad_by_kind.items():
+            self.bad_by_kind[k] += v
+        for k, v in other.event_types.items():
+            self.event_types[k] += v
+        self.files += other.files
+
+
+def _choice_table(pairs: tuple[tuple[str, float], ...] | tuple[tuple[int, float], ...]) -> tuple[list, list[float]]:
+    values = [v for v, _ in pairs]
+    total = sum(w for _, w in pairs)
+    acc, cum = 0.0, []
+    for _, w in pairs:
+        acc += w / total
+        cum.append(acc)
+    return values, cum
+
+
+def make_customers(rng: random.Random, n: int, start: datetime) -> list[dict]:
+    seg_v, seg_w = _choice_table(SEGMENTS)
+    cty_v, cty_w = _choice_table(COUNTRIES)
+    dev_v, dev_w = _choice_table(DEVICES)
+    customers = []
+    for i in range(n):
+        segment = rng.choices(seg_v, cum_weights=seg_w)[0]
+        tenure = rng.randint(0, 60) if segment == "new" else rng.randint(60, 2000)
+        customers.append({
+            "customer_id": f"C{i:07d}",
+            "segment": segment,
+            "signup_date": (start - timedelta(days=tenure)).date().isoformat(),
+            "country": rng.choices(cty_v, cum_weights=cty_w)[0],
+            "preferred_device": rng.choices(dev_v, cum_weights=dev_w)[0],
+            "age_band": rng.choice(("18-24", "25-34", "35-44", "45-54", "55-64", "65+")),
+        })
+    return customers
+
+
+def make_products(rng: random.Random, n: int) -> list[dict]:
+    categories = list(CATEGORIES)
+    products = []
+    for i in range(n):
+        category = categories[i % len(categories)] if i < len(categories) else rng.choice(categories)
+        median, spread = CATEGORIES[category]
+        price = round(max(1.0, rng.lognormvariate(math.log(median), spread)), 2)
+        brand = rng.choice(BRANDS)
+        products.append({
+            "product_id": f"P{i:05d}",
+            "name": f"{brand} {category.title()} {i:05d}",
+            "category": category,
+            "brand": brand,
+            "list_price": price,
+        })
+    return products
+
+
+def review_text(rng: random.Random, rating: int, product_word: str, noise: float = 0.05) -> str:
+    """A review whose tone agrees with the rating, except for a `noise` share of mismatches."""
+    tone = "pos" if rating >= 4 else "neg" if rating <= 2 else "neu"
+    if rng.random() < noise:
+        tone = rng.choice(("pos", "neg", "neu"))
+    pool = _POSITIVE if tone == "pos" else _NEGATIVE if tone == "neg" else _NEUTRAL
+    text = rng.choice(pool).format(p=product_word)
+    if rng.random() < 0.3:
+        text += " " + rng.choice(pool).format(p=product_word)
+    return text
+
+
+def generate(
+    out_dir: Path,
+    events: int,
+    *,
+    seed: int = 42,
+    start: datetime | None = None,
+    days: float = 1.0,
+    bad_fraction: float = 0.0,
+    duplicate_fraction: float = 0.0,
+    customers: int | None = None,
+    products: int | None = None,
+    file_rows: int = 100_000,
+) -> GenerateResult:
+    """Write `events` JSON-lines records under out_dir/events (+ customers/ and products/)."""
+    if events < 0:
+        raise ValueError("events must be >= 0")
+    if not 0 <= bad_fraction < 1 or not 0 <= duplicate_fraction < 1:
+        raise ValueError("fractions must be in [0, 1)")
+    rng = random.Random(seed)
+    start = (start or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days))
+    start = start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start.astimezone(timezone.utc)
+    n_customers = customers or max(50, events // 50)
+    n_products = products or max(20, min(2000, events // 500))
+    cust = make_customers(rng, n_customers, start)
+    prod = make_products(rng, n_products)
+    result = GenerateResult(customers=n_customers, products=n_products)
+
+    out_dir = Path(out_dir)
+    tag = f"s{seed}-{start.strftime('%Y%m%dT%H%M')}-{events}"
+    for name, rows in (("customers", cust), ("products", prod)):
+        d = out_dir / name
+        d.mkdir(parents=True, exist_ok=True)
+        f = d / f"{name}-{tag}.jsonl"
+        f.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
+        result.files.append(str(f))
+
+    events_dir = out_dir / "events"
+    events_dir.mkdir(parents=True, exist_ok=True)
+    # Fixed-size chunks, each with its own derived seed: the output depends on the arguments only,
+    # never on how many processes wrote it.
+    chunks = [(i, min(CHUNK_EVENTS, events - i * CHUNK_EVENTS)) for i in range(math.ceil(events / CHUNK_EVENTS))]
+    args = [(events_dir, f"{tag}-c{i:03d}", n, seed, i, start, days, cust, prod, bad_fraction, duplicate_fraction, file_rows)
+            for i, n in chunks]
+    workers = min(len(args), os.cpu_count() or 1)
+    if workers > 1:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(workers) as pool:
+            parts = pool.map(_write_chunk, args)
+    else:
+        parts = [_write_chunk(a) for a in args]
+    for part in parts:
+        result.merge(part)
+    return result
+
+
+def _write_chunk(args: tuple) -> GenerateResult:
+    events_dir, tag, n, seed, index, start, days, cust, prod, bad_fraction, duplicate_fraction, file_rows = args
+    rng = random.Random(f"{seed}/{index}")
+    result = GenerateResult()
+    writer = _PartWriter(events_dir, tag, file_rows, result)
+    for line in _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fraction, result):
+        writer.write(line)
+    writer.close()
+    return result
+
+
+class _PartWriter:
+    def __init__(self, directory: Path, tag: str, rows_per_file: int, result: GenerateResult) -> None:
+        self.directory, self.tag, self.rows_per_file, self.result = directory, tag, max(1, rows_per_file), result
+        self.buf: list[str] = []
+        self.part = 0
+
+    def write(self, line: str) -> None:
+        self.buf.append(line)
+        if len(self.buf) >= self.rows_per_file:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buf:
+            return
+        path = self.directory / f"events-{self.tag}-{self.part:05d}.jsonl"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("\n".join(self.buf) + "\n")
+        tmp.rename(path)  # atomic: a file stream never sees a half-written file
+        self.result.files.append(str(path))
+        self.part += 1
+        self.buf = []
+
+    def close(self) -> None:
+        self.flush()
+
+
+def _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fraction, result):
+    span = days * 86400.0
+    hours, hour_cum = _choice_table(tuple((h, w) for h, w in enumerate(HOUR_WEIGHTS)))
+    activity = [SEGMENT_ACTIVITY[c["segment"]] for c in cust]
+    act_cum, acc = [], 0.0
+    for a in activity:
+        acc += a
+        act_cum.append(acc)
+    rating_v, rating_w = _choice_table(RATING_WEIGHTS)
+    by_category: dict[str, list[dict]] = {}
+    for p in prod:
+        by_category.setdefault(p["category"], []).append(p)
+    categories = list(by_category)
+    start_ts = start.timestamp()
+    n_days = max(1, math.ceil(days))
+    emitted = 0
+    recent: list[str] = []
+    dumps = json.dumps
+
+    minute_prefix: dict[int, str] = {}
+
+    def stamp(ts: float) -> str:
+        ms = int(ts * 1000)
+        minute, rest = divmod(ms, 60_000)
+        prefix = minute_prefix.get(minute)
+        if prefix is None:
+            prefix = minute_prefix[minute] = datetime.fromtimestamp(minute * 60, timezone.utc).strftime("%Y-%m-%dT%H:%M:")
+        return f"{prefix}{rest // 1000:02d}.{rest % 1000:03d}Z"
+
+    while emitted < n:
+        c = cust[_bisect(act_cum, rng.random() * acc)]
+        day = rng.randrange(n_days)
+        hour = hours[_bisect(hour_cum, rng.random())]
+        t = start_ts + day * 86400 + hour * 3600 + rng.random() * 3600
+        if t >= start_ts + span:
+            t = start_ts + rng.random() * span
+        session = f"{rng.getrandbits(64):016x}"
+        device = c["preferred_device"] if rng.random() < 0.85 else rng.choice(("mobile", "desktop", "tablet"))
+        country = c["country"]
+        cat = rng.choice(categories)
+        cart: list[tuple[dict, int]] = []
+        for _ in range(1 + min(11, int(rng.expovariate(0.45)))):
+            p = rng.choice(by_category[cat]) if rng.random() < 0.7 else rng.choice(prod)
+            steps = ["page_view"]
+            if rng.random() < 0.38:
+                steps.append("click")
+                if rng.random() < 0.27:
+                    steps.append("add_to_cart")
+            for et in steps:
+                qty = rng.randint(1, 3) if et == "add_to_cart" else None
+                if qty:
+                    cart.append((p, qty))
+                t += rng.uniform(2, 90)
+                yield from _emit(rng, et, t, c, session, p, qty, None, None, device, country, stamp, dumps, result, recent, bad_fraction, duplicate_fraction)
+                emitted += 1
+                if emitted >= n:
+                    return
+        if cart and rng.random() < 0.55:
+            for p, qty in cart:
+                t += rng.uniform(1, 20)
+                yield from _emit(rng, "purchase", t, c, session, p, qty, None, None, device, country, stamp, dumps, result, recent, bad_fraction, duplicate_fraction)
+                emitted += 1
+                if emitted >= n:
+                    return
+                if rng.random() < 0.22:
+                    rating = rating_v[_bisect(rating_w, rng.random())]
+                    rt = min(t + rng.uniform(600, 3 * 86400), start_ts + span - 1)
+                    text = review_text(rng, rating, p["category"].rstrip("s") if p["category"] != "electronics" else "gadget")
+                    yield from _emit(rng, "review", max(rt, t), c, session, p, None, text, rating, device, country, stamp, dumps, result, recent, bad_fraction, duplicate_fraction)
+                    emitted += 1
+                    if emitted >= n:
+                        return
+
+
+def _emit(rng, et, t, c, session, p, qty, text, rating, device, country, stamp, dumps, result, recent, bad_fraction, duplicate_fraction):
+    if bad_fraction and rng.random() < bad_fraction:
+        kind = BAD_KINDS[rng.randrange(len(BAD_KINDS))]
+        result.bad_records += 1
+        result.bad_by_kind[kind] += 1
+        result.events += 1
+        yield _bad_record(rng, kind, et, t, c, p, stamp, dumps)
+        return
+    if duplicate_fraction and recent and rng.random() < duplicate_fraction:
+        result.duplicates += 1
+        result.events += 1
+        yield recent[rng.randrange(len(recent))]
+    price = None
+    if et in ("add_to_cart", "purchase"):
+        price = p["list_price"] if rng.random() < 0.8 else round(p["list_price"] * rng.uniform(0.7, 0.95), 2)
+    # A little realistic mess that silver normalises: case, whitespace, aliases.
+    dev = device if rng.random() > 0.03 else rng.choice((device.upper(), f" {device} ", "iPhone" if device == "mobile" else device.title()))
+    cty = country if rng.random() > 0.03 else rng.choice((country.lower(), f" {country}"))
+    # Hand-formatted JSON (3x faster than json.dumps here); only free text needs escaping.
+    line = (
+        f'{{"event_id":"{rng.getrandbits(128):032x}","event_type":"{et}","event_time":"{stamp(t)}",'
+        f'"customer_id":"{c["customer_id"]}","session_id":"{session}","product_id":"{p["product_id"]}",'
+        f'"price":{"null" if price is None else price},"quantity":{"null" if qty is None else qty},'
+        f'"review_text":{"null" if text is None else dumps(text)},"rating":{"null" if rating is None else rating},'
+        f'"device":"{dev}","country":"{cty}"}}'
+    )
+    result.events += 1
+    result.valid_events += 1
+    result.event_types[et] += 1
+    if duplicate_fraction:
+        if len(recent) < 1000:
+            recent.append(line)
+        else:
+            recent[rng.randrange(1000)] = line
+    yield line
+
+
+def _bad_record(rng, kind, et, t, c, p, stamp, dumps) -> str:
+    rec = {"event_id": f"{rng.getrandbits(128):032x}", "event_type": et, "event_time": stamp(t),
+           "customer_id": c["customer_id"], "product_id": p["product_id"], "price": p["list_price"], "quantity": 1}
+    if kind == "malformed_json":
+        line = dumps(rec, separators=(",", ":"))
+        return line[: rng.randrange(5, len(line) - 2)]
+    if kind == "type_mismatch":
+        rec[rng.choice(("price", "quantity", "event_time"))] = rng.choice(("N/A", "twelve", "yesterday", "1O.5"))
+    elif kind == "missing_event_id":
+        rec.pop("event_id") if rng.random() < 0.5 else rec.update(event_id=None)
+    elif kind == "unknown_event_type":
+        rec["event_type"] = rng.choice(("hover", "wishlist", "PAGEVIEW", ""))
+    return dumps(rec, separators=(",", ":"))
+
+
+def _bisect(cum: list[float], x: float) -> int:
+    lo, hi = 0, len(cum) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cum[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo

@@ -1,0 +1,125 @@
+"""The LakectlError tree: every error a user can cause, each with an exit code and a hint.
+
+Exit codes (documented in the README):
+  0 ok; 1 job or data failure; 2 usage or config error; 3 environment (Java, jars);
+  4 source unavailable (broker, path); 5 data loss detected; 6 checkpoint or lock conflict;
+  7 SLA breach (monitor check); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+
+class LakectlError(Exception):
+    """Base of every error lakectl reports as one line with a hint."""
+
+    exit_code = 1
+    kind = "error"
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        return f"{self.message} (hint: {self.hint})" if self.hint else self.message
+
+
+class JobFailed(LakectlError):
+    """A job or its data failed (an expectation with action `fail`, a Spark error at run time)."""
+
+    exit_code = 1
+    kind = "job_failed"
+
+
+class UsageError(LakectlError):
+    exit_code = 2
+    kind = "usage"
+
+
+class ConfigError(UsageError):
+    kind = "config"
+
+
+class TableNotFound(UsageError):
+    kind = "table_not_found"
+
+
+class EnvironmentProblem(LakectlError):
+    """Java missing, jars not resolvable, a required package not installed."""
+
+    exit_code = 3
+    kind = "environment"
+
+
+class SourceUnavailable(LakectlError):
+    exit_code = 4
+    kind = "source_unavailable"
+
+
+class DataLossDetected(LakectlError):
+    exit_code = 5
+    kind = "data_loss"
+
+
+class CheckpointConflict(LakectlError):
+    exit_code = 6
+    kind = "checkpoint_conflict"
+
+
+class SlaBreach(LakectlError):
+    exit_code = 7
+    kind = "sla_breach"
+
+
+class Interrupted(LakectlError):
+    exit_code = 130
+    kind = "interrupted"
+
+
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "job or data failure",
+    2: "usage or configuration error",
+    3: "environment problem (Java, jar resolution, missing package)",
+    4: "source unavailable (broker unreachable, topic or path missing)",
+    5: "data loss detected (expired offsets, deleted topic)",
+    6: "checkpoint or lock conflict",
+    7: "SLA breach (monitor check)",
+    130: "interrupted",
+}
+
+
+def translate(exc: BaseException) -> LakectlError:
+    """Map an exception raised by Spark, Py4J or the OS to a LakectlError with a hint."""
+    if isinstance(exc, LakectlError):
+        return exc
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted("interrupted")
+    name = type(exc).__name__
+    text = str(exc)
+    first = _first_line(text)
+    if name == "AnalysisException" or "AnalysisException" in text[:200]:
+        if "PATH_NOT_FOUND" in text or "is not a Delta table" in text or "TABLE_OR_VIEW_NOT_FOUND" in text or "DELTA_MISSING_DELTA_TABLE" in text:
+            return TableNotFound(f"table not found: {first}", "run the stage that creates it first (see `lakectl --help`)")
+        return UsageError(f"Spark analysis error: {first}", "check table and column names; --verbose shows the trace")
+    if name in {"ParseException", "ParseError"}:
+        return UsageError(f"SQL parse error: {first}", "check the SQL text")
+    if "JAVA_GATEWAY_EXITED" in text or "Java gateway process exited" in text:
+        return EnvironmentProblem("the Spark JVM did not start", "check that Java 17 is installed and JAVA_HOME points to it; --verbose shows the JVM log")
+    if name == "StreamingQueryException":
+        return JobFailed(f"streaming query failed: {first}", "--verbose shows the trace")
+    if name in {"Py4JJavaError", "SparkRuntimeException", "PySparkException", "CapturedException", "IllegalArgumentException"} or "pyspark" in type(exc).__module__:
+        return JobFailed(f"Spark job failed: {first}", "--verbose shows the trace")
+    if isinstance(exc, FileNotFoundError):
+        return UsageError(f"file not found: {exc.filename or first}")
+    if isinstance(exc, PermissionError):
+        return UsageError(f"permission denied: {exc.filename or first}")
+    return JobFailed(f"{name}: {first}", "--verbose shows the trace")
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("JVM stacktrace") and not line.startswith("at "):
+            return line[:limit]
+    return text[:limit]

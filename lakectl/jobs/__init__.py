@@ -1,0 +1,41 @@
+"""Jobs: one module per stage, each with `run(ctx, params) -> Result`.
+
+A job module is imported only when it runs, so `lakectl --help` stays free of pyspark.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol
+
+from lakectl.context import JobContext
+from lakectl.errors import UsageError
+from lakectl.results import Result
+
+JOBS: dict[str, str] = {
+    "generate": "lakectl.jobs.generate",
+    "ingest": "lakectl.jobs.ingest",
+    "demo": "lakectl.jobs.demo",
+}
+
+
+class Job(Protocol):
+    def run(self, ctx: JobContext, params: dict[str, Any]) -> Result: ...
+
+
+def load_job(name: str) -> Job:
+    if name not in JOBS:
+        raise UsageError(f"unknown job {name!r}", f"choose one of: {', '.join(sorted(JOBS))}")
+    return importlib.import_module(JOBS[name])  # type: ignore[return-value]
+
+
+def run_job(ctx: JobContext, name: str, params: dict[str, Any]) -> Result:
+    """Run a job in this process and time it."""
+    from lakectl.results import Timer
+
+    job = load_job(name)
+    with Timer() as t:
+        result = job.run(ctx, params)
+    if not result.duration_s:
+        result.duration_s = t.seconds
+    return result

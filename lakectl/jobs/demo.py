@@ -1,0 +1,45 @@
+"""demo: a day of generated data through every stage that exists, in one process and one session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lakectl.context import JobContext
+from lakectl.results import Result
+
+
+class DemoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: int = Field(50_000, ge=1)
+    bad_fraction: float = Field(0.01, ge=0, lt=1)
+    seed: int = 42
+
+
+def stages(p: DemoParams) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        ("generate", {"events": p.events, "bad_fraction": p.bad_fraction, "seed": p.seed}),
+        ("ingest", {"source": "files"}),
+    ]
+
+
+def run(ctx: JobContext, params: dict[str, Any]) -> Result:
+    from lakectl.jobs import run_job
+
+    p = DemoParams.model_validate(params)
+    result = Result(job="demo")
+    for name, stage_params in stages(p):
+        stage = run_job(ctx, name, stage_params)
+        result.details.append(stage.to_dict())
+        result.tables_written += [t for t in stage.tables_written if t not in result.tables_written]
+        result.warnings += stage.warnings
+        if stage.status != "ok":
+            result.status = stage.status
+            break
+    last = {d["job"]: d for d in result.details}
+    result.rows_written = last.get("ingest", {}).get("rows_written", 0)
+    result.rows_quarantined = last.get("ingest", {}).get("rows_quarantined", 0)
+    result.metrics = {"stages": [d["job"] for d in result.details]}
+    return result

@@ -1,0 +1,52 @@
+"""Results are data: every job returns a Result that renders as a table or as JSON."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Result:
+    """What a job did. `metrics` holds the job's own figures and is flattened into the JSON."""
+
+    job: str
+    status: str = "ok"
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_quarantined: int = 0
+    tables_read: list[str] = field(default_factory=list)
+    tables_written: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+    dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        metrics = data.pop("metrics")
+        for key, value in metrics.items():
+            data.setdefault(key, value)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Result":
+        known = {f for f in cls.__dataclass_fields__}
+        base = {k: v for k, v in data.items() if k in known}
+        extra = {k: v for k, v in data.items() if k not in known}
+        base.setdefault("metrics", {}).update(extra)
+        return cls(**base)
+
+
+class Timer:
+    """Context manager measuring wall time in seconds."""
+
+    def __enter__(self) -> "Timer":
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = round(time.perf_counter() - self.start, 3)

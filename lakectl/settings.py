@@ -1,0 +1,361 @@
+"""Typed configuration: the models of configs/*.yaml, loading, ${ENV} interpolation and targets."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lakectl.errors import ConfigError
+from lakectl.sql import path_ref, quote_name
+
+DEFAULT_CONFIG = Path("configs/lakectl.yaml")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_SECRET_KEY = re.compile(r"(password|secret|token|jaas|connection_string|sasl\.jaas|access_key)", re.I)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+# --- targets -----------------------------------------------------------------------------------
+
+class LocalTarget(Model):
+    kind: Literal["local"] = "local"
+    master: str = "local[*]"
+    driver_memory: str = "2g"
+    shuffle_partitions: int = Field(4, ge=1)
+    spark_conf: dict[str, str] = Field(default_factory=dict)
+
+
+class SparkTarget(Model):
+    """Any Spark 4 cluster: a Spark Connect URL (sc://host:15002) or a master URL."""
+
+    kind: Literal["spark"]
+    remote: str | None = None
+    master: str | None = None
+    spark_conf: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_address(self) -> "SparkTarget":
+        if bool(self.remote) == bool(self.master):
+            raise ValueError("set exactly one of `remote` (sc://host:15002) or `master`")
+        if self.remote and not self.remote.startswith("sc://"):
+            raise ValueError("`remote` must be a Spark Connect URL starting with sc://")
+        return self
+
+
+class DatabricksTarget(Model):
+    """A Databricks workspace, reached through databricks-sdk unified auth (profile or host + token env)."""
+
+    kind: Literal["databricks"]
+    profile: str | None = None
+    host: str | None = None
+    cluster_id: str | None = None
+    serverless: bool = False
+    spark_version: str | None = None
+    node_type_id: str | None = None
+    num_workers: int = 1
+    workspace_dir: str = "/Workspace/Shared/lakectl"
+    timeout_minutes: int = 60
+
+
+Target = Annotated[LocalTarget | SparkTarget | DatabricksTarget, Field(discriminator="kind")]
+
+
+# --- storage, sources, tables ---------------------------------------------------------------------
+
+class StorageSettings(Model):
+    root: str = ".lakectl"
+    tables: str | None = None
+    checkpoints: str | None = None
+    landing: str | None = None
+    catalog: str | None = None  # when set, tables are addressed catalog.schema.name (Unity Catalog)
+
+    def _under_root(self, value: str | None, default: str) -> Path:
+        return Path(value) if value else Path(self.root) / default
+
+    @property
+    def tables_dir(self) -> Path:
+        return self._under_root(self.tables, "tables").absolute()
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self._under_root(self.checkpoints, "checkpoints").absolute()
+
+    @property
+    def landing_dir(self) -> Path:
+        return self._under_root(self.landing, "landing").absolute()
+
+    @property
+    def root_dir(self) -> Path:
+        return Path(self.root).absolute()
+
+
+class FilesSource(Model):
+    path: str | None = None  # default: <landing>/events
+    max_files_per_trigger: int = Field(1000, ge=1)
+
+
+class KafkaSource(Model):
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topics: list[str] = Field(default_factory=lambda: ["lakectl.events"])
+    topic_pattern: str | None = None
+    starting_offsets: str = "earliest"
+    max_offsets_per_trigger: int | None = Field(None, ge=1)
+    fail_on_data_loss: bool = True
+    options: dict[str, str] = Field(default_factory=dict)
+
+
+class EventHubsSource(Model):
+    namespace: str | None = None  # <namespace>.servicebus.windows.net:9093
+    event_hub: str = "events"
+    connection_string_env: str = "EVENTHUBS_CONNECTION_STRING"
+    starting_offsets: str = "earliest"
+    max_offsets_per_trigger: int | None = Field(None, ge=1)
+
+
+class KinesisSource(Model):
+    stream_name: str = "lakectl-events"
+    region: str = "us-east-1"
+    initial_position: str = "trim_horizon"
+    endpoint_url: str | None = None
+
+
+class SourcesSettings(Model):
+    files: FilesSource = Field(default_factory=FilesSource)
+    kafka: KafkaSource = Field(default_factory=KafkaSource)
+    eventhubs: EventHubsSource = Field(default_factory=EventHubsSource)
+    kinesis: KinesisSource = Field(default_factory=KinesisSource)
+
+
+class OptimizePolicy(Model):
+    zorder_by: list[str] = Field(default_factory=list)
+    cluster_by: list[str] = Field(default_factory=list, max_length=4)
+    target_file_size: str | None = None
+    vacuum_retain_hours: float | None = Field(None, ge=0)
+    properties: dict[str, str] = Field(default_factory=dict)
+    bloom_filter_columns: list[str] = Field(default_factory=list)
+    predicates: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _zorder_or_cluster(self) -> "OptimizePolicy":
+        if self.zorder_by and self.cluster_by:
+            raise ValueError("zorder_by and cluster_by cannot both be set (liquid clustering replaces Z-order)")
+        return self
+
+
+class TableSla(Model):
+    freshness_minutes: float | None = Field(None, gt=0)
+    max_lag_records: int | None = Field(None, ge=0)
+    min_pass_rate: float | None = Field(None, ge=0, le=1)
+    max_small_file_ratio: float | None = Field(None, ge=0, le=1)
+
+
+class TableConfig(Model):
+    path: str | None = None  # default: <storage.tables>/<schema>/<name>
+    partition_by: list[str] = Field(default_factory=list)
+    optimize: OptimizePolicy = Field(default_factory=OptimizePolicy)
+    sla: TableSla = Field(default_factory=TableSla)
+
+
+DEFAULT_TABLES = [
+    "bronze.events", "bronze.quarantine",
+    "silver.events", "silver.reviews", "silver.quarantine", "silver.customers", "silver.products",
+    "gold.customer_behavior_daily", "gold.product_performance_daily", "gold.funnel_daily",
+    "gold.kpi_hourly", "gold.sentiment_daily",
+    "ops.runs", "ops.dq_metrics", "ops.stream_progress", "ops.review_scores",
+]
+
+
+class Expectation(Model):
+    name: str
+    expr: str  # a SQL predicate that holds for a good row
+    action: Literal["warn", "drop", "quarantine", "fail"] = "quarantine"
+
+
+class TransformSettings(Model):
+    expectations: list[Expectation] = Field(default_factory=list)
+    schema_drift: Literal["rescue", "add", "fail"] = "rescue"
+
+
+class IngestSettings(Model):
+    trigger_interval: str = "10 seconds"
+
+
+class Settings(Model):
+    """The whole configuration file."""
+
+    project: str = "lakectl"
+    default_target: str = "local"
+    targets: dict[str, Target] = Field(default_factory=lambda: {"local": LocalTarget()})
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    sources: SourcesSettings = Field(default_factory=SourcesSettings)
+    tables: dict[str, TableConfig] = Field(default_factory=dict)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    transform: TransformSettings = Field(default_factory=TransformSettings)
+
+    # Where the file came from, for messages; not part of the YAML.
+    source_file: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Settings":
+        if self.default_target not in self.targets:
+            raise ValueError(f"default_target {self.default_target!r} is not one of targets: {sorted(self.targets)}")
+        for key in self.tables:
+            if key.count(".") != 1:
+                raise ValueError(f"table key {key!r} must be <schema>.<name>")
+        return self
+
+    def target(self, name: str | None = None) -> LocalTarget | SparkTarget | DatabricksTarget:
+        name = name or self.default_target
+        if name not in self.targets:
+            raise ConfigError(
+                f"{self.source_file or 'config'}: unknown target {name!r}",
+                f"choose one of: {', '.join(sorted(self.targets))}",
+            )
+        return self.targets[name]
+
+    def table(self, key: str) -> "TableHandle":
+        """The table called `key` (schema.name); unconfigured tables get defaults."""
+        schema, _, name = key.partition(".")
+        if not name:
+            raise ConfigError(f"table {key!r} must be written <schema>.<name>")
+        return TableHandle(key=key, schema=schema, name=name, config=self.tables.get(key, TableConfig()), storage=self.storage)
+
+    def table_keys(self) -> list[str]:
+        keys = list(DEFAULT_TABLES)
+        keys += [k for k in self.tables if k not in keys]
+        return keys
+
+
+class TableHandle(BaseModel):
+    """A resolved table: where it lives and how SQL refers to it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    schema_name: str = Field(alias="schema")
+    name: str
+    config: TableConfig
+    storage: StorageSettings
+
+    @property
+    def path(self) -> str:
+        if self.config.path:
+            return str(Path(self.config.path).absolute()) if "://" not in self.config.path else self.config.path
+        return str(self.storage.tables_dir / self.schema_name / self.name)
+
+    @property
+    def ref(self) -> str:
+        """How SQL names this table: catalog.schema.name when a catalog is set, else delta.`path`."""
+        if self.storage.catalog:
+            return quote_name(self.storage.catalog, self.schema_name, self.name)
+        return path_ref(self.path)
+
+    @property
+    def display(self) -> str:
+        return f"{self.storage.catalog}.{self.key}" if self.storage.catalog else self.key
+
+
+# --- loading ---------------------------------------------------------------------------------------
+
+def config_path(explicit: str | os.PathLike[str] | None) -> Path:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("LAKECTL_CONFIG")
+    return Path(env) if env else DEFAULT_CONFIG
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Load, interpolate and validate a config file; a missing default file gives built-in defaults."""
+    file = config_path(path)
+    if not file.exists():
+        if path is None and "LAKECTL_CONFIG" not in os.environ:
+            return Settings(source_file="<defaults>")
+        raise ConfigError(f"config file not found: {file}", "pass --config PATH or set LAKECTL_CONFIG")
+    try:
+        raw = yaml.safe_load(file.read_text()) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{file}{where}: invalid YAML: {problem}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: the top level must be a mapping of keys")
+    return settings_from_dict(raw, str(file))
+
+
+def settings_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Settings:
+    _reject_inline_secrets(raw, source, ())
+    data = _interpolate(raw, source, ())
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, source), "see the configuration reference in the README") from exc
+    settings.source_file = source
+    return settings
+
+
+def _one_line(exc: ValidationError, source: str) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    parts = list(first["loc"])
+    if len(parts) > 2 and parts[0] == "targets" and parts[2] in {"local", "spark", "databricks"}:
+        del parts[2]  # the discriminator tag pydantic inserts for the target union
+    loc = ".".join(str(p) for p in parts)
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{source}: {loc or '<root>'}: {msg}{more}"
+
+
+def _interpolate(value: Any, source: str, path: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, source, path + (str(k),)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, source, path + (str(i),)) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+        def repl(m: re.Match[str]) -> str:
+            var, default = m.group(1), m.group(2)
+            if var in os.environ:
+                return os.environ[var]
+            if default is not None:
+                return default
+            raise ConfigError(
+                f"{source}: {'.'.join(path)}: environment variable {var} is not set",
+                f"export {var}=... or write ${{{var}:-default}}",
+            )
+        return _ENV_REF.sub(repl, value)
+    return value
+
+
+def _reject_inline_secrets(value: Any, source: str, path: tuple[str, ...]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _reject_inline_secrets(v, source, path + (str(k),))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _reject_inline_secrets(v, source, path + (str(i),))
+    elif isinstance(value, str) and path and _SECRET_KEY.search(path[-1]) and not path[-1].endswith("_env"):
+        if value and not _ENV_REF.search(value):
+            raise ConfigError(
+                f"{source}: {'.'.join(path)}: secrets must come from the environment",
+                f"write ${{SOME_ENV_VAR}} instead of the value",
+            )
+
+
+def mask_secrets(value: Any, key: str = "") -> Any:
+    """A copy with every secret-looking value replaced by '***' (for logs, ledgers and output)."""
+    if isinstance(value, dict):
+        return {k: mask_secrets(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v, key) for v in value]
+    if isinstance(value, str) and key and _SECRET_KEY.search(key) and not key.endswith("_env"):
+        return "***"
+    return value

@@ -1,0 +1,67 @@
+"""Running streaming queries: checkpoint identity, triggers, and a clean stop on Ctrl-C / SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lakectl.errors import CheckpointConflict
+
+if TYPE_CHECKING:
+    from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
+
+STATE_FILE = "_lakectl.json"
+
+
+def checkpoint_app_id(checkpoint: Path, identity: dict[str, Any]) -> str:
+    """The stable transaction app id of a checkpoint, created on first use. A checkpoint that was
+    made for another source identity is refused: its offsets mean nothing for the new source."""
+    checkpoint.mkdir(parents=True, exist_ok=True)
+    state_file = checkpoint / STATE_FILE
+    if state_file.exists():
+        state = json.loads(state_file.read_text())
+        if state.get("identity") != identity:
+            raise CheckpointConflict(
+                f"checkpoint {checkpoint} belongs to another source: {state.get('identity')} (now {identity})",
+                "use a new --checkpoint, or delete the old one to start over (bronze keeps what it has)",
+            )
+        return str(state["app_id"])
+    app_id = f"lakectl-{uuid.uuid4().hex}"
+    tmp = state_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"app_id": app_id, "identity": identity, "created": time.time()}))
+    tmp.rename(state_file)
+    return app_id
+
+
+def run_query(writer: "DataStreamWriter", *, continuous: bool, interval: str) -> "StreamingQuery":
+    """Start the query with availableNow (one shot) or a processing-time trigger (continuous), and wait.
+    In continuous mode, SIGINT/SIGTERM stop the query after the batch that is running."""
+    if not continuous:
+        query = writer.trigger(availableNow=True).start()
+        query.awaitTermination()
+        return query
+    query = writer.trigger(processingTime=interval).start()
+    stop = threading.Event()
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while query.isActive and not stop.is_set():
+            query.awaitTermination(1)
+        if query.isActive:
+            while query.status.get("isTriggerActive"):
+                time.sleep(0.2)
+            query.stop()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if query.exception() is not None:
+        raise query.exception()  # type: ignore[misc]
+    return query
+
+
+def input_rows(query: "StreamingQuery") -> int:
+    return sum(int(p.get("numInputRows", 0)) for p in query.recentProgress)

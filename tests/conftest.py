@@ -1,0 +1,52 @@
+"""Shared fixtures: per-test settings under tmp_path, and ONE SparkSession for the whole run."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    """Settings with every table, checkpoint and landing folder under this test's tmp_path."""
+    from lakectl.settings import settings_from_dict
+
+    return settings_from_dict({"storage": {"root": str(tmp_path / "lake")}}, "<test>")
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory):
+    """The one SparkSession of the test run (local Delta + Kafka connector), built by lakectl's runner."""
+    from lakectl.runners.local import get_session, stop_session
+    from lakectl.settings import LocalTarget, settings_from_dict
+
+    root = tmp_path_factory.mktemp("spark-session")
+    boot = settings_from_dict({"storage": {"root": str(root)}}, "<test-session>")
+    session = get_session(boot, LocalTarget(shuffle_partitions=2), verbose=False)
+    yield session
+    stop_session()
+
+
+@pytest.fixture
+def ctx(settings, spark):
+    """A JobContext on the shared session with this test's own storage root."""
+    from lakectl.context import JobContext
+
+    return JobContext(settings=settings, _spark=spark)
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory):
+    """A real single-node Kafka broker on loopback for the whole run (scripts/kafka-local)."""
+    from kafka_broker import start_broker
+
+    broker = start_broker(tmp_path_factory.mktemp("kafka"))
+    yield broker
+    broker.stop()
