@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Iterator
 
 EVENT_TYPES = ("page_view", "click", "add_to_cart", "purchase", "review")
 SEGMENTS = (("new", 0.30), ("regular", 0.45), ("loyal", 0.18), ("vip", 0.07))
@@ -198,6 +199,36 @@ def generate(
     return result
 
 
+def iter_event_lines(
+    events: int,
+    *,
+    seed: int = 42,
+    start: datetime | None = None,
+    days: float = 1.0,
+    bad_fraction: float = 0.0,
+    duplicate_fraction: float = 0.0,
+    customers: int | None = None,
+    products: int | None = None,
+    result: GenerateResult | None = None,
+) -> Iterator[str]:
+    """The same event lines `generate()` writes for these arguments (same chunk seeds, same order),
+    yielded one by one without touching disk; `result` (if given) is filled in as lines are yielded."""
+    if events < 0:
+        raise ValueError("events must be >= 0")
+    rng = random.Random(seed)
+    start = (start or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days))
+    start = start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start.astimezone(timezone.utc)
+    n_customers = customers or max(50, events // 50)
+    n_products = products or max(20, min(2000, events // 500))
+    cust = make_customers(rng, n_customers, start)
+    prod = make_products(rng, n_products)
+    result = result if result is not None else GenerateResult()
+    result.customers, result.products = n_customers, n_products
+    for i in range(math.ceil(events / CHUNK_EVENTS)):
+        n = min(CHUNK_EVENTS, events - i * CHUNK_EVENTS)
+        yield from _event_lines(random.Random(f"{seed}/{i}"), n, start, days, cust, prod, bad_fraction, duplicate_fraction, result)
+
+
 def _write_chunk(args: tuple) -> GenerateResult:
     events_dir, tag, n, seed, index, start, days, cust, prod, bad_fraction, duplicate_fraction, file_rows = args
     rng = random.Random(f"{seed}/{index}")
@@ -256,8 +287,10 @@ def _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fracti
 
     minute_prefix: dict[int, str] = {}
 
+    end_ms = int((start_ts + span) * 1000) - 1
+
     def stamp(ts: float) -> str:
-        ms = int(ts * 1000)
+        ms = min(int(ts * 1000), end_ms)  # sessions that run past the range end are kept inside it
         minute, rest = divmod(ms, 60_000)
         prefix = minute_prefix.get(minute)
         if prefix is None:

@@ -1,0 +1,57 @@
+"""`lakectl-job NAME --params JSON`: run one job and print its Result as one JSON line.
+
+This is what a remote runner (Databricks python_wheel_task) submits, so it depends on nothing
+but the job code: no Typer, no rich. Exit codes are the same as lakectl's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+RESULT_PREFIX = "LAKECTL_RESULT "
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="lakectl-job", description=__doc__.splitlines()[0])
+    parser.add_argument("job", help="job name, e.g. ingest")
+    parser.add_argument("--params", default="{}", help="job parameters as a JSON object")
+    parser.add_argument("--config", default=None, help="config file (default: configs/lakectl.yaml or LAKECTL_CONFIG)")
+    parser.add_argument("--target", default=None, help="target from the config")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    sys.exit(run(args.job, args.params, config=args.config, target=args.target, verbose=args.verbose))
+
+
+def run(job: str, params_json: str, *, config: str | None = None, target: str | None = None, verbose: bool = False) -> int:
+    from lakectl.errors import UsageError, translate
+
+    try:
+        try:
+            params = json.loads(params_json)
+        except ValueError as exc:
+            raise UsageError(f"--params is not valid JSON: {exc}", "pass a JSON object, e.g. '{\"source\": \"files\"}'") from exc
+        if not isinstance(params, dict):
+            raise UsageError("--params must be a JSON object")
+        from lakectl.context import JobContext
+        from lakectl.jobs import run_job
+        from lakectl.settings import load_settings
+
+        settings = load_settings(config)
+        result = run_job(JobContext(settings=settings, target_name=target, verbose=verbose), job, params)
+    except BaseException as exc:
+        err = translate(exc)
+        if verbose:
+            import traceback
+
+            traceback.print_exception(exc, file=sys.stderr)
+        print(RESULT_PREFIX + json.dumps({"status": "error", "error": {"kind": err.kind, "message": err.message, "hint": err.hint, "exit_code": err.exit_code}}))
+        print(f"lakectl-job: error: {err.one_line()}", file=sys.stderr)
+        return err.exit_code
+    print(RESULT_PREFIX + json.dumps(result.to_dict(), default=str))
+    return 0 if result.status in ("ok", "dry_run") else 1
+
+
+if __name__ == "__main__":
+    main()

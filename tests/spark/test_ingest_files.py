@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from lakectl.datagen import generate
+from lakectl.errors import CheckpointConflict, SourceUnavailable
+from lakectl.jobs import run_job
+
+pytestmark = pytest.mark.spark
+START = datetime(2026, 11, 2, tzinfo=timezone.utc)
+
+
+def valid_ids(landing: Path) -> set[str]:
+    ids = set()
+    for f in (landing / "events").glob("*.jsonl"):
+        for line in f.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if (rec.get("event_id") and rec.get("event_type") in {"page_view", "click", "add_to_cart", "purchase", "review"}
+                    and not isinstance(rec.get("price"), str) and not isinstance(rec.get("quantity"), str)
+                    and rec.get("event_time") not in ("N/A", "twelve", "yesterday", "1O.5")):
+                ids.add(rec["event_id"])
+    return ids
+
+
+def test_ingest_files_exactly_once_with_quarantine(ctx, spark):
+    landing = ctx.settings.storage.landing_dir
+    g = generate(landing, 4000, seed=11, start=START, bad_fraction=0.03, file_rows=1000)
+    first = run_job(ctx, "ingest", {"source": "files"})
+    assert first.rows_written == g.valid_events
+    assert first.rows_quarantined == g.bad_records > 0
+    assert first.rows_read == g.events
+
+    bronze = spark.read.format("delta").load(ctx.settings.table("bronze.events").path)
+    ids = [r.event_id for r in bronze.select("event_id").collect()]
+    assert len(ids) == len(set(ids)) and set(ids) == valid_ids(landing)
+    sample = bronze.where("event_type = 'purchase'").first()
+    assert sample.price > 0 and sample.source == "files" and sample.source_file.endswith(".jsonl") and sample.raw.startswith("{")
+
+    quarantine = spark.read.format("delta").load(ctx.settings.table("bronze.quarantine").path)
+    reasons = {r.reason.split(":")[0] for r in quarantine.select("reason").distinct().collect()}
+    assert reasons <= {"malformed_json", "missing_event_id", "unknown_event_type", "type_mismatch", "missing_event_time"}
+    assert {"malformed_json", "missing_event_id", "unknown_event_type"} <= {r.split(",")[0] for r in reasons}
+
+    again = run_job(ctx, "ingest", {"source": "files"})
+    assert again.rows_written == 0 and again.rows_quarantined == 0
+
+    more = generate(landing, 500, seed=12, start=START, file_rows=1000)
+    third = run_job(ctx, "ingest", {"source": "files"})
+    assert third.rows_written == more.valid_events == 500
+
+
+def test_dry_run_writes_nothing(ctx):
+    generate(ctx.settings.storage.landing_dir, 100, seed=1, start=START)
+    r = run_job(ctx, "ingest", {"source": "files", "dry_run": True})
+    assert r.dry_run and r.rows_written == 0
+    assert not Path(ctx.settings.table("bronze.events").path).exists()
+
+
+def test_missing_landing_folder_is_source_unavailable(ctx):
+    with pytest.raises(SourceUnavailable) as e:
+        run_job(ctx, "ingest", {"source": "files", "path": str(ctx.settings.storage.root_dir / "nowhere")})
+    assert e.value.exit_code == 4 and "nowhere" in e.value.message
+
+
+def test_checkpoint_of_another_source_is_refused(ctx, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    generate(a, 50, seed=1, start=START)
+    generate(b, 50, seed=2, start=START)
+    checkpoint = str(tmp_path / "cp")
+    run_job(ctx, "ingest", {"source": "files", "path": str(a / "events"), "checkpoint": checkpoint})
+    with pytest.raises(CheckpointConflict) as e:
+        run_job(ctx, "ingest", {"source": "files", "path": str(b / "events"), "checkpoint": checkpoint})
+    assert e.value.exit_code == 6

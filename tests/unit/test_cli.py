@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from lakectl.cli.app import app
+
+HEAVY = ("pyspark", "mlflow", "databricks.sdk", "delta", "deltalake", "pandas", "pyarrow")
+
+
+def test_help_imports_no_heavy_module():
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "lakectl", "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    top = {name.split(".")[0] for name in imported} | imported
+    for heavy in HEAVY:
+        assert heavy not in top, f"`lakectl --help` imported {heavy}"
+    assert "generate" in proc.stdout and "ingest" in proc.stdout
+
+
+def test_version():
+    r = CliRunner().invoke(app, ["--version"])
+    assert r.exit_code == 0 and r.stdout.startswith("lakectl ")
+
+
+def test_generate_json_and_dry_run(tmp_path):
+    out = tmp_path / "landing"
+    r = CliRunner().invoke(app, ["generate", "--events", "500", "--bad-fraction", "0.1", "--out", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["events"] == 500 and doc["valid_events"] + doc["bad_records"] == 500
+    assert len(list((out / "events").glob("*.jsonl"))) == 1
+    r = CliRunner().invoke(app, ["generate", "--events", "500", "--out", str(tmp_path / "dry"), "--dry-run", "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["dry_run"] is True
+    assert not (tmp_path / "dry").exists()
+
+
+def test_bad_config_is_one_line_exit_2(tmp_path):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("tables:\n  silver.events:\n    optimize:\n      zorder_by: 7\n")
+    r = CliRunner().invoke(app, ["--config", str(cfg), "generate", "--events", "1"])
+    assert r.exit_code == 2
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and "tables.silver.events.optimize.zorder_by" in lines[0] and str(cfg) in lines[0]
+    cfg.write_text("storage:\n  rooot: x\n")
+    r = CliRunner().invoke(app, ["--config", str(cfg), "--json", "generate"])
+    assert r.exit_code == 2 and json.loads(r.stdout)["error"]["kind"] == "config"
+    assert "storage.rooot: unknown key" in r.stderr
+
+
+def test_unknown_target_is_usage_error(tmp_path):
+    r = CliRunner().invoke(app, ["--target", "nowhere", "generate", "--events", "1", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "nowhere" in r.stderr
+
+
+def test_bad_parameter_is_exit_2():
+    r = CliRunner().invoke(app, ["generate", "--events", "-5"])
+    assert r.exit_code == 2
+
+
+def test_job_entry_point_prints_result_json(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakectl.jobentry", "generate", "--params", json.dumps({"events": 50, "out": str(tmp_path)})],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    line = [l for l in proc.stdout.splitlines() if l.startswith("LAKECTL_RESULT ")][-1]
+    assert json.loads(line.removeprefix("LAKECTL_RESULT "))["events"] == 50
+    bad = subprocess.run([sys.executable, "-m", "lakectl.jobentry", "generate", "--params", "{not json"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "not valid JSON" in bad.stderr

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lakectl.errors import ConfigError
+from lakectl.settings import DatabricksTarget, SparkTarget, load_settings, mask_secrets, settings_from_dict
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    f = tmp_path / "lakectl.yaml"
+    f.write_text(text)
+    return f
+
+
+def test_shipped_config_is_valid(monkeypatch):
+    monkeypatch.delenv("LAKECTL_ROOT", raising=False)
+    s = load_settings(REPO / "configs" / "lakectl.yaml")
+    assert s.default_target == "local"
+    assert s.target().kind == "local"
+    assert isinstance(s.target("cluster"), SparkTarget)
+    assert s.storage.root == ".lakectl"
+
+
+def test_unknown_key_names_file_and_key_path(tmp_path):
+    f = write(tmp_path, "storage:\n  root: /x\n  rooot: /y\n")
+    with pytest.raises(ConfigError) as e:
+        load_settings(f)
+    assert str(f) in e.value.message and "storage.rooot" in e.value.message and "unknown key" in e.value.message
+    assert e.value.exit_code == 2
+
+
+def test_wrong_type_names_key_path(tmp_path):
+    f = write(tmp_path, "targets:\n  local:\n    kind: local\n    shuffle_partitions: many\n")
+    with pytest.raises(ConfigError) as e:
+        load_settings(f)
+    assert "targets.local.shuffle_partitions" in e.value.message
+
+
+def test_env_interpolation_with_default_and_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("LK_ROOT", "/data/lake")
+    s = settings_from_dict({"storage": {"root": "${LK_ROOT}", "landing": "${LK_UNSET:-/in}"}})
+    assert s.storage.root == "/data/lake" and s.storage.landing == "/in"
+    with pytest.raises(ConfigError) as e:
+        settings_from_dict({"storage": {"root": "${LK_MISSING_VAR}"}}, "c.yaml")
+    assert "storage.root" in e.value.message and "LK_MISSING_VAR" in e.value.message
+
+
+def test_inline_secret_is_refused_and_env_secret_is_masked(monkeypatch):
+    raw = {"sources": {"kafka": {"options": {"kafka.sasl.jaas.config": "user=alice password=hunter2"}}}}
+    with pytest.raises(ConfigError) as e:
+        settings_from_dict(raw, "c.yaml")
+    assert "hunter2" not in e.value.one_line()
+    monkeypatch.setenv("JAAS", "secret-value")
+    s = settings_from_dict({"sources": {"kafka": {"options": {"kafka.sasl.jaas.config": "${JAAS}"}}}})
+    assert s.sources.kafka.options["kafka.sasl.jaas.config"] == "secret-value"
+    masked = mask_secrets(s.model_dump())
+    assert "secret-value" not in repr(masked)
+
+
+def test_targets_are_discriminated(tmp_path):
+    s = settings_from_dict({"targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "profile": "p"}}})
+    assert isinstance(s.target("dbx"), DatabricksTarget)
+    with pytest.raises(ConfigError) as e:
+        s.target("nope")
+    assert "nope" in e.value.message
+    with pytest.raises(ConfigError) as e:
+        settings_from_dict({"targets": {"local": {"kind": "local"}, "c": {"kind": "spark", "remote": "http://x"}}}, "c.yaml")
+    assert "targets.c" in e.value.message
+
+
+def test_table_handles_quote_their_names(tmp_path):
+    s = settings_from_dict({"storage": {"root": str(tmp_path)}})
+    t = s.table("silver.events")
+    assert t.path == str(tmp_path / "tables" / "silver" / "events")
+    assert t.ref == f"delta.`{t.path}`"
+    s2 = settings_from_dict({"storage": {"root": str(tmp_path), "catalog": "main"}})
+    evil = s2.table("bronze.ev`il")
+    assert evil.ref == "`main`.`bronze`.`ev``il`"
+
+
+def test_missing_explicit_config_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError) as e:
+        load_settings(tmp_path / "nope.yaml")
+    assert "nope.yaml" in e.value.message
+
+
+def test_invalid_yaml_reports_line(tmp_path):
+    f = write(tmp_path, "storage:\n  root: [unclosed\n")
+    with pytest.raises(ConfigError) as e:
+        load_settings(f)
+    assert str(f) in e.value.message and "invalid YAML" in e.value.message
