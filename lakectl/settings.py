@@ -108,7 +108,8 @@ class KafkaSource(Model):
     starting_offsets: str = "earliest"
     max_offsets_per_trigger: int | None = Field(None, ge=1)
     fail_on_data_loss: bool = True
-    options: dict[str, str] = Field(default_factory=dict)
+    options: dict[str, str] = Field(default_factory=dict)  # kafka.* consumer options; secrets as ${ENV}
+    connect_timeout_s: float = Field(10.0, gt=0)  # bound on the broker probe before a stream starts
 
 
 class EventHubsSource(Model):
@@ -117,6 +118,8 @@ class EventHubsSource(Model):
     connection_string_env: str = "EVENTHUBS_CONNECTION_STRING"
     starting_offsets: str = "earliest"
     max_offsets_per_trigger: int | None = Field(None, ge=1)
+    options: dict[str, str] = Field(default_factory=dict)  # extra kafka.* options (timeouts)
+    connect_timeout_s: float = Field(15.0, gt=0)
 
 
 class KinesisSource(Model):
@@ -173,18 +176,60 @@ DEFAULT_TABLES = [
 
 
 class Expectation(Model):
-    name: str
-    expr: str  # a SQL predicate that holds for a good row
+    name: str = Field(min_length=1)
+    expr: str = Field(min_length=1)  # a SQL predicate that is TRUE for a good row (NULL counts as failed)
     action: Literal["warn", "drop", "quarantine", "fail"] = "quarantine"
+    table: Literal["silver.events"] = "silver.events"
+
+
+def default_expectations() -> list[Expectation]:
+    """The rules silver.events gets when the config names none (see docs/transform.md)."""
+    rules = [
+        ("event_type_known", "event_type IN ('page_view', 'click', 'add_to_cart', 'purchase', 'review')", "quarantine"),
+        ("event_time_present", "event_time IS NOT NULL", "quarantine"),
+        ("event_time_not_future", "event_time <= current_timestamp() + INTERVAL 1 DAY", "quarantine"),
+        ("customer_id_present", "customer_id IS NOT NULL", "quarantine"),
+        ("price_range", "price IS NULL OR (price >= 0 AND price <= 100000)", "quarantine"),
+        ("price_present_for_sales", "event_type NOT IN ('add_to_cart', 'purchase') OR price IS NOT NULL", "quarantine"),
+        ("quantity_range", "quantity IS NULL OR quantity BETWEEN 1 AND 1000", "quarantine"),
+        ("rating_range", "rating IS NULL OR rating BETWEEN 1 AND 5", "quarantine"),
+        ("review_has_rating", "event_type <> 'review' OR rating IS NOT NULL", "quarantine"),
+        ("country_iso2", "country IS NULL OR country RLIKE '^[A-Z]{2}$'", "warn"),
+        ("known_customer", "segment IS NOT NULL", "warn"),
+        ("known_product", "product_id IS NULL OR category IS NOT NULL", "warn"),
+    ]
+    return [Expectation(name=n, expr=e, action=a) for n, e, a in rules]  # type: ignore[arg-type]
 
 
 class TransformSettings(Model):
-    expectations: list[Expectation] = Field(default_factory=list)
+    expectations: list[Expectation] = Field(default_factory=default_expectations)
     schema_drift: Literal["rescue", "add", "fail"] = "rescue"
 
 
 class IngestSettings(Model):
     trigger_interval: str = "10 seconds"
+
+
+class AggregateSettings(Model):
+    """`lakectl aggregate`: when an incremental refresh gives way to a full recompute."""
+
+    full_refresh_threshold: float = Field(0.5, ge=0, le=1)  # share of all days touched by new silver rows
+
+
+class MonitorSettings(Model):
+    """`lakectl monitor`: alert channels, de-duplication and what counts as a small file."""
+
+    webhook_url: str | None = None  # Slack-compatible incoming webhook; write ${LAKECTL_ALERT_WEBHOOK_URL:-}
+    smtp_host: str | None = None
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_from: str = "lakectl@localhost"
+    smtp_to: list[str] = Field(default_factory=list)
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password_env: str = "LAKECTL_SMTP_PASSWORD"
+    renotify_minutes: float = Field(240, gt=0)  # a standing breach is re-alerted at most this often
+    small_file_bytes: int = Field(32 * 1024 * 1024, ge=1)
+    stream_stale_minutes: float = Field(10, gt=0)  # no progress for this long and no live pid: not running
 
 
 class Settings(Model):
@@ -198,6 +243,8 @@ class Settings(Model):
     tables: dict[str, TableConfig] = Field(default_factory=dict)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     transform: TransformSettings = Field(default_factory=TransformSettings)
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    aggregate: AggregateSettings = Field(default_factory=AggregateSettings)
 
     # Where the file came from, for messages; not part of the YAML.
     source_file: str | None = Field(None, exclude=True)

@@ -15,7 +15,9 @@ from lakectl.results import Result
 JOBS: dict[str, str] = {
     "generate": "lakectl.jobs.generate",
     "ingest": "lakectl.jobs.ingest",
+    "transform": "lakectl.jobs.transform",
     "demo": "lakectl.jobs.demo",
+    "monitor": "lakectl.jobs.monitor",
 }
 
 
@@ -30,12 +32,15 @@ def load_job(name: str) -> Job:
 
 
 def run_job(ctx: JobContext, name: str, params: dict[str, Any]) -> Result:
-    """Run a job in this process and time it."""
+    """Run a job in this process, time it, and record it in the run ledger (ops.runs)."""
+    from lakectl.monitor.ledger import recording
     from lakectl.results import Timer
 
-    job = load_job(name)
-    with Timer() as t:
-        result = job.run(ctx, params)
-    if not result.duration_s:
-        result.duration_s = t.seconds
+    with recording(ctx, name, params) as record:
+        job = load_job(name)
+        with Timer() as t:
+            result = job.run(ctx, params)
+        if not result.duration_s:
+            result.duration_s = t.seconds
+        record.result = result
     return result

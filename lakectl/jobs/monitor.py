@@ -1,0 +1,149 @@
+"""monitor: the run ledger, table/stream/quality health, SLA checks with alerts, and an HTML report.
+
+No SparkSession: everything is read from Delta logs and small ops tables with delta-rs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lakectl.context import JobContext
+from lakectl.errors import UsageError
+from lakectl.results import Result, Timer
+
+
+class MonitorParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["runs", "tables", "streams", "quality", "check", "report"]
+    tables: list[str] = Field(default_factory=list)  # tables: only these (default: every configured table)
+    history: int = Field(5, ge=0, le=100)  # tables: last operations to show
+    command: str | None = None  # runs: filter
+    status: str | None = None  # runs: filter
+    since_hours: float | None = Field(None, gt=0)  # runs/quality: only newer
+    limit: int = Field(20, ge=1)  # runs: newest N
+    include_stages: bool = False  # runs: also stages of nested runs
+    junit: str | None = None  # check: write JUnit XML here
+    alert: bool = True  # check: send alerts for due breaches
+    dry_run: bool = False  # check: evaluate and say who would be alerted, send nothing
+    html: str | None = None  # report: output file
+    kafka_timeout: float = Field(5.0, gt=0, le=60)
+
+
+def run(ctx: JobContext, params: dict[str, Any]) -> Result:
+    p = MonitorParams.model_validate(params)
+    return {"runs": runs, "tables": tables, "streams": streams, "quality": quality, "check": check, "report": report}[p.action](ctx, p)
+
+
+def _since(p: MonitorParams) -> datetime | None:
+    return datetime.now(timezone.utc) - timedelta(hours=p.since_hours) if p.since_hours else None
+
+
+def runs(ctx: JobContext, p: MonitorParams) -> Result:
+    from lakectl.monitor.ledger import TABLE, read_runs
+
+    rows = read_runs(ctx.settings.table(TABLE).path)
+    since = _since(p)
+    rows = [
+        r for r in rows
+        if (p.include_stages or not r.get("parent_run_id"))
+        and (p.command is None or r.get("command") == p.command)
+        and (p.status is None or r.get("status") == p.status)
+        and (since is None or (r.get("started_at") and r["started_at"] >= since))
+    ]
+    rows.sort(key=lambda r: r.get("started_at") or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
+    shown = rows[: p.limit]
+    for r in shown:
+        for k in ("started_at", "ended_at"):
+            if r.get(k) is not None:
+                r[k] = r[k].isoformat(timespec="seconds")
+    return Result(job="monitor runs", tables_read=[ctx.settings.table(TABLE).display], details=shown,
+                  metrics={"matched": len(rows), "shown": len(shown)})
+
+
+def tables(ctx: JobContext, p: MonitorParams) -> Result:
+    from lakectl.monitor.tables import all_tables
+
+    keys = p.tables or None
+    if keys:
+        for k in keys:
+            ctx.settings.table(k)  # validates schema.name
+    health = all_tables(ctx.settings, keys, history_limit=p.history)
+    present = [h for h in health if h.status == "ok"]
+    return Result(job="monitor tables", tables_read=[h.table for h in present], details=[h.to_dict() for h in health],
+                  metrics={"tables": len(health), "present": len(present), "missing": sum(h.status == "missing" for h in health)})
+
+
+def streams(ctx: JobContext, p: MonitorParams) -> Result:
+    from lakectl.monitor.streams import all_streams
+
+    found = all_streams(ctx.settings, kafka_timeout=p.kafka_timeout)
+    warnings = [f"{s.stream}: {s.error}" for s in found if s.error]
+    return Result(job="monitor streams", details=[s.to_dict() for s in found], warnings=warnings,
+                  metrics={"streams": len(found), "running": sum(s.state == "running" for s in found)})
+
+
+def quality(ctx: JobContext, p: MonitorParams) -> Result:
+    from lakectl.monitor.quality import DQ_TABLE, quarantine_growth, rule_quality
+
+    rules = rule_quality(ctx.settings, since=_since(p))
+    growth = quarantine_growth(ctx.settings)
+    return Result(job="monitor quality", tables_read=[ctx.settings.table(DQ_TABLE).display] + [g["table"] for g in growth],
+                  details=[r.to_dict() for r in rules], metrics={"rules": len(rules), "quarantine": growth})
+
+
+def check(ctx: JobContext, p: MonitorParams) -> Result:
+    from lakectl.monitor.alerts import notify
+    from lakectl.monitor.junit import write_junit
+    from lakectl.monitor.sla import breaches, evaluate
+
+    with Timer() as t:
+        checks = evaluate(ctx.settings, kafka_timeout=p.kafka_timeout)
+    failed = breaches(checks)
+    result = Result(job="monitor check", status="breach" if failed else "ok", dry_run=p.dry_run,
+                    details=[c.to_dict() for c in checks],
+                    metrics={"checks": len(checks), "breaches": len(failed), "skipped": sum(c.status == "skipped" for c in checks)})
+    if p.junit:
+        write_junit(p.junit, checks, t.seconds)
+        result.metrics["junit"] = p.junit
+    if p.alert:
+        outcome = notify(ctx.settings, checks, dry_run=p.dry_run)
+        result.metrics["alerts"] = outcome.to_dict()
+        result.warnings += outcome.errors
+    return result
+
+
+def report(ctx: JobContext, p: MonitorParams) -> Result:
+    from lakectl.monitor import progress as progress_table
+    from lakectl.monitor.deltars import open_table, read_rows
+    from lakectl.monitor.ledger import TABLE as RUNS
+    from lakectl.monitor.quality import quarantine_growth, rule_quality
+    from lakectl.monitor.report import render_html, write_report
+    from lakectl.monitor.sla import evaluate
+    from lakectl.monitor.streams import all_streams
+    from lakectl.monitor.tables import MAINTENANCE_OPS, all_tables, committed_rows, iso
+
+    if not p.html:
+        raise UsageError("monitor report needs an output file", "pass --html FILE")
+    s = ctx.settings
+    health = all_tables(s, history_limit=p.history)
+    commits: dict[str, list[dict[str, Any]]] = {}
+    for h in health:
+        dt = open_table(h.path) if h.status == "ok" and not h.table.endswith(("ops.runs", "ops.stream_progress")) else None
+        if dt is not None:
+            commits[h.table] = [{"timestamp": iso(c.get("timestamp")), "rows": committed_rows(c)}
+                                for c in dt.history(200) if c.get("operation") not in MAINTENANCE_OPS]
+    runs_rows = read_rows(s.table(RUNS).path)
+    runs_rows = sorted((r for r in runs_rows if not r.get("parent_run_id")), key=lambda r: r["started_at"], reverse=True)[:20]
+    rules = rule_quality(s, since=_since(p))
+    rates = [t.config.sla.min_pass_rate for t in (s.table(k) for k in s.table_keys()) if t.config.sla.min_pass_rate is not None]
+    html = render_html(
+        project=s.project, tables=health, commits=commits, streams=all_streams(s, kafka_timeout=p.kafka_timeout),
+        progress=read_rows(s.table(progress_table.TABLE).path), rules=rules, growth=quarantine_growth(s),
+        checks=evaluate(s, kafka_timeout=p.kafka_timeout), runs=runs_rows, min_pass_rate=min(rates) if rates else None,
+    )
+    path = write_report(p.html, html)
+    return Result(job="monitor report", metrics={"html": str(path.absolute()), "bytes": len(html.encode())})

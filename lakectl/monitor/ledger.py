@@ -1,0 +1,151 @@
+"""The run ledger: one row per lakectl command (and per stage of a nested run) in ops.runs.
+
+Written with delta-rs so that recording a run never starts a JVM; a failure to record only warns.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import getpass
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from lakectl.context import JobContext
+    from lakectl.results import Result
+
+TABLE = "ops.runs"
+log = logging.getLogger(__name__)
+
+# The run that is in progress in this process: a job started inside it is a stage of it.
+_current: contextvars.ContextVar["RunRecord | None"] = contextvars.ContextVar("lakectl_run", default=None)
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    command: str
+    params: dict[str, Any]
+    target: str
+    parent_run_id: str | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    stages: int = 0
+    result: "Result | None" = None  # set by run_job when the job returns
+
+
+def schema() -> "pa.Schema":
+    import pyarrow as pa
+
+    ts = pa.timestamp("us", tz="UTC")
+    return pa.schema([
+        ("run_id", pa.string()), ("parent_run_id", pa.string()), ("command", pa.string()), ("params", pa.string()),
+        ("target", pa.string()), ("user", pa.string()), ("started_at", ts), ("ended_at", ts),
+        ("duration_s", pa.float64()), ("status", pa.string()), ("rows_in", pa.int64()), ("rows_out", pa.int64()),
+        ("rows_quarantined", pa.int64()), ("tables_read", pa.list_(pa.string())),
+        ("tables_written", pa.list_(pa.string())), ("error", pa.string()),
+    ])
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def _one_line(exc: BaseException) -> str:
+    from lakectl.errors import translate
+
+    return translate(exc).one_line()[:500]
+
+
+def row(record: RunRecord, result: "Result | None", error: BaseException | None) -> dict[str, Any]:
+    from lakectl.settings import mask_secrets
+
+    ended = datetime.now(timezone.utc)
+    if error is not None:
+        status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+    else:
+        status = result.status if result is not None else "ok"
+        if result is not None and result.dry_run:
+            status = "dry_run"
+    return {
+        "run_id": record.run_id, "parent_run_id": record.parent_run_id, "command": record.command,
+        "params": json.dumps(mask_secrets(record.params), default=str, sort_keys=True),
+        "target": record.target, "user": _user(), "started_at": record.started_at, "ended_at": ended,
+        "duration_s": round((ended - record.started_at).total_seconds(), 3), "status": status,
+        "rows_in": result.rows_read if result else None, "rows_out": result.rows_written if result else None,
+        "rows_quarantined": result.rows_quarantined if result else None,
+        "tables_read": list(result.tables_read) if result else [],
+        "tables_written": list(result.tables_written) if result else [],
+        "error": _one_line(error) if error is not None else None,
+    }
+
+
+def write_rows(path: str, rows: list[dict[str, Any]]) -> None:
+    import pyarrow as pa
+
+    from lakectl.monitor.deltars import append
+
+    append(path, pa.Table.from_pylist(rows, schema=schema()))
+
+
+@contextmanager
+def recording(ctx: "JobContext", name: str, params: dict[str, Any]) -> Iterator[RunRecord]:
+    """Record the job run inside this block in ops.runs, whether it succeeds or fails.
+
+    The outermost job gets ctx.run_id; jobs started inside it (demo's stages) are recorded as
+    stages with their own id and parent_run_id. Recording problems only warn.
+    """
+    parent = _current.get()
+    if parent is None:
+        record = RunRecord(ctx.run_id, name, params, _target_name(ctx))
+    else:
+        parent.stages += 1
+        record = RunRecord(f"{parent.run_id}.{parent.stages}", name, params, parent.target, parent_run_id=parent.run_id)
+    token = _current.set(record)
+    try:
+        yield record
+    except BaseException as exc:
+        problem = _safe_write(ctx, record, None, exc)
+        if problem:
+            print(f"lakectl: warning: {problem}", file=sys.stderr)
+        raise
+    else:
+        problem = _safe_write(ctx, record, record.result, None)
+        if problem and record.result is not None:
+            record.result.warnings.append(problem)
+    finally:
+        _current.reset(token)
+
+
+def _target_name(ctx: "JobContext") -> str:
+    return ctx.target_name or ctx.settings.default_target
+
+
+def _safe_write(ctx: "JobContext", record: RunRecord, result: "Result | None", error: BaseException | None) -> str | None:
+    """Append the row; return a one-line problem instead of raising (the ledger never fails a command)."""
+    if os.environ.get("LAKECTL_LEDGER", "").lower() in {"0", "off", "false", "no"}:
+        return None
+    try:
+        write_rows(ctx.settings.table(TABLE).path, [row(record, result, error)])
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        msg = f"could not record the run in {TABLE}: {type(exc).__name__}: {first}"
+        log.warning(msg)
+        return msg
+    return None
+
+
+def read_runs(path: str) -> list[dict[str, Any]]:
+    from lakectl.monitor.deltars import read_rows
+
+    return read_rows(path)

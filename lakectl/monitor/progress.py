@@ -1,0 +1,85 @@
+"""ops.stream_progress: one row per micro-batch progress event of an ingest query.
+
+`record(ctx, query, stream_name)` is called by ingest after its query stops; it appends the
+query's recentProgress with delta-rs (the Spark session is not needed for a few rows).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from lakectl.context import JobContext
+
+TABLE = "ops.stream_progress"
+log = logging.getLogger(__name__)
+
+
+def schema() -> "pa.Schema":
+    import pyarrow as pa
+
+    ts = pa.timestamp("us", tz="UTC")
+    return pa.schema([
+        ("stream", pa.string()), ("checkpoint", pa.string()), ("run_id", pa.string()), ("query_id", pa.string()),
+        ("query_run_id", pa.string()), ("batch_id", pa.int64()), ("timestamp", ts), ("num_input_rows", pa.int64()),
+        ("input_rows_per_second", pa.float64()), ("processed_rows_per_second", pa.float64()),
+        ("duration_ms", pa.int64()), ("sources", pa.string()), ("recorded_at", ts),
+    ])
+
+
+def _ts(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _float(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if f == f and f not in (float("inf"), float("-inf")) else None  # NaN/inf -> null
+
+
+def progress_rows(progress: list[dict[str, Any]], stream: str, run_id: str, checkpoint: str | None) -> list[dict[str, Any]]:
+    """Rows for ops.stream_progress from StreamingQueryProgress dicts (query.recentProgress)."""
+    now = datetime.now(timezone.utc)
+    rows = []
+    for p in progress:
+        durations = p.get("durationMs") or {}
+        sources = [
+            {k: s.get(k) for k in ("description", "startOffset", "endOffset", "latestOffset", "numInputRows")}
+            for s in p.get("sources") or []
+        ]
+        rows.append({
+            "stream": stream, "checkpoint": checkpoint, "run_id": run_id, "query_id": p.get("id"),
+            "query_run_id": p.get("runId"), "batch_id": int(p.get("batchId", -1)), "timestamp": _ts(p.get("timestamp")),
+            "num_input_rows": int(p.get("numInputRows") or 0),
+            "input_rows_per_second": _float(p.get("inputRowsPerSecond")),
+            "processed_rows_per_second": _float(p.get("processedRowsPerSecond")),
+            "duration_ms": int(durations.get("triggerExecution") or 0),
+            "sources": json.dumps(sources, default=str), "recorded_at": now,
+        })
+    return rows
+
+
+def record(ctx: "JobContext", query: Any, stream_name: str, checkpoint: str | None = None) -> int:
+    """Append `query.recentProgress` to ops.stream_progress; returns the rows written. Never raises."""
+    try:
+        progress = [p if type(p) is dict else json.loads(p.json) for p in (query.recentProgress or [])]
+        rows = progress_rows(progress, stream_name, ctx.run_id, checkpoint)
+        if rows:
+            import pyarrow as pa
+
+            from lakectl.monitor.deltars import append
+
+            append(ctx.settings.table(TABLE).path, pa.Table.from_pylist(rows, schema=schema()))
+        return len(rows)
+    except Exception as exc:  # monitoring must never fail an ingest that succeeded
+        log.warning("could not record stream progress in %s: %s", TABLE, exc)
+        return 0

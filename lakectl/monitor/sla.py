@@ -1,0 +1,116 @@
+"""Evaluate every configured SLA (tables.<key>.sla): freshness, maximum lag, minimum pass rate,
+maximum small-file ratio. Each is one Check; a failed check is a breach."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from lakectl.monitor.quality import latest_table_pass_rates
+from lakectl.monitor.quality import rule_quality
+from lakectl.monitor.streams import StreamHealth, all_streams
+from lakectl.monitor.tables import TableHealth, table_health
+from lakectl.settings import Settings
+
+# Which streams feed which table: every ingest stream writes bronze.events.
+STREAM_TABLES = ("bronze.events",)
+
+
+@dataclass
+class Check:
+    name: str  # e.g. "freshness:silver.events"
+    table: str
+    kind: str  # freshness | max_lag_records | min_pass_rate | max_small_file_ratio
+    status: str  # pass | breach | skipped
+    value: float | None
+    threshold: float
+    message: str
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable while the same breach stands (independent of the measured value)."""
+        return hashlib.sha1(self.name.encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "fingerprint": self.fingerprint}
+
+
+def evaluate(settings: Settings, *, kafka_timeout: float = 5.0) -> list[Check]:
+    checks: list[Check] = []
+    slas = {k: settings.table(k).config.sla for k in settings.table_keys()}
+    slas = {k: s for k, s in slas.items() if any(v is not None for v in s.model_dump().values())}
+    health: dict[str, TableHealth] = {k: table_health(settings, k) for k in slas}
+    need_streams = any(s.max_lag_records is not None for s in slas.values())
+    streams: list[StreamHealth] = all_streams(settings, kafka_timeout=kafka_timeout) if need_streams else []
+    need_dq = any(s.min_pass_rate is not None for s in slas.values())
+    rates = latest_table_pass_rates(rule_quality(settings)) if need_dq else {}
+    for key, sla in slas.items():
+        h = health[key]
+        if sla.freshness_minutes is not None:
+            checks.append(_freshness(key, h, sla.freshness_minutes))
+        if sla.max_small_file_ratio is not None:
+            checks.append(_small_files(key, h, sla.max_small_file_ratio))
+        if sla.min_pass_rate is not None:
+            checks.extend(_pass_rates(key, rates.get(key, {}), sla.min_pass_rate))
+        if sla.max_lag_records is not None:
+            checks.extend(_lag(key, streams, sla.max_lag_records))
+    return checks
+
+
+def _freshness(key: str, h: TableHealth, limit: float) -> Check:
+    name = f"freshness:{key}"
+    if h.status != "ok" or h.freshness_minutes is None:
+        return Check(name, key, "freshness", "breach", None, limit, f"{key} is {h.status}: no data write to measure freshness")
+    ok = h.freshness_minutes <= limit
+    return Check(name, key, "freshness", "pass" if ok else "breach", h.freshness_minutes, limit,
+                 f"{key} last written {h.freshness_minutes:.1f} min ago (SLA {limit:g} min)")
+
+
+def _small_files(key: str, h: TableHealth, limit: float) -> Check:
+    name = f"max_small_file_ratio:{key}"
+    if h.status != "ok" or h.small_file_ratio is None:
+        return Check(name, key, "max_small_file_ratio", "skipped", None, limit, f"{key} is {h.status}")
+    ok = h.small_file_ratio <= limit
+    return Check(name, key, "max_small_file_ratio", "pass" if ok else "breach", h.small_file_ratio, limit,
+                 f"{key}: {h.small_files} of {h.files} files are small ({h.small_file_ratio:.0%}, SLA <= {limit:.0%}); "
+                 f"run `lakectl optimize`" if not ok else f"{key}: small-file ratio {h.small_file_ratio:.0%} (SLA <= {limit:.0%})")
+
+
+def _pass_rates(key: str, rules: dict[str, float | None], limit: float) -> list[Check]:
+    if not rules:
+        return [Check(f"min_pass_rate:{key}", key, "min_pass_rate", "skipped", None, limit, f"no data-quality metrics for {key} yet")]
+    checks = []
+    for rule, rate in sorted(rules.items()):
+        name = f"min_pass_rate:{key}:{rule}"
+        if rate is None:
+            checks.append(Check(name, key, "min_pass_rate", "skipped", None, limit, f"{key} rule {rule}: no rows checked"))
+            continue
+        ok = rate >= limit
+        checks.append(Check(name, key, "min_pass_rate", "pass" if ok else "breach", rate, limit,
+                            f"{key} rule {rule}: pass rate {rate:.2%} in the last run (SLA >= {limit:.2%})"))
+    return checks
+
+
+def _lag(key: str, streams: list[StreamHealth], limit: int) -> list[Check]:
+    if key not in STREAM_TABLES:
+        return [Check(f"max_lag_records:{key}", key, "max_lag_records", "skipped", None, limit, f"no stream writes {key}")]
+    if not streams:
+        return [Check(f"max_lag_records:{key}", key, "max_lag_records", "skipped", None, limit, "no ingest stream has run yet")]
+    checks = []
+    for s in streams:
+        name = f"max_lag_records:{key}:{s.stream}"
+        lag = s.backlog_records if s.backlog_records is not None else s.backlog_files
+        unit = "records" if s.backlog_records is not None else "files"
+        if lag is None:
+            checks.append(Check(name, key, "max_lag_records", "breach", None, limit,
+                                f"stream {s.stream}: backlog unknown ({s.error or 'no offsets'})"))
+            continue
+        ok = lag <= limit
+        checks.append(Check(name, key, "max_lag_records", "pass" if ok else "breach", lag, limit,
+                            f"stream {s.stream}: {lag} {unit} behind (SLA <= {limit})"))
+    return checks
+
+
+def breaches(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if c.status == "breach"]

@@ -1,0 +1,213 @@
+"""Ingest stream health from the checkpoint and ops.stream_progress: last batch, rates, batch
+duration, backlog (Kafka end offsets minus committed offsets; unseen files) and whether it runs."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from lakectl.monitor import progress as progress_table
+from lakectl.monitor.deltars import read_rows
+from lakectl.settings import Settings
+
+PID_FILES = ("_lakectl.pid", "_lakectl.lock", "running.pid")  # written by a running ingest, if it does
+
+
+@dataclass
+class StreamHealth:
+    stream: str
+    checkpoint: str
+    source: str | None = None
+    state: str = "stopped"  # running | stopped | never-run
+    last_batch_id: int | None = None
+    last_batch_time: str | None = None
+    minutes_since_last_batch: float | None = None
+    input_rows_per_second: float | None = None
+    processed_rows_per_second: float | None = None
+    batch_duration_ms: int | None = None
+    last_batch_rows: int | None = None
+    backlog_records: int | None = None  # Kafka: end offsets - committed offsets
+    backlog_files: int | None = None  # files source: files in the folder not yet in the checkpoint
+    backlog_detail: dict[str, Any] | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _numbered(folder: Path) -> list[int]:
+    if not folder.is_dir():
+        return []
+    return sorted(int(f.name) for f in folder.iterdir() if f.name.isdigit())
+
+
+def committed_offsets(spark_checkpoint: Path) -> tuple[int | None, dict[str, Any] | None, list[Any]]:
+    """(batch id, batch metadata, one offset per source) of the last committed batch."""
+    commits = _numbered(spark_checkpoint / "commits")
+    if not commits:
+        return None, None, []
+    batch = commits[-1]
+    lines = (spark_checkpoint / "offsets" / str(batch)).read_text().splitlines()
+    # Format: "v1", the batch metadata JSON, then one line per source ("-" when a source has none).
+    meta = json.loads(lines[1]) if len(lines) > 1 else {}
+    sources = [json.loads(l) if l.strip() not in ("", "-") else None for l in lines[2:]]
+    return batch, meta, sources
+
+
+def seen_files(spark_checkpoint: Path) -> set[str]:
+    """Paths the file source has already taken (its per-batch and compacted logs)."""
+    seen: set[str] = set()
+    folder = spark_checkpoint / "sources" / "0"
+    if not folder.is_dir():
+        return seen
+    for f in folder.iterdir():
+        if f.name.startswith(".") or f.name.endswith(".tmp") or f.name.endswith(".crc"):
+            continue
+        for line in f.read_text().splitlines()[1:]:
+            if line.startswith("{"):
+                seen.add(json.loads(line)["path"])
+    return seen
+
+
+def _file_uri(path: Path) -> str:
+    return path.absolute().as_uri()
+
+
+def files_backlog(landing: str, spark_checkpoint: Path) -> int:
+    folder = Path(landing)
+    if not folder.is_dir():
+        return 0
+    seen = seen_files(spark_checkpoint)
+    seen_local = {s.removeprefix("file://") for s in seen}
+    pending = 0
+    for f in folder.iterdir():
+        if f.is_file() and not f.name.startswith((".", "_")):
+            if _file_uri(f) not in seen and str(f.absolute()) not in seen_local:
+                pending += 1
+    return pending
+
+
+def kafka_end_offsets(bootstrap: str, partitions: dict[str, list[int]], timeout: float = 5.0) -> dict[str, dict[str, int]]:
+    """High watermarks per topic/partition from the broker (confluent_kafka)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "lakectl-monitor", "enable.auto.commit": False,
+                         "socket.timeout.ms": int(timeout * 1000)})
+    try:
+        ends: dict[str, dict[str, int]] = {}
+        for topic, parts in partitions.items():
+            for part in parts:
+                _low, high = consumer.get_watermark_offsets(TopicPartition(topic, part), timeout=timeout)
+                ends.setdefault(topic, {})[str(part)] = int(high)
+        return ends
+    finally:
+        consumer.close()
+
+
+def kafka_backlog(committed: dict[str, dict[str, int]], ends: dict[str, dict[str, int]]) -> tuple[int, dict[str, Any]]:
+    """Records between the committed offsets and the end offsets, total and per topic-partition."""
+    detail: dict[str, Any] = {}
+    total = 0
+    for topic, parts in ends.items():
+        for part, end in parts.items():
+            done = int(committed.get(topic, {}).get(part, 0))
+            lag = max(0, end - done)
+            detail[f"{topic}-{part}"] = lag
+            total += lag
+    return total, detail
+
+
+def pid_alive(checkpoint: Path) -> bool | None:
+    """True/False from a pid file in the checkpoint folder; None when there is none."""
+    for name in PID_FILES:
+        f = checkpoint / name
+        if not f.is_file():
+            continue
+        text = f.read_text().strip()
+        try:
+            pid = int(json.loads(text)["pid"]) if text.startswith("{") else int(text.split()[0])
+        except (ValueError, KeyError, IndexError):
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return None
+
+
+def stream_health(settings: Settings, name: str, checkpoint: Path, progress: list[dict[str, Any]], *, kafka_timeout: float = 5.0) -> StreamHealth:
+    health = StreamHealth(stream=name, checkpoint=str(checkpoint))
+    state_file = checkpoint / "_lakectl.json"
+    identity: dict[str, Any] = {}
+    if state_file.is_file():
+        identity = json.loads(state_file.read_text()).get("identity") or {}
+    health.source = identity.get("source") or name
+    spark_cp = checkpoint / "offsets"
+    now = datetime.now(timezone.utc)
+    try:
+        batch, meta, offsets = committed_offsets(spark_cp)
+    except Exception as exc:
+        batch, meta, offsets = None, None, []
+        health.error = f"checkpoint unreadable: {exc}"
+    health.last_batch_id = batch
+    last_ms = (meta or {}).get("batchTimestampMs")
+    mine = sorted((p for p in progress if p.get("stream") == name), key=lambda p: (p["timestamp"] or now, p["batch_id"]))
+    if mine:
+        last = mine[-1]
+        health.input_rows_per_second = last["input_rows_per_second"]
+        health.processed_rows_per_second = last["processed_rows_per_second"]
+        health.batch_duration_ms = last["duration_ms"]
+        health.last_batch_rows = last["num_input_rows"]
+        if last_ms is None and last["timestamp"] is not None:
+            last_ms = last["timestamp"].timestamp() * 1000
+    if last_ms is not None:
+        health.last_batch_time = datetime.fromtimestamp(last_ms / 1000, tz=timezone.utc).isoformat(timespec="seconds")
+        health.minutes_since_last_batch = round((now.timestamp() * 1000 - last_ms) / 60_000, 2)
+    alive = pid_alive(checkpoint)
+    health.state = "running" if alive else ("never-run" if batch is None and not mine else "stopped")
+    try:
+        _backlog(settings, health, identity, spark_cp, offsets, kafka_timeout)
+    except Exception as exc:
+        health.error = f"backlog unavailable: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
+    return health
+
+
+def _backlog(settings: Settings, health: StreamHealth, identity: dict[str, Any], spark_cp: Path, offsets: list[Any], timeout: float) -> None:
+    if health.source == "files":
+        landing = identity.get("path") or settings.sources.files.path or str(settings.storage.landing_dir / "events")
+        health.backlog_files = files_backlog(landing, spark_cp)
+    elif health.source in ("kafka", "eventhubs"):
+        committed = next((o for o in offsets if isinstance(o, dict) and o and "logOffset" not in o), {}) or {}
+        topics = identity.get("topics") or settings.sources.kafka.topics
+        partitions = {t: sorted(int(p) for p in committed.get(t, {})) or [0] for t in (topics if isinstance(topics, list) else [topics])}
+        for t, parts in committed.items():
+            partitions.setdefault(t, sorted(int(p) for p in parts))
+        bootstrap = identity.get("bootstrap_servers") or settings.sources.kafka.bootstrap_servers
+        ends = kafka_end_offsets(bootstrap, partitions, timeout)
+        health.backlog_records, health.backlog_detail = kafka_backlog(committed, ends)
+
+
+def discover(settings: Settings, progress: list[dict[str, Any]]) -> dict[str, Path]:
+    """Ingest streams: checkpoint folders under <checkpoints>/ingest, plus any recorded in progress."""
+    found: dict[str, Path] = {}
+    root = settings.storage.checkpoints_dir / "ingest"
+    if root.is_dir():
+        for d in sorted(root.iterdir()):
+            if d.is_dir():
+                found[d.name] = d
+    for p in progress:
+        if p.get("stream") and p["stream"] not in found and p.get("checkpoint"):
+            found[p["stream"]] = Path(p["checkpoint"])
+    return found
+
+
+def all_streams(settings: Settings, *, kafka_timeout: float = 5.0) -> list[StreamHealth]:
+    progress = read_rows(settings.table(progress_table.TABLE).path)
+    return [stream_health(settings, n, cp, progress, kafka_timeout=kafka_timeout) for n, cp in discover(settings, progress).items()]
