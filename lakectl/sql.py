@@ -42,3 +42,50 @@ def path_ref(path: str) -> str:
 
 def is_simple_identifier(name: str) -> bool:
     return bool(_SIMPLE.match(name))
+
+
+# --- maintenance statements (optimize) -------------------------------------------------------------
+# `ref` is always a reference already built here (path_ref / quote_name); columns are quoted here;
+# `where` is a user-written SQL predicate (an expression, like an expectation), passed through as text.
+
+def optimize_sql(ref: str, *, where: str | None = None, zorder_by: Iterable[str] = ()) -> str:
+    cols = list(zorder_by)
+    text = f"OPTIMIZE {ref}"
+    if where:
+        text += f" WHERE {where}"
+    if cols:
+        text += f" ZORDER BY ({quote_columns(cols)})"
+    return text
+
+
+def cluster_by_sql(ref: str, columns: Iterable[str]) -> str:
+    cols = list(columns)
+    return f"ALTER TABLE {ref} CLUSTER BY ({quote_columns(cols)})" if cols else f"ALTER TABLE {ref} CLUSTER BY NONE"
+
+
+def vacuum_sql(ref: str, *, retain_hours: float | None = None, dry_run: bool = False) -> str:
+    text = f"VACUUM {ref}"
+    if retain_hours is not None:
+        text += f" RETAIN {float(retain_hours):g} HOURS"
+    return text + (" DRY RUN" if dry_run else "")
+
+
+def set_properties_sql(ref: str, properties: dict[str, str]) -> str:
+    pairs = ", ".join(f"{quote_string(k)} = {quote_string(str(v))}" for k, v in properties.items())
+    return f"ALTER TABLE {ref} SET TBLPROPERTIES ({pairs})"
+
+
+def describe_detail_sql(ref: str) -> str:
+    return f"DESCRIBE DETAIL {ref}"
+
+
+def analyze_sql(ref: str) -> str:
+    """Recompute Delta's per-file data-skipping statistics (after changing the stats columns)."""
+    return f"ANALYZE TABLE {ref} COMPUTE DELTA STATISTICS"
+
+
+def bloom_filter_sql(ref: str, columns: Iterable[str], *, fpp: float = 0.1, num_items: int = 50_000_000) -> str:
+    """Databricks only: CREATE BLOOMFILTER INDEX ON TABLE ... FOR COLUMNS(c OPTIONS (fpp=..., numItems=...))."""
+    opts = f"OPTIONS (fpp={float(fpp):g}, numItems={int(num_items)})"
+    cols = ", ".join(f"{quote_ident(c)} {opts}" for c in columns)
+    return f"CREATE BLOOMFILTER INDEX ON TABLE {ref} FOR COLUMNS({cols})"

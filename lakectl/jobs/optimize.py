@@ -1,0 +1,222 @@
+"""optimize: compact, Z-order or cluster, set table properties and VACUUM each table by its policy.
+
+With no table named, every configured table (and every default table that exists) is optimized
+by its `optimize` policy; tables that do not exist yet are skipped with a note.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lakectl.context import JobContext
+from lakectl.errors import TableNotFound, UsageError
+from lakectl.maintenance import advisor, compaction, properties, vacuum
+from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, detail, ideal_files, parse_size
+from lakectl.results import Result
+from lakectl import sql
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from lakectl.settings import TableHandle
+
+MAX_LISTED_FILES = 20
+
+
+class OptimizeParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tables: list[str] = Field(default_factory=list)
+    zorder: list[str] = Field(default_factory=list)
+    cluster_by: list[str] = Field(default_factory=list, max_length=4)
+    where: str | None = None
+    vacuum: bool = False
+    retain: str | None = None  # e.g. 168h, 7d; default: the policy's vacuum_retain_hours, else the table's retention
+    force: bool = False
+    analyze: bool = False
+    advise: bool = False
+    target_file_size: str | None = None
+    dry_run: bool = False
+    max_attempts: int = Field(5, ge=1)
+    backoff_s: float = Field(1.0, ge=0)
+    databricks: bool | None = None  # None: detect the Databricks runtime
+
+
+def run(ctx: JobContext, params: dict[str, Any]) -> Result:
+    p = OptimizeParams.model_validate(params)
+    if p.zorder and p.cluster_by:
+        raise UsageError("--zorder and --cluster-by cannot be combined", "liquid clustering replaces Z-order: pick one")
+    if p.retain is not None and not p.vacuum:
+        raise UsageError("--retain only applies with --vacuum", "add --vacuum")
+    spark = ctx.spark
+    explicit = bool(p.tables)
+    keys = p.tables or ctx.settings.table_keys()
+    handles = [ctx.settings.table(k) for k in keys]
+    on_databricks = properties.on_databricks(spark) if p.databricks is None else p.databricks
+    result = Result(job="optimize", dry_run=p.dry_run, status="dry_run" if p.dry_run else "ok")
+    for handle in handles:
+        if not _exists(spark, handle):
+            if explicit:
+                raise TableNotFound(
+                    f"table {handle.display} does not exist (looked at {handle.path if not handle.storage.catalog else handle.ref})",
+                    "check the name (schema.name, e.g. silver.events) or run the stage that creates it first",
+                )
+            result.details.append({"table": handle.display, "action": "skipped", "note": "table does not exist yet"})
+            continue
+        started = time.perf_counter()
+        if p.advise:
+            report = _advise(ctx, spark, handle, p)
+        else:
+            report = _optimize_table(ctx, spark, handle, p, on_databricks, result.warnings)
+        report["duration_s"] = round(time.perf_counter() - started, 3)
+        result.details.append(report)
+        if report.get("action") in ("optimized", "would optimize"):
+            result.tables_written.append(handle.display)
+        result.tables_read.append(handle.display)
+    done = [d for d in result.details if d.get("action") != "skipped"]
+    result.metrics = {
+        "tables": len(done),
+        "skipped": len(result.details) - len(done),
+        "files_before": sum(d.get("files_before", 0) for d in done),
+        "files_after": sum(d.get("files_after", 0) for d in done),
+        "vacuum_deleted": sum(d.get("vacuum_deleted", 0) for d in done),
+        "conflicts_retried": sum(d.get("conflicts_retried", 0) for d in done),
+    }
+    return result
+
+
+def _exists(spark: "SparkSession", handle: "TableHandle") -> bool:
+    if handle.storage.catalog:
+        return bool(spark.catalog.tableExists(f"{handle.storage.catalog}.{handle.schema_name}.{handle.name}"))
+    from delta.tables import DeltaTable
+
+    return bool(DeltaTable.isDeltaTable(spark, handle.path))
+
+
+def _columns(spark: "SparkSession", handle: "TableHandle") -> list[str]:
+    return [f.name for f in spark.sql(f"SELECT * FROM {handle.ref} LIMIT 0").schema.fields]
+
+
+def _check_columns(handle: "TableHandle", wanted: list[str], existing: list[str], what: str) -> None:
+    unknown = [c for c in wanted if c not in existing]
+    if unknown:
+        raise UsageError(
+            f"{handle.display}: {what} column(s) not in the table: {', '.join(repr(c) for c in unknown)}",
+            f"choose from: {', '.join(existing)}",
+        )
+
+
+def _target_size(handle: "TableHandle", p: OptimizeParams) -> int | None:
+    return parse_size(p.target_file_size or handle.config.optimize.target_file_size)
+
+
+def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle", p: OptimizeParams,
+                    on_databricks: bool, warnings: list[str]) -> dict[str, Any]:
+    policy = handle.config.optimize
+    cluster_by = p.cluster_by or ([] if p.zorder else policy.cluster_by)
+    zorder_by = p.zorder or ([] if p.cluster_by else policy.zorder_by)
+    before = detail(spark, handle.ref)
+    columns = _columns(spark, handle)
+    _check_columns(handle, zorder_by, columns, "--zorder/zorder_by")
+    _check_columns(handle, cluster_by, columns, "--cluster-by/cluster_by")
+    _check_columns(handle, policy.bloom_filter_columns, columns, "bloom_filter_columns")
+    target = _target_size(handle, p)
+    statements: list[str] = []
+    prop_stmt = properties.properties_statement(handle.ref, policy.properties, before.get("properties") or {})
+    if prop_stmt:
+        statements.append(prop_stmt)
+    statements += compaction.optimize_statements(
+        handle.ref, where=p.where, zorder_by=zorder_by, cluster_by=cluster_by,
+        current_clustering=before.get("clusteringColumns") or [],
+    )
+    if p.analyze:
+        statements.append(sql.analyze_sql(handle.ref))
+    if policy.bloom_filter_columns:
+        if on_databricks:
+            statements.append(properties.bloom_filter_statement(handle.ref, policy.bloom_filter_columns))  # type: ignore[arg-type]
+        else:
+            warnings.append(properties.bloom_filter_note(handle.display, policy.bloom_filter_columns))
+    report: dict[str, Any] = {
+        "table": handle.display,
+        "action": "would optimize" if p.dry_run else "optimized",
+        "files_before": int(before.get("numFiles") or 0),
+        "bytes_before": int(before.get("sizeInBytes") or 0),
+        "zorder_by": zorder_by,
+        "cluster_by": cluster_by,
+        "target_file_size": target or DEFAULT_TARGET_FILE_SIZE,
+        "ideal_files": ideal_files(int(before.get("sizeInBytes") or 0), target or DEFAULT_TARGET_FILE_SIZE),
+        "statements": statements,
+    }
+    if not p.dry_run:
+        attempts = compaction.Attempts()
+        metrics = compaction.run_optimize(
+            spark, statements, target_file_size=target, attempts=attempts,
+            max_attempts=p.max_attempts, backoff_s=p.backoff_s,
+        )
+        after = detail(spark, handle.ref)
+        report.update({
+            "files_after": int(after.get("numFiles") or 0),
+            "bytes_after": int(after.get("sizeInBytes") or 0),
+            "files_removed": int(metrics.get("numFilesRemoved") or 0),
+            "files_added": int(metrics.get("numFilesAdded") or 0),
+            "conflicts_retried": attempts.retries,
+            "conflicts": attempts.conflicts,
+        })
+        if attempts.retries:
+            warnings.append(f"{handle.display}: OPTIMIZE retried after {attempts.retries} concurrent-commit conflict(s): {', '.join(attempts.conflicts)}")
+        if prop_stmt:
+            report["properties_set"] = properties.changed_properties(policy.properties, before.get("properties") or {})
+    if p.vacuum:
+        report.update(_vacuum(ctx, spark, handle, p, before, warnings))
+    return report
+
+
+def _vacuum(ctx: JobContext, spark: "SparkSession", handle: "TableHandle", p: OptimizeParams,
+            before: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    props = before.get("properties") or {}
+    table_hours = vacuum.table_retention_hours(props)
+    retain = vacuum.parse_hours(p.retain)
+    if retain is None:
+        retain = handle.config.optimize.vacuum_retain_hours
+    if retain is None:
+        retain = table_hours
+    forced = vacuum.check_retention(retain, props, force=p.force, table=handle.display)
+    if forced:
+        warnings.append(forced)
+    short = retain < table_hours  # only reachable with --force: Delta's own check must be off for this one statement
+    candidates = vacuum.dry_run_files(spark, handle.ref, retain, short=short)
+    readers = vacuum.streams_reading(ctx.settings.storage.checkpoints_dir, str(before.get("id")))
+    for reader in readers:
+        needed = vacuum.files_needed_from(handle.path, reader.version, reader.snapshot)
+        clash = [f for f in candidates if vacuum.relative(handle.path, f) in needed]
+        if clash:
+            raise UsageError(
+                f"{handle.display}: VACUUM RETAIN {retain:g}h would delete {len(clash)} file(s) that the stream with "
+                f"checkpoint {reader.checkpoint} still needs (it reads from table version {reader.version})",
+                "let the stream catch up (or stop it and remove its checkpoint if it is abandoned), or retain longer",
+            )
+    out: dict[str, Any] = {"vacuum_retain_hours": retain, "vacuum_streams_checked": len(readers)}
+    if forced:
+        out["vacuum_forced"] = True
+    if p.dry_run:
+        out["vacuum_would_delete"] = len(candidates)
+        out["vacuum_files"] = [vacuum.relative(handle.path, f) for f in candidates[:MAX_LISTED_FILES]]
+    else:
+        out["vacuum_deleted"] = vacuum.vacuum(spark, handle.ref, retain, short=short)
+    return out
+
+
+def _advise(ctx: JobContext, spark: "SparkSession", handle: "TableHandle", p: OptimizeParams) -> dict[str, Any]:
+    before = detail(spark, handle.ref)
+    target = _target_size(handle, p) or DEFAULT_TARGET_FILE_SIZE
+    scratch = ctx.settings.storage.root_dir / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    advice = advisor.advise(
+        spark, handle.ref, size_bytes=int(before.get("sizeInBytes") or 0), num_files=int(before.get("numFiles") or 0),
+        target_bytes=target, predicates=list(handle.config.optimize.predicates), scratch=scratch,
+    )
+    return {"table": handle.display, "action": "advised", "files_before": int(before.get("numFiles") or 0),
+            "bytes_before": int(before.get("sizeInBytes") or 0), "target_file_size": target, **advice}

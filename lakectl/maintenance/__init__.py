@@ -1,0 +1,1 @@
+"""Table maintenance for `lakectl optimize`: compaction, Z-order/clustering, VACUUM, properties, advice."""

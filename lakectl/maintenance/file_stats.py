@@ -1,0 +1,63 @@
+"""What a table looks like on disk: DESCRIBE DETAIL, sizes, the ideal file count, scan metrics."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import TYPE_CHECKING, Any
+
+from lakectl import sql
+from lakectl.errors import UsageError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.I)
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+DEFAULT_TARGET_FILE_SIZE = 1024**3  # Delta's default spark.databricks.delta.optimize.maxFileSize
+
+
+def parse_size(text: str | int | None) -> int | None:
+    """'128m', '1g', '512kb', '1048576' -> bytes."""
+    if text is None:
+        return None
+    if isinstance(text, int):
+        return text
+    m = _SIZE.match(str(text))
+    if not m:
+        raise UsageError(f"bad file size {text!r}", "write a size like 128m, 1g or 1048576")
+    unit = (m.group(2) or "").lower()[:1]
+    return int(float(m.group(1)) * _UNITS[unit])
+
+
+def detail(spark: "SparkSession", ref: str) -> dict[str, Any]:
+    """DESCRIBE DETAIL as a dict (numFiles, sizeInBytes, properties, id, clusteringColumns, ...)."""
+    row = spark.sql(sql.describe_detail_sql(ref)).first()
+    return row.asDict(recursive=True) if row is not None else {}
+
+
+def ideal_files(size_bytes: int, target_bytes: int) -> int:
+    return max(1, math.ceil(size_bytes / max(1, target_bytes)))
+
+
+def files_read(df: "DataFrame") -> dict[str, int]:
+    """Run `df` and sum its file-scan metrics ('number of files read', bytes) from the executed plan."""
+    df.collect()
+    plan = df._jdf.queryExecution().executedPlan()
+    totals = {"files": 0, "bytes": 0}
+    stack = [plan]
+    while stack:
+        node = stack.pop()
+        metrics = node.metrics()
+        if metrics.contains("numFiles"):
+            totals["files"] += int(metrics.apply("numFiles").value())
+            if metrics.contains("filesSize"):
+                totals["bytes"] += int(metrics.apply("filesSize").value())
+        children = node.children()
+        stack.extend(children.apply(i) for i in range(children.size()))
+        name = node.nodeName()
+        if name == "AdaptiveSparkPlan":  # a leaf whose final plan holds the scans
+            stack.append(node.executedPlan())
+        elif name.endswith("QueryStage"):
+            stack.append(node.plan())
+    return totals

@@ -1,0 +1,46 @@
+"""Table properties from the optimize policy, and Databricks bloom filter indexes."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from lakectl import sql
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+BLOOM_FPP = 0.1
+BLOOM_NUM_ITEMS = 50_000_000
+
+
+def changed_properties(wanted: dict[str, str], current: dict[str, str]) -> dict[str, str]:
+    """Only what differs (so a re-run changes nothing and writes no commit)."""
+    return {k: str(v) for k, v in wanted.items() if str(current.get(k, "")).lower() != str(v).lower()}
+
+
+def properties_statement(ref: str, wanted: dict[str, str], current: dict[str, str]) -> str | None:
+    changes = changed_properties(wanted, current)
+    return sql.set_properties_sql(ref, changes) if changes else None
+
+
+def on_databricks(spark: "SparkSession | None" = None) -> bool:
+    """True inside a Databricks runtime (its clusters set DATABRICKS_RUNTIME_VERSION)."""
+    if os.environ.get("DATABRICKS_RUNTIME_VERSION"):
+        return True
+    if spark is not None:
+        try:
+            return bool(spark.conf.get("spark.databricks.clusterUsageTags.sparkVersion", None))
+        except Exception:
+            return False
+    return False
+
+
+def bloom_filter_statement(ref: str, columns: list[str]) -> str | None:
+    return sql.bloom_filter_sql(ref, columns, fpp=BLOOM_FPP, num_items=BLOOM_NUM_ITEMS) if columns else None
+
+
+def bloom_filter_note(table: str, columns: list[str]) -> str:
+    cols = ",".join(columns)
+    return (f"{table}: bloom filter index on {cols} is Databricks-only (CREATE BLOOMFILTER INDEX); skipped here — "
+            f"use --zorder {cols} (or cluster_by) for data skipping on these columns")
