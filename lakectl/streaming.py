@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import signal
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from lakectl.errors import CheckpointConflict
 
@@ -16,6 +19,29 @@ if TYPE_CHECKING:
     from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 STATE_FILE = "_lakectl.json"
+LOCK_FILE = "_lakectl.lock"
+
+
+@contextmanager
+def checkpoint_lock(checkpoint: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the checkpoint while a query runs: a second process on the same
+    checkpoint is refused. The OS drops the lock when its holder dies, even by kill -9."""
+    checkpoint.mkdir(parents=True, exist_ok=True)
+    fd = os.open(checkpoint / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            raise CheckpointConflict(
+                f"checkpoint {checkpoint} is in use by {holder}",
+                "wait for it to finish or stop it; two streams on one checkpoint would corrupt it",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 def checkpoint_app_id(checkpoint: Path, identity: dict[str, Any]) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from lakectl.context import JobContext
 from lakectl.datagen import generate
-from lakectl.results import Result
+from lakectl.errors import UsageError
+from lakectl.results import Result, Timer
 
 
 class GenerateParams(BaseModel):
@@ -26,11 +27,17 @@ class GenerateParams(BaseModel):
     products: int | None = Field(None, ge=1)
     out: str | None = None  # default: the configured landing folder
     file_rows: int = Field(100_000, ge=1)
+    to: Literal["files", "kafka"] = "files"
+    topic: str | None = None  # --to kafka: default the first of sources.kafka.topics
+    partitions: int | None = Field(None, ge=1)  # --to kafka: create the topic with N partitions if absent
+    bootstrap_servers: str | None = None
     dry_run: bool = False
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     p = GenerateParams.model_validate(params)
+    if p.to == "kafka":
+        return _to_kafka(ctx, p)
     out = Path(p.out) if p.out else ctx.settings.storage.landing_dir
     if p.dry_run:
         return Result(job="generate", dry_run=True, metrics={"would_write_events": p.events, "landing": str(out)})
@@ -44,5 +51,40 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
             "events": g.events, "valid_events": g.valid_events, "bad_records": g.bad_records,
             "duplicates": g.duplicates, "bad_by_kind": g.bad_by_kind, "event_types": g.event_types,
             "customers": g.customers, "products": g.products, "files": len(g.files), "landing": str(out),
+        },
+    )
+
+
+def _to_kafka(ctx: JobContext, p: GenerateParams) -> Result:
+    """The same events as the files (same seed, same lines), produced into a topic, key = customer_id."""
+    from lakectl.datagen import GenerateResult, iter_event_lines
+    from lakectl.kafka_produce import ensure_topic, produce_lines
+    from lakectl.sources.kafka import kafka_spec
+
+    spec = kafka_spec(ctx.settings.sources.kafka, topics=[p.topic] if p.topic else None, bootstrap=p.bootstrap_servers)
+    if spec.pattern or not spec.topics:
+        raise UsageError("--to kafka needs a topic name", "pass --topic NAME")
+    topic = spec.topics[0]
+    if p.dry_run:
+        return Result(job="generate", dry_run=True, metrics={
+            "would_write_events": p.events, "bootstrap": spec.bootstrap, "topic": topic, "create_partitions": p.partitions})
+    conf = spec.client_conf()
+    created, partitions = ensure_topic(conf, topic, p.partitions, timeout=spec.connect_timeout_s)
+    start = p.start.astimezone(timezone.utc) if p.start and p.start.tzinfo else p.start
+    g = GenerateResult()
+    lines = iter_event_lines(p.events, seed=p.seed, start=start, days=p.days, bad_fraction=p.bad_fraction,
+                             duplicate_fraction=p.duplicate_fraction, customers=p.customers, products=p.products, result=g)
+    with Timer() as t:
+        sent = produce_lines(conf, topic, lines)
+    warnings = []
+    if p.partitions and not created and partitions != p.partitions:
+        warnings.append(f"topic {topic} already existed with {partitions} partitions (asked for {p.partitions}); left as is")
+    return Result(
+        job="generate", rows_written=sent.produced, warnings=warnings,
+        metrics={
+            "events": g.events, "valid_events": g.valid_events, "bad_records": g.bad_records, "duplicates": g.duplicates,
+            "bad_by_kind": g.bad_by_kind, "event_types": g.event_types, "customers": g.customers, "products": g.products,
+            "bootstrap": spec.bootstrap, "topic": topic, "partitions": partitions, "topic_created": created,
+            "produce_s": t.seconds, "events_per_s": round(sent.produced / t.seconds) if t.seconds else None,
         },
     )

@@ -10,12 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from lakectl.bronze import EVENT_FIELDS, SOURCE_COLUMNS, parse_events
 from lakectl.context import JobContext
 from lakectl.delta import append_once, rows_committed, table_version
-from lakectl.errors import SourceUnavailable, UsageError
+from lakectl.errors import DataLossDetected, SourceUnavailable, UsageError
 from lakectl.results import Result
-from lakectl.streaming import checkpoint_app_id, input_rows, run_query
+from lakectl.streaming import checkpoint_app_id, checkpoint_lock, input_rows, run_query
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
+
+    from lakectl.sources.kafka import KafkaSpec
 
 SOURCES = ("files", "kafka", "eventhubs", "kinesis")
 BRONZE_COLUMNS = [n for n, _ in EVENT_FIELDS] + ["raw"] + [n for n, _ in SOURCE_COLUMNS] + ["ingest_time", "ingest_run_id", "batch_id"]
@@ -33,20 +35,82 @@ class IngestParams(BaseModel):
     dry_run: bool = False
     allow_data_loss: bool = False
     max_batches: int | None = Field(None, ge=1)
+    # Kafka / Event Hubs overrides of the config
+    topics: list[str] | None = None
+    topic_pattern: str | None = None
+    bootstrap_servers: str | None = None
+    starting_offsets: str | None = None
+    max_offsets_per_trigger: int | None = Field(None, ge=1)
 
 
 def checkpoint_dir(ctx: JobContext, p: IngestParams) -> Path:
     return Path(p.checkpoint) if p.checkpoint else ctx.settings.storage.checkpoints_dir / "ingest" / p.source
 
 
-def open_source(ctx: JobContext, p: IngestParams) -> tuple["DataFrame", dict[str, Any]]:
-    """The source's streaming DataFrame and its identity (recorded with the checkpoint)."""
+def kafka_source(ctx: JobContext, p: IngestParams) -> "KafkaSpec | None":
+    """The Kafka-protocol source spec (kafka or eventhubs), or None for other sources. No Spark needed."""
+    if p.source == "kafka":
+        from lakectl.sources.kafka import kafka_spec
+
+        return kafka_spec(ctx.settings.sources.kafka, topics=p.topics, pattern=p.topic_pattern, bootstrap=p.bootstrap_servers,
+                          starting_offsets=p.starting_offsets, max_offsets_per_trigger=p.max_offsets_per_trigger)
+    if p.source == "eventhubs":
+        from lakectl.sources.eventhubs import eventhubs_spec
+
+        return eventhubs_spec(ctx.settings.sources.eventhubs, event_hub=(p.topics or [None])[0],
+                              starting_offsets=p.starting_offsets, max_offsets_per_trigger=p.max_offsets_per_trigger)
+    return None
+
+
+def source_identity(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None") -> dict[str, Any]:
+    """What the checkpoint is made for; another identity on the same checkpoint is refused."""
+    if spec is not None:
+        return spec.identity()
+    if p.source == "kinesis":
+        from lakectl.sources import kinesis
+
+        kinesis.require_databricks()
+        return kinesis.identity(ctx.settings.sources.kinesis)
     if p.source == "files":
         from lakectl.sources import files
 
         path = p.path or files.events_path(ctx.settings)
-        return files.read_stream(ctx.spark, ctx.settings, path), {"source": "files", "path": str(Path(path).absolute()) if "://" not in path else path}
-    raise UsageError(f"source {p.source!r} is not available in this version", "use --source files")
+        return {"source": "files", "path": str(Path(path).absolute()) if "://" not in path else path}
+    raise UsageError(f"source {p.source!r} is not available in this version", "use --source files or kafka")
+
+
+def open_source(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None") -> "DataFrame":
+    """The source's streaming DataFrame: `value` (the raw record) plus the bronze source columns."""
+    if spec is not None:
+        from lakectl.sources import kafka
+
+        return kafka.read_stream(ctx.spark, spec)
+    if p.source == "kinesis":
+        from lakectl.sources import kinesis
+
+        return kinesis.read_stream(ctx.spark, ctx.settings.sources.kinesis)
+    from lakectl.sources import files
+
+    return files.read_stream(ctx.spark, ctx.settings, p.path or files.events_path(ctx.settings))
+
+
+def record_data_loss(ctx: JobContext, checkpoint: Path, identity: dict[str, Any], ranges: list[dict[str, Any]]) -> Path:
+    """Append the skipped offset ranges to <root>/ops/data_loss.jsonl (one line per run that skipped)."""
+    import json
+    import time
+
+    ops = ctx.settings.storage.root_dir / "ops"
+    ops.mkdir(parents=True, exist_ok=True)
+    path = ops / "data_loss.jsonl"
+    with path.open("a") as f:
+        f.write(json.dumps({"run_id": ctx.run_id, "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                            "checkpoint": str(checkpoint), "source": identity, "skipped": ranges}) + "\n")
+    return path
+
+
+def _data_loss_during_run(exc: BaseException) -> bool:
+    text = str(exc)
+    return "failOnDataLoss" in text or "data may have been lost" in text or "OffsetOutOfRange" in text
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
@@ -54,14 +118,34 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     bronze = ctx.settings.table("bronze.events")
     quarantine = ctx.settings.table("bronze.quarantine")
     checkpoint = checkpoint_dir(ctx, p)
+    spec = kafka_source(ctx, p)
     if p.dry_run:
-        return Result(
-            job="ingest", dry_run=True, tables_written=[bronze.display, quarantine.display],
-            metrics={"source": p.source, "checkpoint": str(checkpoint), "trigger": "continuous" if p.continuous else "availableNow"},
-        )
-    spark = ctx.spark
-    stream, identity = open_source(ctx, p)
+        metrics: dict[str, Any] = {"source": p.source, "checkpoint": str(checkpoint), "trigger": "continuous" if p.continuous else "availableNow"}
+        if spec is not None:
+            metrics.update(source_identity=spec.identity(), source_options=spec.redacted_options())
+        return Result(job="ingest", dry_run=True, tables_written=[bronze.display, quarantine.display], metrics=metrics)
+    identity = source_identity(ctx, p, spec)
+    with checkpoint_lock(checkpoint):
+        return _ingest(ctx, p, spec, identity, checkpoint)
+
+
+def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity: dict[str, Any], checkpoint: Path) -> Result:
+    bronze = ctx.settings.table("bronze.events")
+    quarantine = ctx.settings.table("bronze.quarantine")
     app_id = checkpoint_app_id(checkpoint, identity)
+    skipped: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    if spec is not None:
+        from lakectl.sources.kafka import check_source
+
+        skipped = check_source(spec, checkpoint / "offsets", allow_data_loss=p.allow_data_loss)
+        if p.allow_data_loss:
+            spec.fail_on_data_loss = False
+        if skipped:
+            where = record_data_loss(ctx, checkpoint, identity, skipped)
+            warnings.append(f"data loss allowed: skipped {len(skipped)} offset range(s), recorded in {where}")
+    spark = ctx.spark
+    stream = open_source(ctx, p, spec)
     versions = {bronze.path: table_version(spark, bronze.path), quarantine.path: table_version(spark, quarantine.path)}
 
     def write_batch(batch: "DataFrame", batch_id: int) -> None:
@@ -80,7 +164,15 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
 
     writer = stream.writeStream.foreachBatch(write_batch).option("checkpointLocation", str(checkpoint / "offsets")).queryName(f"ingest-{p.source}")
     interval = p.trigger_interval or ctx.settings.ingest.trigger_interval
-    query = run_query(writer, continuous=p.continuous, interval=interval)
+    try:
+        query = run_query(writer, continuous=p.continuous, interval=interval)
+    except Exception as exc:
+        if spec is not None and _data_loss_during_run(exc):
+            raise DataLossDetected(
+                f"{spec.kind} data loss during the run: offsets the stream needed were deleted from the broker",
+                "re-run with --allow-data-loss to skip them (the skipped ranges are recorded)",
+            ) from exc
+        raise
     written = rows_committed(spark, bronze.path, ctx.run_id, versions[bronze.path])
     quarantined = rows_committed(spark, quarantine.path, ctx.run_id, versions[quarantine.path])
     return Result(
@@ -89,5 +181,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         rows_written=written,
         rows_quarantined=quarantined,
         tables_written=[bronze.display, quarantine.display],
-        metrics={"source": p.source, "batches": len(query.recentProgress), "checkpoint": str(checkpoint)},
+        warnings=warnings,
+        metrics={"source": p.source, "batches": len(query.recentProgress), "checkpoint": str(checkpoint),
+                 **({"skipped_offsets": skipped} if skipped else {})},
     )

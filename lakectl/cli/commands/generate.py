@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Optional
 
 import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
 from lakectl.cli.state import execute
+
+
+class Destination(str, Enum):
+    files = "files"
+    kafka = "kafka"
 
 
 def generate(
@@ -20,12 +26,17 @@ def generate(
     customers: Optional[int] = typer.Option(None, "--customers", min=1, help="Number of customers (default: events/50)."),
     products: Optional[int] = typer.Option(None, "--products", min=1, help="Number of products (default: events/500, at most 2000)."),
     out: Optional[str] = typer.Option(None, "--out", help="Landing folder (default: storage.landing from the config)."),
+    to: Destination = typer.Option(Destination.files, "--to", help="files: JSON-lines in the landing folder; kafka: records (key = customer_id) into a topic."),
+    topic: Optional[str] = typer.Option(None, "--topic", help="With --to kafka: the topic (default: the first of sources.kafka.topics)."),
+    partitions: Optional[int] = typer.Option(None, "--partitions", min=1, help="With --to kafka: create the topic with N partitions if it does not exist."),
+    bootstrap_servers: Optional[str] = typer.Option(None, "--bootstrap-servers", help="With --to kafka: host:port (default: sources.kafka.bootstrap_servers)."),
     dry_run: bool = DRY_RUN,
     json_out: bool = JSON,
 ) -> None:
-    """Generate realistic synthetic customers, products and events as JSON-lines files."""
+    """Generate realistic synthetic customers, products and events as JSON-lines files (or into a Kafka topic)."""
     execute(ctx, "generate", {
         "events": events, "seed": seed, "start": start, "days": days, "bad_fraction": bad_fraction,
         "duplicate_fraction": duplicate_fraction, "customers": customers, "products": products, "out": out,
+        "to": to.value, "topic": topic, "partitions": partitions, "bootstrap_servers": bootstrap_servers,
         "dry_run": dry_run,
     }, json_out=json_out)

@@ -1,0 +1,264 @@
+"""Kafka source (also Event Hubs through its Kafka endpoint): Spark options, a bounded broker probe,
+and the data-loss check of a checkpoint's committed offsets against what the broker still has."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lakectl.bronze import with_source_columns
+from lakectl.errors import DataLossDetected, SourceUnavailable, UsageError
+from lakectl.settings import KafkaSource, mask_secrets
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+_JAAS = re.compile(r'(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"')
+# Spark option (kafka.*) -> librdkafka property, for the probe and the watermark check.
+_CLIENT_KEYS = {
+    "kafka.security.protocol": "security.protocol",
+    "kafka.sasl.mechanism": "sasl.mechanisms",
+    "kafka.ssl.endpoint.identification.algorithm": "ssl.endpoint.identification.algorithm",
+}
+
+
+@dataclass
+class KafkaSpec:
+    """Everything needed to read one Kafka-protocol source. `options` may hold secrets: print
+    only `redacted_options()`."""
+
+    kind: str  # "kafka" | "eventhubs"
+    bootstrap: str
+    topics: list[str] = field(default_factory=list)
+    pattern: str | None = None
+    starting_offsets: str = "earliest"
+    max_offsets_per_trigger: int | None = None
+    fail_on_data_loss: bool = True
+    extra: dict[str, str] = field(default_factory=dict)  # kafka.* security and tuning options
+    connect_timeout_s: float = 10.0
+
+    def identity(self) -> dict[str, Any]:
+        """What a checkpoint is made for: its offsets mean nothing for another broker or topic set."""
+        subscription: dict[str, Any] = {"pattern": self.pattern} if self.pattern else {"topics": sorted(self.topics)}
+        return {"source": self.kind, "bootstrap": self.bootstrap, **subscription}
+
+    def spark_options(self) -> dict[str, str]:
+        opts = {
+            "kafka.bootstrap.servers": self.bootstrap,
+            "startingOffsets": self.starting_offsets,
+            "failOnDataLoss": str(self.fail_on_data_loss).lower(),
+            "includeHeaders": "true",
+        }
+        if self.pattern:
+            opts["subscribePattern"] = self.pattern
+        else:
+            opts["subscribe"] = ",".join(self.topics)
+        if self.max_offsets_per_trigger:
+            opts["maxOffsetsPerTrigger"] = str(self.max_offsets_per_trigger)
+        opts.update(self.extra)
+        return opts
+
+    def redacted_options(self) -> dict[str, str]:
+        return mask_secrets(self.spark_options())
+
+    def client_conf(self) -> dict[str, Any]:
+        """The same connection as librdkafka (confluent-kafka) properties."""
+        conf: dict[str, Any] = {"bootstrap.servers": self.bootstrap}
+        for key, value in self.extra.items():
+            if key in _CLIENT_KEYS:
+                conf[_CLIENT_KEYS[key]] = value
+        jaas = self.extra.get("kafka.sasl.jaas.config")
+        if jaas:
+            fields = {k: v.replace('\\"', '"').replace("\\\\", "\\") for k, v in _JAAS.findall(jaas)}
+            if "username" in fields:
+                conf["sasl.username"] = fields["username"]
+            if "password" in fields:
+                conf["sasl.password"] = fields["password"]
+        return conf
+
+
+def kafka_spec(cfg: KafkaSource, *, topics: list[str] | None = None, pattern: str | None = None,
+               bootstrap: str | None = None, starting_offsets: str | None = None,
+               max_offsets_per_trigger: int | None = None) -> KafkaSpec:
+    """The Kafka source from config, with command-line overrides."""
+    if topics and pattern:
+        raise UsageError("give topics or a topic pattern, not both", "drop --topic or --topic-pattern")
+    if topics:
+        pattern = None
+    elif pattern:
+        topics = []
+    else:
+        topics, pattern = list(cfg.topics), cfg.topic_pattern
+    if not topics and not pattern:
+        raise UsageError("no Kafka topic to read", "set sources.kafka.topics or pass --topic NAME")
+    extra = dict(cfg.options)
+    for key in extra:
+        if not key.startswith("kafka."):
+            raise UsageError(f"sources.kafka.options: {key!r} is not a Kafka client option", "prefix Kafka consumer options with `kafka.` (e.g. kafka.security.protocol)")
+    return KafkaSpec(
+        kind="kafka", bootstrap=bootstrap or cfg.bootstrap_servers, topics=list(topics or []), pattern=pattern,
+        starting_offsets=starting_offsets or cfg.starting_offsets,
+        max_offsets_per_trigger=max_offsets_per_trigger or cfg.max_offsets_per_trigger,
+        fail_on_data_loss=cfg.fail_on_data_loss, extra=extra, connect_timeout_s=cfg.connect_timeout_s,
+    )
+
+
+def read_stream(spark: "SparkSession", spec: KafkaSpec) -> "DataFrame":
+    """value (raw string) plus every Kafka coordinate as bronze source columns."""
+    from pyspark.sql import functions as F
+
+    df = spark.readStream.format("kafka").options(**spec.spark_options()).load()
+    # Kafka allows repeated header keys and map_from_entries refuses them: keep each key's first value.
+    keys = F.array_distinct(F.transform("headers", lambda h: h["key"]))
+    headers = F.map_from_entries(F.transform(keys, lambda k: F.struct(
+        k.alias("key"), F.filter("headers", lambda h: h["key"] == k)[0]["value"].cast("string").alias("value"))))
+    return with_source_columns(
+        df.select(F.col("value").cast("string").alias("value"), "topic", "partition", "offset", "timestamp", "key", "headers"),
+        source=F.lit(spec.kind), kafka_topic=F.col("topic"), kafka_partition=F.col("partition"),
+        kafka_offset=F.col("offset"), kafka_timestamp=F.col("timestamp"), kafka_key=F.col("key").cast("string"),
+        kafka_headers=headers,
+    ).drop("topic", "partition", "offset", "timestamp", "key", "headers")
+
+
+# --- probing the broker ---------------------------------------------------------------------------
+
+def probe(spec: KafkaSpec) -> dict[str, int]:
+    """Topic -> partition count for the subscribed topics, asking the broker with a bounded timeout.
+    An unreachable broker is one SourceUnavailable line, not a hang."""
+    try:
+        import confluent_kafka  # noqa: F401
+    except ImportError:
+        _socket_probe(spec)
+        return {}
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({**spec.client_conf(), "socket.connection.setup.timeout.ms": int(spec.connect_timeout_s * 1000)})
+    try:
+        md = admin.list_topics(timeout=spec.connect_timeout_s)
+    except KafkaException as exc:
+        raise SourceUnavailable(
+            f"{spec.kind} broker {spec.bootstrap} did not answer within {spec.connect_timeout_s:g}s",
+            "check the broker is running and reachable" + (" (scripts/kafka-local start)" if spec.kind == "kafka" else "")
+            + f", or fix sources.{spec.kind} in the config",
+        ) from exc
+    found = {name: len(t.partitions) for name, t in md.topics.items() if t.error is None}
+    if spec.pattern:
+        regex = re.compile(spec.pattern)
+        return {t: n for t, n in found.items() if regex.fullmatch(t)}
+    return {t: found[t] for t in spec.topics if t in found}
+
+
+def _socket_probe(spec: KafkaSpec) -> None:
+    for server in spec.bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection((host or "127.0.0.1", int(port or 9092)), timeout=spec.connect_timeout_s):
+                return
+        except OSError:
+            continue
+    raise SourceUnavailable(f"{spec.kind} broker {spec.bootstrap} is not reachable", "check the broker is running and the address in the config")
+
+
+def watermarks(spec: KafkaSpec, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[int, int]]:
+    """(topic, partition) -> (earliest, end) offsets the broker has now."""
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    consumer = Consumer({**spec.client_conf(), "group.id": "lakectl-probe", "enable.auto.commit": False})
+    try:
+        return {(t, p): consumer.get_watermark_offsets(TopicPartition(t, p), timeout=spec.connect_timeout_s, cached=False)
+                for t, p in partitions}
+    except KafkaException as exc:
+        raise SourceUnavailable(f"{spec.kind} broker {spec.bootstrap} did not report offsets within {spec.connect_timeout_s:g}s") from exc
+    finally:
+        consumer.close()
+
+
+# --- the checkpoint's committed offsets -----------------------------------------------------------
+
+def checkpoint_offsets(spark_checkpoint: Path) -> dict[tuple[str, int], int] | None:
+    """The offsets the next batch of this checkpoint starts from (None for a new stream): the end
+    offsets of the last committed batch, or the initial offsets when no batch committed yet."""
+    commits = _batch_files(spark_checkpoint / "commits")
+    if commits:
+        text = (spark_checkpoint / "offsets" / str(max(commits))).read_text()
+        lines = text.splitlines()
+        source_line = next((ln for ln in lines[2:] if ln.strip().startswith("{")), None)
+    else:
+        initial = spark_checkpoint / "sources" / "0" / "0"
+        if not initial.exists():
+            return None
+        raw = initial.read_bytes().decode("utf-8", "replace")
+        start = raw.find("{")
+        source_line = raw[start:raw.rfind("}") + 1] if start >= 0 else None
+    if not source_line:
+        return None
+    data = json.loads(source_line)
+    return {(topic, int(p)): int(o) for topic, parts in data.items() for p, o in parts.items()}
+
+
+def _batch_files(directory: Path) -> list[int]:
+    if not directory.is_dir():
+        return []
+    return [int(f.name) for f in directory.iterdir() if f.name.isdigit()]
+
+
+def skipped_ranges(committed: dict[tuple[str, int], int], available: dict[str, int],
+                   marks: dict[tuple[str, int], tuple[int, int]]) -> list[dict[str, Any]]:
+    """Offset ranges the checkpoint still needs but the broker no longer has: expired records
+    (from < earliest), a deleted topic, or a recreated one (offsets went backwards)."""
+    lost: list[dict[str, Any]] = []
+    for (topic, part), needed in sorted(committed.items()):
+        if needed < 0:  # -2/-1: "earliest"/"latest" placeholders, nothing committed yet
+            continue
+        if topic not in available:
+            lost.append({"topic": topic, "partition": part, "from_offset": needed, "to_offset": None, "reason": "topic_deleted"})
+            continue
+        low, high = marks.get((topic, part), (needed, needed))
+        if needed > high:
+            lost.append({"topic": topic, "partition": part, "from_offset": high, "to_offset": needed, "reason": "offsets_reset"})
+        elif needed < low:
+            lost.append({"topic": topic, "partition": part, "from_offset": needed, "to_offset": low, "reason": "expired", "records": low - needed})
+    return lost
+
+
+def check_source(spec: KafkaSpec, spark_checkpoint: Path, *, allow_data_loss: bool) -> list[dict[str, Any]]:
+    """Probe the broker and compare the checkpoint with it before any stream starts. Returns the
+    skipped offset ranges (only with allow_data_loss); otherwise data loss raises DataLossDetected."""
+    available = probe(spec)
+    committed = checkpoint_offsets(spark_checkpoint)
+    if committed is None:
+        missing = [t for t in spec.topics if t not in available]
+        if missing and available is not None and _has_confluent():
+            raise SourceUnavailable(
+                f"topic {', '.join(missing)} does not exist on {spec.bootstrap}",
+                "create it (e.g. `lakectl generate --to kafka --topic NAME --partitions 3`) or fix the topic name",
+            )
+        return []
+    if not _has_confluent():
+        return []
+    present = [(t, p) for (t, p) in committed if t in available]
+    marks = watermarks(spec, present) if present else {}
+    lost = skipped_ranges(committed, available, marks)
+    if lost and not allow_data_loss:
+        first = lost[0]
+        what = (f"topic {first['topic']} was deleted" if first["reason"] == "topic_deleted"
+                else f"{first['topic']}[{first['partition']}] offsets {first['from_offset']}..{first['to_offset']} are no longer on the broker ({first['reason']})")
+        more = f" (+{len(lost) - 1} more partitions)" if len(lost) > 1 else ""
+        raise DataLossDetected(
+            f"{spec.kind} data loss: {what}{more}; the checkpoint still needs them",
+            "re-run with --allow-data-loss to skip them (the skipped ranges are recorded), or restore the data",
+        )
+    return lost
+
+
+def _has_confluent() -> bool:
+    try:
+        import confluent_kafka  # noqa: F401
+    except ImportError:
+        return False
+    return True
