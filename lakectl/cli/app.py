@@ -8,6 +8,7 @@ import typer
 
 from lakectl import __version__
 from lakectl.cli.commands import demo, generate, ingest
+from lakectl.cli.commands import monitor
 from lakectl.cli.state import State
 
 app = typer.Typer(
@@ -43,3 +44,4 @@ def main(
 app.command("generate")(generate.generate)
 app.command("ingest")(ingest.ingest)
 app.command("demo")(demo.demo)
+app.add_typer(monitor.app, name="monitor")

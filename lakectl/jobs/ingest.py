@@ -11,6 +11,7 @@ from lakectl.bronze import EVENT_FIELDS, SOURCE_COLUMNS, parse_events
 from lakectl.context import JobContext
 from lakectl.delta import append_once, rows_committed, table_version
 from lakectl.errors import DataLossDetected, SourceUnavailable, UsageError
+from lakectl.monitor.progress import record as record_progress
 from lakectl.results import Result
 from lakectl.streaming import checkpoint_app_id, checkpoint_lock, input_rows, run_query
 
@@ -173,6 +174,7 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity
                 "re-run with --allow-data-loss to skip them (the skipped ranges are recorded)",
             ) from exc
         raise
+    record_progress(ctx, query, checkpoint.name, str(checkpoint))  # ops.stream_progress for `lakectl monitor streams`
     written = rows_committed(spark, bronze.path, ctx.run_id, versions[bronze.path])
     quarantined = rows_committed(spark, quarantine.path, ctx.run_id, versions[quarantine.path])
     return Result(

@@ -91,11 +91,9 @@ def row(record: RunRecord, result: "Result | None", error: BaseException | None)
 
 
 def write_rows(path: str, rows: list[dict[str, Any]]) -> None:
-    import pyarrow as pa
-
     from lakectl.monitor.deltars import append
 
-    append(path, pa.Table.from_pylist(rows, schema=schema()))
+    append(path, rows, schema())
 
 
 @contextmanager

@@ -74,11 +74,9 @@ def record(ctx: "JobContext", query: Any, stream_name: str, checkpoint: str | No
         progress = [p if type(p) is dict else json.loads(p.json) for p in (query.recentProgress or [])]
         rows = progress_rows(progress, stream_name, ctx.run_id, checkpoint)
         if rows:
-            import pyarrow as pa
-
             from lakectl.monitor.deltars import append
 
-            append(ctx.settings.table(TABLE).path, pa.Table.from_pylist(rows, schema=schema()))
+            append(ctx.settings.table(TABLE).path, rows, schema())
         return len(rows)
     except Exception as exc:  # monitoring must never fail an ingest that succeeded
         log.warning("could not record stream progress in %s: %s", TABLE, exc)

@@ -13,8 +13,8 @@ from typing import Any
 from lakectl.monitor import progress as progress_table
 from lakectl.monitor.deltars import read_rows
 from lakectl.settings import Settings
+from lakectl.streaming import LOCK_FILE, STATE_FILE  # stdlib-only module: no Spark import
 
-PID_FILES = ("_lakectl.pid", "_lakectl.lock", "running.pid")  # written by a running ingest, if it does
 
 
 @dataclass
@@ -121,30 +121,51 @@ def kafka_backlog(committed: dict[str, dict[str, int]], ends: dict[str, dict[str
     return total, detail
 
 
-def pid_alive(checkpoint: Path) -> bool | None:
-    """True/False from a pid file in the checkpoint folder; None when there is none."""
-    for name in PID_FILES:
-        f = checkpoint / name
-        if not f.is_file():
+def _flock_holders() -> dict[int, int] | None:
+    """inode -> pid of every flock() lock on this machine (Linux /proc/locks); None elsewhere."""
+    try:
+        text = Path("/proc/locks").read_text()
+    except OSError:
+        return None
+    holders = {}
+    for line in text.splitlines():
+        parts = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 1234 08:01:567 0 EOF" (blocked waiters have a "->" field first)
+        if "->" in parts or len(parts) < 6 or parts[1] != "FLOCK":
             continue
-        text = f.read_text().strip()
         try:
-            pid = int(json.loads(text)["pid"]) if text.startswith("{") else int(text.split()[0])
-        except (ValueError, KeyError, IndexError):
+            holders[int(parts[5].split(":")[-1])] = int(parts[4])
+        except ValueError:
             continue
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
+    return holders
+
+
+def query_running(checkpoint: Path) -> bool | None:
+    """Whether an ingest holds the checkpoint's lock (lakectl.streaming.checkpoint_lock) right now.
+
+    Read-only: looks the lock up in /proc/locks instead of trying to take it (which could make a
+    starting ingest fail). Falls back to "is the pid in the lock file alive". None: no lock file."""
+    lock = checkpoint / LOCK_FILE
+    if not lock.is_file():
+        return None
+    holders = _flock_holders()
+    if holders is not None:
+        return lock.stat().st_ino in holders
+    words = lock.read_text().split()
+    if len(words) < 2 or not words[1].isdigit():
+        return False
+    try:
+        os.kill(int(words[1]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
         return True
-    return None
+    return True
 
 
 def stream_health(settings: Settings, name: str, checkpoint: Path, progress: list[dict[str, Any]], *, kafka_timeout: float = 5.0) -> StreamHealth:
     health = StreamHealth(stream=name, checkpoint=str(checkpoint))
-    state_file = checkpoint / "_lakectl.json"
+    state_file = checkpoint / STATE_FILE
     identity: dict[str, Any] = {}
     if state_file.is_file():
         identity = json.loads(state_file.read_text()).get("identity") or {}
@@ -170,7 +191,7 @@ def stream_health(settings: Settings, name: str, checkpoint: Path, progress: lis
     if last_ms is not None:
         health.last_batch_time = datetime.fromtimestamp(last_ms / 1000, tz=timezone.utc).isoformat(timespec="seconds")
         health.minutes_since_last_batch = round((now.timestamp() * 1000 - last_ms) / 60_000, 2)
-    alive = pid_alive(checkpoint)
+    alive = query_running(checkpoint)
     health.state = "running" if alive else ("never-run" if batch is None and not mine else "stopped")
     try:
         _backlog(settings, health, identity, spark_cp, offsets, kafka_timeout)
@@ -183,13 +204,14 @@ def _backlog(settings: Settings, health: StreamHealth, identity: dict[str, Any],
     if health.source == "files":
         landing = identity.get("path") or settings.sources.files.path or str(settings.storage.landing_dir / "events")
         health.backlog_files = files_backlog(landing, spark_cp)
-    elif health.source in ("kafka", "eventhubs"):
+    elif health.source == "kafka":
         committed = next((o for o in offsets if isinstance(o, dict) and o and "logOffset" not in o), {}) or {}
-        topics = identity.get("topics") or settings.sources.kafka.topics
-        partitions = {t: sorted(int(p) for p in committed.get(t, {})) or [0] for t in (topics if isinstance(topics, list) else [topics])}
+        # A pattern subscription: the topics are the ones the checkpoint has offsets for.
+        topics = list(committed) if identity.get("pattern") else identity.get("topics") or settings.sources.kafka.topics
+        partitions = {t: sorted(int(p) for p in committed.get(t, {})) or [0] for t in topics}
         for t, parts in committed.items():
             partitions.setdefault(t, sorted(int(p) for p in parts))
-        bootstrap = identity.get("bootstrap_servers") or settings.sources.kafka.bootstrap_servers
+        bootstrap = identity.get("bootstrap") or settings.sources.kafka.bootstrap_servers
         ends = kafka_end_offsets(bootstrap, partitions, timeout)
         health.backlog_records, health.backlog_detail = kafka_backlog(committed, ends)
 

@@ -1,0 +1,197 @@
+"""`lakectl monitor ...`: the run ledger, table/stream/quality health, SLA checks and a report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable, Optional
+
+import typer
+
+from lakectl.cli.options import JSON
+from lakectl.cli.state import fail, state_of
+
+app = typer.Typer(
+    name="monitor", help="Health of runs, tables, streams and data quality; SLA checks with alerts; an HTML report.",
+    no_args_is_help=True,
+)
+
+
+def _execute(ctx: typer.Context, params: dict[str, Any], json_out: bool, render: Callable[[Any], None]) -> None:
+    """Like state.execute, with a monitor-specific rendering and exit code 7 on an SLA breach."""
+    state = state_of(ctx)
+    as_json = json_out or state.json
+    try:
+        from lakectl.context import JobContext
+        from lakectl.jobs import run_job
+        from lakectl.settings import load_settings
+
+        settings = load_settings(state.config)
+        settings.target(state.target)
+        result = run_job(JobContext(settings=settings, target_name=state.target, verbose=state.verbose), "monitor", params)
+    except typer.Exit:
+        raise
+    except BaseException as exc:
+        fail(exc, verbose=state.verbose, as_json=as_json)
+    if as_json:
+        print(json.dumps(result.to_dict(), default=str))
+    else:
+        render(result)
+        _warnings(result)
+    if result.status == "breach":
+        from lakectl.errors import SlaBreach
+
+        raise typer.Exit(SlaBreach.exit_code)
+    if result.status not in ("ok", "dry_run"):
+        raise typer.Exit(1)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+def _grid(title: str, columns: list[str], rows: list[list[Any]], styles: list[str] | None = None) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for i, r in enumerate(rows):
+        table.add_row(*["" if v is None else f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v) for v in r],
+                      style=styles[i] if styles else None)
+    _console().print(table)
+
+
+def _warnings(result: Any) -> None:
+    for w in result.warnings:
+        print(f"lakectl: warning: {w}", file=sys.stderr)
+
+
+def _render_runs(result: Any) -> None:
+    rows = [[r["started_at"], r["run_id"], r["command"], r["status"], r["rows_in"], r["rows_out"], r["duration_s"], r["error"] or ""] for r in result.details]
+    _grid(f"runs ({result.metrics['shown']} of {result.metrics['matched']})", ["started (UTC)", "run id", "command", "status", "rows in", "rows out", "seconds", "error"], rows,
+          ["red" if r[3] == "failed" else "" for r in rows])
+
+
+def _render_tables(result: Any) -> None:
+    rows, styles = [], []
+    for t in result.details:
+        sla = t["freshness_sla_minutes"]
+        fresh = None if t["freshness_minutes"] is None else f"{t['freshness_minutes']:g}" + (f" / {sla:g}" if sla else "")
+        last_ops = ", ".join(f"v{o['version']} {o['operation']}" for o in t["last_operations"][:3])
+        rows.append([t["table"], t["status"], t["version"], t["last_write"], fresh, t["rows"], t["files"], t["small_file_ratio"], t["bytes"], last_ops])
+        late = sla is not None and (t["freshness_minutes"] is None or t["freshness_minutes"] > sla)
+        styles.append("dim" if t["status"] == "missing" else "red" if late or t["status"] != "ok" else "")
+    _grid("tables", ["table", "status", "version", "last write (UTC)", "fresh min / SLA", "rows", "files", "small ratio", "bytes", "last operations"], rows, styles)
+
+
+def _render_streams(result: Any) -> None:
+    if not result.details:
+        print("no ingest streams yet (run `lakectl ingest` first)")
+        return
+    rows = [[s["stream"], s["state"], s["last_batch_id"], s["last_batch_time"], s["input_rows_per_second"], s["processed_rows_per_second"],
+             s["batch_duration_ms"], s["backlog_records"] if s["backlog_records"] is not None else s["backlog_files"] if s["backlog_files"] is None else f"{s['backlog_files']} files"]
+            for s in result.details]
+    _grid("streams", ["stream", "state", "batch", "last batch (UTC)", "input rows/s", "processed rows/s", "batch ms", "backlog"], rows)
+
+
+def _render_quality(result: Any) -> None:
+    rows = [[r["table"], r["rule"], r["action"], r["runs"], r["last_pass_rate"], r["min_pass_rate"], r["rows_failed"], r["last_recorded_at"]] for r in result.details]
+    if rows:
+        _grid("expectation pass rates", ["table", "rule", "action", "runs", "last pass rate", "lowest", "rows failed", "last run (UTC)"], rows)
+    else:
+        print("no data-quality metrics yet (ops.dq_metrics is written by `lakectl transform`)")
+    q = result.metrics.get("quarantine", [])
+    _grid("quarantine", ["table", "status", "rows", "rows added per day"],
+          [[g["table"], g["status"], g["rows"], ", ".join(f"{d['day']}: {d['rows_added']:,}" for d in g["per_day"][-7:])] for g in q])
+
+
+def _render_check(result: Any) -> None:
+    rows = [[c["name"], c["status"].upper(), c["message"]] for c in result.details]
+    if not rows:
+        print("no SLAs configured (tables.<schema.name>.sla in the config)")
+    else:
+        _grid(f"SLA checks: {result.metrics['breaches']} breach(es) of {result.metrics['checks']}", ["check", "status", "detail"], rows,
+              ["bold red" if r[1] == "BREACH" else "dim" if r[1] == "SKIPPED" else "green" for r in rows])
+    alerts = result.metrics.get("alerts") or {}
+    if alerts.get("alerted"):
+        verb = "would alert" if result.dry_run else "alerted"
+        print(f"{verb}: {len(alerts['alerted'])} breach(es) via {', '.join(alerts.get('channels') or ['(dry run)'])}")
+    if alerts.get("suppressed"):
+        print(f"already alerted (standing): {len(alerts['suppressed'])} breach(es)")
+
+
+def _render_report(result: Any) -> None:
+    print(f"wrote {result.metrics['html']} ({result.metrics['bytes']:,} bytes)")
+
+
+@app.command("runs")
+def runs(
+    ctx: typer.Context,
+    command: Optional[str] = typer.Option(None, "--command", help="Only runs of this command (e.g. ingest)."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only runs with this status (ok, failed, dry_run, breach...)."),
+    since_hours: Optional[float] = typer.Option(None, "--since-hours", min=0.001, help="Only runs started in the last N hours."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="Newest N runs."),
+    stages: bool = typer.Option(False, "--stages", help="Also list the stages of nested runs (demo)."),
+    json_out: bool = JSON,
+) -> None:
+    """List recorded runs from the run ledger (ops.runs), newest first."""
+    _execute(ctx, {"action": "runs", "command": command, "status": status, "since_hours": since_hours, "limit": limit,
+                   "include_stages": stages}, json_out, _render_runs)
+
+
+@app.command("tables")
+def tables(
+    ctx: typer.Context,
+    table: Optional[list[str]] = typer.Option(None, "--table", help="Only this table (schema.name); repeatable."),
+    history: int = typer.Option(5, "--history", min=0, max=100, help="Last operations to include per table."),
+    json_out: bool = JSON,
+) -> None:
+    """Per table: version, last write, freshness vs SLA, rows, files, small-file ratio, bytes, last operations (Delta log only, no JVM)."""
+    _execute(ctx, {"action": "tables", "tables": table or [], "history": history}, json_out, _render_tables)
+
+
+@app.command("streams")
+def streams(
+    ctx: typer.Context,
+    kafka_timeout: float = typer.Option(5.0, "--kafka-timeout", min=0.1, max=60, help="Seconds to wait for Kafka end offsets."),
+    json_out: bool = JSON,
+) -> None:
+    """Per ingest stream: last batch, input/processing rates, batch duration, backlog, running or not."""
+    _execute(ctx, {"action": "streams", "kafka_timeout": kafka_timeout}, json_out, _render_streams)
+
+
+@app.command("quality")
+def quality(
+    ctx: typer.Context,
+    since_hours: Optional[float] = typer.Option(None, "--since-hours", min=0.001, help="Only metrics recorded in the last N hours."),
+    json_out: bool = JSON,
+) -> None:
+    """Expectation pass rates over time (ops.dq_metrics) and quarantine growth."""
+    _execute(ctx, {"action": "quality", "since_hours": since_hours}, json_out, _render_quality)
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    junit: Optional[str] = typer.Option(None, "--junit", help="Also write JUnit XML (one testcase per check) to FILE."),
+    alert: bool = typer.Option(True, "--alert/--no-alert", help="Send webhook/email alerts for new breaches (de-duplicated)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Evaluate and say who would be alerted; send nothing."),
+    kafka_timeout: float = typer.Option(5.0, "--kafka-timeout", min=0.1, max=60, help="Seconds to wait for Kafka end offsets."),
+    json_out: bool = JSON,
+) -> None:
+    """Evaluate every SLA in the config; print breaches and exit 7 on any breach (for CI)."""
+    _execute(ctx, {"action": "check", "junit": junit, "alert": alert, "dry_run": dry_run, "kafka_timeout": kafka_timeout}, json_out, _render_check)
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    html: str = typer.Option(..., "--html", help="Write a self-contained HTML report (inline SVG charts, no network) to FILE."),
+    kafka_timeout: float = typer.Option(5.0, "--kafka-timeout", min=0.1, max=60, help="Seconds to wait for Kafka end offsets."),
+    json_out: bool = JSON,
+) -> None:
+    """Write an HTML report: freshness, throughput and data-quality charts, SLA checks, tables, streams, runs."""
+    _execute(ctx, {"action": "report", "html": html, "kafka_timeout": kafka_timeout}, json_out, _render_report)
