@@ -89,8 +89,10 @@ def send_email(cfg: MonitorSettings, subject: str, text: str, timeout: float = 1
 
 
 def _safe_error(channel: str, exc: Exception) -> str:
-    # Never echo the webhook URL: for Slack it is the secret.
-    return f"{channel} alert not delivered: {type(exc).__name__}: {getattr(exc, 'reason', None) or str(exc).splitlines()[0][:150] if str(exc) else ''}"
+    """One line without the webhook URL (for Slack the URL is the secret)."""
+    code = getattr(exc, "code", None)
+    reason = getattr(exc, "reason", None) or (str(exc).splitlines()[0][:150] if str(exc) else "")
+    return f"{channel} alert not delivered: {type(exc).__name__}: {f'HTTP {code} ' if code else ''}{reason}"
 
 
 def notify(settings: Settings, checks: list[Check], *, dry_run: bool = False, now: float | None = None) -> AlertOutcome:
