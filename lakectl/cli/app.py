@@ -9,6 +9,7 @@ import typer
 from lakectl import __version__
 from lakectl.cli.commands import demo, generate, ingest
 from lakectl.cli.commands import monitor
+from lakectl.cli.commands import optimize
 from lakectl.cli.state import State
 
 app = typer.Typer(
@@ -45,3 +46,4 @@ app.command("generate")(generate.generate)
 app.command("ingest")(ingest.ingest)
 app.command("demo")(demo.demo)
 app.add_typer(monitor.app, name="monitor")
+app.command("optimize")(optimize.optimize)

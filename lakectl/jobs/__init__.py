@@ -18,6 +18,7 @@ JOBS: dict[str, str] = {
     "transform": "lakectl.jobs.transform",
     "demo": "lakectl.jobs.demo",
     "monitor": "lakectl.jobs.monitor",
+    "optimize": "lakectl.jobs.optimize",
 }
 
 
