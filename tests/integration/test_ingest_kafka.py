@@ -1,0 +1,191 @@
+"""`ingest --source kafka` against a real local broker: exactly once, Kafka coordinates kept, and
+every way it must refuse (incompatible checkpoint, second process, unreachable broker, data loss)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.kafka, pytest.mark.spark]
+
+
+def bronze_rows(settings, table: str = "bronze.events", columns: list[str] | None = None) -> list[dict]:
+    from deltalake import DeltaTable
+
+    path = settings.table(table).path
+    if not Path(path).exists():
+        return []
+    return DeltaTable(path).to_pyarrow_table(columns=columns).to_pylist()
+
+
+def test_generate_to_kafka_then_ingest_exactly_once(ctx, kafka_broker):
+    from confluent_kafka import Producer
+
+    from lakectl.jobs import run_job
+
+    topic = "ingest-once"
+    gen = run_job(ctx, "generate", {"events": 3000, "bad_fraction": 0.02, "to": "kafka", "topic": topic, "partitions": 3,
+                                    "bootstrap_servers": kafka_broker.bootstrap})
+    assert gen.rows_written == 3000 and gen.metrics["topic_created"] and gen.metrics["partitions"] == 3
+    # One record with headers, one with a repeated header key, one that is not JSON at all.
+    p = Producer({"bootstrap.servers": kafka_broker.bootstrap})
+    p.produce(topic, value=b'{"event_id":"hdr-1","event_type":"click","event_time":"2026-01-01T00:00:00Z"}', key=b"C1",
+              headers=[("trace", b"abc"), ("trace", b"second"), ("origin", b"test")], partition=0)
+    p.produce(topic, value=b"\x00not json", key=None, partition=1)
+    assert p.flush(30) == 0
+
+    params = {"source": "kafka", "topics": [topic], "bootstrap_servers": kafka_broker.bootstrap, "max_offsets_per_trigger": 1200}
+    first = run_job(ctx, "ingest", params)
+    valid, bad = gen.metrics["valid_events"] + 1, gen.metrics["bad_records"] + 1
+    assert (first.rows_written, first.rows_quarantined) == (valid, bad)
+    assert first.metrics["batches"] >= 3, "maxOffsetsPerTrigger splits the backlog into micro-batches"
+
+    rows = bronze_rows(ctx.settings, columns=["event_id", "customer_id", "kafka_topic", "kafka_partition", "kafka_offset",
+                                              "kafka_key", "kafka_timestamp", "kafka_headers", "raw", "source"])
+    ids = [r["event_id"] for r in rows]
+    assert len(ids) == len(set(ids)) == valid
+    assert {r["kafka_partition"] for r in rows} == {0, 1, 2} and {r["kafka_topic"] for r in rows} == {topic}
+    assert all(r["kafka_key"] == r["customer_id"] and r["raw"].startswith("{") and r["kafka_timestamp"] for r in rows if r["event_id"] != "hdr-1")
+    hdr = next(r for r in rows if r["event_id"] == "hdr-1")
+    assert dict(hdr["kafka_headers"]) == {"trace": "abc", "origin": "test"}
+    quarantined = bronze_rows(ctx.settings, "bronze.quarantine", ["raw", "reason", "kafka_partition", "kafka_offset"])
+    assert len(quarantined) == bad and all(q["reason"] and q["kafka_offset"] is not None for q in quarantined)
+    assert any(q["raw"].endswith("not json") and "malformed_json" in q["reason"] for q in quarantined)
+
+    second = run_job(ctx, "ingest", params)
+    assert (second.rows_written, second.rows_quarantined) == (0, 0)
+    assert len(bronze_rows(ctx.settings, columns=["event_id"])) == valid
+
+    # The same checkpoint for another topic is refused before anything is read.
+    from lakectl.errors import CheckpointConflict
+
+    kafka_broker.create_topic("ingest-other", 1)
+    with pytest.raises(CheckpointConflict, match="belongs to another source"):
+        run_job(ctx, "ingest", {**params, "topics": ["ingest-other"]})
+
+
+def test_second_process_on_the_checkpoint_is_refused(ctx, kafka_broker):
+    import multiprocessing
+
+    from lakectl.errors import CheckpointConflict
+    from lakectl.jobs import run_job
+    from lakectl.jobs.ingest import IngestParams, checkpoint_dir
+
+    checkpoint = checkpoint_dir(ctx, IngestParams(source="kafka"))
+    ready, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.get_context("fork").Process(target=_hold_lock, args=(checkpoint, ready, release))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        started = time.monotonic()
+        with pytest.raises(CheckpointConflict, match=f"in use by pid {holder.pid}"):
+            run_job(ctx, "ingest", {"source": "kafka", "topics": ["any"], "bootstrap_servers": kafka_broker.bootstrap})
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
+        holder.join(30)
+
+
+def _hold_lock(checkpoint: Path, ready, release) -> None:
+    from lakectl.streaming import checkpoint_lock
+
+    with checkpoint_lock(checkpoint):
+        ready.set()
+        release.wait(60)
+
+
+def test_unreachable_broker_is_one_line_within_bounded_time(ctx):
+    from kafka_broker import free_ports
+
+    from lakectl.errors import SourceUnavailable
+    from lakectl.jobs import run_job
+
+    ctx.settings.sources.kafka.connect_timeout_s = 3
+    (port,) = free_ports(1)
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailable) as err:
+        run_job(ctx, "ingest", {"source": "kafka", "topics": ["t"], "bootstrap_servers": f"127.0.0.1:{port}"})
+    assert time.monotonic() - started < 10
+    assert f"127.0.0.1:{port} did not answer within 3s" in err.value.one_line() and "\n" not in err.value.one_line()
+    assert err.value.exit_code == 4
+
+
+def test_missing_topic_on_a_new_stream_is_source_unavailable(ctx, kafka_broker):
+    from lakectl.errors import SourceUnavailable
+    from lakectl.jobs import run_job
+
+    with pytest.raises(SourceUnavailable, match="topic no-such-topic does not exist"):
+        run_job(ctx, "ingest", {"source": "kafka", "topics": ["no-such-topic"], "bootstrap_servers": kafka_broker.bootstrap})
+    assert "no-such-topic" not in kafka_broker.list_topics(), "probing must not auto-create the topic"
+
+
+def _set_retention(bootstrap: str, topic: str, ms: int) -> None:
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.alter_configs([ConfigResource("topic", topic, set_config={"retention.ms": str(ms)})])
+    for f in futures.values():
+        f.result(30)
+
+
+@pytest.mark.slow
+def test_expired_offsets_and_deleted_topic_are_loud_unless_allowed(ctx, tmp_path):
+    from confluent_kafka import Consumer, Producer, TopicPartition
+    from confluent_kafka.admin import AdminClient, NewTopic
+    from kafka_broker import SHORT_RETENTION_PROPS, start_broker
+
+    from lakectl.errors import DataLossDetected
+    from lakectl.jobs import run_job
+
+    # The broker checks retention every 0.5 s; the topic keeps its records until the test shortens
+    # its retention, so a slow Spark start cannot expire records early.
+    broker = start_broker(tmp_path / "kafka-short", extra_props=SHORT_RETENTION_PROPS)
+    try:
+        topic = "expiring"
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+        admin.create_topics([NewTopic(topic, 1, config={"retention.ms": "3600000"})])[topic].result(30)
+        producer = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
+
+        def produce(start: int, n: int) -> None:
+            for i in range(start, start + n):
+                producer.produce(topic, json.dumps({"event_id": f"e{i}", "event_type": "click", "event_time": "2026-01-01T00:00:00Z"}).encode())
+            assert producer.flush(30) == 0
+
+        params = {"source": "kafka", "topics": [topic], "bootstrap_servers": broker.bootstrap}
+        produce(0, 50)
+        assert run_job(ctx, "ingest", params).rows_written == 50  # the checkpoint now needs offset 50 next
+
+        # 50 more records the stream has not read; retention deletes them.
+        produce(50, 50)
+        _set_retention(broker.bootstrap, topic, 500)
+        consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "t"})
+        deadline, low = time.monotonic() + 60, 0
+        while time.monotonic() < deadline and low < 100:
+            time.sleep(0.5)
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10, cached=False)
+        consumer.close()
+        assert low == 100, "retention should have deleted the unread records"
+        _set_retention(broker.bootstrap, topic, 3600000)
+        produce(100, 10)
+
+        with pytest.raises(DataLossDetected, match=rf"{topic}\[0\] offsets 50\.\.100 are no longer on the broker"):
+            run_job(ctx, "ingest", params)
+
+        allowed = run_job(ctx, "ingest", {**params, "allow_data_loss": True})
+        skipped = allowed.metrics["skipped_offsets"]
+        assert skipped == [{"topic": topic, "partition": 0, "from_offset": 50, "to_offset": 100, "reason": "expired", "records": 50}]
+        assert allowed.rows_written == 10 and allowed.warnings and "skipped 1 offset range" in allowed.warnings[0]
+        record = json.loads((ctx.settings.storage.root_dir / "ops" / "data_loss.jsonl").read_text().splitlines()[-1])
+        assert record["skipped"] == skipped and record["run_id"] == ctx.run_id
+        ids = {r["event_id"] for r in bronze_rows(ctx.settings, columns=["event_id"])}
+        assert ids == {f"e{i}" for i in range(50)} | {f"e{i}" for i in range(100, 110)}
+
+        del producer  # a live producer would re-create the topic from its metadata refresh
+        broker.delete_topic(topic)
+        with pytest.raises(DataLossDetected, match=f"topic {topic} was deleted"):
+            run_job(ctx, "ingest", params)
+    finally:
+        broker.stop()
