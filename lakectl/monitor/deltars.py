@@ -1,15 +1,14 @@
 """Thin delta-rs helpers: open a table if it exists, append rows, read it as Python rows.
 
-Rows go to Arrow through pyarrow's JSON reader (with an explicit schema) and tables are read
-through delta-rs' own query engine: both keep pandas out of the process (`pa.array` on Python
-lists and `DeltaTable.to_pyarrow_table` import it, ~0.5-1 s of start-up for a CLI command).
+Rows are written and file listings read with arro3 (delta-rs' own small Arrow library), so
+recording a run or listing tables imports neither pyarrow nor numpy nor pandas (~0.5-1.5 s of
+start-up for a CLI command on this machine); `DeltaTable.to_pyarrow_table` would also import pandas,
+so ops tables are read through delta-rs' query engine.
 """
 
 from __future__ import annotations
 
-import io
-import json
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,26 +29,44 @@ def open_table(path: str) -> "DeltaTable | None":
         return None
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value)
+# Column kinds of the ops tables this package writes.
+Kind = str  # "string" | "int64" | "float64" | "timestamp" (UTC, microseconds) | "list<string>"
 
 
-def to_arrow(rows: list[dict[str, Any]], schema: "pa.Schema") -> "pa.Table":
-    from pyarrow import json as pa_json
+def to_arro3(rows: list[dict[str, Any]], columns: list[tuple[str, Kind]]) -> Any:
+    """An arro3 Table (delta-rs' own Arrow library) from Python rows: no pyarrow/numpy import."""
+    import arro3.core as a
 
-    text = "\n".join(json.dumps(r, default=_json_default) for r in rows).encode()
-    return pa_json.read_json(io.BytesIO(text), parse_options=pa_json.ParseOptions(explicit_schema=schema))
+    types = {"string": a.DataType.string(), "int64": a.DataType.int64(), "float64": a.DataType.float64()}
+    data = {}
+    for name, kind in columns:
+        values = [r.get(name) for r in rows]
+        if kind == "timestamp":  # arro3 builds no timestamps from Python objects: cast from epoch microseconds
+            micros = [None if v is None else int(v.timestamp() * 1_000_000) if isinstance(v, datetime) else int(v) for v in values]
+            data[name] = a.Array(micros, a.DataType.int64()).cast(a.DataType.timestamp("us", tz="UTC"))
+        elif kind == "list<string>":
+            flat = [str(x) for v in values for x in (v or [])]
+            offsets = [0]
+            for v in values:
+                offsets.append(offsets[-1] + len(v or []))
+            data[name] = a.list_array(a.Array(offsets, a.DataType.int32()), a.Array(flat, a.DataType.string()))
+        else:
+            data[name] = a.Array(values, types[kind])
+    return a.Table.from_pydict(data)
 
 
-def append(path: str, rows: list[dict[str, Any]], schema: "pa.Schema") -> None:
+def append(path: str, rows: list[dict[str, Any]], columns: list[tuple[str, Kind]]) -> None:
     """Append rows with delta-rs; creates the table on first use. Concurrent appends are retried by delta-rs."""
     from deltalake import write_deltalake
 
     if "://" not in path:
         Path(path).mkdir(parents=True, exist_ok=True)
-    write_deltalake(path, to_arrow(rows, schema), mode="append", schema_mode="merge")
+    write_deltalake(path, to_arro3(rows, columns), mode="append", schema_mode="merge")
+
+
+def column_lists(table: Any) -> dict[str, list[Any]]:
+    """name -> Python values of an arro3 (or any Arrow) table, without pyarrow."""
+    return {f.name: table.column(f.name).to_pylist() for f in table.schema}
 
 
 def arrow(data: Any) -> "pa.Table":

@@ -17,8 +17,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from lakectl.context import JobContext
     from lakectl.results import Result
 
@@ -41,17 +39,12 @@ class RunRecord:
     result: "Result | None" = None  # set by run_job when the job returns
 
 
-def schema() -> "pa.Schema":
-    import pyarrow as pa
-
-    ts = pa.timestamp("us", tz="UTC")
-    return pa.schema([
-        ("run_id", pa.string()), ("parent_run_id", pa.string()), ("command", pa.string()), ("params", pa.string()),
-        ("target", pa.string()), ("user", pa.string()), ("started_at", ts), ("ended_at", ts),
-        ("duration_s", pa.float64()), ("status", pa.string()), ("rows_in", pa.int64()), ("rows_out", pa.int64()),
-        ("rows_quarantined", pa.int64()), ("tables_read", pa.list_(pa.string())),
-        ("tables_written", pa.list_(pa.string())), ("error", pa.string()),
-    ])
+COLUMNS: list[tuple[str, str]] = [
+    ("run_id", "string"), ("parent_run_id", "string"), ("command", "string"), ("params", "string"),
+    ("target", "string"), ("user", "string"), ("started_at", "timestamp"), ("ended_at", "timestamp"),
+    ("duration_s", "float64"), ("status", "string"), ("rows_in", "int64"), ("rows_out", "int64"),
+    ("rows_quarantined", "int64"), ("tables_read", "list<string>"), ("tables_written", "list<string>"), ("error", "string"),
+]
 
 
 def _user() -> str:
@@ -93,7 +86,7 @@ def row(record: RunRecord, result: "Result | None", error: BaseException | None)
 def write_rows(path: str, rows: list[dict[str, Any]]) -> None:
     from lakectl.monitor.deltars import append
 
-    append(path, rows, schema())
+    append(path, rows, COLUMNS)
 
 
 @contextmanager

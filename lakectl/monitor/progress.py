@@ -12,24 +12,18 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from lakectl.context import JobContext
 
 TABLE = "ops.stream_progress"
 log = logging.getLogger(__name__)
 
 
-def schema() -> "pa.Schema":
-    import pyarrow as pa
-
-    ts = pa.timestamp("us", tz="UTC")
-    return pa.schema([
-        ("stream", pa.string()), ("checkpoint", pa.string()), ("run_id", pa.string()), ("query_id", pa.string()),
-        ("query_run_id", pa.string()), ("batch_id", pa.int64()), ("timestamp", ts), ("num_input_rows", pa.int64()),
-        ("input_rows_per_second", pa.float64()), ("processed_rows_per_second", pa.float64()),
-        ("duration_ms", pa.int64()), ("sources", pa.string()), ("recorded_at", ts),
-    ])
+COLUMNS: list[tuple[str, str]] = [
+    ("stream", "string"), ("checkpoint", "string"), ("run_id", "string"), ("query_id", "string"),
+    ("query_run_id", "string"), ("batch_id", "int64"), ("timestamp", "timestamp"), ("num_input_rows", "int64"),
+    ("input_rows_per_second", "float64"), ("processed_rows_per_second", "float64"),
+    ("duration_ms", "int64"), ("sources", "string"), ("recorded_at", "timestamp"),
+]
 
 
 def _ts(text: str | None) -> datetime | None:
@@ -76,7 +70,7 @@ def record(ctx: "JobContext", query: Any, stream_name: str, checkpoint: str | No
         if rows:
             from lakectl.monitor.deltars import append
 
-            append(ctx.settings.table(TABLE).path, rows, schema())
+            append(ctx.settings.table(TABLE).path, rows, COLUMNS)
         return len(rows)
     except Exception as exc:  # monitoring must never fail an ingest that succeeded
         log.warning("could not record stream progress in %s: %s", TABLE, exc)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lakectl.monitor.deltars import arrow, open_table, read_rows
+from lakectl.monitor.deltars import column_lists, open_table, read_rows
 from lakectl.monitor.tables import MAINTENANCE_OPS, committed_rows, iso
 from lakectl.settings import Settings
 
@@ -93,8 +93,8 @@ def quarantine_growth(settings: Settings, keys: tuple[str, ...] = QUARANTINE_TAB
         for v in per_version:
             if v["timestamp"]:
                 per_day[v["timestamp"][:10]] += v["rows_added"]
-        stats = arrow(dt.get_add_actions(flatten=True))
-        rows = sum(n for n in stats.column("num_records").to_pylist() if n) if "num_records" in stats.column_names else None
+        stats = column_lists(dt.get_add_actions(flatten=True))
+        rows = sum(n for n in stats["num_records"] if n) if "num_records" in stats else None
         out.append({"table": handle.display, "status": "ok", "version": dt.version(), "rows": rows,
                     "per_version": per_version, "per_day": [{"day": d, "rows_added": n} for d, n in sorted(per_day.items())]})
     return out

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from lakectl.monitor.deltars import arrow, open_table
+from lakectl.monitor.deltars import column_lists, open_table
 from lakectl.settings import Settings
 
 # Commits that do not bring new data: they must not make a table look fresh.
@@ -86,9 +86,9 @@ def table_health(settings: Settings, key: str, *, history_limit: int = 5, now: d
 
 
 def _file_stats(dt: Any, health: TableHealth, small_file_bytes: int) -> None:
-    actions = arrow(dt.get_add_actions(flatten=True))
-    sizes = actions.column("size_bytes").to_pylist()
-    records = actions.column("num_records").to_pylist() if "num_records" in actions.column_names else [None] * len(sizes)
+    actions = column_lists(dt.get_add_actions(flatten=True))
+    sizes = actions["size_bytes"]
+    records = actions.get("num_records") or [None] * len(sizes)
     health.files = len(sizes)
     health.bytes = int(sum(sizes))
     health.rows = int(sum(r for r in records if r is not None))
