@@ -39,6 +39,7 @@ class SparkTarget(Model):
     remote: str | None = None
     master: str | None = None
     spark_conf: dict[str, str] = Field(default_factory=dict)
+    connect_timeout_s: float = Field(10.0, gt=0)  # bound on reaching a Spark Connect server before a job starts
 
     @model_validator(mode="after")
     def _one_address(self) -> "SparkTarget":

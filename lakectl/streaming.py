@@ -90,4 +90,4 @@ def run_query(writer: "DataStreamWriter", *, continuous: bool, interval: str) ->
 
 
 def input_rows(query: "StreamingQuery") -> int:
-    return sum(int(p.get("numInputRows", 0)) for p in query.recentProgress)
+    return sum(int(p.get("numInputRows") or 0) for p in query.recentProgress)

@@ -43,16 +43,16 @@ def stop_session() -> None:
 
 
 def _build(settings: Settings, target: LocalTarget | SparkTarget, verbose: bool) -> "SparkSession":
+    if isinstance(target, SparkTarget) and target.remote:
+        from lakectl.runners.connect import build_session
+
+        return build_session(target, verbose=verbose)
     # Python workers must run this interpreter, with lakectl's packages on it.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    # An exported SPARK_REMOTE would silently turn this in-process session into a Connect client.
+    os.environ.pop("SPARK_REMOTE", None)
     from pyspark.sql import SparkSession
-
-    if isinstance(target, SparkTarget) and target.remote:
-        builder = SparkSession.builder.remote(target.remote)
-        for key, value in target.spark_conf.items():
-            builder = builder.config(key, value)
-        return builder.getOrCreate()
 
     _require_java()
     log_dir = settings.storage.root_dir / "logs"

@@ -1,0 +1,202 @@
+"""The `spark` target over Spark Connect, against a real Spark Connect server with Delta on loopback
+(scripts/spark-connect-local): the real ingest job, exactly-once, and one-line connection errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from lakectl.datagen import generate
+from lakectl.errors import SourceUnavailable, UsageError
+from lakectl.jobs import run_job
+from lakectl.runners.connect import build_session, endpoint
+from lakectl.settings import SparkTarget, settings_from_dict
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "scripts" / "spark-connect-local"
+START = datetime(2026, 11, 2, tzinfo=timezone.utc)
+START_TIMEOUT = 300  # a cold JVM + Ivy resolution on a busy 2-core machine
+CONNECT_ENV = ("SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class ConnectServer:
+    url: str
+    data_dir: Path
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def connect_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real Spark Connect server (Delta, -Xmx1g) on a free loopback port for the whole run."""
+    data_dir = tmp_path_factory.mktemp("spark-connect")
+    env = {**os.environ, "SPARK_CONNECT_DATA_DIR": str(data_dir), "SPARK_CONNECT_PORT": str(free_port()),
+           "SPARK_CONNECT_START_TIMEOUT": str(START_TIMEOUT), "PYTHON": sys.executable}
+    started = time.monotonic()
+    proc = subprocess.run([str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=START_TIMEOUT + 60)
+    if proc.returncode != 0:
+        pytest.fail(f"spark-connect-local start failed:\n{proc.stderr[-3000:]}")
+    print(f"spark-connect-local start: {time.monotonic() - started:.1f} s", file=sys.stderr)
+    yield ConnectServer(url=proc.stdout.strip().splitlines()[-1], data_dir=data_dir, env=env)
+    subprocess.run([str(SCRIPT), "stop"], env=env, capture_output=True, timeout=90)
+
+
+@pytest.fixture(scope="module")
+def connect_spark(connect_server: ConnectServer):
+    """A Connect session built by lakectl's runner. Creating one switches pyspark's functions to
+    Connect for the whole process, so the switch is undone afterwards for the local-session tests."""
+    saved = {k: os.environ.get(k) for k in CONNECT_ENV}
+    session = build_session(SparkTarget(kind="spark", remote=connect_server.url))
+    yield session
+    session.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def cluster_settings(root: Path, url: str):
+    return settings_from_dict({"storage": {"root": str(root)}, "default_target": "cluster",
+                               "targets": {"cluster": {"kind": "spark", "remote": url}}}, "<connect-test>")
+
+
+def landing_event_ids(landing: Path) -> set[str]:
+    ids = set()
+    for f in (landing / "events").glob("*.jsonl"):
+        for line in f.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict) and isinstance(rec.get("event_id"), str):
+                ids.add(rec["event_id"])
+    return ids
+
+
+@pytest.mark.connect
+@pytest.mark.slow
+def test_ingest_files_over_spark_connect_is_exactly_once(connect_server, connect_spark, tmp_path):
+    from lakectl.context import JobContext
+
+    assert type(connect_spark).__module__.startswith("pyspark.sql.connect")
+    settings = cluster_settings(tmp_path / "lake", connect_server.url)
+    ctx = JobContext(settings=settings, _spark=connect_spark)
+    assert ctx.target.remote.startswith("sc://127.0.0.1:")
+    landing = settings.storage.landing_dir
+    g = generate(landing, 600, seed=21, start=START, bad_fraction=0.05, file_rows=300)
+
+    first = run_job(ctx, "ingest", {"source": "files"})
+    assert first.rows_written == g.valid_events
+    assert first.rows_quarantined == g.bad_records > 0
+    assert first.rows_read == g.events
+
+    bronze = connect_spark.read.format("delta").load(settings.table("bronze.events").path)
+    ids = [r.event_id for r in bronze.select("event_id").collect()]
+    assert len(ids) == len(set(ids)) == g.valid_events and set(ids) <= landing_event_ids(landing)
+    sample = bronze.where("event_type = 'purchase'").first()
+    assert sample.source == "files" and sample.source_file.endswith(".jsonl") and sample.ingest_run_id == ctx.run_id
+
+    # A crash after the Delta commit but before the stream's own commit: the batch is replayed on the
+    # next run, and txnAppId/txnVersion make Delta skip it instead of writing it twice.
+    commit = settings.storage.checkpoints_dir / "ingest" / "files" / "offsets" / "commits" / "0"
+    assert commit.exists()
+    commit.unlink()
+    replay = run_job(ctx, "ingest", {"source": "files"})
+    assert replay.rows_written == 0 and replay.rows_quarantined == 0
+    total = connect_spark.read.format("delta").load(settings.table("bronze.events").path).count()
+    assert total == g.valid_events
+
+
+@pytest.mark.connect
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_cli_ingest_with_spark_remote(connect_server: ConnectServer, tmp_path):
+    root = tmp_path / "lake"
+    generate(root / "landing", 400, seed=5, start=START, bad_fraction=0.0, file_rows=400)
+    env = {**os.environ, "SPARK_REMOTE": connect_server.url, "LAKECTL_ROOT": str(root),
+           "LAKECTL_CONFIG": str(REPO / "configs" / "lakectl.yaml")}
+    env.pop("SPARK_CONNECT_MODE_ENABLED", None)
+    proc = subprocess.run([sys.executable, "-m", "lakectl", "--target", "cluster", "ingest", "--source", "files", "--json"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    assert result["rows_written"] == 400 and result["rows_quarantined"] == 0
+
+
+@pytest.mark.connect
+def test_unreachable_server_is_one_line_exit_4_quickly(tmp_path):
+    url = f"sc://127.0.0.1:{free_port()}"
+    env = {**os.environ, "SPARK_REMOTE": url, "LAKECTL_ROOT": str(tmp_path / "lake"),
+           "LAKECTL_CONFIG": str(REPO / "configs" / "lakectl.yaml")}
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "lakectl", "--target", "cluster", "ingest", "--source", "files"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 4
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lakectl: error: ") and url in lines[0] and "hint:" in lines[0]
+    assert "Traceback" not in proc.stderr and elapsed < 20
+
+
+@pytest.mark.connect
+def test_port_that_is_not_spark_connect_fails_within_the_timeout():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def answer_garbage() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    saved = {k: os.environ.get(k) for k in CONNECT_ENV}
+    started = time.monotonic()
+    try:
+        with pytest.raises(SourceUnavailable) as e:
+            build_session(SparkTarget(kind="spark", remote=f"sc://127.0.0.1:{port}/;user_id=not-for-output", connect_timeout_s=3))
+    finally:
+        stop.set()
+        listener.close()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    assert time.monotonic() - started < 20
+    assert e.value.exit_code == 4 and f"sc://127.0.0.1:{port}" in e.value.message
+    assert "not-for-output" not in e.value.one_line() and "\n" not in e.value.one_line()
+
+
+def test_endpoint_parsing():
+    assert endpoint("sc://h:1234/;token=x;use_ssl=true").display == "sc://h:1234"
+    assert endpoint("sc://h").port == 15002
+    assert endpoint("sc://[::1]:15003").display == "sc://[::1]:15003"
+    with pytest.raises(UsageError):
+        endpoint("sc://h:port")
+    with pytest.raises(UsageError):
+        endpoint("sc://:15002")
