@@ -10,6 +10,7 @@ from lakectl import __version__
 from lakectl.cli.commands import demo, generate, ingest
 from lakectl.cli.commands import monitor
 from lakectl.cli.commands import optimize
+from lakectl.cli.commands import aggregate, query, run
 from lakectl.cli.state import State
 
 app = typer.Typer(
@@ -47,3 +48,6 @@ app.command("ingest")(ingest.ingest)
 app.command("demo")(demo.demo)
 app.add_typer(monitor.app, name="monitor")
 app.command("optimize")(optimize.optimize)
+app.command("aggregate")(aggregate.aggregate)
+app.command("query")(query.query)
+app.command("run")(run.run)

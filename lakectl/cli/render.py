@@ -16,6 +16,11 @@ def render_result(result: Result, *, as_json: bool) -> None:
     from rich.table import Table
 
     console = Console()
+    if "columns" in result.metrics and "rows" in result.metrics:  # a query's rows
+        render_rows(console, result.metrics["columns"], result.metrics["rows"])
+        more = f" (truncated at --limit {result.metrics.get('limit')})" if result.metrics.get("truncated") else ""
+        console.print(f"[dim]{len(result.metrics['rows']):,} row(s) in {result.duration_s:.1f}s{more}[/]")
+        return
     title = f"{result.job}{' (dry run)' if result.dry_run else ''}: {result.status} in {result.duration_s:.1f}s"
     table = Table(title=title, show_header=False, title_justify="left", box=None, pad_edge=False)
     table.add_column(style="bold cyan")
@@ -70,3 +75,18 @@ def _fmt(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_fmt(v) for v in value)
     return str(value)
+
+
+def render_rows(console: Any, columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
+    """A table of rows with a header; numbers right-aligned, nulls shown as NULL."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left", header_style="bold cyan")
+    numeric = [bool(rows) and all(isinstance(r[i], (int, float)) and not isinstance(r[i], bool) for r in rows if r[i] is not None)
+               for i in range(len(columns))]
+    for name, is_num in zip(columns, numeric):
+        table.add_column(name, justify="right" if is_num else "left")
+    for row in rows:
+        table.add_row(*(Text("NULL", style="dim") if v is None else Text(_fmt(v)) for v in row))  # data is never markup
+    console.print(table)

@@ -17,6 +17,9 @@ JOBS: dict[str, str] = {
     "ingest": "lakectl.jobs.ingest",
     "transform": "lakectl.jobs.transform",
     "demo": "lakectl.jobs.demo",
+    "aggregate": "lakectl.jobs.aggregate",
+    "query": "lakectl.jobs.query",
+    "run": "lakectl.jobs.run",
     "monitor": "lakectl.jobs.monitor",
     "optimize": "lakectl.jobs.optimize",
 }

@@ -19,10 +19,10 @@ class DemoParams(BaseModel):
 
 
 def stages(p: DemoParams) -> list[tuple[str, dict[str, Any]]]:
-    return [
-        ("generate", {"events": p.events, "bad_fraction": p.bad_fraction, "seed": p.seed}),
-        ("ingest", {"source": "files"}),
-    ]
+    from lakectl.jobs.run import RunParams, stages as pipeline
+
+    # generate, then the same stages `lakectl run` executes (ingest -> transform -> aggregate)
+    return [("generate", {"events": p.events, "bad_fraction": p.bad_fraction, "seed": p.seed})] + pipeline(RunParams(source="files"))
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
@@ -42,4 +42,6 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     result.rows_written = last.get("ingest", {}).get("rows_written", 0)
     result.rows_quarantined = last.get("ingest", {}).get("rows_quarantined", 0)
     result.metrics = {"stages": [d["job"] for d in result.details]}
+    if last.get("aggregate", {}).get("kpi"):
+        result.metrics["kpi"] = last["aggregate"]["kpi"]
     return result

@@ -1,0 +1,425 @@
+"""aggregate: silver.events -> gold.* tables, incrementally from silver's change data feed.
+
+For each gold table the job remembers the last silver version it has folded in (a small JSON state
+under <checkpoints>/aggregate). A run reads silver's change feed since then, finds the gold keys the
+changed rows belong to, recomputes those keys from ALL their silver rows (so distinct counts stay
+exact) and MERGEs them. It recomputes the whole table instead when that is cheaper or required: no
+state yet, no change feed, touched days >= `aggregate.full_refresh_threshold` of all days,
+or --full-refresh.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lakectl.context import JobContext
+from lakectl.delta import table_version
+from lakectl.errors import TableNotFound, UsageError
+from lakectl.gold import GOLD, GoldSpec, rows_for_keys, touched_keys
+from lakectl.results import Result, Timer
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+SILVER_COLUMNS = ("event_id", "event_type", "event_date", "event_hour", "customer_id", "session_id", "product_id",
+                  "quantity", "revenue", "rating", "segment", "category")
+SCORE_COLUMNS = ("event_id", "score", "label", "model_version")
+STATE_FILE = "state.json"
+
+
+class AggregateParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full_refresh: bool = False
+    dry_run: bool = False
+    export_format: Literal["csv", "parquet"] | None = None
+    export_dir: str | None = None
+    full_refresh_threshold: float | None = Field(None, ge=0, le=1)  # default: settings.aggregate
+    summary: bool = True
+
+
+@dataclass
+class Plan:
+    """What the job will do to one gold table."""
+
+    table: str
+    mode: Literal["full", "incremental", "skip"]
+    reason: str
+    from_version: int | None
+    to_version: int
+    touched_days: list[date] = field(default_factory=list)
+    changed_rows: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table, "mode": self.mode, "reason": self.reason, "from_version": self.from_version,
+            "to_version": self.to_version, "touched_days": len(self.touched_days), "changed_rows": self.changed_rows,
+        }
+
+
+# --- state ------------------------------------------------------------------------------------------
+
+def state_path(ctx: JobContext) -> Path:
+    return ctx.settings.storage.checkpoints_dir / "aggregate" / STATE_FILE
+
+
+def load_state(ctx: JobContext) -> dict[str, dict[str, int]]:
+    try:
+        data = json.loads(state_path(ctx).read_text())
+    except FileNotFoundError:
+        return {}
+    except ValueError:
+        return {}  # an unreadable state only costs a full recompute
+    return data.get("tables", {}) if isinstance(data, dict) else {}
+
+
+def save_state(ctx: JobContext, tables: dict[str, dict[str, int]]) -> None:
+    path = state_path(ctx)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"tables": tables}, indent=2, sort_keys=True))
+    os.replace(tmp, path)  # atomic: a crash leaves the old state, which only means recomputing again
+
+
+# --- planning -----------------------------------------------------------------------------------------
+
+def change_feed_enabled(spark: "SparkSession", path: str) -> bool:
+    from delta.tables import DeltaTable
+
+    props = DeltaTable.forPath(spark, path).detail().select("properties").first()[0] or {}
+    return str(props.get("delta.enableChangeDataFeed", "false")).lower() == "true"
+
+
+def read_changes(spark: "SparkSession", path: str, start: int, end: int) -> "DataFrame":
+    return (
+        spark.read.format("delta").option("readChangeFeed", "true")
+        .option("startingVersion", start).option("endingVersion", end).load(path)
+        .select(*SILVER_COLUMNS, "_commit_version")
+    )
+
+
+def known_days(spark: "SparkSession", ctx: JobContext) -> set[date]:
+    """Days gold already covers (from the small kpi table), to size a change against."""
+    from pyspark.sql import functions as F
+
+    kpi = ctx.settings.table("gold.kpi_hourly")
+    if log_version(spark, kpi.path) < 0:
+        return set()
+    rows = spark.read.format("delta").load(kpi.path).select(F.to_date("event_hour").alias("d")).distinct().collect()
+    return {r["d"] for r in rows}
+
+
+def make_plans(ctx: JobContext, p: AggregateParams, silver_path: str, silver_version: int, scores_version: int,
+               warnings: list[str]) -> tuple[list[Plan], "DataFrame | None"]:
+    """One Plan per gold table, and the (cached) change feed the incremental ones will use."""
+    spark = ctx.spark
+    state = load_state(ctx)
+    threshold = p.full_refresh_threshold if p.full_refresh_threshold is not None else ctx.settings.aggregate.full_refresh_threshold
+    plans: list[Plan] = []
+    pending: list[Plan] = []
+    for spec in GOLD:
+        last = state.get(spec.table)
+        gold_exists = log_version(spark, ctx.settings.table(spec.table).path) >= 0
+        base = last.get("silver_version") if last else None
+        plan = Plan(spec.table, "incremental", "new silver versions", base, silver_version)
+        if p.full_refresh:
+            plan.mode, plan.reason = "full", "--full-refresh"
+        elif not last or not gold_exists:
+            plan.mode, plan.reason = "full", "first run" if not last else "gold table missing"
+        elif base is None or base > silver_version:
+            plan.mode, plan.reason = "full", "silver was re-created"
+        elif spec.table == "gold.sentiment_daily" and last.get("scores_version", -1) != scores_version:
+            plan.mode, plan.reason = "full", "review scores changed"
+        elif base == silver_version:
+            plan.mode, plan.reason = "skip", "up to date"
+        else:
+            pending.append(plan)
+        plans.append(plan)
+    if not pending:
+        return plans, None
+
+    if not change_feed_enabled(spark, silver_path):
+        warnings.append("silver.events has no change data feed (delta.enableChangeDataFeed); recomputing gold in full")
+        for plan in pending:
+            plan.mode, plan.reason = "full", "no change data feed"
+        return plans, None
+    start = min(plan.from_version for plan in pending if plan.from_version is not None) + 1
+    try:
+        changes = read_changes(spark, silver_path, start, silver_version).persist()
+        from pyspark.sql import functions as F
+
+        per_version = changes.groupBy("_commit_version", "event_date").agg(F.count(F.lit(1)).alias("n")).collect()
+    except Exception as exc:  # e.g. the feed was enabled later than `start`, or its files were vacuumed
+        from lakectl.errors import translate
+
+        warnings.append(f"cannot read silver's change feed from version {start}: {translate(exc).message}; recomputing in full")
+        for plan in pending:
+            plan.mode, plan.reason = "full", "change feed unreadable"
+        return plans, None
+
+    all_days = known_days(spark, ctx) | {r["event_date"] for r in per_version}
+    for plan in pending:
+        rows = [r for r in per_version if r["_commit_version"] > (plan.from_version or -1)]
+        plan.touched_days = sorted({r["event_date"] for r in rows if r["event_date"] is not None})
+        plan.changed_rows = sum(r["n"] for r in rows)
+        if not rows:
+            plan.mode, plan.reason = "skip", "no row changes"
+        elif any(r["event_date"] is None for r in rows) or (all_days and len(plan.touched_days) >= threshold * len(all_days)):
+            plan.mode = "full"
+            plan.reason = f"{len(plan.touched_days)} of {len(all_days)} days touched (>= {threshold:.0%})"
+    return plans, changes
+
+
+# --- writing --------------------------------------------------------------------------------------------
+
+def _silver(spark: "SparkSession", path: str, version: int) -> "DataFrame":
+    return spark.read.format("delta").option("versionAsOf", version).load(path).select(*SILVER_COLUMNS)
+
+
+def _scores(spark: "SparkSession", ctx: JobContext, version: int) -> "DataFrame | None":
+    if version < 0:
+        return None
+    path = ctx.settings.table("ops.review_scores").path
+    return spark.read.format("delta").option("versionAsOf", version).load(path).select(*SCORE_COLUMNS)
+
+
+def _build(spec: GoldSpec, events: "DataFrame", scores: "DataFrame | None") -> "DataFrame":
+    return spec.build(events, scores) if spec.table == "gold.sentiment_daily" else spec.build(events)
+
+
+def write_full(ctx: JobContext, spec: GoldSpec, silver: "DataFrame", scores: "DataFrame | None") -> None:
+    gold = ctx.settings.table(spec.table)
+    writer = (
+        _build(spec, silver, scores).write.format("delta").mode("overwrite")
+        .option("overwriteSchema", "true").option("userMetadata", ctx.run_id)
+    )
+    if gold.config.partition_by:
+        writer = writer.partitionBy(*gold.config.partition_by)
+    writer.save(gold.path)
+
+
+def _day_filter(col: "Column", days: list[date], day_is_timestamp: bool) -> "Column":
+    """A predicate Delta can skip files with: IN for dates, a range for hours."""
+    from pyspark.sql import functions as F
+
+    if not day_is_timestamp:
+        return col.isin(*days)
+    lo = F.lit(min(days)).cast("timestamp")
+    hi = F.lit(max(days) + timedelta(days=1)).cast("timestamp")
+    return (col >= lo) & (col < hi)
+
+
+def merge_incremental(ctx: JobContext, spec: GoldSpec, silver: "DataFrame", scores: "DataFrame | None",
+                      changes: "DataFrame", plan: Plan) -> None:
+    """Recompute the touched keys from all their silver rows and MERGE them (deleting emptied keys)."""
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    spark = ctx.spark
+    gold = ctx.settings.table(spec.table)
+    is_hour = spec.day == "event_hour"
+    mine = changes.where(F.col("_commit_version") > plan.from_version)
+    keys = touched_keys(spec, mine).persist()
+    try:
+        rows = rows_for_keys(spec, silver.where(F.col("event_date").isin(*plan.touched_days)), keys)
+        built = _build(spec, rows, scores)
+        columns = built.columns
+        marked = built.select(*(F.col(c).alias(f"_k_{c}") if c in spec.keys else F.col(c) for c in columns), F.lit(True).alias("_present"))
+        key_cols = [F.col(k).alias(f"_j_{k}") for k in spec.keys]
+        join = None
+        for k in spec.keys:
+            c = F.col(f"_j_{k}").eqNullSafe(F.col(f"_k_{k}"))
+            join = c if join is None else join & c
+        source = keys.select(*key_cols).join(marked, join, "left")
+
+        cond = _day_filter(F.col(f"t.{spec.day}"), plan.touched_days, is_hour)
+        for k in spec.keys:
+            cond = cond & F.col(f"t.{k}").eqNullSafe(F.col(f"s._j_{k}"))
+        values = {c: F.col(f"s._k_{c}") if c in spec.keys else F.col(f"s.{c}") for c in columns}
+        differs = None
+        for c in columns:
+            if c in spec.keys:
+                continue
+            d = ~F.col(f"t.{c}").eqNullSafe(F.col(f"s.{c}"))
+            differs = d if differs is None else differs | d
+        present = F.col("s._present").isNotNull()
+        (
+            DeltaTable.forPath(spark, gold.path).alias("t")
+            .merge(source.alias("s"), cond)
+            .whenMatchedDelete(~present)
+            .whenMatchedUpdate(present & differs, set=values)
+            .whenNotMatchedInsert(present, values=values)
+            .execute()
+        )
+    finally:
+        keys.unpersist()
+
+
+def log_version(spark: "SparkSession", path: str) -> int:
+    """The table's latest version: from the _delta_log listing for a local path (no Spark job), else Spark."""
+    log = Path(path) / "_delta_log"
+    if "://" in path:
+        return table_version(spark, path)
+    versions = [int(f.name[:20]) for f in log.glob("*.json") if f.name[:20].isdigit()] if log.is_dir() else []
+    return max(versions, default=-1)
+
+
+def _commit_infos(spark: "SparkSession", path: str, after: int) -> list[dict[str, Any]]:
+    """commitInfo of every commit after `after`: read from the local log files, else from DESCRIBE HISTORY."""
+    if "://" in path:
+        from delta.tables import DeltaTable
+        from pyspark.sql import functions as F
+
+        hist = DeltaTable.forPath(spark, path).history().where(F.col("version") > after)
+        return [{"operation": r["operation"], "operationMetrics": r["operationMetrics"] or {}, "userMetadata": r["userMetadata"]}
+                for r in hist.select("operation", "operationMetrics", "userMetadata").collect()]
+    infos = []
+    for version in range(after + 1, log_version(spark, path) + 1):
+        for line in (Path(path) / "_delta_log" / f"{version:020d}.json").read_text().splitlines():
+            action = json.loads(line)
+            if "commitInfo" in action:
+                infos.append(action["commitInfo"])
+    return infos
+
+
+def last_commit_rows(spark: "SparkSession", path: str, run_id: str, after: int) -> dict[str, int]:
+    """Rows inserted/updated/deleted by this run's commits after `after` (from the Delta log, no scan)."""
+    out = {"inserted": 0, "updated": 0, "deleted": 0, "written": 0}
+    for info in _commit_infos(spark, path, after):
+        if info.get("userMetadata") != run_id:
+            continue
+        m = info.get("operationMetrics") or {}
+        if info.get("operation") == "MERGE":
+            out["inserted"] += int(m.get("numTargetRowsInserted", 0))
+            out["updated"] += int(m.get("numTargetRowsUpdated", 0))
+            out["deleted"] += int(m.get("numTargetRowsDeleted", 0))
+        else:
+            out["written"] += int(m.get("numOutputRows", 0))
+    return out
+
+
+# --- summary and export -----------------------------------------------------------------------------------
+
+def kpi_summary(ctx: JobContext) -> dict[str, Any]:
+    """Revenue, orders, active customers and conversion for the latest day in gold (one Spark action)."""
+    from pyspark.sql import functions as F
+
+    spark = ctx.spark
+    load = lambda key: spark.read.format("delta").load(ctx.settings.table(key).path)  # noqa: E731
+    funnel = load("gold.funnel_daily")
+    latest = funnel.agg(F.max("event_date").alias("day"))
+    kpi = load("gold.kpi_hourly").withColumn("day", F.to_date("event_hour"))
+    k = kpi.join(latest, "day").agg(F.sum("revenue").alias("revenue"), F.sum("orders").alias("orders"))
+    c = load("gold.customer_behavior_daily").join(latest.withColumnRenamed("day", "event_date"), "event_date") \
+        .agg(F.count_distinct("customer_id").alias("active_customers"))
+    f = funnel.join(latest.withColumnRenamed("day", "event_date"), "event_date") \
+        .agg(F.sum("purchase_sessions").alias("p"), F.sum("view_sessions").alias("v"))
+    t = kpi.agg(F.sum("events").alias("silver_rows"))
+    row = latest.crossJoin(k).crossJoin(c).crossJoin(f).crossJoin(t).first()
+    if row is None or row["day"] is None:
+        return {}
+    return {
+        "day": row["day"].isoformat(),
+        "revenue": float(row["revenue"] or 0),
+        "orders": int(row["orders"] or 0),
+        "active_customers": int(row["active_customers"] or 0),
+        "conversion": round(row["p"] / row["v"], 4) if row["v"] else None,
+        "silver_rows": int(row["silver_rows"] or 0),
+    }
+
+
+def export_path(directory: str, table: str) -> str:
+    return str(Path(directory).absolute() / table.partition(".")[2]) if "://" not in directory else f"{directory.rstrip('/')}/{table.partition('.')[2]}"
+
+
+def export(ctx: JobContext, fmt: str, directory: str) -> list[str]:
+    """Write every gold table to <dir>/<name>/ as one CSV (with header) or Parquet file, replacing old exports."""
+    spark = ctx.spark
+    written = []
+    for spec in GOLD:
+        gold = ctx.settings.table(spec.table)
+        if log_version(spark, gold.path) < 0:
+            continue
+        out = export_path(directory, spec.table)
+        df = spark.read.format("delta").load(gold.path).orderBy(*spec.keys).coalesce(1)
+        writer = df.write.mode("overwrite").format(fmt)
+        if fmt == "csv":
+            writer = writer.option("header", "true")
+        writer.save(out)
+        written.append(out)
+    return written
+
+
+# --- the job ---------------------------------------------------------------------------------------------------
+
+def run(ctx: JobContext, params: dict[str, Any]) -> Result:
+    from pyspark.sql import functions as F
+
+    p = AggregateParams.model_validate(params)
+    if (p.export_format is None) != (p.export_dir is None):
+        raise UsageError("--export needs both a format and a folder", "e.g. --export csv ./exports")
+    silver = ctx.settings.table("silver.events")
+    gold_names = [ctx.settings.table(s.table).display for s in GOLD]
+    spark = ctx.spark
+    silver_version = log_version(spark, silver.path)
+    if silver_version < 0:
+        raise TableNotFound(f"{silver.display} does not exist at {silver.path}", "run `lakectl transform` first")
+    scores_version = log_version(spark, ctx.settings.table("ops.review_scores").path)
+    warnings: list[str] = []
+    plans, changes = make_plans(ctx, p, silver.path, silver_version, scores_version, warnings)
+    tables_read = [silver.display] + ([ctx.settings.table("ops.review_scores").display] if scores_version >= 0 else [])
+    metrics: dict[str, Any] = {"silver_version": silver_version, "modes": {pl.table: pl.mode for pl in plans}}
+    if p.export_format:
+        metrics["export"] = {"format": p.export_format, "dir": str(Path(p.export_dir).absolute()) if "://" not in p.export_dir else p.export_dir}
+    if p.dry_run:
+        if changes is not None:
+            changes.unpersist()
+        return Result(job="aggregate", dry_run=True, tables_read=tables_read, tables_written=gold_names,
+                      warnings=warnings, metrics=metrics, details=[pl.to_dict() for pl in plans])
+
+    state = load_state(ctx)
+    silver_df = _silver(spark, silver.path, silver_version)
+    scores = _scores(spark, ctx, scores_version)
+    # Scan silver once for all tables: all of it when several tables are recomputed in full, else only
+    # the touched days the incremental tables need.
+    full_input = silver_df.persist() if sum(pl.mode == "full" for pl in plans) > 1 else silver_df
+    days = sorted({d for pl in plans if pl.mode == "incremental" for d in pl.touched_days})
+    inc_input = silver_df.where(F.col("event_date").isin(*days)).persist() if days else silver_df
+    details = []
+    written = 0
+    try:
+        for spec, plan in zip(GOLD, plans):
+            gold = ctx.settings.table(spec.table)
+            before = log_version(spark, gold.path) if plan.mode != "skip" else -1
+            with Timer() as t:
+                if plan.mode == "full":
+                    write_full(ctx, spec, full_input, scores)
+                elif plan.mode == "incremental":
+                    merge_incremental(ctx, spec, inc_input, scores, changes, plan)
+            counts = last_commit_rows(spark, gold.path, ctx.run_id, before) if plan.mode != "skip" else {}
+            written += sum(counts.values())
+            state[spec.table] = {"silver_version": silver_version, "scores_version": scores_version}
+            save_state(ctx, state)
+            details.append({**plan.to_dict(), **counts, "seconds": t.seconds, "job": gold.display})
+    finally:
+        for cached in (changes, full_input, inc_input):
+            if cached is not None and cached is not silver_df:
+                cached.unpersist()
+    result = Result(job="aggregate", tables_read=tables_read, tables_written=gold_names, warnings=warnings,
+                    rows_written=written, details=details, metrics=metrics)
+    result.rows_read = sum(pl.changed_rows for pl in plans if pl.mode == "incremental")
+    if p.summary:
+        summary = kpi_summary(ctx)
+        metrics["kpi"] = summary
+        if all(pl.mode == "full" for pl in plans):
+            result.rows_read = summary.get("silver_rows", 0)
+    if p.export_format and p.export_dir:
+        metrics["export"]["paths"] = export(ctx, p.export_format, p.export_dir)
+    return result

@@ -1,0 +1,235 @@
+"""aggregate: gold equals an independent DuckDB computation over the landing files, re-runs change
+nothing, and an incremental refresh after new events equals a full refresh exactly.
+
+One lake is built for the module (generate -> ingest -> transform -> aggregate) and the tests run in
+file order on it; the increment test comes last because it adds data.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+START = datetime(2026, 3, 1, tzinfo=timezone.utc)
+DAYS = 4
+EVENTS = 3000
+CUSTOMERS, PRODUCTS = 60, 24
+
+
+def _reference():
+    spec = importlib.util.spec_from_file_location("bench_transform", REPO / "benchmarks" / "transform.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+REF = _reference()
+
+
+def _transform(ctx) -> None:
+    """bronze -> silver with the real transform job when it exists, else a minimal contract-following stand-in."""
+    from lakectl.jobs import JOBS, run_job
+
+    if "transform" in JOBS:
+        result = run_job(ctx, "transform", {})
+        assert result.status == "ok", result
+        return
+    _contract_silver(ctx)
+
+
+def _contract_silver(ctx) -> None:
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    spark, s = ctx.spark, ctx.settings
+    landing = s.storage.landing_dir
+    customers = spark.read.json(str(landing / "customers")).select("customer_id", "segment", F.to_date("signup_date").alias("signup_date")).dropDuplicates(["customer_id"])
+    products = spark.read.json(str(landing / "products")).select("product_id", "category", "brand", F.col("list_price").cast("double")).dropDuplicates(["product_id"])
+    bronze = spark.read.format("delta").load(s.table("bronze.events").path).dropDuplicates(["event_id"])
+    silver = (
+        bronze.join(customers, "customer_id", "left").join(products, "product_id", "left")
+        .select(
+            "event_id", "event_type", "event_time", F.to_date("event_time").alias("event_date"),
+            F.date_trunc("hour", "event_time").alias("event_hour"), "customer_id", "session_id", "product_id",
+            "price", "quantity",
+            F.when(F.col("event_type") == "purchase", F.col("price") * F.col("quantity")).otherwise(F.lit(0.0)).alias("revenue"),
+            "review_text", "rating", F.lower(F.trim("device")).alias("device"), F.upper(F.trim("country")).alias("country"),
+            "segment", "signup_date", "category", "brand", "list_price", "ingest_time",
+            F.current_timestamp().alias("processed_time"), F.lit(ctx.run_id).alias("run_id"),
+        )
+    )
+    path = s.table("silver.events").path
+    if not DeltaTable.isDeltaTable(spark, path):
+        silver.write.format("delta").option("delta.enableChangeDataFeed", "true").save(path)
+        return
+    (DeltaTable.forPath(spark, path).alias("t").merge(silver.alias("s"), "t.event_id = s.event_id")
+     .whenNotMatchedInsertAll().execute())
+
+
+def _aggregate(ctx, **params):
+    from lakectl.jobs import run_job
+
+    return run_job(ctx, "aggregate", {"summary": False, **params})
+
+
+def _versions(ctx) -> dict[str, int]:
+    from lakectl.delta import table_version
+
+    return {t: table_version(ctx.spark, ctx.settings.table(t).path) for t in REF.GOLD_SQL}
+
+
+def _duckdb_gold(landing: Path):
+    import duckdb
+
+    con = duckdb.connect()
+    REF.duckdb_silver(con, landing)
+    return REF.duckdb_gold(con), REF.duckdb_gold_columns(con)
+
+
+@pytest.fixture(scope="module")
+def lake(spark, tmp_path_factory):
+    from lakectl.context import JobContext
+    from lakectl.jobs import run_job
+    from lakectl.settings import settings_from_dict
+
+    root = tmp_path_factory.mktemp("aggregate-lake")
+    settings = settings_from_dict({"storage": {"root": str(root / "lake")}}, "<test>")
+    ctx = JobContext(settings=settings, _spark=spark)
+    run_job(ctx, "generate", {"events": EVENTS, "seed": 7, "start": START.isoformat(), "days": DAYS,
+                              "bad_fraction": 0.01, "duplicate_fraction": 0.02,
+                              "customers": CUSTOMERS, "products": PRODUCTS})
+    run_job(ctx, "ingest", {"source": "files"})
+    _transform(ctx)
+    first = _aggregate(ctx, summary=True)
+    return ctx, first
+
+
+def test_first_run_is_full_and_prints_kpis(lake):
+    ctx, first = lake
+    assert set(first.metrics["modes"].values()) == {"full"}
+    kpi = first.metrics["kpi"]
+    # the last generated day, or the next one when a late session ran past midnight
+    assert kpi["day"] in {(START + timedelta(days=d)).date().isoformat() for d in (DAYS - 1, DAYS)}
+    assert kpi["revenue"] > 0 and kpi["orders"] > 0 and kpi["active_customers"] > 0
+    assert 0 < kpi["conversion"] < 1
+
+
+def test_gold_equals_independent_duckdb_computation(lake):
+    ctx, _ = lake
+    expected, columns = _duckdb_gold(ctx.settings.storage.landing_dir)
+    actual = REF.spark_gold(ctx.spark, ctx.settings, columns)
+    for table in REF.GOLD_SQL:
+        assert expected[table], f"{table}: reference is empty"
+        assert actual[table] == expected[table], table
+
+
+def test_rerun_changes_nothing(lake):
+    ctx, _ = lake
+    before = _versions(ctx)
+    again = _aggregate(ctx)
+    assert set(again.metrics["modes"].values()) == {"skip"}
+    assert again.rows_written == 0
+    assert _versions(ctx) == before
+
+
+def test_dry_run_plans_without_writing(lake):
+    ctx, _ = lake
+    before = _versions(ctx)
+    plan = _aggregate(ctx, dry_run=True, full_refresh=True)
+    assert plan.dry_run and set(plan.metrics["modes"].values()) == {"full"}
+    assert _versions(ctx) == before
+
+
+def test_model_scores_drive_sentiment_when_present(lake):
+    ctx, _ = lake
+    spark = ctx.spark
+    from pyspark.sql import functions as F
+
+    silver = spark.read.format("delta").load(ctx.settings.table("silver.events").path)
+    reviews = silver.where("event_type = 'review'").select("event_id", "event_date", "category", "rating").collect()
+    scored = reviews[::2]  # half the reviews get a model score whose label disagrees with the rating
+    rows = [(r["event_id"], 0.9 if r["rating"] <= 3 else 0.1, 1 if r["rating"] <= 3 else 0, "m1") for r in scored]
+    spark.createDataFrame(rows, "event_id string, score double, label int, model_version string") \
+        .write.format("delta").save(ctx.settings.table("ops.review_scores").path)
+    result = _aggregate(ctx)
+    assert result.metrics["modes"]["gold.sentiment_daily"] == "full"
+    assert result.metrics["modes"]["gold.kpi_hourly"] == "skip"
+
+    by_id = {r[0]: r for r in rows}
+    expected: dict[tuple, list[int]] = {}
+    for r in reviews:
+        key = (r["event_date"], r["category"] or "unknown")
+        counts = expected.setdefault(key, [0, 0, 0, 0])  # positive, negative, scored, reviews
+        if r["event_id"] in by_id:
+            label = by_id[r["event_id"]][2]
+            counts[0] += label == 1
+            counts[1] += label == 0
+            counts[2] += 1
+        else:
+            counts[0] += r["rating"] >= 4
+            counts[1] += r["rating"] <= 2
+        counts[3] += 1
+    gold = spark.read.format("delta").load(ctx.settings.table("gold.sentiment_daily").path)
+    got = {(g["event_date"], g["category"]): [g["positive"], g["negative"], g["scored_reviews"], g["reviews"]]
+           for g in gold.collect()}
+    assert got == expected
+    sources = {g["source"] for g in gold.select("source").collect()}
+    assert sources <= {"model", "mixed", "rating"} and "mixed" in sources | {"model"}
+    assert gold.where(F.col("source") != "rating").where(F.col("model_version") != "m1").count() == 0
+
+
+def test_export_writes_every_gold_table(lake, tmp_path):
+    ctx, _ = lake
+    result = _aggregate(ctx, export_format="csv", export_dir=str(tmp_path / "bi"))
+    paths = result.metrics["export"]["paths"]
+    assert len(paths) == len(REF.GOLD_SQL)
+    kpi_dir = tmp_path / "bi" / "kpi_hourly"
+    lines = "".join(p.read_text() for p in kpi_dir.glob("part-*.csv")).splitlines()
+    expected_rows = ctx.spark.read.format("delta").load(ctx.settings.table("gold.kpi_hourly").path).count()
+    assert lines[0].startswith("event_hour,events,revenue")
+    assert len(lines) - 1 == expected_rows
+
+
+def test_increment_merges_only_touched_keys_and_equals_full_refresh(lake, tmp_path):
+    from lakectl.jobs import run_job
+
+    ctx, _ = lake
+    landing = ctx.settings.storage.landing_dir
+    extra = tmp_path / "increment"
+    # ~2% more events on a new day, for the same customers and products (only the event files are landed,
+    # so the dimensions stay the ones silver was enriched with).
+    run_job(ctx, "generate", {"events": EVENTS // 50, "seed": 99, "start": (START + timedelta(days=DAYS)).isoformat(),
+                              "days": 1, "customers": CUSTOMERS, "products": PRODUCTS, "out": str(extra)})
+    for f in (extra / "events").glob("*.jsonl"):
+        shutil.copy(f, landing / "events" / f.name)
+    run_job(ctx, "ingest", {"source": "files"})
+    _transform(ctx)
+
+    before = _versions(ctx)
+    inc = _aggregate(ctx)
+    modes = inc.metrics["modes"]
+    assert modes["gold.kpi_hourly"] == "incremental" and modes["gold.customer_behavior_daily"] == "incremental"
+    details = {d["table"]: d for d in inc.details}
+    # the new day (plus the next one if a late session ran past midnight) out of DAYS + 1 or 2
+    assert 1 <= details["gold.kpi_hourly"]["touched_days"] <= 2
+    assert details["gold.kpi_hourly"]["inserted"] > 0 and details["gold.kpi_hourly"]["deleted"] == 0
+    assert all(v == before[t] + 1 for t, v in _versions(ctx).items() if modes[t] == "incremental")
+    incremental = REF.spark_gold(ctx.spark, ctx.settings)
+
+    full = _aggregate(ctx, full_refresh=True)
+    assert set(full.metrics["modes"].values()) == {"full"}
+    assert REF.spark_gold(ctx.spark, ctx.settings) == incremental
+
+    # Still exactly the independent computation (sentiment aside: the test above added model scores).
+    expected, columns = _duckdb_gold(landing)
+    actual = REF.spark_gold(ctx.spark, ctx.settings, columns)
+    for table in REF.GOLD_SQL:
+        if table != "gold.sentiment_daily":
+            assert actual[table] == expected[table], table
