@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="events to write (10M for the full-size run)")
     ap.add_argument("--source-files", type=int, default=400, help="small files the stream writes")
-    ap.add_argument("--files-per-batch", type=int, default=10, help="maxFilesPerTrigger of the writing stream")
+    ap.add_argument("--files-per-batch", type=int, default=50, help="maxFilesPerTrigger of the writing stream")
     ap.add_argument("--customers", type=int, default=50_000)
     ap.add_argument("--target-file-size", default="2m")
     ap.add_argument("--repeats", type=int, default=5, help="timed runs of the point query (median reported)")

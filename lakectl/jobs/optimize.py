@@ -124,6 +124,7 @@ def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle
     _check_columns(handle, cluster_by, columns, "--cluster-by/cluster_by")
     _check_columns(handle, policy.bloom_filter_columns, columns, "bloom_filter_columns")
     target = _target_size(handle, p)
+    retain, forced = _retention(handle, p, before) if p.vacuum else (None, None)  # refuse before changing anything
     statements: list[str] = []
     prop_stmt = properties.properties_statement(handle.ref, policy.properties, before.get("properties") or {})
     if prop_stmt:
@@ -170,23 +171,27 @@ def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle
         if prop_stmt:
             report["properties_set"] = properties.changed_properties(policy.properties, before.get("properties") or {})
     if p.vacuum:
-        report.update(_vacuum(ctx, spark, handle, p, before, warnings))
+        report.update(_vacuum(ctx, spark, handle, p, before, retain, forced, warnings))  # type: ignore[arg-type]
     return report
 
 
-def _vacuum(ctx: JobContext, spark: "SparkSession", handle: "TableHandle", p: OptimizeParams,
-            before: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+def _retention(handle: "TableHandle", p: OptimizeParams, before: dict[str, Any]) -> tuple[float, str | None]:
+    """The VACUUM retention in hours (flag, else policy, else the table's), and the --force warning if short."""
     props = before.get("properties") or {}
-    table_hours = vacuum.table_retention_hours(props)
     retain = vacuum.parse_hours(p.retain)
     if retain is None:
         retain = handle.config.optimize.vacuum_retain_hours
     if retain is None:
-        retain = table_hours
-    forced = vacuum.check_retention(retain, props, force=p.force, table=handle.display)
+        retain = vacuum.table_retention_hours(props)
+    return retain, vacuum.check_retention(retain, props, force=p.force, table=handle.display)
+
+
+def _vacuum(ctx: JobContext, spark: "SparkSession", handle: "TableHandle", p: OptimizeParams,
+            before: dict[str, Any], retain: float, forced: str | None, warnings: list[str]) -> dict[str, Any]:
     if forced:
         warnings.append(forced)
-    short = retain < table_hours  # only reachable with --force: Delta's own check must be off for this one statement
+    # only reachable with --force: Delta's own check must be off for this one statement
+    short = retain < vacuum.table_retention_hours(before.get("properties") or {})
     candidates = vacuum.dry_run_files(spark, handle.ref, retain, short=short)
     readers = vacuum.streams_reading(ctx.settings.storage.checkpoints_dir, str(before.get("id")))
     for reader in readers:
@@ -205,7 +210,7 @@ def _vacuum(ctx: JobContext, spark: "SparkSession", handle: "TableHandle", p: Op
         out["vacuum_would_delete"] = len(candidates)
         out["vacuum_files"] = [vacuum.relative(handle.path, f) for f in candidates[:MAX_LISTED_FILES]]
     else:
-        out["vacuum_deleted"] = vacuum.vacuum(spark, handle.ref, retain, short=short)
+        out["vacuum_deleted"] = vacuum.vacuum(spark, handle.ref, retain, short=short, candidates=candidates)
     return out
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from lakectl import sql
-from lakectl.maintenance.session_conf import scoped_conf
+from lakectl.maintenance.session_conf import scoped_conf, small_cluster_conf
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -38,8 +38,8 @@ def is_conflict(exc: BaseException) -> bool:
 
 
 def with_retries(fn: Callable[[], T], attempts: Attempts, *, max_attempts: int = 5, backoff_s: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep) -> T:
-    """Call fn; on a Delta concurrency conflict wait backoff_s * 2^n and retry (max_attempts in all)."""
+                 max_backoff_s: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> T:
+    """Call fn; on a Delta concurrency conflict wait backoff_s * 2^n (at most max_backoff_s) and retry."""
     for attempt in range(1, max_attempts + 1):
         try:
             return fn()
@@ -47,7 +47,7 @@ def with_retries(fn: Callable[[], T], attempts: Attempts, *, max_attempts: int =
             if not is_conflict(exc) or attempt == max_attempts:
                 raise
             attempts.conflicts.append(_conflict_name(exc))
-            sleep(backoff_s * 2 ** (attempt - 1))
+            sleep(min(max_backoff_s, backoff_s * 2 ** (attempt - 1)))
     raise AssertionError("unreachable")
 
 
@@ -81,7 +81,7 @@ def run_optimize(spark: "SparkSession", statements: list[str], *, target_file_si
                  attempts: Attempts, max_attempts: int, backoff_s: float) -> dict[str, Any]:
     """Run the statements (each retried on conflicts); returns OPTIMIZE's metrics row as a dict."""
     metrics: dict[str, Any] = {}
-    with scoped_conf(spark, size_conf(target_file_size)) as session:
+    with scoped_conf(spark, {**size_conf(target_file_size), **small_cluster_conf(spark)}) as session:
         for text in statements:
             def once(text: str = text) -> list:
                 return session.sql(text).collect()

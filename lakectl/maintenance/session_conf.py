@@ -38,3 +38,18 @@ def scoped_conf(spark: "SparkSession", conf: dict[str, str]) -> Iterator["SparkS
                 spark.conf.unset(key)
             else:
                 spark.conf.set(key, value)
+
+
+SNAPSHOT_PARTITIONS = "spark.databricks.delta.snapshotPartitions"
+
+
+def small_cluster_conf(spark: "SparkSession") -> dict[str, str]:
+    """Delta rebuilds table state with 50 partitions unless told otherwise; on a small local[*] session
+    that is most of a maintenance statement's time. Sized to the cores unless the user set it."""
+    try:
+        if spark.conf.get(SNAPSHOT_PARTITIONS, None):
+            return {}
+        cores = int(spark.sparkContext.defaultParallelism)
+    except Exception:  # Spark Connect: the server decides
+        return {}
+    return {SNAPSHOT_PARTITIONS: str(max(2, cores * 2))}

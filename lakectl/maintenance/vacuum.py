@@ -22,13 +22,15 @@ from urllib.parse import unquote, urlparse
 
 from lakectl import sql
 from lakectl.errors import UsageError
-from lakectl.maintenance.session_conf import scoped_conf
+from lakectl.maintenance.session_conf import scoped_conf, small_cluster_conf
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 DEFAULT_RETENTION_HOURS = 168.0
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
+# VACUUM lists the table with this many tasks; Spark's default (10000) costs minutes on a small machine.
+LISTING_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)?\s*$", re.I)
 _HOURS_PER = {"s": 1 / 3600, "m": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
 
@@ -155,16 +157,31 @@ def relative(table_path: str, file: str) -> str:
     return local[len(root):] if local.startswith(root) else local
 
 
+def vacuum_conf(spark: "SparkSession", *, short: bool) -> dict[str, str]:
+    """Settings for one VACUUM statement: listing parallelism sized to the cluster, and (forced only)
+    Delta's retention check off."""
+    try:
+        cores = int(spark.sparkContext.defaultParallelism)
+    except Exception:  # Spark Connect: no SparkContext
+        cores = 8
+    conf = {LISTING_PARALLELISM: str(max(2, cores * 2)), **small_cluster_conf(spark)}
+    if short:
+        conf[RETENTION_CHECK] = "false"
+    return conf
+
+
 def dry_run_files(spark: "SparkSession", ref: str, retain_hours: float, *, short: bool) -> list[str]:
     """The files VACUUM would delete (VACUUM ... DRY RUN)."""
-    with scoped_conf(spark, {RETENTION_CHECK: "false"} if short else {}) as session:
+    with scoped_conf(spark, vacuum_conf(spark, short=short)) as session:
         return [r[0] for r in session.sql(sql.vacuum_sql(ref, retain_hours=retain_hours, dry_run=True)).collect()]
 
 
-def vacuum(spark: "SparkSession", ref: str, retain_hours: float, *, short: bool) -> int:
-    """Run VACUUM; returns the number of files deleted (Delta reports it in the history)."""
-    with scoped_conf(spark, {RETENTION_CHECK: "false"} if short else {}) as session:
+def vacuum(spark: "SparkSession", ref: str, retain_hours: float, *, short: bool, candidates: list[str]) -> int:
+    """Run VACUUM; returns the number of files deleted: from the VACUUM END commit's metrics when Delta
+    logs one, else the dry-run candidates that are gone afterwards (local paths)."""
+    with scoped_conf(spark, vacuum_conf(spark, short=short)) as session:
         session.sql(sql.vacuum_sql(ref, retain_hours=retain_hours)).collect()
         last = session.sql(f"DESCRIBE HISTORY {ref} LIMIT 1").first()
-    metrics = (last["operationMetrics"] or {}) if last is not None and last["operation"] == "VACUUM END" else {}
-    return int(metrics.get("numDeletedFiles", 0))
+    if last is not None and last["operation"] == "VACUUM END":
+        return int((last["operationMetrics"] or {}).get("numDeletedFiles", 0))
+    return sum(1 for f in candidates if not Path(_local(f)).exists())
