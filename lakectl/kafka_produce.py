@@ -18,7 +18,7 @@ PRODUCER_DEFAULTS: dict[str, Any] = {
     "queue.buffering.max.kbytes": 512 * 1024,
     "enable.idempotence": True,  # retries never duplicate a record in the topic
     "acks": "all",
-    "log_level": 3,  # errors only: a fresh broker's transient "coordinator load in progress" is retried anyway
+    "log_level": 0,  # librdkafka's retries log to stderr; failures end in one lakectl error line instead
 }
 
 

@@ -66,8 +66,9 @@ class KafkaSpec:
         return mask_secrets(self.spark_options())
 
     def client_conf(self) -> dict[str, Any]:
-        """The same connection as librdkafka (confluent-kafka) properties."""
-        conf: dict[str, Any] = {"bootstrap.servers": self.bootstrap}
+        """The same connection as librdkafka (confluent-kafka) properties. librdkafka's own log lines
+        are silenced: failures reach the user as one lakectl error line instead."""
+        conf: dict[str, Any] = {"bootstrap.servers": self.bootstrap, "log_level": 0}
         for key, value in self.extra.items():
             if key in _CLIENT_KEYS:
                 conf[_CLIENT_KEYS[key]] = value

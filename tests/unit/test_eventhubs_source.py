@@ -30,7 +30,7 @@ def test_options_follow_the_event_hubs_kafka_endpoint(monkeypatch):
     )
     assert opts["maxOffsetsPerTrigger"] == "100000" and opts["failOnDataLoss"] == "true"
     # The same connection for the librdkafka probe.
-    assert spec.client_conf() == {"bootstrap.servers": "acme-ns.servicebus.windows.net:9093", "security.protocol": "SASL_SSL",
+    assert spec.client_conf() == {"bootstrap.servers": "acme-ns.servicebus.windows.net:9093", "log_level": 0, "security.protocol": "SASL_SSL",
                                   "sasl.mechanisms": "PLAIN", "sasl.username": "$ConnectionString", "sasl.password": CONN}
     assert spec.identity() == {"source": "eventhubs", "bootstrap": "acme-ns.servicebus.windows.net:9093", "topics": ["events"]}
     redacted = spec.redacted_options()
