@@ -28,8 +28,12 @@ def render_result(result: Result, *, as_json: bool) -> None:
     for key, value in _summary_rows(result):
         table.add_row(key, value)
     console.print(table)
-    for detail in result.details:
-        _render_detail(console, detail)
+    if _uniform(result.details):  # e.g. one row per table: one table with a header
+        columns = [k for k in result.details[0] if k != "job"]
+        render_rows(console, columns, [[d[k] for k in columns] for d in result.details])
+    else:
+        for detail in result.details:
+            _render_detail(console, detail)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
 
@@ -75,6 +79,12 @@ def _fmt(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_fmt(v) for v in value)
     return str(value)
+
+
+def _uniform(details: list[dict[str, Any]]) -> bool:
+    """Several flat details with the same keys."""
+    return len(details) > 1 and all(
+        d.keys() == details[0].keys() and not any(isinstance(v, (dict, list)) for v in d.values()) for d in details)
 
 
 def render_rows(console: Any, columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:

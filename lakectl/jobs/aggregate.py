@@ -403,7 +403,8 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
                     write_full(ctx, spec, full_input, scores)
                 elif plan.mode == "incremental":
                     merge_incremental(ctx, spec, inc_input, scores, changes, plan)
-            counts = last_commit_rows(spark, gold.path, ctx.run_id, before) if plan.mode != "skip" else {}
+            counts = last_commit_rows(spark, gold.path, ctx.run_id, before) if plan.mode != "skip" else \
+                {"inserted": 0, "updated": 0, "deleted": 0, "written": 0}
             written += sum(counts.values())
             state[spec.table] = {"silver_version": silver_version, "scores_version": scores_version}
             save_state(ctx, state)
