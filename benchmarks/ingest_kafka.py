@@ -110,13 +110,13 @@ def baseline_writer(bootstrap: str, topic: str, n: int, path: str) -> float:
     return consume(bootstrap, topic, n, on_batch=write)
 
 
-def lakectl_ingest(bootstrap: str, topic: str, warm_topic: str, root: Path) -> dict:
+def lakectl_ingest(bootstrap: str, topic: str, warm_topic: str, root: Path, spark_conf: dict[str, str]) -> dict:
     from lakectl.context import JobContext
     from lakectl.jobs import run_job
     from lakectl.runners.local import get_session
     from lakectl.settings import settings_from_dict
 
-    settings = settings_from_dict({"storage": {"root": str(root)}}, "<bench>")
+    settings = settings_from_dict({"storage": {"root": str(root)}, "targets": {"local": {"kind": "local", "spark_conf": spark_conf}}}, "<bench>")
     t0 = time.perf_counter()
     spark = get_session(settings, settings.target())
     session_s = time.perf_counter() - t0
@@ -135,6 +135,7 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=50_000)
     ap.add_argument("--partitions", type=int, default=3)
     ap.add_argument("--bootstrap", default=None, help="a running broker (default: start one on loopback)")
+    ap.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark conf for lakectl's session")
     args = ap.parse_args()
 
     from lakectl.kafka_produce import ensure_topic, produce_lines
@@ -161,7 +162,8 @@ def main() -> None:
 
         raw_s = consume(bootstrap, topic, args.events)
         writer_s = baseline_writer(bootstrap, topic, args.events, str(work / "baseline" / "bronze"))
-        lake = lakectl_ingest(bootstrap, topic, warm, work / "lake")
+        spark_conf = dict(kv.split("=", 1) for kv in args.spark_conf)
+        lake = lakectl_ingest(bootstrap, topic, warm, work / "lake", spark_conf)
         assert lake["rows"] == args.events, f"lakectl ingested {lake['rows']} of {args.events}"
 
         eps = {"raw_consume": args.events / raw_s, "confluent_kafka_deltalake_writer": args.events / writer_s,
@@ -174,7 +176,7 @@ def main() -> None:
             "lakectl_vs_writer": round(eps["lakectl"] / eps["confluent_kafka_deltalake_writer"], 2),
             "lakectl_vs_raw_consume": round(eps["lakectl"] / eps["raw_consume"], 2),
             "baseline": "confluent-kafka consumer + deltalake (delta-rs) write_deltalake append per 50k-record batch",
-            "cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 1),
+            "lakectl_spark_conf": spark_conf, "cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 1),
         }, indent=2))
     finally:
         if broker:

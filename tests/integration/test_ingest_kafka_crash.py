@@ -61,7 +61,7 @@ def test_kill_9_during_stream_loses_and_duplicates_nothing(ctx, kafka_broker, tm
 
     root = ctx.settings.storage.root_dir
     config = tmp_path / "lakectl.yaml"
-    # Few tasks per Delta snapshot/shuffle: on 2 cores the default 50 snapshot partitions dominate each batch.
+    # Few tasks per Delta snapshot and shuffle: the test machines have 2 cores.
     config.write_text(f"storage:\n  root: {root}\ntargets:\n  local:\n    kind: local\n    shuffle_partitions: 2\n"
                       f"    spark_conf:\n      spark.databricks.delta.snapshotPartitions: '2'\n")
     checkpoint = root / "checkpoints" / "ingest" / "kafka"
