@@ -1,11 +1,11 @@
 """Benchmark `lakectl optimize --zorder customer_id` on a table written by streaming micro-batches.
 
-A streaming query (maxFilesPerTrigger) writes --rows events as many small files into a Delta table;
+A streaming query writes --rows events in --batches micro-batches of --files-per-batch small files each;
 the named baseline is that small-file layout, measured in the same run. Then the optimize job runs
 in-process exactly as `lakectl optimize bench.events --zorder customer_id --target-file-size ...`
 does, and the point query `customer_id = <one customer>` is measured again.
 
-A small target file size (default 2m) is used so that the ideal file count ceil(bytes / target) is
+A small target file size (default 1m) is used so that the ideal file count ceil(bytes / target) is
 more than one file at these small sizes. Prints ONE JSON document.
 """
 
@@ -23,11 +23,11 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=1_000_000, help="events to write (10M for the full-size run)")
-    ap.add_argument("--source-files", type=int, default=400, help="small files the stream writes")
-    ap.add_argument("--files-per-batch", type=int, default=50, help="maxFilesPerTrigger of the writing stream")
+    ap.add_argument("--rows", type=int, default=500_000, help="events to write (10M for the full-size run)")
+    ap.add_argument("--batches", type=int, default=10, help="streaming micro-batches")
+    ap.add_argument("--files-per-batch", type=int, default=40, help="small files each micro-batch writes")
     ap.add_argument("--customers", type=int, default=50_000)
-    ap.add_argument("--target-file-size", default="2m")
+    ap.add_argument("--target-file-size", default="1m")
     ap.add_argument("--repeats", type=int, default=5, help="timed runs of the point query (median reported)")
     ap.add_argument("--root", default=None, help="working folder (default: a temporary one, removed afterwards)")
     args = ap.parse_args(argv)
@@ -50,17 +50,19 @@ def run(args: argparse.Namespace, root: Path) -> dict:
 
     t = time.perf_counter()
     source = root / "source"
-    (spark.range(args.rows, numPartitions=args.source_files)
+    (spark.range(args.rows, numPartitions=args.batches)
      .selectExpr("id AS event_id",
                  f"concat('c', lpad(cast(pmod(xxhash64(id), {args.customers}) as string), 7, '0')) AS customer_id",
                  "timestamp_seconds(1767225600 + id) AS event_time",
                  "element_at(array('page_view','click','add_to_cart','purchase'), cast(pmod(id, 4) + 1 as int)) AS event_type",
                  "round(pmod(xxhash64(id, 1), 10000) / 100.0, 2) AS price",
-                 "sha2(cast(id as string), 256) AS session_id")
+                 "concat('s', cast(id div 20 as string)) AS session_id")
      .write.parquet(str(source)))
     schema = spark.read.parquet(str(source)).schema
-    query = (spark.readStream.schema(schema).option("maxFilesPerTrigger", args.files_per_batch).parquet(str(source))
-             .writeStream.format("delta").option("checkpointLocation", str(root / "checkpoints" / "bench"))
+    # one source file per micro-batch, spread over files_per_batch output files: many small files, as a
+    # stream with frequent triggers and several writers leaves them
+    query = (spark.readStream.schema(schema).option("maxFilesPerTrigger", 1).parquet(str(source))
+             .repartition(args.files_per_batch).writeStream.format("delta").option("checkpointLocation", str(root / "checkpoints" / "bench"))
              .trigger(availableNow=True).start(handle.path))
     query.awaitTermination()
     timings["write_stream_s"] = round(time.perf_counter() - t, 2)
