@@ -41,9 +41,12 @@ def stages(p: RunParams) -> list[tuple[str, dict[str, Any]]]:
 def run(ctx: JobContext, params: dict[str, Any], on_stage: StageEvent | None = None) -> Result:
     from lakectl.jobs import run_job
 
+    from time import perf_counter
+
     p = RunParams.model_validate(params)
     notify = on_stage or (lambda *_: None)
     result = Result(job="run", dry_run=p.dry_run)
+    started = perf_counter()
     for name, stage_params in stages(p):
         notify(name, "start", None)
         try:
@@ -64,6 +67,7 @@ def run(ctx: JobContext, params: dict[str, Any], on_stage: StageEvent | None = N
     result.rows_written = by_job.get("aggregate", {}).get("rows_written", 0)
     result.rows_quarantined = sum(d.get("rows_quarantined", 0) for d in result.details)
     result.metrics = {"stages": {d["job"]: d.get("duration_s", 0.0) for d in result.details}}
+    result.duration_s = round(perf_counter() - started, 3)
     if "kpi" in by_job.get("aggregate", {}):
         result.metrics["kpi"] = by_job["aggregate"]["kpi"]
     return result
