@@ -11,6 +11,7 @@ from lakectl.cli.commands import demo, generate, ingest
 from lakectl.cli.commands import monitor
 from lakectl.cli.commands import optimize
 from lakectl.cli.commands import aggregate, query, run
+from lakectl.cli.commands import transform
 from lakectl.cli.state import State
 
 app = typer.Typer(
@@ -45,6 +46,7 @@ def main(
 
 app.command("generate")(generate.generate)
 app.command("ingest")(ingest.ingest)
+app.command("transform")(transform.transform)
 app.command("demo")(demo.demo)
 app.add_typer(monitor.app, name="monitor")
 app.command("optimize")(optimize.optimize)
