@@ -134,7 +134,11 @@ def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle
         current_clustering=before.get("clusteringColumns") or [],
     )
     if p.analyze:
-        statements.append(sql.analyze_sql(handle.ref))
+        if on_databricks:
+            statements.append(sql.analyze_sql(handle.ref))
+        else:  # Delta OSS 4.4's parser has no ANALYZE ... COMPUTE DELTA STATISTICS
+            warnings.append(f"{handle.display}: --analyze (ANALYZE TABLE ... COMPUTE DELTA STATISTICS) is Databricks-only; "
+                            "here the files OPTIMIZE rewrites get fresh data-skipping statistics")
     if policy.bloom_filter_columns:
         if on_databricks:
             statements.append(properties.bloom_filter_statement(handle.ref, policy.bloom_filter_columns))  # type: ignore[arg-type]

@@ -136,6 +136,7 @@ def test_liquid_clustering_from_the_flag(spark, tmp_path):
     assert d["statements"][0] == f"ALTER TABLE delta.`{path}` CLUSTER BY (`customer_id`, `price`)"
     assert spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()["clusteringColumns"] == ["customer_id", "price"]
     assert d["files_after"] < d["files_before"]
+    assert any("--analyze" in w and "Databricks-only" in w for w in result.warnings)
 
 
 def test_missing_tables_skipped_when_implicit_and_an_error_when_named(spark, tmp_path):
