@@ -102,6 +102,9 @@ def local_conf(settings: Settings, target: LocalTarget | SparkTarget) -> dict[st
         conf["spark.driver.memory"] = target.driver_memory
         conf["spark.sql.shuffle.partitions"] = str(target.shuffle_partitions)
         conf["spark.default.parallelism"] = str(max(2, os.cpu_count() or 2))
+        # Delta rebuilds table state in 50 tasks by default: sized for clusters, seconds of overhead
+        # per snapshot on a laptop or a CI runner.
+        conf["spark.databricks.delta.snapshotPartitions"] = str(max(2, os.cpu_count() or 2))
     jars = _cached_jars()
     if jars:
         conf["spark.jars"] = ",".join(jars)  # resolved before: skip Ivy's resolution (seconds per start)
