@@ -104,17 +104,20 @@ def conform_bronze(df: "DataFrame", drift: Drift, mode: str) -> "DataFrame":
     for name in drift.missing:
         df = df.withColumn(name, F.lit(None).cast(EXPECTED_BRONZE[name]))
     rescued: list[Column] = []
+    converted: dict[str, Column] = {}
     for name, (kind, _) in drift.changed.items():
-        original = F.col(name)
-        converted = _typed(original, kind)
+        original = df[name]
+        converted[name] = _typed(original, kind)
         original_json = F.to_json(F.struct(original.alias("v")))  # any type, as JSON
-        rescued.append(F.when(original.isNotNull() & converted.isNull(), F.get_json_object(original_json, "$.v")).alias(name))
-        df = df.withColumn(name, converted)
+        rescued.append(F.when(original.isNotNull() & converted[name].isNull(), F.get_json_object(original_json, "$.v")).alias(name))
     if mode == "rescue":
-        rescued += [F.col(name) for name in drift.new]
-    if rescued:
-        blob = F.to_json(F.struct(*rescued))
-        df = df.withColumn(RESCUED, F.when(blob != "{}", blob))
+        rescued += [df[name].alias(name) for name in drift.new]
+    blob = F.to_json(F.struct(*rescued)) if rescued else None
+    # One select, so every expression above still sees the original (unconverted) columns.
+    df = df.select(
+        *[converted[c].alias(c) if c in converted else df[c] for c in df.columns],
+        *([F.when(blob != "{}", blob).alias(RESCUED)] if blob is not None else []),
+    )
     if mode == "rescue" and drift.new:
         df = df.drop(*drift.new)
     return df
