@@ -35,7 +35,6 @@ class IngestParams(BaseModel):
     checkpoint: str | None = None
     dry_run: bool = False
     allow_data_loss: bool = False
-    max_batches: int | None = Field(None, ge=1)
     # Kafka / Event Hubs overrides of the config
     topics: list[str] | None = None
     topic_pattern: str | None = None
