@@ -66,6 +66,9 @@ class Plan:
 
 # --- state ------------------------------------------------------------------------------------------
 
+COMMIT_USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+
+
 def state_path(ctx: JobContext) -> Path:
     return ctx.settings.storage.checkpoints_dir / "aggregate" / STATE_FILE
 
@@ -250,14 +253,20 @@ def merge_incremental(ctx: JobContext, spec: GoldSpec, silver: "DataFrame", scor
             d = ~F.col(f"t.{c}").eqNullSafe(F.col(f"s.{c}"))
             differs = d if differs is None else differs | d
         present = F.col("s._present").isNotNull()
-        (
-            DeltaTable.forPath(spark, gold.path).alias("t")
-            .merge(source.alias("s"), cond)
-            .whenMatchedDelete(~present)
-            .whenMatchedUpdate(present & differs, set=values)
-            .whenNotMatchedInsert(present, values=values)
-            .execute()
-        )
+        # A MERGE takes no writer options: tag its commit with the run id through the session, for
+        # last_commit_rows to find it, and untag right after.
+        spark.conf.set(COMMIT_USER_METADATA, ctx.run_id)
+        try:
+            (
+                DeltaTable.forPath(spark, gold.path).alias("t")
+                .merge(source.alias("s"), cond)
+                .whenMatchedDelete(~present)
+                .whenMatchedUpdate(present & differs, set=values)
+                .whenNotMatchedInsert(present, values=values)
+                .execute()
+            )
+        finally:
+            spark.conf.unset(COMMIT_USER_METADATA)
     finally:
         keys.unpersist()
 

@@ -219,8 +219,12 @@ def test_increment_merges_only_touched_keys_and_equals_full_refresh(lake, tmp_pa
     details = {d["table"]: d for d in inc.details}
     # the new day (plus the next one if a late session ran past midnight) out of DAYS + 1 or 2
     assert 1 <= details["gold.kpi_hourly"]["touched_days"] <= 2
-    assert details["gold.kpi_hourly"]["inserted"] > 0 and details["gold.kpi_hourly"]["deleted"] == 0
-    assert all(v == before[t] + 1 for t, v in _versions(ctx).items() if modes[t] == "incremental")
+    assert details["gold.kpi_hourly"]["inserted"] > 0 and details["gold.kpi_hourly"]["deleted"] == 0, str(details["gold.kpi_hourly"])
+    after = _versions(ctx)
+    # one MERGE commit per incremental table (none where the increment touched none of its keys,
+    # e.g. sentiment when the new day has no reviews)
+    assert all(after[t] - before[t] in (0, 1) for t in after if modes[t] == "incremental"), str(after)
+    assert after["gold.kpi_hourly"] == before["gold.kpi_hourly"] + 1
     incremental = REF.spark_gold(ctx.spark, ctx.settings)
 
     full = _aggregate(ctx, full_refresh=True)

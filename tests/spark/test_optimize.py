@@ -169,19 +169,22 @@ def test_bloom_filter_statement_on_a_databricks_target(spark, tmp_path):
 
 
 def test_hostile_identifiers_cannot_inject_sql(spark, tmp_path):
-    hostile = "x`; DROP TABLE y; --"
+    hostile_path = "x`; DROP TABLE y; --"
+    # Delta re-parses Z-order column names itself and rejects any backtick in them
+    # (INVALID_ATTRIBUTE_NAME_SYNTAX), so the hostile column uses quotes, parentheses and semicolons.
+    hostile = "x'); DROP TABLE y; --"
     victim = str(tmp_path / "y")
     spark.range(3).write.format("delta").save(victim)
-    # a table whose path and column carry the hostile text (column mapping allows any column name)
-    ctx = make_ctx(spark, tmp_path, {"silver.events": {"path": str(tmp_path / hostile), "optimize": {"zorder_by": [hostile]}}})
+    # a table whose path and column carry hostile text (column mapping allows any column name)
+    ctx = make_ctx(spark, tmp_path, {"silver.events": {"path": str(tmp_path / hostile_path), "optimize": {"zorder_by": [hostile]}}})
     path = ctx.settings.table("silver.events").path
-    spark.sql(f"CREATE TABLE delta.`{path.replace('`', '``')}` (id BIGINT, `{hostile.replace('`', '``')}` STRING) USING delta "
+    spark.sql(f"CREATE TABLE delta.`{path.replace('`', '``')}` (id BIGINT, `{hostile}` STRING) USING delta "
               "TBLPROPERTIES ('delta.columnMapping.mode' = 'name', 'delta.minReaderVersion' = '2', 'delta.minWriterVersion' = '5')")
     for i in range(3):
         spark.range(i * 10, i * 10 + 10).selectExpr("id", "cast(id as string) AS c").toDF("id", hostile) \
             .write.format("delta").mode("append").save(path)
     d = run_job(ctx, "optimize", {"tables": ["silver.events"]}).details[0]
-    assert d["zorder_by"] == [hostile] and d["files_after"] == 1 and d["files_removed"] == 3
+    assert d["zorder_by"] == [hostile] and d["files_after"] == 1 and d["files_removed"] == d["files_before"] > 1, d
     with pytest.raises(UsageError):
         run_job(ctx, "optimize", {"tables": ["silver.events"], "zorder": ["id`) ; DROP TABLE y; --"]})
     assert spark.read.format("delta").load(victim).count() == 3
