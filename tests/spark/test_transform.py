@@ -13,15 +13,6 @@ from lakectl.settings import Expectation, default_expectations
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 
-@pytest.fixture(autouse=True)
-def few_snapshot_partitions(spark):
-    """Delta replays its log with 50 tasks by default; on a 2-core box tiny tables pay seconds each."""
-    key = "spark.databricks.delta.snapshotPartitions"
-    before = spark.conf.get(key, None)
-    spark.conf.set(key, "2")
-    yield
-    spark.conf.unset(key) if before is None else spark.conf.set(key, before)
-
 DROP_RULE = Expectation(name="no_test_sessions", expr="session_id IS NULL OR session_id NOT LIKE 'test-%'", action="drop")
 
 # Records that pass bronze's parse but fail a silver rule: event_id -> the rule they must fail.

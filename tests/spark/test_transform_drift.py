@@ -12,14 +12,6 @@ from lakectl.silver import EXPECTED_BRONZE
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 
-@pytest.fixture(autouse=True)
-def few_snapshot_partitions(spark):
-    key = "spark.databricks.delta.snapshotPartitions"
-    before = spark.conf.get(key, None)
-    spark.conf.set(key, "2")
-    yield
-    spark.conf.unset(key) if before is None else spark.conf.set(key, before)
-
 
 def _drifted_bronze(ctx) -> None:
     """bronze.events as a newer producer might leave it: price arrives as a string, plus a `coupon` column."""
