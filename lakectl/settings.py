@@ -109,6 +109,7 @@ class KafkaSource(Model):
     starting_offsets: str = "earliest"
     max_offsets_per_trigger: int | None = Field(None, ge=1)
     fail_on_data_loss: bool = True
+    min_partitions: int | None = Field(None, ge=1)  # Spark tasks per micro-batch; default: the session's parallelism
     options: dict[str, str] = Field(default_factory=dict)  # kafka.* consumer options; secrets as ${ENV}
     connect_timeout_s: float = Field(10.0, gt=0)  # bound on the broker probe before a stream starts
 
@@ -119,6 +120,7 @@ class EventHubsSource(Model):
     connection_string_env: str = "EVENTHUBS_CONNECTION_STRING"
     starting_offsets: str = "earliest"
     max_offsets_per_trigger: int | None = Field(None, ge=1)
+    min_partitions: int | None = Field(None, ge=1)  # Spark tasks per micro-batch; default: the session's parallelism
     options: dict[str, str] = Field(default_factory=dict)  # extra kafka.* options (timeouts)
     connect_timeout_s: float = Field(15.0, gt=0)
 

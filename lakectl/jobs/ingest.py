@@ -11,7 +11,7 @@ from lakectl.bronze import EVENT_FIELDS, SOURCE_COLUMNS, parse_events
 from lakectl.context import JobContext
 from lakectl.delta import append_once, rows_committed, table_version
 from lakectl.errors import DataLossDetected, SourceUnavailable, UsageError
-from lakectl.monitor.progress import record as record_progress
+from lakectl.monitor.progress import recorder as progress_recorder
 from lakectl.results import Result
 from lakectl.streaming import checkpoint_app_id, checkpoint_lock, input_rows, run_query
 
@@ -158,14 +158,19 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity
             good = parsed.where(F.col("reason").isNull()).select(*BRONZE_COLUMNS)
             bad = parsed.where(F.col("reason").isNotNull()).select(*QUARANTINE_COLUMNS)
             append_once(good, bronze.path, app_id=app_id, version=batch_id, run_id=ctx.run_id)
-            append_once(bad, quarantine.path, app_id=app_id, version=batch_id, run_id=ctx.run_id)
+            # Most batches have no bad record: a look at the cached batch is cheaper than an empty
+            # Delta commit, and a replayed batch without bad records has nothing to duplicate.
+            if not bad.isEmpty():
+                append_once(bad, quarantine.path, app_id=app_id, version=batch_id, run_id=ctx.run_id)
         finally:
             parsed.unpersist()
 
     writer = stream.writeStream.foreachBatch(write_batch).option("checkpointLocation", str(checkpoint / "offsets")).queryName(f"ingest-{p.source}")
     interval = p.trigger_interval or ctx.settings.ingest.trigger_interval
     try:
-        query = run_query(writer, continuous=p.continuous, interval=interval)
+        # each batch's progress goes to ops.stream_progress for `lakectl monitor streams` as it finishes
+        query = run_query(writer, continuous=p.continuous, interval=interval,
+                          on_progress=progress_recorder(ctx, checkpoint.name, str(checkpoint)))
     except Exception as exc:
         if spec is not None and _data_loss_during_run(exc):
             raise DataLossDetected(
@@ -173,7 +178,6 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity
                 "re-run with --allow-data-loss to skip them (the skipped ranges are recorded)",
             ) from exc
         raise
-    record_progress(ctx, query, checkpoint.name, str(checkpoint))  # ops.stream_progress for `lakectl monitor streams`
     written = rows_committed(spark, bronze.path, ctx.run_id, versions[bronze.path])
     quarantined = rows_committed(spark, quarantine.path, ctx.run_id, versions[quarantine.path])
     return Result(

@@ -47,5 +47,5 @@ def eventhubs_spec(cfg: EventHubsSource, *, event_hub: str | None = None, starti
         kind="eventhubs", bootstrap=bootstrap(cfg.namespace), topics=[event_hub or cfg.event_hub],
         starting_offsets=starting_offsets or cfg.starting_offsets,
         max_offsets_per_trigger=max_offsets_per_trigger or cfg.max_offsets_per_trigger,
-        extra=extra, connect_timeout_s=cfg.connect_timeout_s,
+        min_partitions=cfg.min_partitions, extra=extra, connect_timeout_s=cfg.connect_timeout_s,
     )

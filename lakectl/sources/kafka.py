@@ -38,6 +38,7 @@ class KafkaSpec:
     starting_offsets: str = "earliest"
     max_offsets_per_trigger: int | None = None
     fail_on_data_loss: bool = True
+    min_partitions: int | None = None
     extra: dict[str, str] = field(default_factory=dict)  # kafka.* security and tuning options
     connect_timeout_s: float = 10.0
 
@@ -59,6 +60,8 @@ class KafkaSpec:
             opts["subscribe"] = ",".join(self.topics)
         if self.max_offsets_per_trigger:
             opts["maxOffsetsPerTrigger"] = str(self.max_offsets_per_trigger)
+        if self.min_partitions:
+            opts["minPartitions"] = str(self.min_partitions)
         opts.update(self.extra)
         return opts
 
@@ -104,7 +107,8 @@ def kafka_spec(cfg: KafkaSource, *, topics: list[str] | None = None, pattern: st
         kind="kafka", bootstrap=bootstrap or cfg.bootstrap_servers, topics=list(topics or []), pattern=pattern,
         starting_offsets=starting_offsets or cfg.starting_offsets,
         max_offsets_per_trigger=max_offsets_per_trigger or cfg.max_offsets_per_trigger,
-        fail_on_data_loss=cfg.fail_on_data_loss, extra=extra, connect_timeout_s=cfg.connect_timeout_s,
+        fail_on_data_loss=cfg.fail_on_data_loss, min_partitions=cfg.min_partitions, extra=extra,
+        connect_timeout_s=cfg.connect_timeout_s,
     )
 
 
@@ -112,7 +116,14 @@ def read_stream(spark: "SparkSession", spec: KafkaSpec) -> "DataFrame":
     """value (raw string) plus every Kafka coordinate as bronze source columns."""
     from pyspark.sql import functions as F
 
-    df = spark.readStream.format("kafka").options(**spec.spark_options()).load()
+    options = spec.spark_options()
+    if "minPartitions" not in options:
+        # Topic partitions that do not divide evenly over the cores leave cores idle (3 partitions on
+        # 2 cores take two rounds, the second on one core): split the offset ranges into 2 tasks per core.
+        parallelism = _default_parallelism(spark)
+        if parallelism:
+            options["minPartitions"] = str(2 * parallelism)
+    df = spark.readStream.format("kafka").options(**options).load()
     # Kafka allows repeated header keys and map_from_entries refuses them: keep each key's first value.
     keys = F.array_distinct(F.transform("headers", lambda h: h["key"]))
     headers = F.map_from_entries(F.transform(keys, lambda k: F.struct(
@@ -123,6 +134,14 @@ def read_stream(spark: "SparkSession", spec: KafkaSpec) -> "DataFrame":
         kafka_offset=F.col("offset"), kafka_timestamp=F.col("timestamp"), kafka_key=F.col("key").cast("string"),
         kafka_headers=headers,
     ).drop("topic", "partition", "offset", "timestamp", "key", "headers")
+
+
+def _default_parallelism(spark: "SparkSession") -> int | None:
+    """The classic session's default parallelism (cores locally); None over Spark Connect."""
+    try:
+        return int(spark.sparkContext.defaultParallelism)
+    except Exception:  # Spark Connect sessions have no SparkContext
+        return None
 
 
 # --- probing the broker ---------------------------------------------------------------------------

@@ -78,3 +78,13 @@ def test_kinesis_outside_databricks_is_one_clear_line(monkeypatch):
     with pytest.raises(UsageError, match="kinesis source needs a Databricks target") as err:
         require_databricks()
     assert err.value.exit_code == 2
+
+
+def test_kafka_min_partitions_reaches_spark_and_stays_out_when_unset():
+    from lakectl.settings import settings_from_dict
+    from lakectl.sources.kafka import kafka_spec
+
+    tuned = settings_from_dict({"sources": {"kafka": {"min_partitions": 12}}}).sources.kafka
+    assert kafka_spec(tuned, topics=["t"]).spark_options()["minPartitions"] == "12"
+    plain = settings_from_dict({}).sources.kafka
+    assert "minPartitions" not in kafka_spec(plain, topics=["t"]).spark_options()  # read_stream picks the session default
