@@ -11,7 +11,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from lakectl.errors import CheckpointConflict
 
@@ -64,12 +64,43 @@ def checkpoint_app_id(checkpoint: Path, identity: dict[str, Any]) -> str:
     return app_id
 
 
-def run_query(writer: "DataStreamWriter", *, continuous: bool, interval: str) -> "StreamingQuery":
+ProgressCallback = Callable[[list[dict[str, Any]]], None]
+
+
+class ProgressFeed:
+    """Hands each finished micro-batch's progress to a callback once, as the query reports it."""
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self.callback = callback
+        self.seen: set[tuple[str, int]] = set()
+
+    def __call__(self, query: "StreamingQuery") -> None:
+        if self.callback is None:
+            return
+        last = query.lastProgress
+        if not last or (_as_dict(last).get("runId"), _as_dict(last).get("batchId")) in self.seen:
+            return  # nothing new: skip fetching the whole recentProgress buffer
+        fresh = [p for p in map(_as_dict, query.recentProgress or []) if (p.get("runId"), p.get("batchId")) not in self.seen]
+        self.seen.update((p.get("runId"), p.get("batchId")) for p in fresh)
+        if fresh:
+            self.callback(fresh)
+
+
+def _as_dict(progress: Any) -> dict[str, Any]:
+    """StreamingQueryProgress as a plain dict (a dict already, or a progress object with .json)."""
+    return progress if type(progress) is dict else json.loads(progress.json)
+
+
+def run_query(writer: "DataStreamWriter", *, continuous: bool, interval: str,
+              on_progress: ProgressCallback | None = None) -> "StreamingQuery":
     """Start the query with availableNow (one shot) or a processing-time trigger (continuous), and wait.
-    In continuous mode, SIGINT/SIGTERM stop the query after the batch that is running."""
+    In continuous mode, SIGINT/SIGTERM stop the query after the batch that is running, and
+    `on_progress` gets each batch's progress while the query runs (not only when it stops)."""
+    feed = ProgressFeed(on_progress)
     if not continuous:
         query = writer.trigger(availableNow=True).start()
         query.awaitTermination()
+        feed(query)
         return query
     query = writer.trigger(processingTime=interval).start()
     stop = threading.Event()
@@ -77,10 +108,12 @@ def run_query(writer: "DataStreamWriter", *, continuous: bool, interval: str) ->
     try:
         while query.isActive and not stop.is_set():
             query.awaitTermination(1)
+            feed(query)
         if query.isActive:
             while query.status.get("isTriggerActive"):
                 time.sleep(0.2)
             query.stop()
+        feed(query)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

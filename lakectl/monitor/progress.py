@@ -1,7 +1,8 @@
 """ops.stream_progress: one row per micro-batch progress event of an ingest query.
 
-`record(ctx, query, stream_name)` is called by ingest after its query stops; it appends the
-query's recentProgress with delta-rs (the Spark session is not needed for a few rows).
+Ingest hands `recorder(ctx, stream, checkpoint)` to its query runner, which calls it with each
+batch's progress as the batch finishes (continuous runs too); rows are appended with delta-rs
+(the Spark session is not needed for a few rows).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from lakectl.context import JobContext
@@ -62,16 +63,25 @@ def progress_rows(progress: list[dict[str, Any]], stream: str, run_id: str, chec
     return rows
 
 
-def record(ctx: "JobContext", query: Any, stream_name: str, checkpoint: str | None = None) -> int:
-    """Append `query.recentProgress` to ops.stream_progress; returns the rows written. Never raises."""
+def record_events(ctx: "JobContext", progress: list[dict[str, Any]], stream_name: str, checkpoint: str | None = None) -> int:
+    """Append progress events (StreamingQueryProgress dicts) to ops.stream_progress; returns the rows
+    written. Never raises: monitoring must never fail an ingest."""
     try:
-        progress = [p if type(p) is dict else json.loads(p.json) for p in (query.recentProgress or [])]
         rows = progress_rows(progress, stream_name, ctx.run_id, checkpoint)
         if rows:
             from lakectl.monitor.deltars import append
 
             append(ctx.settings.table(TABLE).path, rows, COLUMNS)
         return len(rows)
-    except Exception as exc:  # monitoring must never fail an ingest that succeeded
+    except Exception as exc:
         log.warning("could not record stream progress in %s: %s", TABLE, exc)
         return 0
+
+
+def recorder(ctx: "JobContext", stream_name: str, checkpoint: str | None = None) -> Callable[[list[dict[str, Any]]], None]:
+    """A progress callback for `lakectl.streaming.run_query`."""
+
+    def record(progress: list[dict[str, Any]]) -> None:
+        record_events(ctx, progress, stream_name, checkpoint)
+
+    return record

@@ -59,6 +59,22 @@ def test_generate_to_kafka_then_ingest_exactly_once(ctx, kafka_broker):
     assert (second.rows_written, second.rows_quarantined) == (0, 0)
     assert len(bronze_rows(ctx.settings, columns=["event_id"])) == valid
 
+    # monitor streams: per-batch progress was recorded, and the backlog is the broker's end offsets
+    # minus the checkpoint's committed offsets.
+    stream = run_job(ctx, "monitor", {"action": "streams"}).details
+    kafka = next(s for s in stream if s["source"] == "kafka")
+    assert (kafka["state"], kafka["backlog_records"]) == ("stopped", 0)
+    assert kafka["last_batch_id"] >= first.metrics["batches"] - 1 and kafka["last_batch_rows"] is not None
+    for i in range(250):
+        p.produce(topic, value=json.dumps({"event_id": f"late-{i}", "event_type": "click", "event_time": "2026-01-02T00:00:00Z"}).encode(),
+                  partition=i % 3)
+    assert p.flush(30) == 0
+    kafka = next(s for s in run_job(ctx, "monitor", {"action": "streams"}).details if s["source"] == "kafka")
+    assert kafka["backlog_records"] == 250
+    assert sorted(v for k, v in kafka["backlog_detail"].items() if k.startswith(f"{topic}-")) == [83, 83, 84]
+    assert run_job(ctx, "ingest", params).rows_written == 250
+    assert next(s for s in run_job(ctx, "monitor", {"action": "streams"}).details if s["source"] == "kafka")["backlog_records"] == 0
+
     # The same checkpoint for another topic is refused before anything is read.
     from lakectl.errors import CheckpointConflict
 

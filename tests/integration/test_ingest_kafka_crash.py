@@ -89,6 +89,15 @@ def test_kill_9_during_stream_loses_and_duplicates_nothing(ctx, kafka_broker, tm
                 if k == 0:  # a second process on the same checkpoint is refused while this one runs
                     with pytest.raises(CheckpointConflict, match=f"in use by pid {proc.pid}"):
                         run_job(ctx, "ingest", {"source": "kafka", "topics": [topic], "bootstrap_servers": kafka_broker.bootstrap})
+                    # while it runs, monitor streams sees it running, with the batches it has finished so far
+                    deadline = time.monotonic() + 60
+                    while time.monotonic() < deadline:
+                        health = next(s for s in run_job(ctx, "monitor", {"action": "streams"}).details if s["source"] == "kafka")
+                        if health["last_batch_id"] is not None:
+                            break
+                        time.sleep(0.5)
+                    assert proc.poll() is None and health["state"] == "running", health
+                    assert health["last_batch_id"] is not None and health["backlog_records"] is not None, health
                 time.sleep(rng.uniform(0.0, 4.0))
                 killed_in_flight += _in_flight(checkpoint)
             finally:
