@@ -91,11 +91,12 @@ def files_backlog(landing: str, spark_checkpoint: Path) -> int:
     return pending
 
 
-def kafka_end_offsets(bootstrap: str, partitions: dict[str, list[int]], timeout: float = 5.0) -> dict[str, dict[str, int]]:
-    """High watermarks per topic/partition from the broker (confluent_kafka)."""
+def kafka_end_offsets(client_conf: dict[str, Any], partitions: dict[str, list[int]], timeout: float = 5.0) -> dict[str, dict[str, int]]:
+    """High watermarks per topic/partition from the broker (confluent_kafka). `client_conf` is the
+    source's librdkafka connection (bootstrap servers plus any SASL/SSL settings)."""
     from confluent_kafka import Consumer, TopicPartition
 
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "lakectl-monitor", "enable.auto.commit": False,
+    consumer = Consumer({**client_conf, "group.id": "lakectl-monitor", "enable.auto.commit": False,
                          "socket.timeout.ms": int(timeout * 1000)})
     try:
         ends: dict[str, dict[str, int]] = {}
@@ -204,16 +205,27 @@ def _backlog(settings: Settings, health: StreamHealth, identity: dict[str, Any],
     if health.source == "files":
         landing = identity.get("path") or settings.sources.files.path or str(settings.storage.landing_dir / "events")
         health.backlog_files = files_backlog(landing, spark_cp)
-    elif health.source == "kafka":
+    elif health.source in ("kafka", "eventhubs"):
         committed = next((o for o in offsets if isinstance(o, dict) and o and "logOffset" not in o), {}) or {}
         # A pattern subscription: the topics are the ones the checkpoint has offsets for.
         topics = list(committed) if identity.get("pattern") else identity.get("topics") or settings.sources.kafka.topics
         partitions = {t: sorted(int(p) for p in committed.get(t, {})) or [0] for t in topics}
         for t, parts in committed.items():
             partitions.setdefault(t, sorted(int(p) for p in parts))
-        bootstrap = identity.get("bootstrap") or settings.sources.kafka.bootstrap_servers
-        ends = kafka_end_offsets(bootstrap, partitions, timeout)
+        ends = kafka_end_offsets(backlog_client_conf(settings, identity), partitions, timeout)
         health.backlog_records, health.backlog_detail = kafka_backlog(committed, ends)
+
+
+def backlog_client_conf(settings: Settings, identity: dict[str, Any]) -> dict[str, Any]:
+    """The librdkafka connection for a Kafka-protocol stream: the broker its checkpoint was made for,
+    with the configured security options (Event Hubs: SASL_SSL with the connection string)."""
+    if identity.get("source") == "eventhubs":
+        from lakectl.sources.eventhubs import eventhubs_spec
+
+        return eventhubs_spec(settings.sources.eventhubs).client_conf()
+    from lakectl.sources.kafka import kafka_spec
+
+    return kafka_spec(settings.sources.kafka, topics=["-"], bootstrap=identity.get("bootstrap")).client_conf()
 
 
 def discover(settings: Settings, progress: list[dict[str, Any]]) -> dict[str, Path]:

@@ -88,3 +88,25 @@ def test_kafka_min_partitions_reaches_spark_and_stays_out_when_unset():
     assert kafka_spec(tuned, topics=["t"]).spark_options()["minPartitions"] == "12"
     plain = settings_from_dict({}).sources.kafka
     assert "minPartitions" not in kafka_spec(plain, topics=["t"]).spark_options()  # read_stream picks the session default
+
+
+def test_monitor_backlog_connects_like_the_stream(monkeypatch):
+    """monitor streams asks the broker for end offsets with the source's security settings, not
+    with a bare bootstrap address (a SASL_SSL broker or Event Hubs would refuse that)."""
+    from lakectl.monitor.streams import backlog_client_conf
+    from lakectl.settings import settings_from_dict
+
+    monkeypatch.setenv("EVENTHUBS_CONNECTION_STRING", CONN)
+    monkeypatch.setenv("EVENTHUBS_NAMESPACE", "acme-ns")
+    hubs = load_settings(REPO / "configs" / "eventhubs.yaml")
+    conf = backlog_client_conf(hubs, {"source": "eventhubs", "bootstrap": "acme-ns.servicebus.windows.net:9093", "topics": ["events"]})
+    assert conf["bootstrap.servers"] == "acme-ns.servicebus.windows.net:9093"
+    assert (conf["security.protocol"], conf["sasl.mechanisms"], conf["sasl.password"]) == ("SASL_SSL", "PLAIN", CONN)
+
+    monkeypatch.setenv("KAFKA_PASSWORD", "pw")
+    secured = settings_from_dict({"sources": {"kafka": {"options": {
+        "kafka.security.protocol": "SASL_SSL", "kafka.sasl.mechanism": "PLAIN",
+        "kafka.sasl.jaas.config": 'org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="${KAFKA_PASSWORD}";'}}}})
+    conf = backlog_client_conf(secured, {"source": "kafka", "bootstrap": "broker-1:9093", "topics": ["t"]})
+    assert conf["bootstrap.servers"] == "broker-1:9093"  # the broker the checkpoint was made for
+    assert (conf["security.protocol"], conf["sasl.username"], conf["sasl.password"]) == ("SASL_SSL", "u", "pw")
