@@ -60,11 +60,21 @@ def _render_detail(console: Any, detail: dict[str, Any]) -> None:
     table = Table(title=str(name), title_justify="left", show_header=False, box=None)
     table.add_column(style="cyan")
     table.add_column()
+    nested: list[tuple[str, list[dict[str, Any]]]] = []
     for key, value in detail.items():
         if key in ("job", "name", "details") or value in (None, [], {}, 0, "", False):
             continue
+        if isinstance(value, list) and (_uniform(value) or (len(value) == 1 and isinstance(value[0], dict))):
+            nested.append((key, value))  # e.g. per-rule quality metrics: a table of their own reads better
+            continue
         table.add_row(key.replace("_", " "), _fmt(value))
     console.print(table)
+    for key, rows in nested:
+        # a column with one value for every row goes into the title, to leave the width to the rest
+        same = {c: v for c, v in rows[0].items() if len(rows) > 1 and all(r.get(c) == v for r in rows)}
+        columns = [c for c in rows[0] if c not in same]
+        title = f"{name} {key.replace('_', ' ')}".strip() + (f" ({_fmt(same)})" if same else "")
+        render_rows(console, columns, [[r.get(c) for c in columns] for r in rows], title=title)
 
 
 def _fmt(value: Any) -> str:
@@ -81,10 +91,11 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _uniform(details: list[dict[str, Any]]) -> bool:
-    """Several flat details with the same keys."""
+def _uniform(details: list[Any]) -> bool:
+    """Several flat dicts with the same keys."""
     return len(details) > 1 and all(
-        d.keys() == details[0].keys() and not any(isinstance(v, (dict, list)) for v in d.values()) for d in details)
+        isinstance(d, dict) and d.keys() == details[0].keys() and not any(isinstance(v, (dict, list)) for v in d.values())
+        for d in details)
 
 
 def render_rows(console: Any, columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:

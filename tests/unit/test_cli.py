@@ -71,3 +71,21 @@ def test_job_entry_point_prints_result_json(tmp_path):
     assert json.loads(line.removeprefix("LAKECTL_RESULT "))["events"] == 50
     bad = subprocess.run([sys.executable, "-m", "lakectl.jobentry", "generate", "--params", "{not json"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "not valid JSON" in bad.stderr
+
+
+def test_nested_per_rule_metrics_render_as_their_own_table(capsys):
+    from lakectl.cli.render import render_result
+    from lakectl.results import Result
+
+    rules = [{"table": "silver.events", "rule": "rating_range", "action": "quarantine", "rows_checked": 100, "rows_failed": 1},
+             {"table": "silver.events", "rule": "country_iso2", "action": "warn", "rows_checked": 100, "rows_failed": 0}]
+    render_result(Result(job="demo", details=[{"job": "transform", "status": "ok", "quality": rules},
+                                              {"job": "aggregate", "status": "ok"}]), as_json=False)
+    out = capsys.readouterr().out
+    flat = " ".join(out.split())
+    assert "transform quality (table=silver.events, rows_checked=100)" in flat  # shared values in the title
+    lines = out.splitlines()
+    header = next(ln for ln in lines if "rule" in ln and "action" in ln)
+    assert "rows_failed" in header and "table" not in header
+    assert any("rating_range" in ln and "quarantine" in ln and ln.rstrip(" │").endswith("1") for ln in lines)
+    assert any("country_iso2" in ln and "warn" in ln for ln in lines)
