@@ -70,8 +70,9 @@ def _render_detail(console: Any, detail: dict[str, Any]) -> None:
         table.add_row(key.replace("_", " "), _fmt(value))
     console.print(table)
     for key, rows in nested:
-        # a column with one value for every row goes into the title, to leave the width to the rest
-        same = {c: v for c, v in rows[0].items() if len(rows) > 1 and all(r.get(c) == v for r in rows)}
+        # a text column with one value for every row goes into the title, to leave the width to the rest
+        same = {c: v for c, v in rows[0].items()
+                if isinstance(v, str) and len(rows) > 1 and all(r.get(c) == v for r in rows)}
         columns = [c for c in rows[0] if c not in same]
         title = f"{name} {key.replace('_', ' ')}".strip() + (f" ({_fmt(same)})" if same else "")
         render_rows(console, columns, [[r.get(c) for c in columns] for r in rows], title=title)
