@@ -68,21 +68,22 @@ ProgressCallback = Callable[[list[dict[str, Any]]], None]
 
 
 class ProgressFeed:
-    """Hands each finished micro-batch's progress to a callback once, as the query reports it."""
+    """Hands each finished micro-batch's progress to a callback once, as the query reports it.
+    Batch ids only grow within a query run, so the last one handed over is all the state needed."""
 
     def __init__(self, callback: ProgressCallback | None) -> None:
         self.callback = callback
-        self.seen: set[tuple[str, int]] = set()
+        self.last_batch = -1
 
     def __call__(self, query: "StreamingQuery") -> None:
         if self.callback is None:
             return
         last = query.lastProgress
-        if not last or (_as_dict(last).get("runId"), _as_dict(last).get("batchId")) in self.seen:
+        if not last or int(_as_dict(last).get("batchId", -1)) <= self.last_batch:
             return  # nothing new: skip fetching the whole recentProgress buffer
-        fresh = [p for p in map(_as_dict, query.recentProgress or []) if (p.get("runId"), p.get("batchId")) not in self.seen]
-        self.seen.update((p.get("runId"), p.get("batchId")) for p in fresh)
+        fresh = [p for p in map(_as_dict, query.recentProgress or []) if int(p.get("batchId", -1)) > self.last_batch]
         if fresh:
+            self.last_batch = max(int(p["batchId"]) for p in fresh)
             self.callback(fresh)
 
 

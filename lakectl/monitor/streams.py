@@ -225,7 +225,8 @@ def backlog_client_conf(settings: Settings, identity: dict[str, Any]) -> dict[st
         return eventhubs_spec(settings.sources.eventhubs).client_conf()
     from lakectl.sources.kafka import kafka_spec
 
-    return kafka_spec(settings.sources.kafka, topics=["-"], bootstrap=identity.get("bootstrap")).client_conf()
+    return kafka_spec(settings.sources.kafka, topics=identity.get("topics"), pattern=identity.get("pattern"),
+                      bootstrap=identity.get("bootstrap")).client_conf()
 
 
 def discover(settings: Settings, progress: list[dict[str, Any]]) -> dict[str, Path]:
