@@ -23,6 +23,7 @@ def bronze_rows(settings, table: str = "bronze.events", columns: list[str] | Non
 
 def test_generate_to_kafka_then_ingest_exactly_once(ctx, kafka_broker):
     from confluent_kafka import Producer
+    from deltalake import DeltaTable
 
     from lakectl.jobs import run_job
 
@@ -72,7 +73,10 @@ def test_generate_to_kafka_then_ingest_exactly_once(ctx, kafka_broker):
     kafka = next(s for s in run_job(ctx, "monitor", {"action": "streams"}).details if s["source"] == "kafka")
     assert kafka["backlog_records"] == 250
     assert sorted(v for k, v in kafka["backlog_detail"].items() if k.startswith(f"{topic}-")) == [83, 83, 84]
+    quarantine_version = DeltaTable(ctx.settings.table("bronze.quarantine").path).version()
     assert run_job(ctx, "ingest", params).rows_written == 250
+    # a batch without bad records commits nothing to the quarantine
+    assert DeltaTable(ctx.settings.table("bronze.quarantine").path).version() == quarantine_version
     assert next(s for s in run_job(ctx, "monitor", {"action": "streams"}).details if s["source"] == "kafka")["backlog_records"] == 0
 
     # The same checkpoint for another topic is refused before anything is read.
@@ -81,6 +85,19 @@ def test_generate_to_kafka_then_ingest_exactly_once(ctx, kafka_broker):
     kafka_broker.create_topic("ingest-other", 1)
     with pytest.raises(CheckpointConflict, match="belongs to another source"):
         run_job(ctx, "ingest", {**params, "topics": ["ingest-other"]})
+
+
+def test_micro_batches_get_two_tasks_per_core_unless_configured(spark):
+    from lakectl.settings import settings_from_dict
+    from lakectl.sources.kafka import kafka_spec, read_stream
+
+    def min_partitions(cfg: dict) -> str | None:
+        spec = kafka_spec(settings_from_dict({"sources": {"kafka": cfg}}).sources.kafka, topics=["t"])
+        relation = read_stream(spark, spec)._jdf.queryExecution().logical().collectLeaves().head()
+        return relation.extraOptions().get("minPartitions")
+
+    assert min_partitions({}) == str(2 * spark.sparkContext.defaultParallelism)
+    assert min_partitions({"min_partitions": 7}) == "7"
 
 
 def test_second_process_on_the_checkpoint_is_refused(ctx, kafka_broker):

@@ -98,6 +98,11 @@ def test_kill_9_during_stream_loses_and_duplicates_nothing(ctx, kafka_broker, tm
                         time.sleep(0.5)
                     assert proc.poll() is None and health["state"] == "running", health
                     assert health["last_batch_id"] is not None and health["backlog_records"] is not None, health
+                    # ... and the rates of its finished batches, which ingest records per batch while it runs
+                    while health["last_batch_rows"] is None and time.monotonic() < deadline:
+                        time.sleep(0.5)
+                        health = next(s for s in run_job(ctx, "monitor", {"action": "streams"}).details if s["source"] == "kafka")
+                    assert proc.poll() is None and health["last_batch_rows"] is not None, health
                 time.sleep(rng.uniform(0.0, 4.0))
                 killed_in_flight += _in_flight(checkpoint)
             finally:
