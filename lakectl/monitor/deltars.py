@@ -55,13 +55,25 @@ def to_arro3(rows: list[dict[str, Any]], columns: list[tuple[str, Kind]]) -> Any
     return a.Table.from_pydict(data)
 
 
-def append(path: str, rows: list[dict[str, Any]], columns: list[tuple[str, Kind]]) -> None:
-    """Append rows with delta-rs; creates the table on first use. Concurrent appends are retried by delta-rs."""
+def append(path: str, rows: list[dict[str, Any]], columns: list[tuple[str, Kind]], attempts: int = 5) -> None:
+    """Append rows with delta-rs; creates the table on first use. delta-rs retries concurrent appends
+    itself, but not a commit that meets changed metadata: two processes creating the table at once.
+    That commit is retried here, against the table the other process created."""
+    import time
+
     from deltalake import write_deltalake
+    from deltalake.exceptions import CommitFailedError
 
     if "://" not in path:
         Path(path).mkdir(parents=True, exist_ok=True)
-    write_deltalake(path, to_arro3(rows, columns), mode="append", schema_mode="merge")
+    for attempt in range(attempts):
+        try:  # a fresh Arrow table each time: a failed write may have consumed the stream
+            write_deltalake(path, to_arro3(rows, columns), mode="append", schema_mode="merge")
+            return
+        except CommitFailedError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def column_lists(table: Any) -> dict[str, list[Any]]:
