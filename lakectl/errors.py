@@ -96,10 +96,6 @@ def translate(exc: BaseException) -> LakectlError:
     if isinstance(exc, KeyboardInterrupt):
         return Interrupted("interrupted")
     name = type(exc).__name__
-    if name == "ValidationError" and hasattr(exc, "errors"):  # pydantic: a job's parameters
-        problem = exc.errors()[0]
-        where = ".".join(str(p) for p in problem.get("loc", ())) or "parameters"
-        return UsageError(f"invalid parameter {where}: {problem.get('msg')}", "see the command's --help")
     text = str(exc)
     first = _first_line(text)
     if name == "AnalysisException" or "AnalysisException" in text[:200]:

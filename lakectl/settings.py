@@ -5,55 +5,50 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from msgspec import Meta, field
 
 from lakectl.errors import ConfigError
 from lakectl.sql import path_ref, quote_name
+from lakectl.typed import InvalidValue, Model, parse
 
 DEFAULT_CONFIG = Path("configs/lakectl.yaml")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SECRET_KEY = re.compile(r"(password|secret|token|jaas|connection_string|sasl\.jaas|access_key)", re.I)
 
 
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
-
-
 # --- targets -----------------------------------------------------------------------------------
 
-class LocalTarget(Model):
-    kind: Literal["local"] = "local"
+class LocalTarget(Model, tag_field="kind", tag="local"):
+    kind = "local"
     master: str = "local[*]"
     driver_memory: str = "2g"
-    shuffle_partitions: int = Field(4, ge=1)
-    spark_conf: dict[str, str] = Field(default_factory=dict)
+    shuffle_partitions: Annotated[int, Meta(ge=1)] = 4
+    spark_conf: dict[str, str] = field(default_factory=dict)
 
 
-class SparkTarget(Model):
+class SparkTarget(Model, tag_field="kind", tag="spark"):
     """Any Spark 4 cluster: a Spark Connect URL (sc://host:15002) or a master URL."""
 
-    kind: Literal["spark"]
+    kind = "spark"
     remote: str | None = None
     master: str | None = None
-    spark_conf: dict[str, str] = Field(default_factory=dict)
-    connect_timeout_s: float = Field(10.0, gt=0)  # bound on reaching a Spark Connect server before a job starts
+    spark_conf: dict[str, str] = field(default_factory=dict)
+    connect_timeout_s: Annotated[float, Meta(gt=0)] = 10.0  # bound on reaching a Spark Connect server before a job starts
 
-    @model_validator(mode="after")
-    def _one_address(self) -> "SparkTarget":
+    def __post_init__(self) -> None:
         if bool(self.remote) == bool(self.master):
             raise ValueError("set exactly one of `remote` (sc://host:15002) or `master`")
         if self.remote and not self.remote.startswith("sc://"):
             raise ValueError("`remote` must be a Spark Connect URL starting with sc://")
-        return self
 
 
-class DatabricksTarget(Model):
+class DatabricksTarget(Model, tag_field="kind", tag="databricks"):
     """A Databricks workspace, reached through databricks-sdk unified auth (profile or host + token env)."""
 
-    kind: Literal["databricks"]
+    kind = "databricks"
     profile: str | None = None
     host: str | None = None
     cluster_id: str | None = None
@@ -65,7 +60,7 @@ class DatabricksTarget(Model):
     timeout_minutes: int = 60
 
 
-Target = Annotated[LocalTarget | SparkTarget | DatabricksTarget, Field(discriminator="kind")]
+Target = LocalTarget | SparkTarget | DatabricksTarget  # chosen by the `kind` key
 
 
 # --- storage, sources, tables ---------------------------------------------------------------------
@@ -99,19 +94,19 @@ class StorageSettings(Model):
 
 class FilesSource(Model):
     path: str | None = None  # default: <landing>/events
-    max_files_per_trigger: int = Field(1000, ge=1)
+    max_files_per_trigger: Annotated[int, Meta(ge=1)] = 1000
 
 
 class KafkaSource(Model):
     bootstrap_servers: str = "127.0.0.1:9092"
-    topics: list[str] = Field(default_factory=lambda: ["lakectl.events"])
+    topics: list[str] = field(default_factory=lambda: ["lakectl.events"])
     topic_pattern: str | None = None
     starting_offsets: str = "earliest"
-    max_offsets_per_trigger: int | None = Field(None, ge=1)
+    max_offsets_per_trigger: Annotated[int, Meta(ge=1)] | None = None
     fail_on_data_loss: bool = True
-    min_partitions: int | None = Field(None, ge=1)  # Spark tasks per micro-batch; default: the session's parallelism
-    options: dict[str, str] = Field(default_factory=dict)  # kafka.* consumer options; secrets as ${ENV}
-    connect_timeout_s: float = Field(10.0, gt=0)  # bound on the broker probe before a stream starts
+    min_partitions: Annotated[int, Meta(ge=1)] | None = None  # Spark tasks per micro-batch; default: the session's parallelism
+    options: dict[str, str] = field(default_factory=dict)  # kafka.* consumer options; secrets as ${ENV}
+    connect_timeout_s: Annotated[float, Meta(gt=0)] = 10.0  # bound on the broker probe before a stream starts
 
 
 class EventHubsSource(Model):
@@ -119,10 +114,10 @@ class EventHubsSource(Model):
     event_hub: str = "events"
     connection_string_env: str = "EVENTHUBS_CONNECTION_STRING"
     starting_offsets: str = "earliest"
-    max_offsets_per_trigger: int | None = Field(None, ge=1)
-    min_partitions: int | None = Field(None, ge=1)  # Spark tasks per micro-batch; default: the session's parallelism
-    options: dict[str, str] = Field(default_factory=dict)  # extra kafka.* options (timeouts)
-    connect_timeout_s: float = Field(15.0, gt=0)
+    max_offsets_per_trigger: Annotated[int, Meta(ge=1)] | None = None
+    min_partitions: Annotated[int, Meta(ge=1)] | None = None  # Spark tasks per micro-batch; default: the session's parallelism
+    options: dict[str, str] = field(default_factory=dict)  # extra kafka.* options (timeouts)
+    connect_timeout_s: Annotated[float, Meta(gt=0)] = 15.0
 
 
 class KinesisSource(Model):
@@ -133,40 +128,38 @@ class KinesisSource(Model):
 
 
 class SourcesSettings(Model):
-    files: FilesSource = Field(default_factory=FilesSource)
-    kafka: KafkaSource = Field(default_factory=KafkaSource)
-    eventhubs: EventHubsSource = Field(default_factory=EventHubsSource)
-    kinesis: KinesisSource = Field(default_factory=KinesisSource)
+    files: FilesSource = field(default_factory=FilesSource)
+    kafka: KafkaSource = field(default_factory=KafkaSource)
+    eventhubs: EventHubsSource = field(default_factory=EventHubsSource)
+    kinesis: KinesisSource = field(default_factory=KinesisSource)
 
 
 class OptimizePolicy(Model):
-    zorder_by: list[str] = Field(default_factory=list)
-    cluster_by: list[str] = Field(default_factory=list, max_length=4)
+    zorder_by: list[str] = field(default_factory=list)
+    cluster_by: Annotated[list[str], Meta(max_length=4)] = field(default_factory=list)
     target_file_size: str | None = None
-    vacuum_retain_hours: float | None = Field(None, ge=0)
-    properties: dict[str, str] = Field(default_factory=dict)
-    bloom_filter_columns: list[str] = Field(default_factory=list)
-    predicates: list[str] = Field(default_factory=list)
+    vacuum_retain_hours: Annotated[float, Meta(ge=0)] | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    bloom_filter_columns: list[str] = field(default_factory=list)
+    predicates: list[str] = field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _zorder_or_cluster(self) -> "OptimizePolicy":
+    def __post_init__(self) -> None:
         if self.zorder_by and self.cluster_by:
             raise ValueError("zorder_by and cluster_by cannot both be set (liquid clustering replaces Z-order)")
-        return self
 
 
 class TableSla(Model):
-    freshness_minutes: float | None = Field(None, gt=0)
-    max_lag_records: int | None = Field(None, ge=0)
-    min_pass_rate: float | None = Field(None, ge=0, le=1)
-    max_small_file_ratio: float | None = Field(None, ge=0, le=1)
+    freshness_minutes: Annotated[float, Meta(gt=0)] | None = None
+    max_lag_records: Annotated[int, Meta(ge=0)] | None = None
+    min_pass_rate: Annotated[float, Meta(ge=0, le=1)] | None = None
+    max_small_file_ratio: Annotated[float, Meta(ge=0, le=1)] | None = None
 
 
 class TableConfig(Model):
     path: str | None = None  # default: <storage.tables>/<schema>/<name>
-    partition_by: list[str] = Field(default_factory=list)
-    optimize: OptimizePolicy = Field(default_factory=OptimizePolicy)
-    sla: TableSla = Field(default_factory=TableSla)
+    partition_by: list[str] = field(default_factory=list)
+    optimize: OptimizePolicy = field(default_factory=OptimizePolicy)
+    sla: TableSla = field(default_factory=TableSla)
 
 
 DEFAULT_TABLES = [
@@ -179,8 +172,8 @@ DEFAULT_TABLES = [
 
 
 class Expectation(Model):
-    name: str = Field(min_length=1)
-    expr: str = Field(min_length=1)  # a SQL predicate that is TRUE for a good row (NULL counts as failed)
+    name: Annotated[str, Meta(min_length=1)]
+    expr: Annotated[str, Meta(min_length=1)]  # a SQL predicate that is TRUE for a good row (NULL counts as failed)
     action: Literal["warn", "drop", "quarantine", "fail"] = "quarantine"
     table: Literal["silver.events"] = "silver.events"
 
@@ -205,7 +198,7 @@ def default_expectations() -> list[Expectation]:
 
 
 class TransformSettings(Model):
-    expectations: list[Expectation] = Field(default_factory=default_expectations)
+    expectations: list[Expectation] = field(default_factory=default_expectations)
     schema_drift: Literal["rescue", "add", "fail"] = "rescue"
 
 
@@ -216,7 +209,7 @@ class IngestSettings(Model):
 class AggregateSettings(Model):
     """`lakectl aggregate`: when an incremental refresh gives way to a full recompute."""
 
-    full_refresh_threshold: float = Field(0.5, ge=0, le=1)  # share of all days touched by new silver rows
+    full_refresh_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.5  # share of all days touched by new silver rows
 
 
 class MonitorSettings(Model):
@@ -224,15 +217,15 @@ class MonitorSettings(Model):
 
     webhook_url: str | None = None  # Slack-compatible incoming webhook; write ${LAKECTL_ALERT_WEBHOOK_URL:-}
     smtp_host: str | None = None
-    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_port: Annotated[int, Meta(ge=1, le=65535)] = 25
     smtp_from: str = "lakectl@localhost"
-    smtp_to: list[str] = Field(default_factory=list)
+    smtp_to: list[str] = field(default_factory=list)
     smtp_starttls: bool = False
     smtp_user: str | None = None
     smtp_password_env: str = "LAKECTL_SMTP_PASSWORD"
-    renotify_minutes: float = Field(240, gt=0)  # a standing breach is re-alerted at most this often
-    small_file_bytes: int = Field(32 * 1024 * 1024, ge=1)
-    stream_stale_minutes: float = Field(10, gt=0)  # no progress for this long and no live pid: not running
+    renotify_minutes: Annotated[float, Meta(gt=0)] = 240.0  # a standing breach is re-alerted at most this often
+    small_file_bytes: Annotated[int, Meta(ge=1)] = 32 * 1024 * 1024
+    stream_stale_minutes: Annotated[float, Meta(gt=0)] = 10.0  # no progress for this long and no live pid: not running
 
 
 class Settings(Model):
@@ -240,26 +233,24 @@ class Settings(Model):
 
     project: str = "lakectl"
     default_target: str = "local"
-    targets: dict[str, Target] = Field(default_factory=lambda: {"local": LocalTarget()})
-    storage: StorageSettings = Field(default_factory=StorageSettings)
-    sources: SourcesSettings = Field(default_factory=SourcesSettings)
-    tables: dict[str, TableConfig] = Field(default_factory=dict)
-    ingest: IngestSettings = Field(default_factory=IngestSettings)
-    transform: TransformSettings = Field(default_factory=TransformSettings)
-    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
-    aggregate: AggregateSettings = Field(default_factory=AggregateSettings)
+    targets: dict[str, Target] = field(default_factory=lambda: {"local": LocalTarget()})
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    sources: SourcesSettings = field(default_factory=SourcesSettings)
+    tables: dict[str, TableConfig] = field(default_factory=dict)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    transform: TransformSettings = field(default_factory=TransformSettings)
+    monitor: MonitorSettings = field(default_factory=MonitorSettings)
+    aggregate: AggregateSettings = field(default_factory=AggregateSettings)
 
-    # Where the file came from, for messages; not part of the YAML.
-    source_file: str | None = Field(None, exclude=True)
+    # Where the file came from, for messages; not part of the YAML (settings_from_dict refuses it there).
+    source_file: str | None = None
 
-    @model_validator(mode="after")
-    def _check(self) -> "Settings":
+    def __post_init__(self) -> None:
         if self.default_target not in self.targets:
             raise ValueError(f"default_target {self.default_target!r} is not one of targets: {sorted(self.targets)}")
         for key in self.tables:
             if key.count(".") != 1:
                 raise ValueError(f"table key {key!r} must be <schema>.<name>")
-        return self
 
     def target(self, name: str | None = None) -> LocalTarget | SparkTarget | DatabricksTarget:
         name = name or self.default_target
@@ -275,7 +266,7 @@ class Settings(Model):
         schema, _, name = key.partition(".")
         if not name:
             raise ConfigError(f"table {key!r} must be written <schema>.<name>")
-        return TableHandle(key=key, schema=schema, name=name, config=self.tables.get(key, TableConfig()), storage=self.storage)
+        return TableHandle(key=key, schema_name=schema, name=name, config=self.tables.get(key, TableConfig()), storage=self.storage)
 
     def table_keys(self) -> list[str]:
         keys = list(DEFAULT_TABLES)
@@ -283,13 +274,12 @@ class Settings(Model):
         return keys
 
 
-class TableHandle(BaseModel):
+@dataclass(frozen=True)
+class TableHandle:
     """A resolved table: where it lives and how SQL refers to it."""
 
-    model_config = ConfigDict(frozen=True)
-
     key: str
-    schema_name: str = Field(alias="schema")
+    schema_name: str
     name: str
     config: TableConfig
     storage: StorageSettings
@@ -328,6 +318,20 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         if path is None and "LAKECTL_CONFIG" not in os.environ:
             return Settings(source_file="<defaults>")
         raise ConfigError(f"config file not found: {file}", "pass --config PATH or set LAKECTL_CONFIG")
+    from lakectl.cache import cached_config, store_config
+
+    raw = cached_config(file)
+    if raw is not None:
+        return settings_from_dict(raw, str(file))
+    raw = _read_yaml(file)
+    settings = settings_from_dict(raw, str(file))
+    store_config(file, raw)
+    return settings
+
+
+def _read_yaml(file: Path) -> dict[str, Any]:
+    import yaml
+
     try:
         raw = yaml.safe_load(file.read_text()) or {}
     except yaml.YAMLError as exc:
@@ -337,32 +341,21 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         raise ConfigError(f"{file}{where}: invalid YAML: {problem}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: the top level must be a mapping of keys")
-    return settings_from_dict(raw, str(file))
+    return raw
 
 
 def settings_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Settings:
+    hint = "see the configuration reference in the README"
+    if "source_file" in raw:
+        raise ConfigError(f"{source}: source_file: unknown key", hint)
     _reject_inline_secrets(raw, source, ())
     data = _interpolate(raw, source, ())
     try:
-        settings = Settings.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_one_line(exc, source), "see the configuration reference in the README") from exc
+        settings = parse(data, Settings)
+    except InvalidValue as exc:
+        raise ConfigError(f"{source}: {exc}", hint) from None
     settings.source_file = source
     return settings
-
-
-def _one_line(exc: ValidationError, source: str) -> str:
-    errors = exc.errors()
-    first = errors[0]
-    parts = list(first["loc"])
-    if len(parts) > 2 and parts[0] == "targets" and parts[2] in {"local", "spark", "databricks"}:
-        del parts[2]  # the discriminator tag pydantic inserts for the target union
-    loc = ".".join(str(p) for p in parts)
-    msg = first["msg"]
-    if first["type"] == "extra_forbidden":
-        msg = "unknown key"
-    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{source}: {loc or '<root>'}: {msg}{more}"
 
 
 def _interpolate(value: Any, source: str, path: tuple[str, ...]) -> Any:

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Optional
 
 import typer
 
 from lakectl import __version__
-from lakectl.cli.commands import demo, generate, ingest
-from lakectl.cli.commands import monitor
-from lakectl.cli.commands import optimize
-from lakectl.cli.commands import aggregate, query, run
-from lakectl.cli.commands import transform
 from lakectl.cli.state import State
 
-app = typer.Typer(
-    name="lakectl",
-    help="Operate a Delta Lake lakehouse: ingest, transform, aggregate, optimize, monitor.",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# name -> module under lakectl.cli.commands, in --help order. A module defines a function of the
+# command's name, or `app` (a Typer of subcommands).
+COMMANDS: dict[str, str] = {
+    "generate": "generate", "ingest": "ingest", "transform": "transform", "demo": "demo", "monitor": "monitor",
+    "optimize": "optimize", "aggregate": "aggregate", "query": "query", "run": "run",
+}
+_VALUE_OPTIONS = {"--config", "-c", "--target", "-t"}  # global options that take a value
 
 
 def _version(value: bool) -> None:
@@ -30,7 +25,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main(
     ctx: typer.Context,
     config: Optional[str] = typer.Option(
@@ -44,12 +38,43 @@ def main(
     ctx.obj = State(config=config, target=target, json=json_out, verbose=verbose)
 
 
-app.command("generate")(generate.generate)
-app.command("ingest")(ingest.ingest)
-app.command("transform")(transform.transform)
-app.command("demo")(demo.demo)
-app.add_typer(monitor.app, name="monitor")
-app.command("optimize")(optimize.optimize)
-app.command("aggregate")(aggregate.aggregate)
-app.command("query")(query.query)
-app.command("run")(run.run)
+def build(only: str | None = None) -> typer.Typer:
+    """The CLI with every command, or with just `only` (what a command line names: the others
+    are then neither imported nor turned into Click commands)."""
+    cli = typer.Typer(
+        name="lakectl",
+        help="Operate a Delta Lake lakehouse: ingest, transform, aggregate, optimize, monitor.",
+        no_args_is_help=True,
+        rich_markup_mode="rich",
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    cli.callback()(main)
+    for name, module_name in COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        module = importlib.import_module(f"lakectl.cli.commands.{module_name}")
+        if isinstance(getattr(module, "app", None), typer.Typer):
+            cli.add_typer(module.app, name=name)
+        else:
+            cli.command(name)(getattr(module, name))
+    return cli
+
+
+def command_named(argv: list[str]) -> str | None:
+    """The command an argument list runs, when it names one of COMMANDS; else None."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _VALUE_OPTIONS:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":  # the whole CLI, for tests and tools that import it
+        return build()
+    raise AttributeError(name)

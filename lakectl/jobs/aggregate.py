@@ -15,15 +15,16 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Annotated, TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import Meta
 
 from lakectl.context import JobContext
 from lakectl.delta import table_version
 from lakectl.errors import TableNotFound, UsageError
 from lakectl.gold import GOLD, GoldSpec, rows_for_keys, touched_keys
 from lakectl.results import Result, Timer
+from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -34,14 +35,12 @@ SCORE_COLUMNS = ("event_id", "score", "label", "model_version")
 STATE_FILE = "state.json"
 
 
-class AggregateParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AggregateParams(Model):
     full_refresh: bool = False
     dry_run: bool = False
     export_format: Literal["csv", "parquet"] | None = None
     export_dir: str | None = None
-    full_refresh_threshold: float | None = Field(None, ge=0, le=1)  # default: settings.aggregate
+    full_refresh_threshold: Annotated[float, Meta(ge=0, le=1)] | None = None  # default: settings.aggregate
     summary: bool = True
 
 
@@ -371,7 +370,7 @@ def export(ctx: JobContext, fmt: str, directory: str) -> list[str]:
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     from pyspark.sql import functions as F
 
-    p = AggregateParams.model_validate(params)
+    p = parse_params(params, AggregateParams)
     if (p.export_format is None) != (p.export_dir is None):
         raise UsageError("--export needs both a format and a folder", "e.g. --export csv ./exports")
     silver = ctx.settings.table("silver.events")

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import Meta
 
 from lakectl.context import JobContext
 from lakectl.results import Result
+from lakectl.typed import Model, parse_params
 
 
-class DemoParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    events: int = Field(50_000, ge=1)
-    bad_fraction: float = Field(0.01, ge=0, lt=1)
+class DemoParams(Model):
+    events: Annotated[int, Meta(ge=1)] = 50_000
+    bad_fraction: Annotated[float, Meta(ge=0, lt=1)] = 0.01
     seed: int = 42
 
 
@@ -28,7 +27,7 @@ def stages(p: DemoParams) -> list[tuple[str, dict[str, Any]]]:
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     from lakectl.jobs import run_job
 
-    p = DemoParams.model_validate(params)
+    p = parse_params(params, DemoParams)
     result = Result(job="demo")
     for name, stage_params in stages(p):
         stage = run_job(ctx, name, stage_params)

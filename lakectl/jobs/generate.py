@@ -4,38 +4,37 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import Meta
 
 from lakectl.context import JobContext
 from lakectl.datagen import generate
 from lakectl.errors import UsageError
 from lakectl.results import Result, Timer
+from lakectl.typed import Model, parse_params
 
 
-class GenerateParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    events: int = Field(100_000, ge=0)
+class GenerateParams(Model):
+    events: Annotated[int, Meta(ge=0)] = 100_000
     seed: int = 42
     start: datetime | None = None
-    days: float = Field(1.0, gt=0)
-    bad_fraction: float = Field(0.0, ge=0, lt=1)
-    duplicate_fraction: float = Field(0.0, ge=0, lt=1)
-    customers: int | None = Field(None, ge=1)
-    products: int | None = Field(None, ge=1)
+    days: Annotated[float, Meta(gt=0)] = 1.0
+    bad_fraction: Annotated[float, Meta(ge=0, lt=1)] = 0.0
+    duplicate_fraction: Annotated[float, Meta(ge=0, lt=1)] = 0.0
+    customers: Annotated[int, Meta(ge=1)] | None = None
+    products: Annotated[int, Meta(ge=1)] | None = None
     out: str | None = None  # default: the configured landing folder
-    file_rows: int = Field(100_000, ge=1)
+    file_rows: Annotated[int, Meta(ge=1)] = 100_000
     to: Literal["files", "kafka"] = "files"
     topic: str | None = None  # --to kafka: default the first of sources.kafka.topics
-    partitions: int | None = Field(None, ge=1)  # --to kafka: create the topic with N partitions if absent
+    partitions: Annotated[int, Meta(ge=1)] | None = None  # --to kafka: create the topic with N partitions if absent
     bootstrap_servers: str | None = None
     dry_run: bool = False
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
-    p = GenerateParams.model_validate(params)
+    p = parse_params(params, GenerateParams)
     if p.to == "kafka":
         return _to_kafka(ctx, p)
     out = Path(p.out) if p.out else ctx.settings.storage.landing_dir

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Annotated, TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import Meta
 
 from lakectl.bronze import EVENT_FIELDS, SOURCE_COLUMNS, parse_events
 from lakectl.context import JobContext
@@ -14,6 +14,7 @@ from lakectl.errors import DataLossDetected, SourceUnavailable, UsageError
 from lakectl.monitor.progress import recorder as progress_recorder
 from lakectl.results import Result
 from lakectl.streaming import checkpoint_app_id, checkpoint_lock, input_rows, run_query
+from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -25,9 +26,7 @@ BRONZE_COLUMNS = [n for n, _ in EVENT_FIELDS] + ["raw"] + [n for n, _ in SOURCE_
 QUARANTINE_COLUMNS = ["raw", "reason", "event_id"] + [n for n, _ in SOURCE_COLUMNS] + ["ingest_time", "ingest_run_id", "batch_id"]
 
 
-class IngestParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IngestParams(Model):
     source: Literal["files", "kafka", "eventhubs", "kinesis"] = "files"
     path: str | None = None
     continuous: bool = False
@@ -40,7 +39,7 @@ class IngestParams(BaseModel):
     topic_pattern: str | None = None
     bootstrap_servers: str | None = None
     starting_offsets: str | None = None
-    max_offsets_per_trigger: int | None = Field(None, ge=1)
+    max_offsets_per_trigger: Annotated[int, Meta(ge=1)] | None = None
 
 
 def checkpoint_dir(ctx: JobContext, p: IngestParams) -> Path:
@@ -114,7 +113,7 @@ def _data_loss_during_run(exc: BaseException) -> bool:
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
-    p = IngestParams.model_validate(params)
+    p = parse_params(params, IngestParams)
     bronze = ctx.settings.table("bronze.events")
     quarantine = ctx.settings.table("bronze.quarantine")
     checkpoint = checkpoint_dir(ctx, p)

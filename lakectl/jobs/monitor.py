@@ -6,35 +6,34 @@ No SparkSession: everything is read from Delta logs and small ops tables with de
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import Meta, field
 
 from lakectl.context import JobContext
 from lakectl.errors import UsageError
 from lakectl.results import Result, Timer
+from lakectl.typed import Model, parse_params
 
 
-class MonitorParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MonitorParams(Model):
     action: Literal["runs", "tables", "streams", "quality", "check", "report"]
-    tables: list[str] = Field(default_factory=list)  # tables: only these (default: every configured table)
-    history: int = Field(5, ge=0, le=100)  # tables: last operations to show
+    tables: list[str] = field(default_factory=list)  # tables: only these (default: every configured table)
+    history: Annotated[int, Meta(ge=0, le=100)] = 5  # tables: last operations to show
     command: str | None = None  # runs: filter
     status: str | None = None  # runs: filter
-    since_hours: float | None = Field(None, gt=0)  # runs/quality: only newer
-    limit: int = Field(20, ge=1)  # runs: newest N
+    since_hours: Annotated[float, Meta(gt=0)] | None = None  # runs/quality: only newer
+    limit: Annotated[int, Meta(ge=1)] = 20  # runs: newest N
     include_stages: bool = False  # runs: also stages of nested runs
     junit: str | None = None  # check: write JUnit XML here
     alert: bool = True  # check: send alerts for due breaches
     dry_run: bool = False  # check: evaluate and say who would be alerted, send nothing
     html: str | None = None  # report: output file
-    kafka_timeout: float = Field(5.0, gt=0, le=60)
+    kafka_timeout: Annotated[float, Meta(gt=0, le=60)] = 5.0
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
-    p = MonitorParams.model_validate(params)
+    p = parse_params(params, MonitorParams)
     return {"runs": runs, "tables": tables, "streams": streams, "quality": quality, "check": check, "report": report}[p.action](ctx, p)
 
 

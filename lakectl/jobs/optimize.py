@@ -7,15 +7,16 @@ by its `optimize` policy; tables that do not exist yet are skipped with a note.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import Meta
 
 from lakectl.context import JobContext
 from lakectl.errors import TableNotFound, UsageError
 from lakectl.maintenance import advisor, compaction, properties, vacuum
 from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, detail, ideal_files, parse_size
 from lakectl.results import Result
+from lakectl.typed import Model, parse_params
 from lakectl import sql
 
 if TYPE_CHECKING:
@@ -26,12 +27,10 @@ if TYPE_CHECKING:
 MAX_LISTED_FILES = 20
 
 
-class OptimizeParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tables: list[str] = Field(default_factory=list)
-    zorder: list[str] = Field(default_factory=list)
-    cluster_by: list[str] = Field(default_factory=list, max_length=4)
+class OptimizeParams(Model):
+    tables: list[str] = []  # msgspec copies an empty-collection default per instance
+    zorder: list[str] = []
+    cluster_by: Annotated[list[str], Meta(max_length=4)] = []
     where: str | None = None
     vacuum: bool = False
     retain: str | None = None  # e.g. 168h, 7d; default: the policy's vacuum_retain_hours, else the table's retention
@@ -40,13 +39,13 @@ class OptimizeParams(BaseModel):
     advise: bool = False
     target_file_size: str | None = None
     dry_run: bool = False
-    max_attempts: int = Field(5, ge=1)
-    backoff_s: float = Field(1.0, ge=0)
+    max_attempts: Annotated[int, Meta(ge=1)] = 5
+    backoff_s: Annotated[float, Meta(ge=0)] = 1.0
     databricks: bool | None = None  # None: detect the Databricks runtime
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
-    p = OptimizeParams.model_validate(params)
+    p = parse_params(params, OptimizeParams)
     if p.zorder and p.cluster_by:
         raise UsageError("--zorder and --cluster-by cannot be combined", "liquid clustering replaces Z-order: pick one")
     if p.retain is not None and not p.vacuum:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import Meta
 
 from lakectl.context import JobContext
 from lakectl.errors import TableNotFound, UsageError
 from lakectl.results import Result
+from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -32,11 +33,9 @@ _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-class QueryParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    sql: str = Field(min_length=1)
-    limit: int = Field(100, ge=0)  # 0 = no limit
+class QueryParams(Model):
+    sql: Annotated[str, Meta(min_length=1)]
+    limit: Annotated[int, Meta(ge=0)] = 100  # 0 = no limit
 
 
 def check_read_only(sql: str) -> str:
@@ -99,7 +98,7 @@ def _plain(value: Any) -> Any:
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
-    p = QueryParams.model_validate(params)
+    p = parse_params(params, QueryParams)
     sql = check_read_only(p.sql)  # before Spark starts: a refused statement costs nothing
     keys = mentioned_tables(ctx, sql)
     spark = ctx.spark

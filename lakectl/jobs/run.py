@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict
 
 from lakectl.context import JobContext
 from lakectl.errors import translate
 from lakectl.results import Result
+from lakectl.typed import Model, parse_params
 
 STAGES = ("ingest", "transform", "aggregate")
 StageEvent = Callable[[str, str, "Result | None"], None]  # (stage, "start" | "done", result)
 
 
-class RunParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RunParams(Model):
     source: Literal["files", "kafka", "eventhubs", "kinesis"] = "files"
     full_refresh: bool = False  # aggregate: recompute gold in full
     skip: list[Literal["ingest", "transform", "aggregate"]] = []
@@ -43,7 +41,7 @@ def run(ctx: JobContext, params: dict[str, Any], on_stage: StageEvent | None = N
 
     from time import perf_counter
 
-    p = RunParams.model_validate(params)
+    p = parse_params(params, RunParams)
     notify = on_stage or (lambda *_: None)
     result = Result(job="run", dry_run=p.dry_run)
     started = perf_counter()

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Annotated, TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import Meta
 
 from lakectl import silver
 from lakectl.context import JobContext
@@ -26,6 +26,7 @@ from lakectl.results import Result
 from lakectl.settings import Settings, TableHandle
 from lakectl.sql import quote_ident
 from lakectl.streaming import checkpoint_app_id, run_query
+from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -34,15 +35,13 @@ SILVER_TABLE = "silver.events"
 _USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 
 
-class TransformParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TransformParams(Model):
     batch: bool = False                  # read the whole bronze table instead of streaming new rows
     continuous: bool = False
     trigger_interval: str | None = None
     checkpoint: str | None = None        # default: <checkpoints>/transform
     schema_drift: Literal["rescue", "add", "fail"] | None = None  # default: transform.schema_drift
-    max_files_per_trigger: int | None = Field(None, ge=1)
+    max_files_per_trigger: Annotated[int, Meta(ge=1)] | None = None
     dry_run: bool = False
 
 
@@ -91,7 +90,7 @@ def checkpoint_dir(ctx: JobContext, p: TransformParams) -> Path:
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
-    p = TransformParams.model_validate(params)
+    p = parse_params(params, TransformParams)
     t = Tables.of(ctx.settings)
     rules = rules_for(ctx.settings.transform.expectations, SILVER_TABLE)
     mode = p.schema_drift or ctx.settings.transform.schema_drift

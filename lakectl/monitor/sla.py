@@ -7,6 +7,8 @@ import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import msgspec
+
 from lakectl.monitor.quality import latest_table_pass_rates
 from lakectl.monitor.quality import rule_quality
 from lakectl.monitor.streams import StreamHealth, all_streams
@@ -39,7 +41,7 @@ class Check:
 def evaluate(settings: Settings, *, kafka_timeout: float = 5.0) -> list[Check]:
     checks: list[Check] = []
     slas = {k: settings.table(k).config.sla for k in settings.table_keys()}
-    slas = {k: s for k, s in slas.items() if any(v is not None for v in s.model_dump().values())}
+    slas = {k: s for k, s in slas.items() if any(v is not None for v in msgspec.structs.astuple(s))}
     health: dict[str, TableHealth] = {k: table_health(settings, k) for k in slas}
     need_streams = any(s.max_lag_records is not None for s in slas.values())
     streams: list[StreamHealth] = all_streams(settings, kafka_timeout=kafka_timeout) if need_streams else []

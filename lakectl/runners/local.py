@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
+from lakectl.cache import cache_dir
 from lakectl.errors import EnvironmentProblem
 from lakectl.settings import LocalTarget, Settings, SparkTarget
 
@@ -21,10 +22,6 @@ SPARK_VERSION = "4.2.0"
 SCALA_BINARY = "2.13"
 KAFKA_PACKAGE = f"org.apache.spark:spark-sql-kafka-0-{10}_{SCALA_BINARY}:{SPARK_VERSION}"
 _session: "SparkSession | None" = None
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("LAKECTL_CACHE", Path.home() / ".cache" / "lakectl"))
 
 
 def get_session(settings: Settings, target: LocalTarget | SparkTarget, *, verbose: bool = False) -> "SparkSession":

@@ -62,7 +62,7 @@ def connect_spark(connect_server: ConnectServer):
     """A Connect session built by lakectl's runner. Creating one switches pyspark's functions to
     Connect for the whole process, so the switch is undone afterwards for the local-session tests."""
     saved = {k: os.environ.get(k) for k in CONNECT_ENV}
-    session = build_session(SparkTarget(kind="spark", remote=connect_server.url))
+    session = build_session(SparkTarget(remote=connect_server.url))
     yield session
     session.stop()
     for key, value in saved.items():
@@ -180,7 +180,7 @@ def test_port_that_is_not_spark_connect_fails_within_the_timeout():
     started = time.monotonic()
     try:
         with pytest.raises(SourceUnavailable) as e:
-            build_session(SparkTarget(kind="spark", remote=f"sc://127.0.0.1:{port}/;user_id=not-for-output", connect_timeout_s=3))
+            build_session(SparkTarget(remote=f"sc://127.0.0.1:{port}/;user_id=not-for-output", connect_timeout_s=3))
     finally:
         stop.set()
         listener.close()

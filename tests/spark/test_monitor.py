@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from lakectl.jobs import run_job
@@ -33,8 +34,8 @@ def test_ingest_progress_streams_tables_and_ledger(ctx, spark, tmp_path):
     new_files = {f.name for f in (landing / "events").iterdir()} - before
     assert new_files
     assert run_job(ctx, "monitor", {"action": "streams"}).details[0]["backlog_files"] == len(new_files)
-    ctx.settings.tables["bronze.events"] = ctx.settings.table("bronze.events").config.model_copy(
-        update={"sla": ctx.settings.table("bronze.events").config.sla.model_copy(update={"max_lag_records": 0})})
+    ctx.settings.tables["bronze.events"] = msgspec.structs.replace(
+        ctx.settings.table("bronze.events").config, sla=msgspec.structs.replace(ctx.settings.table("bronze.events").config.sla, max_lag_records=0))
     check = run_job(ctx, "monitor", {"action": "check", "alert": False})
     assert check.status == "breach" and check.details[0]["name"] == "max_lag_records:bronze.events:files"
 

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from lakectl.cli.app import app
@@ -89,3 +90,26 @@ def test_nested_per_rule_metrics_render_as_their_own_table(capsys):
     assert "rows_checked" in header and "rows_failed" in header and "table" not in header  # counts stay columns
     assert any("rating_range" in ln and "quarantine" in ln and ln.rstrip(" │").endswith("1") for ln in lines)
     assert any("country_iso2" in ln and "warn" in ln for ln in lines)
+
+
+@pytest.mark.parametrize("argv, command", [
+    (["monitor", "tables", "--json"], "monitor"),
+    (["--json", "-c", "monitor", "ingest"], "ingest"),  # "monitor" is the config file's name here
+    (["--config", "x.yaml", "--target", "local", "optimize"], "optimize"),
+    (["--verbose", "monitr"], None),  # not a command: the full CLI answers with its suggestion
+    (["--help"], None),
+    ([], None),
+])
+def test_command_line_names_its_command(argv, command):
+    from lakectl.cli.app import command_named
+
+    assert command_named(argv) == command
+
+
+def test_a_command_line_builds_only_its_command():
+    import typer.main
+
+    from lakectl.cli.app import COMMANDS, build
+
+    assert sorted(typer.main.get_command(build()).commands) == sorted(COMMANDS)
+    assert sorted(typer.main.get_command(build("monitor")).commands) == ["monitor"]

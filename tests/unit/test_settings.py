@@ -6,6 +6,7 @@ import pytest
 
 from lakectl.errors import ConfigError
 from lakectl.settings import DatabricksTarget, SparkTarget, load_settings, mask_secrets, settings_from_dict
+from lakectl.typed import to_dict
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -57,7 +58,7 @@ def test_inline_secret_is_refused_and_env_secret_is_masked(monkeypatch):
     monkeypatch.setenv("JAAS", "secret-value")
     s = settings_from_dict({"sources": {"kafka": {"options": {"kafka.sasl.jaas.config": "${JAAS}"}}}})
     assert s.sources.kafka.options["kafka.sasl.jaas.config"] == "secret-value"
-    masked = mask_secrets(s.model_dump())
+    masked = mask_secrets(to_dict(s))
     assert "secret-value" not in repr(masked)
 
 
@@ -93,3 +94,53 @@ def test_invalid_yaml_reports_line(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_settings(f)
     assert str(f) in e.value.message and "invalid YAML" in e.value.message
+
+
+@pytest.mark.parametrize("raw, where, what", [
+    ({"tables": {"silver.events": {"sla": {"min_pass_rate": 2}}}}, "tables.silver.events.sla.min_pass_rate", "<= 1"),
+    ({"targets": {"local": {"kind": "local"}, "big": {"kind": "local", "master": "local[2]", "colour": 1}}}, "targets.big.colour", "unknown key"),
+    ({"targets": {"local": {"kind": "local"}, "x": {"kind": "yarn"}}}, "targets.x.kind", "yarn"),
+    ({"transform": {"expectations": [{"name": "ok", "expr": "a > 1"}, {"name": "", "expr": "b > 1"}]}}, "transform.expectations.1.name", "length"),
+    ({"transform": {"expectations": [{"expr": "a > 1"}]}}, "transform.expectations.0.name", "required"),
+    ({"tables": {"gold.kpi_hourly": {"optimize": {"zorder_by": ["a"], "cluster_by": ["b"]}}}}, "tables.gold.kpi_hourly.optimize", "cannot both be set"),
+    ({"source_file": "x"}, "source_file", "unknown key"),
+])
+def test_validation_errors_name_the_exact_key(raw, where, what):
+    with pytest.raises(ConfigError) as e:
+        settings_from_dict(raw, "c.yaml")
+    assert e.value.message.startswith(f"c.yaml: {where}: "), e.value.message
+    assert what in e.value.message
+
+
+def test_config_cache_skips_yaml_and_follows_edits(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("LK_TOKEN", "s3cr3t-value")
+    text = "storage:\n  root: {root}\nsources:\n  kafka:\n    options:\n      kafka.sasl.jaas.config: ${{LK_TOKEN}}\n"
+    f = write(tmp_path, text.format(root="/a"))
+    probe = ("import sys; from lakectl.settings import load_settings; s = load_settings(sys.argv[1]); "
+             "print(s.storage.root, s.sources.kafka.options['kafka.sasl.jaas.config'] == 's3cr3t-value', 'yaml' in sys.modules)")
+
+    def run() -> list[str]:
+        out = subprocess.run([sys.executable, "-c", probe, str(f)], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return out.stdout.split()
+
+    assert run() == ["/a", "True", "True"]  # the first load parses the YAML
+    assert run() == ["/a", "True", "False"]  # then the cached mapping is used, without importing yaml
+    cached = list(Path(os.environ["LAKECTL_CACHE"]).glob("config/*.json"))
+    assert len(cached) == 1 and "s3cr3t" not in cached[0].read_text()  # ${LK_TOKEN} is stored, not its value
+    f.write_text(text.format(root="/bb"))  # another size and mtime: parsed again
+    assert run() == ["/bb", "True", "True"]
+    assert run() == ["/bb", "True", "False"]
+
+
+def test_config_cache_does_not_keep_what_json_cannot_hold(tmp_path):
+    import os
+
+    f = write(tmp_path, "project: 2026-11-26\n")  # YAML reads a date here: not a string, so invalid
+    with pytest.raises(ConfigError):
+        load_settings(f)
+    assert not list(Path(os.environ["LAKECTL_CACHE"]).glob("config/*.json"))
