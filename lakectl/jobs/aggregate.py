@@ -93,9 +93,20 @@ def save_state(ctx: JobContext, tables: dict[str, dict[str, int]]) -> None:
 # --- planning -----------------------------------------------------------------------------------------
 
 def change_feed_enabled(spark: "SparkSession", path: str) -> bool:
-    from delta.tables import DeltaTable
+    """Whether the table has delta.enableChangeDataFeed: from its log with delta-rs for a local path
+    (no Spark job), else from DESCRIBE DETAIL."""
+    props: dict[str, Any] | None = None
+    if "://" not in path:
+        try:
+            from deltalake import DeltaTable as LogTable
 
-    props = DeltaTable.forPath(spark, path).detail().select("properties").first()[0] or {}
+            props = LogTable(path).metadata().configuration
+        except Exception:  # a table feature delta-rs cannot read: ask Spark
+            props = None
+    if props is None:
+        from delta.tables import DeltaTable
+
+        props = DeltaTable.forPath(spark, path).detail().select("properties").first()[0] or {}
     return str(props.get("delta.enableChangeDataFeed", "false")).lower() == "true"
 
 
@@ -316,25 +327,30 @@ def last_commit_rows(spark: "SparkSession", path: str, run_id: str, after: int) 
 # --- summary and export -----------------------------------------------------------------------------------
 
 def kpi_summary(ctx: JobContext) -> dict[str, Any]:
-    """Revenue, orders, active customers and conversion for the latest day in gold (one Spark action)."""
+    """Revenue, orders, active customers and conversion for the latest day in gold.
+
+    Two small Spark actions: the latest day first, then every figure filtered on that literal day,
+    so Delta skips the files of other days and no join is planned (joining on the day as a
+    subquery took ~3.5 s at 1M events, most of an incremental run)."""
     from pyspark.sql import functions as F
 
     spark = ctx.spark
     load = lambda key: spark.read.format("delta").load(ctx.settings.table(key).path)  # noqa: E731
     funnel = load("gold.funnel_daily")
-    latest = funnel.agg(F.max("event_date").alias("day"))
-    kpi = load("gold.kpi_hourly").withColumn("day", F.to_date("event_hour"))
-    k = kpi.join(latest, "day").agg(F.sum("revenue").alias("revenue"), F.sum("orders").alias("orders"))
-    c = load("gold.customer_behavior_daily").join(latest.withColumnRenamed("day", "event_date"), "event_date") \
-        .agg(F.count_distinct("customer_id").alias("active_customers"))
-    f = funnel.join(latest.withColumnRenamed("day", "event_date"), "event_date") \
-        .agg(F.sum("purchase_sessions").alias("p"), F.sum("view_sessions").alias("v"))
-    t = kpi.agg(F.sum("events").alias("silver_rows"))
-    row = latest.crossJoin(k).crossJoin(c).crossJoin(f).crossJoin(t).first()
-    if row is None or row["day"] is None:
+    day = funnel.agg(F.max("event_date")).first()[0]
+    if day is None:
         return {}
+    kpi = load("gold.kpi_hourly")
+    start = F.lit(day).cast("timestamp")
+    on_day = kpi.where((F.col("event_hour") >= start) & (F.col("event_hour") < start + F.expr("INTERVAL 1 DAY")))
+    k = on_day.agg(F.sum("revenue").alias("revenue"), F.sum("orders").alias("orders"))
+    c = load("gold.customer_behavior_daily").where(F.col("event_date") == F.lit(day)) \
+        .agg(F.count_distinct("customer_id").alias("active_customers"))
+    f = funnel.where(F.col("event_date") == F.lit(day)).agg(F.sum("purchase_sessions").alias("p"), F.sum("view_sessions").alias("v"))
+    t = kpi.agg(F.sum("events").alias("silver_rows"))
+    row = k.crossJoin(c).crossJoin(f).crossJoin(t).first()
     return {
-        "day": row["day"].isoformat(),
+        "day": day.isoformat(),
         "revenue": float(row["revenue"] or 0),
         "orders": int(row["orders"] or 0),
         "active_customers": int(row["active_customers"] or 0),
