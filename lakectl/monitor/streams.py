@@ -91,32 +91,47 @@ def files_backlog(landing: str, spark_checkpoint: Path) -> int:
     return pending
 
 
-def kafka_end_offsets(client_conf: dict[str, Any], partitions: dict[str, list[int]], timeout: float = 5.0) -> dict[str, dict[str, int]]:
-    """High watermarks per topic/partition from the broker (confluent_kafka). `client_conf` is the
-    source's librdkafka connection (bootstrap servers plus any SASL/SSL settings)."""
+def kafka_end_offsets(client_conf: dict[str, Any], partitions: dict[str, list[int]], timeout: float = 5.0,
+                      *, topics: list[str] | None = None, pattern: str | None = None) -> dict[str, dict[str, tuple[int, int]]]:
+    """(low, high) watermarks per topic/partition from the broker (confluent_kafka). `client_conf` is
+    the source's librdkafka connection (bootstrap servers plus any SASL/SSL settings).
+
+    Besides `partitions` (what the checkpoint knows), the broker's metadata adds every partition of
+    `topics` and of the topics matching `pattern`: partitions or topics created after the stream last
+    ran are read by its next batch too, so they are backlog as well."""
+    import re
+
     from confluent_kafka import Consumer, TopicPartition
 
     consumer = Consumer({**client_conf, "group.id": "lakectl-monitor", "enable.auto.commit": False,
                          "socket.timeout.ms": int(timeout * 1000)})
     try:
-        ends: dict[str, dict[str, int]] = {}
-        for topic, parts in partitions.items():
-            for part in parts:
-                _low, high = consumer.get_watermark_offsets(TopicPartition(topic, part), timeout=timeout)
-                ends.setdefault(topic, {})[str(part)] = int(high)
+        wanted = {t: set(parts) for t, parts in partitions.items()}
+        if topics or pattern:
+            metadata = consumer.list_topics(timeout=timeout).topics
+            names = [t for t in metadata if pattern and re.fullmatch(pattern, t)] + [t for t in topics or [] if t in metadata]
+            for name in names:
+                if metadata[name].error is None:
+                    wanted.setdefault(name, set()).update(metadata[name].partitions)
+        ends: dict[str, dict[str, tuple[int, int]]] = {}
+        for topic, parts in wanted.items():
+            for part in sorted(parts):
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, part), timeout=timeout)
+                ends.setdefault(topic, {})[str(part)] = (int(low), int(high))
         return ends
     finally:
         consumer.close()
 
 
-def kafka_backlog(committed: dict[str, dict[str, int]], ends: dict[str, dict[str, int]]) -> tuple[int, dict[str, Any]]:
-    """Records between the committed offsets and the end offsets, total and per topic-partition."""
+def kafka_backlog(committed: dict[str, dict[str, int]], ends: dict[str, dict[str, tuple[int, int]]]) -> tuple[int, dict[str, Any]]:
+    """Records between the committed offsets and the end offsets, total and per topic-partition.
+    A partition the checkpoint has not seen yet counts from its earliest retained offset."""
     detail: dict[str, Any] = {}
     total = 0
     for topic, parts in ends.items():
-        for part, end in parts.items():
-            done = int(committed.get(topic, {}).get(part, 0))
-            lag = max(0, end - done)
+        for part, (low, high) in parts.items():
+            done = committed.get(topic, {}).get(part)
+            lag = max(0, high - (int(done) if done is not None else low))
             detail[f"{topic}-{part}"] = lag
             total += lag
     return total, detail
@@ -207,12 +222,10 @@ def _backlog(settings: Settings, health: StreamHealth, identity: dict[str, Any],
         health.backlog_files = files_backlog(landing, spark_cp)
     elif health.source in ("kafka", "eventhubs"):
         committed = next((o for o in offsets if isinstance(o, dict) and o and "logOffset" not in o), {}) or {}
-        # A pattern subscription: the topics are the ones the checkpoint has offsets for.
-        topics = list(committed) if identity.get("pattern") else identity.get("topics") or settings.sources.kafka.topics
-        partitions = {t: sorted(int(p) for p in committed.get(t, {})) or [0] for t in topics}
-        for t, parts in committed.items():
-            partitions.setdefault(t, sorted(int(p) for p in parts))
-        ends = kafka_end_offsets(backlog_client_conf(settings, identity), partitions, timeout)
+        pattern = identity.get("pattern")
+        topics = None if pattern else identity.get("topics") or settings.sources.kafka.topics
+        partitions = {t: [int(p) for p in parts] for t, parts in committed.items()}
+        ends = kafka_end_offsets(backlog_client_conf(settings, identity), partitions, timeout, topics=topics, pattern=pattern)
         health.backlog_records, health.backlog_detail = kafka_backlog(committed, ends)
 
 

@@ -79,6 +79,21 @@ def test_generate_to_kafka_then_ingest_exactly_once(ctx, kafka_broker):
     assert DeltaTable(ctx.settings.table("bronze.quarantine").path).version() == quarantine_version
     assert next(s for s in run_job(ctx, "monitor", {"action": "streams"}).details if s["source"] == "kafka")["backlog_records"] == 0
 
+    # A partition added to the topic after the stream last ran is backlog too: the next batch reads it.
+    from confluent_kafka.admin import AdminClient, NewPartitions
+
+    admin = AdminClient({"bootstrap.servers": kafka_broker.bootstrap})
+    admin.create_partitions([NewPartitions(topic, 4)])[topic].result(timeout=30)
+    p = Producer({"bootstrap.servers": kafka_broker.bootstrap})  # a new client learns of partition 3
+    for i in range(40):
+        p.produce(topic, value=json.dumps({"event_id": f"newpart-{i}", "event_type": "click", "event_time": "2026-01-03T00:00:00Z"}).encode(),
+                  partition=3)
+    assert p.flush(30) == 0
+    kafka = next(s for s in run_job(ctx, "monitor", {"action": "streams"}).details if s["source"] == "kafka")
+    assert (kafka["backlog_records"], kafka["backlog_detail"][f"{topic}-3"]) == (40, 40)
+    assert run_job(ctx, "ingest", params).rows_written == 40
+    assert next(s for s in run_job(ctx, "monitor", {"action": "streams"}).details if s["source"] == "kafka")["backlog_records"] == 0
+
     # The same checkpoint for another topic is refused before anything is read.
     from lakectl.errors import CheckpointConflict
 

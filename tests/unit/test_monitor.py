@@ -206,3 +206,12 @@ def test_report_is_self_contained_html_with_chart_data(tmp_path):
     assert [float(y) for s_, _, y in points if s_ == "silver.events:valid_price"] == [1.0, 0.99, 0.98]
     assert [float(y) for s_, _, y in points if s_ == "files"] == [40.0, 41.0, 42.0]
     assert re.search(r'class="bar" data-series="silver.events" data-y="[0-9.]+"', html)
+
+
+def test_kafka_backlog_counts_unseen_partitions_from_their_earliest_offset():
+    from lakectl.monitor.streams import kafka_backlog
+
+    committed = {"t": {"0": 100, "1": 50}}
+    ends = {"t": {"0": (0, 130), "1": (0, 50), "2": (20, 45)}, "u": {"0": (5, 9)}}  # (low, high) watermarks
+    total, detail = kafka_backlog(committed, ends)
+    assert detail == {"t-0": 30, "t-1": 0, "t-2": 25, "u-0": 4} and total == 59
