@@ -320,20 +320,21 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         raise ConfigError(f"config file not found: {file}", "pass --config PATH or set LAKECTL_CONFIG")
     from lakectl.cache import cached_config, store_config
 
-    raw = cached_config(file)
+    text = file.read_text()
+    raw = cached_config(text)
     if raw is not None:
         return settings_from_dict(raw, str(file))
-    raw = _read_yaml(file)
+    raw = _read_yaml(file, text)
     settings = settings_from_dict(raw, str(file))
-    store_config(file, raw)
+    store_config(text, raw)
     return settings
 
 
-def _read_yaml(file: Path) -> dict[str, Any]:
+def _read_yaml(file: Path, text: str) -> dict[str, Any]:
     import yaml
 
     try:
-        raw = yaml.safe_load(file.read_text()) or {}
+        raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
