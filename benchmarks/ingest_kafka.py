@@ -5,7 +5,9 @@ and the raw consume rate (the limit), measured in the same run on the same topic
     python benchmarks/ingest_kafka.py --bootstrap 127.0.0.1:9092  # or use a running one
 
 Prints one JSON document. lakectl runs in-process on a warm SparkSession (its start-up is reported
-separately), as a long-running `ingest --continuous` would.
+separately), as a long-running `ingest --continuous` would. `spark_kafka_source_only` is the ceiling
+of the connector lakectl is built on: Spark's Kafka source reading the same topic in the same session
+with the same task split, nothing parsed or written (a `noop` sink).
 """
 
 from __future__ import annotations
@@ -126,8 +128,24 @@ def lakectl_ingest(bootstrap: str, topic: str, warm_topic: str, root: Path, spar
     warmup_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     result = run_job(JobContext(settings=settings, _spark=spark), "ingest", {"source": "kafka", "topics": [topic], "bootstrap_servers": bootstrap})
-    return {"seconds": time.perf_counter() - t0, "rows": result.rows_written + result.rows_quarantined,
-            "session_start_s": round(session_s, 1), "warmup_s": round(warmup_s, 1)}
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "rows": result.rows_written + result.rows_quarantined,
+            "session_start_s": round(session_s, 1), "warmup_s": round(warmup_s, 1),
+            "source_only_s": spark_source_only(spark, bootstrap, topic)}
+
+
+def spark_source_only(spark, bootstrap: str, topic: str) -> float:  # noqa: ANN001
+    """Seconds for Spark's Kafka source alone to read the topic (best of two), as lakectl's reader
+    splits it (minPartitions = 2 x default parallelism), headers included, into a noop sink."""
+    best = float("inf")
+    for _ in range(2):
+        t0 = time.perf_counter()
+        (spark.read.format("kafka").option("kafka.bootstrap.servers", bootstrap).option("subscribe", topic)
+         .option("startingOffsets", "earliest").option("endingOffsets", "latest").option("includeHeaders", "true")
+         .option("minPartitions", str(2 * spark.sparkContext.defaultParallelism)).load()
+         .write.format("noop").mode("overwrite").save())
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def main() -> None:
@@ -167,14 +185,16 @@ def main() -> None:
         assert lake["rows"] == args.events, f"lakectl ingested {lake['rows']} of {args.events}"
 
         eps = {"raw_consume": args.events / raw_s, "confluent_kafka_deltalake_writer": args.events / writer_s,
-               "lakectl": args.events / lake["seconds"]}
+               "spark_kafka_source_only": args.events / lake["source_only_s"], "lakectl": args.events / lake["seconds"]}
         print(json.dumps({
             "benchmark": "ingest_kafka", "events": args.events, "event_bytes": EVENT_BYTES, "partitions": args.partitions,
             "events_per_s": {k: round(v) for k, v in eps.items()},
             "seconds": {"produce": round(produce_s, 2), "raw_consume": round(raw_s, 2), "confluent_kafka_deltalake_writer": round(writer_s, 2),
+                        "spark_kafka_source_only": round(lake["source_only_s"], 2),
                         "lakectl": round(lake["seconds"], 2), "lakectl_session_start": lake["session_start_s"], "lakectl_warmup_ingest": lake["warmup_s"]},
             "lakectl_vs_writer": round(eps["lakectl"] / eps["confluent_kafka_deltalake_writer"], 2),
             "lakectl_vs_raw_consume": round(eps["lakectl"] / eps["raw_consume"], 2),
+            "spark_kafka_source_only_vs_raw_consume": round(eps["spark_kafka_source_only"] / eps["raw_consume"], 2),
             "baseline": "confluent-kafka consumer + deltalake (delta-rs) write_deltalake append per 50k-record batch",
             "lakectl_spark_conf": spark_conf, "cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 1),
         }, indent=2))
