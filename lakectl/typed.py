@@ -66,6 +66,7 @@ def _locate(data: Any, model: Any, exc: msgspec.ValidationError) -> tuple[str, s
     parts: list[str] = []
     value, tp = data, model
     for name, index in _SEGMENT.findall(path):
+        tp = _member_for(tp, value)
         if index == "...":
             value_type = _args(tp)[1] if _args(tp) else Any
             for key, item in (value or {}).items():
@@ -91,6 +92,18 @@ def _unwrap(tp: Any) -> Any:
     args = [a for a in typing.get_args(tp) if a is not type(None)]
     if typing.get_origin(tp) in (typing.Union, types.UnionType) and len(args) == 1:
         return _unwrap(args[0])
+    return tp
+
+
+def _member_for(tp: Any, value: Any) -> Any:
+    """The member of a tagged union of models that `value` names with its tag (e.g. `kind`)."""
+    tp = _unwrap(tp)
+    if typing.get_origin(tp) not in (typing.Union, types.UnionType) or not isinstance(value, dict):
+        return tp
+    for member in typing.get_args(tp):
+        config = getattr(member, "__struct_config__", None)
+        if config is not None and config.tag_field and value.get(config.tag_field) == config.tag:
+            return member
     return tp
 
 

@@ -104,6 +104,7 @@ def test_invalid_yaml_reports_line(tmp_path):
     ({"transform": {"expectations": [{"expr": "a > 1"}]}}, "transform.expectations.0.name", "required"),
     ({"tables": {"gold.kpi_hourly": {"optimize": {"zorder_by": ["a"], "cluster_by": ["b"]}}}}, "tables.gold.kpi_hourly.optimize", "cannot both be set"),
     ({"source_file": "x"}, "source_file", "unknown key"),
+    ({"targets": {"local": {"kind": "local", "spark_conf": {"spark.a": 1}}}}, "targets.local.spark_conf.spark.a", "str"),
 ])
 def test_validation_errors_name_the_exact_key(raw, where, what):
     with pytest.raises(ConfigError) as e:
