@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from msgspec import Meta, field
@@ -21,18 +21,24 @@ _SECRET_KEY = re.compile(r"(password|secret|token|jaas|connection_string|sasl\.j
 
 # --- targets -----------------------------------------------------------------------------------
 
-class LocalTarget(Model, tag_field="kind", tag="local"):
-    kind = "local"
+class _Target(Model):
+    """A target; subclasses name their `kind` tag, which picks the class when the config is read."""
+
+    @property
+    def kind(self) -> str:
+        return self.__struct_config__.tag
+
+
+class LocalTarget(_Target, tag_field="kind", tag="local"):
     master: str = "local[*]"
     driver_memory: str = "2g"
     shuffle_partitions: Annotated[int, Meta(ge=1)] = 4
     spark_conf: dict[str, str] = field(default_factory=dict)
 
 
-class SparkTarget(Model, tag_field="kind", tag="spark"):
+class SparkTarget(_Target, tag_field="kind", tag="spark"):
     """Any Spark 4 cluster: a Spark Connect URL (sc://host:15002) or a master URL."""
 
-    kind = "spark"
     remote: str | None = None
     master: str | None = None
     spark_conf: dict[str, str] = field(default_factory=dict)
@@ -45,10 +51,9 @@ class SparkTarget(Model, tag_field="kind", tag="spark"):
             raise ValueError("`remote` must be a Spark Connect URL starting with sc://")
 
 
-class DatabricksTarget(Model, tag_field="kind", tag="databricks"):
+class DatabricksTarget(_Target, tag_field="kind", tag="databricks"):
     """A Databricks workspace, reached through databricks-sdk unified auth (profile or host + token env)."""
 
-    kind = "databricks"
     profile: str | None = None
     host: str | None = None
     cluster_id: str | None = None

@@ -77,8 +77,12 @@ def _locate(data: Any, model: Any, exc: msgspec.ValidationError) -> tuple[str, s
                     return ".".join(parts + [str(key)] + ([where] if where else [])), what
             break
         parts.append(name or index)
-        value = value.get(name) if name and isinstance(value, dict) else value[int(index)] if index and isinstance(value, list) else None
-        tp = _field_type(tp, name) if name else (_args(tp)[0] if _args(tp) else Any)
+        if name:
+            value = value.get(name) if isinstance(value, dict) else None
+            tp = _field_type(tp, name)
+        else:
+            value = value[int(index)] if isinstance(value, list) else None
+            tp = _args(tp)[0] if _args(tp) else Any
     if u := _UNKNOWN.match(msg):
         return ".".join(parts + [u.group(1)]), "unknown key"
     if r := _MISSING.match(msg):

@@ -10,12 +10,9 @@ import typer
 from lakectl import __version__
 from lakectl.cli.state import State
 
-# name -> module under lakectl.cli.commands, in --help order. A module defines a function of the
-# command's name, or `app` (a Typer of subcommands).
-COMMANDS: dict[str, str] = {
-    "generate": "generate", "ingest": "ingest", "transform": "transform", "demo": "demo", "monitor": "monitor",
-    "optimize": "optimize", "aggregate": "aggregate", "query": "query", "run": "run",
-}
+# In --help order. Each is a module under lakectl.cli.commands that defines a function of the same
+# name, or `app` (a Typer of subcommands).
+COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run")
 _VALUE_OPTIONS = {"--config", "-c", "--target", "-t"}  # global options that take a value
 
 
@@ -50,10 +47,10 @@ def build(only: str | None = None) -> typer.Typer:
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     cli.callback()(main)
-    for name, module_name in COMMANDS.items():
+    for name in COMMANDS:
         if only is not None and name != only:
             continue
-        module = importlib.import_module(f"lakectl.cli.commands.{module_name}")
+        module = importlib.import_module(f"lakectl.cli.commands.{name}")
         if isinstance(getattr(module, "app", None), typer.Typer):
             cli.add_typer(module.app, name=name)
         else:

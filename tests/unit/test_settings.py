@@ -138,10 +138,19 @@ def test_config_cache_skips_yaml_and_follows_edits(tmp_path, monkeypatch):
     assert run() == ["/b", "True", "False"]
 
 
-def test_config_cache_does_not_keep_what_json_cannot_hold(tmp_path):
+def test_config_cache_keeps_neither_invalid_configs_nor_what_json_cannot_hold(tmp_path):
+    import datetime
     import os
+
+    from lakectl.cache import cached_config, store_config
 
     f = write(tmp_path, "project: 2026-11-26\n")  # YAML reads a date here: not a string, so invalid
     with pytest.raises(ConfigError):
         load_settings(f)
     assert not list(Path(os.environ["LAKECTL_CACHE"]).glob("config/*.json"))
+    # A mapping JSON would change on the way back (a date, a non-string key) is not stored at all.
+    for raw in ({"project": datetime.date(2026, 11, 26)}, {"tables": {1: {}}}):
+        store_config("text", raw)
+        assert cached_config("text") is None
+    store_config("text", {"project": "p"})
+    assert cached_config("text") == {"project": "p"}
