@@ -1,8 +1,8 @@
 """Gold builders: pure silver DataFrame -> gold DataFrame functions (no I/O, no actions).
 
 Every builder is a plain group-by over the silver rows it is given, so the aggregate job can call it
-on all of silver (full refresh) or on just the rows of the days/keys a change touched (incremental)
-and get the same rows for those keys. Definitions are documented in docs/aggregate.md.
+on all of silver (full refresh) or on just the rows of the days a change touched (incremental)
+and get the same rows for those days. Definitions are documented in docs/aggregate.md.
 
 Money rule: each event's revenue is rounded to cents (HALF_UP) as DECIMAL(18,2) and then summed
 exactly, so totals do not depend on summation order and match any other engine bit for bit.
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 MONEY = "decimal(18,2)"
-UNKNOWN = "unknown"  # the key value for a missing segment or category (MERGE keys stay non-null)
+UNKNOWN = "unknown"  # the key value for a missing segment or category (keys stay non-null)
 
 
 @dataclass(frozen=True)
@@ -193,40 +193,6 @@ GOLD: tuple[GoldSpec, ...] = (
     GoldSpec("gold.kpi_hourly", ("event_hour",), "event_hour", kpi_hourly),
     GoldSpec("gold.sentiment_daily", ("event_date", "category"), "event_date", sentiment_daily),
 )
-
-
-def touched_keys(spec: GoldSpec, changes: "DataFrame") -> "DataFrame":
-    """The gold keys that changed silver rows (any change type, pre- and post-images) belong to."""
-    from pyspark.sql import functions as F
-
-    if spec.table == "gold.funnel_daily":
-        keyed = changes.select("event_date", F.coalesce("segment", F.lit(UNKNOWN)).alias("segment"))
-    elif spec.table == "gold.sentiment_daily":
-        keyed = changes.where(F.col("event_type") == "review").select(
-            "event_date", F.coalesce("category", F.lit(UNKNOWN)).alias("category"))
-    else:
-        keyed = changes.select(*spec.keys)
-    return keyed.distinct()
-
-
-def rows_for_keys(spec: GoldSpec, silver: "DataFrame", keys: "DataFrame") -> "DataFrame":
-    """The silver rows whose group-by key is in `keys` (all of them, so distinct counts stay exact)."""
-    from pyspark.sql import functions as F
-
-    if spec.table == "gold.funnel_daily":
-        silver = silver.withColumn("_k_segment", F.coalesce("segment", F.lit(UNKNOWN)))
-        return silver.join(F.broadcast(keys.withColumnRenamed("segment", "_k_segment")),
-                           ["event_date", "_k_segment"], "left_semi").drop("_k_segment")
-    if spec.table == "gold.sentiment_daily":
-        silver = silver.withColumn("_k_category", F.coalesce("category", F.lit(UNKNOWN)))
-        return silver.join(F.broadcast(keys.withColumnRenamed("category", "_k_category")),
-                           ["event_date", "_k_category"], "left_semi").drop("_k_category")
-    cond = None
-    for k in spec.keys:
-        c = silver[k].eqNullSafe(F.col(f"_k_{k}"))
-        cond = c if cond is None else cond & c
-    renamed = keys.select(*(F.col(k).alias(f"_k_{k}") for k in spec.keys))
-    return silver.join(F.broadcast(renamed), cond, "left_semi")
 
 
 def spec_of(table: str) -> GoldSpec:

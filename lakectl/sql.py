@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date, timedelta
 
 _SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -38,6 +39,16 @@ def quote_string(value: str) -> str:
 def path_ref(path: str) -> str:
     """A path-addressed Delta table: delta.`/some/path`."""
     return "delta." + quote_ident(path)
+
+
+def days_predicate_sql(column: str, days: Iterable[date], *, hourly: bool) -> str:
+    """Rows of exactly these days: `col IN (DATE'...')`, or for an hour column one half-open range per
+    day, so Delta can skip files on the column's stats."""
+    col = quote_ident(column)
+    if not hourly:
+        return f"{col} IN (" + ", ".join(f"DATE'{d.isoformat()}'" for d in days) + ")"
+    return " OR ".join(f"({col} >= TIMESTAMP'{d.isoformat()} 00:00:00' AND {col} < TIMESTAMP'{(d + timedelta(days=1)).isoformat()} 00:00:00')"
+                       for d in days)
 
 
 def is_simple_identifier(name: str) -> bool:

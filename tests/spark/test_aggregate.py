@@ -197,7 +197,7 @@ def test_export_writes_every_gold_table(lake, tmp_path):
     assert len(lines) - 1 == expected_rows
 
 
-def test_increment_merges_only_touched_keys_and_equals_full_refresh(lake, tmp_path):
+def test_increment_replaces_only_touched_days_and_equals_full_refresh(lake, tmp_path):
     from lakectl.jobs import run_job
 
     ctx, _ = lake
@@ -219,10 +219,10 @@ def test_increment_merges_only_touched_keys_and_equals_full_refresh(lake, tmp_pa
     details = {d["table"]: d for d in inc.details}
     # the new day (plus the next one if a late session ran past midnight) out of DAYS + 1 or 2
     assert 1 <= details["gold.kpi_hourly"]["touched_days"] <= 2
-    assert details["gold.kpi_hourly"]["inserted"] > 0 and details["gold.kpi_hourly"]["deleted"] == 0, str(details["gold.kpi_hourly"])
+    # new days only: rows written for them, no old row removed
+    assert details["gold.kpi_hourly"]["written"] > 0 and details["gold.kpi_hourly"]["deleted"] == 0, str(details["gold.kpi_hourly"])
     after = _versions(ctx)
-    # one MERGE commit per incremental table (none where the increment touched none of its keys,
-    # e.g. sentiment when the new day has no reviews)
+    # one commit per incremental table
     assert all(after[t] - before[t] in (0, 1) for t in after if modes[t] == "incremental"), str(after)
     assert after["gold.kpi_hourly"] == before["gold.kpi_hourly"] + 1
     incremental = REF.spark_gold(ctx.spark, ctx.settings)
@@ -237,3 +237,40 @@ def test_increment_merges_only_touched_keys_and_equals_full_refresh(lake, tmp_pa
     for table in REF.GOLD_SQL:
         if table != "gold.sentiment_daily":
             assert actual[table] == expected[table], table
+
+
+def test_late_and_removed_rows_replace_their_day_exactly(lake, tmp_path):
+    """Changes to a day gold already holds: late events land on it and one customer's rows there are
+    deleted from silver. Only that day is recomputed and replaced; gold equals a full refresh, and the
+    customer keeps a row that day only if late events brought one."""
+    from pyspark.sql import functions as F
+
+    from lakectl.jobs import run_job
+
+    ctx, _ = lake
+    spark, silver_path = ctx.spark, ctx.settings.table("silver.events").path
+    day = (START + timedelta(days=1)).date()
+    customer = spark.read.format("delta").load(silver_path).where(F.col("event_date") == day) \
+        .groupBy("customer_id").count().orderBy(F.desc("count"), "customer_id").first()["customer_id"]
+    spark.sql(f"DELETE FROM delta.`{silver_path}` WHERE event_date = DATE'{day.isoformat()}' AND customer_id = '{customer}'")
+    late = tmp_path / "late"
+    run_job(ctx, "generate", {"events": 40, "seed": 7, "start": (START + timedelta(days=1)).isoformat(), "days": 1,
+                              "customers": CUSTOMERS, "products": PRODUCTS, "out": str(late)})
+    for f in (late / "events").glob("*.jsonl"):
+        shutil.copy(f, ctx.settings.storage.landing_dir / "events" / f.name)
+    run_job(ctx, "ingest", {"source": "files"})
+    _transform(ctx)
+
+    inc = _aggregate(ctx)
+    assert set(inc.metrics["modes"].values()) == {"incremental"}, inc.metrics["modes"]
+    details = {d["table"]: d for d in inc.details}
+    assert details["gold.customer_behavior_daily"]["touched_days"] == 1
+    assert details["gold.customer_behavior_daily"]["deleted"] > 0  # the day's old rows, replaced
+    gold = spark.read.format("delta").load(ctx.settings.table("gold.customer_behavior_daily").path)
+    expected = spark.read.format("delta").load(silver_path).where((F.col("event_date") == day) & (F.col("customer_id") == customer)).count()
+    got = gold.where((F.col("event_date") == day) & (F.col("customer_id") == customer)).select("events").collect()
+    assert [r["events"] for r in got] == ([expected] if expected else [])
+    incremental = REF.spark_gold(spark, ctx.settings)
+
+    _aggregate(ctx, full_refresh=True)
+    assert REF.spark_gold(spark, ctx.settings) == incremental

@@ -83,3 +83,16 @@ def test_conflict_retry_backs_off_and_reports():
     assert attempts.retries == 2 and sleeps == [0.5, 1.0]
     with pytest.raises(ValueError):
         with_retries(lambda: (_ for _ in ()).throw(ValueError("not a conflict")), Attempts(), sleep=sleeps.append)
+
+
+def test_days_predicate_names_exactly_the_days():
+    from datetime import date
+
+    from lakectl.sql import days_predicate_sql
+
+    days = [date(2026, 3, 1), date(2026, 3, 4)]
+    assert days_predicate_sql("event_date", days, hourly=False) == "`event_date` IN (DATE'2026-03-01', DATE'2026-03-04')"
+    # one range per day: a single min..max range would also replace the untouched days between them
+    assert days_predicate_sql("event`hour", days, hourly=True) == (
+        "(`event``hour` >= TIMESTAMP'2026-03-01 00:00:00' AND `event``hour` < TIMESTAMP'2026-03-02 00:00:00')"
+        " OR (`event``hour` >= TIMESTAMP'2026-03-04 00:00:00' AND `event``hour` < TIMESTAMP'2026-03-05 00:00:00')")
