@@ -394,7 +394,8 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
                 cached.unpersist()
     result = Result(job="aggregate", tables_read=tables_read, tables_written=gold_names, warnings=warnings,
                     rows_written=written, details=details, metrics=metrics)
-    result.rows_read = sum(pl.changed_rows for pl in plans if pl.mode == "incremental")
+    # every plan counts the feed rows after its own version: the one that starts earliest saw them all
+    result.rows_read = max((pl.changed_rows for pl in plans if pl.mode == "incremental"), default=0)
     if p.summary:
         summary = kpi_summary(ctx)
         metrics["kpi"] = summary

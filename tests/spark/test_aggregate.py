@@ -209,11 +209,14 @@ def test_increment_replaces_only_touched_days_and_equals_full_refresh(lake, tmp_
                               "days": 1, "customers": CUSTOMERS, "products": PRODUCTS, "out": str(extra)})
     for f in (extra / "events").glob("*.jsonl"):
         shutil.copy(f, landing / "events" / f.name)
+    silver = lambda: ctx.spark.read.format("delta").load(ctx.settings.table("silver.events").path).count()  # noqa: E731
+    silver_before = silver()
     run_job(ctx, "ingest", {"source": "files"})
     _transform(ctx)
 
     before = _versions(ctx)
     inc = _aggregate(ctx)
+    assert inc.rows_read == silver() - silver_before > 0  # the new silver rows, once (not once per gold table)
     modes = inc.metrics["modes"]
     assert modes["gold.kpi_hourly"] == "incremental" and modes["gold.customer_behavior_daily"] == "incremental"
     details = {d["table"]: d for d in inc.details}
