@@ -21,15 +21,16 @@ from typing import Annotated, TYPE_CHECKING, Any, Literal
 
 from msgspec import Meta
 
+from lakectl import sql
 from lakectl.context import JobContext
 from lakectl.delta import table_version
 from lakectl.errors import TableNotFound, UsageError
-from lakectl import sql
 from lakectl.gold import GOLD, GoldSpec
 from lakectl.results import Result, Timer
 from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
+    from deltalake import DeltaTable as LogTable
     from pyspark.sql import DataFrame, SparkSession
 
 SILVER_COLUMNS = ("event_id", "event_type", "event_date", "event_hour", "customer_id", "session_id", "product_id",
@@ -92,18 +93,21 @@ def save_state(ctx: JobContext, tables: dict[str, dict[str, int]]) -> None:
 
 # --- planning -----------------------------------------------------------------------------------------
 
-def change_feed_enabled(spark: "SparkSession", path: str) -> bool:
-    """Whether the table has delta.enableChangeDataFeed: from its log with delta-rs for a local path
-    (no Spark job), else from DESCRIBE DETAIL."""
-    props: dict[str, Any] | None = None
-    if "://" not in path:
-        try:
-            from deltalake import DeltaTable as LogTable
+def local_log(path: str) -> "LogTable | None":
+    """The table opened with delta-rs when it is local, so its log is read without a Spark job; None
+    for a remote path, a missing table or one delta-rs cannot read (the caller asks Spark then)."""
+    from lakectl.monitor.deltars import open_table
 
-            props = LogTable(path).metadata().configuration
-        except Exception:  # a table feature delta-rs cannot read: ask Spark
-            props = None
-    if props is None:
+    return open_table(path) if "://" not in path else None
+
+
+def change_feed_enabled(spark: "SparkSession", path: str) -> bool:
+    """Whether the table has delta.enableChangeDataFeed: from its log (delta-rs) for a local path,
+    else from DESCRIBE DETAIL."""
+    log = local_log(path)
+    if log is not None:
+        props = log.metadata().configuration
+    else:
         from delta.tables import DeltaTable
 
         props = DeltaTable.forPath(spark, path).detail().select("properties").first()[0] or {}
@@ -120,21 +124,21 @@ def read_changes(spark: "SparkSession", path: str, start: int, end: int) -> "Dat
 
 def known_days(spark: "SparkSession", ctx: JobContext) -> set[date]:
     """Days gold already covers (from the small kpi table), to size a change against: read with
-    delta-rs for a local path (no Spark job), else with Spark."""
+    delta-rs for a local table, else with Spark."""
     from pyspark.sql import functions as F
 
     kpi = ctx.settings.table("gold.kpi_hourly")
     if log_version(spark, kpi.path) < 0:
         return set()
-    if "://" not in kpi.path:
-        try:
-            import pyarrow as pa
-            import pyarrow.compute as pc
-            from deltalake import DeltaTable as LogTable
+    log = local_log(kpi.path)
+    if log is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
-            hours = LogTable(kpi.path).to_pyarrow_table(columns=["event_hour"]).column("event_hour")
+        try:
+            hours = log.to_pyarrow_table(columns=["event_hour"]).column("event_hour")
             return {d for d in pc.unique(pc.cast(hours, pa.date32())).to_pylist() if d is not None}
-        except Exception:  # a table feature delta-rs cannot read: ask Spark
+        except Exception:  # a data feature delta-rs cannot read: ask Spark
             pass
     rows = spark.read.format("delta").load(kpi.path).select(F.to_date("event_hour").alias("d")).distinct().collect()
     return {r["d"] for r in rows}
@@ -178,7 +182,8 @@ def make_plans(ctx: JobContext, p: AggregateParams, silver_path: str, silver_ver
     try:
         from pyspark.sql import functions as F
 
-        per_version = read_changes(spark, silver_path, start, silver_version).groupBy("_commit_version", "event_date").agg(F.count(F.lit(1)).alias("n")).collect()
+        changes = read_changes(spark, silver_path, start, silver_version)
+        per_version = changes.groupBy("_commit_version", "event_date").agg(F.count(F.lit(1)).alias("n")).collect()
     except Exception as exc:  # e.g. the feed was enabled later than `start`, or its files were vacuumed
         from lakectl.errors import translate
 

@@ -23,7 +23,7 @@ def aggregate(
     dry_run: bool = DRY_RUN,
     json_out: bool = JSON,
 ) -> None:
-    """Build the gold tables from silver.events, incrementally (only touched days and keys), and print the KPIs."""
+    """Build the gold tables from silver.events, incrementally (only the days new silver rows touched), and print the KPIs."""
     fmt, directory = export if export else (None, None)
     execute(ctx, "aggregate", {
         "full_refresh": full_refresh, "dry_run": dry_run,
