@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 SILVER_TABLE = "silver.events"
 _USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+_RECORD = "_quarantine_record"
 
 
 class TransformParams(Model):
@@ -180,9 +181,15 @@ class BatchWriter:
 
         spark = batch.sparkSession
         rows = prepare(batch, self.drift, self.mode, self.dims, self.ctx.run_id)
-        first = Window.partitionBy("event_id").orderBy(F.col("ingest_time").asc_nulls_last(), F.col("raw"))
-        rows = rows.withColumn("_dup", F.col("event_id").isNotNull() & (F.row_number().over(first) > 1))
-        checked = with_checks(rows, self.rules).persist()
+        record = F.to_json(F.struct(*[F.col(quote_ident(c)) for c in rows.columns]))
+        # The quarantine record is built before `raw` is dropped, and only for rows that need it: the
+        # raw payload is most of a row's bytes, and the dedup shuffle and the cache need none of it.
+        checked = with_checks(rows, self.rules)
+        checked = checked.select("*", F.when(F.col(OUTCOME) == "quarantine", record).alias(_RECORD),
+                                 F.xxhash64("raw").alias("_raw_hash")).drop("raw")
+        first = Window.partitionBy("event_id").orderBy(F.col("ingest_time").asc_nulls_last(), F.col("_raw_hash"))
+        checked = checked.withColumn("_dup", F.col("event_id").isNotNull() & (F.row_number().over(first) > 1)) \
+            .drop("_raw_hash").persist()
         try:
             unique = ~F.col("_dup")
             outcome = F.col(OUTCOME)
@@ -219,16 +226,14 @@ class BatchWriter:
                 bucket[r.name] = bucket.get(r.name, 0) + int(stats[f"_out_{i}"] or 0)
             merge_metrics(self.tally.rules, metrics)
 
-            good = drop_check_columns(checked.where(unique & (outcome == "ok")), self.rules).drop("_dup", "raw")
+            good = drop_check_columns(checked.where(unique & (outcome == "ok")), self.rules).drop("_dup", _RECORD)
             # A MERGE costs seconds even when it has nothing to insert: skip the empty ones.
             if stats["ok"]:
                 self.tally.inserted += merge_insert_only(spark, self.t.events, good, "event_id", change_feed=True)
             if stats["ok_reviews"]:
                 self.tally.reviews_inserted += merge_insert_only(spark, self.t.reviews, silver.reviews(good), "event_id")
-            bad = checked.where(unique & (outcome == "quarantine"))
-            record_cols = [c for c in bad.columns if not c.startswith("_dq") and c != "_dup"]
-            quarantined = bad.select(
-                F.to_json(F.struct(*[F.col(quote_ident(c)) for c in record_cols])).alias("record"),
+            quarantined = checked.where(unique & (outcome == "quarantine")).select(
+                F.col(_RECORD).alias("record"),
                 F.col(FAILED).alias("rules"), "event_id", F.lit(self.ctx.run_id).alias("run_id"),
                 F.current_timestamp().alias("quarantined_at"),
             )

@@ -83,9 +83,12 @@ def test_silver_holds_distinct_valid_events_and_every_bronze_row_is_accounted_fo
     # quarantine keeps the row and the rule it failed, with the run id
     q = {r["event_id"]: r for r in _read(ctx, "silver.quarantine").collect()}
     assert set(q) == set(SILVER_BAD)
+    raw = {r["event_id"]: r["raw"] for r in _read(ctx, "bronze.events").where(F.col("event_id").isin(*SILVER_BAD)).collect()}
     for event_id, (_, rule) in SILVER_BAD.items():
         assert rule in q[event_id]["rules"]
-        assert json.loads(q[event_id]["record"])["event_id"] == event_id
+        record = json.loads(q[event_id]["record"])
+        assert record["event_id"] == event_id
+        assert record["raw"] == raw[event_id]  # the payload as ingested, though transform drops it before the dedup
         assert q[event_id]["run_id"] == ctx.run_id
     assert result.rows_quarantined == len(SILVER_BAD)
 
