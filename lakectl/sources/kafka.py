@@ -114,8 +114,6 @@ def kafka_spec(cfg: KafkaSource, *, topics: list[str] | None = None, pattern: st
 
 def read_stream(spark: "SparkSession", spec: KafkaSpec) -> "DataFrame":
     """value (raw string) plus every Kafka coordinate as bronze source columns."""
-    from pyspark.sql import functions as F
-
     options = spec.spark_options()
     if "minPartitions" not in options:
         # Topic partitions that do not divide evenly over the cores leave cores idle (3 partitions on
@@ -123,14 +121,20 @@ def read_stream(spark: "SparkSession", spec: KafkaSpec) -> "DataFrame":
         parallelism = _default_parallelism(spark)
         if parallelism:
             options["minPartitions"] = str(2 * parallelism)
-    df = spark.readStream.format("kafka").options(**options).load()
+    return as_bronze_source(spark.readStream.format("kafka").options(**options).load(), spec.kind)
+
+
+def as_bronze_source(df: "DataFrame", kind: str) -> "DataFrame":
+    """A Kafka source DataFrame (stream or batch) as `value` plus the bronze source columns."""
+    from pyspark.sql import functions as F
+
     # Kafka allows repeated header keys and map_from_entries refuses them: keep each key's first value.
     keys = F.array_distinct(F.transform("headers", lambda h: h["key"]))
     headers = F.map_from_entries(F.transform(keys, lambda k: F.struct(
         k.alias("key"), F.filter("headers", lambda h: h["key"] == k)[0]["value"].cast("string").alias("value"))))
     return with_source_columns(
         df.select(F.col("value").cast("string").alias("value"), "topic", "partition", "offset", "timestamp", "key", "headers"),
-        source=F.lit(spec.kind), kafka_topic=F.col("topic"), kafka_partition=F.col("partition"),
+        source=F.lit(kind), kafka_topic=F.col("topic"), kafka_partition=F.col("partition"),
         kafka_offset=F.col("offset"), kafka_timestamp=F.col("timestamp"), kafka_key=F.col("key").cast("string"),
         kafka_headers=headers,
     ).drop("topic", "partition", "offset", "timestamp", "key", "headers")
