@@ -43,6 +43,8 @@ def test_generate_to_kafka_then_ingest_exactly_once(ctx, kafka_broker):
     valid, bad = gen.metrics["valid_events"] + 1, gen.metrics["bad_records"] + 1
     assert (first.rows_written, first.rows_quarantined) == (valid, bad)
     assert first.metrics["batches"] >= 3, "maxOffsetsPerTrigger splits the backlog into micro-batches"
+    # the uncompressed batch cache is set on the stream's own session, not on the caller's
+    assert ctx.spark.conf.get("spark.sql.inMemoryColumnarStorage.compressed") == "true"
 
     rows = bronze_rows(ctx.settings, columns=["event_id", "customer_id", "kafka_topic", "kafka_partition", "kafka_offset",
                                               "kafka_key", "kafka_timestamp", "kafka_headers", "raw", "source"])
