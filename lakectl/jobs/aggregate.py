@@ -371,9 +371,9 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     state = load_state(ctx)
     silver_df = _silver(spark, silver.path, silver_version)
     scores = _scores(spark, ctx, scores_version)
-    # Scan silver once for all tables: all of it when several tables are recomputed in full, else only
-    # the touched days the incremental tables need.
-    full_input = silver_df.persist() if sum(pl.mode == "full" for pl in plans) > 1 else silver_df
+    # The touched days the incremental tables need are scanned once for all of them. A full recompute
+    # scans silver per table instead, with only the columns that table reads: caching all of silver
+    # cost more to build than the scans it saved, and past the driver's memory it spills to disk.
     days = sorted({d for pl in plans if pl.mode == "incremental" for d in pl.touched_days})
     inc_input = silver_df.where(F.col("event_date").isin(*days)).persist() if days else silver_df
     details = []
@@ -384,7 +384,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
             before = log_version(spark, gold.path) if plan.mode != "skip" else -1
             with Timer() as t:
                 if plan.mode == "full":
-                    write_full(ctx, spec, full_input, scores)
+                    write_full(ctx, spec, silver_df, scores)
                 elif plan.mode == "incremental":
                     replace_days(ctx, spec, inc_input, scores, plan)
             counts = last_commit_rows(spark, gold.path, ctx.run_id, before) if plan.mode != "skip" else \
@@ -394,9 +394,8 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
             save_state(ctx, state)
             details.append({**plan.to_dict(), **counts, "seconds": t.seconds, "job": gold.display})
     finally:
-        for cached in (full_input, inc_input):
-            if cached is not None and cached is not silver_df:
-                cached.unpersist()
+        if inc_input is not silver_df:
+            inc_input.unpersist()
     result = Result(job="aggregate", tables_read=tables_read, tables_written=gold_names, warnings=warnings,
                     rows_written=written, details=details, metrics=metrics)
     # every plan counts the feed rows after its own version: the one that starts earliest saw them all
