@@ -141,16 +141,21 @@ def lakectl_ingest(bootstrap: str, topic: str, warm_topic: str, warm_events: int
             "floor_s": spark_floor(spark, bootstrap, topic, str(root / "floor" / "bronze"))}
 
 
+def kafka_batch(spark, bootstrap: str, topic: str):  # noqa: ANN001, ANN201
+    """The whole topic as one batch DataFrame, headers included, split into tasks as lakectl's reader
+    splits a micro-batch (minPartitions = 2 x default parallelism)."""
+    return (spark.read.format("kafka").option("kafka.bootstrap.servers", bootstrap).option("subscribe", topic)
+            .option("startingOffsets", "earliest").option("endingOffsets", "latest").option("includeHeaders", "true")
+            .option("minPartitions", str(2 * spark.sparkContext.defaultParallelism)).load())
+
+
 def spark_source_only(spark, bootstrap: str, topic: str) -> float:  # noqa: ANN001
     """Seconds for Spark's Kafka source alone to read the topic (best of two), as lakectl's reader
     splits it (minPartitions = 2 x default parallelism), headers included, into a noop sink."""
     best = float("inf")
     for _ in range(2):
         t0 = time.perf_counter()
-        (spark.read.format("kafka").option("kafka.bootstrap.servers", bootstrap).option("subscribe", topic)
-         .option("startingOffsets", "earliest").option("endingOffsets", "latest").option("includeHeaders", "true")
-         .option("minPartitions", str(2 * spark.sparkContext.defaultParallelism)).load()
-         .write.format("noop").mode("overwrite").save())
+        kafka_batch(spark, bootstrap, topic).write.format("noop").mode("overwrite").save()
         best = min(best, time.perf_counter() - t0)
     return best
 
@@ -165,10 +170,7 @@ def spark_floor(spark, bootstrap: str, topic: str, path: str) -> float:  # noqa:
     from lakectl.jobs.ingest import BRONZE_COLUMNS
     from lakectl.sources.kafka import as_bronze_source
 
-    df = (spark.read.format("kafka").option("kafka.bootstrap.servers", bootstrap).option("subscribe", topic)
-          .option("startingOffsets", "earliest").option("endingOffsets", "latest").option("includeHeaders", "true")
-          .option("minPartitions", str(2 * spark.sparkContext.defaultParallelism)).load())
-    parsed = (parse_events(as_bronze_source(df, "kafka")).withColumn("ingest_time", F.current_timestamp())
+    parsed = (parse_events(as_bronze_source(kafka_batch(spark, bootstrap, topic), "kafka")).withColumn("ingest_time", F.current_timestamp())
               .withColumn("ingest_run_id", F.lit("floor")).withColumn("batch_id", F.lit(0).cast("long"))
               .withColumnRenamed("value", "raw"))
     # Every benchmark event is valid, so the floor writes them all without a `reason` filter: with one,
