@@ -289,6 +289,7 @@ def main(argv: list[str] | None = None) -> None:
             "aggregate_full_refresh_s": full_s, "ratio_incremental_vs_full": round(inc_s / full_s, 3),
             "modes": inc.metrics["modes"], "changed_rows": inc.rows_read,
             "per_table_s": {d["table"]: d["seconds"] for d in inc.details},
+            "writes": {d["table"]: d["write"] for d in inc.details},
             "full_per_table_s": {d["table"]: d["seconds"] for d in full.details},
             "incremental_equals_full_refresh": spark_gold(ctx.spark, settings) == incremental_rows,
         }

@@ -20,10 +20,11 @@ if TYPE_CHECKING:
 
 STATE_FILE = "_lakectl.json"
 LOCK_FILE = "_lakectl.lock"
+STREAM_LOCK_HINT = "wait for it to finish or stop it; two streams on one checkpoint would corrupt it"
 
 
 @contextmanager
-def checkpoint_lock(checkpoint: Path) -> Iterator[None]:
+def checkpoint_lock(checkpoint: Path, hint: str = STREAM_LOCK_HINT) -> Iterator[None]:
     """Hold an exclusive lock on the checkpoint while a query runs: a second process on the same
     checkpoint is refused. The OS drops the lock when its holder dies, even by kill -9."""
     checkpoint.mkdir(parents=True, exist_ok=True)
@@ -33,10 +34,7 @@ def checkpoint_lock(checkpoint: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-            raise CheckpointConflict(
-                f"checkpoint {checkpoint} is in use by {holder}",
-                "wait for it to finish or stop it; two streams on one checkpoint would corrupt it",
-            ) from None
+            raise CheckpointConflict(f"checkpoint {checkpoint} is in use by {holder}", hint) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
         yield

@@ -119,6 +119,10 @@ def test_first_run_is_full_and_prints_kpis(lake):
     assert kpi["day"] in {(START + timedelta(days=d)).date().isoformat() for d in (DAYS - 1, DAYS)}
     assert kpi["revenue"] > 0 and kpi["orders"] > 0 and kpi["active_customers"] > 0
     assert 0 < kpi["conversion"] < 1
+    # read from the gold files with delta-rs; the same figures as the Spark query over the same tables
+    from lakectl.jobs.aggregate import kpi_summary_spark
+
+    assert kpi == kpi_summary_spark(ctx)
 
 
 def test_gold_equals_independent_duckdb_computation(lake):
@@ -204,8 +208,9 @@ def test_increment_replaces_only_touched_days_and_equals_full_refresh(lake, tmp_
     landing = ctx.settings.storage.landing_dir
     extra = tmp_path / "increment"
     # ~2% more events on a new day, for the same customers and products (only the event files are landed,
-    # so the dimensions stay the ones silver was enriched with).
-    run_job(ctx, "generate", {"events": EVENTS // 50, "seed": 99, "start": (START + timedelta(days=DAYS)).isoformat(),
+    # so the dimensions stay the ones silver was enriched with). A day later than the next one, which a
+    # late session may already reach.
+    run_job(ctx, "generate", {"events": EVENTS // 50, "seed": 99, "start": (START + timedelta(days=DAYS + 1)).isoformat(),
                               "days": 1, "customers": CUSTOMERS, "products": PRODUCTS, "out": str(extra)})
     for f in (extra / "events").glob("*.jsonl"):
         shutil.copy(f, landing / "events" / f.name)
@@ -222,8 +227,9 @@ def test_increment_replaces_only_touched_days_and_equals_full_refresh(lake, tmp_
     details = {d["table"]: d for d in inc.details}
     # the new day (plus the next one if a late session ran past midnight) out of DAYS + 1 or 2
     assert 1 <= details["gold.kpi_hourly"]["touched_days"] <= 2
-    # new days only: rows written for them, no old row removed
+    # new days only: appended, no old row removed
     assert details["gold.kpi_hourly"]["written"] > 0 and details["gold.kpi_hourly"]["deleted"] == 0, str(details["gold.kpi_hourly"])
+    assert {d["write"] for d in inc.details if d["mode"] == "incremental"} == {"append new days"}
     after = _versions(ctx)
     # one commit per incremental table
     assert all(after[t] - before[t] in (0, 1) for t in after if modes[t] == "incremental"), str(after)
@@ -277,3 +283,55 @@ def test_late_and_removed_rows_replace_their_day_exactly(lake, tmp_path):
 
     _aggregate(ctx, full_refresh=True)
     assert REF.spark_gold(spark, ctx.settings) == incremental
+
+
+def _land_day(ctx, tmp_path, name: str, day: int, events: int, seed: int) -> None:
+    from lakectl.jobs import run_job
+
+    out = tmp_path / name
+    run_job(ctx, "generate", {"events": events, "seed": seed, "start": (START + timedelta(days=day)).isoformat(), "days": 1,
+                              "customers": CUSTOMERS, "products": PRODUCTS, "out": str(out)})
+    for f in (out / "events").glob("*.jsonl"):
+        shutil.copy(f, ctx.settings.storage.landing_dir / "events" / f"{name}-{f.name}")
+    run_job(ctx, "ingest", {"source": "files"})
+    _transform(ctx)
+
+
+def test_a_run_that_died_before_saving_its_state_does_not_count_a_day_twice(lake, tmp_path):
+    """A run appends a new day, then 'dies' before recording it (its state file is put back). The
+    next run must see the day in gold itself and replace it, not append it a second time."""
+    from lakectl.jobs.aggregate import state_path
+
+    ctx, _ = lake
+    _land_day(ctx, tmp_path, "crash", DAYS + 4, 60, 5)
+    saved = state_path(ctx).read_text()
+    first = _aggregate(ctx)
+    assert {d["write"] for d in first.details if d["mode"] == "incremental"} == {"append new days"}
+    state_path(ctx).write_text(saved)
+
+    again = _aggregate(ctx)
+    assert set(again.metrics["modes"].values()) == {"incremental"}, again.metrics["modes"]
+    appended = {d["table"] for d in first.details if d["written"] > 0}
+    assert "gold.kpi_hourly" in appended
+    for d in again.details:
+        if d["table"] in appended:  # found in the table: replaced, the same rows out and in
+            assert d["write"] == "replace days" and d["deleted"] == d["written"] > 0, d
+        else:  # nothing of that day there (no review that day, say): appending adds nothing either
+            assert d["written"] == 0, d
+    incremental = REF.spark_gold(ctx.spark, ctx.settings)
+    _aggregate(ctx, full_refresh=True)
+    assert REF.spark_gold(ctx.spark, ctx.settings) == incremental
+
+
+def test_a_second_aggregate_is_refused_while_one_runs(lake):
+    from lakectl.errors import CheckpointConflict
+    from lakectl.jobs.aggregate import state_path
+    from lakectl.streaming import checkpoint_lock
+
+    ctx, _ = lake
+    before = _versions(ctx)
+    with checkpoint_lock(state_path(ctx).parent):
+        with pytest.raises(CheckpointConflict, match="in use by pid"):
+            _aggregate(ctx, full_refresh=True)
+        assert _aggregate(ctx, dry_run=True).dry_run  # a plan only reads
+    assert _versions(ctx) == before
