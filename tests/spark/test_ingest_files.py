@@ -96,3 +96,28 @@ def test_replayed_batch_still_quarantines_what_its_crash_lost(ctx, spark):
     replay = run_job(ctx, "ingest", {"source": "files"})
     assert (replay.rows_written, replay.rows_quarantined) == (0, g.bad_records)
     assert spark.read.format("delta").load(ctx.settings.table("bronze.events").path).count() == g.valid_events
+
+
+def test_a_batch_replayed_between_its_two_commits_is_completed_once(ctx, spark):
+    """A crash after a batch's bronze commit but before its quarantine commit: Spark replays the batch.
+    Bronze must skip it (already committed) and the quarantine must get its bad rows, once."""
+    import shutil
+
+    landing = ctx.settings.storage.landing_dir
+    g = generate(landing, 1500, seed=31, start=START, bad_fraction=0.04, file_rows=1500)
+    first = run_job(ctx, "ingest", {"source": "files"})
+    assert first.metrics["batches"] == 1 and first.rows_quarantined == g.bad_records > 0
+    bronze_path = ctx.settings.table("bronze.events").path
+    bronze_version = max(int(f.name[:20]) for f in (Path(bronze_path) / "_delta_log").glob("*.json"))
+    # as if the process died between the two commits: no quarantine commit, no batch commit
+    shutil.rmtree(ctx.settings.table("bronze.quarantine").path)
+    checkpoint = Path(first.metrics["checkpoint"])
+    for name in ("0", ".0.crc"):
+        (checkpoint / "offsets" / "commits" / name).unlink(missing_ok=True)
+
+    replay = run_job(ctx, "ingest", {"source": "files"})
+    assert replay.rows_written == 0 and replay.rows_quarantined == g.bad_records
+    assert max(int(f.name[:20]) for f in (Path(bronze_path) / "_delta_log").glob("*.json")) == bronze_version
+    quarantine = spark.read.format("delta").load(ctx.settings.table("bronze.quarantine").path)
+    assert quarantine.count() == g.bad_records
+    assert spark.read.format("delta").load(bronze_path).count() == g.valid_events
