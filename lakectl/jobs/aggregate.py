@@ -3,8 +3,9 @@
 For each gold table the job remembers the last silver version it has folded in (a small JSON state
 under <checkpoints>/aggregate). A run reads silver's change feed since then, finds the days the
 changed rows belong to, recomputes those days from ALL their silver rows (so distinct counts stay
-exact) and replaces just those days of the gold table in one commit (replaceWhere). Every gold row
-belongs to one day, so this equals a full recompute. A MERGE of the touched keys did the same work
+exact) and writes just those days to the gold table in one commit: replaced (replaceWhere) where the
+table holds them, appended when all are newer than its last day. Every gold row belongs to one day, so
+this equals a full recompute. A MERGE of the touched keys did the same work
 plus a join against gold and cost 1.5-2.7 s per table whatever the change's size. The job recomputes
 the whole table instead when that is cheaper or required: no state yet, no change feed, touched days
 >= `aggregate.full_refresh_threshold` of all days, or --full-refresh.
