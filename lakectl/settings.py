@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, field
 
-from lakectl.errors import ConfigError
+from lakectl.errors import ConfigError, UsageError
 from lakectl.sql import path_ref, quote_name
 from lakectl.typed import InvalidValue, Model, parse
 
@@ -99,7 +99,8 @@ class StorageSettings(Model):
 
 class FilesSource(Model):
     path: str | None = None  # default: <landing>/events
-    max_files_per_trigger: Annotated[int, Meta(ge=1)] = 1000
+    # At most N files per micro-batch; without it batches are bounded in bytes (ingest.max_bytes_per_trigger).
+    max_files_per_trigger: Annotated[int, Meta(ge=1)] | None = None
 
 
 class KafkaSource(Model):
@@ -205,10 +206,31 @@ def default_expectations() -> list[Expectation]:
 class TransformSettings(Model):
     expectations: list[Expectation] = field(default_factory=default_expectations)
     schema_drift: Literal["rescue", "add", "fail"] = "rescue"
+    max_bytes_per_trigger: str | int | None = None  # bronze bytes per micro-batch; default: an eighth of the driver memory
+
+    def __post_init__(self) -> None:
+        _check_size(self.max_bytes_per_trigger)
 
 
 class IngestSettings(Model):
     trigger_interval: str = "10 seconds"
+    # Source bytes per micro-batch (files; Kafka and Event Hubs as records of ~1 KiB when
+    # max_offsets_per_trigger is unset); default: an eighth of the driver memory.
+    max_bytes_per_trigger: str | int | None = None
+
+    def __post_init__(self) -> None:
+        _check_size(self.max_bytes_per_trigger)
+
+
+def _check_size(value: str | int | None) -> None:
+    from lakectl.maintenance.file_stats import parse_size
+
+    try:
+        ok = value is None or (parse_size(value) or 0) >= 1
+    except UsageError:
+        ok = False
+    if not ok:
+        raise ValueError(f"max_bytes_per_trigger must be a size like 128m, 1g or 1048576, not {value!r}")
 
 
 class AggregateSettings(Model):
