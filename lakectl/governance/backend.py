@@ -69,4 +69,5 @@ class GrantsBackend(Protocol):
     def missing_principals(self, principals: set[str]) -> set[str]: ...
 
     def apply(self, changes: list[PrincipalChange]) -> ApplyOutcome:
-        """Send each principal's change on its own, so one failure never hides another's result."""
+        """Apply the changes (principals already validated); report each one applied or failed with its
+        own error, so a partial failure is never hidden."""

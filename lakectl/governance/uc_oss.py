@@ -2,7 +2,9 @@
 
 Privileges go out with spaces (`USE CATALOG`) and come back translated to underscores. Every name
 is one percent-encoded path segment or a urlencoded query value. Its PATCH is not atomic across
-principals, so each principal's change is its own request.
+principals: principals are validated before any change, a securable's changes go in one PATCH, and
+after a failed PATCH the securable is re-read and the rest retried one principal at a time, so
+every change is reported applied or failed with its own error.
 """
 
 from __future__ import annotations
@@ -162,29 +164,57 @@ class UcOssBackend:
 
     # --- writes -----------------------------------------------------------------------------------
 
-    def _patch(self, change: PrincipalChange) -> None:
+    @staticmethod
+    def _entry(change: PrincipalChange) -> dict[str, Any]:
         entry: dict[str, Any] = {"principal": change.principal}
         if change.add:
             entry["add"] = [to_oss(p) for p in change.add]
         if change.remove:
             entry["remove"] = [to_oss(p) for p in change.remove]
-        self._call("PATCH", self._grants_path(change.securable), {"changes": [entry]})
+        return entry
+
+    def _patch(self, securable: Securable, changes: list[PrincipalChange]) -> None:
+        self._call("PATCH", self._grants_path(securable), {"changes": [self._entry(c) for c in changes]})
+
+    def _apply_securable(self, changes: list[PrincipalChange]) -> list[tuple[PrincipalChange, str | None]]:
+        """One PATCH for all principals of a securable (the caller validated them first). The server
+        applies such a PATCH in order and stops at the first error, so after an error the securable
+        is re-read to learn which changes landed, and the rest are retried one principal at a time
+        to get each one's own error."""
+        securable = changes[0].securable
+        try:
+            self._patch(securable, changes)
+            return [(c, None) for c in changes]
+        except LakectlError:
+            pass
+        try:
+            now = self._get_one(securable)
+        except LakectlError as e:
+            return [(c, e.message) for c in changes]
+        out: list[tuple[PrincipalChange, str | None]] = []
+        for c in changes:
+            held = now.get(c.principal, frozenset())
+            if set(c.add) <= held and not set(c.remove) & held:
+                out.append((c, None))
+                continue
+            try:
+                self._patch(securable, [c])
+                out.append((c, None))
+            except LakectlError as e:
+                out.append((c, e.message))
+        return out
 
     def apply(self, changes: list[PrincipalChange]) -> ApplyOutcome:
+        groups: dict[Securable, list[PrincipalChange]] = {}
+        for c in changes:
+            groups.setdefault(c.securable, []).append(c)
         outcome = ApplyOutcome()
-
-        def one(change: PrincipalChange) -> str | None:
-            try:
-                self._patch(change)
-                return None
-            except LakectlError as e:
-                return e.message
-
-        for change, error in zip(changes, self._map(one, changes)):
-            if error is None:
-                outcome.applied.append(change)
-            else:
-                outcome.failed.append(ChangeFailure(change, error))
+        for results in self._map(self._apply_securable, list(groups.values())):
+            for change, error in results:
+                if error is None:
+                    outcome.applied.append(change)
+                else:
+                    outcome.failed.append(ChangeFailure(change, error))
         return outcome
 
     def _map(self, fn, items: list) -> list:

@@ -13,7 +13,7 @@ from msgspec import field
 
 from lakectl.context import JobContext
 from lakectl.errors import CheckpointConflict, UsageError
-from lakectl.results import Result
+from lakectl.results import Result, Timer
 from lakectl.typed import Model, parse_params
 
 PLAN_FORMAT = 1
@@ -50,16 +50,36 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     from lakectl.governance.plan import build_plan
     from lakectl.governance.policy import load_policy
 
-    policy = load_policy(p.policy or ctx.settings.grant.policy)
-    plan = build_plan(policy, backend)
     if p.action == "apply":
-        return apply(p, params, plan, backend, policy.file)
+        _prefetch_ledger()
+    policy = load_policy(p.policy or ctx.settings.grant.policy)
+    with Timer() as t:
+        plan = build_plan(policy, backend)
+    if p.action == "apply":
+        result = apply(p, params, plan, backend, policy.file)
+        result.metrics["plan_s"] = t.seconds
+        return result
     result = _plan_result(p.action, plan, policy.file, backend)
     if p.action == "plan" and p.out:
         _save_plan(Path(p.out), plan, policy.file, backend.url)
         result.metrics["plan_file"] = p.out
     result.dry_run = p.dry_run
     return result
+
+
+def _prefetch_ledger() -> None:
+    """Import the run ledger's delta-rs writer in a thread while the HTTP calls wait on the server,
+    so recording the apply in ops.runs afterwards costs only the write."""
+    import threading
+
+    def load() -> None:
+        try:
+            import lakectl.monitor.deltars  # noqa: F401
+            import deltalake  # noqa: F401
+        except Exception:  # the ledger reports its own problems later
+            pass
+
+    threading.Thread(target=load, name="lakectl-ledger-import", daemon=True).start()
 
 
 def _plan_result(action: str, plan, policy_file: str, backend) -> Result:
@@ -121,7 +141,9 @@ def apply(p: GrantParams, params: dict[str, Any], plan, backend, policy_file: st
     missing = backend.missing_principals(principals)
     if missing:
         raise UsageError(f"principal(s) unknown to the server: {', '.join(sorted(missing))}", "create them first; nothing was applied")
-    outcome = backend.apply(plan.changes)
+    with Timer() as t:
+        outcome = backend.apply(plan.changes)
+    result.metrics["patch_s"] = t.seconds
     applied = flatten(outcome.applied)
     failed = [{"change": f, "error": e.error} for e in outcome.failed for f in flatten([e.change])]
     params["changes"] = applied  # the run ledger (ops.runs) stores params: the full change list is recorded there

@@ -248,3 +248,24 @@ def test_a_wrong_token_is_one_line_and_never_printed(env, uc_server):
     _, proc = env["cli"]("grant", "plan", "--url", uc_server.url, expect=None, json_out=False, extra_env={"UC_TOKEN": "not-a-valid-token-xyz"})
     assert proc.returncode != 0 and "not-a-valid-token-xyz" not in proc.stdout + proc.stderr
     assert proc.stderr.startswith("lakectl: error: ") and proc.stderr.count("\n") == 1
+
+
+def test_a_failing_principal_in_a_patch_is_reported_and_the_others_still_land(env, uc_server):
+    """The server's PATCH stops at the first unknown principal: the backend re-reads and retries,
+    so each change ends up applied or failed with its own error."""
+    from lakectl.governance.backend import PrincipalChange, Securable
+    from lakectl.governance.uc_oss import UcOssBackend
+
+    admin = env["admin"]
+    cat = _cat("partial")
+    _catalog(admin, env["tmp"], cat, {"s": ["t"]})
+    backend = UcOssBackend(uc_server.url, uc_server.token)
+    t = Securable("table", (cat, "s", "t"))
+    outcome = backend.apply([PrincipalChange(t, USERS[0], add=("SELECT",)), PrincipalChange(t, "ghost@example.com", add=("SELECT",)),
+                             PrincipalChange(t, USERS[1], add=("MODIFY", "SELECT"))])
+    assert [c.principal for c in outcome.applied] == [USERS[0], USERS[1]]
+    assert [f.change.principal for f in outcome.failed] == ["ghost@example.com"]
+    assert "HTTP 404" in outcome.failed[0].error and "ghost@example.com" in outcome.failed[0].error
+    assert admin.grants("table", f"{cat}.s.t") == {USERS[0]: ["SELECT"], USERS[1]: ["MODIFY", "SELECT"]}
+    assert backend.missing_principals({USERS[0], "ghost@example.com"}) == {"ghost@example.com"}
+    assert "Bearer" not in repr(backend) and uc_server.token not in repr(backend)
