@@ -269,3 +269,24 @@ def test_a_failing_principal_in_a_patch_is_reported_and_the_others_still_land(en
     assert admin.grants("table", f"{cat}.s.t") == {USERS[0]: ["SELECT"], USERS[1]: ["MODIFY", "SELECT"]}
     assert backend.missing_principals({USERS[0], "ghost@example.com"}) == {"ghost@example.com"}
     assert "Bearer" not in repr(backend) and uc_server.token not in repr(backend)
+
+
+def test_the_example_policy_applies_to_the_local_server_and_plans_fast(env):
+    """configs/grants.yaml is a working example: with its catalog in place it applies (its tags are
+    reported as unsupported), and a plan with nothing to change is one request per securable."""
+    admin, cli = env["admin"], env["cli"]
+    for u in ("alice@example.com", "bob@example.com", "carol@example.com", "etl-bot@example.com"):
+        admin.user(u)
+    _catalog(admin, env["tmp"], "lakehouse", {"bronze": ["events"], "silver": ["events", "customers"], "gold": ["kpi_hourly", "funnel_daily"]})
+    example = str(REPO / "configs" / "grants.yaml")
+    plan, _ = cli("grant", "plan", "--policy", example, expect=8)
+    assert plan["to_revoke"] == 0 and any("cannot hold tags" in u for u in plan["unsupported"])
+    _, proc = cli("grant", "apply", "--policy", example, expect=2, json_out=False)
+    assert "--skip-unsupported" in proc.stderr
+    applied, _ = cli("grant", "apply", "--policy", example, "--skip-unsupported")
+    assert applied["changes_applied"] == plan["to_add"] > 20
+    assert admin.grants("table", "lakehouse.gold.kpi_hourly")["alice@example.com"] == ["SELECT"]  # the group's, via its members
+    again, _ = cli("grant", "plan", "--policy", example, expect=0)
+    # 9 securables: one GET each, plus one listing for the gold.* wildcard and the gold schema under managed
+    assert again["securables"] == 9 and again["requests"] <= 9 + 6
+    assert again["duration_s"] < 2.0
