@@ -233,6 +233,10 @@ class MonitorSettings(Model):
     stream_stale_minutes: Annotated[float, Meta(gt=0)] = 10.0  # no progress for this long and no live pid: not running
 
 
+class GrantSla(Model):
+    grants_drift: Literal["off", "fail"] = "off"  # `monitor check`: grants that differ from the policy are a breach
+
+
 class GrantSettings(Model):
     """`lakectl grant`: the policy file and the Unity Catalog server it is applied to (docs/grant.md)."""
 
@@ -244,6 +248,7 @@ class GrantSettings(Model):
     admins: list[str] = field(default_factory=lambda: ["admin"])  # metastore admins: never revoked
     threads: Annotated[int, Meta(ge=1, le=32)] = 4  # parallel requests to the server
     timeout_s: Annotated[float, Meta(gt=0)] = 10.0
+    sla: GrantSla = field(default_factory=GrantSla)
 
 
 class Settings(Model):

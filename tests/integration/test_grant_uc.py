@@ -290,3 +290,22 @@ def test_the_example_policy_applies_to_the_local_server_and_plans_fast(env):
     # 9 securables: one GET each, plus one listing for the gold.* wildcard and the gold schema under managed
     assert again["securables"] == 9 and again["requests"] <= 9 + 6
     assert again["duration_s"] < 2.0
+
+
+def test_monitor_check_breaches_on_grants_drift(env):
+    """`grant.sla.grants_drift: fail` makes `monitor check` exit 7 naming the hand-made grant."""
+    admin, cli = env["admin"], env["cli"]
+    cat = _cat("sla")
+    _catalog(admin, env["tmp"], cat, {"s": ["t"]})
+    _write(env["policy"], {"principals": {"users": [USERS[0]]}, "tables": {f"{cat}.s.t": {"grants": {USERS[0]: ["SELECT"]}}}})
+    cfg = env["tmp"] / "lakectl.yaml"
+    doc = yaml.safe_load(cfg.read_text())
+    doc["grant"]["sla"] = {"grants_drift": "fail"}
+    cfg.write_text(yaml.safe_dump(doc))
+    cli("grant", "apply")
+    ok, _ = cli("monitor", "check", expect=0)
+    assert [c["status"] for c in ok["details"] if c["kind"] == "grants_drift"] == ["pass"]
+    admin.patch("table", f"{cat}.s.t", USERS[1], add=["MODIFY"])
+    breach, _ = cli("monitor", "check", expect=7)
+    check = next(c for c in breach["details"] if c["kind"] == "grants_drift")
+    assert check["status"] == "breach" and f"out of policy: {USERS[1]} MODIFY on table {cat}.s.t" in check["message"]
