@@ -145,6 +145,34 @@ class UcOssBackend:
             if not token:
                 return names
 
+    # --- registration (lakectl's own Delta tables; see register.py) -------------------------------
+
+    def get_table(self, name: Name) -> dict[str, Any] | None:
+        try:
+            return self._call("GET", f"{API}/tables/{_segment(full_name(name))}")
+        except HttpError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def _create(self, path: str, body: dict[str, Any]) -> None:
+        try:
+            self._call("POST", path, body)
+        except HttpError as e:
+            if "ALREADY_EXISTS" not in e.message and "already exists" not in e.message.lower():
+                raise
+
+    def ensure_catalog(self, name: str) -> None:
+        self._create(f"{API}/catalogs", {"name": name, "comment": "created by lakectl grant register"})
+
+    def ensure_schema(self, catalog: str, name: str) -> None:
+        self._create(f"{API}/schemas", {"name": name, "catalog_name": catalog})
+
+    def create_external_table(self, name: Name, location: str, columns: list[dict[str, Any]]) -> None:
+        catalog, schema, table = name
+        self._call("POST", f"{API}/tables", {"name": table, "catalog_name": catalog, "schema_name": schema, "table_type": "EXTERNAL",
+                                             "data_source_format": "DELTA", "storage_location": location, "columns": columns})
+
     def users(self) -> set[str]:
         found: set[str] = set()
         start, seen = 1, 0

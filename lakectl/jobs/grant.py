@@ -20,7 +20,7 @@ PLAN_FORMAT = 1
 
 
 class GrantParams(Model):
-    action: Literal["plan", "apply", "drift", "export", "show"]
+    action: Literal["plan", "apply", "drift", "export", "show", "register"]
     policy: str | None = None  # default: grant.policy from the config
     url: str | None = None  # default: grant.url
     out: str | None = None  # plan: save the plan here (for apply --plan); export: the policy file
@@ -28,7 +28,7 @@ class GrantParams(Model):
     skip_unsupported: bool = False  # apply: go ahead although parts of the policy cannot be held
     allow_self_lockout: bool = False  # apply: allow revoking the caller's own MANAGE
     dry_run: bool = False
-    securables: list[str] = field(default_factory=list)  # export / show
+    securables: list[str] = field(default_factory=list)  # export / show; register: table keys (schema.name)
 
 
 def backend_for(ctx: JobContext, url: str | None = None):
@@ -45,8 +45,8 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     if p.action == "apply" and p.dry_run:
         p.action = "plan"
     backend = backend_for(ctx, p.url)
-    if p.action in ("export", "show"):
-        return export(ctx, p, backend) if p.action == "export" else show(p, backend)
+    if p.action in ("export", "show", "register"):
+        return {"export": lambda: export(ctx, p, backend), "show": lambda: show(p, backend), "register": lambda: register(ctx, p, backend)}[p.action]()
     from lakectl.governance.plan import build_plan
     from lakectl.governance.policy import load_policy
 
@@ -187,3 +187,16 @@ def show(p: GrantParams, backend) -> Result:
         for principal, privs in sorted(grants[c].items()):
             rows += [{"principal": principal, "privilege": pr, "inherited_from": inherited} for pr in sorted(privs)]
     return Result(job="grant show", metrics={"securable": f"{s.type} {format_name(s.name)}", "owner": owners.get(s)}, details=rows)
+
+
+def register(ctx: JobContext, p: GrantParams, backend) -> Result:
+    from lakectl.governance.register import register_tables
+
+    rows = register_tables(ctx.settings, backend, keys=p.securables, dry_run=p.dry_run)
+    counts = {a: sum(r["action"] == a for r in rows) for a in ("created", "would_create", "exists", "missing", "conflict", "failed")}
+    result = Result(job="grant register", dry_run=p.dry_run, details=rows, metrics={"catalog": ctx.settings.storage.catalog, **counts},
+                    tables_written=[r["table"] for r in rows if r["action"] == "created"])
+    if counts["conflict"] or counts["failed"]:
+        result.status = "failed"
+        result.warnings += [f"{r['table']}: {r['action']}: {r['detail']}" for r in rows if r["action"] in ("conflict", "failed")]
+    return result

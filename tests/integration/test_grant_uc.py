@@ -309,3 +309,34 @@ def test_monitor_check_breaches_on_grants_drift(env):
     breach, _ = cli("monitor", "check", expect=7)
     check = next(c for c in breach["details"] if c["kind"] == "grants_drift")
     assert check["status"] == "breach" and f"out of policy: {USERS[1]} MODIFY on table {cat}.s.t" in check["message"]
+
+
+def test_register_lakectls_delta_tables_then_grant_on_them(env, uc_server):
+    """`grant register` puts lakectl's Delta tables (written here with delta-rs) in storage.catalog as
+    EXTERNAL tables at their paths; a second run creates nothing; grants can then name them."""
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    admin, cli = env["admin"], env["cli"]
+    cat = _cat("reg")
+    lake = env["tmp"] / "lake" / "tables"
+    write_deltalake(str(lake / "gold" / "kpi_hourly"), pa.table({"event_hour": pa.array([1], pa.timestamp("us", tz="UTC")), "revenue": [1.5],
+                                                                 "orders": pa.array([3], pa.int64()), "tags": [["a"]]}))
+    write_deltalake(str(lake / "silver" / "events"), pa.table({"event_id": ["e1"], "price": pa.array([2.0], pa.float32())}))
+    cfg = env["tmp"] / "lakectl.yaml"
+    doc = yaml.safe_load(cfg.read_text())
+    doc["storage"]["catalog"] = cat
+    cfg.write_text(yaml.safe_dump(doc))
+    dry, _ = cli("grant", "register", "gold.kpi_hourly", "silver.events", "bronze.events", "--dry-run")
+    assert dry["would_create"] == 2 and dry["missing"] == 1
+    assert cat not in [c["name"] for c in admin.call("GET", "/api/2.1/unity-catalog/catalogs")["catalogs"]]  # dry run: nothing created
+    done, _ = cli("grant", "register", "gold.kpi_hourly", "silver.events", "bronze.events")
+    assert done["created"] == 2 and done["missing"] == 1
+    t = admin.call("GET", f"/api/2.1/unity-catalog/tables/{cat}.gold.kpi_hourly")
+    assert t["table_type"] == "EXTERNAL" and t["storage_location"].rstrip("/") == (lake / "gold" / "kpi_hourly").as_uri()
+    assert [(c["name"], c["type_text"]) for c in t["columns"]] == [("event_hour", "timestamp"), ("revenue", "double"), ("orders", "bigint"), ("tags", "array<string>")]
+    again, _ = cli("grant", "register", "gold.kpi_hourly", "silver.events")
+    assert again["created"] == 0 and again["exists"] == 2
+    _write(env["policy"], {"principals": {"users": [USERS[0]]}, "tables": {f"{cat}.gold.*": {"grants": {USERS[0]: ["SELECT"]}}}})
+    applied, _ = cli("grant", "apply")
+    assert applied["changes_applied"] == 1 and admin.grants("table", f"{cat}.gold.kpi_hourly") == {USERS[0]: ["SELECT"]}

@@ -31,7 +31,7 @@ def _run(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> Any:
         settings = load_settings(state.config)
         settings.target(state.target)
         job_ctx = JobContext(settings=settings, target_name=state.target, verbose=state.verbose)
-        if params["action"] == "apply" and not params.get("dry_run"):
+        if params["action"] in ("apply", "register") and not params.get("dry_run"):
             from lakectl.jobs import run_job
 
             return run_job(job_ctx, "grant", params), as_json
@@ -177,4 +177,27 @@ def show(ctx: typer.Context, securable: str = typer.Argument(..., help="catalog,
         for r in result.details:
             table.add_row(escape(r["principal"]), r["privilege"], escape(r["inherited_from"] or ""))
         Console().print(table)
+    _finish(result, as_json, pending_exit=False)
+
+
+@app.command("register")
+def register(
+    ctx: typer.Context,
+    tables: Optional[List[str]] = typer.Argument(None, help="Tables as schema.name (default: every configured table)."),
+    url: Optional[str] = URL,
+    dry_run: bool = DRY_RUN,
+    json_out: bool = JSON,
+) -> None:
+    """Register lakectl's Delta tables in storage.catalog as EXTERNAL tables at their paths, so grants can name them."""
+    result, as_json = _run(ctx, {"action": "register", "url": url, "securables": list(tables or []), "dry_run": dry_run}, json_out)
+    if not as_json:
+        from rich.console import Console
+        from rich.markup import escape
+
+        con = Console(highlight=False)
+        for r in result.details:
+            con.print(f"  {r['action']:<12} {escape(r['table'])}  {escape(r['location'])} {escape(r['detail'])}")
+        m = result.metrics
+        con.print(f"[bold]{m['created'] + m['would_create']} {'to register' if result.dry_run else 'registered'}[/], {m['exists']} already there, "
+                  f"{m['missing']} not written yet, {m['conflict']} registered elsewhere, {m['failed']} failed")
     _finish(result, as_json, pending_exit=False)
