@@ -219,25 +219,33 @@ def _entry(stype: str, name: Name, spec: Any, where: str, declared: dict[str, st
 
 
 def _read_yaml(file: Path) -> Any:
+    """The YAML document, refusing a key written twice in one mapping (YAML keeps the last silently)."""
     import yaml
 
-    class UniqueKeys(yaml.SafeLoader):
-        pass
-
-    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=deep)
-            if key in out:
-                raise ConfigError(f"{file}:{key_node.start_mark.line + 1}: duplicate key {key!r}",
-                                  "each securable, principal and key may appear once")
-            out[key] = loader.construct_object(value_node, deep=deep)
-        return out
-
-    UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    text = file.read_text()
     try:
-        return yaml.load(file.read_text(), Loader=UniqueKeys)  # noqa: S506 - a SafeLoader subclass
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is not None:
+            _no_duplicate_keys(root, file, ())
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         raise ConfigError(f"{file}{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+
+
+def _no_duplicate_keys(node: Any, file: Path, path: tuple[str, ...]) -> None:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                raise ConfigError(f"{file}: {'.'.join(path + (key,))}: duplicate key (line {key_node.start_mark.line + 1})",
+                                  "each securable, principal and key may appear once")
+            seen.add(key)
+            _no_duplicate_keys(value_node, file, path + (key,))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _no_duplicate_keys(item, file, path[:-1] + (f"{path[-1]}[{i}]",) if path else (f"[{i}]",))

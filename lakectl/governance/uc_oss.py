@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import os
 import urllib.error
 import urllib.parse
@@ -77,6 +78,7 @@ class UcOssBackend:
         self.threads = max(1, threads)
         self.caller = _jwt_subject(token)
         self.admins = admins
+        self._lock = threading.Lock()
         self.requests = 0
 
     def __repr__(self) -> str:  # never the token
@@ -90,7 +92,8 @@ class UcOssBackend:
         req = urllib.request.Request(url, data=data, method=method, headers={
             "Authorization": f"Bearer {self._token}",  # no Accept header: the SCIM endpoints answer 500 to application/json
             **({"Content-Type": "application/json"} if data is not None else {})})
-        self.requests += 1
+        with self._lock:  # threads share the counter
+            self.requests += 1
         try:
             with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
                 raw = resp.read()
