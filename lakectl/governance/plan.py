@@ -30,6 +30,7 @@ class Plan:
     unchanged: int = 0  # (securable, principal, privilege) grants already as the policy says
     kept: list[dict[str, Any]] = field(default_factory=list)  # revokes refused: owner or admin
     self_lockout: list[dict[str, Any]] = field(default_factory=list)  # revokes of the caller's own MANAGE
+    orphaned: list[str] = field(default_factory=list)  # managed catalogs left with no owner and no MANAGE holder
     unsupported: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -145,7 +146,8 @@ def build_plan(policy: Policy, backend: GrantsBackend) -> Plan:
                 draft.append(PrincipalChange(s, principal, tuple(sorted(w - h)), tuple(sorted(h - w))))
 
     revoking = sorted({c.securable for c in draft if c.remove}, key=key)
-    owned = _owners(backend, revoking + _owner_checks(policy, entries, plan.securables))
+    catalogs = [c.securable for c in draft if c.remove and c.securable.type == "catalog" and MANAGING & set(c.remove)]
+    owned = _owners(backend, revoking + catalogs + _owner_checks(policy, entries, plan.securables))
     for c in draft:
         if c.remove and (c.principal in backend.admins or c.principal == owned.get(c.securable)):
             role = "metastore admin" if c.principal in backend.admins else "owner"
@@ -155,6 +157,14 @@ def build_plan(policy: Policy, backend: GrantsBackend) -> Plan:
             plan.self_lockout.append({"securable": key(c.securable), "principal": c.principal, "privileges": sorted(MANAGING & set(c.remove))})
         if c.add or c.remove:
             plan.changes.append(c)
+
+    for cat in dict.fromkeys(catalogs):
+        after = {p: set(v) for p, v in plan.actual[cat].items()}
+        for c in plan.changes:
+            if c.securable == cat:
+                after[c.principal] = (after.get(c.principal, set()) | set(c.add)) - set(c.remove)
+        if not owned.get(cat) and not any(v & MANAGING for v in after.values()):
+            plan.orphaned.append(key(cat))
 
     for s in plan.securables:
         for e in entries[s]:

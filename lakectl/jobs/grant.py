@@ -87,7 +87,7 @@ def _plan_result(action: str, plan, policy_file: str, backend) -> Result:
     metrics: dict[str, Any] = {
         "policy": policy_file, "server": backend.url, "securables": len(plan.securables),
         "to_add": plan.to_add, "to_revoke": plan.to_revoke, "unchanged": plan.unchanged,
-        "changes": changes, "unsupported": plan.unsupported, "kept": plan.kept, "self_lockout": plan.self_lockout,
+        "changes": changes, "unsupported": plan.unsupported, "kept": plan.kept, "self_lockout": plan.self_lockout, "orphaned": plan.orphaned,
         "notes": plan.notes, "requests": backend.requests,
     }
     if action == "drift":
@@ -132,6 +132,9 @@ def apply(p: GrantParams, params: dict[str, Any], plan, backend, policy_file: st
         s = plan.self_lockout[0]
         raise UsageError(f"the plan revokes your own {', '.join(s['privileges'])} on {s['securable']} (as {s['principal']})",
                          "fix the policy, or pass --allow-self-lockout if that is really wanted")
+    if plan.orphaned and not p.allow_self_lockout:
+        raise UsageError(f"the plan leaves {plan.orphaned[0]} with no owner and nobody holding MANAGE",
+                         "keep a MANAGE grant in the policy, or pass --allow-self-lockout if that is really wanted")
     result = _plan_result("apply", plan, policy_file, backend)
     if not plan.changes:
         result.metrics["changes_applied"] = 0

@@ -86,3 +86,17 @@ def test_revoking_the_callers_own_manage_is_refused_unless_overridden():
 def test_another_callers_manage_is_an_ordinary_revoke():
     plan = build_plan(parse_policy(POLICY, "p.yaml"), _backend(caller="admin"))
     assert plan.self_lockout == [] and plan.to_revoke == 2
+
+
+def test_a_managed_catalog_is_never_left_without_owner_or_manage():
+    from lakectl.jobs.grant import GrantParams, apply
+
+    cat = Securable("catalog", ("c",))
+    backend = MemoryBackend("admin", {cat: {"lead@x.com": {"MANAGE", "USE_CATALOG"}}}, owners={})
+    policy = parse_policy({"principals": {"users": ["lead@x.com"]}, "catalogs": {"c": {"grants": {"lead@x.com": ["USE_CATALOG"]}}}}, "p.yaml")
+    plan = build_plan(policy, backend)
+    assert plan.orphaned == ["catalog:c"]
+    with pytest.raises(UsageError, match="leaves catalog:c with no owner and nobody holding MANAGE"):
+        apply(GrantParams(action="apply"), {}, plan, backend, "p.yaml")
+    backend._owners[cat] = "owner@x.com"
+    assert build_plan(policy, backend).orphaned == []

@@ -76,6 +76,8 @@ def _render_plan(result: Any, title: str) -> None:
         con.print(f"  [yellow]= kept[/] {escape(', '.join(k['privileges']))} on {escape(k['securable'])} for {escape(k['principal'])} ({k['why']}: never revoked)")
     for s in m["self_lockout"]:
         con.print(f"  [bold red]! self-lockout[/] revoking your own {escape(', '.join(s['privileges']))} on {escape(s['securable'])} (apply refuses without --allow-self-lockout)")
+    for o in m.get("orphaned", []):
+        con.print(f"  [bold red]! orphaned[/] {escape(o)} would have no owner and nobody holding MANAGE (apply refuses without --allow-self-lockout)")
     for n in m["notes"]:
         con.print(f"  [dim]note:[/] {escape(n)}")
     if m["unsupported"]:
