@@ -340,3 +340,20 @@ def test_register_lakectls_delta_tables_then_grant_on_them(env, uc_server):
     _write(env["policy"], {"principals": {"users": [USERS[0]]}, "tables": {f"{cat}.gold.*": {"grants": {USERS[0]: ["SELECT"]}}}})
     applied, _ = cli("grant", "apply")
     assert applied["changes_applied"] == 1 and admin.grants("table", f"{cat}.gold.kpi_hourly") == {USERS[0]: ["SELECT"]}
+
+
+def test_volume_grants_and_types_prefix(env):
+    admin, cli = env["admin"], env["cli"]
+    cat = _cat("vol")
+    _catalog(admin, env["tmp"], cat, {"s": []})
+    admin.call("POST", "/api/2.1/unity-catalog/volumes", {"name": "files", "catalog_name": cat, "schema_name": "s", "volume_type": "EXTERNAL",
+                                                          "storage_location": (env["tmp"] / "data" / "files").as_uri()})
+    _write(env["policy"], {"principals": {"users": [USERS[0]]}, "managed": {"under": [f"{cat}.s"]},
+                           "volumes": {f"{cat}.s.files": {"grants": {USERS[0]: ["READ_VOLUME"]}}}})
+    applied, _ = cli("grant", "apply")
+    assert applied["changes_applied"] == 1 and admin.grants("volume", f"{cat}.s.files") == {USERS[0]: ["READ VOLUME"]}
+    cli("grant", "plan", expect=0)
+    shown, _ = cli("grant", "show", f"volume:{cat}.s.files")
+    assert (USERS[0], "READ_VOLUME") in {(r["principal"], r["privilege"]) for r in shown["details"]}
+    exported, _ = cli("grant", "export", f"{cat}.s")
+    assert yaml.safe_load(exported["policy_yaml"])["volumes"] == {f"{cat}.s.files": {"grants": {USERS[0]: ["READ_VOLUME"]}}}
