@@ -32,9 +32,17 @@ _OBJECT = {"catalog": "catalogs", **_LIST}
 
 
 class HttpError(LakectlError):
+    """The server answered with an error status. 401/403 are credential problems (exit 2 with a hint);
+    other 4xx name something wrong in the request (exit 2); 5xx is the server's failure (exit 1)."""
+
+    _HINTS = {401: "check the token: UC_TOKEN (grant.token_env) or grant.auth_file",
+              403: "the token's user may not do this: use the admin token or the object's owner"}
+
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, self._HINTS.get(status))
         self.status = status
+        self.exit_code = 2 if 400 <= status < 500 else 1
+        self.kind = "http"
 
 
 def _segment(text: str) -> str:
@@ -142,7 +150,13 @@ class UcOssBackend:
         names: list[Name] = []
         token: str | None = None
         while True:
-            page = self._call("GET", path, query={**query, "max_results": "1000", **({"page_token": token} if token else {})})
+            try:
+                page = self._call("GET", path, query={**query, "max_results": "1000", **({"page_token": token} if token else {})})
+            except HttpError as e:
+                if e.status == 404:
+                    raise UsageError(f"{'schema' if len(parent) == 2 else 'catalog'} {full_name(parent)!r} not found on the server",
+                                     "create it first, or fix the policy") from None
+                raise
             names += [(*parent, item["name"]) for item in page.get(key) or []]
             token = page.get("next_page_token")
             if not token:

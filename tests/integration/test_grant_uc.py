@@ -246,8 +246,13 @@ def test_show_marks_inherited_privileges(env):
 def test_a_wrong_token_is_one_line_and_never_printed(env, uc_server):
     _write(env["policy"], {"principals": {"users": [USERS[0]]}, "catalogs": {"nope": {}}})
     _, proc = env["cli"]("grant", "plan", "--url", uc_server.url, expect=None, json_out=False, extra_env={"UC_TOKEN": "not-a-valid-token-xyz"})
-    assert proc.returncode != 0 and "not-a-valid-token-xyz" not in proc.stdout + proc.stderr
-    assert proc.stderr.startswith("lakectl: error: ") and proc.stderr.count("\n") == 1
+    assert proc.returncode == 2 and "not-a-valid-token-xyz" not in proc.stdout + proc.stderr
+    assert proc.stderr.startswith("lakectl: error: ") and proc.stderr.count("\n") == 1 and "HTTP 401" in proc.stderr
+    assert "check the token" in proc.stderr
+    # a wildcard over a schema that does not exist: one line, exit 2
+    _write(env["policy"], {"principals": {"users": [USERS[0]]}, "tables": {"nocat.nosch.*": {"grants": {USERS[0]: ["SELECT"]}}}})
+    _, proc = env["cli"]("grant", "plan", expect=2, json_out=False)
+    assert proc.stderr.strip() == "lakectl: error: schema 'nocat.nosch' not found on the server (hint: create it first, or fix the policy)"
 
 
 def test_a_failing_principal_in_a_patch_is_reported_and_the_others_still_land(env, uc_server):
