@@ -44,15 +44,19 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     p = parse_params(params, GrantParams)
     if p.action == "apply" and p.dry_run:
         p.action = "plan"
-    backend = backend_for(ctx, p.url)
-    if p.action in ("export", "show", "register"):
-        return {"export": lambda: export(ctx, p, backend), "show": lambda: show(p, backend), "register": lambda: register(ctx, p, backend)}[p.action]()
+    if p.action == "export":
+        return export(ctx, p, backend_for(ctx, p.url))
+    if p.action == "show":
+        return show(p, backend_for(ctx, p.url))
+    if p.action == "register":
+        return register(ctx, p, backend_for(ctx, p.url))
     from lakectl.governance.plan import build_plan
     from lakectl.governance.policy import load_policy
 
+    policy = load_policy(p.policy or ctx.settings.grant.policy)  # a bad policy is reported before any request
+    backend = backend_for(ctx, p.url)
     if p.action == "apply":
         _prefetch_ledger()
-    policy = load_policy(p.policy or ctx.settings.grant.policy)
     with Timer() as t:
         plan = build_plan(policy, backend)
     if p.action == "apply":
