@@ -255,6 +255,24 @@ class MonitorSettings(Model):
     stream_stale_minutes: Annotated[float, Meta(gt=0)] = 10.0  # no progress for this long and no live pid: not running
 
 
+class GrantSla(Model):
+    grants_drift: Literal["off", "fail"] = "off"  # `monitor check`: grants that differ from the policy are a breach
+
+
+class GrantSettings(Model):
+    """`lakectl grant`: the policy file and the Unity Catalog server it is applied to (docs/grant.md)."""
+
+    policy: str = "configs/grants.yaml"
+    backend: Literal["uc_oss"] = "uc_oss"  # the open-source server over HTTP (a Databricks backend is not built yet)
+    url: str = "http://127.0.0.1:8081"  # scripts/uc-local's API port (UC_PORT+1)
+    token_env: str = "UC_TOKEN"  # the bearer token comes from this variable ...
+    auth_file: str | None = None  # ... or from this file (the local server's etc/conf/token.txt); never printed
+    admins: list[str] = field(default_factory=lambda: ["admin"])  # metastore admins: never revoked
+    threads: Annotated[int, Meta(ge=1, le=32)] = 4  # parallel requests to the server
+    timeout_s: Annotated[float, Meta(gt=0)] = 10.0
+    sla: GrantSla = field(default_factory=GrantSla)
+
+
 class Settings(Model):
     """The whole configuration file."""
 
@@ -268,6 +286,7 @@ class Settings(Model):
     transform: TransformSettings = field(default_factory=TransformSettings)
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
     aggregate: AggregateSettings = field(default_factory=AggregateSettings)
+    grant: GrantSettings = field(default_factory=GrantSettings)
 
     # Where the file came from, for messages; not part of the YAML (settings_from_dict refuses it there).
     source_file: str | None = None
