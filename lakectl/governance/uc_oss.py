@@ -1,4 +1,4 @@
-"""The open-source Unity Catalog server (0.6.0) over plain HTTP (urllib): grants, listings, users.
+"""The open-source Unity Catalog server (0.6.0) over plain HTTP (keep-alive, transport.py): grants, listings, users.
 
 Privileges go out with spaces (`USE CATALOG`) and come back translated to underscores. Every name
 is one percent-encoded path segment or a urlencoded query value. Its PATCH is not atomic across
@@ -10,13 +10,11 @@ every change is reported applied or failed with its own error.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
-import threading
 import os
-import urllib.error
 import urllib.parse
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from lakectl.errors import ConfigError, LakectlError, SourceUnavailable, UsageEr
 from lakectl.governance.backend import ApplyOutcome, Capabilities, ChangeFailure, PrincipalChange, Securable
 from lakectl.governance.names import Name, full_name
 from lakectl.governance.privileges import OSS_KNOWN, from_oss, to_oss
+from lakectl.governance.transport import HttpStatus, KeepAliveClient
 
 API = "/api/2.1/unity-catalog"
 SCIM = "/api/1.0/unity-control/scim2"
@@ -81,37 +80,42 @@ class UcOssBackend:
     def __init__(self, url: str, token: str, *, admins: frozenset[str] = frozenset({"admin"}),
                  timeout_s: float = 10.0, threads: int = 4) -> None:
         self.url = url.rstrip("/")
-        self._token = token
-        self.timeout_s = timeout_s
-        self.threads = max(1, threads)
         self.caller = _jwt_subject(token)
         self.admins = admins
-        self._lock = threading.Lock()
-        self.requests = 0
+        try:  # no Accept header: the SCIM endpoints answer 500 to application/json
+            self._http = KeepAliveClient(self.url, {"Authorization": f"Bearer {token}"}, timeout_s=timeout_s, threads=threads)
+        except ValueError:
+            raise ConfigError(f"grant.url: {url!r} is not an http(s) URL", "e.g. http://127.0.0.1:8081 (scripts/uc-local url)") from None
+        self._users: Future[set[str]] | None = None
 
     def __repr__(self) -> str:  # never the token
         return f"UcOssBackend(url={self.url!r})"
 
+    @property
+    def requests(self) -> int:
+        return self._http.requests
+
+    @property
+    def connections(self) -> int:
+        return self._http.connections
+
+    @property
+    def threads(self) -> int:
+        return self._http.threads
+
+    def close(self) -> None:
+        self._http.close()
+
     # --- HTTP -------------------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> Any:
-        url = self.url + path + ("?" + urllib.parse.urlencode(query) if query else "")
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method, headers={
-            "Authorization": f"Bearer {self._token}",  # no Accept header: the SCIM endpoints answer 500 to application/json
-            **({"Content-Type": "application/json"} if data is not None else {})})
-        with self._lock:  # threads share the counter
-            self.requests += 1
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as e:
-            raise HttpError(e.code, f"{method} {urllib.parse.unquote(path)}: HTTP {e.code}: {_message(e)}") from None
-        except (urllib.error.URLError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            raise SourceUnavailable(f"Unity Catalog server at {self.url} unreachable: {reason}",
+            return self._http.request(method, path, body, query)
+        except HttpStatus as e:
+            raise HttpError(e.status, f"{method} {urllib.parse.unquote(path)}: HTTP {e.status}: {_message(e)}") from None
+        except (OSError, http.client.HTTPException) as e:
+            raise SourceUnavailable(f"Unity Catalog server at {self.url} unreachable: {e}",
                                     "start it (scripts/uc-local start) or fix grant.url") from None
-        return json.loads(raw) if raw else {}
 
     # --- reads ------------------------------------------------------------------------------------
 
@@ -204,8 +208,16 @@ class UcOssBackend:
                 return found - {""}
             start += len(page)
 
+    def prefetch_users(self) -> None:
+        """Start listing the users now, on the pool, so apply's principal check overlaps the grant reads."""
+        if self._users is None:
+            self._users = self._http.pool().submit(self.users)
+
     def missing_principals(self, principals: set[str]) -> set[str]:
-        return set(principals) - self.users() if principals else set()
+        if not principals:
+            return set()
+        users = self._users.result() if self._users is not None else self.users()
+        return set(principals) - users
 
     # --- writes -----------------------------------------------------------------------------------
 
@@ -218,18 +230,21 @@ class UcOssBackend:
             entry["remove"] = [to_oss(p) for p in change.remove]
         return entry
 
-    def _patch(self, securable: Securable, changes: list[PrincipalChange]) -> None:
-        self._call("PATCH", self._grants_path(securable), {"changes": [self._entry(c) for c in changes]})
+    def _patch(self, securable: Securable, changes: list[PrincipalChange]) -> list[tuple[PrincipalChange, str | None]]:
+        """One PATCH; each change checked against the answer, which holds the named principals' privileges
+        after it (a principal left with none is absent) — a verification that costs no extra request."""
+        data = self._call("PATCH", self._grants_path(securable), {"changes": [self._entry(c) for c in changes]})
+        held = {a.get("principal"): {from_oss(x) for x in a.get("privileges") or []} for a in data.get("privilege_assignments") or []}
+        return [(c, _unverified(c, held.get(c.principal, set()))) for c in changes]
 
     def _apply_securable(self, changes: list[PrincipalChange]) -> list[tuple[PrincipalChange, str | None]]:
         """One PATCH for all principals of a securable (the caller validated them first). The server
         applies such a PATCH in order and stops at the first error, so after an error the securable
         is re-read to learn which changes landed, and the rest are retried one principal at a time
-        to get each one's own error."""
+        to get each one's own error. A securable's changes stay on one thread, in order."""
         securable = changes[0].securable
         try:
-            self._patch(securable, changes)
-            return [(c, None) for c in changes]
+            return self._patch(securable, changes)
         except LakectlError:
             pass
         try:
@@ -238,13 +253,11 @@ class UcOssBackend:
             return [(c, e.message) for c in changes]
         out: list[tuple[PrincipalChange, str | None]] = []
         for c in changes:
-            held = now.get(c.principal, frozenset())
-            if set(c.add) <= held and not set(c.remove) & held:
+            if _unverified(c, now.get(c.principal, frozenset())) is None:
                 out.append((c, None))
                 continue
             try:
-                self._patch(securable, [c])
-                out.append((c, None))
+                out += self._patch(securable, [c])
             except LakectlError as e:
                 out.append((c, e.message))
         return out
@@ -263,15 +276,21 @@ class UcOssBackend:
         return outcome
 
     def _map(self, fn, items: list) -> list:
-        if len(items) <= 1 or self.threads == 1:
-            return [fn(i) for i in items]
-        with ThreadPoolExecutor(max_workers=min(self.threads, len(items))) as pool:
-            return list(pool.map(fn, items))
+        return self._http.map(fn, items)
 
 
-def _message(e: urllib.error.HTTPError) -> str:
+def _unverified(change: PrincipalChange, held: set[str] | frozenset[str]) -> str | None:
+    """Why the server's answer shows `change` not in effect, or None when it is."""
+    missing, left = sorted(set(change.add) - held), sorted(set(change.remove) & held)
+    if not missing and not left:
+        return None
+    what = [f"not granted: {', '.join(missing)}"] * bool(missing) + [f"still held: {', '.join(left)}"] * bool(left)
+    return f"the server accepted the change but its answer shows {'; '.join(what)} (is authorization enabled on the server?)"
+
+
+def _message(e: HttpStatus) -> str:
     try:
-        body = json.loads(e.read() or b"{}")
+        body = json.loads(e.body or b"{}")
     except Exception:
         return e.reason or ""
     msg = body.get("message") or body.get("detail") or body.get("error_code") or ""

@@ -50,13 +50,25 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         return show(p, backend_for(ctx, p.url))
     if p.action == "register":
         return register(ctx, p, backend_for(ctx, p.url))
-    from lakectl.governance.plan import build_plan
     from lakectl.governance.policy import load_policy
 
     policy = load_policy(p.policy or ctx.settings.grant.policy)  # a bad policy is reported before any request
     backend = backend_for(ctx, p.url)
+    try:
+        return _plan_or_apply(p, params, policy, backend)
+    finally:
+        close = getattr(backend, "close", None)
+        if close:
+            close()
+
+
+def _plan_or_apply(p: GrantParams, params: dict[str, Any], policy, backend) -> Result:
+    from lakectl.governance.plan import build_plan
+
     if p.action == "apply":
         _prefetch_ledger()
+        if hasattr(backend, "prefetch_users"):
+            backend.prefetch_users()  # the principal check's listing overlaps the grant reads
     with Timer() as t:
         plan = build_plan(policy, backend)
     if p.action == "apply":
