@@ -33,6 +33,17 @@ class Plan:
     orphaned: list[str] = field(default_factory=list)  # managed catalogs left with no owner and no MANAGE holder
     unsupported: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # tags to set/unset, where the policy declares them and the server can hold them:
+    # {securable_type, securable, column (None: the securable itself), set: {key: value}, unset: [key]}
+    tag_changes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def tags_to_set(self) -> int:
+        return sum(len(t["set"]) for t in self.tag_changes)
+
+    @property
+    def tags_to_unset(self) -> int:
+        return sum(len(t["unset"]) for t in self.tag_changes)
 
     @property
     def to_add(self) -> int:
@@ -166,11 +177,45 @@ def build_plan(policy: Policy, backend: GrantsBackend) -> Plan:
         if not owned.get(cat) and not any(v & MANAGING for v in after.values()):
             plan.orphaned.append(key(cat))
 
+    if backend.capabilities.tags:
+        plan.tag_changes = plan_tags(plan.securables, entries, backend)
+
     for s in plan.securables:
         for e in entries[s]:
             if e.owner and not backend.capabilities.owner_transfer and owned.get(s) != e.owner:
                 _once(plan.unsupported, f"{e.key_path}.owner: {e.owner!r} (now {owned.get(s)!r}) — this server cannot transfer ownership; not changed")
     return plan
+
+
+def plan_tags(securables: list[Securable], entries: dict[Securable, list[Entry]], backend: GrantsBackend) -> list[dict[str, Any]]:
+    """Tag changes for the securables whose policy entries declare tags. A declared tag set (a table's
+    `tags:`, one column's `tags:`) is managed whole: keys the server holds beyond it are unset; tags on
+    anything the policy does not declare tags for are left alone."""
+    want: dict[Securable, tuple[dict[str, str] | None, dict[str, dict[str, str]]]] = {}
+    for s in securables:
+        own: dict[str, str] | None = None
+        cols: dict[str, dict[str, str]] = {}
+        for e in entries[s]:
+            if e.tags:
+                own = {**(own or {}), **e.tags}
+            for c, t in e.column_tags.items():
+                cols[c] = {**cols.get(c, {}), **t}
+        if own is not None or cols:
+            want[s] = (own, cols)
+    if not want:
+        return []
+    have = backend.get_tags(list(want))  # type: ignore[attr-defined]
+    out: list[dict[str, Any]] = []
+    for s, (own, cols) in want.items():
+        held_own, held_cols = have.get(s, ({}, {}))
+        targets = ([(None, own, held_own)] if own is not None else []) + [(c, t, held_cols.get(c, {})) for c, t in sorted(cols.items())]
+        for column, w, h in targets:
+            to_set = {k: v for k, v in sorted(w.items()) if h.get(k) != v}
+            to_unset = sorted(set(h) - set(w))
+            if to_set or to_unset:
+                out.append({"securable_type": s.type, "securable": format_name(s.name), "name": list(s.name),
+                            "column": column, "set": to_set, "unset": to_unset})
+    return out
 
 
 def _owner_checks(policy: Policy, entries: dict[Securable, list[Entry]], securables: list[Securable]) -> list[Securable]:

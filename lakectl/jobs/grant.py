@@ -32,12 +32,30 @@ class GrantParams(Model):
 
 
 def backend_for(ctx: JobContext, url: str | None = None):
-    """The configured grants backend, with its token from the environment or the token file."""
+    """The grants backend: Databricks' Unity Catalog when the target is a `databricks` one (and no --url),
+    else the configured server with its token from the environment or the token file."""
+    g = ctx.settings.grant
+    target = ctx.target
+    if target.kind == "databricks" and not url:
+        return _databricks_backend(ctx, target)
     from lakectl.governance.uc_oss import UcOssBackend, resolve_token
 
-    g = ctx.settings.grant
     token = resolve_token(g.token_env, g.auth_file)
     return UcOssBackend(url or g.url, token, admins=frozenset(g.admins), timeout_s=g.timeout_s, threads=g.threads)
+
+
+def _databricks_backend(ctx: JobContext, target):
+    from lakectl.errors import EnvironmentProblem
+    from lakectl.governance.databricks import DatabricksBackend
+
+    try:
+        from lakectl.runners.databricks.client import host_label, workspace_client
+    except ImportError:
+        raise EnvironmentProblem("grant on a Databricks target needs the Databricks runner (lakectl/runners/databricks), not in this build",
+                                 "use a build with the Databricks target, or --url for a Unity Catalog server") from None
+    g = ctx.settings.grant
+    return DatabricksBackend(workspace_client(target), warehouse_id=getattr(target, "warehouse_id", None),
+                             admins=frozenset(g.admins), threads=g.threads, where=host_label(target))
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
@@ -105,15 +123,17 @@ def _plan_result(action: str, plan, policy_file: str, backend) -> Result:
         "to_add": plan.to_add, "to_revoke": plan.to_revoke, "unchanged": plan.unchanged,
         "changes": changes, "unsupported": plan.unsupported, "kept": plan.kept, "self_lockout": plan.self_lockout, "orphaned": plan.orphaned,
         "notes": plan.notes, "requests": backend.requests,
+        "tags_to_set": plan.tags_to_set, "tags_to_unset": plan.tags_to_unset, "tag_changes": plan.tag_changes,
     }
     if action == "drift":
         metrics["out_of_policy"] = [c for c in changes if c["action"] == "revoke"]
         metrics["missing"] = [c for c in changes if c["action"] == "add"]
-    return Result(job=f"grant {action}", status="changes" if changes else "ok", metrics=metrics)
+    return Result(job=f"grant {action}", status="changes" if changes or plan.tag_changes else "ok", metrics=metrics)
 
 
 def _save_plan(path: Path, plan, policy_file: str, url: str) -> None:
-    doc = {"format": PLAN_FORMAT, "policy": policy_file, "server": url, "fingerprints": plan.fingerprints(), "changes": plan.flat()}
+    doc = {"format": PLAN_FORMAT, "policy": policy_file, "server": url, "fingerprints": plan.fingerprints(), "changes": plan.flat(),
+           "tag_changes": plan.tag_changes}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False))
 
@@ -132,7 +152,7 @@ def _check_saved_plan(path: Path, plan) -> None:
         more = f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
         raise CheckpointConflict(f"the server's grants changed since the plan in {path}: {', '.join(changed[:5])}{more}",
                                  "run `lakectl grant plan` again, review it, then apply the new plan")
-    if saved.get("changes") != plan.flat():
+    if saved.get("changes") != plan.flat() or saved.get("tag_changes", []) != plan.tag_changes:
         raise CheckpointConflict(f"the policy changed since the plan in {path}", "run `lakectl grant plan` again, review it, then apply")
 
 
@@ -152,19 +172,22 @@ def apply(p: GrantParams, params: dict[str, Any], plan, backend, policy_file: st
         raise UsageError(f"the plan leaves {plan.orphaned[0]} with no owner and nobody holding MANAGE",
                          "keep a MANAGE grant in the policy, or pass --allow-self-lockout if that is really wanted")
     result = _plan_result("apply", plan, policy_file, backend)
-    if not plan.changes:
+    if not plan.changes and not plan.tag_changes:
         result.metrics["changes_applied"] = 0
         params["changes"] = []
         return result
     principals = {c.principal for c in plan.changes if c.add}
-    missing = backend.missing_principals(principals)
+    missing = backend.missing_principals(principals) if principals else set()
     if missing:
         raise UsageError(f"principal(s) unknown to the server: {', '.join(sorted(missing))}", "create them first; nothing was applied")
     with Timer() as t:
-        outcome = backend.apply(plan.changes)
+        outcome = backend.apply(plan.changes) if plan.changes else None
     result.metrics["patch_s"] = t.seconds
-    applied = flatten(outcome.applied)
-    failed = [{"change": f, "error": e.error} for e in outcome.failed for f in flatten([e.change])]
+    applied = flatten(outcome.applied) if outcome else []
+    failed = [{"change": f, "error": e.error} for e in outcome.failed for f in flatten([e.change])] if outcome else []
+    tags_applied = _apply_tags(plan.tag_changes, backend, failed)
+    params["tag_changes"] = tags_applied
+    result.metrics["tag_changes_applied"] = len(tags_applied)
     params["changes"] = applied  # the run ledger (ops.runs) stores params: the full change list is recorded there
     params["failed"] = failed
     result.metrics.update(changes_applied=len(applied), failed=failed, requests=backend.requests)
@@ -172,6 +195,21 @@ def apply(p: GrantParams, params: dict[str, Any], plan, backend, policy_file: st
     if failed:
         result.warnings.append(f"{len(failed)} change(s) failed, {len(applied)} applied: the server now differs from the plan; run `lakectl grant plan`")
     return result
+
+
+def _apply_tags(tag_changes: list[dict[str, Any]], backend, failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each tag change in its own statement(s); a failure is reported with its own error, the rest go on."""
+    from lakectl.errors import LakectlError
+    from lakectl.governance.backend import Securable
+
+    done = []
+    for t in tag_changes:
+        try:
+            backend.set_tags(Securable(t["securable_type"], tuple(t["name"])), t["column"], t["set"], t["unset"])
+            done.append(t)
+        except LakectlError as e:
+            failed.append({"change": t, "error": e.message})
+    return done
 
 
 def export(ctx: JobContext, p: GrantParams, backend) -> Result:

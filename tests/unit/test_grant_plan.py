@@ -100,3 +100,46 @@ def test_a_managed_catalog_is_never_left_without_owner_or_manage():
         apply(GrantParams(action="apply"), {}, plan, backend, "p.yaml")
     backend._owners[cat] = "owner@x.com"
     assert build_plan(policy, backend).orphaned == []
+
+
+class TaggingBackend(MemoryBackend):
+    """A store that holds tags too (as a Databricks workspace with a warehouse does)."""
+
+    capabilities = Capabilities(privileges=frozenset().union(*PRIVILEGES.values()), groups=True, tags=True)
+
+    def __init__(self, *a, tags=None, **kw) -> None:
+        super().__init__(*a, **kw)
+        self.tags = tags or {}  # Securable -> (own tags, {column: tags})
+        self.asked = []
+
+    def get_tags(self, securables):
+        self.asked.append(list(securables))
+        return {s: self.tags.get(s, ({}, {})) for s in securables}
+
+
+def test_tags_are_planned_only_where_the_policy_declares_them_and_a_declared_set_is_managed_whole():
+    t3 = Securable("table", ("c", "s", "t3"))
+    b = TaggingBackend("lead@x.com", {T1: {}, T2: {}, t3: {}}, owners={}, tags={
+        T1: ({"classification": "public", "team": "bi"}, {"email": {"pii": "email", "old": "x"}, "id": {"keep": "me"}}),
+        T2: ({"classification": "confidential"}, {}),
+        t3: ({"hand": "made"}, {}),
+    })
+    policy = parse_policy({"principals": {"users": ["lead@x.com"]}, "tables": {
+        "c.s.t1": {"tags": {"classification": "confidential"}, "columns": {"email": {"tags": {"pii": "email"}}, "phone": {"tags": {"pii": "phone"}}}},
+        "c.s.t2": {"tags": {"classification": "confidential"}},
+        "c.s.t3": {"grants": {"lead@x.com": ["SELECT"]}}}}, "grants.yaml")
+    plan = build_plan(policy, b)
+    assert b.asked == [[T1, T2]]  # t3 declares no tags: not read, its hand-made tag left alone
+    assert plan.tag_changes == [
+        {"securable_type": "table", "securable": "c.s.t1", "name": ["c", "s", "t1"], "column": None,
+         "set": {"classification": "confidential"}, "unset": ["team"]},
+        {"securable_type": "table", "securable": "c.s.t1", "name": ["c", "s", "t1"], "column": "email", "set": {}, "unset": ["old"]},
+        {"securable_type": "table", "securable": "c.s.t1", "name": ["c", "s", "t1"], "column": "phone", "set": {"pii": "phone"}, "unset": []},
+    ]  # column `id` is not declared: its tag stays
+    assert (plan.tags_to_set, plan.tags_to_unset) == (2, 2)
+
+
+def test_a_server_without_tags_lists_them_as_unsupported_and_plans_no_tag_change():
+    policy = parse_policy({"principals": {"users": ["lead@x.com"]}, "tables": {"c.s.t1": {"tags": {"pii": "yes"}}}}, "grants.yaml")
+    plan = build_plan(policy, _backend())
+    assert plan.tag_changes == [] and any("cannot hold tags" in u for u in plan.unsupported)

@@ -72,6 +72,12 @@ def _render_plan(result: Any, title: str) -> None:
         sign, style, verb = ("-", "red", "revoke") if c["action"] == "revoke" else ("+", "green", "grant ")
         con.print(f"  [{style}]{sign} {verb} {escape(c['privilege'])}[/] on {c['securable_type']} {escape(c['securable'])} "
                   f"{'from' if sign == '-' else 'to'} {escape(c['principal'])}")
+    for t in m.get("tag_changes", []):
+        where = escape(t["securable"] + (f" column {t['column']}" if t["column"] else ""))
+        for k, v in t["set"].items():
+            con.print(f"  [green]+ tag[/] {escape(k)}={escape(v)} on {t['securable_type']} {where}")
+        for k in t["unset"]:
+            con.print(f"  [red]- untag[/] {escape(k)} on {t['securable_type']} {where}")
     for k in m["kept"]:
         con.print(f"  [yellow]= kept[/] {escape(', '.join(k['privileges']))} on {escape(k['securable'])} for {escape(k['principal'])} ({k['why']}: never revoked)")
     for s in m["self_lockout"]:
