@@ -116,7 +116,8 @@ class DatabricksBackend:
             elif type == "schema":
                 items = self.w.schemas.list(catalog_name=parent[0])
             else:
-                items = getattr(self.w, _LIST[type]).list(catalog_name=parent[0], schema_name=parent[1])
+                extra = {"omit_columns": True, "omit_properties": True} if type == "table" else {}  # names only
+                items = getattr(self.w, _LIST[type]).list(catalog_name=parent[0], schema_name=parent[1], **extra)
             return [(*parent, item.name) for item in items]
 
     def missing_principals(self, principals: set[str]) -> set[str]:

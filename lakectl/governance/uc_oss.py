@@ -151,6 +151,8 @@ class UcOssBackend:
         else:
             path, key = f"{API}/{_LIST[type]}", _LIST[type] if type != "registered_model" else "registered_models"
             query = {"catalog_name": parent[0]} if type == "schema" else {"catalog_name": parent[0], "schema_name": parent[1]}
+            if type == "table":  # only names are needed: without columns and properties the listing is ~5x cheaper for the server
+                query.update(omit_columns="true", omit_properties="true")
         names: list[Name] = []
         token: str | None = None
         while True:
