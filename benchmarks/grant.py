@@ -136,6 +136,9 @@ def main() -> None:
             "ratio_vs_naive_loop": round(lakectl_total / med(floor), 2),
             # the least-disturbed round of each (a shared machine's noise only ever adds time)
             "ratio_vs_floor_best_rounds": round(best / min(floor_batched), 2),
+            # each round's lakectl against the floor measured right before it (drifting load cancels out)
+            "ratio_vs_floor_per_round": [round((p + a) / f, 2) for p, a, f in zip(plan_s, apply_s, floor_batched)],
+            "ratio_vs_floor_median_of_rounds": round(med([(p + a) / f for p, a, f in zip(plan_s, apply_s, floor_batched)]), 2),
             # the same work done raw: plan + apply read every securable twice and write once
             "floor_raw_read_all_s": round(med(reads), 3),
             "floor_raw_read_twice_plus_write_s": round(2 * med(reads) + med(floor_batched), 3),
