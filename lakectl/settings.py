@@ -263,7 +263,8 @@ class GrantSettings(Model):
     """`lakectl grant`: the policy file and the Unity Catalog server it is applied to (docs/grant.md)."""
 
     policy: str = "configs/grants.yaml"
-    backend: Literal["uc_oss"] = "uc_oss"  # the open-source server over HTTP (a Databricks backend is not built yet)
+    # auto: Databricks' Unity Catalog (databricks-sdk) on a `databricks` target, else the server at `url` over HTTP
+    backend: Literal["auto", "uc_oss", "databricks"] = "auto"
     url: str = "http://127.0.0.1:8081"  # scripts/uc-local's API port (UC_PORT+1)
     token_env: str = "UC_TOKEN"  # the bearer token comes from this variable ...
     auth_file: str | None = None  # ... or from this file (the local server's etc/conf/token.txt); never printed

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from msgspec import field
 
 from lakectl.context import JobContext
-from lakectl.errors import CheckpointConflict, UsageError
+from lakectl.errors import CheckpointConflict, ConfigError, UsageError
 from lakectl.results import Result, Timer
 from lakectl.typed import Model, parse_params
 
@@ -32,11 +32,13 @@ class GrantParams(Model):
 
 
 def backend_for(ctx: JobContext, url: str | None = None):
-    """The grants backend: Databricks' Unity Catalog when the target is a `databricks` one (and no --url),
-    else the configured server with its token from the environment or the token file."""
+    """The grants backend: Databricks' Unity Catalog when the target is a `databricks` one (grant.backend
+    auto, and no --url), else the configured server with its token from the environment or the token file."""
     g = ctx.settings.grant
     target = ctx.target
-    if target.kind == "databricks" and not url:
+    if not url and (g.backend == "databricks" or (g.backend == "auto" and target.kind == "databricks")):
+        if target.kind != "databricks":
+            raise ConfigError("grant.backend: databricks needs a databricks target", "choose one with --target, or set grant.backend: auto")
         return _databricks_backend(ctx, target)
     from lakectl.governance.uc_oss import UcOssBackend, resolve_token
 
