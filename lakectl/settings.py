@@ -52,7 +52,11 @@ class SparkTarget(_Target, tag_field="kind", tag="spark"):
 
 
 class DatabricksTarget(_Target, tag_field="kind", tag="databricks"):
-    """A Databricks workspace, reached through databricks-sdk unified auth (profile or host + token env)."""
+    """A Databricks workspace, reached through databricks-sdk unified auth (profile or host + token env).
+
+    Compute: `serverless: true`, an existing `cluster_id`, or a new job cluster (`spark_version` +
+    `node_type_id`). See docs/targets.md.
+    """
 
     profile: str | None = None
     host: str | None = None
@@ -60,9 +64,21 @@ class DatabricksTarget(_Target, tag_field="kind", tag="databricks"):
     serverless: bool = False
     spark_version: str | None = None
     node_type_id: str | None = None
-    num_workers: int = 1
-    workspace_dir: str = "/Workspace/Shared/lakectl"
-    timeout_minutes: int = 60
+    num_workers: Annotated[int, Meta(ge=0)] = 1
+    environment_version: str = "4"  # serverless environment version
+    artifact_path: str | None = None  # /Volumes/c/s/v/dir or /Workspace/...; default /Workspace/Users/<me>/.lakectl/wheels
+    timeout_minutes: Annotated[float, Meta(gt=0)] = 60  # bound on one run, unless --timeout says otherwise
+    poll_interval_s: Annotated[float, Meta(gt=0)] = 5.0
+    connect_timeout_s: Annotated[int, Meta(ge=1)] = 30  # the SDK's retry budget per API call (its default is 300 s)
+    warehouse_id: str | None = None
+
+    def __post_init__(self) -> None:
+        chosen = [n for n, on in (("serverless", self.serverless), ("cluster_id", self.cluster_id),
+                                  ("spark_version", self.spark_version)) if on]
+        if len(chosen) > 1:
+            raise ValueError(f"choose one compute: serverless, cluster_id or spark_version + node_type_id (got {', '.join(chosen)})")
+        if self.artifact_path and not self.artifact_path.startswith(("/Volumes/", "/Workspace/")):
+            raise ValueError("`artifact_path` must start with /Volumes/ (a Unity Catalog volume) or /Workspace/")
 
 
 Target = LocalTarget | SparkTarget | DatabricksTarget  # chosen by the `kind` key

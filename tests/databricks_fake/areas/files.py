@@ -1,0 +1,61 @@
+"""The Files API for Unity Catalog volumes: PUT/HEAD/GET /api/2.0/fs/files/Volumes/..., directories."""
+
+from __future__ import annotations
+
+from tests.databricks_fake.routes import ApiError, Request, bad_request, not_found, route
+
+VOLUME_PATH = r"(?P<path>/Volumes/[^/]+/[^/]+/[^/]+(?:/.*)?)"
+
+
+def _file(req: Request):
+    assert req.fake is not None and req.match is not None
+    path = req.match["path"]
+    if path.count("/") < 5:
+        raise bad_request(f"{path}: a file path must name a file inside a volume (/Volumes/catalog/schema/volume/...)")
+    return path, req.fake.local_path(path)
+
+
+@route("PUT", r"/api/2\.0/fs/files" + VOLUME_PATH)
+def upload(req: Request):
+    unknown = set(req.query) - {"overwrite"}
+    if unknown:
+        raise bad_request(f"fs/files PUT: unknown query parameter(s) {sorted(unknown)}")
+    if not isinstance(req.body, (bytes, bytearray)):
+        raise bad_request("fs/files PUT: the body must be the raw file bytes (application/octet-stream)")
+    path, target = _file(req)
+    if target.exists() and req.query.get("overwrite") != "true":
+        raise ApiError(409, "ALREADY_EXISTS", f"{path} already exists")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(req.body)
+    return 204, None
+
+
+@route("HEAD", r"/api/2\.0/fs/files" + VOLUME_PATH)
+def metadata(req: Request):
+    path, target = _file(req)
+    if not target.is_file():
+        raise not_found(f"{path} does not exist")
+    return 200, None
+
+
+@route("GET", r"/api/2\.0/fs/files" + VOLUME_PATH)
+def download(req: Request):
+    path, target = _file(req)
+    if not target.is_file():
+        raise not_found(f"{path} does not exist")
+    return 200, {"bytes": target.stat().st_size}
+
+
+@route("PUT", r"/api/2\.0/fs/directories" + VOLUME_PATH)
+def create_directory(req: Request):
+    assert req.fake is not None and req.match is not None
+    req.fake.local_path(req.match["path"]).mkdir(parents=True, exist_ok=True)
+    return 204, None
+
+
+@route("HEAD", r"/api/2\.0/fs/directories" + VOLUME_PATH)
+def directory_metadata(req: Request):
+    assert req.fake is not None and req.match is not None
+    if not req.fake.local_path(req.match["path"]).is_dir():
+        raise not_found(f"{req.match['path']} does not exist")
+    return 200, None
