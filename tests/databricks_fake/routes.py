@@ -27,16 +27,26 @@ class Request:
     fake: "FakeWorkspace | None" = None
 
 
+@dataclass
+class Raw:
+    """A non-JSON answer (a file download)."""
+
+    data: bytes
+    content_type: str = "application/octet-stream"
+
+
 class ApiError(Exception):
     """An error the way the REST API answers one: {"error_code", "message"} with an HTTP status."""
 
-    def __init__(self, status: int, error_code: str, message: str) -> None:
+    def __init__(self, status: int, error_code: str, message: str, *, contract: bool = False) -> None:
         super().__init__(message)
         self.status, self.error_code, self.message = status, error_code, message
+        self.contract = contract  # the client broke the documented contract (recorded as a failure)
 
 
 def bad_request(message: str) -> ApiError:
-    return ApiError(400, "INVALID_PARAMETER_VALUE", message)
+    """A request that breaks the documented contract: answered 400 and recorded as a failure."""
+    return ApiError(400, "INVALID_PARAMETER_VALUE", message, contract=True)
 
 
 def not_found(message: str) -> ApiError:

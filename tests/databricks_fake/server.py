@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from tests.databricks_fake.routes import AREAS, ApiError, Request, find
+from tests.databricks_fake.routes import AREAS, ApiError, Raw, Request, find
 
 for _area in AREAS:
     importlib.import_module(f"tests.databricks_fake.areas.{_area}")
@@ -140,7 +140,7 @@ class FakeWorkspace:
         try:
             status, body = handler_route.handler(req)
         except ApiError as err:
-            if err.status == 400:
+            if err.contract:
                 with self.lock:
                     self.failures.append(f"{req.method} {req.path}: {err.message}")
             status, body = err.status, {"error_code": err.error_code, "message": err.message}
@@ -198,9 +198,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, answer, extra)
 
     def _send(self, status: int, body: Any, extra: dict[str, str]) -> None:
-        data = b"" if body is None else json.dumps(body).encode()
+        if isinstance(body, Raw):
+            data, content_type = body.data, body.content_type
+        else:
+            data, content_type = (b"" if body is None else json.dumps(body).encode()), "application/json"
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for k, v in extra.items():
             self.send_header(k, v)

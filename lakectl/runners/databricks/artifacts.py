@@ -38,36 +38,57 @@ def config_bytes(settings: Settings) -> bytes:
     return Path(source).read_bytes()
 
 
-def upload(w: "WorkspaceClient", target: DatabricksTarget, settings: Settings, wheel: Path) -> Artifacts:
+def planned(w: "WorkspaceClient", target: DatabricksTarget, settings: Settings, wheel: Path) -> Artifacts:
+    """Where the wheel and the config go (content-addressed names); nothing is uploaded."""
     directory = artifact_dir(w, target)
     config = config_bytes(settings)
     config_name = f"lakectl-config-{hashlib.sha256(config).hexdigest()[:12]}.yaml"
-    wanted = {f"{directory}/{wheel.name}": wheel.read_bytes(), f"{directory}/{config_name}": config}
-    uploaded = []
-    on_volume = directory.startswith("/Volumes/")
-    made_dir = False
-    for path, data in wanted.items():
-        if _exists(w, path, on_volume):
-            continue
-        if on_volume:
-            w.files.upload(path, io.BytesIO(data), overwrite=True)
-        else:
-            from databricks.sdk.service.workspace import ImportFormat
-
-            if not made_dir:
-                w.workspace.mkdirs(directory)
-                made_dir = True
-            w.workspace.upload(path, data, format=ImportFormat.AUTO, overwrite=True)
-        uploaded.append(path)
-    wheel_path, config_path = wanted
-    return Artifacts(wheel_path, config_path, tuple(uploaded))
+    return Artifacts(f"{directory}/{wheel.name}", f"{directory}/{config_name}")
 
 
-def _exists(w: "WorkspaceClient", path: str, on_volume: bool) -> bool:
+def upload(w: "WorkspaceClient", target: DatabricksTarget, settings: Settings, wheel: Path) -> Artifacts:
+    """Upload the wheel and the config unless a file of that (content-addressed) name is there."""
+    plan = planned(w, target, settings, wheel)
+    uploaded = [path for path, data in ((plan.wheel, wheel.read_bytes()), (plan.config, config_bytes(settings)))
+                if ensure(w, path, data)]
+    return Artifacts(plan.wheel, plan.config, tuple(uploaded))
+
+
+def ensure(w: "WorkspaceClient", path: str, data: bytes) -> bool:
+    """Upload `data` to a content-addressed `path` unless it exists; True when uploaded."""
+    if _exists(w, path):
+        return False
+    write(w, path, data)
+    return True
+
+
+def write(w: "WorkspaceClient", path: str, data: bytes) -> None:
+    if path.startswith("/Volumes/"):
+        w.files.upload(path, io.BytesIO(data), overwrite=True)
+        return
+    from databricks.sdk.service.workspace import ImportFormat
+
+    w.workspace.mkdirs(path.rsplit("/", 1)[0])
+    w.workspace.upload(path, data, format=ImportFormat.AUTO, overwrite=True)
+
+
+def read(w: "WorkspaceClient", path: str) -> bytes | None:
+    """The file's bytes, or None when there is none."""
     from databricks.sdk.errors import NotFound
 
     try:
-        if on_volume:
+        if path.startswith("/Volumes/"):
+            return w.files.download(path).contents.read()
+        return w.workspace.download(path).read()
+    except NotFound:
+        return None
+
+
+def _exists(w: "WorkspaceClient", path: str) -> bool:
+    from databricks.sdk.errors import NotFound
+
+    try:
+        if path.startswith("/Volumes/"):
             w.files.get_metadata(path)
         else:
             w.workspace.get_status(path)

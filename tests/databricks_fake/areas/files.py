@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.databricks_fake.routes import ApiError, Request, bad_request, not_found, route
+from tests.databricks_fake.routes import ApiError, Raw, Request, bad_request, not_found, route
 
 VOLUME_PATH = r"(?P<path>/Volumes/[^/]+/[^/]+/[^/]+(?:/.*)?)"
 
@@ -43,7 +43,7 @@ def download(req: Request):
     path, target = _file(req)
     if not target.is_file():
         raise not_found(f"{path} does not exist")
-    return 200, {"bytes": target.stat().st_size}
+    return 200, Raw(target.read_bytes())
 
 
 @route("PUT", r"/api/2\.0/fs/directories" + VOLUME_PATH)
@@ -59,3 +59,18 @@ def directory_metadata(req: Request):
     if not req.fake.local_path(req.match["path"]).is_dir():
         raise not_found(f"{req.match['path']} does not exist")
     return 200, None
+
+
+@route("POST", r"/api/2\.0/fs/create-download-url")
+def create_download_url(req: Request):
+    # Presigned URLs are off in this workspace (as in many); the SDK then downloads through GET fs/files.
+    raise ApiError(404, "ENDPOINT_NOT_FOUND", "presigned download URLs are not enabled in this workspace")
+
+
+@route("DELETE", r"/api/2\.0/fs/files" + VOLUME_PATH)
+def delete_file(req: Request):
+    path, target = _file(req)
+    if not target.is_file():
+        raise not_found(f"{path} does not exist")
+    target.unlink()
+    return 204, None

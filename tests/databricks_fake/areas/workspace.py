@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.databricks_fake.routes import ApiError, Request, Shape, bad_request, not_found, route
+from tests.databricks_fake.routes import ApiError, Raw, Request, Shape, bad_request, not_found, route
 
 MKDIRS = Shape(required={"path"})
 IMPORT_FIELDS = Shape(required={"path", "content"}, optional={"format", "language", "overwrite"})
@@ -71,3 +71,37 @@ def get_status(req: Request):
 def _absolute(path: str) -> str:
     """Workspace paths may be written with or without the /Workspace prefix: store both the same way."""
     return path if path.startswith("/Workspace/") else "/Workspace" + path
+
+
+@route("GET", r"/api/2\.0/workspace/export")
+def export(req: Request):
+    unknown = set(req.query) - {"path", "format", "direct_download"}
+    if unknown or not req.query.get("path"):
+        raise bad_request(f"workspace/export: unknown {sorted(unknown)} or missing path")
+    assert req.fake is not None
+    target = req.fake.local_path(_absolute(req.query["path"]))
+    if not target.is_file():
+        raise not_found(f"Path ({req.query['path']}) doesn't exist.")
+    if req.query.get("direct_download") == "true":
+        return 200, Raw(target.read_bytes())
+    import base64
+
+    return 200, {"content": base64.b64encode(target.read_bytes()).decode(), "file_type": target.suffix.lstrip(".")}
+
+
+@route("POST", r"/api/2\.0/workspace/delete")
+def delete(req: Request):
+    Shape(required={"path"}, optional={"recursive"}).check(req.body, "workspace/delete")
+    assert req.fake is not None
+    target = req.fake.local_path(_absolute(req.body["path"]))
+    if not target.exists():
+        raise not_found(f"Path ({req.body['path']}) doesn't exist.")
+    if target.is_dir():
+        import shutil
+
+        if any(target.iterdir()) and not req.body.get("recursive"):
+            raise ApiError(400, "DIRECTORY_NOT_EMPTY", f"Folder ({req.body['path']}) is not empty")
+        shutil.rmtree(target)
+    else:
+        target.unlink()
+    return 200, {}
