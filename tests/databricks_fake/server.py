@@ -115,6 +115,15 @@ class FakeWorkspace:
         """Where an uploaded workspace or volume path is stored (the fake's FUSE mount)."""
         return self.root / workspace_path.lstrip("/")
 
+    def stored(self, workspace_path: str, data: bytes) -> None:
+        """Keep an uploaded file and count uploads per path (for "uploaded once" assertions)."""
+        target = self.local_path(workspace_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        with self.lock:
+            counts = self.area("uploads")
+            counts[workspace_path] = counts.get(workspace_path, 0) + 1
+
     def area(self, name: str) -> dict[str, Any]:
         with self.lock:
             return self.state.setdefault(name, {})

@@ -25,8 +25,8 @@ def upload(req: Request):
     path, target = _file(req)
     if target.exists() and req.query.get("overwrite") != "true":
         raise ApiError(409, "ALREADY_EXISTS", f"{path} already exists")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(req.body)
+    assert req.fake is not None
+    req.fake.stored(path, bytes(req.body))
     return 204, None
 
 

@@ -48,7 +48,7 @@ def import_(req: Request):
         raise not_found(f"The parent folder ({target.parent.name}) does not exist.")
     if target.exists() and str(req.body.get("overwrite", "false")).lower() != "true":
         raise ApiError(400, "RESOURCE_ALREADY_EXISTS", f"{path} already exists.")
-    target.write_bytes(content)
+    req.fake.stored(_absolute(path), content)
     return 200, {}
 
 
