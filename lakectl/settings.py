@@ -70,6 +70,7 @@ class DatabricksTarget(_Target, tag_field="kind", tag="databricks"):
     timeout_minutes: Annotated[float, Meta(gt=0)] = 60  # bound on one run, unless --timeout says otherwise
     poll_interval_s: Annotated[float, Meta(gt=0)] = 5.0
     connect_timeout_s: Annotated[int, Meta(ge=1)] = 30  # the SDK's retry budget per API call (its default is 300 s)
+    warehouse_id: str | None = None  # `lakectl query` runs on this SQL warehouse instead of as a job
 
     def __post_init__(self) -> None:
         chosen = [n for n, on in (("serverless", self.serverless), ("cluster_id", self.cluster_id),

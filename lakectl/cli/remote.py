@@ -18,8 +18,12 @@ def run_remote(state: State, settings: Settings, job: str, params: dict[str, Any
     target = settings.target(target_name)
     assert isinstance(target, DatabricksTarget)
     timeout_s = state.timeout if state.timeout else target.timeout_minutes * 60
+    if job == "query" and target.warehouse_id:  # SQL only: a warehouse answers in seconds, no cluster starts
+        from lakectl.runners.databricks.warehouse import run_query
+
+        return run_query(settings, target, params, timeout_s)
     sub = Submission(settings=settings, target_name=target_name, target=target, job=job, params=params,
-                     run_id=run_id, timeout_s=timeout_s, wait=not state.no_wait)
+                     run_id=run_id, timeout_s=timeout_s, wait=not state.no_wait, verbose=state.verbose)
     with StatusLine() as status:
         return submit_job(sub, status=status)
 

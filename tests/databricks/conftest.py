@@ -36,6 +36,7 @@ def fake(fake_session):
         fake_session.requests.clear()
         fake_session.failures.clear()
         fake_session.faults.clear()
+        fake_session.warehouse = None
     yield fake_session
     assert not fake_session.failures, f"contract failures: {fake_session.failures}"
 

@@ -58,6 +58,7 @@ class FakeWorkspace:
     faults: list[Fault] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)  # per-area state, keyed by area name
     lock: threading.RLock = field(default_factory=threading.RLock)
+    warehouse: Any = None  # the SQL engine for sql/statements (see areas/sql.py); None: statements fail
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 TERMINAL = {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}
 TASK_KEY = "lakectl"
 TRACE_LINES = 15
+REMOTE_TIMEOUT_MARGIN_S = 60
 
 
 class RemoteJobError(LakectlError):
@@ -45,6 +46,7 @@ class Submission:
     run_id: str  # lakectl's run id: the idempotency token and the run's name carry it
     timeout_s: float
     wait: bool = True
+    verbose: bool = False  # the job prints its stack trace into the run's log
 
 
 def submit_job(sub: Submission, *, status: "Callable[[str], None] | None" = None) -> Result:
@@ -83,8 +85,10 @@ def submit_request(sub: Submission, wheel_path: str, config_path: str) -> dict[s
     target = sub.target
     wheel_task = jobs.PythonWheelTask(package_name="lakectl", entry_point="lakectl-job", parameters=[
         sub.job, "--params", json.dumps(sub.params, default=str), "--config", config_path,
-        "--target", sub.target_name, "--run-id", sub.run_id, "--on-cluster"])
-    timeout = int(sub.timeout_s)
+        "--target", sub.target_name, "--run-id", sub.run_id, "--on-cluster", *(["--verbose"] if sub.verbose else [])])
+    # The workspace's own bound is a backstop (a --no-wait run, a watcher that died); a watching lakectl
+    # cancels at its own deadline first, so it can say why.
+    timeout = int(sub.timeout_s) + (REMOTE_TIMEOUT_MARGIN_S if sub.wait else 0)
     task = jobs.SubmitTask(task_key=TASK_KEY, python_wheel_task=wheel_task, timeout_seconds=timeout)
     request: dict[str, Any] = {
         "run_name": f"lakectl {sub.settings.project} {sub.job} {sub.run_id}",
