@@ -17,8 +17,11 @@ from tests.databricks_fake import FakeWorkspace
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.databricks_fake", description=__doc__.splitlines()[0])
     parser.add_argument("--log", action="store_true", help="print every request as a JSON line on stderr when stopping")
+    parser.add_argument("--warehouse", action="store_true", help="answer SQL statements with a local Spark session (started on first use)")
     args = parser.parse_args()
     fake = FakeWorkspace().start()
+    if args.warehouse:
+        fake.warehouse = _lazy_spark_engine(fake)
     print(fake.url, flush=True)
     print(f"files under {fake.root}; export DATABRICKS_HOST={fake.url} DATABRICKS_TOKEN=dapi-fake", file=sys.stderr, flush=True)
     stop = threading.Event()
@@ -36,6 +39,21 @@ def main() -> int:
             print(f"contract failure: {failure}", file=sys.stderr)
         fake.cleanup()
     return 1 if fake.failures else 0
+
+
+def _lazy_spark_engine(fake: FakeWorkspace):
+    engine = []
+
+    def run(*args):
+        if not engine:
+            from lakectl.runners.local import get_session
+            from lakectl.settings import LocalTarget, settings_from_dict
+            from tests.databricks_fake.warehouse import spark_engine
+
+            root = fake.root / "warehouse-session"
+            engine.append(spark_engine(get_session(settings_from_dict({"storage": {"root": str(root)}}), LocalTarget(master="local[2]"))))
+        return engine[0](*args)
+    return run
 
 
 if __name__ == "__main__":
