@@ -42,17 +42,20 @@ def main() -> int:
 
 
 def _lazy_spark_engine(fake: FakeWorkspace):
-    engine = []
+    engine: list = []
+    lock = threading.Lock()
 
     def run(*args):
-        if not engine:
+        with lock:
+            if engine:
+                return engine[0](*args)
             from lakectl.runners.local import get_session
             from lakectl.settings import LocalTarget, settings_from_dict
             from tests.databricks_fake.warehouse import spark_engine
 
             root = fake.root / "warehouse-session"
             engine.append(spark_engine(get_session(settings_from_dict({"storage": {"root": str(root)}}), LocalTarget(master="local[2]"))))
-        return engine[0](*args)
+            return engine[0](*args)
     return run
 
 

@@ -72,7 +72,11 @@ def submit_job(sub: Submission, *, status: "Callable[[str], None] | None" = None
             run = watch(w, target, remote_id, sub.timeout_s, status)
         except KeyboardInterrupt:
             if remote_id is None:
-                raise Interrupted("interrupted before the run was submitted") from None
+                # The submit may have reached the workspace: the same idempotency token names that run
+                # (or starts it, to be cancelled at once) so nothing is left running unseen.
+                with api_errors(target, "finding the interrupted submit's run"):
+                    remote_id = w.jobs.submit(**request).run_id  # type: ignore[arg-type]
+            assert remote_id is not None
             cancel_and_wait(w, target, remote_id)
             raise Interrupted(f"interrupted: cancelled Databricks run {remote_id}") from None
     return outcome(w, target, run)
