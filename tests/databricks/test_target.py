@@ -141,3 +141,15 @@ def test_unreachable_workspace_is_exit_4(cli, tmp_path):
     assert proc.returncode == 4, proc.stderr
     assert "is not reachable" in proc.stderr and "127.0.0.1:9" in proc.stderr
     assert time.monotonic() - started < 60
+
+
+def test_a_rejected_token_is_exit_2_and_never_printed(cli, fake, configs):
+    from tests.databricks.conftest import CANARY
+
+    _, dbx = configs
+    fake.accepted_token = "dapi-the-right-one"
+    proc = cli("-c", str(dbx), "--verbose", "ingest", "--json", timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "authentication failed" in proc.stderr
+    assert CANARY not in proc.stdout + proc.stderr  # not even in --verbose's trace
+    assert not fake.calls("POST", r"/jobs/runs/submit$")

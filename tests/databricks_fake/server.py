@@ -58,6 +58,7 @@ class FakeWorkspace:
     faults: list[Fault] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)  # per-area state, keyed by area name
     lock: threading.RLock = field(default_factory=threading.RLock)
+    accepted_token: str | None = None  # when set, any other bearer token is answered 401
     warehouse: Any = None  # the SQL engine for sql/statements (see areas/sql.py); None: statements fail
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -204,6 +205,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {"error_code": "MALFORMED_REQUEST", "message": str(exc)}, {})
             return
         req = Request(self.command, unquote(url.path), query, headers, body)
+        wanted = self.workspace.accepted_token
+        if wanted is not None and not url.path.startswith("/.well-known/") and self.headers.get("Authorization") != f"Bearer {wanted}":
+            self.workspace.requests.append(Recorded(req.method, req.path, query, None, 401))
+            self._send(401, {"error_code": "UNAUTHENTICATED", "message": "Invalid access token."}, {})
+            return
         status, answer, extra = self.workspace.dispatch(req)
         self._send(status, answer, extra)
 
