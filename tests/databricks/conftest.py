@@ -74,7 +74,7 @@ def write_config(path: Path, root: Path, landing: Path, **dbx: object) -> Path:
 
     target = {"kind": "databricks", "serverless": True, "poll_interval_s": 0.5, "connect_timeout_s": 10, **dbx}
     path.write_text(yaml.safe_dump({
-        "project": "dbxtest",
+        "project": "${LAKECTL_TEST_PROJECT:-dbxtest}",  # travels unresolved, resolved where the job runs
         "storage": {"root": str(root)},
         "sources": {"files": {"path": str(landing)}},
         "targets": {"local": {"kind": "local", "master": "local[2]", "shuffle_partitions": 2}, "dbx": target},

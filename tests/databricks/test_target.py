@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
@@ -51,7 +50,8 @@ def _same_on_both(cli, fake, configs, commands: list[list[str]]) -> dict:
     assert len(submits) == len(commands)
     assert all(s.body["environments"][0]["spec"]["dependencies"][0] in wheels for s in submits)
     configs_uploaded = list(fake.root.rglob("lakectl-config-*.yaml"))
-    assert any(p.read_text() == dbx.read_text() for p in configs_uploaded)  # as written: ${VAR}s unresolved
+    assert any(p.read_text() == dbx.read_text() for p in configs_uploaded)  # as written
+    assert "${LAKECTL_TEST_PROJECT:-dbxtest}" in dbx.read_text()  # ${VAR}s travel unresolved
     return results
 
 

@@ -6,7 +6,7 @@ import itertools
 import time
 from typing import Any
 
-from tests.databricks_fake.routes import ApiError, Request, Shape, bad_request, not_found, route
+from tests.databricks_fake.routes import ApiError, Request, Shape, bad_request, route
 
 # --- the documented request shapes ---------------------------------------------------------------
 
