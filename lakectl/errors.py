@@ -3,7 +3,7 @@
 Exit codes (documented in the README):
   0 ok; 1 job or data failure; 2 usage or config error; 3 environment (Java, jars);
   4 source unavailable (broker, path); 5 data loss detected; 6 checkpoint or lock conflict;
-  7 SLA breach (monitor check); 130 interrupted.
+  7 SLA breach (monitor check); 8 changes pending / drift (grant); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -71,6 +71,13 @@ class SlaBreach(LakectlError):
     kind = "sla_breach"
 
 
+class ChangesPending(LakectlError):
+    """`grant plan`/`drift`: the server differs from the policy (CI gates on exit 8)."""
+
+    exit_code = 8
+    kind = "changes_pending"
+
+
 class Interrupted(LakectlError):
     exit_code = 130
     kind = "interrupted"
@@ -85,6 +92,7 @@ EXIT_CODES: dict[int, str] = {
     5: "data loss detected (expired offsets, deleted topic)",
     6: "checkpoint or lock conflict",
     7: "SLA breach (monitor check)",
+    8: "changes pending or drift (grant plan / drift)",
     130: "interrupted",
 }
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, field
 
-from lakectl.errors import ConfigError
+from lakectl.errors import ConfigError, UsageError
 from lakectl.sql import path_ref, quote_name
 from lakectl.typed import InvalidValue, Model, parse
 
@@ -115,7 +115,8 @@ class StorageSettings(Model):
 
 class FilesSource(Model):
     path: str | None = None  # default: <landing>/events
-    max_files_per_trigger: Annotated[int, Meta(ge=1)] = 1000
+    # At most N files per micro-batch; without it batches are bounded in bytes (ingest.max_bytes_per_trigger).
+    max_files_per_trigger: Annotated[int, Meta(ge=1)] | None = None
 
 
 class KafkaSource(Model):
@@ -221,10 +222,31 @@ def default_expectations() -> list[Expectation]:
 class TransformSettings(Model):
     expectations: list[Expectation] = field(default_factory=default_expectations)
     schema_drift: Literal["rescue", "add", "fail"] = "rescue"
+    max_bytes_per_trigger: str | int | None = None  # bronze bytes per micro-batch; default: an eighth of the driver memory
+
+    def __post_init__(self) -> None:
+        _check_size(self.max_bytes_per_trigger)
 
 
 class IngestSettings(Model):
     trigger_interval: str = "10 seconds"
+    # Source bytes per micro-batch (files; Kafka and Event Hubs as records of ~1 KiB when
+    # max_offsets_per_trigger is unset); default: an eighth of the driver memory.
+    max_bytes_per_trigger: str | int | None = None
+
+    def __post_init__(self) -> None:
+        _check_size(self.max_bytes_per_trigger)
+
+
+def _check_size(value: str | int | None) -> None:
+    from lakectl.maintenance.file_stats import parse_size
+
+    try:
+        ok = value is None or (parse_size(value) or 0) >= 1
+    except UsageError:
+        ok = False
+    if not ok:
+        raise ValueError(f"max_bytes_per_trigger must be a size like 128m, 1g or 1048576, not {value!r}")
 
 
 class AggregateSettings(Model):
@@ -288,6 +310,24 @@ class Schedule(Model):
             raise ValueError(f"cron {self.cron!r} must have 5 fields: minute hour day-of-month month day-of-week")
 
 
+class GrantSla(Model):
+    grants_drift: Literal["off", "fail"] = "off"  # `monitor check`: grants that differ from the policy are a breach
+
+
+class GrantSettings(Model):
+    """`lakectl grant`: the policy file and the Unity Catalog server it is applied to (docs/grant.md)."""
+
+    policy: str = "configs/grants.yaml"
+    backend: Literal["uc_oss"] = "uc_oss"  # the open-source server over HTTP (a Databricks backend is not built yet)
+    url: str = "http://127.0.0.1:8081"  # scripts/uc-local's API port (UC_PORT+1)
+    token_env: str = "UC_TOKEN"  # the bearer token comes from this variable ...
+    auth_file: str | None = None  # ... or from this file (the local server's etc/conf/token.txt); never printed
+    admins: list[str] = field(default_factory=lambda: ["admin"])  # metastore admins: never revoked
+    threads: Annotated[int, Meta(ge=1, le=32)] = 4  # parallel requests to the server
+    timeout_s: Annotated[float, Meta(gt=0)] = 10.0
+    sla: GrantSla = field(default_factory=GrantSla)
+
+
 class Settings(Model):
     """The whole configuration file."""
 
@@ -302,6 +342,7 @@ class Settings(Model):
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
     aggregate: AggregateSettings = field(default_factory=AggregateSettings)
     schedules: dict[str, Schedule] = field(default_factory=dict)  # recurring jobs for `lakectl deploy`
+    grant: GrantSettings = field(default_factory=GrantSettings)
 
     # Where the file came from, for messages; not part of the YAML (settings_from_dict refuses it there).
     source_file: str | None = None

@@ -50,3 +50,13 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory):
     broker = start_broker(tmp_path_factory.mktemp("kafka"))
     yield broker
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+def uc_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real open-source Unity Catalog server (authorization on) on loopback for the run (scripts/uc-local)."""
+    from uc_server import start_server
+
+    server = start_server(tmp_path_factory.mktemp("uc"))
+    yield server
+    server.stop()

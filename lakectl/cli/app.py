@@ -12,7 +12,8 @@ from lakectl.cli.state import State
 
 # In --help order. Each is a module under lakectl.cli.commands that defines a function of the same
 # name, or `app` (a Typer of subcommands).
-COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run", "runs", "deploy")
+COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run", "grant", "runs",
+            "deploy")
 _VALUE_OPTIONS = {"--config", "-c", "--target", "-t", "--timeout"}  # global options that take a value
 
 

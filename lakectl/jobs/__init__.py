@@ -22,6 +22,7 @@ JOBS: dict[str, str] = {
     "run": "lakectl.jobs.run",
     "monitor": "lakectl.jobs.monitor",
     "optimize": "lakectl.jobs.optimize",
+    "grant": "lakectl.jobs.grant",
 }
 
 

@@ -25,7 +25,7 @@ from lakectl.quality import (FAILED, OUTCOME, Rule, RuleMetric, drop_check_colum
 from lakectl.results import Result
 from lakectl.settings import Settings, TableHandle
 from lakectl.sql import quote_ident
-from lakectl.streaming import checkpoint_app_id, run_query
+from lakectl.streaming import checkpoint_app_id, micro_batch_bytes, run_query
 from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
@@ -142,7 +142,9 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
 def _stream(ctx: JobContext, p: TransformParams, t: Tables, writer: "BatchWriter", checkpoint: Path) -> None:
     spark = ctx.spark
     writer.app_id = checkpoint_app_id(checkpoint, {"source": t.bronze.display, "path": t.bronze.path})
-    reader = spark.readStream.format("delta")
+    # Delta's source takes both limits (whichever is reached first; the byte limit is soft).
+    reader = spark.readStream.format("delta").option(
+        "maxBytesPerTrigger", micro_batch_bytes(ctx.settings.transform.max_bytes_per_trigger, ctx.target))
     if p.max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", p.max_files_per_trigger)
     stream = reader.load(t.bronze.path)

@@ -57,7 +57,33 @@ def evaluate(settings: Settings, *, kafka_timeout: float = 5.0) -> list[Check]:
             checks.extend(_pass_rates(key, rates.get(key, {}), sla.min_pass_rate))
         if sla.max_lag_records is not None:
             checks.extend(_lag(key, streams, sla.max_lag_records))
+    if settings.grant.sla.grants_drift == "fail":
+        checks.append(_grants_drift(settings))
     return checks
+
+
+def _grants_drift(settings: Settings) -> Check:
+    """`grant.sla.grants_drift: fail`: any grant on a managed securable that differs from the policy
+    (what `lakectl grant drift` shows) is a breach; so is a server that cannot be asked."""
+    from lakectl.errors import LakectlError
+    from lakectl.governance.plan import build_plan
+    from lakectl.governance.policy import load_policy
+    from lakectl.jobs.grant import backend_for
+
+    name, policy_file = "grants_drift", settings.grant.policy
+    try:
+        from lakectl.context import JobContext
+
+        plan = build_plan(load_policy(policy_file), backend_for(JobContext(settings=settings)))
+    except LakectlError as e:
+        return Check(name, "grants", "grants_drift", "breach", None, 0, f"grants drift unknown: {e.one_line()}")
+    changes = plan.flat()
+    if not changes:
+        return Check(name, "grants", "grants_drift", "pass", 0, 0, f"grants as {policy_file} says ({plan.unchanged} grants, {len(plan.securables)} securables)")
+    shown = "; ".join(f"{'out of policy' if c['action'] == 'revoke' else 'missing'}: {c['principal']} {c['privilege']} on "
+                      f"{c['securable_type']} {c['securable']}" for c in changes[:3])
+    more = f" (+{len(changes) - 3} more; see `lakectl grant drift`)" if len(changes) > 3 else ""
+    return Check(name, "grants", "grants_drift", "breach", len(changes), 0, f"{len(changes)} grant(s) differ from {policy_file}: {shown}{more}")
 
 
 def _freshness(key: str, h: TableHealth, limit: float) -> Check:

@@ -17,7 +17,13 @@ def events_path(settings: Settings) -> str:
     return settings.sources.files.path or str(settings.storage.landing_dir / "events")
 
 
-def read_stream(spark: "SparkSession", settings: Settings, path: str | None = None) -> "DataFrame":
+def batch_limit(settings: Settings, batch_bytes: int) -> dict[str, str]:
+    """A file count when configured, else a byte budget (Spark refuses both on one file source)."""
+    files = settings.sources.files.max_files_per_trigger
+    return {"maxFilesPerTrigger": str(files)} if files else {"maxBytesPerTrigger": str(batch_bytes)}
+
+
+def read_stream(spark: "SparkSession", settings: Settings, path: str | None = None, *, batch_bytes: int) -> "DataFrame":
     from pyspark.sql import functions as F
 
     path = path or events_path(settings)
@@ -25,7 +31,7 @@ def read_stream(spark: "SparkSession", settings: Settings, path: str | None = No
         raise SourceUnavailable(f"landing folder not found: {path}", "run `lakectl generate` or set sources.files.path")
     df = (
         spark.readStream.format("text")
-        .option("maxFilesPerTrigger", settings.sources.files.max_files_per_trigger)
+        .options(**batch_limit(settings, batch_bytes))
         .option("pathGlobFilter", "*.json*")
         .load(path)
     )
