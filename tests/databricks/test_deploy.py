@@ -44,13 +44,13 @@ def deploy(fake, monkeypatch, tmp_path):
         result = CliRunner().invoke(app, ["-c", config, "--target", target, "deploy", *args, "--json"])
         assert result.exit_code == code, result.output
         assert CANARY not in result.output
-        return json.loads(result.stdout.strip().splitlines()[-1]) if code == 0 else {}
+        return json.loads(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else {}
     return run
 
 
 def test_dry_run_then_deploy_then_deploy_again_changes_nothing(deploy, fake, tmp_path):
     config = _config(tmp_path)
-    plan = deploy(config, "--dry-run")
+    plan = deploy(config, "--dry-run", code=8)  # changes pending: the CI gate
     assert plan["summary"] == {"create": 2, "update": 0, "unchanged": 0, "delete": 0}
     assert not fake.calls("POST", r"/jobs/create$") and not fake.calls("POST", r"/workspace/import$")
     first = deploy(config)
@@ -64,6 +64,7 @@ def test_dry_run_then_deploy_then_deploy_again_changes_nothing(deploy, fake, tmp
     assert second["summary"] == {"create": 0, "update": 0, "unchanged": 2, "delete": 0}
     assert second["config"] == "unchanged" and second["uploaded"] == []
     assert len(fake.calls("POST", r"/jobs/create$")) == 2 and not fake.calls("POST", r"/jobs/reset$")
+    assert deploy(config, "--dry-run")["summary"]["unchanged"] == 2  # nothing pending: exit 0
     deploy(config, "--destroy")
 
 
@@ -107,7 +108,7 @@ def test_foreign_jobs_are_never_touched_and_destroy_removes_ours(deploy, fake, s
 
 def test_local_target_plans_and_prints_crontab_lines(deploy, tmp_path):
     config = _config(tmp_path)
-    plan = deploy(config, "--dry-run", "--crontab", target="local")
+    plan = deploy(config, "--dry-run", "--crontab", target="local", code=8)
     assert plan["summary"]["create"] == 2
     line = next(ln for ln in plan["crontab"] if "transform" in ln)
     assert line.startswith("*/5 * * * * cd ")

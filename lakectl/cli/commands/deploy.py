@@ -18,7 +18,9 @@ def deploy(
     dry_run: bool = DRY_RUN,
     json_out: bool = JSON,
 ) -> None:
-    """Put the config's `schedules:` on a Databricks target as jobs (create / update / delete), idempotently."""
+    """Put the config's `schedules:` on a Databricks target as jobs (create / update / delete), idempotently.
+
+    `--dry-run` exits 8 when there are changes to apply (a CI gate), as `grant plan` does."""
     state = state_of(ctx)
     as_json = json_out or state.json
     try:
@@ -54,10 +56,12 @@ def deploy(
     except BaseException as exc:
         fail(exc, verbose=state.verbose, as_json=as_json)
     counts = summary(changes)
+    pending = counts["create"] + counts["update"] + counts["delete"] + (config_action != "unchanged")
     if as_json:
         print(json.dumps({"target": target_name, "dry_run": dry_run, "destroy": destroy, "summary": counts,
                           "changes": [c.to_dict() for c in changes], "config": config_action, "uploaded": uploaded,
                           "crontab": lines}))
+        _gate(dry_run, pending)
         return
     from rich.console import Console
     from rich.markup import escape
@@ -69,8 +73,16 @@ def deploy(
         console.print(f"{_MARK[c.action]} {escape(c.name)}{job}{fields}", highlight=False)
     if config_action != "unchanged":
         console.print(f"{_MARK[config_action]} the deployed config file", highlight=False)
-    pending = counts["create"] + counts["update"] + counts["delete"]
     verb = "would change" if dry_run else "changed"
-    console.print(f"[bold]{escape(target_name)}[/]: {verb} {pending} job(s); {counts['unchanged']} unchanged", highlight=False)
+    jobs_changed = counts["create"] + counts["update"] + counts["delete"]
+    console.print(f"[bold]{escape(target_name)}[/]: {verb} {jobs_changed} job(s); {counts['unchanged']} unchanged", highlight=False)
     for line in lines:
         print(line)
+    _gate(dry_run, pending)
+
+
+def _gate(dry_run: bool, pending: int) -> None:
+    if dry_run and pending:
+        from lakectl.errors import ChangesPending
+
+        raise typer.Exit(ChangesPending.exit_code)
