@@ -92,7 +92,7 @@ EXIT_CODES: dict[int, str] = {
     5: "data loss detected (expired offsets, deleted topic)",
     6: "checkpoint or lock conflict",
     7: "SLA breach (monitor check)",
-    8: "changes pending or drift (grant plan / drift)",
+    8: "changes pending or drift (grant plan / drift, deploy --dry-run)",
     130: "interrupted",
 }
 

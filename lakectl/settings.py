@@ -52,7 +52,11 @@ class SparkTarget(_Target, tag_field="kind", tag="spark"):
 
 
 class DatabricksTarget(_Target, tag_field="kind", tag="databricks"):
-    """A Databricks workspace, reached through databricks-sdk unified auth (profile or host + token env)."""
+    """A Databricks workspace, reached through databricks-sdk unified auth (profile or host + token env).
+
+    Compute: `serverless: true`, an existing `cluster_id`, or a new job cluster (`spark_version` +
+    `node_type_id`). See docs/targets.md.
+    """
 
     profile: str | None = None
     host: str | None = None
@@ -60,9 +64,21 @@ class DatabricksTarget(_Target, tag_field="kind", tag="databricks"):
     serverless: bool = False
     spark_version: str | None = None
     node_type_id: str | None = None
-    num_workers: int = 1
-    workspace_dir: str = "/Workspace/Shared/lakectl"
-    timeout_minutes: int = 60
+    num_workers: Annotated[int, Meta(ge=0)] = 1
+    environment_version: str = "4"  # serverless environment version
+    artifact_path: str | None = None  # /Volumes/c/s/v/dir or /Workspace/...; default /Workspace/Users/<me>/.lakectl/wheels
+    timeout_minutes: Annotated[float, Meta(gt=0)] = 60  # bound on one run, unless --timeout says otherwise
+    poll_interval_s: Annotated[float, Meta(gt=0)] = 5.0
+    connect_timeout_s: Annotated[int, Meta(ge=1)] = 30  # the SDK's retry budget per API call (its default is 300 s)
+    warehouse_id: str | None = None  # `lakectl query` runs on this SQL warehouse instead of as a job
+
+    def __post_init__(self) -> None:
+        chosen = [n for n, on in (("serverless", self.serverless), ("cluster_id", self.cluster_id),
+                                  ("spark_version", self.spark_version)) if on]
+        if len(chosen) > 1:
+            raise ValueError(f"choose one compute: serverless, cluster_id or spark_version + node_type_id (got {', '.join(chosen)})")
+        if self.artifact_path and not self.artifact_path.startswith(("/Volumes/", "/Workspace/")):
+            raise ValueError("`artifact_path` must start with /Volumes/ (a Unity Catalog volume) or /Workspace/")
 
 
 Target = LocalTarget | SparkTarget | DatabricksTarget  # chosen by the `kind` key
@@ -255,6 +271,45 @@ class MonitorSettings(Model):
     stream_stale_minutes: Annotated[float, Meta(gt=0)] = 10.0  # no progress for this long and no live pid: not running
 
 
+# --- schedules (lakectl deploy) ---------------------------------------------------------------------
+
+class ScheduledTask(Model):
+    """One task of a scheduled job: `lakectl-job JOB --params PARAMS` after the tasks it depends on."""
+
+    job: Annotated[str, Meta(min_length=1)]
+    params: dict[str, Any] = field(default_factory=dict)
+    depends_on: list[str] = field(default_factory=list)
+    retries: Annotated[int, Meta(ge=0)] = 0
+    timeout_minutes: Annotated[float, Meta(gt=0)] | None = None
+
+
+class ScheduleNotifications(Model):
+    emails_on_failure: list[str] = field(default_factory=list)
+    webhooks_on_failure: list[str] = field(default_factory=list)  # Databricks notification destination ids
+
+
+class Schedule(Model):
+    """A recurring job (`lakectl deploy`): tasks by key, a unix cron line, limits and notifications."""
+
+    tasks: dict[str, ScheduledTask]
+    cron: str | None = None  # 5 fields, e.g. "*/5 * * * *"; none: run on demand only
+    timezone: str = "UTC"
+    paused: bool = False
+    max_concurrent_runs: Annotated[int, Meta(ge=1)] = 1
+    timeout_minutes: Annotated[float, Meta(gt=0)] | None = None
+    notifications: ScheduleNotifications = field(default_factory=ScheduleNotifications)
+
+    def __post_init__(self) -> None:
+        if not self.tasks:
+            raise ValueError("a schedule needs at least one task")
+        for key, task in self.tasks.items():
+            unknown = [d for d in task.depends_on if d not in self.tasks]
+            if unknown:
+                raise ValueError(f"task {key!r} depends on unknown task(s) {unknown}")
+        if self.cron is not None and len(self.cron.split()) != 5:
+            raise ValueError(f"cron {self.cron!r} must have 5 fields: minute hour day-of-month month day-of-week")
+
+
 class GrantSla(Model):
     grants_drift: Literal["off", "fail"] = "off"  # `monitor check`: grants that differ from the policy are a breach
 
@@ -287,6 +342,7 @@ class Settings(Model):
     transform: TransformSettings = field(default_factory=TransformSettings)
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
     aggregate: AggregateSettings = field(default_factory=AggregateSettings)
+    schedules: dict[str, Schedule] = field(default_factory=dict)  # recurring jobs for `lakectl deploy`
     grant: GrantSettings = field(default_factory=GrantSettings)
 
     # Where the file came from, for messages; not part of the YAML (settings_from_dict refuses it there).

@@ -12,8 +12,9 @@ from lakectl.cli.state import State
 
 # In --help order. Each is a module under lakectl.cli.commands that defines a function of the same
 # name, or `app` (a Typer of subcommands).
-COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run", "grant")
-_VALUE_OPTIONS = {"--config", "-c", "--target", "-t"}  # global options that take a value
+COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run", "grant", "runs",
+            "deploy")
+_VALUE_OPTIONS = {"--config", "-c", "--target", "-t", "--timeout"}  # global options that take a value
 
 
 def _version(value: bool) -> None:
@@ -31,8 +32,10 @@ def main(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document (for CI)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show stack traces and the JVM's output."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    no_wait: bool = typer.Option(False, "--no-wait", help="Databricks targets: print the run id and URL and return; follow with `lakectl runs`."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Databricks targets: cancel a run after this many seconds (default: the target's timeout_minutes)."),
 ) -> None:
-    ctx.obj = State(config=config, target=target, json=json_out, verbose=verbose)
+    ctx.obj = State(config=config, target=target, json=json_out, verbose=verbose, no_wait=no_wait, timeout=timeout)
 
 
 def build(only: str | None = None) -> typer.Typer:

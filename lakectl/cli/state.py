@@ -10,12 +10,17 @@ from typing import Any, NoReturn
 import typer
 
 
+OK_STATUSES = ("ok", "dry_run", "submitted")  # submitted: a --no-wait run on Databricks
+
+
 @dataclass
 class State:
     config: str | None = None
     target: str | None = None
     json: bool = False
     verbose: bool = False
+    no_wait: bool = False  # Databricks targets: print the run id and URL, do not watch
+    timeout: float | None = None  # Databricks targets: bound on a run, in seconds
 
 
 def state_of(ctx: typer.Context) -> State:
@@ -34,8 +39,13 @@ def execute(ctx: typer.Context, job: str, params: dict[str, Any], *, json_out: b
 
         settings = load_settings(state.config)
         job_ctx = JobContext(settings=settings, target_name=state.target, verbose=state.verbose)
-        settings.target(state.target)  # an unknown target is a usage error before any work
-        result = _with_status(lambda: run_job(job_ctx, job, params), job, as_json)
+        target = settings.target(state.target)  # an unknown target is a usage error before any work
+        if target.kind == "databricks":
+            from lakectl.cli.remote import run_remote
+
+            result = run_remote(state, settings, job, params, run_id=job_ctx.run_id)
+        else:
+            result = _with_status(lambda: run_job(job_ctx, job, params), job, as_json)
     except typer.Exit:
         raise
     except BaseException as exc:  # the boundary: everything becomes one line and an exit code
@@ -43,7 +53,7 @@ def execute(ctx: typer.Context, job: str, params: dict[str, Any], *, json_out: b
     from lakectl.cli.render import render_result
 
     render_result(result, as_json=as_json)
-    if result.status not in ("ok", "dry_run"):
+    if result.status not in OK_STATUSES:
         raise typer.Exit(1)
 
 

@@ -7,7 +7,7 @@ from typing import Any, Optional
 import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
-from lakectl.cli.state import fail, state_of
+from lakectl.cli.state import OK_STATUSES, fail, state_of
 
 
 class Source(str, Enum):
@@ -42,11 +42,17 @@ def run(
         from lakectl.settings import load_settings
 
         settings = load_settings(state.config)
-        settings.target(state.target)
+        target = settings.target(state.target)
         job_ctx = JobContext(settings=settings, target_name=state.target, verbose=state.verbose)
-        if progress:
-            progress.start()
-        result = run_pipeline(job_ctx, params, on_stage=progress.event if progress else None)
+        if target.kind == "databricks":  # the whole pipeline runs as one Databricks run
+            from lakectl.cli.remote import run_remote
+
+            progress = None
+            result = run_remote(state, settings, "run", params, run_id=job_ctx.run_id)
+        else:
+            if progress:
+                progress.start()
+            result = run_pipeline(job_ctx, params, on_stage=progress.event if progress else None)
     except typer.Exit:
         raise
     except BaseException as exc:
@@ -58,7 +64,7 @@ def run(
     from lakectl.cli.render import render_result
 
     render_result(result, as_json=as_json)
-    if result.status not in ("ok", "dry_run"):
+    if result.status not in OK_STATUSES:
         raise typer.Exit(1)
 
 
