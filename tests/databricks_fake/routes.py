@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:
     from tests.databricks_fake.server import FakeWorkspace
 
-AREAS = ("auth", "workspace", "files", "jobs", "sql")
+AREAS = ("auth", "workspace", "files", "jobs", "sql", "unity_catalog")
 
 
 @dataclass
@@ -25,6 +25,7 @@ class Request:
     body: Any  # parsed JSON, multipart fields, raw bytes, or None
     match: re.Match[str] | None = None
     fake: "FakeWorkspace | None" = None
+    raw_path: str | None = None  # the path as sent, percent-encoding kept (names in path segments)
 
 
 @dataclass

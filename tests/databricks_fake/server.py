@@ -35,6 +35,7 @@ class Recorded:
     query: dict[str, str]
     body: Any
     status: int = 0
+    raw_path: str = ""  # the path as sent, percent-encoding kept
 
 
 @dataclass
@@ -133,7 +134,7 @@ class FakeWorkspace:
     # --- dispatch ---------------------------------------------------------------------------------
 
     def dispatch(self, req: Request) -> tuple[int, Any, dict[str, str]]:
-        record = Recorded(req.method, req.path, req.query, _loggable(req.body))
+        record = Recorded(req.method, req.path, req.query, _loggable(req.body), raw_path=req.raw_path or req.path)
         with self.lock:
             self.requests.append(record)
             fault = self._take_fault(req.method, req.path)
@@ -204,7 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError as exc:
             self._send(400, {"error_code": "MALFORMED_REQUEST", "message": str(exc)}, {})
             return
-        req = Request(self.command, unquote(url.path), query, headers, body)
+        req = Request(self.command, unquote(url.path), query, headers, body, raw_path=url.path)
         wanted = self.workspace.accepted_token
         if wanted is not None and not url.path.startswith("/.well-known/") and self.headers.get("Authorization") != f"Bearer {wanted}":
             self.workspace.requests.append(Recorded(req.method, req.path, query, None, 401))
