@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from lakectl.errors import JobFailed, LakectlError, SourceUnavailable, UsageError
 from lakectl.governance.backend import ApplyOutcome, Capabilities, ChangeFailure, PrincipalChange, Securable
-from lakectl.governance.names import Name, full_name
+from lakectl.governance.names import Name, format_name, full_name
 from lakectl.governance.privileges import PRIVILEGES
 
 if TYPE_CHECKING:
@@ -90,9 +90,12 @@ class DatabricksBackend:
             resp = self.w.grants.get_effective(s.type, segment(s.name))
         for a in resp.privilege_assignments or []:
             for p in a.privileges or []:
-                rows.append({"principal": a.principal, "privilege": p.privilege.value if p.privilege else None,
-                             "inherited_from": f"{p.inherited_from_type.value.lower()} {p.inherited_from_name}" if p.inherited_from_name else None})
-        return rows
+                inherited = None
+                if p.inherited_from_name:
+                    kind = p.inherited_from_type.value.lower() if p.inherited_from_type else "securable"
+                    inherited = f"{kind} {format_name(tuple(p.inherited_from_name.split('.')))}"
+                rows.append({"principal": a.principal, "privilege": p.privilege.value if p.privilege else None, "inherited_from": inherited})
+        return sorted(rows, key=lambda r: (r["inherited_from"] is not None, r["inherited_from"] or "", r["principal"] or "", r["privilege"] or ""))
 
     def owner(self, securable: Securable) -> str | None:
         name = segment(securable.name)

@@ -235,6 +235,10 @@ def show(p: GrantParams, backend) -> Result:
     if len(p.securables) != 1:
         raise UsageError("grant show takes one SECURABLE", "e.g. lakectl grant show lakehouse.gold.kpi_hourly")
     s = parse_securable(p.securables[0])
+    if hasattr(backend, "get_effective"):  # Databricks answers inheritance itself (effective-permissions)
+        owner = backend.owner(s)
+        rows = ([{"principal": owner, "privilege": "OWNER", "inherited_from": None}] if owner else []) + backend.get_effective(s)
+        return Result(job="grant show", metrics={"securable": f"{s.type} {format_name(s.name)}", "owner": owner}, details=rows)
     chain = [s] + parents(s.name, s.type)
     grants = backend.get_grants(chain)
     owners = backend.owners(chain) if hasattr(backend, "owners") else {c: backend.owner(c) for c in chain}

@@ -173,3 +173,26 @@ def test_grant_plan_on_a_databricks_target_uses_the_workspace(workspace, tmp_pat
     assert doc["to_add"] == 1 and doc["changes"][0]["securable"] == format_name((CAT,))
     assert CANARY not in proc.stdout + proc.stderr
     assert workspace.calls("GET", rf"/permissions/catalog/")
+
+
+def test_show_reads_effective_permissions_with_inheritance(workspace, sdk):
+    from lakectl.governance.names import format_name
+    from lakectl.jobs.grant import GrantParams, show
+
+    table = f"{CAT}.{SCHEMA}.plain"
+    grant(workspace, "catalog", CAT, "analysts", "USE_CATALOG")
+    grant(workspace, "table", table, "etl-bot", "SELECT")
+    backend = _backend(sdk)
+    try:
+        workspace.requests.clear()
+        result = show(GrantParams(action="show", securables=[format_name((CAT, SCHEMA, "plain"))]), backend)
+    finally:
+        backend.close()
+    assert result.details == [
+        {"principal": "owner@example.com", "privilege": "OWNER", "inherited_from": None},
+        {"principal": "etl-bot", "privilege": "SELECT", "inherited_from": None},
+        {"principal": "analysts", "privilege": "USE_CATALOG", "inherited_from": f"catalog {format_name((CAT,))}"},
+    ]
+    assert [r.raw_path for r in workspace.requests] == [
+        f"/api/2.1/unity-catalog/tables/{_enc(CAT, SCHEMA, 'plain')}",
+        f"/api/2.1/unity-catalog/effective-permissions/table/{_enc(CAT, SCHEMA, 'plain')}"]
