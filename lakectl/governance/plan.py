@@ -134,9 +134,11 @@ def desired_grants(policy: Policy, entries: list[Entry], backend: GrantsBackend,
             what = ", ".join([f"{k}={v}" for k, v in e.tags.items()] + [f"{c}.{k}={v}" for c, tags in e.column_tags.items() for k, v in tags.items()])
             _once(plan.unsupported, f"{e.key_path}: tags ({what}) — this server cannot hold tags; not set")
         if not caps.masks and e.column_masks:
-            _once(plan.unsupported, f"{e.key_path}: column masks ({', '.join(f'{c}: {f}' for c, f in e.column_masks.items())}) — Databricks only; not set")
+            why = "Databricks only" if backend.name != "databricks" else "not applied by lakectl yet"
+            _once(plan.unsupported, f"{e.key_path}: column masks ({', '.join(f'{c}: {f}' for c, f in e.column_masks.items())}) — {why}; not set")
         if not caps.row_filters and e.row_filter:
-            _once(plan.unsupported, f"{e.key_path}: row filter {e.row_filter['function']} — Databricks only; not set")
+            why = "Databricks only" if backend.name != "databricks" else "not applied by lakectl yet"
+            _once(plan.unsupported, f"{e.key_path}: row filter {e.row_filter['function']} — {why}; not set")
     return {p: frozenset(v) for p, v in out.items() if v}
 
 

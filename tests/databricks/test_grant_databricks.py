@@ -160,10 +160,12 @@ def test_grant_plan_on_a_databricks_target_uses_the_workspace(workspace, tmp_pat
     from lakectl.governance.names import format_name
 
     policy.write_text(yaml.safe_dump({"principals": {"groups": {"analysts": {}}},
-                                      "catalogs": {format_name((CAT,)): {"grants": {"analysts": ["USE_CATALOG"]}}}}))
+                                      "catalogs": {format_name((CAT,)): {"grants": {"analysts": ["USE_CATALOG"]}}},
+                                      "tables": {format_name((CAT, SCHEMA, "plain")): {"columns": {"email": {"tags": {"pii": "email"}}}}}}))
+    workspace.warehouse = lambda statement, params, catalog, schema: ([("column_name", "STRING"), ("tag_name", "STRING"), ("tag_value", "STRING")], [])
     cfg = tmp_path / "lakectl.yaml"
     cfg.write_text(yaml.safe_dump({"storage": {"root": str(tmp_path / "lake")}, "grant": {"policy": str(policy)},
-                                   "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True}}}))
+                                   "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True, "warehouse_id": "wh-1"}}}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_") and k != "UC_TOKEN"}
     env.update(DATABRICKS_HOST=workspace.url, DATABRICKS_TOKEN=CANARY, DATABRICKS_CONFIG_FILE=str(tmp_path / "none.cfg"), PYTHONPATH=str(REPO))
     proc = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(cfg), "--target", "dbx", "grant", "plan", "--json"],
@@ -171,8 +173,12 @@ def test_grant_plan_on_a_databricks_target_uses_the_workspace(workspace, tmp_pat
     assert proc.returncode == 8, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["to_add"] == 1 and doc["changes"][0]["securable"] == format_name((CAT,))
+    assert doc["tags_to_set"] == 1 and doc["tag_changes"][0]["column"] == "email"
     assert CANARY not in proc.stdout + proc.stderr
     assert workspace.calls("GET", rf"/permissions/catalog/")
+    text = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(cfg), "--target", "dbx", "grant", "plan"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert text.returncode == 8 and "+ tag pii=email on table" in text.stdout and "column email" in text.stdout, text.stdout + text.stderr
 
 
 def test_show_reads_effective_permissions_with_inheritance(workspace, sdk):
