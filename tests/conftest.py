@@ -60,3 +60,19 @@ def uc_server(tmp_path_factory: pytest.TempPathFactory):
     server = start_server(tmp_path_factory.mktemp("uc"))
     yield server
     server.stop()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked `slow` (long variants; LAKECTL_RUN_SLOW=1 does the same)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`slow` tests are the long variants of what the default run already covers with a bounded
+    sample: deselected (and counted as such) unless --run-slow or LAKECTL_RUN_SLOW=1."""
+    if config.getoption("--run-slow") or os.environ.get("LAKECTL_RUN_SLOW") == "1":
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]

@@ -185,7 +185,6 @@ def _set_retention(bootstrap: str, topic: str, ms: int) -> None:
         f.result(30)
 
 
-@pytest.mark.slow
 def test_expired_offsets_and_deleted_topic_are_loud_unless_allowed(ctx, tmp_path):
     from confluent_kafka import Consumer, Producer, TopicPartition
     from confluent_kafka.admin import AdminClient, NewTopic

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark]
 
 REPO = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 1, tzinfo=timezone.utc)
