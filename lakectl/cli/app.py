@@ -12,7 +12,7 @@ from lakectl.cli.state import State
 
 # In --help order. Each is a module under lakectl.cli.commands that defines a function of the same
 # name, or `app` (a Typer of subcommands).
-COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run")
+COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run", "train", "score", "model")
 _VALUE_OPTIONS = {"--config", "-c", "--target", "-t"}  # global options that take a value
 
 
@@ -40,7 +40,7 @@ def build(only: str | None = None) -> typer.Typer:
     are then neither imported nor turned into Click commands)."""
     cli = typer.Typer(
         name="lakectl",
-        help="Operate a Delta Lake lakehouse: ingest, transform, aggregate, optimize, monitor.",
+        help="Operate a Delta Lake lakehouse: ingest, transform, aggregate, train, score, optimize, monitor.",
         no_args_is_help=True,
         rich_markup_mode="rich",
         pretty_exceptions_enable=False,

@@ -22,6 +22,9 @@ JOBS: dict[str, str] = {
     "run": "lakectl.jobs.run",
     "monitor": "lakectl.jobs.monitor",
     "optimize": "lakectl.jobs.optimize",
+    "train": "lakectl.jobs.train",
+    "score": "lakectl.jobs.score",
+    "model": "lakectl.jobs.model",
 }
 
 
