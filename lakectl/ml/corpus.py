@@ -52,7 +52,7 @@ def load_review_texts(path: str | os.PathLike[str]) -> list[tuple[str, int]]:
 
 def _json_lines(file: Path, text: str) -> list[tuple[str, int]]:
     rows = []
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(_lines(text), 1):
         if not line.strip():
             continue
         try:
@@ -70,9 +70,9 @@ def _json_lines(file: Path, text: str) -> list[tuple[str, int]]:
 def _delimited(file: Path, text: str, delimiter: str) -> list[tuple[str, int]]:
     rows = []
     if delimiter == "\t":  # the UCI files hold unescaped quotes: split on the last tab, no CSV quoting
-        records = [line.rsplit("\t", 1) if "\t" in line else [line] for line in text.splitlines()]
+        records = [line.rsplit("\t", 1) if "\t" in line else [line] for line in _lines(text)]
     else:
-        records = list(csv.reader(io.StringIO(text)))
+        records = list(csv.reader(io.StringIO(text, newline="")))
     for n, record in enumerate(records, 1):
         if not record or not "".join(record).strip():
             continue
@@ -85,6 +85,12 @@ def _delimited(file: Path, text: str, delimiter: str) -> list[tuple[str, int]]:
                              f"0/1 or negative/positive", f"the file is read as {sep}-separated from its suffix")
         rows.append((delimiter.join(record[:-1]).strip(), label))
     return rows
+
+
+def _lines(text: str) -> list[str]:
+    """Lines split on \n only: str.splitlines() would also split inside a sentence at U+0085 or U+2028
+    (the UCI imdb file holds a U+0085)."""
+    return [line.rstrip("\r") for line in text.split("\n")]
 
 
 def sentiment_data_dir(repo: Path | None = None) -> Path:

@@ -45,10 +45,10 @@ def test_default_templates_are_byte_identical_to_before(tmp_path):
 def test_formats_and_labels(tmp_path):
     (tmp_path / "a.csv").write_text('text,label\n"Great, really",positive\nawful,negative\n')
     (tmp_path / "a.jsonl").write_text('{"text": "fine", "label": 1}\n\n{"text": "meh", "label": "neg"}\n')
-    (tmp_path / "a.txt").write_text('So "good"\t1\nNot good.\t0\n')
+    (tmp_path / "a.txt").write_text('So "good"\t1\nNot\x85 good.\t0\r\n')
     assert load_review_texts(tmp_path / "a.csv") == [("Great, really", 1), ("awful", 0)]
     assert load_review_texts(tmp_path / "a.jsonl") == [("fine", 1), ("meh", 0)]
-    assert load_review_texts(tmp_path / "a.txt") == [('So "good"', 1), ("Not good.", 0)]
+    assert load_review_texts(tmp_path / "a.txt") == [('So "good"', 1), ("Not\x85 good.", 0)]  # U+0085 is no line break
 
 
 @pytest.mark.parametrize("content, message", [
