@@ -238,3 +238,17 @@ def test_unreachable_store_is_exit_4_with_the_uri_masked(spark, tmp_path):
         _run(ctx, "train")
     assert err.value.exit_code == 4
     assert f"http://***@127.0.0.1:{port}" in err.value.message and "s3cret" not in err.value.one_line()
+
+
+def test_gold_sentiment_takes_the_greatest_model_version_as_a_number(spark):
+    from datetime import date
+
+    from lakectl.gold import sentiment_daily
+
+    events = spark.createDataFrame([("a", "review", date(2026, 1, 1), "books", 5), ("b", "review", date(2026, 1, 1), "books", 1)],
+                                   "event_id string, event_type string, event_date date, category string, rating int")
+    scores = spark.createDataFrame([("a", 0.1, 0, "9"), ("a", 0.9, 1, "10"), ("b", 0.2, 0, "10")],
+                                   "event_id string, score double, label int, model_version string")
+    row = sentiment_daily(events, scores).first()
+    assert (row["positive"], row["negative"], row["scored_reviews"]) == (1, 1, 2)
+    assert row["avg_score"] == pytest.approx(0.55)  # version 10's 0.9 for "a", not version 9's 0.1
