@@ -189,7 +189,7 @@ DEFAULT_TABLES = [
     "silver.events", "silver.reviews", "silver.quarantine", "silver.customers", "silver.products",
     "gold.customer_behavior_daily", "gold.product_performance_daily", "gold.funnel_daily",
     "gold.kpi_hourly", "gold.sentiment_daily",
-    "ops.runs", "ops.dq_metrics", "ops.stream_progress", "ops.review_scores",
+    "ops.runs", "ops.dq_metrics", "ops.stream_progress", "silver.review_scores",
 ]
 
 
@@ -329,6 +329,48 @@ class GrantSettings(Model):
     sla: GrantSla = field(default_factory=GrantSla)
 
 
+class MLSplit(Model):
+    """The deterministic train / validation / test split by a hash of event_id (test gets the rest)."""
+
+    train: Annotated[float, Meta(gt=0, lt=1)] = 0.7
+    validation: Annotated[float, Meta(gt=0, lt=1)] = 0.15
+    seed: int = 17
+
+    def __post_init__(self) -> None:
+        if self.train + self.validation >= 1:
+            raise ValueError("train + validation must leave a share for the test split (sum < 1)")
+
+
+class MLGate(Model):
+    """When a newly trained version becomes `champion`."""
+
+    metric: Literal["accuracy", "f1", "roc_auc"] = "accuracy"
+    min_test_metric: Annotated[float, Meta(ge=0, le=1)] = 0.6
+    tolerance: Annotated[float, Meta(ge=0, le=1)] = 0.0  # must beat the champion's metric minus this (equal does not)
+
+
+class MLSettings(Model):
+    """`lakectl train` / `score` / `model`: MLflow stores, the model, its labels, split and gate."""
+
+    tracking_uri: str | None = None  # default: sqlite:///<storage.root>/mlflow/mlflow.db
+    registry_uri: str | None = None  # default: the tracking URI
+    artifact_location: str | None = None  # default: <storage.root>/mlflow/artifacts
+    experiment: str = "lakectl-sentiment"
+    model_name: str = "sentiment"
+    featurizer: Literal["tfidf"] = "tfidf"
+    positive_min_rating: Annotated[int, Meta(ge=1, le=5)] = 4
+    negative_max_rating: Annotated[int, Meta(ge=1, le=5)] = 2
+    min_labelled_rows: Annotated[int, Meta(ge=2)] = 50
+    split: MLSplit = field(default_factory=MLSplit)
+    reg_params: Annotated[list[float], Meta(min_length=1)] = field(default_factory=lambda: [0.003, 0.01, 0.03, 0.1])
+    num_features: Annotated[int, Meta(ge=16)] = 1 << 18
+    gate: MLGate = field(default_factory=MLGate)
+
+    def __post_init__(self) -> None:
+        if self.negative_max_rating >= self.positive_min_rating:
+            raise ValueError("negative_max_rating must be below positive_min_rating")
+
+
 class Settings(Model):
     """The whole configuration file."""
 
@@ -344,6 +386,7 @@ class Settings(Model):
     aggregate: AggregateSettings = field(default_factory=AggregateSettings)
     schedules: dict[str, Schedule] = field(default_factory=dict)  # recurring jobs for `lakectl deploy`
     grant: GrantSettings = field(default_factory=GrantSettings)
+    ml: MLSettings = field(default_factory=MLSettings)
 
     # Where the file came from, for messages; not part of the YAML (settings_from_dict refuses it there).
     source_file: str | None = None

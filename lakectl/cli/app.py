@@ -12,8 +12,8 @@ from lakectl.cli.state import State
 
 # In --help order. Each is a module under lakectl.cli.commands that defines a function of the same
 # name, or `app` (a Typer of subcommands).
-COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run", "grant", "runs",
-            "deploy")
+COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run", "train", "score",
+            "model", "grant", "runs", "deploy")
 _VALUE_OPTIONS = {"--config", "-c", "--target", "-t", "--timeout"}  # global options that take a value
 
 
@@ -43,7 +43,7 @@ def build(only: str | None = None) -> typer.Typer:
     are then neither imported nor turned into Click commands)."""
     cli = typer.Typer(
         name="lakectl",
-        help="Operate a Delta Lake lakehouse: ingest, transform, aggregate, optimize, monitor.",
+        help="Operate a Delta Lake lakehouse: ingest, transform, aggregate, train, score, optimize, monitor.",
         no_args_is_help=True,
         rich_markup_mode="rich",
         pretty_exceptions_enable=False,

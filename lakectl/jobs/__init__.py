@@ -23,6 +23,9 @@ JOBS: dict[str, str] = {
     "monitor": "lakectl.jobs.monitor",
     "optimize": "lakectl.jobs.optimize",
     "grant": "lakectl.jobs.grant",
+    "train": "lakectl.jobs.train",
+    "score": "lakectl.jobs.score",
+    "model": "lakectl.jobs.model",
 }
 
 

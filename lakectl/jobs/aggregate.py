@@ -239,7 +239,7 @@ def _silver(spark: "SparkSession", path: str, version: int) -> "DataFrame":
 def _scores(spark: "SparkSession", ctx: JobContext, version: int) -> "DataFrame | None":
     if version < 0:
         return None
-    path = ctx.settings.table("ops.review_scores").path
+    path = ctx.settings.table("silver.review_scores").path
     return spark.read.format("delta").option("versionAsOf", version).load(path).select(*SCORE_COLUMNS)
 
 
@@ -429,10 +429,10 @@ def _run(ctx: JobContext, p: AggregateParams) -> Result:
     silver_version = log_version(spark, silver.path)
     if silver_version < 0:
         raise TableNotFound(f"{silver.display} does not exist at {silver.path}", "run `lakectl transform` first")
-    scores_version = log_version(spark, ctx.settings.table("ops.review_scores").path)
+    scores_version = log_version(spark, ctx.settings.table("silver.review_scores").path)
     warnings: list[str] = []
     plans = make_plans(ctx, p, silver.path, silver_version, scores_version, warnings)
-    tables_read = [silver.display] + ([ctx.settings.table("ops.review_scores").display] if scores_version >= 0 else [])
+    tables_read = [silver.display] + ([ctx.settings.table("silver.review_scores").display] if scores_version >= 0 else [])
     metrics: dict[str, Any] = {"silver_version": silver_version, "modes": {pl.table: pl.mode for pl in plans}}
     if p.export_format:
         metrics["export"] = {"format": p.export_format, "dir": str(Path(p.export_dir).absolute()) if "://" not in p.export_dir else p.export_dir}

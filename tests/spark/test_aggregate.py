@@ -161,7 +161,7 @@ def test_model_scores_drive_sentiment_when_present(lake):
     scored = reviews[::2]  # half the reviews get a model score whose label disagrees with the rating
     rows = [(r["event_id"], 0.9 if r["rating"] <= 3 else 0.1, 1 if r["rating"] <= 3 else 0, "m1") for r in scored]
     spark.createDataFrame(rows, "event_id string, score double, label int, model_version string") \
-        .write.format("delta").save(ctx.settings.table("ops.review_scores").path)
+        .write.format("delta").save(ctx.settings.table("silver.review_scores").path)
     result = _aggregate(ctx)
     assert result.metrics["modes"]["gold.sentiment_daily"] == "full"
     assert result.metrics["modes"]["gold.kpi_hourly"] == "skip"
