@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional
 import typer
 
 from lakectl.cli.options import JSON
-from lakectl.cli.state import fail, state_of
+from lakectl.cli.state import fail, load_settings_of, state_of
 
 app = typer.Typer(
     name="monitor", help="Health of runs, tables, streams and data quality; SLA checks with alerts; an HTML report.",
@@ -24,9 +24,7 @@ def _execute(ctx: typer.Context, params: dict[str, Any], json_out: bool, render:
     try:
         from lakectl.context import JobContext
         from lakectl.jobs import run_job
-        from lakectl.settings import load_settings
-
-        settings = load_settings(state.config)
+        settings = load_settings_of(state)
         settings.target(state.target)
         result = run_job(JobContext(settings=settings, target_name=state.target, verbose=state.verbose), "monitor", params)
     except typer.Exit:

@@ -7,7 +7,7 @@ from typing import Any, Optional
 import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
-from lakectl.cli.state import fail, state_of
+from lakectl.cli.state import fail, load_settings_of, state_of
 
 
 class Source(str, Enum):
@@ -39,9 +39,7 @@ def run(
     try:
         from lakectl.context import JobContext
         from lakectl.jobs.run import run as run_pipeline
-        from lakectl.settings import load_settings
-
-        settings = load_settings(state.config)
+        settings = load_settings_of(state)
         settings.target(state.target)
         job_ctx = JobContext(settings=settings, target_name=state.target, verbose=state.verbose)
         if progress:
