@@ -13,7 +13,7 @@ from lakectl.delta import append_once, rows_committed, table_version
 from lakectl.errors import DataLossDetected, SourceUnavailable, UsageError
 from lakectl.monitor.progress import recorder as progress_recorder
 from lakectl.results import Result
-from lakectl.streaming import checkpoint_app_id, checkpoint_lock, input_rows, run_query
+from lakectl.streaming import checkpoint_app_id, checkpoint_lock, input_rows, run_query, stoppable
 from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity
         finally:
             parsed.unpersist()
 
-    writer = stream.writeStream.foreachBatch(write_batch).option("checkpointLocation", str(checkpoint / "offsets")).queryName(f"ingest-{p.source}")
+    writer = stream.writeStream.foreachBatch(stoppable(write_batch)).option("checkpointLocation", str(checkpoint / "offsets")).queryName(f"ingest-{p.source}")
     interval = p.trigger_interval or ctx.settings.ingest.trigger_interval
     try:
         # each batch's progress goes to ops.stream_progress for `lakectl monitor streams` as it finishes

@@ -93,3 +93,13 @@ def test_read_only_runs_stay_out_of_the_ledger_unless_asked(tmp_path):
     on = settings_from_dict({"storage": {"root": str(tmp_path / "lake2")}, "monitor": {"record_read_only": True}})
     run_job(JobContext(settings=on), "monitor", {"action": "runs"})
     assert [r["command"] for r in read_rows(on.table("ops.runs").path)] == ["monitor"]
+
+
+def test_run_writes_one_parent_row(tmp_path, config):
+    from lakectl.monitor.deltars import read_rows
+
+    proc = lakectl("-c", str(config), "run", "--skip", "ingest", "--skip", "transform", "--skip", "aggregate", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    rows = read_rows(str(tmp_path / "lake" / "tables" / "ops" / "runs"))
+    assert [(r["command"], r["run_id"], r["parent_run_id"]) for r in rows] == [("run", doc["run_id"], None)]

@@ -39,12 +39,16 @@ def run(
     try:
         from lakectl.context import JobContext
         from lakectl.jobs.run import run as run_pipeline
+        from lakectl.monitor.ledger import recording
         settings = load_settings_of(state)
         settings.target(state.target)
         job_ctx = JobContext(settings=settings, target_name=state.target, verbose=state.verbose)
         if progress:
             progress.start()
-        result = run_pipeline(job_ctx, params, on_stage=progress.event if progress else None)
+        with recording(job_ctx, "run", params) as record:  # one parent row; the stages nest under it
+            result = run_pipeline(job_ctx, params, on_stage=progress.event if progress else None)
+            result.metrics.setdefault("run_id", record.run_id)
+            record.result = result
     except typer.Exit:
         raise
     except BaseException as exc:
