@@ -48,7 +48,7 @@ def run_sql(settings: "Settings", sql: str, keys: list[str], limit: int) -> tupl
             columns = list(relation.columns)
             rows = (relation.limit(limit + 1) if limit else relation).fetchall()
         except duckdb.Error as exc:
-            raise _translate(exc, settings) from exc
+            raise _translate(exc, settings, sql) from exc
         return columns, rows
     finally:
         con.close()
@@ -59,13 +59,14 @@ _CANDIDATES = re.compile(r'Candidate bindings:\s*(.+)', re.I)
 _MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist", re.I)
 
 
-def _translate(exc: Exception, settings: "Settings") -> Exception:
+def _translate(exc: Exception, settings: "Settings", sql: str) -> Exception:
     """A user mistake becomes a usage error with a hint; a dialect gap becomes NotForDuckDB."""
     import duckdb
 
     text = str(exc)
     first = text.splitlines()[0] if text else type(exc).__name__
-    if isinstance(exc, duckdb.BinderException) and (m := _MISSING_COLUMN.search(text)):
+    if isinstance(exc, duckdb.BinderException) and (m := _MISSING_COLUMN.search(text)) and f'"{m.group(1)}"' not in sql:
+        # (a "double-quoted" word is a string literal in Spark SQL and a name in DuckDB: Spark decides)
         candidates = _CANDIDATES.search(text)
         hint = f"did you mean {candidates.group(1).split(',')[0].strip()}?" if candidates else "check the column names (DESCRIBE the table)"
         return UsageError(f"unknown column {m.group(1)} in the query", hint)

@@ -87,3 +87,11 @@ def test_typos_get_a_fitting_hint_without_spark(gold, sql, message, hint):
         run_job(gold, "query", {"sql": sql})
     assert message in err.value.message and hint in (err.value.hint or ""), err.value.one_line()
     assert "run the stage" not in (err.value.hint or "")
+
+
+def test_double_quoted_strings_keep_spark_meaning(gold):
+    from lakectl.jobs import run_job
+
+    sql = 'SELECT count(*) AS n FROM gold.kpi_hourly WHERE "x" = "x"'
+    result = run_job(gold, "query", {"sql": sql})
+    assert result.metrics["rows"] == [[48]] and result.metrics["engine"] == "spark"
