@@ -107,3 +107,28 @@ def test_signal_stops_a_backlogged_stream_after_the_batch_in_flight(tmp_path, si
     bronze = DeltaTable(str(root / "tables" / "bronze" / "events")).to_pyarrow_table(columns=["event_id"]).column("event_id").to_pylist()
     assert len(bronze) == len(set(bronze)), f"{len(bronze) - len(set(bronze))} duplicated events"
     assert set(bronze) == set(ids), f"{len(set(ids) - set(bronze))} lost events"
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_one_shot_command_prints_one_line(tmp_path):
+    root = tmp_path / "lake"
+    config = _config(tmp_path, root, 1)
+    cmd = [sys.executable, "-m", "lakectl", "--config", str(config), "query", "--engine", "spark",
+           "SELECT count(*) AS n FROM range(0, 100000000000) a WHERE rand() > 2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "LAKECTL_DRIVER_MEMORY": "1g"})
+    try:
+        deadline = time.monotonic() + 600
+        # the SparkContext is up once its block manager folder exists; then the query starts
+        while time.monotonic() < deadline and proc.poll() is None and not list((root / "tmp").glob("blockmgr-*")):
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        time.sleep(5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err[-3000:]
+    assert err.strip().splitlines() == ["lakectl: error: interrupted"], err[-3000:]
