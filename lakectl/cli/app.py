@@ -12,7 +12,7 @@ from lakectl.cli.state import State
 
 # In --help order. Each is a module under lakectl.cli.commands that defines a function of the same
 # name, or `app` (a Typer of subcommands).
-COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run")
+COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run", "init", "doctor")
 _VALUE_OPTIONS = {"--config", "-c", "--target", "-t"}  # global options that take a value
 
 
