@@ -103,3 +103,24 @@ def test_run_writes_one_parent_row(tmp_path, config):
     doc = json.loads(proc.stdout)
     rows = read_rows(str(tmp_path / "lake" / "tables" / "ops" / "runs"))
     assert [(r["command"], r["run_id"], r["parent_run_id"]) for r in rows] == [("run", doc["run_id"], None)]
+
+
+def test_monitor_tables_fits_80_columns_and_speaks_csv(tmp_path, config):
+    import csv
+    import io
+
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    for key in ("gold.product_performance_daily", "silver.events"):
+        schema, name = key.split(".")
+        write_deltalake(str(tmp_path / "lake" / "tables" / schema / name), pa.table({"x": list(range(1234))}))
+    proc = lakectl("-c", str(config), "monitor", "tables", cwd=tmp_path, env={"COLUMNS": "80"})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert max(len(ln) for ln in lines) <= 80, proc.stdout
+    row = next(ln for ln in lines if "gold.product_performance_daily" in ln)  # the name never wraps
+    assert "1,234" in row and "KiB" in row
+    out = lakectl("-c", str(config), "monitor", "tables", "-o", "csv", cwd=tmp_path)
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert {r["table"]: r["rows"] for r in rows}["silver.events"] == "1234"
