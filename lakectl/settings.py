@@ -232,6 +232,7 @@ class MonitorSettings(Model):
     small_file_bytes: Annotated[int, Meta(ge=1)] = 32 * 1024 * 1024
     stream_stale_minutes: Annotated[float, Meta(gt=0)] = 10.0  # no progress for this long and no live pid: not running
     record_read_only: bool = False  # also record monitor, query and --dry-run runs in ops.runs
+    small_file_min_files: Annotated[int, Meta(ge=1)] = 10  # max_small_file_ratio applies from this many files on
 
 
 class Settings(Model):
