@@ -124,7 +124,15 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
             metrics.update(source_identity=spec.identity(), source_options=spec.redacted_options())
         return Result(job="ingest", dry_run=True, tables_written=[bronze.display, quarantine.display], metrics=metrics)
     identity = source_identity(ctx, p, spec)
+    if p.source == "files":
+        from lakectl.sources import files
+
+        files.require_landing(p.path or files.events_path(ctx.settings))  # before the JVM starts
     with checkpoint_lock(checkpoint):
+        if p.source == "files" and not p.continuous and files.nothing_new(p.path or files.events_path(ctx.settings), checkpoint / "offsets"):
+            return Result(job="ingest", tables_written=[bronze.display, quarantine.display],
+                          metrics={"source": p.source, "batches": 0, "checkpoint": str(checkpoint),
+                                   "note": "no new landing files since the last run (no Spark started)"})
         return _ingest(ctx, p, spec, identity, checkpoint)
 
 

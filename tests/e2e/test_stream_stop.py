@@ -52,16 +52,38 @@ def _ledger(root: Path) -> list[dict]:
     return DeltaTable(str(root / "tables" / "ops" / "runs")).to_pyarrow_table().to_pylist()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)], ids=["SIGINT", "SIGTERM"])
-def test_signal_stops_a_backlogged_stream_after_the_batch_in_flight(tmp_path, sig):
+def _kafka_backlog(broker, topic: str) -> list[str]:
+    from lakectl.datagen import iter_event_lines
+    from lakectl.kafka_produce import produce_lines
+
+    lines = list(iter_event_lines(FILES * EVENTS_PER_FILE, seed=11))
+    broker.create_topic(topic, 1)
+    produce_lines({"bootstrap.servers": broker.bootstrap}, topic, lines)
+    return [json.loads(ln)["event_id"] for ln in lines]
+
+
+@pytest.mark.parametrize("source, sig", [
+    ("files", signal.SIGINT),
+    pytest.param("files", signal.SIGTERM, marks=pytest.mark.slow),
+    pytest.param("kafka", signal.SIGINT, marks=[pytest.mark.slow, pytest.mark.kafka]),
+], ids=["files-SIGINT", "files-SIGTERM", "kafka-SIGINT"])
+def test_signal_stops_a_backlogged_stream_after_the_batch_in_flight(tmp_path, request, source, sig):
     from deltalake import DeltaTable
 
     root = tmp_path / "lake"
-    ids = _landing(root)
     config = _config(tmp_path, root, 1)  # one file per batch: a backlog of FILES batches
-    checkpoint = root / "checkpoints" / "ingest" / "files"
-    cmd = [sys.executable, "-m", "lakectl", "--config", str(config), "ingest", "--continuous",
+    checkpoint = root / "checkpoints" / "ingest" / source
+    source_args: list[str] = []
+    if source == "kafka":  # EVENTS_PER_FILE records per batch: a backlog of FILES batches
+        broker = request.getfixturevalue("kafka_broker")
+        ids = _kafka_backlog(broker, "stop-test")
+        source_args = ["--source", "kafka", "--topic", "stop-test", "--bootstrap-servers", broker.bootstrap]
+    else:
+        ids = _landing(root)
+    cmd = [sys.executable, "-m", "lakectl", "--config", str(config), "ingest", *source_args, "--continuous",
            "--trigger-interval", "1 second", "--json"]
+    if source == "kafka":
+        cmd += ["--max-offsets-per-trigger", str(EVENTS_PER_FILE)]
     env = {**os.environ, "LAKECTL_DRIVER_MEMORY": "1g"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -90,6 +112,8 @@ def test_signal_stops_a_backlogged_stream_after_the_batch_in_flight(tmp_path, si
     assert doc["status"] == "error" and doc["error"]["kind"] == "interrupted" and doc["error"]["exit_code"] == 130
     batch_lines = [ln for ln in err.splitlines() if " batch " in ln and "rows in" in ln]
     assert len(batch_lines) >= 2, err[-2000:]
+    if source == "kafka":  # the records still behind, from the batch's end vs latest offsets
+        assert all(", lag " in ln for ln in batch_lines), batch_lines
     assert "Traceback" not in err and "py4j" not in err.lower(), err[-3000:]
     ingest_rows = [r for r in _ledger(root) if r["command"] == "ingest"]
     assert [r["status"] for r in ingest_rows] == ["interrupted"]
@@ -101,12 +125,23 @@ def test_signal_stops_a_backlogged_stream_after_the_batch_in_flight(tmp_path, si
     recorded = sorted(p["recorded_at"] for p in progress)
     assert (recorded[-1] - recorded[0]).total_seconds() > 0.5 * batch_seconds
 
-    rerun = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(_config(tmp_path, root, 1000)), "ingest", "--json"],
+    rerun = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(_config(tmp_path, root, 1000)), "ingest", *source_args, "--json"],
                            capture_output=True, text=True, env=env, timeout=900)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     bronze = DeltaTable(str(root / "tables" / "bronze" / "events")).to_pyarrow_table(columns=["event_id"]).column("event_id").to_pylist()
     assert len(bronze) == len(set(bronze)), f"{len(bronze) - len(set(bronze))} duplicated events"
     assert set(bronze) == set(ids), f"{len(set(ids) - set(bronze))} lost events"
+
+    if source != "files":
+        return
+    # nothing new: answered from the checkpoint without starting Spark
+    started = time.monotonic()
+    noop = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(_config(tmp_path, root, 1000)), "ingest", "--json"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert noop.returncode == 0, noop.stderr
+    doc = json.loads(noop.stdout)
+    assert doc["rows_written"] == 0 and doc["batches"] == 0 and "no Spark started" in doc["note"]
+    assert time.monotonic() - started < 20
 
 
 @pytest.mark.slow

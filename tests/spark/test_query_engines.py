@@ -95,3 +95,16 @@ def test_double_quoted_strings_keep_spark_meaning(gold):
     sql = 'SELECT count(*) AS n FROM gold.kpi_hourly WHERE "x" = "x"'
     result = run_job(gold, "query", {"sql": sql})
     assert result.metrics["rows"] == [[48]] and result.metrics["engine"] == "spark"
+
+
+@pytest.mark.slow
+def test_spark_errors_are_one_line_without_the_json_log(gold):
+    root = gold.settings.storage.root_dir
+    config = root.parent / "lakectl.yaml"
+    config.write_text(f"storage:\n  root: {root}\n")
+    proc = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(config), "query", "--engine", "spark",
+                           "SELECT no_such_column FROM gold.kpi_hourly"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2, proc.stderr
+    # PySpark logged every captured SQL error as an ~8 KB JSON line (SQLQueryContextLogger) with the Java stack
+    assert proc.stderr.strip().splitlines() == [ln for ln in proc.stderr.strip().splitlines() if ln.startswith("lakectl: error:")]
+    assert len(proc.stderr.strip().splitlines()) == 1 and "SQLQueryContextLogger" not in proc.stderr, proc.stderr[:3000]

@@ -63,3 +63,31 @@ def test_did_you_mean():
     assert did_you_mean("silver.evnts", ["bronze.events", "silver.events", "gold.kpi_hourly"]) == "did you mean silver.events?"
     assert did_you_mean("zzz", ["silver.events"]) is None
     assert predicate_columns("event_date >= current_date() - INTERVAL 7 DAYS AND `my col` IN ('x', 'y')") == ["event_date", "my col"]
+
+
+def test_ingest_landing_folder_missing_fails_before_the_jvm(lake):
+    proc, took, cpu = lakectl(lake, "ingest", "--path", str(lake.parent / "nope"))
+    assert proc.returncode == 4 and "landing folder not found" in proc.stderr, proc.stderr
+    assert "no pyspark" in proc.stderr and cpu < 2.0
+
+
+def test_nothing_new_reads_the_file_source_log(tmp_path):
+    from lakectl.sources.files import nothing_new
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for name in ("a.json", "b.json"):
+        (landing / name).write_text("{}\n")
+    (landing / "_SUCCESS").write_text("")
+    offsets = tmp_path / "cp" / "offsets"
+    for d in ("offsets", "commits", "sources/0"):
+        (offsets / d).mkdir(parents=True)
+    assert not nothing_new(str(landing), offsets)  # never ran
+    (offsets / "offsets" / "0").write_text("v1\n")
+    (offsets / "sources" / "0" / "0").write_text(
+        "v1\n" + "\n".join(f'{{"path":"file://{landing / n}","timestamp":1,"batchId":0}}' for n in ("a.json", "b.json")))
+    assert not nothing_new(str(landing), offsets)  # batch 0 planned but not committed: a replay is due
+    (offsets / "commits" / "0").write_text("v1\n{}\n")
+    assert nothing_new(str(landing), offsets)
+    (landing / "c.json").write_text("{}\n")
+    assert not nothing_new(str(landing), offsets)
