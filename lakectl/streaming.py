@@ -75,14 +75,21 @@ def stoppable(batch_fn: Callable[[Any, int], None]) -> Callable[[Any, int], None
     """Wrap a foreachBatch function so that no new batch starts after SIGINT/SIGTERM: the batch
     in flight finishes and commits; the next one fails before reading anything, so the query ends
     and that batch is replayed, from the same offsets, by the next run."""
+    return _Stoppable(batch_fn)
 
-    def batch(df: Any, batch_id: int) -> None:
+
+class _Stoppable:
+    # A module-level class, not a closure: Spark Connect pickles the batch function for its
+    # server-side worker, and a closure over the module's Events would not pickle. There the flag
+    # is never set; run_query's fallback stops the query after the batch in flight instead.
+    def __init__(self, batch_fn: Callable[[Any, int], None]) -> None:
+        self.batch_fn = batch_fn
+
+    def __call__(self, df: Any, batch_id: int) -> None:
         if _STOP.is_set():
             _GATE_CLOSED.set()
             raise RuntimeError(f"{_STOP_MARK}: batch {batch_id} not started")
-        batch_fn(df, batch_id)
-
-    return batch
+        self.batch_fn(df, batch_id)
 
 
 class ProgressFeed:
