@@ -86,13 +86,13 @@ class _Progress:
             self.current = stage
             self.tasks[stage] = self.progress.add_task(f"[bold]{stage}[/] running…", total=1)
             if not self.console.is_terminal:
-                print(f"lakectl run: {stage} started", file=sys.stderr, flush=True)
+                print(f"lakectl: {stage} started", file=sys.stderr, flush=True)
             return
         rows = f"{result.rows_written:,} rows written" if result is not None else ""
         self.progress.update(self.tasks[stage], completed=1, description=f"[bold]{stage}[/] {result.status if result else ''} {rows}")
         self.current = None
         if not self.console.is_terminal and result is not None:
-            print(f"lakectl run: {stage} {result.status} in {result.duration_s:.1f}s, {rows}", file=sys.stderr, flush=True)
+            print(f"lakectl: {stage} {result.status} in {result.duration_s:.1f}s, {rows}", file=sys.stderr, flush=True)
 
     def stop(self, *, failed: bool) -> None:
         if failed and self.current in self.tasks:
