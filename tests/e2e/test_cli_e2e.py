@@ -56,7 +56,7 @@ def test_demo_prints_a_line_per_stage_and_next_steps_without_a_terminal(tmp_path
     from deltalake import DeltaTable
 
     root = tmp_path / "lake"
-    proc = lakectl("demo", "--events", "2000", root=root)
+    proc = lakectl("demo", "--events", "2000", root=root, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stderr.splitlines()
     for stage in ("generate", "ingest", "transform", "aggregate"):
