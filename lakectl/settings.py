@@ -375,8 +375,10 @@ def _check_table_keys(settings: Settings, source: str) -> None:
     for key in settings.tables:
         if key in DEFAULT_TABLES:
             continue
-        close = difflib.get_close_matches(key, DEFAULT_TABLES, n=1, cutoff=0.8)
-        if close:
+        schema = key.partition(".")[0]
+        same_schema = [t for t in DEFAULT_TABLES if t.partition(".")[0] == schema]
+        close = difflib.get_close_matches(key, same_schema, n=1, cutoff=0.8)
+        if close:  # (a new table in another schema, e.g. gold.review_scores next to ops.review_scores, is fine)
             raise ConfigError(f"{source}: tables.{key}: unknown table", f"did you mean {close[0]}?")
 
 
