@@ -106,12 +106,17 @@ def translate(exc: BaseException) -> LakectlError:
     name = type(exc).__name__
     text = str(exc)
     first = _first_line(text)
+    if name in {"ParseException", "ParseError"} or "PARSE_SYNTAX_ERROR" in text[:300]:
+        return UsageError(f"SQL syntax error: {first}", "check the SQL near the position shown")
     if name == "AnalysisException" or "AnalysisException" in text[:200]:
-        if "PATH_NOT_FOUND" in text or "is not a Delta table" in text or "TABLE_OR_VIEW_NOT_FOUND" in text or "DELTA_MISSING_DELTA_TABLE" in text:
+        if "TABLE_OR_VIEW_NOT_FOUND" in text:  # a name in a statement: a typo far more often than a missing stage
+            return TableNotFound(f"table not found: {first}",
+                                 "tables are schema.name, e.g. silver.events; `lakectl monitor tables` lists them")
+        if "PATH_NOT_FOUND" in text or "is not a Delta table" in text or "DELTA_MISSING_DELTA_TABLE" in text:
             return TableNotFound(f"table not found: {first}", "run the stage that creates it first (see `lakectl --help`)")
+        if "UNRESOLVED_COLUMN" in text:
+            return UsageError(f"unknown column: {first}", "Spark lists the columns it knows in the message; --verbose shows the trace")
         return UsageError(f"Spark analysis error: {first}", "check table and column names; --verbose shows the trace")
-    if name in {"ParseException", "ParseError"}:
-        return UsageError(f"SQL parse error: {first}", "check the SQL text")
     if "JAVA_GATEWAY_EXITED" in text or "Java gateway process exited" in text:
         return EnvironmentProblem("the Spark JVM did not start", "check that Java 17 is installed and JAVA_HOME points to it; --verbose shows the JVM log")
     if name == "StreamingQueryException":

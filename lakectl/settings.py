@@ -269,6 +269,8 @@ class MonitorSettings(Model):
     renotify_minutes: Annotated[float, Meta(gt=0)] = 240.0  # a standing breach is re-alerted at most this often
     small_file_bytes: Annotated[int, Meta(ge=1)] = 32 * 1024 * 1024
     stream_stale_minutes: Annotated[float, Meta(gt=0)] = 10.0  # no progress for this long and no live pid: not running
+    record_read_only: bool = False  # also record monitor, query and --dry-run runs in ops.runs
+    small_file_min_files: Annotated[int, Meta(ge=1)] = 10  # max_small_file_ratio applies from this many files on
 
 
 # --- schedules (lakectl deploy) ---------------------------------------------------------------------
@@ -502,7 +504,23 @@ def settings_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Settings:
     except InvalidValue as exc:
         raise ConfigError(f"{source}: {exc}", hint) from None
     settings.source_file = source
+    _check_table_keys(settings, source)
     return settings
+
+
+def _check_table_keys(settings: Settings, source: str) -> None:
+    """A key under `tables:` that is not a lakectl table but close to one is a typo: its policy
+    would silently apply to nothing. Other new keys (a table of your own with a `path`) are kept."""
+    import difflib
+
+    for key in settings.tables:
+        if key in DEFAULT_TABLES:
+            continue
+        schema = key.partition(".")[0]
+        same_schema = [t for t in DEFAULT_TABLES if t.partition(".")[0] == schema]
+        close = difflib.get_close_matches(key, same_schema, n=1, cutoff=0.8)
+        if close:  # (a new table in another schema, e.g. gold.review_scores next to ops.review_scores, is fine)
+            raise ConfigError(f"{source}: tables.{key}: unknown table", f"did you mean {close[0]}?")
 
 
 def _interpolate(value: Any, source: str, path: tuple[str, ...]) -> Any:

@@ -27,6 +27,12 @@ def quote_name(*parts: str) -> str:
     return ".".join(quote_ident(p) for p in parts if p is not None)
 
 
+def quote_ansi_ident(name: str) -> str:
+    """Quote one identifier part ANSI-style (DuckDB): double quotes, doubling embedded ones."""
+    quote_ident(name)  # the same checks
+    return '"' + name.replace('"', '""') + '"'
+
+
 def quote_columns(columns: Iterable[str]) -> str:
     return ", ".join(quote_ident(c) for c in columns)
 

@@ -35,9 +35,7 @@ def execute(ctx: typer.Context, job: str, params: dict[str, Any], *, json_out: b
     try:
         from lakectl.context import JobContext
         from lakectl.jobs import run_job
-        from lakectl.settings import load_settings
-
-        settings = load_settings(state.config)
+        settings = load_settings_of(state)
         job_ctx = JobContext(settings=settings, target_name=state.target, verbose=state.verbose)
         target = settings.target(state.target)  # an unknown target is a usage error before any work
         if target.kind == "databricks":
@@ -55,6 +53,17 @@ def execute(ctx: typer.Context, job: str, params: dict[str, Any], *, json_out: b
     render_result(result, as_json=as_json)
     if result.status not in OK_STATUSES:
         raise typer.Exit(1)
+
+
+def load_settings_of(state: State):  # noqa: ANN201 (Settings: imported lazily)
+    """The settings for this command line; without any config file, say where lakectl looked."""
+    from lakectl.settings import DEFAULT_CONFIG, load_settings
+
+    settings = load_settings(state.config)
+    if settings.source_file == "<defaults>":
+        print(f"lakectl: warning: no config file (looked for {DEFAULT_CONFIG.absolute()}; --config and LAKECTL_CONFIG are not set): "
+              f"using built-in defaults with the lake in {settings.storage.root_dir.absolute()}", file=sys.stderr)
+    return settings
 
 
 def fail(exc: BaseException, *, verbose: bool, as_json: bool) -> NoReturn:

@@ -390,7 +390,8 @@ def export_path(directory: str, table: str) -> str:
 
 
 def export(ctx: JobContext, fmt: str, directory: str) -> list[str]:
-    """Write every gold table to <dir>/<name>/ as one CSV (with header) or Parquet file, replacing old exports."""
+    """Write every gold table to <dir>/<name>.csv (with header) or .parquet, one file per table,
+    replacing old exports (on object storage: Spark's <dir>/<name>/ folder with one part file)."""
     spark = ctx.spark
     written = []
     for spec in GOLD:
@@ -402,9 +403,24 @@ def export(ctx: JobContext, fmt: str, directory: str) -> list[str]:
         writer = df.write.mode("overwrite").format(fmt)
         if fmt == "csv":
             writer = writer.option("header", "true")
-        writer.save(out)
-        written.append(out)
+        if "://" in out:
+            writer.save(out)
+            written.append(out)
+            continue
+        staging = Path(out).with_name(f".{Path(out).name}.tmp")
+        writer.save(str(staging))
+        written.append(_single_file(staging, Path(f"{out}.{fmt}")))
     return written
+
+
+def _single_file(staging: Path, target: Path) -> str:
+    """Move the one part file Spark wrote into `target` and drop the rest (.crc, _SUCCESS)."""
+    import shutil
+
+    part = next(staging.glob("part-*"))
+    part.replace(target)
+    shutil.rmtree(staging)
+    return str(target)
 
 
 # --- the job ---------------------------------------------------------------------------------------------------

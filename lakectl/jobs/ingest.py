@@ -14,7 +14,7 @@ from lakectl.errors import DataLossDetected, SourceUnavailable, UsageError
 from lakectl.monitor.progress import recorder as progress_recorder
 from lakectl.results import Result
 from lakectl.streaming import (checkpoint_app_id, checkpoint_lock, input_rows, kafka_records_per_batch, micro_batch_bytes,
-                               run_query)
+                               run_query, stoppable)
 from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
@@ -138,7 +138,15 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
             metrics.update(batch_limit=batch_limit(ctx.settings, batch_bytes(ctx)))
         return Result(job="ingest", dry_run=True, tables_written=[bronze.display, quarantine.display], metrics=metrics)
     identity = source_identity(ctx, p, spec)
+    if p.source == "files":
+        from lakectl.sources import files
+
+        files.require_landing(p.path or files.events_path(ctx.settings))  # before the JVM starts
     with checkpoint_lock(checkpoint):
+        if p.source == "files" and not p.continuous and files.nothing_new(p.path or files.events_path(ctx.settings), checkpoint / "offsets"):
+            return Result(job="ingest", tables_written=[bronze.display, quarantine.display],
+                          metrics={"source": p.source, "batches": 0, "checkpoint": str(checkpoint),
+                                   "note": "no new landing files since the last run (no Spark started)"})
         return _ingest(ctx, p, spec, identity, checkpoint)
 
 
@@ -183,7 +191,7 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity
         finally:
             parsed.unpersist()
 
-    writer = stream.writeStream.foreachBatch(write_batch).option("checkpointLocation", str(checkpoint / "offsets")).queryName(f"ingest-{p.source}")
+    writer = stream.writeStream.foreachBatch(stoppable(write_batch)).option("checkpointLocation", str(checkpoint / "offsets")).queryName(f"ingest-{p.source}")
     interval = p.trigger_interval or ctx.settings.ingest.trigger_interval
     try:
         # each batch's progress goes to ops.stream_progress for `lakectl monitor streams` as it finishes

@@ -50,6 +50,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         raise UsageError("--zorder and --cluster-by cannot be combined", "liquid clustering replaces Z-order: pick one")
     if p.retain is not None and not p.vacuum:
         raise UsageError("--retain only applies with --vacuum", "add --vacuum")
+    _preflight(ctx, p)  # names, columns and retention from the Delta log, before the JVM starts
     spark = ctx.spark
     explicit = bool(p.tables)
     keys = p.tables or ctx.settings.table_keys()
@@ -85,6 +86,26 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         "conflicts_retried": sum(d.get("conflicts_retried", 0) for d in done),
     }
     return result
+
+
+def _preflight(ctx: JobContext, p: OptimizeParams) -> None:
+    from lakectl import preflight
+
+    for key in p.tables:
+        handle = preflight.require_table(ctx.settings, key)
+        if not preflight.checkable(handle):
+            continue
+        from deltalake import DeltaTable
+
+        table = DeltaTable(handle.path)
+        existing = [f.name for f in table.schema().fields]
+        meta = table.metadata()
+        preflight.require_columns(handle, p.zorder, existing, "--zorder")
+        preflight.require_columns(handle, p.cluster_by, existing, "--cluster-by")
+        if p.where:
+            preflight.check_partition_predicate(handle, p.where, existing, list(meta.partition_columns))
+        if p.vacuum:
+            _retention(handle, p, {"properties": dict(meta.configuration)})
 
 
 def _exists(spark: "SparkSession", handle: "TableHandle") -> bool:

@@ -25,7 +25,7 @@ from lakectl.quality import (FAILED, OUTCOME, Rule, RuleMetric, drop_check_colum
 from lakectl.results import Result
 from lakectl.settings import Settings, TableHandle
 from lakectl.sql import quote_ident
-from lakectl.streaming import checkpoint_app_id, micro_batch_bytes, run_query
+from lakectl.streaming import checkpoint_app_id, micro_batch_bytes, run_query, stoppable
 from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def _stream(ctx: JobContext, p: TransformParams, t: Tables, writer: "BatchWriter
         reader = reader.option("maxFilesPerTrigger", p.max_files_per_trigger)
     stream = reader.load(t.bronze.path)
     query = (
-        stream.writeStream.foreachBatch(writer).option("checkpointLocation", str(checkpoint / "offsets"))
+        stream.writeStream.foreachBatch(stoppable(writer)).option("checkpointLocation", str(checkpoint / "offsets"))
         .queryName(f"transform-{ctx.run_id}")
     )
     run_query(query, continuous=p.continuous, interval=p.trigger_interval or ctx.settings.ingest.trigger_interval)

@@ -52,7 +52,7 @@ def evaluate(settings: Settings, *, kafka_timeout: float = 5.0) -> list[Check]:
         if sla.freshness_minutes is not None:
             checks.append(_freshness(key, h, sla.freshness_minutes))
         if sla.max_small_file_ratio is not None:
-            checks.append(_small_files(key, h, sla.max_small_file_ratio))
+            checks.append(_small_files(key, h, sla.max_small_file_ratio, settings.monitor.small_file_min_files))
         if sla.min_pass_rate is not None:
             checks.extend(_pass_rates(key, rates.get(key, {}), sla.min_pass_rate))
         if sla.max_lag_records is not None:
@@ -95,10 +95,13 @@ def _freshness(key: str, h: TableHealth, limit: float) -> Check:
                  f"{key} last written {h.freshness_minutes:.1f} min ago (SLA {limit:g} min)")
 
 
-def _small_files(key: str, h: TableHealth, limit: float) -> Check:
+def _small_files(key: str, h: TableHealth, limit: float, min_files: int = 1) -> Check:
     name = f"max_small_file_ratio:{key}"
     if h.status != "ok" or h.small_file_ratio is None:
         return Check(name, key, "max_small_file_ratio", "skipped", None, limit, f"{key} is {h.status}")
+    if (h.files or 0) < min_files:  # a fresh table: a few small files are no problem compaction would solve
+        return Check(name, key, "max_small_file_ratio", "skipped", h.small_file_ratio, limit,
+                     f"{key}: {h.files} file(s), fewer than monitor.small_file_min_files ({min_files})")
     ok = h.small_file_ratio <= limit
     return Check(name, key, "max_small_file_ratio", "pass" if ok else "breach", h.small_file_ratio, limit,
                  f"{key}: {h.small_files} of {h.files} files are small ({h.small_file_ratio:.0%}, SLA <= {limit:.0%}); "

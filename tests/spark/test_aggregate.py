@@ -194,8 +194,10 @@ def test_export_writes_every_gold_table(lake, tmp_path):
     result = _aggregate(ctx, export_format="csv", export_dir=str(tmp_path / "bi"))
     paths = result.metrics["export"]["paths"]
     assert len(paths) == len(REF.GOLD_SQL)
-    kpi_dir = tmp_path / "bi" / "kpi_hourly"
-    lines = "".join(p.read_text() for p in kpi_dir.glob("part-*.csv")).splitlines()
+    # one TABLE.csv per table: no part-files, .crc or _SUCCESS for a BI tool to trip over
+    assert sorted(p.name for p in (tmp_path / "bi").iterdir()) == sorted(Path(p).name for p in paths)
+    assert all(p.endswith(".csv") for p in paths)
+    lines = (tmp_path / "bi" / "kpi_hourly.csv").read_text().splitlines()
     expected_rows = ctx.spark.read.format("delta").load(ctx.settings.table("gold.kpi_hourly").path).count()
     assert lines[0].startswith("event_hour,events,revenue")
     assert len(lines) - 1 == expected_rows

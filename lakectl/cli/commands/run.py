@@ -7,7 +7,7 @@ from typing import Any, Optional
 import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
-from lakectl.cli.state import OK_STATUSES, fail, state_of
+from lakectl.cli.state import OK_STATUSES, fail, load_settings_of, state_of
 
 
 class Source(str, Enum):
@@ -39,9 +39,8 @@ def run(
     try:
         from lakectl.context import JobContext
         from lakectl.jobs.run import run as run_pipeline
-        from lakectl.settings import load_settings
 
-        settings = load_settings(state.config)
+        settings = load_settings_of(state)
         target = settings.target(state.target)
         job_ctx = JobContext(settings=settings, target_name=state.target, verbose=state.verbose)
         if target.kind == "databricks":  # the whole pipeline runs as one Databricks run
@@ -50,9 +49,14 @@ def run(
             progress = None
             result = run_remote(state, settings, "run", params, run_id=job_ctx.run_id)
         else:
+            from lakectl.monitor.ledger import recording
+
             if progress:
                 progress.start()
-            result = run_pipeline(job_ctx, params, on_stage=progress.event if progress else None)
+            with recording(job_ctx, "run", params) as record:  # one parent row; the stages nest under it
+                result = run_pipeline(job_ctx, params, on_stage=progress.event if progress else None)
+                result.metrics.setdefault("run_id", record.run_id)
+                record.result = result
     except typer.Exit:
         raise
     except BaseException as exc:
@@ -90,13 +94,13 @@ class _Progress:
             self.current = stage
             self.tasks[stage] = self.progress.add_task(f"[bold]{stage}[/] running…", total=1)
             if not self.console.is_terminal:
-                print(f"lakectl run: {stage} started", file=sys.stderr, flush=True)
+                print(f"lakectl: {stage} started", file=sys.stderr, flush=True)
             return
         rows = f"{result.rows_written:,} rows written" if result is not None else ""
         self.progress.update(self.tasks[stage], completed=1, description=f"[bold]{stage}[/] {result.status if result else ''} {rows}")
         self.current = None
         if not self.console.is_terminal and result is not None:
-            print(f"lakectl run: {stage} {result.status} in {result.duration_s:.1f}s, {rows}", file=sys.stderr, flush=True)
+            print(f"lakectl: {stage} {result.status} in {result.duration_s:.1f}s, {rows}", file=sys.stderr, flush=True)
 
     def stop(self, *, failed: bool) -> None:
         if failed and self.current in self.tasks:
