@@ -28,6 +28,7 @@ from lakectl.delta import table_version
 from lakectl.errors import TableNotFound, UsageError
 from lakectl.gold import GOLD, GoldSpec
 from lakectl.results import Result, Timer
+from lakectl.faults import kill_point
 from lakectl.streaming import checkpoint_lock
 from lakectl.typed import Model, parse_params
 
@@ -482,6 +483,7 @@ def _run(ctx: JobContext, p: AggregateParams) -> Result:
     try:
         for spec, plan in zip(GOLD, plans):
             details.append(write(spec, plan))
+            kill_point("aggregate.before_state")  # this gold table committed, its state not saved
             state[spec.table] = {"silver_version": silver_version, "scores_version": scores_version}
             save_state(ctx, state)
     finally:

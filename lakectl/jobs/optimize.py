@@ -13,6 +13,7 @@ from msgspec import Meta
 
 from lakectl.context import JobContext
 from lakectl.errors import TableNotFound, UsageError
+from lakectl.faults import kill_point
 from lakectl.maintenance import advisor, compaction, properties, vacuum
 from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, detail, ideal_files, parse_size
 from lakectl.results import Result
@@ -181,6 +182,7 @@ def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle
             spark, statements, target_file_size=target, attempts=attempts,
             max_attempts=p.max_attempts, backoff_s=p.backoff_s,
         )
+        kill_point("optimize.after_optimize")  # committed; report, properties and VACUUM still to come
         after = detail(spark, handle.ref)
         report.update({
             "files_after": int(after.get("numFiles") or 0),

@@ -20,6 +20,7 @@ from lakectl import silver
 from lakectl.context import JobContext
 from lakectl.delta import append_once, is_delta_table, table_version
 from lakectl.errors import JobFailed, LakectlError, TableNotFound
+from lakectl.faults import kill_point
 from lakectl.quality import (FAILED, OUTCOME, Rule, RuleMetric, drop_check_columns, merge_metrics, metrics_from,
                              rule_aggregates, rules_for, validate, with_checks)
 from lakectl.results import Result
@@ -232,6 +233,7 @@ class BatchWriter:
             # A MERGE costs seconds even when it has nothing to insert: skip the empty ones.
             if stats["ok"]:
                 self.tally.inserted += merge_insert_only(spark, self.t.events, good, "event_id", change_feed=True)
+            kill_point("transform.after_silver_merge")
             if stats["ok_reviews"]:
                 self.tally.reviews_inserted += merge_insert_only(spark, self.t.reviews, silver.reviews(good), "event_id")
             quarantined = checked.where(unique & (outcome == "quarantine")).select(
@@ -249,6 +251,7 @@ class BatchWriter:
                 append_once(dq, self.t.dq.path, app_id=self.app_id, version=batch_id, run_id=self.ctx.run_id)
             if not self.tally.dims_loaded:
                 self.dims.commit(self.tally)
+            kill_point("transform.before_checkpoint_commit")  # every table written, the batch not yet marked done
         finally:
             checked.unpersist()
 
