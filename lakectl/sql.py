@@ -100,3 +100,12 @@ def bloom_filter_sql(ref: str, columns: Iterable[str], *, fpp: float = 0.1, num_
     opts = f"OPTIONS (fpp={float(fpp):g}, numItems={int(num_items)})"
     cols = ", ".join(f"{quote_ident(c)} {opts}" for c in columns)
     return f"CREATE BLOOMFILTER INDEX ON TABLE {ref} FOR COLUMNS({cols})"
+
+
+def describe_history_sql(ref: str, *, limit: int | None = None) -> str:
+    return f"DESCRIBE HISTORY {ref}" + (f" LIMIT {int(limit)}" if limit is not None else "")
+
+
+def columns_probe_sql(ref: str) -> str:
+    """Reads no rows: only the result schema (the table's columns)."""
+    return f"SELECT * FROM {ref} LIMIT 0"
