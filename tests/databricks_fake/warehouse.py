@@ -35,6 +35,14 @@ _TOKENS = re.compile(r"'(?:[^'\\]|\\.)*'|`[^`]*`|::|:([A-Za-z_]\w*)")
 
 
 def spark_engine(spark: Any) -> Callable[..., tuple[list[tuple[str, str]], list[list[str | None]]]]:
+    # A session of its own, sized like a small warehouse: VACUUM lists with 10000 tasks and Delta rebuilds
+    # snapshots with 50 partitions by default, minutes on a test machine. The caller's session is untouched.
+    session = spark.newSession()
+    session.conf.set("spark.sql.sources.parallelPartitionDiscovery.parallelism", "4")
+    session.conf.set("spark.databricks.delta.snapshotPartitions", "4")
+    session.conf.set("spark.sql.shuffle.partitions", "4")
+    spark = session
+
     def run(statement: str, params: dict[str, tuple[Any, str]], catalog: str | None, schema: str | None):
         if catalog:
             spark.catalog.setCurrentCatalog(catalog)

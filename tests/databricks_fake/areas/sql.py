@@ -2,7 +2,8 @@
 
 `FakeWorkspace.warehouse` is the engine: a callable (statement, {name: (value, type)}, catalog,
 schema) -> (columns [(name, type_name)], rows of strings). `warehouse.spark_engine(spark)` runs
-statements on a local Spark session (named `:markers` bound as Spark named parameters). Without
+statements on a local Spark session (named `:markers` bound as escaped typed literals). Results are
+split into chunks of `FakeWorkspace.chunk_rows` rows (GET .../result/chunks/N) when it is set. Without
 an engine every statement ends FAILED, saying so.
 """
 
