@@ -150,7 +150,7 @@ def test_sql_errors_map_to_exit_codes(fake, engine, config, events, spark):
     fake.warehouse = conflicting
     doc = _optimize(config, "dbx", "whopt.events")
     assert doc["exit_code"] == 0 and doc["details"][0]["conflicts_retried"] == 1, doc
-    assert doc["details"][0]["conflicts"] == ["DELTA_CONCURRENT_APPEND"] or doc["details"][0]["conflicts"]
+    assert doc["details"][0]["conflicts"] == ["ConcurrentAppendException"] and calls["n"] == 1
 
 
 def test_statement_states_map_to_lakectl_errors():
