@@ -146,3 +146,12 @@ def unity_set_tags(securable_type: str, name: tuple[str, ...], column: str | Non
 
 def unity_unset_tags(securable_type: str, name: tuple[str, ...], column: str | None, keys: list[str]) -> str:
     return f"{_tag_target(securable_type, name, column)} UNSET TAGS ({', '.join(quote_string(k) for k in keys)})"
+
+
+def describe_history_sql(ref: str, *, limit: int | None = None) -> str:
+    return f"DESCRIBE HISTORY {ref}" + (f" LIMIT {int(limit)}" if limit is not None else "")
+
+
+def columns_probe_sql(ref: str) -> str:
+    """Reads no rows: only the result schema (the table's columns)."""
+    return f"SELECT * FROM {ref} LIMIT 0"

@@ -22,6 +22,10 @@ def run_remote(state: State, settings: Settings, job: str, params: dict[str, Any
         from lakectl.runners.databricks.warehouse import run_query
 
         return run_query(settings, target, params, timeout_s)
+    if job == "optimize" and target.warehouse_id:  # maintenance is SQL too: statements on the warehouse
+        from lakectl.runners.databricks.warehouse_optimize import run_optimize
+
+        return run_optimize(settings, target, params, timeout_s)
     sub = Submission(settings=settings, target_name=target_name, target=target, job=job, params=params,
                      run_id=run_id, timeout_s=timeout_s, wait=not state.no_wait, verbose=state.verbose)
     with StatusLine() as status:

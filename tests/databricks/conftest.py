@@ -37,6 +37,7 @@ def fake(fake_session):
         fake_session.failures.clear()
         fake_session.faults.clear()
         fake_session.warehouse = None
+        fake_session.chunk_rows = 0
         fake_session.accepted_token = None
     yield fake_session
     assert not fake_session.failures, f"contract failures: {fake_session.failures}"

@@ -60,6 +60,7 @@ class FakeWorkspace:
     state: dict[str, Any] = field(default_factory=dict)  # per-area state, keyed by area name
     lock: threading.RLock = field(default_factory=threading.RLock)
     accepted_token: str | None = None  # when set, any other bearer token is answered 401
+    chunk_rows: int = 0  # rows per result chunk of a statement (0: one chunk)
     warehouse: Any = None  # the SQL engine for sql/statements (see areas/sql.py); None: statements fail
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None

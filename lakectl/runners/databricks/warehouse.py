@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from lakectl.errors import ConfigError, Interrupted, JobFailed, UsageError
+from lakectl.errors import ConfigError, Interrupted, JobFailed, LakectlError, SourceUnavailable, TableNotFound, UsageError
 from lakectl.results import Result, Timer
 from lakectl.runners.databricks.client import api_errors, workspace_client
 from lakectl.settings import DatabricksTarget, Settings
@@ -21,6 +21,42 @@ if TYPE_CHECKING:
 TERMINAL = {"SUCCEEDED", "FAILED", "CANCELED", "CLOSED"}
 _INTEGER = {"BYTE", "SHORT", "INT", "LONG"}
 _REAL = {"FLOAT", "DOUBLE", "DECIMAL"}
+_COMPLEX = {"ARRAY", "MAP", "STRUCT"}  # JSON_ARRAY sends these as JSON text
+_UNAVAILABLE = {"TEMPORARILY_UNAVAILABLE", "SERVICE_UNDER_MAINTENANCE", "WORKSPACE_TEMPORARILY_UNAVAILABLE",
+                "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"}
+_NOT_FOUND = ("TABLE_OR_VIEW_NOT_FOUND", "DELTA_TABLE_NOT_FOUND", "DELTA_MISSING_DELTA_TABLE", "SCHEMA_NOT_FOUND")
+_FAILED_JOB = {"INTERNAL_ERROR", "IO_ERROR", "UNKNOWN", "ABORTED"}
+
+
+class StatementFailed(UsageError):
+    """A statement the warehouse answered FAILED (HTTP 200): one line, the error class kept for callers."""
+
+    def __init__(self, message: str, hint: str | None, *, error_code: str, sql_message: str) -> None:
+        super().__init__(message, hint)
+        self.error_code, self.sql_message = error_code, sql_message
+
+
+def statement_error(state: str, error_code: str | None, message: str | None) -> LakectlError:
+    """A FAILED / CANCELED / CLOSED statement as the lakectl error with the right exit code."""
+    code = error_code or ""
+    line = (message or state).strip().splitlines()[0][:300] if (message or state).strip() else state
+    if state in ("CANCELED", "CLOSED"):
+        return JobFailed(f"the statement was {state.lower()} on the SQL warehouse before it finished",
+                         "someone (or the warehouse) cancelled it; run the command again")
+    from lakectl.maintenance.compaction import CONFLICTS
+
+    if any(name in line for name in CONFLICTS):  # another commit won: retryable, then a job failure
+        return JobFailed(f"the statement lost a concurrent-commit conflict on the SQL warehouse: {line}",
+                         "run it again when the concurrent writer is done")
+    if any(name in line for name in _NOT_FOUND):
+        return TableNotFound(f"the SQL warehouse cannot find the table: {line}",
+                             "check storage.catalog and the table name, or run the stage that creates it first")
+    if code in _UNAVAILABLE:
+        return SourceUnavailable(f"the SQL warehouse is unavailable ({code}): {line}", "retry later")
+    if code in _FAILED_JOB:
+        return JobFailed(f"the statement failed on the SQL warehouse ({code}): {line}", "--verbose shows the trace")
+    return StatementFailed(f"the SQL warehouse refused the statement: {line}", "check table and column names",
+                           error_code=code, sql_message=line)
 
 
 def run_query(settings: Settings, target: DatabricksTarget, params: dict[str, Any], timeout_s: float) -> Result:
@@ -80,14 +116,25 @@ def execute(w: "WorkspaceClient", target: DatabricksTarget, statement: str, *, c
     state = resp.status.state.value
     if state != "SUCCEEDED":
         error = resp.status.error
-        message = (error.message if error and error.message else state).splitlines()[0][:300]
-        raise UsageError(f"the SQL warehouse refused the statement: {message}", "check table and column names")
+        code = error.error_code.value if error and error.error_code else None
+        raise statement_error(state, code, error.message if error else None)
     columns = [(c.name or "", c.type_name.value if c.type_name else "STRING") for c in resp.manifest.schema.columns or []] \
         if resp.manifest and resp.manifest.schema else []
-    data = (resp.result.data_array if resp.result else None) or []
+    data = _all_chunks(w, target, resp)
     rows = [[_typed(v, t) for v, (_, t) in zip(row, columns)] for row in data]
     truncated = bool(resp.manifest and resp.manifest.truncated)
     return columns, rows, truncated
+
+
+def _all_chunks(w: "WorkspaceClient", target: DatabricksTarget, resp: Any) -> list[list[str | None]]:
+    """The rows of every chunk: the first comes inline, the next ones by `next_chunk_index`."""
+    chunk = resp.result
+    data: list[list[str | None]] = list((chunk.data_array if chunk else None) or [])
+    while chunk is not None and chunk.next_chunk_index is not None:
+        with api_errors(target, f"reading result chunk {chunk.next_chunk_index}"):
+            chunk = w.statement_execution.get_statement_result_chunk_n(resp.statement_id, chunk.next_chunk_index)
+        data += chunk.data_array or []
+    return data
 
 
 def _sql_type(value: Any) -> str:
@@ -110,4 +157,8 @@ def _typed(value: str | None, type_name: str) -> Any:
         return float(value)
     if type_name == "BOOLEAN":
         return value.lower() == "true"
+    if type_name in _COMPLEX:
+        import json
+
+        return json.loads(value)
     return value

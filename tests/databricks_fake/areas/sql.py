@@ -2,7 +2,8 @@
 
 `FakeWorkspace.warehouse` is the engine: a callable (statement, {name: (value, type)}, catalog,
 schema) -> (columns [(name, type_name)], rows of strings). `warehouse.spark_engine(spark)` runs
-statements on a local Spark session (named `:markers` bound as Spark named parameters). Without
+statements on a local Spark session (named `:markers` bound as escaped typed literals). Results are
+split into chunks of `FakeWorkspace.chunk_rows` rows (GET .../result/chunks/N) when it is set. Without
 an engine every statement ends FAILED, saying so.
 """
 
@@ -48,7 +49,7 @@ def execute(req: Request):
     worker = threading.Thread(target=_run, args=(req.fake, entry), daemon=True)
     worker.start()
     worker.join(int(wait[:-1]))
-    return 200, _view(entry)
+    return 200, _view(entry, req.fake)
 
 
 def _without_literals(sql: str) -> str:
@@ -76,17 +77,51 @@ def _run(fake, entry: dict[str, Any]) -> None:
     entry.update(columns=columns, rows=rows[:limit] if limit else rows, state="SUCCEEDED")
 
 
-def _view(entry: dict[str, Any]) -> dict[str, Any]:
+def _chunks(fake, entry: dict[str, Any]) -> list[list[Any]]:
+    """Rows split into chunks of `fake.chunk_rows` (a real warehouse splits large results by size)."""
+    size = max(1, int(getattr(fake, "chunk_rows", 0) or len(entry["rows"]) or 1))
+    rows = entry["rows"]
+    return [rows[i:i + size] for i in range(0, len(rows), size)] or [[]]
+
+
+def _chunk(fake, entry: dict[str, Any], index: int) -> dict[str, Any]:
+    chunks = _chunks(fake, entry)
+    offset = sum(len(c) for c in chunks[:index])
+    out: dict[str, Any] = {"chunk_index": index, "row_offset": offset, "row_count": len(chunks[index]),
+                           "data_array": chunks[index]}
+    if index + 1 < len(chunks):
+        out["next_chunk_index"] = index + 1
+        out["next_chunk_internal_link"] = f"/api/2.0/sql/statements/{entry['id']}/result/chunks/{index + 1}"
+    return out
+
+
+def _view(entry: dict[str, Any], fake=None) -> dict[str, Any]:
     out: dict[str, Any] = {"statement_id": entry["id"], "status": {"state": entry["state"]}}
     if entry["error"]:
         out["status"]["error"] = entry["error"]
     if entry["state"] == "SUCCEEDED":
         columns = [{"name": n, "type_name": t, "type_text": t, "position": i} for i, (n, t) in enumerate(entry["columns"])]
+        chunks = _chunks(fake, entry)
+        offsets = [sum(len(c) for c in chunks[:i]) for i in range(len(chunks))]
         out["manifest"] = {"format": "JSON_ARRAY", "schema": {"column_count": len(columns), "columns": columns},
                            "total_row_count": len(entry["rows"]), "truncated": entry.get("truncated", False),
-                           "total_chunk_count": 1, "chunks": [{"chunk_index": 0, "row_offset": 0, "row_count": len(entry["rows"])}]}
-        out["result"] = {"chunk_index": 0, "row_offset": 0, "row_count": len(entry["rows"]), "data_array": entry["rows"]}
+                           "total_chunk_count": len(chunks),
+                           "chunks": [{"chunk_index": i, "row_offset": offsets[i], "row_count": len(c)} for i, c in enumerate(chunks)]}
+        out["result"] = _chunk(fake, entry, 0)
     return out
+
+
+@route("GET", r"/api/2\.0/sql/statements/(?P<id>[^/]+)/result/chunks/(?P<index>\d+)")
+def get_chunk(req: Request):
+    assert req.match is not None
+    statements = _statements(req)
+    entry = statements.get(req.match["id"])
+    if entry is None or entry["state"] != "SUCCEEDED":
+        raise not_found(f"statement {req.match['id']} has no result")
+    index = int(req.match["index"])
+    if index >= len(_chunks(req.fake, entry)):
+        raise bad_request(f"chunk_index {index} is out of range")
+    return 200, _chunk(req.fake, entry, index)
 
 
 @route("GET", r"/api/2\.0/sql/statements/(?P<id>[^/]+)")
@@ -95,7 +130,7 @@ def get_statement(req: Request):
     statements = _statements(req)
     if req.match["id"] not in statements:
         raise not_found(f"statement {req.match['id']} not found")
-    return 200, _view(statements[req.match["id"]])
+    return 200, _view(statements[req.match["id"]], req.fake)
 
 
 @route("POST", r"/api/2\.0/sql/statements/(?P<id>[^/]+)/cancel")
