@@ -6,7 +6,6 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from lakectl import sql
 from lakectl.errors import UsageError
 
 if TYPE_CHECKING:
@@ -32,8 +31,9 @@ def parse_size(text: str | int | None) -> int | None:
 
 def detail(spark: "SparkSession", ref: str) -> dict[str, Any]:
     """DESCRIBE DETAIL as a dict (numFiles, sizeInBytes, properties, id, clusteringColumns, ...)."""
-    row = spark.sql(sql.describe_detail_sql(ref)).first()
-    return row.asDict(recursive=True) if row is not None else {}
+    from lakectl.delta import detail as describe_detail
+
+    return describe_detail(spark, ref)
 
 
 def ideal_files(size_bytes: int, target_bytes: int) -> int:
