@@ -9,7 +9,7 @@ from msgspec import Meta
 
 from lakectl.bronze import EVENT_FIELDS, SOURCE_COLUMNS, parse_events
 from lakectl.context import JobContext
-from lakectl.delta import append_once, ensure_table, rows_committed, table_version
+from lakectl.delta import append_once, ensure_table, exists, rows_committed, table_version
 from lakectl.errors import DataLossDetected, SourceUnavailable, UsageError
 from lakectl.monitor.progress import recorder as progress_recorder
 from lakectl.results import Result
@@ -157,9 +157,9 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity
     versions = {bronze.path: table_version(spark, bronze.path), quarantine.path: table_version(spark, quarantine.path)}
 
     # Both tables exist with their schema and policy properties before the first batch writes.
-    shaped = shape(stream, ctx.run_id, 0)
-    ensure_table(spark, bronze, shaped.select(*BRONZE_COLUMNS).schema)
-    ensure_table(spark, quarantine, shaped.select(*QUARANTINE_COLUMNS).schema)
+    for handle, columns in ((bronze, BRONZE_COLUMNS), (quarantine, QUARANTINE_COLUMNS)):
+        if not exists(spark, handle):  # an existing local table costs no Spark call, not even analysis
+            ensure_table(spark, handle, shape(stream, ctx.run_id, 0).select(*columns).schema)
 
     def write_batch(batch: "DataFrame", batch_id: int) -> None:
         from pyspark.sql import functions as F

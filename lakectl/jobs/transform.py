@@ -405,7 +405,8 @@ class Dimensions:
             done_before = state.get(name, {})
             if done_before.get("files") == self.fingerprints[name] and done_before.get("version") == table_version(self.spark, handle.path):
                 continue  # the same landing files were merged into this very table version: nothing can change
-            delta.ensure_table(self.spark, handle, src.schema)
+            if not delta.exists(self.spark, handle):
+                delta.ensure_table(self.spark, handle, src.schema)
             tally.dims_upserted[name] = delta.merge_upsert(self.spark, handle.ref, src, self.KEYS[name])
             state[name] = {"files": self.fingerprints[name], "version": table_version(self.spark, handle.path)}
             self.state_file.parent.mkdir(parents=True, exist_ok=True)

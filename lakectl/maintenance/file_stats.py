@@ -42,6 +42,11 @@ def ideal_files(size_bytes: int, target_bytes: int) -> int:
 
 def files_read(df: "DataFrame") -> dict[str, int]:
     """Run `df` and sum its file-scan metrics ('number of files read', bytes) from the executed plan."""
+    from lakectl.delta import is_connect
+
+    if is_connect(df.sparkSession):  # the executed plan's metrics live in the server's JVM only
+        raise UsageError("optimize --advise needs a local or classic Spark session: it reads the executed plan's scan metrics",
+                         "run the advice on a local target over the same storage (--target local)")
     df.collect()
     plan = df._jdf.queryExecution().executedPlan()
     totals = {"files": 0, "bytes": 0}
