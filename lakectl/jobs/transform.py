@@ -22,7 +22,7 @@ from lakectl import delta
 from lakectl.delta import append_once, is_delta_table, table_version
 from lakectl.errors import JobFailed, LakectlError, TableNotFound
 from lakectl.quality import (FAILED, OUTCOME, Rule, RuleMetric, drop_check_columns, merge_metrics, metrics_from,
-                             rule_aggregates, rules_for, validate, with_checks)  # noqa: F401 (RuleMetric: Tally.from_json)
+                             rule_aggregates, rules_for, validate, with_checks)
 from lakectl.results import Result
 from lakectl.settings import Settings, TableHandle
 from lakectl.sql import quote_ident
