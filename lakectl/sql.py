@@ -155,3 +155,31 @@ def describe_history_sql(ref: str, *, limit: int | None = None) -> str:
 def columns_probe_sql(ref: str) -> str:
     """Reads no rows: only the result schema (the table's columns)."""
     return f"SELECT * FROM {ref} LIMIT 0"
+
+
+# --- table creation and MERGE (lakectl.delta) ----------------------------------------------------------
+# `ref` is a table reference and `view` a temporary view name, both already quoted here.
+
+def create_table_sql(ref: str, view: str, *, partition_by: Iterable[str] = (), properties: dict[str, str] | None = None) -> str:
+    """CREATE TABLE IF NOT EXISTS ref USING DELTA [PARTITIONED BY] [TBLPROPERTIES] AS SELECT * FROM view
+    (the view is empty: it only carries the schema, nested types included)."""
+    parts = list(partition_by)
+    text = f"CREATE TABLE IF NOT EXISTS {ref} USING DELTA"
+    if parts:
+        text += f" PARTITIONED BY ({quote_columns(parts)})"
+    if properties:
+        text += " TBLPROPERTIES (" + ", ".join(f"{quote_string(k)} = {quote_string(str(v))}" for k, v in properties.items()) + ")"
+    return text + f" AS SELECT * FROM {view}"
+
+
+def merge_sql(ref: str, view: str, key: str, *, update_columns: Iterable[str] = (), evolve_schema: bool = False) -> str:
+    """MERGE INTO ref t USING view s ON t.key = s.key: insert new keys; with `update_columns`, also
+    update matched rows where one of those columns differs (NULL-safe)."""
+    k = quote_ident(key)
+    text = "MERGE WITH SCHEMA EVOLUTION INTO" if evolve_schema else "MERGE INTO"
+    text += f" {ref} t USING {view} s ON t.{k} = s.{k}"
+    cols = list(update_columns)
+    if cols:
+        changed = " OR ".join(f"NOT (t.{quote_ident(c)} <=> s.{quote_ident(c)})" for c in cols)
+        text += f" WHEN MATCHED AND ({changed}) THEN UPDATE SET *"
+    return text + " WHEN NOT MATCHED THEN INSERT *"

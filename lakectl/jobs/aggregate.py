@@ -24,6 +24,7 @@ from msgspec import Meta
 
 from lakectl import sql
 from lakectl.context import JobContext
+from lakectl import delta
 from lakectl.delta import table_version
 from lakectl.errors import TableNotFound, UsageError
 from lakectl.gold import GOLD, GoldSpec
@@ -109,13 +110,7 @@ def local_log(path: str) -> "LogTable | None":
 def change_feed_enabled(spark: "SparkSession", path: str) -> bool:
     """Whether the table has delta.enableChangeDataFeed: from its log (delta-rs) for a local path,
     else from DESCRIBE DETAIL."""
-    log = local_log(path)
-    if log is not None:
-        props = log.metadata().configuration
-    else:
-        from delta.tables import DeltaTable
-
-        props = DeltaTable.forPath(spark, path).detail().select("properties").first()[0] or {}
+    props = delta.properties(spark, path)
     return str(props.get("delta.enableChangeDataFeed", "false")).lower() == "true"
 
 
@@ -285,29 +280,11 @@ def log_version(spark: "SparkSession", path: str) -> int:
     return max(versions, default=-1)
 
 
-def _commit_infos(spark: "SparkSession", path: str, after: int) -> list[dict[str, Any]]:
-    """commitInfo of every commit after `after`: read from the local log files, else from DESCRIBE HISTORY."""
-    if "://" in path:
-        from delta.tables import DeltaTable
-        from pyspark.sql import functions as F
-
-        hist = DeltaTable.forPath(spark, path).history().where(F.col("version") > after)
-        return [{"operation": r["operation"], "operationMetrics": r["operationMetrics"] or {}, "userMetadata": r["userMetadata"]}
-                for r in hist.select("operation", "operationMetrics", "userMetadata").collect()]
-    infos = []
-    for version in range(after + 1, log_version(spark, path) + 1):
-        for line in (Path(path) / "_delta_log" / f"{version:020d}.json").read_text().splitlines():
-            action = json.loads(line)
-            if "commitInfo" in action:
-                infos.append(action["commitInfo"])
-    return infos
-
-
 def last_commit_rows(spark: "SparkSession", path: str, run_id: str, after: int) -> dict[str, int]:
     """Rows written, and old rows a replaceWhere removed, by this run's commits after `after` (from
     the Delta log, no scan)."""
     out = {"written": 0, "deleted": 0}
-    for info in _commit_infos(spark, path, after):
+    for info in delta.commits_after(spark, path, after):
         if info.get("userMetadata") == run_id:
             m = info.get("operationMetrics") or {}
             out["written"] += int(m.get("numOutputRows", 0))
@@ -460,6 +437,10 @@ def _run(ctx: JobContext, p: AggregateParams) -> Result:
     state = load_state(ctx)
     silver_df = _silver(spark, silver.path, silver_version)
     scores = _scores(spark, ctx, scores_version)
+    for spec in GOLD:  # created with their schema and policy properties before the first write
+        gold = ctx.settings.table(spec.table)
+        if not delta.exists(spark, gold):
+            delta.ensure_table(spark, gold, _build(spec, silver_df, scores).schema)
     # The touched days the incremental tables need are scanned once for all of them. A full recompute
     # scans silver per table instead, with only the columns that table reads: caching all of silver
     # cost more to build than the scans it saved, and past the driver's memory it spills to disk.

@@ -110,11 +110,9 @@ def _preflight(ctx: JobContext, p: OptimizeParams) -> None:
 
 
 def _exists(spark: "SparkSession", handle: "TableHandle") -> bool:
-    if handle.storage.catalog:
-        return bool(spark.catalog.tableExists(f"{handle.storage.catalog}.{handle.schema_name}.{handle.name}"))
-    from delta.tables import DeltaTable
+    from lakectl.delta import exists
 
-    return bool(DeltaTable.isDeltaTable(spark, handle.path))
+    return exists(spark, handle)
 
 
 def _columns(spark: "SparkSession", handle: "TableHandle") -> list[str]:

@@ -18,6 +18,7 @@ from msgspec import Meta
 
 from lakectl import silver
 from lakectl.context import JobContext
+from lakectl import delta
 from lakectl.delta import append_once, is_delta_table, table_version
 from lakectl.errors import JobFailed, LakectlError, TableNotFound
 from lakectl.faults import kill_point
@@ -26,13 +27,16 @@ from lakectl.quality import (FAILED, OUTCOME, Rule, RuleMetric, drop_check_colum
 from lakectl.results import Result
 from lakectl.settings import Settings, TableHandle
 from lakectl.sql import quote_ident
-from lakectl.streaming import checkpoint_app_id, micro_batch_bytes, run_query, stoppable
+from lakectl.streaming import (BatchFigures, carry_error, checkpoint_app_id, micro_batch_bytes, recover_error, run_query,
+                               stoppable)
 from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 SILVER_TABLE = "silver.events"
+DQ_SCHEMA = "run_id string, table string, rule string, action string, rows_checked long, rows_passed long, rows_failed long"
+DQ_SCHEMA_FULL = DQ_SCHEMA + ", recorded_at timestamp"
 _USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 _RECORD = "_quarantine_record"
 
@@ -86,6 +90,34 @@ class Tally:
     failure: LakectlError | None = None
     dims_loaded: bool = False
 
+    def add(self, other: "Tally") -> None:
+        """Fold one micro-batch's figures into the run's."""
+        for name in ("batches", "rows_read", "duplicates_in_batch", "to_silver", "to_quarantine", "dropped",
+                     "inserted", "reviews_inserted", "quarantined"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for mine, theirs in ((self.dropped_by_rule, other.dropped_by_rule), (self.warned_by_rule, other.warned_by_rule),
+                             (self.dims_upserted, other.dims_upserted)):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value
+        merge_metrics(self.rules, other.rules.values())
+        self.dims_loaded = self.dims_loaded or other.dims_loaded
+
+    def to_json(self) -> str:
+        return json.dumps({
+            **{k: getattr(self, k) for k in ("batches", "rows_read", "duplicates_in_batch", "to_silver", "to_quarantine",
+                                             "dropped", "inserted", "reviews_inserted", "quarantined", "dims_loaded",
+                                             "dropped_by_rule", "warned_by_rule", "dims_upserted")},
+            "rules": [m.to_dict() for m in self.rules.values()],
+        })
+
+    @classmethod
+    def from_json(cls, text: str) -> "Tally":
+        data = json.loads(text)
+        rules = data.pop("rules", [])
+        tally = cls(**data)
+        merge_metrics(tally.rules, [RuleMetric(**m) for m in rules])
+        return tally
+
 
 def checkpoint_dir(ctx: JobContext, p: TransformParams) -> Path:
     return Path(p.checkpoint) if p.checkpoint else ctx.settings.storage.checkpoints_dir / "transform"
@@ -111,10 +143,15 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         )
     dims = Dimensions.load(spark, ctx.settings, t)
     empty = spark.createDataFrame([], bronze_schema)
-    validate(prepare(empty, drift, mode, dims, ctx.run_id), rules)
+    shaped = prepare(empty, drift, mode, dims, ctx.run_id)
+    validate(shaped, rules)
+    create_tables(spark, t, rules, shaped, dims, ctx.run_id)
 
     tally = Tally()
     writer = BatchWriter(ctx, t, rules, drift, mode, dims, tally)
+    # Over Spark Connect the batch function runs on the server: its figures come back through an ops table.
+    figures = BatchFigures(ctx, "transform") if delta.is_connect(spark) and not p.batch else None
+    writer.figures = figures
     previous_meta = spark.conf.get(_USER_METADATA, None)
     spark.conf.set(_USER_METADATA, ctx.run_id)  # tags the MERGE commits of this run (append_once tags its own)
     try:
@@ -125,11 +162,17 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
             writer(spark.read.format("delta").option("versionAsOf", version).load(t.bronze.path), version)
         else:
             _stream(ctx, p, t, writer, checkpoint)
+        if figures is not None:
+            for batch_json in figures.collect(spark):
+                tally.add(Tally.from_json(batch_json))
         if tally.failure is None and not tally.dims_loaded:
             dims.commit(tally)
     except Exception as exc:
         if tally.failure is not None:
             raise tally.failure from None
+        carried = recover_error(exc)
+        if carried is not None:
+            raise carried from None
         raise
     finally:
         dims.close()
@@ -170,29 +213,27 @@ class BatchWriter:
                  dims: "Dimensions", tally: Tally) -> None:
         self.ctx, self.t, self.rules, self.drift, self.mode, self.dims, self.tally = ctx, t, rules, drift, mode, dims, tally
         self.app_id = ""
+        self.figures: BatchFigures | None = None  # set when the batches run on a Spark Connect server
 
     def __call__(self, batch: "DataFrame", batch_id: int) -> None:
         try:
-            self._write(batch, batch_id)
+            found = Tally(dims_loaded=self.tally.dims_loaded)
+            self._write(batch, batch_id, found)
+            if self.figures is not None:
+                self.figures.record(batch.sparkSession, batch_id, found.to_json())
+            self.tally.add(found)
         except LakectlError as exc:
             self.tally.failure = exc  # re-raised as-is by run(), not as a streaming trace
+            if self.figures is not None:
+                raise carry_error(exc) from exc  # the client sees only the server's message
             raise
 
-    def _write(self, batch: "DataFrame", batch_id: int) -> None:
-        from pyspark.sql import Window
+    def _write(self, batch: "DataFrame", batch_id: int, tally: Tally) -> None:
         from pyspark.sql import functions as F
 
         spark = batch.sparkSession
         rows = prepare(batch, self.drift, self.mode, self.dims, self.ctx.run_id)
-        record = F.to_json(F.struct(*[F.col(quote_ident(c)) for c in rows.columns]))
-        # The quarantine record is built before `raw` is dropped, and only for rows that need it: the
-        # raw payload is most of a row's bytes, and the dedup shuffle and the cache need none of it.
-        checked = with_checks(rows, self.rules)
-        checked = checked.select("*", F.when(F.col(OUTCOME) == "quarantine", record).alias(_RECORD),
-                                 F.xxhash64("raw").alias("_raw_hash")).drop("raw")
-        first = Window.partitionBy("event_id").orderBy(F.col("ingest_time").asc_nulls_last(), F.col("_raw_hash"))
-        checked = checked.withColumn("_dup", F.col("event_id").isNotNull() & (F.row_number().over(first) > 1)) \
-            .drop("_raw_hash").persist()
+        checked = check_and_dedup(rows, self.rules).persist()
         try:
             unique = ~F.col("_dup")
             outcome = F.col(OUTCOME)
@@ -218,78 +259,97 @@ class BatchWriter:
                     f"expectation failed on {self.t.events.display}: {', '.join(failing)}; nothing was committed",
                     "fix the data in bronze or change the rule's action in transform.expectations",
                 )
-            self.tally.batches += 1
-            self.tally.rows_read += int(stats["rows"])
-            self.tally.duplicates_in_batch += int(stats["dups"] or 0)
-            self.tally.to_silver += int(stats["ok"] or 0)
-            self.tally.to_quarantine += int(stats["quarantine"] or 0)
-            self.tally.dropped += int(stats["drop"] or 0)
+            tally.batches += 1
+            tally.rows_read += int(stats["rows"])
+            tally.duplicates_in_batch += int(stats["dups"] or 0)
+            tally.to_silver += int(stats["ok"] or 0)
+            tally.to_quarantine += int(stats["quarantine"] or 0)
+            tally.dropped += int(stats["drop"] or 0)
             for i, r in drop_rules:
-                bucket = self.tally.dropped_by_rule if r.action == "drop" else self.tally.warned_by_rule
+                bucket = tally.dropped_by_rule if r.action == "drop" else tally.warned_by_rule
                 bucket[r.name] = bucket.get(r.name, 0) + int(stats[f"_out_{i}"] or 0)
-            merge_metrics(self.tally.rules, metrics)
+            merge_metrics(tally.rules, metrics)
 
-            good = drop_check_columns(checked.where(unique & (outcome == "ok")), self.rules).drop("_dup", _RECORD)
+            good = good_rows(checked, self.rules)
             # A MERGE costs seconds even when it has nothing to insert: skip the empty ones.
             if stats["ok"]:
-                self.tally.inserted += merge_insert_only(spark, self.t.events, good, "event_id", change_feed=True)
+                tally.inserted += merge_insert_only(spark, self.t.events, good, "event_id", change_feed=True)
             kill_point("transform.after_silver_merge")
             if stats["ok_reviews"]:
-                self.tally.reviews_inserted += merge_insert_only(spark, self.t.reviews, silver.reviews(good), "event_id")
-            quarantined = checked.where(unique & (outcome == "quarantine")).select(
-                F.col(_RECORD).alias("record"),
-                F.col(FAILED).alias("rules"), "event_id", F.lit(self.ctx.run_id).alias("run_id"),
-                F.current_timestamp().alias("quarantined_at"),
-            )
+                tally.reviews_inserted += merge_insert_only(spark, self.t.reviews, silver.reviews(good), "event_id")
             if stats["quarantine"]:
-                self.tally.quarantined += merge_insert_only(spark, self.t.quarantine, quarantined, "event_id")
-            dq = spark.createDataFrame(
-                [(self.ctx.run_id, m.table, m.rule, m.action, m.rows_checked, m.rows_passed, m.rows_failed) for m in metrics],
-                "run_id string, table string, rule string, action string, rows_checked long, rows_passed long, rows_failed long",
-            ).withColumn("recorded_at", F.current_timestamp())
+                tally.quarantined += merge_insert_only(spark, self.t.quarantine, quarantine_rows(checked, self.ctx.run_id), "event_id")
+            dq = dq_frame(spark, [(self.ctx.run_id, m.table, m.rule, m.action, m.rows_checked, m.rows_passed, m.rows_failed)
+                                  for m in metrics])
             if metrics:
                 append_once(dq, self.t.dq.path, app_id=self.app_id, version=batch_id, run_id=self.ctx.run_id)
-            if not self.tally.dims_loaded:
-                self.dims.commit(self.tally)
+            if not tally.dims_loaded:
+                self.dims.commit(tally)
             kill_point("transform.before_checkpoint_commit")  # every table written, the batch not yet marked done
         finally:
             checked.unpersist()
 
 
+def check_and_dedup(rows: "DataFrame", rules: list[Rule]) -> "DataFrame":
+    """Silver-shaped rows with every rule's check, the outcome, the quarantine record and `_dup`
+    (a later copy of an event_id within the batch)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    record = F.to_json(F.struct(*[F.col(quote_ident(c)) for c in rows.columns]))
+    # The quarantine record is built before `raw` is dropped, and only for rows that need it: the
+    # raw payload is most of a row's bytes, and the dedup shuffle and the cache need none of it.
+    checked = with_checks(rows, rules)
+    checked = checked.select("*", F.when(F.col(OUTCOME) == "quarantine", record).alias(_RECORD),
+                             F.xxhash64("raw").alias("_raw_hash")).drop("raw")
+    first = Window.partitionBy("event_id").orderBy(F.col("ingest_time").asc_nulls_last(), F.col("_raw_hash"))
+    return checked.withColumn("_dup", F.col("event_id").isNotNull() & (F.row_number().over(first) > 1)).drop("_raw_hash")
+
+
+def good_rows(checked: "DataFrame", rules: list[Rule]) -> "DataFrame":
+    from pyspark.sql import functions as F
+
+    ok = ~F.col("_dup") & (F.col(OUTCOME) == "ok")
+    return drop_check_columns(checked.where(ok), rules).drop("_dup", _RECORD)
+
+
+def quarantine_rows(checked: "DataFrame", run_id: str) -> "DataFrame":
+    from pyspark.sql import functions as F
+
+    return checked.where(~F.col("_dup") & (F.col(OUTCOME) == "quarantine")).select(
+        F.col(_RECORD).alias("record"), F.col(FAILED).alias("rules"), "event_id", F.lit(run_id).alias("run_id"),
+        F.current_timestamp().alias("quarantined_at"),
+    )
+
+
+def dq_frame(spark: "SparkSession", rows: list[tuple]) -> "DataFrame":
+    from pyspark.sql import functions as F
+
+    return spark.createDataFrame(rows, DQ_SCHEMA).withColumn("recorded_at", F.current_timestamp())
+
+
+def create_tables(spark: "SparkSession", t: Tables, rules: list[Rule], shaped: "DataFrame", dims: "Dimensions",
+                  run_id: str) -> None:
+    """Every table transform writes, created with its schema and its policy's properties before the
+    first write (silver.events also with the change data feed aggregate reads). The schemas come from
+    the batch functions applied to an empty frame, so they are the ones the MERGEs will write."""
+    checked = check_and_dedup(shaped, rules)
+    good = good_rows(checked, rules)
+    schemas = [
+        (t.events, lambda: good.schema, True), (t.reviews, lambda: silver.reviews(good).schema, False),
+        (t.quarantine, lambda: quarantine_rows(checked, run_id).schema, False), (t.dq, lambda: DQ_SCHEMA_FULL, False),
+        (t.customers, lambda: dims.customers.schema, False), (t.products, lambda: dims.products.schema, False),
+    ]
+    for handle, schema, change_feed in schemas:
+        if not delta.exists(spark, handle):  # a local table that exists costs no Spark call, not even analysis
+            delta.ensure_table(spark, handle, schema(), props=delta.table_properties(handle, change_feed=change_feed))
+
+
 def merge_insert_only(spark: "SparkSession", table: TableHandle, source: "DataFrame", key: str, *, change_feed: bool = False) -> int:
     """Insert the rows whose `key` the table does not hold yet (creating the table on first use) and
     return how many were inserted. Replaying the same rows inserts nothing: the write is idempotent."""
-    from delta.tables import DeltaTable
-    from pyspark.sql import functions as F
-
-    target = _ensure_table(spark, table, source, change_feed)
-    target_fields = {f.name: f.dataType for f in target.toDF().schema.fields}
-    for name, kind in target_fields.items():  # columns an earlier schema evolution added
-        if name not in source.columns:
-            source = source.withColumn(name, F.lit(None).cast(kind))
-    merge = target.alias("t").merge(source.alias("s"), f"t.{quote_ident(key)} = s.{quote_ident(key)}").whenNotMatchedInsertAll()
-    if any(c not in target_fields for c in source.columns):
-        merge = merge.withSchemaEvolution()
-    return _inserted(merge.execute())
-
-
-def _inserted(merge_result: "DataFrame") -> int:
-    """num_inserted_rows of a MERGE (its result is a one-row local DataFrame of commit metrics)."""
-    row = merge_result.first()
-    return int(row["num_inserted_rows"] or 0) if row is not None and "num_inserted_rows" in row else 0
-
-
-def _ensure_table(spark: "SparkSession", table: TableHandle, like: "DataFrame", change_feed: bool):  # noqa: ANN202
-    from delta.tables import DeltaTable
-
-    if not DeltaTable.isDeltaTable(spark, table.path):
-        builder = DeltaTable.createIfNotExists(spark).location(table.path).addColumns(like.schema)
-        if table.config.partition_by:
-            builder = builder.partitionedBy(*table.config.partition_by)
-        if change_feed:
-            builder = builder.property("delta.enableChangeDataFeed", "true")
-        builder.execute()
-    return DeltaTable.forPath(spark, table.path)
+    delta.ensure_table(spark, table, source.schema, props=delta.table_properties(table, change_feed=change_feed))
+    return delta.merge_insert_only(spark, table.ref, source, key)
 
 
 # --- dimensions --------------------------------------------------------------------------------------
@@ -351,12 +411,9 @@ class Dimensions:
             done_before = state.get(name, {})
             if done_before.get("files") == self.fingerprints[name] and done_before.get("version") == table_version(self.spark, handle.path):
                 continue  # the same landing files were merged into this very table version: nothing can change
-            key = self.KEYS[name]
-            target = _ensure_table(self.spark, handle, src, change_feed=False)
-            changed = " OR ".join(f"NOT (t.{quote_ident(c)} <=> s.{quote_ident(c)})" for c in src.columns if c != key)
-            done = (target.alias("t").merge(src.alias("s"), f"t.{quote_ident(key)} = s.{quote_ident(key)}")
-                    .whenMatchedUpdateAll(condition=changed).whenNotMatchedInsertAll().execute()).first()
-            tally.dims_upserted[name] = int(done["num_inserted_rows"] or 0) + int(done["num_updated_rows"] or 0) if done else 0
+            if not delta.exists(self.spark, handle):
+                delta.ensure_table(self.spark, handle, src.schema)
+            tally.dims_upserted[name] = delta.merge_upsert(self.spark, handle.ref, src, self.KEYS[name])
             state[name] = {"files": self.fingerprints[name], "version": table_version(self.spark, handle.path)}
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             self.state_file.write_text(json.dumps(state))
@@ -441,7 +498,6 @@ def plan(ctx: JobContext, p: TransformParams, t: Tables, rules: list[Rule], mode
 def _pending_rows(spark: "SparkSession", bronze_path: str, offsets: Path | None) -> int | None:
     """Bronze rows committed after the checkpoint's last processed version (Delta log figures);
     all of bronze for a batch run. None when the checkpoint state cannot be read."""
-    from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
     start = 0
@@ -453,9 +509,11 @@ def _pending_rows(spark: "SparkSession", bronze_path: str, offsets: Path | None)
                 start = int(last["reservoirVersion"]) + (0 if int(last.get("index", -1)) == -1 else 1)
             except (ValueError, KeyError, IndexError):
                 return None
+    commits = delta.history(spark, bronze_path)
+    if commits is None:
+        return 0
     row = (
-        DeltaTable.forPath(spark, bronze_path).history()
-        .where((F.col("version") >= start) & F.col("operation").isin("WRITE", "STREAMING UPDATE", "CREATE TABLE AS SELECT"))
+        commits.where((F.col("version") >= start) & F.col("operation").isin("WRITE", "STREAMING UPDATE", "CREATE TABLE AS SELECT"))
         .select(F.sum(F.col("operationMetrics")["numOutputRows"].cast("long")).alias("n")).first()
     )
     return int(row["n"] or 0)

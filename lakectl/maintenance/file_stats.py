@@ -6,7 +6,6 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from lakectl import sql
 from lakectl.errors import UsageError
 
 if TYPE_CHECKING:
@@ -32,8 +31,9 @@ def parse_size(text: str | int | None) -> int | None:
 
 def detail(spark: "SparkSession", ref: str) -> dict[str, Any]:
     """DESCRIBE DETAIL as a dict (numFiles, sizeInBytes, properties, id, clusteringColumns, ...)."""
-    row = spark.sql(sql.describe_detail_sql(ref)).first()
-    return row.asDict(recursive=True) if row is not None else {}
+    from lakectl.delta import detail as describe_detail
+
+    return describe_detail(spark, ref)
 
 
 def ideal_files(size_bytes: int, target_bytes: int) -> int:
@@ -42,6 +42,11 @@ def ideal_files(size_bytes: int, target_bytes: int) -> int:
 
 def files_read(df: "DataFrame") -> dict[str, int]:
     """Run `df` and sum its file-scan metrics ('number of files read', bytes) from the executed plan."""
+    from lakectl.delta import is_connect
+
+    if is_connect(df.sparkSession):  # the executed plan's metrics live in the server's JVM only
+        raise UsageError("optimize --advise needs a local or classic Spark session: it reads the executed plan's scan metrics",
+                         "run the advice on a local target over the same storage (--target local)")
     df.collect()
     plan = df._jdf.queryExecution().executedPlan()
     totals = {"files": 0, "bytes": 0}

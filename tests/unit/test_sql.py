@@ -19,3 +19,17 @@ def test_quote_name_and_path_and_string():
     assert quote_name("main", "gold", "kpi") == "`main`.`gold`.`kpi`"
     assert path_ref("/tmp/a`b") == "delta.`/tmp/a``b`"
     assert quote_string("it's \\ here") == "'it\\'s \\\\ here'"
+
+
+def test_create_table_and_merge_statements_quote_every_name():
+    from lakectl.sql import create_table_sql, merge_sql, path_ref, quote_ident
+
+    ref, view = path_ref("/lake/it's `x`"), quote_ident("_lakectl_v")
+    text = create_table_sql(ref, view, partition_by=["event date"], properties={"delta.x": "it's"})
+    assert text == ("CREATE TABLE IF NOT EXISTS delta.`/lake/it's ``x``` USING DELTA PARTITIONED BY (`event date`) "
+                    "TBLPROPERTIES ('delta.x' = 'it\\'s') AS SELECT * FROM `_lakectl_v`")
+    assert merge_sql(ref, view, "id`1") == (
+        "MERGE INTO delta.`/lake/it's ``x``` t USING `_lakectl_v` s ON t.`id``1` = s.`id``1` WHEN NOT MATCHED THEN INSERT *")
+    upsert = merge_sql(ref, view, "k", update_columns=["a"], evolve_schema=True)
+    assert upsert.startswith("MERGE WITH SCHEMA EVOLUTION INTO ")
+    assert "WHEN MATCHED AND (NOT (t.`a` <=> s.`a`)) THEN UPDATE SET *" in upsert
