@@ -25,7 +25,7 @@ from lakectl.quality import (FAILED, OUTCOME, Rule, RuleMetric, drop_check_colum
 from lakectl.results import Result
 from lakectl.settings import Settings, TableHandle
 from lakectl.sql import quote_ident
-from lakectl.streaming import checkpoint_app_id, run_query
+from lakectl.streaming import checkpoint_app_id, checkpoint_lock, run_query
 from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
@@ -92,6 +92,14 @@ def checkpoint_dir(ctx: JobContext, p: TransformParams) -> Path:
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     p = parse_params(params, TransformParams)
+    if p.dry_run:
+        return _run(ctx, p)
+    # One run per checkpoint, taken before Spark starts so that a second operator is refused at once.
+    with checkpoint_lock(checkpoint_dir(ctx, p), "wait for the other `lakectl transform` to finish or stop it"):
+        return _run(ctx, p)
+
+
+def _run(ctx: JobContext, p: TransformParams) -> Result:
     t = Tables.of(ctx.settings)
     rules = rules_for(ctx.settings.transform.expectations, SILVER_TABLE)
     mode = p.schema_drift or ctx.settings.transform.schema_drift
