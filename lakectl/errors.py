@@ -21,7 +21,9 @@ class LakectlError(Exception):
         self.hint = hint
 
     def one_line(self) -> str:
-        return f"{self.message} (hint: {self.hint})" if self.hint else self.message
+        """Message and hint on one line, whatever they quote (a YAML key with a newline, a Spark error)."""
+        text = f"{self.message} (hint: {self.hint})" if self.hint else self.message
+        return " ".join(text.split())
 
 
 class JobFailed(LakectlError):
