@@ -116,6 +116,12 @@ def translate(exc: BaseException) -> LakectlError:
         return UsageError(f"file not found: {exc.filename or first}")
     if isinstance(exc, PermissionError):
         return UsageError(f"permission denied: {exc.filename or first}")
+    if isinstance(exc, IsADirectoryError):
+        return UsageError(f"is a directory: {exc.filename or first}", "give a file path")
+    if isinstance(exc, NotADirectoryError):
+        return UsageError(f"not a directory: {exc.filename or first}", "a part of the path is a file")
+    if isinstance(exc, FileExistsError):
+        return UsageError(f"already exists: {exc.filename or first}", "choose another path")
     return JobFailed(f"{name}: {first}", "--verbose shows the trace")
 
 
