@@ -182,3 +182,60 @@ def test_any_command_line_is_success_or_one_error_line(argv, invoke):
 @hsettings(max_examples=3000, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 def test_any_command_line_exhaustive(argv, invoke):
     _check(argv, invoke(argv))
+
+
+# --- `lakectl-job NAME --params JSON`: what a remote runner submits ---------------------------------
+
+def _param_fields() -> dict[str, list[str]]:
+    """Each job's parameter names, read from its *Params model."""
+    import importlib
+
+    import msgspec
+
+    from lakectl.jobs import JOBS
+
+    out = {}
+    for name, module in JOBS.items():
+        models = [v for v in vars(importlib.import_module(module)).values()
+                  if isinstance(v, type) and issubclass(v, msgspec.Struct) and v.__name__.endswith("Params")]
+        out[name] = sorted({f for m in models for f in m.__struct_fields__})
+    return out
+
+
+FIELDS = _param_fields()
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_infinity=False), WEIRD, TEXT),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=3)), max_leaves=6)
+
+
+@st.composite
+def job_params(draw: st.DrawFn) -> tuple[str, str]:
+    job = draw(st.sampled_from(sorted(FIELDS)))
+    keys = st.one_of(st.sampled_from(FIELDS[job] or ["x"]), TEXT)
+    params = draw(st.dictionaries(keys, JSON_VALUES, max_size=4))
+    if job in ("generate", "demo"):
+        params["events"], params["dry_run"] = 50, job == "generate"
+    if job == "monitor" and draw(st.booleans()):
+        params["action"] = draw(st.sampled_from(["runs", "tables", "streams", "quality", "check"]))
+    text = draw(st.one_of(st.just(json.dumps(params)), st.just(json.dumps(params)), st.sampled_from(["", "[]", "1", "{", "null"])))
+    return job, text
+
+
+@given(case=job_params())
+@hsettings(FUZZ, max_examples=100)
+@example(case=("transform", '{"max_files_per_trigger": -1}'))
+@example(case=("optimize", '{"tables": "silver.events"}'))
+@example(case=("query", '{"sql": 1}'))
+@example(case=("nope", "{}"))
+def test_any_job_params_are_success_or_one_error_line(case, invoke, capsys):
+    from lakectl.jobentry import run
+
+    job, text = case
+    code = run(job, text)
+    out, err = capsys.readouterr()
+    assert code in {0, 2, 3, 4, 6}, f"{job} {text}: exit {code}\n{err}"
+    assert "Traceback" not in out + err
+    if code:
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert lines and lines[-1].startswith("lakectl-job: error: "), err
+        assert json.loads(out.splitlines()[-1].removeprefix("LAKECTL_RESULT "))["error"]["exit_code"] == code
