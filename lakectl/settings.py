@@ -402,7 +402,7 @@ def _expand(text: str, i: int, *, nested: bool, where: str) -> tuple[str, int]:
             var = m.group()
             default, i = _expand(text, end + 2, nested=True, where=where)
         else:
-            raise ConfigError(f"{where}: malformed environment reference in {text[:80]!r}",
+            raise ConfigError(f"{where}: malformed environment reference at character {i + 1}",  # the value may be secret
                               "write ${VAR} or ${VAR:-default} (VAR: letters, digits, _)")
         if var in os.environ:
             out.append(os.environ[var])
@@ -412,7 +412,7 @@ def _expand(text: str, i: int, *, nested: bool, where: str) -> tuple[str, int]:
             raise ConfigError(f"{where}: environment variable {var} is not set",
                               f"export {var}=... or write ${{{var}:-default}}")
     if nested:
-        raise ConfigError(f"{where}: unclosed environment reference in {text[:80]!r}", "close it with }")
+        raise ConfigError(f"{where}: unclosed environment reference", "close ${VAR:-default} with }")
     return "".join(out), i
 
 
