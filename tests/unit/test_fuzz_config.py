@@ -195,3 +195,12 @@ EXHAUSTIVE = pytest.mark.skipif(not os.environ.get("LAKECTL_EXHAUSTIVE"), reason
 @hsettings(max_examples=1500, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 def test_any_config_tree_exhaustive(tree, tmp_path_factory):
     _load_or_one_line(_dump(tree), tmp_path_factory.mktemp("cfg"))
+
+
+@pytest.mark.parametrize("value", ["https://hooks.example/T0/${TOKEN", "https://hooks.example/T0/${A:-b", "pw${1"])
+def test_a_broken_reference_error_does_not_quote_the_value(value):
+    """The value around a broken reference may be a secret (a webhook URL): name the key, not the value."""
+    with pytest.raises(ConfigError) as err:
+        settings_from_dict({"monitor": {"webhook_url": value}})
+    assert "monitor.webhook_url" in err.value.message
+    assert "hooks.example" not in err.value.one_line() and "pw" not in err.value.one_line()
