@@ -8,6 +8,8 @@ Exit codes (documented in the README):
 
 from __future__ import annotations
 
+import errno
+
 
 class LakectlError(Exception):
     """Base of every error lakectl reports as one line with a hint."""
@@ -122,6 +124,11 @@ def translate(exc: BaseException) -> LakectlError:
         return UsageError(f"not a directory: {exc.filename or first}", "a part of the path is a file")
     if isinstance(exc, FileExistsError):
         return UsageError(f"already exists: {exc.filename or first}", "choose another path")
+    if isinstance(exc, OSError) and exc.filename:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+            return EnvironmentProblem(f"{reason}: {exc.filename}", "free space or fix the disk, then run again")
+        return UsageError(f"cannot use path {exc.filename}: {reason}", "check the path")
     return JobFailed(f"{name}: {first}", "--verbose shows the trace")
 
 
