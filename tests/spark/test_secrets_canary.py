@@ -188,9 +188,10 @@ def test_the_failing_paths_were_exercised(lake):
 
 
 @pytest.mark.kafka
-def test_bad_credentials_against_a_real_broker_leak_nothing(lake, kafka_broker):
+def test_bad_credentials_against_a_real_broker_leak_nothing(tmp_path, kafka_broker):
     """SASL credentials offered to a real (PLAINTEXT) broker fail the handshake: the failure names the
     broker, never the credentials, with or without --verbose; the probe keeps it within seconds."""
+    lake = Lake(tmp_path)  # its own: no Spark needed
     kafka_broker.create_topic("canary.events")
     for verbose in (False, True):
         proc = lake.run("ingest", "--source", "kafka", "--bootstrap-servers", kafka_broker.bootstrap,
