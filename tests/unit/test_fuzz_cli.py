@@ -81,7 +81,7 @@ def command_lines(draw: st.DrawFn, names: list[str] | None = None) -> list[str]:
     if draw(st.booleans()):
         argv.append("--json")
     if draw(st.integers(0, 9)) == 0:
-        argv += ["--target", draw(st.sampled_from(["nope", "local", "cluster", ""]))]
+        argv += ["--target", draw(st.sampled_from(["nope", "dbx", "cluster", ""]))]  # never one that starts a JVM
     argv += name.split()
     options = [p for p in cmd.params if p.opts and p.opts[0] not in ("--help",)]  # type: ignore[attr-defined]
     arguments = [p for p in cmd.params if not p.opts or p.param_type_name == "argument"]  # type: ignore[attr-defined]
@@ -107,7 +107,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cfg.write_text(
         "default_target: cluster\n"
         "targets:\n"
-        "  local: {kind: local}\n"
+        "  dbx: {kind: databricks, host: 'https://127.0.0.1:1'}\n"
         f"  cluster: {{kind: spark, remote: 'sc://127.0.0.1:{PORT}', connect_timeout_s: 0.5}}\n"
         f"storage: {{root: {root / 'lake'}}}\n"
         f"sources:\n  kafka: {{bootstrap_servers: '127.0.0.1:{PORT}', connect_timeout_s: 0.5}}\n"
