@@ -168,6 +168,7 @@ def _check(argv: list[str], out) -> None:
 @example(argv=["monitor", "report", "--html", "."])
 @example(argv=["monitor", "check", "--junit", "."])
 @example(argv=["monitor", "check", "--junit", "x" * 300])
+@example(argv=["run", "--source", "kafka"])  # connect_timeout_s 0.5 < librdkafka's 1 s minimum
 @example(argv=["monitor", "tables", "--table", "a.b.c"])
 @example(argv=["--target", "nope", "monitor", "runs"])
 @example(argv=["run", "--skip", "ingest", "--skip", "ingest"])
