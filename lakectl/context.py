@@ -18,6 +18,7 @@ class JobContext:
     settings: Settings
     target_name: str | None = None
     verbose: bool = False
+    on_cluster: bool = False  # lakectl-job inside a Databricks run: use the runtime's own session
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     _spark: "SparkSession | None" = None
 
@@ -30,7 +31,12 @@ class JobContext:
         if self._spark is None:
             target = self.target
             if isinstance(target, DatabricksTarget):
-                raise UsageError("a Databricks target cannot run jobs in this process", "run the job through the Databricks runner")
+                if not self.on_cluster:
+                    raise UsageError("a Databricks target cannot run jobs in this process", "run the job through the Databricks runner")
+                from lakectl.runners.databricks.session import runtime_session
+
+                self._spark = runtime_session()
+                return self._spark
             from lakectl.runners.local import get_session
 
             self._spark = get_session(self.settings, target, verbose=self.verbose)

@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 EVENT_TYPES = ("page_view", "click", "add_to_cart", "purchase", "review")
 SEGMENTS = (("new", 0.30), ("regular", 0.45), ("loyal", 0.18), ("vip", 0.07))
@@ -144,6 +144,26 @@ def review_text(rng: random.Random, rating: int, product_word: str, noise: float
     return text
 
 
+class CorpusDraw:
+    """Review texts from a labelled corpus, in a seeded shuffled order (repeating only once every
+    sentence was used), each with a rating that agrees with its label: positive 4-5, negative 1-2,
+    and a `neutral_share` of 3s that keep their text (silver then gives them no label)."""
+
+    def __init__(self, rng: random.Random, corpus: Sequence[tuple[str, int]], neutral_share: float) -> None:
+        self.corpus, self.neutral_share = corpus, neutral_share
+        self.order = list(range(len(corpus)))
+        rng.shuffle(self.order)
+        self.next = 0
+
+    def draw(self, rng: random.Random) -> tuple[str, int]:
+        text, label = self.corpus[self.order[self.next % len(self.order)]]
+        self.next += 1
+        if rng.random() < self.neutral_share:
+            return text, 3
+        strong = rng.random() < 0.6  # about the 5:4 and 1:2 proportions of RATING_WEIGHTS
+        return text, (5 if strong else 4) if label == 1 else (1 if strong else 2)
+
+
 def generate(
     out_dir: Path,
     events: int,
@@ -156,8 +176,13 @@ def generate(
     customers: int | None = None,
     products: int | None = None,
     file_rows: int = 100_000,
+    review_texts: Sequence[tuple[str, int]] | None = None,
+    neutral_share: float = 0.1,
 ) -> GenerateResult:
-    """Write `events` JSON-lines records under out_dir/events (+ customers/ and products/)."""
+    """Write `events` JSON-lines records under out_dir/events (+ customers/ and products/).
+
+    With `review_texts` ((text, label) pairs), review events take their text from it (see CorpusDraw)
+    instead of the built-in templates."""
     if events < 0:
         raise ValueError("events must be >= 0")
     if not 0 <= bad_fraction < 1 or not 0 <= duplicate_fraction < 1:
@@ -185,7 +210,8 @@ def generate(
     # Fixed-size chunks, each with its own derived seed: the output depends on the arguments only,
     # never on how many processes wrote it.
     chunks = [(i, min(CHUNK_EVENTS, events - i * CHUNK_EVENTS)) for i in range(math.ceil(events / CHUNK_EVENTS))]
-    args = [(events_dir, f"{tag}-c{i:03d}", n, seed, i, start, days, cust, prod, bad_fraction, duplicate_fraction, file_rows)
+    texts = (review_texts, neutral_share)
+    args = [(events_dir, f"{tag}-c{i:03d}", n, seed, i, start, days, cust, prod, bad_fraction, duplicate_fraction, file_rows, texts)
             for i, n in chunks]
     workers = min(len(args), os.cpu_count() or 1)
     if workers > 1:
@@ -210,6 +236,8 @@ def iter_event_lines(
     customers: int | None = None,
     products: int | None = None,
     result: GenerateResult | None = None,
+    review_texts: Sequence[tuple[str, int]] | None = None,
+    neutral_share: float = 0.1,
 ) -> Iterator[str]:
     """The same event lines `generate()` writes for these arguments (same chunk seeds, same order),
     yielded one by one without touching disk; `result` (if given) is filled in as lines are yielded."""
@@ -226,15 +254,16 @@ def iter_event_lines(
     result.customers, result.products = n_customers, n_products
     for i in range(math.ceil(events / CHUNK_EVENTS)):
         n = min(CHUNK_EVENTS, events - i * CHUNK_EVENTS)
-        yield from _event_lines(random.Random(f"{seed}/{i}"), n, start, days, cust, prod, bad_fraction, duplicate_fraction, result)
+        yield from _event_lines(random.Random(f"{seed}/{i}"), n, start, days, cust, prod, bad_fraction, duplicate_fraction, result,
+                                (review_texts, neutral_share))
 
 
 def _write_chunk(args: tuple) -> GenerateResult:
-    events_dir, tag, n, seed, index, start, days, cust, prod, bad_fraction, duplicate_fraction, file_rows = args
+    events_dir, tag, n, seed, index, start, days, cust, prod, bad_fraction, duplicate_fraction, file_rows, texts = args
     rng = random.Random(f"{seed}/{index}")
     result = GenerateResult()
     writer = _PartWriter(events_dir, tag, file_rows, result)
-    for line in _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fraction, result):
+    for line in _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fraction, result, texts):
         writer.write(line)
     writer.close()
     return result
@@ -266,8 +295,9 @@ class _PartWriter:
         self.flush()
 
 
-def _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fraction, result):
+def _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fraction, result, texts=(None, 0.0)):
     span = days * 86400.0
+    corpus = CorpusDraw(rng, texts[0], texts[1]) if texts[0] else None
     hours, hour_cum = _choice_table(tuple((h, w) for h, w in enumerate(HOUR_WEIGHTS)))
     activity = [SEGMENT_ACTIVITY[c["segment"]] for c in cust]
     act_cum, acc = [], 0.0
@@ -333,9 +363,13 @@ def _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fracti
                 if emitted >= n:
                     return
                 if rng.random() < 0.22:
-                    rating = rating_v[_bisect(rating_w, rng.random())]
+                    if corpus is not None:
+                        text, rating = corpus.draw(rng)
+                    else:
+                        rating = rating_v[_bisect(rating_w, rng.random())]
                     rt = min(t + rng.uniform(600, 3 * 86400), start_ts + span - 1)
-                    text = review_text(rng, rating, p["category"].rstrip("s") if p["category"] != "electronics" else "gadget")
+                    if corpus is None:
+                        text = review_text(rng, rating, p["category"].rstrip("s") if p["category"] != "electronics" else "gadget")
                     yield from _emit(rng, "review", max(rt, t), c, session, p, None, text, rating, device, country, stamp, dumps, result, recent, bad_fraction, duplicate_fraction)
                     emitted += 1
                     if emitted >= n:

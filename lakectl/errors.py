@@ -3,7 +3,7 @@
 Exit codes (documented in the README):
   0 ok; 1 job or data failure; 2 usage or config error; 3 environment (Java, jars);
   4 source unavailable (broker, path); 5 data loss detected; 6 checkpoint or lock conflict;
-  7 SLA breach (monitor check); 130 interrupted.
+  7 SLA breach (monitor check); 8 changes pending / drift (grant); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -75,6 +75,13 @@ class SlaBreach(LakectlError):
     kind = "sla_breach"
 
 
+class ChangesPending(LakectlError):
+    """`grant plan`/`drift`: the server differs from the policy (CI gates on exit 8)."""
+
+    exit_code = 8
+    kind = "changes_pending"
+
+
 class Interrupted(LakectlError):
     exit_code = 130
     kind = "interrupted"
@@ -89,6 +96,7 @@ EXIT_CODES: dict[int, str] = {
     5: "data loss detected (expired offsets, deleted topic)",
     6: "checkpoint or lock conflict",
     7: "SLA breach (monitor check)",
+    8: "changes pending or drift (grant plan / drift, deploy --dry-run)",
     130: "interrupted",
 }
 
@@ -102,12 +110,17 @@ def translate(exc: BaseException) -> LakectlError:
     name = type(exc).__name__
     text = str(exc)
     first = _first_line(text)
+    if name in {"ParseException", "ParseError"} or "PARSE_SYNTAX_ERROR" in text[:300]:
+        return UsageError(f"SQL syntax error: {first}", "check the SQL near the position shown")
     if name == "AnalysisException" or "AnalysisException" in text[:200]:
-        if "PATH_NOT_FOUND" in text or "is not a Delta table" in text or "TABLE_OR_VIEW_NOT_FOUND" in text or "DELTA_MISSING_DELTA_TABLE" in text:
+        if "TABLE_OR_VIEW_NOT_FOUND" in text:  # a name in a statement: a typo far more often than a missing stage
+            return TableNotFound(f"table not found: {first}",
+                                 "tables are schema.name, e.g. silver.events; `lakectl monitor tables` lists them")
+        if "PATH_NOT_FOUND" in text or "is not a Delta table" in text or "DELTA_MISSING_DELTA_TABLE" in text:
             return TableNotFound(f"table not found: {first}", "run the stage that creates it first (see `lakectl --help`)")
+        if "UNRESOLVED_COLUMN" in text:
+            return UsageError(f"unknown column: {first}", "Spark lists the columns it knows in the message; --verbose shows the trace")
         return UsageError(f"Spark analysis error: {first}", "check table and column names; --verbose shows the trace")
-    if name in {"ParseException", "ParseError"}:
-        return UsageError(f"SQL parse error: {first}", "check the SQL text")
     if "JAVA_GATEWAY_EXITED" in text or "Java gateway process exited" in text:
         return EnvironmentProblem("the Spark JVM did not start", "check that Java 17 is installed and JAVA_HOME points to it; --verbose shows the JVM log")
     if name == "StreamingQueryException":

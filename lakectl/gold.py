@@ -149,8 +149,8 @@ def sentiment_daily(events: "DataFrame", scores: "DataFrame | None" = None) -> "
     """Per (event_date, category): review sentiment from model scores where a review has one, else
     from its rating (>= 4 positive, <= 2 negative, 3 neutral). `source` says which: model | rating | mixed.
 
-    `scores` (ops.review_scores: event_id, score, label, model_version) may hold several rows per
-    review; the one with the greatest model_version wins. label 1 = positive, 0 = negative.
+    `scores` (silver.review_scores: event_id, score, label, model_version) may hold several rows per
+    review; the one with the greatest model_version (numerically, for MLflow versions) wins. label 1 = positive, 0 = negative.
     """
     from pyspark.sql import functions as F
 
@@ -158,7 +158,8 @@ def sentiment_daily(events: "DataFrame", scores: "DataFrame | None" = None) -> "
         "event_id", "event_date", F.coalesce("category", F.lit(UNKNOWN)).alias("category"), "rating")
     if scores is not None:
         latest = scores.groupBy("event_id").agg(
-            F.max_by(F.struct("score", "label", "model_version"), F.col("model_version")).alias("s"))
+            # padded so that version "10" sorts after "9"
+            F.max_by(F.struct("score", "label", "model_version"), F.lpad("model_version", 12, "0")).alias("s"))
         reviews = reviews.join(latest.select("event_id", "s.score", "s.label", "s.model_version"), "event_id", "left")
     else:
         reviews = reviews.select("*", *(F.lit(None).cast(t).alias(n) for n, t in

@@ -20,11 +20,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", default=None, help="config file (default: configs/lakectl.yaml or LAKECTL_CONFIG)")
     parser.add_argument("--target", default=None, help="target from the config")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--run-id", default=None, help="lakectl's run id (the submitting command's)")
+    parser.add_argument("--on-cluster", action="store_true", help="inside a Databricks run: use the runtime's Spark session")
     args = parser.parse_args(argv)
-    sys.exit(run(args.job, args.params, config=args.config, target=args.target, verbose=args.verbose))
+    sys.exit(run(args.job, args.params, config=args.config, target=args.target, verbose=args.verbose,
+                 run_id=args.run_id, on_cluster=args.on_cluster))
 
 
-def run(job: str, params_json: str, *, config: str | None = None, target: str | None = None, verbose: bool = False) -> int:
+def run(job: str, params_json: str, *, config: str | None = None, target: str | None = None, verbose: bool = False,
+        run_id: str | None = None, on_cluster: bool = False) -> int:
     from lakectl.errors import UsageError, translate
 
     try:
@@ -39,7 +43,10 @@ def run(job: str, params_json: str, *, config: str | None = None, target: str | 
         from lakectl.settings import load_settings
 
         settings = load_settings(config)
-        result = run_job(JobContext(settings=settings, target_name=target, verbose=verbose), job, params)
+        ctx = JobContext(settings=settings, target_name=target, verbose=verbose, on_cluster=on_cluster)
+        if run_id:
+            ctx.run_id = run_id
+        result = run_job(ctx, job, params)
     except BaseException as exc:
         err = translate(exc)
         if verbose:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, field
 
-from lakectl.errors import ConfigError
+from lakectl.errors import ConfigError, UsageError
 from lakectl.sql import path_ref, quote_name
 from lakectl.typed import InvalidValue, Model, parse
 
@@ -52,7 +52,11 @@ class SparkTarget(_Target, tag_field="kind", tag="spark"):
 
 
 class DatabricksTarget(_Target, tag_field="kind", tag="databricks"):
-    """A Databricks workspace, reached through databricks-sdk unified auth (profile or host + token env)."""
+    """A Databricks workspace, reached through databricks-sdk unified auth (profile or host + token env).
+
+    Compute: `serverless: true`, an existing `cluster_id`, or a new job cluster (`spark_version` +
+    `node_type_id`). See docs/targets.md.
+    """
 
     profile: str | None = None
     host: str | None = None
@@ -60,9 +64,21 @@ class DatabricksTarget(_Target, tag_field="kind", tag="databricks"):
     serverless: bool = False
     spark_version: str | None = None
     node_type_id: str | None = None
-    num_workers: int = 1
-    workspace_dir: str = "/Workspace/Shared/lakectl"
-    timeout_minutes: int = 60
+    num_workers: Annotated[int, Meta(ge=0)] = 1
+    environment_version: str = "4"  # serverless environment version
+    artifact_path: str | None = None  # /Volumes/c/s/v/dir or /Workspace/...; default /Workspace/Users/<me>/.lakectl/wheels
+    timeout_minutes: Annotated[float, Meta(gt=0)] = 60  # bound on one run, unless --timeout says otherwise
+    poll_interval_s: Annotated[float, Meta(gt=0)] = 5.0
+    connect_timeout_s: Annotated[int, Meta(ge=1)] = 30  # the SDK's retry budget per API call (its default is 300 s)
+    warehouse_id: str | None = None  # `lakectl query` runs on this SQL warehouse instead of as a job
+
+    def __post_init__(self) -> None:
+        chosen = [n for n, on in (("serverless", self.serverless), ("cluster_id", self.cluster_id),
+                                  ("spark_version", self.spark_version)) if on]
+        if len(chosen) > 1:
+            raise ValueError(f"choose one compute: serverless, cluster_id or spark_version + node_type_id (got {', '.join(chosen)})")
+        if self.artifact_path and not self.artifact_path.startswith(("/Volumes/", "/Workspace/")):
+            raise ValueError("`artifact_path` must start with /Volumes/ (a Unity Catalog volume) or /Workspace/")
 
 
 Target = LocalTarget | SparkTarget | DatabricksTarget  # chosen by the `kind` key
@@ -99,7 +115,8 @@ class StorageSettings(Model):
 
 class FilesSource(Model):
     path: str | None = None  # default: <landing>/events
-    max_files_per_trigger: Annotated[int, Meta(ge=1)] = 1000
+    # At most N files per micro-batch; without it batches are bounded in bytes (ingest.max_bytes_per_trigger).
+    max_files_per_trigger: Annotated[int, Meta(ge=1)] | None = None
 
 
 class KafkaSource(Model):
@@ -172,7 +189,7 @@ DEFAULT_TABLES = [
     "silver.events", "silver.reviews", "silver.quarantine", "silver.customers", "silver.products",
     "gold.customer_behavior_daily", "gold.product_performance_daily", "gold.funnel_daily",
     "gold.kpi_hourly", "gold.sentiment_daily",
-    "ops.runs", "ops.dq_metrics", "ops.stream_progress", "ops.review_scores",
+    "ops.runs", "ops.dq_metrics", "ops.stream_progress", "silver.review_scores",
 ]
 
 
@@ -205,10 +222,31 @@ def default_expectations() -> list[Expectation]:
 class TransformSettings(Model):
     expectations: list[Expectation] = field(default_factory=default_expectations)
     schema_drift: Literal["rescue", "add", "fail"] = "rescue"
+    max_bytes_per_trigger: str | int | None = None  # bronze bytes per micro-batch; default: an eighth of the driver memory
+
+    def __post_init__(self) -> None:
+        _check_size(self.max_bytes_per_trigger)
 
 
 class IngestSettings(Model):
     trigger_interval: str = "10 seconds"
+    # Source bytes per micro-batch (files; Kafka and Event Hubs as records of ~1 KiB when
+    # max_offsets_per_trigger is unset); default: an eighth of the driver memory.
+    max_bytes_per_trigger: str | int | None = None
+
+    def __post_init__(self) -> None:
+        _check_size(self.max_bytes_per_trigger)
+
+
+def _check_size(value: str | int | None) -> None:
+    from lakectl.maintenance.file_stats import parse_size
+
+    try:
+        ok = value is None or (parse_size(value) or 0) >= 1
+    except UsageError:
+        ok = False
+    if not ok:
+        raise ValueError(f"max_bytes_per_trigger must be a size like 128m, 1g or 1048576, not {value!r}")
 
 
 class AggregateSettings(Model):
@@ -231,6 +269,108 @@ class MonitorSettings(Model):
     renotify_minutes: Annotated[float, Meta(gt=0)] = 240.0  # a standing breach is re-alerted at most this often
     small_file_bytes: Annotated[int, Meta(ge=1)] = 32 * 1024 * 1024
     stream_stale_minutes: Annotated[float, Meta(gt=0)] = 10.0  # no progress for this long and no live pid: not running
+    record_read_only: bool = False  # also record monitor, query and --dry-run runs in ops.runs
+    small_file_min_files: Annotated[int, Meta(ge=1)] = 10  # max_small_file_ratio applies from this many files on
+
+
+# --- schedules (lakectl deploy) ---------------------------------------------------------------------
+
+class ScheduledTask(Model):
+    """One task of a scheduled job: `lakectl-job JOB --params PARAMS` after the tasks it depends on."""
+
+    job: Annotated[str, Meta(min_length=1)]
+    params: dict[str, Any] = field(default_factory=dict)
+    depends_on: list[str] = field(default_factory=list)
+    retries: Annotated[int, Meta(ge=0)] = 0
+    timeout_minutes: Annotated[float, Meta(gt=0)] | None = None
+
+
+class ScheduleNotifications(Model):
+    emails_on_failure: list[str] = field(default_factory=list)
+    webhooks_on_failure: list[str] = field(default_factory=list)  # Databricks notification destination ids
+
+
+class Schedule(Model):
+    """A recurring job (`lakectl deploy`): tasks by key, a unix cron line, limits and notifications."""
+
+    tasks: dict[str, ScheduledTask]
+    cron: str | None = None  # 5 fields, e.g. "*/5 * * * *"; none: run on demand only
+    timezone: str = "UTC"
+    paused: bool = False
+    max_concurrent_runs: Annotated[int, Meta(ge=1)] = 1
+    timeout_minutes: Annotated[float, Meta(gt=0)] | None = None
+    notifications: ScheduleNotifications = field(default_factory=ScheduleNotifications)
+
+    def __post_init__(self) -> None:
+        if not self.tasks:
+            raise ValueError("a schedule needs at least one task")
+        for key, task in self.tasks.items():
+            unknown = [d for d in task.depends_on if d not in self.tasks]
+            if unknown:
+                raise ValueError(f"task {key!r} depends on unknown task(s) {unknown}")
+        if self.cron is not None and len(self.cron.split()) != 5:
+            raise ValueError(f"cron {self.cron!r} must have 5 fields: minute hour day-of-month month day-of-week")
+
+
+class GrantSla(Model):
+    grants_drift: Literal["off", "fail"] = "off"  # `monitor check`: grants that differ from the policy are a breach
+
+
+class GrantSettings(Model):
+    """`lakectl grant`: the policy file and the Unity Catalog server it is applied to (docs/grant.md)."""
+
+    policy: str = "configs/grants.yaml"
+    # auto: Databricks' Unity Catalog (databricks-sdk) on a `databricks` target, else the server at `url` over HTTP
+    backend: Literal["auto", "uc_oss", "databricks"] = "auto"
+    url: str = "http://127.0.0.1:8081"  # scripts/uc-local's API port (UC_PORT+1)
+    token_env: str = "UC_TOKEN"  # the bearer token comes from this variable ...
+    auth_file: str | None = None  # ... or from this file (the local server's etc/conf/token.txt); never printed
+    admins: list[str] = field(default_factory=lambda: ["admin"])  # metastore admins: never revoked
+    threads: Annotated[int, Meta(ge=1, le=32)] = 4  # parallel requests to the server
+    timeout_s: Annotated[float, Meta(gt=0)] = 10.0
+    sla: GrantSla = field(default_factory=GrantSla)
+
+
+class MLSplit(Model):
+    """The deterministic train / validation / test split by a hash of event_id (test gets the rest)."""
+
+    train: Annotated[float, Meta(gt=0, lt=1)] = 0.7
+    validation: Annotated[float, Meta(gt=0, lt=1)] = 0.15
+    seed: int = 17
+
+    def __post_init__(self) -> None:
+        if self.train + self.validation >= 1:
+            raise ValueError("train + validation must leave a share for the test split (sum < 1)")
+
+
+class MLGate(Model):
+    """When a newly trained version becomes `champion`."""
+
+    metric: Literal["accuracy", "f1", "roc_auc"] = "accuracy"
+    min_test_metric: Annotated[float, Meta(ge=0, le=1)] = 0.6
+    tolerance: Annotated[float, Meta(ge=0, le=1)] = 0.0  # must beat the champion's metric minus this (equal does not)
+
+
+class MLSettings(Model):
+    """`lakectl train` / `score` / `model`: MLflow stores, the model, its labels, split and gate."""
+
+    tracking_uri: str | None = None  # default: sqlite:///<storage.root>/mlflow/mlflow.db
+    registry_uri: str | None = None  # default: the tracking URI
+    artifact_location: str | None = None  # default: <storage.root>/mlflow/artifacts
+    experiment: str = "lakectl-sentiment"
+    model_name: str = "sentiment"
+    featurizer: Literal["tfidf"] = "tfidf"
+    positive_min_rating: Annotated[int, Meta(ge=1, le=5)] = 4
+    negative_max_rating: Annotated[int, Meta(ge=1, le=5)] = 2
+    min_labelled_rows: Annotated[int, Meta(ge=2)] = 50
+    split: MLSplit = field(default_factory=MLSplit)
+    reg_params: Annotated[list[float], Meta(min_length=1)] = field(default_factory=lambda: [0.003, 0.01, 0.03, 0.1])
+    num_features: Annotated[int, Meta(ge=16)] = 1 << 18
+    gate: MLGate = field(default_factory=MLGate)
+
+    def __post_init__(self) -> None:
+        if self.negative_max_rating >= self.positive_min_rating:
+            raise ValueError("negative_max_rating must be below positive_min_rating")
 
 
 class Settings(Model):
@@ -246,6 +386,9 @@ class Settings(Model):
     transform: TransformSettings = field(default_factory=TransformSettings)
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
     aggregate: AggregateSettings = field(default_factory=AggregateSettings)
+    schedules: dict[str, Schedule] = field(default_factory=dict)  # recurring jobs for `lakectl deploy`
+    grant: GrantSettings = field(default_factory=GrantSettings)
+    ml: MLSettings = field(default_factory=MLSettings)
 
     # Where the file came from, for messages; not part of the YAML (settings_from_dict refuses it there).
     source_file: str | None = None
@@ -363,7 +506,23 @@ def settings_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Settings:
     except RecursionError:  # a YAML alias that contains itself (a: &x [*x]), or absurd nesting
         raise ConfigError(f"{source}: the configuration nests too deeply or refers to itself", hint) from None
     settings.source_file = source
+    _check_table_keys(settings, source)
     return settings
+
+
+def _check_table_keys(settings: Settings, source: str) -> None:
+    """A key under `tables:` that is not a lakectl table but close to one is a typo: its policy
+    would silently apply to nothing. Other new keys (a table of your own with a `path`) are kept."""
+    import difflib
+
+    for key in settings.tables:
+        if key in DEFAULT_TABLES:
+            continue
+        schema = key.partition(".")[0]
+        same_schema = [t for t in DEFAULT_TABLES if t.partition(".")[0] == schema]
+        close = difflib.get_close_matches(key, same_schema, n=1, cutoff=0.8)
+        if close:  # (a new table in another schema, e.g. gold.review_scores next to ops.review_scores, is fine)
+            raise ConfigError(f"{source}: tables.{key}: unknown table", f"did you mean {close[0]}?")
 
 
 def _interpolate(value: Any, source: str, path: tuple[str, ...]) -> Any:

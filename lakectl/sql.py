@@ -27,6 +27,12 @@ def quote_name(*parts: str) -> str:
     return ".".join(quote_ident(p) for p in parts if p is not None)
 
 
+def quote_ansi_ident(name: str) -> str:
+    """Quote one identifier part ANSI-style (DuckDB): double quotes, doubling embedded ones."""
+    quote_ident(name)  # the same checks
+    return '"' + name.replace('"', '""') + '"'
+
+
 def quote_columns(columns: Iterable[str]) -> str:
     return ", ".join(quote_ident(c) for c in columns)
 
@@ -100,3 +106,43 @@ def bloom_filter_sql(ref: str, columns: Iterable[str], *, fpp: float = 0.1, num_
     opts = f"OPTIONS (fpp={float(fpp):g}, numItems={int(num_items)})"
     cols = ", ".join(f"{quote_ident(c)} {opts}" for c in columns)
     return f"CREATE BLOOMFILTER INDEX ON TABLE {ref} FOR COLUMNS({cols})"
+
+
+# --- Unity Catalog tags (grant, Databricks) -------------------------------------------------------
+# Names are quoted here; tag keys and values are string literals; the tag read binds names as :markers.
+
+_TAG_OBJECT = {"catalog": "CATALOG", "schema": "SCHEMA", "table": "TABLE", "volume": "VOLUME"}
+_TAG_VIEWS = {"catalog": ("catalog_tags", ("catalog_name",)), "schema": ("schema_tags", ("catalog_name", "schema_name")),
+              "table": ("table_tags", ("catalog_name", "schema_name", "table_name")),
+              "volume": ("volume_tags", ("catalog_name", "schema_name", "volume_name"))}
+
+
+def unity_tags_select(securable_type: str, name: tuple[str, ...]) -> tuple[str, list[tuple[str, str]]]:
+    """A statement reading (column_name, tag_name, tag_value) rows of one securable (column_name NULL for
+    the securable's own tags; a table's column tags too), and its named parameters."""
+    view, keys = _TAG_VIEWS[securable_type]
+    where = " AND ".join(f"{k} = :p{i}" for i, k in enumerate(keys))
+    params = [(f"p{i}", part) for i, part in enumerate(name)]
+    sql = f"SELECT CAST(NULL AS STRING) AS column_name, tag_name, tag_value FROM system.information_schema.{view} WHERE {where}"
+    if securable_type == "table":
+        sql += f" UNION ALL SELECT column_name, tag_name, tag_value FROM system.information_schema.column_tags WHERE {where}"
+    return sql, params
+
+
+def _tag_target(securable_type: str, name: tuple[str, ...], column: str | None) -> str:
+    target = f"ALTER {_TAG_OBJECT[securable_type]} {quote_name(*name)}"
+    if column is not None:
+        if securable_type != "table":
+            raise ValueError("column tags exist on tables only")
+        target += f" ALTER COLUMN {quote_ident(column)}"
+    return target
+
+
+def unity_set_tags(securable_type: str, name: tuple[str, ...], column: str | None, tags: dict[str, str]) -> str:
+    """ALTER TABLE `c`.`s`.`t` [ALTER COLUMN `col`] SET TAGS ('k' = 'v', ...)."""
+    pairs = ", ".join(f"{quote_string(k)} = {quote_string(v)}" for k, v in tags.items())
+    return f"{_tag_target(securable_type, name, column)} SET TAGS ({pairs})"
+
+
+def unity_unset_tags(securable_type: str, name: tuple[str, ...], column: str | None, keys: list[str]) -> str:
+    return f"{_tag_target(securable_type, name, column)} UNSET TAGS ({', '.join(quote_string(k) for k in keys)})"

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from lakectl.errors import CheckpointConflict
+from lakectl.errors import CheckpointConflict, Interrupted
 
 if TYPE_CHECKING:
     from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
@@ -76,6 +76,33 @@ def checkpoint_app_id(checkpoint: Path, identity: dict[str, Any]) -> str:
 
 ProgressCallback = Callable[[list[dict[str, Any]]], None]
 
+# Set by SIGINT/SIGTERM while a continuous query runs: batch functions wrapped in `stoppable` start
+# no new batch once it is set. A process-wide flag, because a signal is process-wide too.
+_STOP = threading.Event()
+_GATE_CLOSED = threading.Event()  # a stoppable batch refused to start (this process: a local session)
+_STOP_MARK = "lakectl: stop requested"
+
+
+def stoppable(batch_fn: Callable[[Any, int], None]) -> Callable[[Any, int], None]:
+    """Wrap a foreachBatch function so that no new batch starts after SIGINT/SIGTERM: the batch
+    in flight finishes and commits; the next one fails before reading anything, so the query ends
+    and that batch is replayed, from the same offsets, by the next run."""
+    return _Stoppable(batch_fn)
+
+
+class _Stoppable:
+    # A module-level class, not a closure: Spark Connect pickles the batch function for its
+    # server-side worker, and a closure over the module's Events would not pickle. There the flag
+    # is never set; run_query's fallback stops the query after the batch in flight instead.
+    def __init__(self, batch_fn: Callable[[Any, int], None]) -> None:
+        self.batch_fn = batch_fn
+
+    def __call__(self, df: Any, batch_id: int) -> None:
+        if _STOP.is_set():
+            _GATE_CLOSED.set()
+            raise RuntimeError(f"{_STOP_MARK}: batch {batch_id} not started")
+        self.batch_fn(df, batch_id)
+
 
 class ProgressFeed:
     """Hands each finished micro-batch's progress to a callback once, as the query reports it.
@@ -102,36 +129,154 @@ def _as_dict(progress: Any) -> dict[str, Any]:
     return progress if type(progress) is dict else json.loads(progress.json)
 
 
+def batch_line(p: dict[str, Any]) -> str:
+    """One line for a finished micro-batch: rows, rate, duration and, where the source says, lag."""
+    rows = int(p.get("numInputRows") or 0)
+    seconds = int((p.get("durationMs") or {}).get("triggerExecution") or 0) / 1000
+    rate = float(p.get("processedRowsPerSecond") or 0)
+    line = f"lakectl: {p.get('name') or 'stream'} batch {p.get('batchId')}: {rows:,} rows in {seconds:.1f}s ({rate:,.0f} rows/s)"
+    lag = source_lag(p)
+    return line + (f", lag {lag:,} records" if lag is not None else "")
+
+
+def source_lag(p: dict[str, Any]) -> int | None:
+    """Records between a batch's end offsets and the latest offsets its sources saw (Kafka-like
+    {topic: {partition: offset}} offsets only); None when no source reports both."""
+    total, known = 0, False
+    for s in p.get("sources") or []:
+        end, latest = _offsets(s.get("endOffset")), _offsets(s.get("latestOffset"))
+        if end is None or latest is None:
+            continue
+        for topic, parts in latest.items():
+            for part, offset in parts.items():
+                done = (end.get(topic) or {}).get(part)
+                if isinstance(offset, int) and isinstance(done, int):
+                    total, known = total + max(0, offset - done), True
+    return total if known else None
+
+
+def _offsets(value: Any) -> dict[str, dict[str, Any]] | None:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+        return value
+    return None
+
+
+def _print_batches(progress: list[dict[str, Any]]) -> None:
+    import sys
+
+    for p in progress:
+        if int(p.get("numInputRows") or 0):  # not the idle triggers of a caught-up stream
+            print(batch_line(p), file=sys.stderr, flush=True)
+
+
 def run_query(writer: "DataStreamWriter", *, continuous: bool, interval: str,
               on_progress: ProgressCallback | None = None) -> "StreamingQuery":
     """Start the query with availableNow (one shot) or a processing-time trigger (continuous), and wait.
-    In continuous mode, SIGINT/SIGTERM stop the query after the batch that is running, and
-    `on_progress` gets each batch's progress while the query runs (not only when it stops)."""
-    feed = ProgressFeed(on_progress)
-    if not continuous:
-        query = writer.trigger(availableNow=True).start()
-        query.awaitTermination()
-        feed(query)
-        return query
-    query = writer.trigger(processingTime=interval).start()
-    stop = threading.Event()
-    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    `on_progress` gets each batch's progress as the batch finishes; in continuous mode each finished
+    batch also prints one line on stderr. SIGINT/SIGTERM (either mode) let the batch in flight finish
+    and commit, start no new batch (see `stoppable`), and end in Interrupted (exit 130); the next run
+    continues where this one stopped."""
+
+    def on_batches(progress: list[dict[str, Any]]) -> None:
+        if continuous:
+            _print_batches(progress)
+        if on_progress is not None:
+            on_progress(progress)
+
+    feed = ProgressFeed(on_batches)
+    trigger: dict[str, Any] = {"processingTime": interval} if continuous else {"availableNow": True}
+    query = writer.trigger(**trigger).start()
+    signals: list[str] = []
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        signals.append(signal.Signals(signum).name)
+        _STOP.set()
+
+    main = threading.current_thread() is threading.main_thread()  # signal handlers: main thread only
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
     try:
-        while query.isActive and not stop.is_set():
+        while query.isActive and not signals:
             query.awaitTermination(1)
             feed(query)
-        if query.isActive:
-            while query.status.get("isTriggerActive"):
-                time.sleep(0.2)
-            query.stop()
+        if signals:
+            _stop_after_batch_in_flight(query, feed)
         feed(query)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    if query.exception() is not None:
-        raise query.exception()  # type: ignore[misc]
+        _STOP.clear()
+    gate_closed = _GATE_CLOSED.is_set()
+    _GATE_CLOSED.clear()
+    error = query.exception()
+    if signals and (error is None or gate_closed or _STOP_MARK in str(error)):
+        done = [_as_dict(p) for p in query.recentProgress or []]
+        rows = sum(int(p.get("numInputRows") or 0) for p in done)
+        batches = len({p.get("batchId") for p in done if int(p.get("numInputRows") or 0)})
+        raise Interrupted(f"stopped by {signals[0]} after {batches} batch(es) with data, {rows:,} rows",
+                          "run the same command again to continue from the last committed batch")
+    if error is not None:
+        raise error  # type: ignore[misc]
     return query
+
+
+def _stop_after_batch_in_flight(query: "StreamingQuery", feed: ProgressFeed) -> None:
+    """Stop the query once no batch is running. A `stoppable` batch function ends the query by
+    itself at the next batch; for one that is not, stop as soon as the batch in flight reported."""
+    last = query.lastProgress
+    in_flight = (int(_as_dict(last).get("batchId", -1)) if last else -1) + 1
+    while query.isActive:
+        last = query.lastProgress
+        finished = int(_as_dict(last).get("batchId", -1)) if last else -1
+        if not query.status.get("isTriggerActive") or finished >= in_flight:
+            query.stop()
+            return
+        try:
+            query.awaitTermination(0.2)
+        except Exception:  # the query ended with an error (a stoppable batch refusing to start): read by the caller
+            return
+        feed(query)
 
 
 def input_rows(query: "StreamingQuery") -> int:
     return sum(int(p.get("numInputRows") or 0) for p in query.recentProgress)
+
+
+# --- micro-batch size -----------------------------------------------------------------------------
+
+# A micro-batch's input may take this share of the driver's heap. Ingest caches the parsed batch
+# uncompressed (about the size of the raw text) and Spark's unified memory is ~60% of (heap - 300 MiB):
+# an eighth leaves room for the cache, the Delta write and the next listing. Measured in docs/kafka.md.
+BATCH_SHARE_OF_DRIVER_MEMORY = 8
+DEFAULT_DRIVER_MEMORY = 2 * 1024**3  # when the target does not say (a Spark Connect server's own driver)
+MIN_BATCH_BYTES = 16 * 1024**2
+KAFKA_RECORD_BYTES = 1024  # a Kafka record in memory: ~0.4 KiB of JSON, its coordinates and headers, the parsed columns
+
+
+def driver_memory_bytes(target: Any) -> int | None:
+    """The driver heap a target declares (`driver_memory`, or spark.driver.memory in its spark_conf)."""
+    from lakectl.maintenance.file_stats import parse_size
+
+    text = getattr(target, "driver_memory", None) or (getattr(target, "spark_conf", None) or {}).get("spark.driver.memory")
+    return parse_size(text) if text else None
+
+
+def micro_batch_bytes(explicit: str | int | None, target: Any) -> int:
+    """Input bytes per micro-batch: the configured `max_bytes_per_trigger`, else a share of the driver's
+    memory, so that a backlog of any size is read in several bounded batches instead of one."""
+    from lakectl.maintenance.file_stats import parse_size
+
+    if explicit is not None:
+        return max(1, parse_size(explicit) or 1)
+    memory = driver_memory_bytes(target) or DEFAULT_DRIVER_MEMORY
+    return max(MIN_BATCH_BYTES, memory // BATCH_SHARE_OF_DRIVER_MEMORY)
+
+
+def kafka_records_per_batch(batch_bytes: int) -> int:
+    """Kafka limits batches in records (maxOffsetsPerTrigger), not bytes."""
+    return max(1000, batch_bytes // KAFKA_RECORD_BYTES)

@@ -79,6 +79,7 @@ def _locate(data: Any, model: Any, exc: msgspec.ValidationError) -> tuple[str, s
     msg, path = (m.group("msg"), m.group("path") or "") if m else (str(exc), "")
     parts: list[str] = []
     value, tp = data, model
+    named = ""  # the name of the list item (e.g. an expectation rule) the problem is in
     for name, index in _SEGMENT.findall(path):
         tp = _member_for(tp, value)
         if index == "...":
@@ -97,6 +98,12 @@ def _locate(data: Any, model: Any, exc: msgspec.ValidationError) -> tuple[str, s
         else:
             value = value[int(index)] if isinstance(value, list) else None
             tp = _args(tp)[0] if _args(tp) else Any
+            if isinstance(value, dict) and isinstance(value.get("name"), str):
+                named = value["name"]
+    if named:
+        msg += f" (in {named!r})"
+    if msg.startswith("Invalid enum value") and typing.get_origin(_unwrap(tp)) is typing.Literal:
+        msg += f"; allowed: {', '.join(str(a) for a in typing.get_args(_unwrap(tp)))}"
     if u := _UNKNOWN.match(msg):
         return ".".join(parts + [u.group(1)]), "unknown key"
     if r := _MISSING.match(msg):

@@ -50,3 +50,29 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory):
     broker = start_broker(tmp_path_factory.mktemp("kafka"))
     yield broker
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+def uc_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real open-source Unity Catalog server (authorization on) on loopback for the run (scripts/uc-local)."""
+    from uc_server import start_server
+
+    server = start_server(tmp_path_factory.mktemp("uc"))
+    yield server
+    server.stop()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked `slow` (long variants; LAKECTL_RUN_SLOW=1 does the same)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`slow` tests are the long variants of what the default run already covers with a bounded
+    sample: deselected (and counted as such) unless --run-slow or LAKECTL_RUN_SLOW=1."""
+    if config.getoption("--run-slow") or os.environ.get("LAKECTL_RUN_SLOW") == "1":
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]

@@ -13,8 +13,9 @@ from lakectl.cli.usage import LakectlGroup
 
 # In --help order. Each is a module under lakectl.cli.commands that defines a function of the same
 # name, or `app` (a Typer of subcommands).
-COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run")
-_VALUE_OPTIONS = {"--config", "-c", "--target", "-t"}  # global options that take a value
+COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run", "train", "score",
+            "model", "grant", "runs", "deploy", "init", "doctor")
+_VALUE_OPTIONS = {"--config", "-c", "--target", "-t", "--timeout"}  # global options that take a value
 
 
 def _version(value: bool) -> None:
@@ -32,8 +33,10 @@ def main(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document (for CI)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show stack traces and the JVM's output."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    no_wait: bool = typer.Option(False, "--no-wait", help="Databricks targets: print the run id and URL and return; follow with `lakectl runs`."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Databricks targets: cancel a run after this many seconds (default: the target's timeout_minutes)."),
 ) -> None:
-    ctx.obj = State(config=config, target=target, json=json_out, verbose=verbose)
+    ctx.obj = State(config=config, target=target, json=json_out, verbose=verbose, no_wait=no_wait, timeout=timeout)
 
 
 def build(only: str | None = None) -> typer.Typer:
@@ -41,7 +44,7 @@ def build(only: str | None = None) -> typer.Typer:
     are then neither imported nor turned into Click commands)."""
     cli = typer.Typer(
         name="lakectl",
-        help="Operate a Delta Lake lakehouse: ingest, transform, aggregate, optimize, monitor.",
+        help="Operate a Delta Lake lakehouse: ingest, transform, aggregate, train, score, optimize, monitor.",
         no_args_is_help=True,
         rich_markup_mode="rich",
         pretty_exceptions_enable=False,
@@ -71,6 +74,36 @@ def command_named(argv: list[str]) -> str | None:
         elif not arg.startswith("-"):
             return arg if arg in COMMANDS else None
     return None
+
+
+_GLOBAL_FLAGS = {"--json", "--verbose", "-v", "--no-wait"}
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Global options written after the command (`lakectl ingest --verbose`, `lakectl monitor runs
+    --json -c x.yaml`) moved before it, where Click looks for them; nothing after `--` moves."""
+    command_at = next((i for i, a in enumerate(argv) if a == command_named(argv)), None)
+    if command_at is None:
+        return argv
+    head, rest, tail = argv[:command_at], [], []
+    i = command_at
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest += argv[i:]
+            break
+        name = arg.split("=", 1)[0]
+        if arg in _GLOBAL_FLAGS:
+            head.append(arg)
+        elif name in _VALUE_OPTIONS and "=" in arg:
+            head.append(arg)
+        elif arg in _VALUE_OPTIONS and i + 1 < len(argv):
+            head += [arg, argv[i + 1]]
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return head + rest + tail
 
 
 def __getattr__(name: str) -> typer.Typer:

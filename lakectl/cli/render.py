@@ -78,6 +78,18 @@ def _render_detail(console: Any, detail: dict[str, Any]) -> None:
         render_rows(console, columns, [[r.get(c) for c in columns] for r in rows], title=title)
 
 
+def human_bytes(n: int | None) -> str:
+    """1536 -> '1.5 KiB'; None -> ''."""
+    if n is None:
+        return ""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"

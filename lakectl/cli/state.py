@@ -10,12 +10,17 @@ from typing import Any, NoReturn
 import typer
 
 
+OK_STATUSES = ("ok", "dry_run", "submitted")  # submitted: a --no-wait run on Databricks
+
+
 @dataclass
 class State:
     config: str | None = None
     target: str | None = None
     json: bool = False
     verbose: bool = False
+    no_wait: bool = False  # Databricks targets: print the run id and URL, do not watch
+    timeout: float | None = None  # Databricks targets: bound on a run, in seconds
 
 
 def state_of(ctx: typer.Context) -> State:
@@ -30,12 +35,15 @@ def execute(ctx: typer.Context, job: str, params: dict[str, Any], *, json_out: b
     try:
         from lakectl.context import JobContext
         from lakectl.jobs import run_job
-        from lakectl.settings import load_settings
-
-        settings = load_settings(state.config)
+        settings = load_settings_of(state)
         job_ctx = JobContext(settings=settings, target_name=state.target, verbose=state.verbose)
-        settings.target(state.target)  # an unknown target is a usage error before any work
-        result = _with_status(lambda: run_job(job_ctx, job, params), job, as_json)
+        target = settings.target(state.target)  # an unknown target is a usage error before any work
+        if target.kind == "databricks":
+            from lakectl.cli.remote import run_remote
+
+            result = run_remote(state, settings, job, params, run_id=job_ctx.run_id)
+        else:
+            result = _with_status(lambda: run_job(job_ctx, job, params), job, as_json)
     except typer.Exit:
         raise
     except BaseException as exc:  # the boundary: everything becomes one line and an exit code
@@ -43,8 +51,19 @@ def execute(ctx: typer.Context, job: str, params: dict[str, Any], *, json_out: b
     from lakectl.cli.render import render_result
 
     render_result(result, as_json=as_json)
-    if result.status not in ("ok", "dry_run"):
+    if result.status not in OK_STATUSES:
         raise typer.Exit(1)
+
+
+def load_settings_of(state: State):  # noqa: ANN201 (Settings: imported lazily)
+    """The settings for this command line; without any config file, say where lakectl looked."""
+    from lakectl.settings import DEFAULT_CONFIG, load_settings
+
+    settings = load_settings(state.config)
+    if settings.source_file == "<defaults>":
+        print(f"lakectl: warning: no config file (looked for {DEFAULT_CONFIG.absolute()}; --config and LAKECTL_CONFIG are not set): "
+              f"using built-in defaults with the lake in {settings.storage.root_dir.absolute()}", file=sys.stderr)
+    return settings
 
 
 def fail(exc: BaseException, *, verbose: bool, as_json: bool) -> NoReturn:

@@ -22,6 +22,10 @@ JOBS: dict[str, str] = {
     "run": "lakectl.jobs.run",
     "monitor": "lakectl.jobs.monitor",
     "optimize": "lakectl.jobs.optimize",
+    "grant": "lakectl.jobs.grant",
+    "train": "lakectl.jobs.train",
+    "score": "lakectl.jobs.score",
+    "model": "lakectl.jobs.model",
 }
 
 
@@ -46,5 +50,6 @@ def run_job(ctx: JobContext, name: str, params: dict[str, Any]) -> Result:
             result = job.run(ctx, params)
         if not result.duration_s:
             result.duration_s = t.seconds
+        result.metrics.setdefault("run_id", record.run_id)  # find it in `lakectl monitor runs`
         record.result = result
     return result

@@ -28,6 +28,7 @@ from lakectl.delta import table_version
 from lakectl.errors import TableNotFound, UsageError
 from lakectl.gold import GOLD, GoldSpec
 from lakectl.results import Result, Timer
+from lakectl.faults import kill_point
 from lakectl.streaming import stage_lock
 from lakectl.typed import Model, parse_params
 
@@ -239,7 +240,7 @@ def _silver(spark: "SparkSession", path: str, version: int) -> "DataFrame":
 def _scores(spark: "SparkSession", ctx: JobContext, version: int) -> "DataFrame | None":
     if version < 0:
         return None
-    path = ctx.settings.table("ops.review_scores").path
+    path = ctx.settings.table("silver.review_scores").path
     return spark.read.format("delta").option("versionAsOf", version).load(path).select(*SCORE_COLUMNS)
 
 
@@ -390,7 +391,8 @@ def export_path(directory: str, table: str) -> str:
 
 
 def export(ctx: JobContext, fmt: str, directory: str) -> list[str]:
-    """Write every gold table to <dir>/<name>/ as one CSV (with header) or Parquet file, replacing old exports."""
+    """Write every gold table to <dir>/<name>.csv (with header) or .parquet, one file per table,
+    replacing old exports (on object storage: Spark's <dir>/<name>/ folder with one part file)."""
     spark = ctx.spark
     written = []
     for spec in GOLD:
@@ -402,9 +404,24 @@ def export(ctx: JobContext, fmt: str, directory: str) -> list[str]:
         writer = df.write.mode("overwrite").format(fmt)
         if fmt == "csv":
             writer = writer.option("header", "true")
-        writer.save(out)
-        written.append(out)
+        if "://" in out:
+            writer.save(out)
+            written.append(out)
+            continue
+        staging = Path(out).with_name(f".{Path(out).name}.tmp")
+        writer.save(str(staging))
+        written.append(_single_file(staging, Path(f"{out}.{fmt}")))
     return written
+
+
+def _single_file(staging: Path, target: Path) -> str:
+    """Move the one part file Spark wrote into `target` and drop the rest (.crc, _SUCCESS)."""
+    import shutil
+
+    part = next(staging.glob("part-*"))
+    part.replace(target)
+    shutil.rmtree(staging)
+    return str(target)
 
 
 # --- the job ---------------------------------------------------------------------------------------------------
@@ -429,10 +446,10 @@ def _run(ctx: JobContext, p: AggregateParams) -> Result:
     silver_version = log_version(spark, silver.path)
     if silver_version < 0:
         raise TableNotFound(f"{silver.display} does not exist at {silver.path}", "run `lakectl transform` first")
-    scores_version = log_version(spark, ctx.settings.table("ops.review_scores").path)
+    scores_version = log_version(spark, ctx.settings.table("silver.review_scores").path)
     warnings: list[str] = []
     plans = make_plans(ctx, p, silver.path, silver_version, scores_version, warnings)
-    tables_read = [silver.display] + ([ctx.settings.table("ops.review_scores").display] if scores_version >= 0 else [])
+    tables_read = [silver.display] + ([ctx.settings.table("silver.review_scores").display] if scores_version >= 0 else [])
     metrics: dict[str, Any] = {"silver_version": silver_version, "modes": {pl.table: pl.mode for pl in plans}}
     if p.export_format:
         metrics["export"] = {"format": p.export_format, "dir": str(Path(p.export_dir).absolute()) if "://" not in p.export_dir else p.export_dir}
@@ -466,6 +483,7 @@ def _run(ctx: JobContext, p: AggregateParams) -> Result:
     try:
         for spec, plan in zip(GOLD, plans):
             details.append(write(spec, plan))
+            kill_point("aggregate.before_state")  # this gold table committed, its state not saved
             state[spec.table] = {"silver_version": silver_version, "scores_version": scores_version}
             save_state(ctx, state)
     finally:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from msgspec import Meta
 
 from lakectl.context import JobContext
 from lakectl.results import Result
 from lakectl.typed import Model, parse_params
+
+if TYPE_CHECKING:
+    from lakectl.jobs.run import StageEvent
 
 
 class DemoParams(Model):
@@ -24,13 +27,16 @@ def stages(p: DemoParams) -> list[tuple[str, dict[str, Any]]]:
     return [("generate", {"events": p.events, "bad_fraction": p.bad_fraction, "seed": p.seed})] + pipeline(RunParams(source="files"))
 
 
-def run(ctx: JobContext, params: dict[str, Any]) -> Result:
+def run(ctx: JobContext, params: dict[str, Any], on_stage: "StageEvent | None" = None) -> Result:
     from lakectl.jobs import run_job
 
     p = parse_params(params, DemoParams)
+    notify = on_stage or (lambda *_: None)
     result = Result(job="demo")
     for name, stage_params in stages(p):
+        notify(name, "start", None)
         stage = run_job(ctx, name, stage_params)
+        notify(name, "done", stage)
         result.details.append(stage.to_dict())
         result.tables_written += [t for t in stage.tables_written if t not in result.tables_written]
         result.warnings += stage.warnings

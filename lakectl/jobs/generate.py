@@ -30,19 +30,23 @@ class GenerateParams(Model):
     topic: str | None = None  # --to kafka: default the first of sources.kafka.topics
     partitions: Annotated[int, Meta(ge=1)] | None = None  # --to kafka: create the topic with N partitions if absent
     bootstrap_servers: str | None = None
+    review_texts: str | None = None  # a labelled corpus (TSV/CSV text,label or JSON lines) for review texts
+    neutral_share: Annotated[float, Meta(ge=0, le=1)] = 0.1  # with review_texts: share of reviews rated 3
     dry_run: bool = False
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     p = parse_params(params, GenerateParams)
+    texts = _review_texts(p)
     if p.to == "kafka":
-        return _to_kafka(ctx, p)
+        return _to_kafka(ctx, p, texts)
     out = Path(p.out) if p.out else ctx.settings.storage.landing_dir
     if p.dry_run:
-        return Result(job="generate", dry_run=True, metrics={"would_write_events": p.events, "landing": str(out)})
+        return Result(job="generate", dry_run=True, metrics={"would_write_events": p.events, "landing": str(out), **_texts_metrics(p, texts)})
     start = p.start.astimezone(timezone.utc) if p.start and p.start.tzinfo else p.start
     g = generate(out, p.events, seed=p.seed, start=start, days=p.days, bad_fraction=p.bad_fraction,
-                 duplicate_fraction=p.duplicate_fraction, customers=p.customers, products=p.products, file_rows=p.file_rows)
+                 duplicate_fraction=p.duplicate_fraction, customers=p.customers, products=p.products, file_rows=p.file_rows,
+                 review_texts=texts, neutral_share=p.neutral_share)
     return Result(
         job="generate",
         rows_written=g.events,
@@ -50,11 +54,27 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
             "events": g.events, "valid_events": g.valid_events, "bad_records": g.bad_records,
             "duplicates": g.duplicates, "bad_by_kind": g.bad_by_kind, "event_types": g.event_types,
             "customers": g.customers, "products": g.products, "files": len(g.files), "landing": str(out),
+            **_texts_metrics(p, texts),
         },
     )
 
 
-def _to_kafka(ctx: JobContext, p: GenerateParams) -> Result:
+def _review_texts(p: GenerateParams) -> list[tuple[str, int]] | None:
+    if p.review_texts is None:
+        return None
+    from lakectl.ml.corpus import load_review_texts
+
+    return load_review_texts(p.review_texts)
+
+
+def _texts_metrics(p: GenerateParams, texts: list[tuple[str, int]] | None) -> dict[str, Any]:
+    if texts is None:
+        return {}
+    return {"review_texts": str(Path(p.review_texts or "").absolute()), "review_texts_rows": len(texts),
+            "review_texts_positive": sum(label for _, label in texts), "neutral_share": p.neutral_share}
+
+
+def _to_kafka(ctx: JobContext, p: GenerateParams, texts: list[tuple[str, int]] | None = None) -> Result:
     """The same events as the files (same seed, same lines), produced into a topic, key = customer_id."""
     from lakectl.datagen import GenerateResult, iter_event_lines
     from lakectl.kafka_produce import ensure_topic, produce_lines
@@ -72,7 +92,8 @@ def _to_kafka(ctx: JobContext, p: GenerateParams) -> Result:
     start = p.start.astimezone(timezone.utc) if p.start and p.start.tzinfo else p.start
     g = GenerateResult()
     lines = iter_event_lines(p.events, seed=p.seed, start=start, days=p.days, bad_fraction=p.bad_fraction,
-                             duplicate_fraction=p.duplicate_fraction, customers=p.customers, products=p.products, result=g)
+                             duplicate_fraction=p.duplicate_fraction, customers=p.customers, products=p.products, result=g,
+                             review_texts=texts, neutral_share=p.neutral_share)
     with Timer() as t:
         sent = produce_lines(conf, topic, lines)
     warnings = []

@@ -13,7 +13,8 @@ from lakectl.delta import append_once, rows_committed, table_version
 from lakectl.errors import DataLossDetected, SourceUnavailable, UsageError
 from lakectl.monitor.progress import recorder as progress_recorder
 from lakectl.results import Result
-from lakectl.streaming import checkpoint_app_id, checkpoint_lock, input_rows, run_query
+from lakectl.streaming import (checkpoint_app_id, checkpoint_lock, input_rows, kafka_records_per_batch, micro_batch_bytes,
+                               run_query, stoppable)
 from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
@@ -46,19 +47,28 @@ def checkpoint_dir(ctx: JobContext, p: IngestParams) -> Path:
     return Path(p.checkpoint) if p.checkpoint else ctx.settings.storage.checkpoints_dir / "ingest" / p.source
 
 
+def batch_bytes(ctx: JobContext) -> int:
+    """Source bytes per micro-batch (configured, or a share of the target's driver memory)."""
+    return micro_batch_bytes(ctx.settings.ingest.max_bytes_per_trigger, ctx.target)
+
+
 def kafka_source(ctx: JobContext, p: IngestParams) -> "KafkaSpec | None":
-    """The Kafka-protocol source spec (kafka or eventhubs), or None for other sources. No Spark needed."""
+    """The Kafka-protocol source spec (kafka or eventhubs), or None for other sources. No Spark needed.
+    Without a configured maxOffsetsPerTrigger, batches are bounded by the byte budget in records."""
+    spec: "KafkaSpec | None" = None
     if p.source == "kafka":
         from lakectl.sources.kafka import kafka_spec
 
-        return kafka_spec(ctx.settings.sources.kafka, topics=p.topics, pattern=p.topic_pattern, bootstrap=p.bootstrap_servers,
+        spec = kafka_spec(ctx.settings.sources.kafka, topics=p.topics, pattern=p.topic_pattern, bootstrap=p.bootstrap_servers,
                           starting_offsets=p.starting_offsets, max_offsets_per_trigger=p.max_offsets_per_trigger)
-    if p.source == "eventhubs":
+    elif p.source == "eventhubs":
         from lakectl.sources.eventhubs import eventhubs_spec
 
-        return eventhubs_spec(ctx.settings.sources.eventhubs, event_hub=(p.topics or [None])[0],
+        spec = eventhubs_spec(ctx.settings.sources.eventhubs, event_hub=(p.topics or [None])[0],
                               starting_offsets=p.starting_offsets, max_offsets_per_trigger=p.max_offsets_per_trigger)
-    return None
+    if spec is not None and spec.max_offsets_per_trigger is None:
+        spec.max_offsets_per_trigger = kafka_records_per_batch(batch_bytes(ctx))
+    return spec
 
 
 def source_identity(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None") -> dict[str, Any]:
@@ -90,7 +100,7 @@ def open_source(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None") -> "
         return kinesis.read_stream(ctx.spark, ctx.settings.sources.kinesis)
     from lakectl.sources import files
 
-    return files.read_stream(ctx.spark, ctx.settings, p.path or files.events_path(ctx.settings))
+    return files.read_stream(ctx.spark, ctx.settings, p.path or files.events_path(ctx.settings), batch_bytes=batch_bytes(ctx))
 
 
 def record_data_loss(ctx: JobContext, checkpoint: Path, identity: dict[str, Any], ranges: list[dict[str, Any]]) -> Path:
@@ -122,9 +132,21 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         metrics: dict[str, Any] = {"source": p.source, "checkpoint": str(checkpoint), "trigger": "continuous" if p.continuous else "availableNow"}
         if spec is not None:
             metrics.update(source_identity=spec.identity(), source_options=spec.redacted_options())
+        elif p.source == "files":
+            from lakectl.sources.files import batch_limit
+
+            metrics.update(batch_limit=batch_limit(ctx.settings, batch_bytes(ctx)))
         return Result(job="ingest", dry_run=True, tables_written=[bronze.display, quarantine.display], metrics=metrics)
     identity = source_identity(ctx, p, spec)
+    if p.source == "files":
+        from lakectl.sources import files
+
+        files.require_landing(p.path or files.events_path(ctx.settings))  # before the JVM starts
     with checkpoint_lock(checkpoint):
+        if p.source == "files" and not p.continuous and files.nothing_new(p.path or files.events_path(ctx.settings), checkpoint / "offsets"):
+            return Result(job="ingest", tables_written=[bronze.display, quarantine.display],
+                          metrics={"source": p.source, "batches": 0, "checkpoint": str(checkpoint),
+                                   "note": "no new landing files since the last run (no Spark started)"})
         return _ingest(ctx, p, spec, identity, checkpoint)
 
 
@@ -169,7 +191,7 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity
         finally:
             parsed.unpersist()
 
-    writer = stream.writeStream.foreachBatch(write_batch).option("checkpointLocation", str(checkpoint / "offsets")).queryName(f"ingest-{p.source}")
+    writer = stream.writeStream.foreachBatch(stoppable(write_batch)).option("checkpointLocation", str(checkpoint / "offsets")).queryName(f"ingest-{p.source}")
     interval = p.trigger_interval or ctx.settings.ingest.trigger_interval
     try:
         # each batch's progress goes to ops.stream_progress for `lakectl monitor streams` as it finishes

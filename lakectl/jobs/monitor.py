@@ -12,6 +12,7 @@ from msgspec import Meta, field
 
 from lakectl.context import JobContext
 from lakectl.errors import UsageError
+from lakectl.jobs import JOBS
 from lakectl.results import Result, Timer
 from lakectl.typed import Model, parse_params
 
@@ -37,6 +38,19 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     return {"runs": runs, "tables": tables, "streams": streams, "quality": quality, "check": check, "report": report}[p.action](ctx, p)
 
 
+STATUSES = {"ok", "failed", "dry_run", "breach", "interrupted"}
+
+
+def _known(option: str, value: str | None, known: set[str]) -> None:
+    """A filter that can match nothing lakectl knows is a typo: exit 2 with the closest name."""
+    if value is None or value in known:
+        return
+    from lakectl.preflight import did_you_mean
+
+    names = sorted(k for k in known if k)
+    raise UsageError(f"{option} {value}: no such name", did_you_mean(value, names) or f"choose one of: {', '.join(names)}")
+
+
 def _since(p: MonitorParams) -> datetime | None:
     if not p.since_hours:
         return None
@@ -50,6 +64,8 @@ def runs(ctx: JobContext, p: MonitorParams) -> Result:
     from lakectl.monitor.ledger import TABLE, read_runs
 
     rows = read_runs(ctx.settings.table(TABLE).path)
+    _known("--command", p.command, set(JOBS) | {r.get("command") for r in rows if r.get("command")})
+    _known("--status", p.status, STATUSES | {r.get("status") for r in rows if r.get("status")})
     since = _since(p)
     rows = [
         r for r in rows
@@ -75,6 +91,7 @@ def tables(ctx: JobContext, p: MonitorParams) -> Result:
     if keys:
         for k in keys:
             ctx.settings.table(k)  # validates schema.name
+            _known("--table", k, set(ctx.settings.table_keys()))
     health = all_tables(ctx.settings, keys, history_limit=p.history)
     present = [h for h in health if h.status == "ok"]
     return Result(job="monitor tables", tables_read=[h.table for h in present], details=[h.to_dict() for h in health],

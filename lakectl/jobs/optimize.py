@@ -13,6 +13,7 @@ from msgspec import Meta
 
 from lakectl.context import JobContext
 from lakectl.errors import TableNotFound, UsageError
+from lakectl.faults import kill_point
 from lakectl.maintenance import advisor, compaction, properties, vacuum
 from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, detail, ideal_files, parse_size
 from lakectl.results import Result
@@ -58,6 +59,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
 
 
 def _run(ctx: JobContext, p: OptimizeParams) -> Result:
+    _preflight(ctx, p)  # names, columns and retention from the Delta log, before the JVM starts
     spark = ctx.spark
     explicit = bool(p.tables)
     keys = p.tables or ctx.settings.table_keys()
@@ -93,6 +95,26 @@ def _run(ctx: JobContext, p: OptimizeParams) -> Result:
         "conflicts_retried": sum(d.get("conflicts_retried", 0) for d in done),
     }
     return result
+
+
+def _preflight(ctx: JobContext, p: OptimizeParams) -> None:
+    from lakectl import preflight
+
+    for key in p.tables:
+        handle = preflight.require_table(ctx.settings, key)
+        if not preflight.checkable(handle):
+            continue
+        from deltalake import DeltaTable
+
+        table = DeltaTable(handle.path)
+        existing = [f.name for f in table.schema().fields]
+        meta = table.metadata()
+        preflight.require_columns(handle, p.zorder, existing, "--zorder")
+        preflight.require_columns(handle, p.cluster_by, existing, "--cluster-by")
+        if p.where:
+            preflight.check_partition_predicate(handle, p.where, existing, list(meta.partition_columns))
+        if p.vacuum:
+            _retention(handle, p, {"properties": dict(meta.configuration)})
 
 
 def _exists(spark: "SparkSession", handle: "TableHandle") -> bool:
@@ -168,6 +190,7 @@ def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle
             spark, statements, target_file_size=target, attempts=attempts,
             max_attempts=p.max_attempts, backoff_s=p.backoff_s,
         )
+        kill_point("optimize.after_optimize")  # committed; report, properties and VACUUM still to come
         after = detail(spark, handle.ref)
         report.update({
             "files_after": int(after.get("numFiles") or 0),

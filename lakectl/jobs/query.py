@@ -2,15 +2,20 @@
 
 Tables are addressed by their logical names (`gold.kpi_hourly`, `silver.events`, ...): each configured
 table the statement mentions is registered as a view of that name, so BI-style SQL works unchanged.
-Anything but SELECT / WITH / SHOW / DESCRIBE / EXPLAIN is refused before Spark starts (exit 2).
+Anything but SELECT / WITH / SHOW / DESCRIBE / EXPLAIN is refused before Spark starts (exit 2), and so
+is a table name that does not exist (with a "did you mean").
+
+Engine: SELECT / WITH over local tables on a local target runs on DuckDB over delta-rs (about a second,
+no JVM); anything else, or `--engine spark`, runs on Spark. A statement DuckDB cannot parse or bind
+(Spark-only syntax or functions) falls back to Spark with a warning; see docs/query.md.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Annotated, TYPE_CHECKING, Any
+from typing import Annotated, TYPE_CHECKING, Any, Literal
 
 from msgspec import Meta
 
@@ -36,6 +41,7 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 class QueryParams(Model):
     sql: Annotated[str, Meta(min_length=1)]
     limit: Annotated[int, Meta(ge=0)] = 100  # 0 = no limit
+    engine: Literal["auto", "duckdb", "spark"] = "auto"
 
 
 def check_read_only(sql: str) -> str:
@@ -49,6 +55,11 @@ def check_read_only(sql: str) -> str:
     if ";" in code:
         raise UsageError("only one statement per query", "remove the extra statements after ';'")
     words = [w.upper() for w in _WORD.findall(code)]
+    if words and words[0] not in READ_ONLY_FIRST and words[0] not in WRITE_WORDS:
+        from lakectl.preflight import did_you_mean
+
+        raise UsageError(f"SQL syntax error: a statement cannot start with {_WORD.findall(code)[0]!r}",
+                         did_you_mean(words[0], sorted(READ_ONLY_FIRST)) or "start with SELECT, WITH, SHOW, DESCRIBE or EXPLAIN")
     if not words or words[0] not in READ_ONLY_FIRST:
         raise UsageError(f"refusing {words[0] if words else 'this statement'}: lakectl query is read-only",
                          "use SELECT, WITH, SHOW, DESCRIBE or EXPLAIN")
@@ -63,6 +74,44 @@ def mentioned_tables(ctx: JobContext, sql: str) -> list[str]:
     """Configured table keys (schema.name) that the statement mentions, outside literals and comments."""
     code = _COMMENTS.sub(" ", _LITERALS.sub("''", sql)).lower()
     return [key for key in ctx.settings.table_keys() if re.search(rf"(?<![\w.`]){re.escape(key.lower())}(?![\w`])", code)]
+
+
+def check_table_names(ctx: JobContext, sql: str, keys: list[str]) -> None:
+    """Before any engine starts: every schema.name in a known schema is a known table that exists."""
+    from lakectl import preflight
+
+    known = ctx.settings.table_keys()
+    schemas = sorted({k.split(".")[0] for k in known}, key=len, reverse=True)
+    code = _COMMENTS.sub(" ", _LITERALS.sub("''", sql))
+    pattern = rf"(?<![\w.`])({'|'.join(map(re.escape, schemas))})\.([A-Za-z_][A-Za-z0-9_]*)"
+    for m in re.finditer(pattern, code, re.I):
+        name = f"{m.group(1)}.{m.group(2)}"
+        if name.lower() not in {k.lower() for k in known}:
+            raise TableNotFound(f"table {name} in the query does not exist",
+                                preflight.did_you_mean(name, known) or f"known tables: {', '.join(known)}")
+    for key in keys:
+        preflight.require_table(ctx.settings, key)
+
+
+def choose_engine(ctx: JobContext, p: QueryParams, sql: str, keys: list[str]) -> str:
+    """duckdb for SELECT / WITH over local tables on a local target; spark otherwise or when asked."""
+    if p.engine != "auto":
+        return p.engine
+    from lakectl import preflight
+    from lakectl.settings import LocalTarget
+
+    first = _WORD.findall(_COMMENTS.sub(" ", _LITERALS.sub("''", sql)))[:1]
+    if not first or first[0].upper() not in {"SELECT", "WITH"}:
+        return "spark"
+    if not isinstance(ctx.target, LocalTarget) or ctx.settings.storage.catalog:
+        return "spark"
+    if not all(preflight.checkable(ctx.settings.table(k)) for k in keys):
+        return "spark"
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        return "spark"
+    return "duckdb"
 
 
 def register_views(spark: "SparkSession", ctx: JobContext, keys: list[str]) -> None:
@@ -84,6 +133,8 @@ def register_views(spark: "SparkSession", ctx: JobContext, keys: list[str]) -> N
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:  # DuckDB's TIMESTAMPTZ: UTC like Spark's session
+        return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
@@ -101,17 +152,36 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     p = parse_params(params, QueryParams)
     sql = check_read_only(p.sql)  # before Spark starts: a refused statement costs nothing
     keys = mentioned_tables(ctx, sql)
-    spark = ctx.spark
-    register_views(spark, ctx, keys)
-    df = spark.sql(sql)
-    rows = (df.limit(p.limit + 1) if p.limit else df).collect()
+    check_table_names(ctx, sql, keys)
+    engine = choose_engine(ctx, p, sql, keys)
+    warnings: list[str] = []
+    if engine == "duckdb":
+        from lakectl.embedded.duck import NotForDuckDB, run_sql
+
+        try:
+            columns, rows = run_sql(ctx.settings, sql, keys, p.limit)
+        except NotForDuckDB as exc:
+            if p.engine == "duckdb":
+                raise UsageError(f"DuckDB cannot run this query: {exc}", "use --engine spark (Spark SQL dialect)") from None
+            warnings.append(f"ran on Spark because DuckDB could not: {exc}")
+            engine = "spark"
+    if engine == "spark":
+        columns, rows = _spark_rows(ctx, sql, keys, p.limit)
     truncated = bool(p.limit) and len(rows) > p.limit
     rows = rows[: p.limit] if p.limit else rows
-    columns = df.columns
     return Result(
         job="query",
         rows_read=len(rows),
         tables_read=[ctx.settings.table(k).display for k in keys],
+        warnings=warnings,
         metrics={"columns": columns, "rows": [[_plain(v) for v in r] for r in rows], "row_count": len(rows),
-                 "truncated": truncated, "limit": p.limit},
+                 "truncated": truncated, "limit": p.limit, "engine": engine},
     )
+
+
+def _spark_rows(ctx: JobContext, sql: str, keys: list[str], limit: int) -> tuple[list[str], list[Any]]:
+    spark = ctx.spark
+    register_views(spark, ctx, keys)
+    df = spark.sql(sql)
+    rows = (df.limit(limit + 1) if limit else df).collect()
+    return df.columns, rows

@@ -20,12 +20,13 @@ from lakectl import silver
 from lakectl.context import JobContext
 from lakectl.delta import append_once, is_delta_table, table_version
 from lakectl.errors import JobFailed, LakectlError, TableNotFound
+from lakectl.faults import kill_point
 from lakectl.quality import (FAILED, OUTCOME, Rule, RuleMetric, drop_check_columns, merge_metrics, metrics_from,
                              rule_aggregates, rules_for, validate, with_checks)
 from lakectl.results import Result
 from lakectl.settings import Settings, TableHandle
 from lakectl.sql import quote_ident
-from lakectl.streaming import checkpoint_app_id, checkpoint_lock, run_query
+from lakectl.streaming import checkpoint_app_id, checkpoint_lock, micro_batch_bytes, run_query, stoppable
 from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
@@ -150,12 +151,14 @@ def _run(ctx: JobContext, p: TransformParams) -> Result:
 def _stream(ctx: JobContext, p: TransformParams, t: Tables, writer: "BatchWriter", checkpoint: Path) -> None:
     spark = ctx.spark
     writer.app_id = checkpoint_app_id(checkpoint, {"source": t.bronze.display, "path": t.bronze.path})
-    reader = spark.readStream.format("delta")
+    # Delta's source takes both limits (whichever is reached first; the byte limit is soft).
+    reader = spark.readStream.format("delta").option(
+        "maxBytesPerTrigger", micro_batch_bytes(ctx.settings.transform.max_bytes_per_trigger, ctx.target))
     if p.max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", p.max_files_per_trigger)
     stream = reader.load(t.bronze.path)
     query = (
-        stream.writeStream.foreachBatch(writer).option("checkpointLocation", str(checkpoint / "offsets"))
+        stream.writeStream.foreachBatch(stoppable(writer)).option("checkpointLocation", str(checkpoint / "offsets"))
         .queryName(f"transform-{ctx.run_id}")
     )
     run_query(query, continuous=p.continuous, interval=p.trigger_interval or ctx.settings.ingest.trigger_interval)
@@ -238,6 +241,7 @@ class BatchWriter:
             # A MERGE costs seconds even when it has nothing to insert: skip the empty ones.
             if stats["ok"]:
                 self.tally.inserted += merge_insert_only(spark, self.t.events, good, "event_id", change_feed=True)
+            kill_point("transform.after_silver_merge")
             if stats["ok_reviews"]:
                 self.tally.reviews_inserted += merge_insert_only(spark, self.t.reviews, silver.reviews(good), "event_id")
             quarantined = checked.where(unique & (outcome == "quarantine")).select(
@@ -255,6 +259,7 @@ class BatchWriter:
                 append_once(dq, self.t.dq.path, app_id=self.app_id, version=batch_id, run_id=self.ctx.run_id)
             if not self.tally.dims_loaded:
                 self.dims.commit(self.tally)
+            kill_point("transform.before_checkpoint_commit")  # every table written, the batch not yet marked done
         finally:
             checked.unpersist()
 

@@ -65,7 +65,9 @@ def row(record: RunRecord, result: "Result | None", error: BaseException | None)
 
     ended = datetime.now(timezone.utc)
     if error is not None:
-        status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        from lakectl.errors import Interrupted
+
+        status = "interrupted" if isinstance(error, (KeyboardInterrupt, Interrupted)) else "failed"
     else:
         status = result.status if result is not None else "ok"
         if result is not None and result.dry_run:
@@ -97,6 +99,9 @@ def recording(ctx: "JobContext", name: str, params: dict[str, Any]) -> Iterator[
     stages with their own id and parent_run_id. Recording problems only warn.
     """
     parent = _current.get()
+    if parent is None and _read_only(name, params) and not ctx.settings.monitor.record_read_only:
+        yield RunRecord(ctx.run_id, name, params, _target_name(ctx))  # not recorded: see _read_only
+        return
     if parent is None:
         record = RunRecord(ctx.run_id, name, params, _target_name(ctx))
     else:
@@ -116,6 +121,15 @@ def recording(ctx: "JobContext", name: str, params: dict[str, Any]) -> Iterator[
             record.result.warnings.append(problem)
     finally:
         _current.reset(token)
+
+
+READ_ONLY_COMMANDS = {"monitor", "query"}
+
+
+def _read_only(name: str, params: dict[str, Any]) -> bool:
+    """Commands that change nothing stay out of the ledger by default (monitor.record_read_only
+    turns them on): a `monitor` loop would otherwise bury the runs that did something."""
+    return name in READ_ONLY_COMMANDS or bool(params.get("dry_run"))
 
 
 def _target_name(ctx: "JobContext") -> str:

@@ -52,12 +52,38 @@ def evaluate(settings: Settings, *, kafka_timeout: float = 5.0) -> list[Check]:
         if sla.freshness_minutes is not None:
             checks.append(_freshness(key, h, sla.freshness_minutes))
         if sla.max_small_file_ratio is not None:
-            checks.append(_small_files(key, h, sla.max_small_file_ratio))
+            checks.append(_small_files(key, h, sla.max_small_file_ratio, settings.monitor.small_file_min_files))
         if sla.min_pass_rate is not None:
             checks.extend(_pass_rates(key, rates.get(key, {}), sla.min_pass_rate))
         if sla.max_lag_records is not None:
             checks.extend(_lag(key, streams, sla.max_lag_records))
+    if settings.grant.sla.grants_drift == "fail":
+        checks.append(_grants_drift(settings))
     return checks
+
+
+def _grants_drift(settings: Settings) -> Check:
+    """`grant.sla.grants_drift: fail`: any grant on a managed securable that differs from the policy
+    (what `lakectl grant drift` shows) is a breach; so is a server that cannot be asked."""
+    from lakectl.errors import LakectlError
+    from lakectl.governance.plan import build_plan
+    from lakectl.governance.policy import load_policy
+    from lakectl.jobs.grant import backend_for
+
+    name, policy_file = "grants_drift", settings.grant.policy
+    try:
+        from lakectl.context import JobContext
+
+        plan = build_plan(load_policy(policy_file), backend_for(JobContext(settings=settings)))
+    except LakectlError as e:
+        return Check(name, "grants", "grants_drift", "breach", None, 0, f"grants drift unknown: {e.one_line()}")
+    changes = plan.flat()
+    if not changes:
+        return Check(name, "grants", "grants_drift", "pass", 0, 0, f"grants as {policy_file} says ({plan.unchanged} grants, {len(plan.securables)} securables)")
+    shown = "; ".join(f"{'out of policy' if c['action'] == 'revoke' else 'missing'}: {c['principal']} {c['privilege']} on "
+                      f"{c['securable_type']} {c['securable']}" for c in changes[:3])
+    more = f" (+{len(changes) - 3} more; see `lakectl grant drift`)" if len(changes) > 3 else ""
+    return Check(name, "grants", "grants_drift", "breach", len(changes), 0, f"{len(changes)} grant(s) differ from {policy_file}: {shown}{more}")
 
 
 def _freshness(key: str, h: TableHealth, limit: float) -> Check:
@@ -69,10 +95,13 @@ def _freshness(key: str, h: TableHealth, limit: float) -> Check:
                  f"{key} last written {h.freshness_minutes:.1f} min ago (SLA {limit:g} min)")
 
 
-def _small_files(key: str, h: TableHealth, limit: float) -> Check:
+def _small_files(key: str, h: TableHealth, limit: float, min_files: int = 1) -> Check:
     name = f"max_small_file_ratio:{key}"
     if h.status != "ok" or h.small_file_ratio is None:
         return Check(name, key, "max_small_file_ratio", "skipped", None, limit, f"{key} is {h.status}")
+    if (h.files or 0) < min_files:  # a fresh table: a few small files are no problem compaction would solve
+        return Check(name, key, "max_small_file_ratio", "skipped", h.small_file_ratio, limit,
+                     f"{key}: {h.files} file(s), fewer than monitor.small_file_min_files ({min_files})")
     ok = h.small_file_ratio <= limit
     return Check(name, key, "max_small_file_ratio", "pass" if ok else "breach", h.small_file_ratio, limit,
                  f"{key}: {h.small_files} of {h.files} files are small ({h.small_file_ratio:.0%}, SLA <= {limit:.0%}); "

@@ -29,7 +29,30 @@ def get_session(settings: Settings, target: LocalTarget | SparkTarget, *, verbos
     global _session
     if _session is None:
         _session = _build(settings, target, verbose)
+        _quiet_python_side(verbose)
     return _session
+
+
+def _quiet_python_side(verbose: bool) -> None:
+    """Keep Spark's Python-side noise off the terminal; lakectl reports errors in one line.
+
+    PySpark logs every captured SQL error as a JSON line with the Java stack (SQLQueryContextLogger),
+    py4j logs a traceback per broken call on Ctrl-C, and PySpark's own SIGINT handler makes a py4j
+    call from inside the signal handler while the main thread is in one ("reentrant call inside
+    BufferedReader"). Ctrl-C then just raises KeyboardInterrupt; the JVM exits with this process."""
+    import logging
+    import signal
+    import threading
+
+    if verbose:
+        return
+    from pyspark.logger import PySparkLogger
+
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).disabled = True
+    logging.getLogger("py4j").setLevel(logging.CRITICAL + 1)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def stop_session() -> None:

@@ -60,10 +60,18 @@ class KafkaSpec:
             opts["subscribe"] = ",".join(self.topics)
         if self.max_offsets_per_trigger:
             opts["maxOffsetsPerTrigger"] = str(self.max_offsets_per_trigger)
-        if self.min_partitions:
+        if self.min_partitions and self.splits_partitions():
             opts["minPartitions"] = str(self.min_partitions)
         opts.update(self.extra)
         return opts
+
+    def splits_partitions(self) -> bool:
+        """Whether a topic partition may be read by several tasks of one micro-batch (minPartitions).
+        Not when data loss is tolerated: on an expired offset Spark's KafkaDataConsumer.get returns
+        its pooled consumer to the pool and goes on polling with it, so a second task of the same
+        topic partition can borrow it meanwhile ("KafkaConsumer is not safe for multi-threaded
+        access"). With one task per topic partition nobody else borrows that consumer."""
+        return self.fail_on_data_loss
 
     def redacted_options(self) -> dict[str, str]:
         return mask_secrets(self.spark_options())
@@ -115,7 +123,7 @@ def kafka_spec(cfg: KafkaSource, *, topics: list[str] | None = None, pattern: st
 def read_stream(spark: "SparkSession", spec: KafkaSpec) -> "DataFrame":
     """value (raw string) plus every Kafka coordinate as bronze source columns."""
     options = spec.spark_options()
-    if "minPartitions" not in options:
+    if "minPartitions" not in options and spec.splits_partitions():
         # Topic partitions that do not divide evenly over the cores leave cores idle (3 partitions on
         # 2 cores take two rounds, the second on one core): split the offset ranges into 2 tasks per core.
         parallelism = _default_parallelism(spark)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.e2e, pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.spark]
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -50,3 +50,19 @@ def test_demo_runs_every_stage(tmp_path):
     stages = [d["job"] for d in doc["details"]]
     assert stages[:2] == ["generate", "ingest"]
     assert doc["rows_written"] > 0
+
+
+def test_demo_prints_a_line_per_stage_and_next_steps_without_a_terminal(tmp_path):
+    from deltalake import DeltaTable
+
+    root = tmp_path / "lake"
+    proc = lakectl("demo", "--events", "2000", root=root, timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stderr.splitlines()
+    for stage in ("generate", "ingest", "transform", "aggregate"):
+        assert f"lakectl: {stage} started" in lines, proc.stderr
+        assert any(ln.startswith(f"lakectl: {stage} ok in ") for ln in lines), proc.stderr
+    assert "next:" in lines and any("lakectl monitor tables" in ln for ln in lines)
+    runs = DeltaTable(str(root / "tables" / "ops" / "runs")).to_pyarrow_table().to_pylist()
+    parent = [r for r in runs if r["parent_run_id"] is None]
+    assert [r["command"] for r in parent] == ["demo"] and len(runs) == 5  # demo + its 4 stages

@@ -108,13 +108,17 @@ def test_micro_batches_get_two_tasks_per_core_unless_configured(spark):
     from lakectl.settings import settings_from_dict
     from lakectl.sources.kafka import kafka_spec, read_stream
 
-    def min_partitions(cfg: dict) -> str | None:
+    def min_partitions(cfg: dict, fail_on_data_loss: bool = True) -> str | None:
         spec = kafka_spec(settings_from_dict({"sources": {"kafka": cfg}}).sources.kafka, topics=["t"])
+        spec.fail_on_data_loss = fail_on_data_loss
         relation = read_stream(spark, spec)._jdf.queryExecution().logical().collectLeaves().head()
         return relation.extraOptions().get("minPartitions")
 
     assert min_partitions({}) == str(2 * spark.sparkContext.defaultParallelism)
     assert min_partitions({"min_partitions": 7}) == "7"
+    # --allow-data-loss: one task per topic partition (Spark's consumer pool race, see splits_partitions)
+    assert min_partitions({}, fail_on_data_loss=False) is None
+    assert min_partitions({"min_partitions": 7}, fail_on_data_loss=False) is None
 
 
 def test_second_process_on_the_checkpoint_is_refused(ctx, kafka_broker):
@@ -181,7 +185,6 @@ def _set_retention(bootstrap: str, topic: str, ms: int) -> None:
         f.result(30)
 
 
-@pytest.mark.slow
 def test_expired_offsets_and_deleted_topic_are_loud_unless_allowed(ctx, tmp_path):
     from confluent_kafka import Consumer, Producer, TopicPartition
     from confluent_kafka.admin import AdminClient, NewTopic

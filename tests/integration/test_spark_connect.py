@@ -91,7 +91,6 @@ def landing_event_ids(landing: Path) -> set[str]:
 
 
 @pytest.mark.connect
-@pytest.mark.slow
 def test_ingest_files_over_spark_connect_is_exactly_once(connect_server, connect_spark, tmp_path):
     from lakectl.context import JobContext
 
@@ -127,7 +126,6 @@ def test_ingest_files_over_spark_connect_is_exactly_once(connect_server, connect
 
 
 @pytest.mark.connect
-@pytest.mark.slow
 @pytest.mark.e2e
 def test_cli_ingest_with_spark_remote(connect_server: ConnectServer, tmp_path):
     root = tmp_path / "lake"

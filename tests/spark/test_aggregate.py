@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark]
 
 REPO = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 1, tzinfo=timezone.utc)
@@ -161,7 +161,7 @@ def test_model_scores_drive_sentiment_when_present(lake):
     scored = reviews[::2]  # half the reviews get a model score whose label disagrees with the rating
     rows = [(r["event_id"], 0.9 if r["rating"] <= 3 else 0.1, 1 if r["rating"] <= 3 else 0, "m1") for r in scored]
     spark.createDataFrame(rows, "event_id string, score double, label int, model_version string") \
-        .write.format("delta").save(ctx.settings.table("ops.review_scores").path)
+        .write.format("delta").save(ctx.settings.table("silver.review_scores").path)
     result = _aggregate(ctx)
     assert result.metrics["modes"]["gold.sentiment_daily"] == "full"
     assert result.metrics["modes"]["gold.kpi_hourly"] == "skip"
@@ -194,8 +194,10 @@ def test_export_writes_every_gold_table(lake, tmp_path):
     result = _aggregate(ctx, export_format="csv", export_dir=str(tmp_path / "bi"))
     paths = result.metrics["export"]["paths"]
     assert len(paths) == len(REF.GOLD_SQL)
-    kpi_dir = tmp_path / "bi" / "kpi_hourly"
-    lines = "".join(p.read_text() for p in kpi_dir.glob("part-*.csv")).splitlines()
+    # one TABLE.csv per table: no part-files, .crc or _SUCCESS for a BI tool to trip over
+    assert sorted(p.name for p in (tmp_path / "bi").iterdir()) == sorted(Path(p).name for p in paths)
+    assert all(p.endswith(".csv") for p in paths)
+    lines = (tmp_path / "bi" / "kpi_hourly.csv").read_text().splitlines()
     expected_rows = ctx.spark.read.format("delta").load(ctx.settings.table("gold.kpi_hourly").path).count()
     assert lines[0].startswith("event_hour,events,revenue")
     assert len(lines) - 1 == expected_rows

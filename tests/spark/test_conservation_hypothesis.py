@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from lakectl.jobs import run_job
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark]
 
 IDS = [f"h{i}" for i in range(12)]  # a small pool, so ids repeat within and across examples
 

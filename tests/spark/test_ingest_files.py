@@ -121,3 +121,47 @@ def test_a_batch_replayed_between_its_two_commits_is_completed_once(ctx, spark):
     quarantine = spark.read.format("delta").load(ctx.settings.table("bronze.quarantine").path)
     assert quarantine.count() == g.bad_records
     assert spark.read.format("delta").load(bronze_path).count() == g.valid_events
+
+
+def test_a_backlog_is_ingested_and_transformed_in_bounded_batches(tmp_path, spark):
+    """A byte budget per micro-batch splits one backlog into several batches, and every row still
+    arrives exactly once (a 10M-event backlog read as one batch once stopped Spark in a 2g driver)."""
+    from lakectl.context import JobContext
+    from lakectl.settings import settings_from_dict
+
+    settings = settings_from_dict({"storage": {"root": str(tmp_path / "lake")},
+                                   "ingest": {"max_bytes_per_trigger": "400kb"},
+                                   "transform": {"max_bytes_per_trigger": "150kb"}}, "<test>")
+    ctx = JobContext(settings=settings, _spark=spark)
+    g = generate(settings.storage.landing_dir, 3000, seed=21, start=START, bad_fraction=0.01, file_rows=500)
+    landing_bytes = sum(f.stat().st_size for f in (settings.storage.landing_dir / "events").glob("*.jsonl"))
+    dry = run_job(ctx, "ingest", {"source": "files", "dry_run": True})
+    assert dry.metrics["batch_limit"] == {"maxBytesPerTrigger": str(400 * 1024)}
+
+    ingest = run_job(ctx, "ingest", {"source": "files"})
+    assert ingest.metrics["batches"] >= landing_bytes // (400 * 1024) >= 2
+    assert ingest.rows_written == g.valid_events and ingest.rows_quarantined == g.bad_records
+    bronze = settings.table("bronze.events").path
+    assert spark.read.format("delta").load(bronze).select("event_id").distinct().count() == g.valid_events
+    commits = spark.sql(f"DESCRIBE HISTORY delta.`{bronze}`").where("operation = 'WRITE' OR operation = 'STREAMING UPDATE'").count()
+    assert commits == ingest.metrics["batches"]
+
+    transform = run_job(ctx, "transform", {})
+    silver = spark.read.format("delta").load(settings.table("silver.events").path)
+    assert transform.metrics["batches"] >= 2
+    assert silver.count() == silver.select("event_id").distinct().count() == transform.rows_written
+
+
+def test_files_per_trigger_replaces_the_byte_budget(settings):
+    """Spark refuses maxFilesPerTrigger and maxBytesPerTrigger on one file source: a configured file
+    count wins, else the byte budget (an eighth of the local driver's memory by default)."""
+    from lakectl.settings import settings_from_dict
+    from lakectl.sources.files import batch_limit
+    from lakectl.streaming import micro_batch_bytes
+
+    assert batch_limit(settings, 123) == {"maxBytesPerTrigger": "123"}
+    capped = settings_from_dict({"sources": {"files": {"max_files_per_trigger": 7}}})
+    assert batch_limit(capped, 123) == {"maxFilesPerTrigger": "7"}
+    one_g = settings_from_dict({"targets": {"local": {"kind": "local", "driver_memory": "1g"}}})
+    assert micro_batch_bytes(None, one_g.target("local")) == 128 * 1024**2
+    assert micro_batch_bytes("64m", one_g.target("local")) == 64 * 1024**2

@@ -12,7 +12,7 @@ from lakectl.context import JobContext
 from lakectl.jobs import run_job
 from lakectl.settings import settings_from_dict
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark]
 
 
 def make_ctx(spark, tmp_path: Path, tables: dict | None = None) -> JobContext:

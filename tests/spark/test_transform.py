@@ -10,7 +10,7 @@ import pytest
 from lakectl.jobs import run_job
 from lakectl.settings import Expectation, default_expectations
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark]
 
 
 DROP_RULE = Expectation(name="no_test_sessions", expr="session_id IS NULL OR session_id NOT LIKE 'test-%'", action="drop")

@@ -9,7 +9,7 @@ import pytest
 from lakectl.jobs import run_job
 from lakectl.silver import EXPECTED_BRONZE
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark]
 
 
 

@@ -90,6 +90,19 @@ def test_kafka_min_partitions_reaches_spark_and_stays_out_when_unset():
     assert "minPartitions" not in kafka_spec(plain, topics=["t"]).spark_options()  # read_stream picks the session default
 
 
+def test_kafka_partitions_are_not_split_when_data_loss_is_allowed():
+    """With failOnDataLoss=false Spark's consumer pool hands one KafkaConsumer to two tasks of a split
+    topic partition after an expired offset: one task per topic partition then, even if configured."""
+    from lakectl.settings import settings_from_dict
+    from lakectl.sources.kafka import kafka_spec
+
+    spec = kafka_spec(settings_from_dict({"sources": {"kafka": {"min_partitions": 12}}}).sources.kafka, topics=["t"])
+    spec.fail_on_data_loss = False
+    assert "minPartitions" not in spec.spark_options()
+    assert spec.spark_options()["failOnDataLoss"] == "false"
+    assert not spec.splits_partitions()
+
+
 def test_monitor_backlog_connects_like_the_stream(monkeypatch):
     """monitor streams asks the broker for end offsets with the source's security settings, not
     with a bare bootstrap address (a SASL_SSL broker or Event Hubs would refuse that)."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from typing import Any, Callable, Optional
 
 import typer
 
 from lakectl.cli.options import JSON
-from lakectl.cli.state import fail, state_of
+from lakectl.cli.state import fail, load_settings_of, state_of
 
 app = typer.Typer(
     name="monitor", help="Health of runs, tables, streams and data quality; SLA checks with alerts; an HTML report.",
@@ -24,9 +25,7 @@ def _execute(ctx: typer.Context, params: dict[str, Any], json_out: bool, render:
     try:
         from lakectl.context import JobContext
         from lakectl.jobs import run_job
-        from lakectl.settings import load_settings
-
-        settings = load_settings(state.config)
+        settings = load_settings_of(state)
         settings.target(state.target)
         result = run_job(JobContext(settings=settings, target_name=state.target, verbose=state.verbose), "monitor", params)
     except typer.Exit:
@@ -44,6 +43,25 @@ def _execute(ctx: typer.Context, params: dict[str, Any], json_out: bool, render:
         raise typer.Exit(SlaBreach.exit_code)
     if result.status not in ("ok", "dry_run"):
         raise typer.Exit(1)
+
+
+class Output(str, Enum):
+    table = "table"
+    wide = "wide"
+    json = "json"
+    csv = "csv"
+
+
+def _csv(rows: list[dict[str, Any]]) -> None:
+    """Flat columns as CSV on stdout (nested values as JSON)."""
+    import csv
+
+    if not rows:
+        return
+    writer = csv.writer(sys.stdout)
+    writer.writerow(list(rows[0]))
+    for r in rows:
+        writer.writerow([json.dumps(v, default=str) if isinstance(v, (list, dict)) else "" if v is None else v for v in r.values()])
 
 
 def _console():
@@ -75,16 +93,44 @@ def _render_runs(result: Any) -> None:
           ["red" if r[3] == "failed" else "" for r in rows])
 
 
-def _render_tables(result: Any) -> None:
-    rows, styles = [], []
-    for t in result.details:
+def _render_tables(result: Any, wide: bool = False) -> None:
+    """One line per table that fits 80 columns (names never wrap); missing tables in one line below.
+    `wide` adds the table version, the byte count and the last operations."""
+    from rich import box
+    from rich.table import Table
+
+    from lakectl.cli.render import human_bytes
+
+    present = [t for t in result.details if t["status"] != "missing"]
+    missing = [t["table"] for t in result.details if t["status"] == "missing"]
+    table = Table(title="tables", title_justify="left", header_style="bold cyan", box=box.SIMPLE_HEAD,
+                  pad_edge=False, padding=(0, 0), show_edge=False)
+    table.add_column("table", no_wrap=True, overflow="ellipsis")
+    for name in (["version"] if wide else []) + ["written UTC", "age/SLA", "rows", "files", "small", "size"]:
+        table.add_column(name, justify="left" if name.startswith("written") else "right", no_wrap=True)
+    if wide:
+        table.add_column("bytes", justify="right", no_wrap=True)
+        table.add_column("last operations")
+    for t in present:
         sla = t["freshness_sla_minutes"]
-        fresh = None if t["freshness_minutes"] is None else f"{t['freshness_minutes']:g}" + (f" / {sla:g}" if sla else "")
-        last_ops = ", ".join(f"v{o['version']} {o['operation']}" for o in t["last_operations"][:3])
-        rows.append([t["table"], t["status"], t["version"], t["last_write"], fresh, t["rows"], t["files"], t["small_file_ratio"], t["bytes"], last_ops])
+        age = "" if t["freshness_minutes"] is None else f"{t['freshness_minutes']:,.0f}" + (f"/{sla:,.0f}" if sla else "")
         late = sla is not None and (t["freshness_minutes"] is None or t["freshness_minutes"] > sla)
-        styles.append("dim" if t["status"] == "missing" else "red" if late or t["status"] != "ok" else "")
-    _grid("tables", ["table", "status", "version", "last write (UTC)", "fresh min / SLA", "rows", "files", "small ratio", "bytes", "last operations"], rows, styles)
+        written = (t["last_write"] or "").replace("T", " ")
+        row = [t["table"]] + ([f"{t['version']:,}" if t["version"] is not None else ""] if wide else []) + [
+            written[:19] if wide else written[5:16], age, _count(t["rows"]), _count(t["files"]),
+            "" if t["small_file_ratio"] is None else f"{t['small_file_ratio']:.0%}", human_bytes(t["bytes"])]
+        if wide:
+            row += [_count(t["bytes"]), ", ".join(f"v{o['version']} {o['operation']}" for o in t["last_operations"][:3])]
+        table.add_row(*row, style="red" if late or t["status"] != "ok" else None)
+    console = _console()
+    console.print(table)
+    if missing:
+        console.print(f"[dim]not written yet: {', '.join(missing)}[/]")
+    console.print("[dim]age: minutes since the last write; small: share of files under monitor.small_file_bytes[/]")
+
+
+def _count(value: Any) -> str:
+    return "" if value is None else f"{value:,}"
 
 
 def _render_streams(result: Any) -> None:
@@ -147,10 +193,13 @@ def tables(
     ctx: typer.Context,
     table: Optional[list[str]] = typer.Option(None, "--table", help="Only this table (schema.name); repeatable."),
     history: int = typer.Option(5, "--history", min=0, max=100, help="Last operations to include per table."),
+    output: Optional[Output] = typer.Option(None, "--output", "-o", help="table (fits 80 columns), wide, json or csv."),
     json_out: bool = JSON,
 ) -> None:
     """Per table: version, last write, freshness vs SLA, rows, files, small-file ratio, bytes, last operations (Delta log only, no JVM)."""
-    _execute(ctx, {"action": "tables", "tables": table or [], "history": history}, json_out, _render_tables)
+    fmt = output.value if output else ("json" if json_out else "table")
+    render = {"wide": lambda r: _render_tables(r, wide=True), "csv": lambda r: _csv(r.details)}.get(fmt, _render_tables)
+    _execute(ctx, {"action": "tables", "tables": table or [], "history": history}, fmt == "json", render)
 
 
 @app.command("streams")

@@ -7,7 +7,7 @@ from typing import Any, Optional
 import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
-from lakectl.cli.state import fail, state_of
+from lakectl.cli.state import OK_STATUSES, fail, load_settings_of, state_of
 
 
 class Source(str, Enum):
@@ -39,14 +39,24 @@ def run(
     try:
         from lakectl.context import JobContext
         from lakectl.jobs.run import run as run_pipeline
-        from lakectl.settings import load_settings
 
-        settings = load_settings(state.config)
-        settings.target(state.target)
+        settings = load_settings_of(state)
+        target = settings.target(state.target)
         job_ctx = JobContext(settings=settings, target_name=state.target, verbose=state.verbose)
-        if progress:
-            progress.start()
-        result = run_pipeline(job_ctx, params, on_stage=progress.event if progress else None)
+        if target.kind == "databricks":  # the whole pipeline runs as one Databricks run
+            from lakectl.cli.remote import run_remote
+
+            progress = None
+            result = run_remote(state, settings, "run", params, run_id=job_ctx.run_id)
+        else:
+            from lakectl.monitor.ledger import recording
+
+            if progress:
+                progress.start()
+            with recording(job_ctx, "run", params) as record:  # one parent row; the stages nest under it
+                result = run_pipeline(job_ctx, params, on_stage=progress.event if progress else None)
+                result.metrics.setdefault("run_id", record.run_id)
+                record.result = result
     except typer.Exit:
         raise
     except BaseException as exc:
@@ -58,7 +68,7 @@ def run(
     from lakectl.cli.render import render_result
 
     render_result(result, as_json=as_json)
-    if result.status not in ("ok", "dry_run"):
+    if result.status not in OK_STATUSES:
         raise typer.Exit(1)
 
 
@@ -84,13 +94,13 @@ class _Progress:
             self.current = stage
             self.tasks[stage] = self.progress.add_task(f"[bold]{stage}[/] running…", total=1)
             if not self.console.is_terminal:
-                print(f"lakectl run: {stage} started", file=sys.stderr, flush=True)
+                print(f"lakectl: {stage} started", file=sys.stderr, flush=True)
             return
         rows = f"{result.rows_written:,} rows written" if result is not None else ""
         self.progress.update(self.tasks[stage], completed=1, description=f"[bold]{stage}[/] {result.status if result else ''} {rows}")
         self.current = None
         if not self.console.is_terminal and result is not None:
-            print(f"lakectl run: {stage} {result.status} in {result.duration_s:.1f}s, {rows}", file=sys.stderr, flush=True)
+            print(f"lakectl: {stage} {result.status} in {result.duration_s:.1f}s, {rows}", file=sys.stderr, flush=True)
 
     def stop(self, *, failed: bool) -> None:
         if failed and self.current in self.tasks:

@@ -1,0 +1,142 @@
+"""Benchmark: a file backlog several times the driver's memory, ingested and transformed by lakectl with
+`driver_memory: 1g`, with the peak RSS of each command's process tree (Python + its JVM) sampled from /proc.
+The baseline beside it is the backlog itself: bronze and silver row counts must equal what was generated.
+Prints ONE JSON document.
+
+    python benchmarks/bounded_memory.py                       # backlog 5x the driver memory (about 5 GiB)
+    python benchmarks/bounded_memory.py --times 0.2 --keep     # a quick check of the script itself
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                rss[int(entry)] = int(line.split()[1]) * 1024
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_sampled(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run a lakectl command, sampling its process tree's RSS every 0.5 s; its --json result and the peak."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(proc.pid))
+        time.sleep(0.5)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args[3:])} failed ({proc.returncode}): {err.strip().splitlines()[-1:]}")
+    return {"result": json.loads(out), "peak_rss_bytes": peak, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def delta_rows(path: str) -> int:
+    """Rows of a Delta table from its log's file statistics (no scan)."""
+    from deltalake import DeltaTable
+
+    actions = DeltaTable(path).get_add_actions(flatten=True).to_pydict()
+    return int(sum(actions["num_records"]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--driver-memory", default="1g")
+    ap.add_argument("--times", type=float, default=5.0, help="backlog size as a multiple of the driver memory")
+    ap.add_argument("--keep", action="store_true", help="keep the lake folder")
+    a = ap.parse_args()
+
+    from lakectl.datagen import generate
+    from lakectl.maintenance.file_stats import parse_size
+    from lakectl.streaming import micro_batch_bytes
+    from lakectl.settings import LocalTarget
+
+    memory = parse_size(a.driver_memory) or 0
+    target_bytes = int(memory * a.times)
+    work = Path(tempfile.mkdtemp(prefix="lakectl-bounded-"))
+    landing = work / "lake" / "landing"
+    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    try:
+        probe = generate(work / "probe", 20_000, seed=1, start=start)
+        per_event = sum(Path(f).stat().st_size for f in (work / "probe" / "events").glob("*.jsonl")) / probe.events
+        shutil.rmtree(work / "probe")
+        events = int(target_bytes / per_event * 1.01) + 1
+        t0 = time.perf_counter()
+        g = generate(landing, events, seed=7, start=start, days=3, bad_fraction=0.001, file_rows=250_000)
+        generate_s = time.perf_counter() - t0
+        backlog = sum(f.stat().st_size for f in (landing / "events").glob("*.jsonl"))
+
+        config = work / "lakectl.yaml"
+        config.write_text(json.dumps({
+            "targets": {"local": {"kind": "local", "driver_memory": a.driver_memory}},
+            "storage": {"root": str(work / "lake")},
+        }))
+        env = {**os.environ, "LAKECTL_LEDGER": "off", "PYTHONPATH": str(REPO)}
+        base = [sys.executable, "-m", "lakectl", "--config", str(config), "--json"]
+        ingest = run_sampled(base + ["ingest", "--source", "files"], env)
+        transform = run_sampled(base + ["transform"], env)
+
+        lake = work / "lake" / "tables"
+        bronze_rows, quarantine_rows = delta_rows(str(lake / "bronze" / "events")), delta_rows(str(lake / "bronze" / "quarantine"))
+        silver_rows = delta_rows(str(lake / "silver" / "events"))
+        silver_q = delta_rows(str(lake / "silver" / "quarantine")) if (lake / "silver" / "quarantine").exists() else 0
+        print(json.dumps({
+            "driver_memory": a.driver_memory,
+            "backlog_bytes": backlog,
+            "backlog_x_driver_memory": round(backlog / memory, 2),
+            "batch_budget_bytes": micro_batch_bytes(None, LocalTarget(driver_memory=a.driver_memory)),
+            "events_generated": g.events, "valid_events": g.valid_events, "bad_records": g.bad_records,
+            "generate_s": round(generate_s, 1),
+            "ingest": {"seconds": ingest["seconds"], "peak_rss_mib": round(ingest["peak_rss_bytes"] / 2**20),
+                       "batches": ingest["result"].get("metrics", {}).get("batches"),
+                       "rows_written": ingest["result"].get("rows_written"),
+                       "rows_quarantined": ingest["result"].get("rows_quarantined")},
+            "transform": {"seconds": transform["seconds"], "peak_rss_mib": round(transform["peak_rss_bytes"] / 2**20),
+                          "batches": transform["result"].get("metrics", {}).get("batches"),
+                          "rows_written": transform["result"].get("rows_written")},
+            "bronze_rows": bronze_rows, "bronze_quarantine_rows": quarantine_rows,
+            "silver_rows": silver_rows, "silver_quarantine_rows": silver_q,
+            "bronze_equals_input": bronze_rows == g.valid_events and quarantine_rows == g.bad_records,
+            "silver_plus_quarantine_equals_bronze": silver_rows + silver_q == bronze_rows,
+            "lake": str(work) if a.keep else None,
+        }, indent=2))
+    finally:
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

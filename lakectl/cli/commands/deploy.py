@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import json
+
+import typer
+
+from lakectl.cli.options import DRY_RUN, JSON
+from lakectl.cli.state import fail, state_of
+
+_MARK = {"create": "[green]+ create[/]", "update": "[yellow]~ update[/]", "unchanged": "[dim]= unchanged[/]",
+         "delete": "[red]- delete[/]"}
+
+
+def deploy(
+    ctx: typer.Context,
+    destroy: bool = typer.Option(False, "--destroy", help="Remove every job this project deployed."),
+    crontab: bool = typer.Option(False, "--crontab", help="Local targets: print the schedules as crontab lines."),
+    dry_run: bool = DRY_RUN,
+    json_out: bool = JSON,
+) -> None:
+    """Put the config's `schedules:` on a Databricks target as jobs (create / update / delete), idempotently.
+
+    `--dry-run` exits 8 when there are changes to apply (a CI gate), as `grant plan` does."""
+    state = state_of(ctx)
+    as_json = json_out or state.json
+    try:
+        from lakectl.deploy.plan import Change, summary
+        from lakectl.errors import UsageError
+        from lakectl.settings import DatabricksTarget, load_settings
+
+        settings = load_settings(state.config)
+        target_name = state.target or settings.default_target
+        target = settings.target(target_name)
+        lines: list[str] = []
+        uploaded: list[str] = []
+        config_action = "unchanged"
+        if isinstance(target, DatabricksTarget):
+            if crontab:
+                raise UsageError("--crontab is for local targets", "on Databricks the schedules become jobs")
+            from lakectl.deploy.workspace import plan_and_apply
+
+            outcome = plan_and_apply(settings, target_name, target, dry_run=dry_run, destroy=destroy)
+            changes, uploaded, config_action = outcome.changes, outcome.uploaded, outcome.config
+        else:
+            if not dry_run:
+                raise UsageError(f"target {target_name!r} has no scheduler to deploy to",
+                                 "print crontab lines with `lakectl deploy --dry-run --crontab` and install them with `crontab -e`")
+            from lakectl.deploy.cron import crontab_lines
+            from lakectl.deploy.spec import check_jobs, job_name
+
+            check_jobs(settings)
+            changes = [] if destroy else [Change("create", k, job_name(settings, k)) for k in settings.schedules]
+            lines = crontab_lines(settings, target_name) if crontab and not destroy else []
+    except typer.Exit:
+        raise
+    except BaseException as exc:
+        fail(exc, verbose=state.verbose, as_json=as_json)
+    counts = summary(changes)
+    pending = counts["create"] + counts["update"] + counts["delete"] + (config_action != "unchanged")
+    if as_json:
+        print(json.dumps({"target": target_name, "dry_run": dry_run, "destroy": destroy, "summary": counts,
+                          "changes": [c.to_dict() for c in changes], "config": config_action, "uploaded": uploaded,
+                          "crontab": lines}))
+        _gate(dry_run, pending)
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console()
+    for c in changes:
+        fields = f" ({', '.join(c.fields)})" if c.fields else ""
+        job = f" job {c.job_id}" if c.job_id else ""
+        console.print(f"{_MARK[c.action]} {escape(c.name)}{job}{fields}", highlight=False)
+    if config_action != "unchanged":
+        console.print(f"{_MARK[config_action]} the deployed config file", highlight=False)
+    verb = "would change" if dry_run else "changed"
+    jobs_changed = counts["create"] + counts["update"] + counts["delete"]
+    console.print(f"[bold]{escape(target_name)}[/]: {verb} {jobs_changed} job(s); {counts['unchanged']} unchanged", highlight=False)
+    for line in lines:
+        print(line)
+    _gate(dry_run, pending)
+
+
+def _gate(dry_run: bool, pending: int) -> None:
+    if dry_run and pending:
+        from lakectl.errors import ChangesPending
+
+        raise typer.Exit(ChangesPending.exit_code)

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+from lakectl.cli.options import JSON
+from lakectl.cli.state import state_of
+
+
+def doctor(
+    ctx: typer.Context,
+    timeout: float = typer.Option(3.0, "--probe-timeout", min=0.1, max=30, help="Seconds per reachability probe."),
+    json_out: bool = JSON,
+) -> None:
+    """Check Python, Java, the jars cache, the config, storage and every target's and source's reachability; exit 3 on a failure."""
+    from lakectl.errors import EnvironmentProblem
+    from lakectl.onboarding.doctor import run_checks
+
+    state = state_of(ctx)
+    checks = run_checks(state.config, timeout)
+    failed = [c for c in checks if c.status == "fail"]
+    if json_out or state.json:
+        print(json.dumps({"status": "fail" if failed else "ok", "checks": [c.to_dict() for c in checks]}))
+    else:
+        marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+        width = max(len(c.name) for c in checks)
+        for c in checks:
+            line = f"{marks[c.status]} {c.name:<{width}}  {c.detail}"
+            print(line + (f"\n     {'':<{width}}  fix: {c.fix}" if c.fix and c.status != "ok" else ""))
+        if failed:
+            print(f"lakectl: error: {len(failed)} check(s) failed: {', '.join(c.name for c in failed)}", file=sys.stderr)
+    if failed:
+        raise typer.Exit(EnvironmentProblem.exit_code)

@@ -1,0 +1,77 @@
+"""`lakectl runs status|logs|cancel RUN_ID`: follow a Databricks run submitted with --no-wait."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import typer
+
+from lakectl.cli.options import DRY_RUN, JSON
+from lakectl.cli.state import fail, state_of
+
+app = typer.Typer(name="runs", help="Follow Databricks runs: status, logs, cancel (Databricks targets).", no_args_is_help=True)
+
+
+def _call(ctx: typer.Context, json_out: bool, action: Callable[[Any], dict[str, Any]], render: Callable[[dict[str, Any]], None]) -> None:
+    state = state_of(ctx)
+    as_json = json_out or state.json
+    try:
+        from lakectl.errors import UsageError
+        from lakectl.settings import DatabricksTarget, load_settings
+
+        settings = load_settings(state.config)
+        target = settings.target(state.target)
+        if not isinstance(target, DatabricksTarget):
+            raise UsageError(f"target {state.target or settings.default_target!r} is not a Databricks target",
+                             "pass --target NAME of a `kind: databricks` target")
+        doc = action(target)
+    except typer.Exit:
+        raise
+    except BaseException as exc:
+        fail(exc, verbose=state.verbose, as_json=as_json)
+    if as_json:
+        print(json.dumps(doc, default=str))
+    else:
+        render(doc)
+
+
+@app.command("status")
+def status(ctx: typer.Context, run_id: int = typer.Argument(..., help="The Databricks run id."), json_out: bool = JSON) -> None:
+    """State, result and run page URL of a run."""
+    from lakectl.runners.databricks import runs
+
+    def show(doc: dict[str, Any]) -> None:
+        result = f" {doc['result_state']}" if doc["result_state"] else ""
+        print(f"run {doc['run_id']}: {doc['state']}{result} {doc['run_page_url'] or ''}".rstrip())
+
+    _call(ctx, json_out, lambda t: runs.status(t, run_id), show)
+
+
+@app.command("logs")
+def logs(ctx: typer.Context, run_id: int = typer.Argument(..., help="The Databricks run id."), json_out: bool = JSON) -> None:
+    """The run's output (stdout and stderr of lakectl-job; the last 5 MB)."""
+    from lakectl.runners.databricks import runs
+
+    def show(doc: dict[str, Any]) -> None:
+        print(doc["logs"], end="" if doc["logs"].endswith("\n") else "\n")
+        if doc["error"]:
+            print(f"error: {doc['error']}")
+
+    _call(ctx, json_out, lambda t: runs.logs(t, run_id), show)
+
+
+@app.command("cancel")
+def cancel(ctx: typer.Context, run_id: int = typer.Argument(..., help="The Databricks run id."), dry_run: bool = DRY_RUN, json_out: bool = JSON) -> None:
+    """Cancel a run and wait until it has stopped."""
+    from lakectl.runners.databricks import runs
+
+    def show(doc: dict[str, Any]) -> None:
+        if doc["dry_run"]:
+            print(f"would cancel run {doc['run_id']} ({doc['state']})")
+        elif doc["cancelled"]:
+            print(f"cancelled run {doc['run_id']}")
+        else:
+            print(f"run {doc['run_id']} had already ended ({doc['state']})")
+
+    _call(ctx, json_out, lambda t: runs.cancel(t, run_id, dry_run=dry_run), show)

@@ -1,0 +1,1 @@
+"""`lakectl deploy`: the config's `schedules:` as Databricks jobs (or crontab lines on a local target)."""

@@ -1,0 +1,284 @@
+"""Unity Catalog on Databricks through databricks-sdk: grants with `w.grants.get / update`, owners and
+listings with the catalog APIs, and tags through SQL on a warehouse (Statement Execution API).
+
+The SDK puts `full_name` into the URL path as given, so every name is percent-encoded here into one
+path segment (a name can never address another object); securable types go as lower-case strings
+(the SecurableType enum would be formatted as `SecurableType.TABLE`); privileges are the SDK's
+`Privilege` enum, spelled with underscores like the policy file. SQL text is built only by
+lakectl/sql.py. databricks-sdk is imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from lakectl.errors import JobFailed, LakectlError, SourceUnavailable, UsageError
+from lakectl.governance.backend import ApplyOutcome, Capabilities, ChangeFailure, PrincipalChange, Securable
+from lakectl.governance.names import Name, format_name, full_name
+from lakectl.governance.privileges import PRIVILEGES
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
+_LIST = {"schema": "schemas", "table": "tables", "volume": "volumes", "function": "functions", "registered_model": "registered_models"}
+_TAGGABLE = {"catalog", "schema", "table", "volume"}
+Tags = dict[str, str]
+
+
+def segment(name: Name) -> str:
+    """The securable's full name as one percent-encoded URL path segment (the SDK does not escape it)."""
+    return urllib.parse.quote(full_name(name), safe="")
+
+
+class DatabricksBackend:
+    name = "databricks"
+
+    def __init__(self, w: "WorkspaceClient", *, warehouse_id: str | None = None, admins: frozenset[str] = frozenset(),
+                 threads: int = 4, where: str = "the workspace", caller: str | None = None) -> None:
+        self.w = w
+        self.url = where  # how plans name the server (a host, never credentials)
+        self.warehouse_id = warehouse_id
+        self.admins = admins
+        self.threads = max(1, threads)
+        # tags need SQL on a warehouse: without one, the plan lists them as unsupported instead of dropping them
+        self.capabilities = Capabilities(privileges=frozenset().union(*PRIVILEGES.values()), groups=True, tags=bool(warehouse_id))
+        self.requests = 0
+        self._caller = caller
+        self._pool: ThreadPoolExecutor | None = None
+
+    @property
+    def caller(self) -> str | None:
+        if self._caller is None:
+            with self._errors("reading the current user"):
+                self._count()
+                self._caller = self.w.current_user.me().user_name
+        return self._caller
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    # --- grants -----------------------------------------------------------------------------------
+
+    def _get_one(self, s: Securable) -> dict[str, frozenset[str]]:
+        out: dict[str, set[str]] = {}
+        token: str | None = None
+        with self._errors(f"reading the grants on {s.type} {full_name(s.name)!r}", s):
+            while True:
+                self._count()
+                resp = self.w.grants.get(s.type, segment(s.name), **({"page_token": token} if token else {}))
+                for a in resp.privilege_assignments or []:
+                    if a.principal:
+                        out.setdefault(a.principal, set()).update(p.value for p in a.privileges or [])
+                token = resp.next_page_token
+                if not token:
+                    break
+        return {p: frozenset(v) for p, v in out.items() if v}
+
+    def get_grants(self, securables: list[Securable]) -> dict[Securable, dict[str, frozenset[str]]]:
+        return dict(zip(securables, self._map(self._get_one, securables)))
+
+    def get_effective(self, s: Securable) -> list[dict[str, Any]]:
+        """Effective privileges per principal, each naming the securable it is inherited from (or None)."""
+        rows: list[dict[str, Any]] = []
+        with self._errors(f"reading the effective grants on {s.type} {full_name(s.name)!r}", s):
+            self._count()
+            resp = self.w.grants.get_effective(s.type, segment(s.name))
+        for a in resp.privilege_assignments or []:
+            for p in a.privileges or []:
+                inherited = None
+                if p.inherited_from_name:
+                    kind = p.inherited_from_type.value.lower() if p.inherited_from_type else "securable"
+                    inherited = f"{kind} {format_name(tuple(p.inherited_from_name.split('.')))}"
+                rows.append({"principal": a.principal, "privilege": p.privilege.value if p.privilege else None, "inherited_from": inherited})
+        return sorted(rows, key=lambda r: (r["inherited_from"] is not None, r["inherited_from"] or "", r["principal"] or "", r["privilege"] or ""))
+
+    def owner(self, securable: Securable) -> str | None:
+        name = segment(securable.name)
+        get: dict[str, Callable[[], Any]] = {
+            "catalog": lambda: self.w.catalogs.get(name), "schema": lambda: self.w.schemas.get(name),
+            "table": lambda: self.w.tables.get(name), "volume": lambda: self.w.volumes.read(name),
+            "function": lambda: self.w.functions.get(name), "registered_model": lambda: self.w.registered_models.get(name)}
+        with self._errors(f"reading the owner of {securable.type} {full_name(securable.name)!r}", securable):
+            self._count()
+            return get[securable.type]().owner
+
+    def owners(self, securables: list[Securable]) -> dict[Securable, str | None]:
+        return dict(zip(securables, self._map(self.owner, securables)))
+
+    def children(self, type: str, parent: Name) -> list[Name]:
+        what = f"listing the {type}s under {full_name(parent) or 'the metastore'}"
+        with self._errors(what):
+            self._count()
+            if type == "catalog":
+                items: Iterator[Any] = self.w.catalogs.list()
+            elif type == "schema":
+                items = self.w.schemas.list(catalog_name=parent[0])
+            else:
+                extra = {"omit_columns": True, "omit_properties": True} if type == "table" else {}  # names only
+                items = getattr(self.w, _LIST[type]).list(catalog_name=parent[0], schema_name=parent[1], **extra)
+            return [(*parent, item.name) for item in items]
+
+    def missing_principals(self, principals: set[str]) -> set[str]:
+        # The workspace checks principals itself: an unknown one fails its securable's PATCH with a message
+        # naming it, and apply() then retries that securable one principal at a time, so only the unknown
+        # principal's change fails and is reported. No SCIM look-ups (users, groups and service principals).
+        return set()
+
+    def apply(self, changes: list[PrincipalChange]) -> ApplyOutcome:
+        groups: dict[Securable, list[PrincipalChange]] = {}
+        for c in changes:
+            groups.setdefault(c.securable, []).append(c)
+        outcome = ApplyOutcome()
+        for results in self._map(self._apply_securable, list(groups.values())):
+            for change, error in results:
+                if error is None:
+                    outcome.applied.append(change)
+                else:
+                    outcome.failed.append(ChangeFailure(change, error))
+        return outcome
+
+    def _patch(self, securable: Securable, changes: list[PrincipalChange]) -> list[tuple[PrincipalChange, str | None]]:
+        """One PATCH; its answer lists every principal's privileges after it, so each change is verified from it."""
+        from databricks.sdk.service.catalog import PermissionsChange, Privilege
+
+        body = [PermissionsChange(principal=c.principal, add=[Privilege(p) for p in c.add] or None,
+                                  remove=[Privilege(p) for p in c.remove] or None) for c in changes]
+        with self._errors(f"changing the grants on {securable.type} {full_name(securable.name)!r}", securable):
+            self._count()
+            resp = self.w.grants.update(securable.type, segment(securable.name), changes=body)
+        held: dict[str, set[str]] = {}
+        for a in resp.privilege_assignments or []:
+            held.setdefault(a.principal or "", set()).update(p.value for p in a.privileges or [])
+        return [(c, _unverified(c, held.get(c.principal, set()))) for c in changes]
+
+    def _apply_securable(self, changes: list[PrincipalChange]) -> list[tuple[PrincipalChange, str | None]]:
+        """All principals of a securable in one PATCH; after a failure, re-read and retry one principal at a
+        time, so each change is reported applied or failed with its own error."""
+        securable = changes[0].securable
+        try:
+            return self._patch(securable, changes)
+        except LakectlError:
+            pass
+        try:
+            now = self._get_one(securable)
+        except LakectlError as e:
+            return [(c, e.message) for c in changes]
+        out: list[tuple[PrincipalChange, str | None]] = []
+        for c in changes:
+            if _unverified(c, now.get(c.principal, frozenset())) is None:
+                out.append((c, None))
+                continue
+            try:
+                out += self._patch(securable, [c])
+            except LakectlError as e:
+                out.append((c, e.message))
+        return out
+
+    # --- tags (SQL on the warehouse) ---------------------------------------------------------------
+
+    def get_tags(self, securables: list[Securable]) -> dict[Securable, tuple[Tags, dict[str, Tags]]]:
+        """(securable tags, {column: tags}) per taggable securable, from information_schema."""
+        from lakectl.sql import unity_tags_select
+
+        out: dict[Securable, tuple[Tags, dict[str, Tags]]] = {}
+        for s in securables:
+            if s.type not in _TAGGABLE:
+                continue
+            tags: Tags = {}
+            columns: dict[str, Tags] = {}
+            statement, params = unity_tags_select(s.type, s.name)
+            for row in self._sql(statement, params, f"reading the tags of {s.type} {full_name(s.name)!r}"):
+                column, key, value = row
+                (columns.setdefault(column, {}) if column else tags)[key] = value or ""
+            out[s] = (tags, columns)
+        return out
+
+    def set_tags(self, s: Securable, column: str | None, set_: Tags, unset: list[str]) -> None:
+        from lakectl.sql import unity_set_tags, unity_unset_tags
+
+        doing = f"tagging {s.type} {full_name(s.name)!r}" + (f" column {column!r}" if column else "")
+        if set_:
+            self._sql(unity_set_tags(s.type, s.name, column, set_), [], doing)
+        if unset:
+            self._sql(unity_unset_tags(s.type, s.name, column, unset), [], doing)
+
+    def _sql(self, statement: str, params: list[tuple[str, str]], doing: str, timeout_s: float = 120.0) -> list[list[Any]]:
+        from databricks.sdk.service.sql import StatementParameterListItem, StatementState
+
+        if not self.warehouse_id:
+            raise UsageError(f"{doing}: tags need SQL on a warehouse", "set warehouse_id in the databricks target")
+        with self._errors(doing):
+            self._count()
+            resp = self.w.statement_execution.execute_statement(
+                statement=statement, warehouse_id=self.warehouse_id, wait_timeout="30s",
+                parameters=[StatementParameterListItem(name=n, value=v, type="STRING") for n, v in params] or None)
+            deadline = time.monotonic() + timeout_s
+            while resp.status and resp.status.state in (StatementState.PENDING, StatementState.RUNNING):
+                if time.monotonic() > deadline:
+                    raise SourceUnavailable(f"{doing}: the warehouse did not answer within {timeout_s:.0f} s", "check the warehouse")
+                time.sleep(0.5)
+                self._count()
+                resp = self.w.statement_execution.get_statement(resp.statement_id)
+        state = resp.status.state if resp.status else None
+        if state != StatementState.SUCCEEDED:
+            error = resp.status.error.message if resp.status and resp.status.error else str(state)
+            raise JobFailed(f"{doing}: the statement failed on the warehouse: {error}")
+        return [list(r) for r in (resp.result.data_array if resp.result and resp.result.data_array else [])]
+
+    # --- plumbing ---------------------------------------------------------------------------------
+
+    def _count(self) -> None:
+        self.requests += 1  # an int += under the GIL is enough for a counter shown as a figure
+
+    def _map(self, fn, items: list) -> list:
+        if len(items) <= 1 or self.threads == 1:
+            return [fn(i) for i in items]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="lakectl-dbx")
+        return list(self._pool.map(fn, items))
+
+    def _errors(self, doing: str, securable: Securable | None = None):
+        return _SdkErrors(doing, securable, self.url)
+
+
+class _SdkErrors:
+    """SDK errors as one-line lakectl errors: a missing securable is exit 2, a refused request exit 2,
+    the workspace failing or unreachable exit 4."""
+
+    def __init__(self, doing: str, securable: Securable | None, where: str) -> None:
+        self.doing, self.securable, self.where = doing, securable, where
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if exc is None or isinstance(exc, (LakectlError, KeyboardInterrupt)):
+            return False
+        from databricks.sdk.errors import BadRequest, DatabricksError, NotFound, PermissionDenied, Unauthenticated
+
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        if isinstance(exc, NotFound) and self.securable is not None:
+            s = self.securable
+            raise UsageError(f"{s.type} {full_name(s.name)!r} not found in {self.where}", "create it first, or fix the policy") from exc
+        if isinstance(exc, Unauthenticated):
+            raise UsageError(f"Databricks {self.where}: authentication failed while {self.doing}", "check the token or profile") from exc
+        if isinstance(exc, (PermissionDenied, BadRequest, NotFound)):
+            raise UsageError(f"{self.doing}: {first}") from exc
+        if isinstance(exc, DatabricksError):
+            raise SourceUnavailable(f"Databricks {self.where} failed while {self.doing}: {first}", "retry later; --verbose shows the trace") from exc
+        if isinstance(exc, (OSError, TimeoutError)) or type(exc).__name__ in {"ConnectionError", "ConnectTimeout", "ReadTimeout"}:
+            raise SourceUnavailable(f"Databricks {self.where} is not reachable while {self.doing}: {first}") from exc
+        return False
+
+
+def _unverified(change: PrincipalChange, held: set[str] | frozenset[str]) -> str | None:
+    missing, left = sorted(set(change.add) - held), sorted(set(change.remove) & held)
+    if not missing and not left:
+        return None
+    what = [f"not granted: {', '.join(missing)}"] * bool(missing) + [f"still held: {', '.join(left)}"] * bool(left)
+    return f"the workspace accepted the change but its answer shows {'; '.join(what)}"

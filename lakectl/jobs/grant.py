@@ -1,0 +1,265 @@
+"""grant: Unity Catalog privileges from a policy file — plan, apply, drift, export, show.
+
+No SparkSession and no JVM: the backend speaks HTTP to the catalog server.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from msgspec import field
+
+from lakectl.context import JobContext
+from lakectl.errors import CheckpointConflict, ConfigError, UsageError
+from lakectl.results import Result, Timer
+from lakectl.typed import Model, parse_params
+
+PLAN_FORMAT = 1
+
+
+class GrantParams(Model):
+    action: Literal["plan", "apply", "drift", "export", "show", "register"]
+    policy: str | None = None  # default: grant.policy from the config
+    url: str | None = None  # default: grant.url
+    out: str | None = None  # plan: save the plan here (for apply --plan); export: the policy file
+    plan_file: str | None = None  # apply: apply this saved plan, refusing if the server changed since
+    skip_unsupported: bool = False  # apply: go ahead although parts of the policy cannot be held
+    allow_self_lockout: bool = False  # apply: allow revoking the caller's own MANAGE
+    dry_run: bool = False
+    securables: list[str] = field(default_factory=list)  # export / show; register: table keys (schema.name)
+
+
+def backend_for(ctx: JobContext, url: str | None = None):
+    """The grants backend: Databricks' Unity Catalog when the target is a `databricks` one (grant.backend
+    auto, and no --url), else the configured server with its token from the environment or the token file."""
+    g = ctx.settings.grant
+    target = ctx.target
+    if not url and (g.backend == "databricks" or (g.backend == "auto" and target.kind == "databricks")):
+        if target.kind != "databricks":
+            raise ConfigError("grant.backend: databricks needs a databricks target", "choose one with --target, or set grant.backend: auto")
+        return _databricks_backend(ctx, target)
+    from lakectl.governance.uc_oss import UcOssBackend, resolve_token
+
+    token = resolve_token(g.token_env, g.auth_file)
+    return UcOssBackend(url or g.url, token, admins=frozenset(g.admins), timeout_s=g.timeout_s, threads=g.threads)
+
+
+def _databricks_backend(ctx: JobContext, target):
+    from lakectl.errors import EnvironmentProblem
+    from lakectl.governance.databricks import DatabricksBackend
+
+    try:
+        from lakectl.runners.databricks.client import host_label, workspace_client
+    except ImportError:
+        raise EnvironmentProblem("grant on a Databricks target needs the Databricks runner (lakectl/runners/databricks), not in this build",
+                                 "use a build with the Databricks target, or --url for a Unity Catalog server") from None
+    g = ctx.settings.grant
+    return DatabricksBackend(workspace_client(target), warehouse_id=getattr(target, "warehouse_id", None),
+                             admins=frozenset(g.admins), threads=g.threads, where=host_label(target))
+
+
+def run(ctx: JobContext, params: dict[str, Any]) -> Result:
+    p = parse_params(params, GrantParams)
+    if p.action == "apply" and p.dry_run:
+        p.action = "plan"
+    if p.action == "export":
+        return export(ctx, p, backend_for(ctx, p.url))
+    if p.action == "show":
+        return show(p, backend_for(ctx, p.url))
+    if p.action == "register":
+        return register(ctx, p, backend_for(ctx, p.url))
+    from lakectl.governance.policy import load_policy
+
+    policy = load_policy(p.policy or ctx.settings.grant.policy)  # a bad policy is reported before any request
+    backend = backend_for(ctx, p.url)
+    try:
+        return _plan_or_apply(p, params, policy, backend)
+    finally:
+        close = getattr(backend, "close", None)
+        if close:
+            close()
+
+
+def _plan_or_apply(p: GrantParams, params: dict[str, Any], policy, backend) -> Result:
+    from lakectl.governance.plan import build_plan
+
+    if p.action == "apply":
+        _prefetch_ledger()
+        if hasattr(backend, "prefetch_users"):
+            backend.prefetch_users()  # the principal check's listing overlaps the grant reads
+    with Timer() as t:
+        plan = build_plan(policy, backend)
+    if p.action == "apply":
+        result = apply(p, params, plan, backend, policy.file)
+        result.metrics["plan_s"] = t.seconds
+        return result
+    result = _plan_result(p.action, plan, policy.file, backend)
+    if p.action == "plan" and p.out:
+        _save_plan(Path(p.out), plan, policy.file, backend.url)
+        result.metrics["plan_file"] = p.out
+    result.dry_run = p.dry_run
+    return result
+
+
+def _prefetch_ledger() -> None:
+    """Import the run ledger's delta-rs writer in a thread while the HTTP calls wait on the server,
+    so recording the apply in ops.runs afterwards costs only the write."""
+    import threading
+
+    def load() -> None:
+        try:
+            import lakectl.monitor.deltars  # noqa: F401
+            import deltalake  # noqa: F401
+        except Exception:  # the ledger reports its own problems later
+            pass
+
+    threading.Thread(target=load, name="lakectl-ledger-import", daemon=True).start()
+
+
+def _plan_result(action: str, plan, policy_file: str, backend) -> Result:
+    changes = plan.flat()
+    metrics: dict[str, Any] = {
+        "policy": policy_file, "server": backend.url, "securables": len(plan.securables),
+        "to_add": plan.to_add, "to_revoke": plan.to_revoke, "unchanged": plan.unchanged,
+        "changes": changes, "unsupported": plan.unsupported, "kept": plan.kept, "self_lockout": plan.self_lockout, "orphaned": plan.orphaned,
+        "notes": plan.notes, "requests": backend.requests,
+        "tags_to_set": plan.tags_to_set, "tags_to_unset": plan.tags_to_unset, "tag_changes": plan.tag_changes,
+    }
+    if action == "drift":
+        metrics["out_of_policy"] = [c for c in changes if c["action"] == "revoke"]
+        metrics["missing"] = [c for c in changes if c["action"] == "add"]
+    return Result(job=f"grant {action}", status="changes" if changes or plan.tag_changes else "ok", metrics=metrics)
+
+
+def _save_plan(path: Path, plan, policy_file: str, url: str) -> None:
+    doc = {"format": PLAN_FORMAT, "policy": policy_file, "server": url, "fingerprints": plan.fingerprints(), "changes": plan.flat(),
+           "tag_changes": plan.tag_changes}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False))
+
+
+def _check_saved_plan(path: Path, plan) -> None:
+    """Refuse (exit 6) when the server or the policy changed since the plan was shown."""
+    try:
+        saved = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"plan file not found: {path}", "write one with `lakectl grant plan --out FILE`") from None
+    except ValueError:
+        raise UsageError(f"{path}: not a plan file written by `lakectl grant plan --out`") from None
+    now = plan.fingerprints()
+    changed = sorted(k for k in set(now) | set(saved.get("fingerprints", {})) if now.get(k) != saved.get("fingerprints", {}).get(k))
+    if changed:
+        more = f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
+        raise CheckpointConflict(f"the server's grants changed since the plan in {path}: {', '.join(changed[:5])}{more}",
+                                 "run `lakectl grant plan` again, review it, then apply the new plan")
+    if saved.get("changes") != plan.flat() or saved.get("tag_changes", []) != plan.tag_changes:
+        raise CheckpointConflict(f"the policy changed since the plan in {path}", "run `lakectl grant plan` again, review it, then apply")
+
+
+def apply(p: GrantParams, params: dict[str, Any], plan, backend, policy_file: str) -> Result:
+    from lakectl.governance.plan import flatten
+
+    if p.plan_file:
+        _check_saved_plan(Path(p.plan_file), plan)
+    if plan.unsupported and not p.skip_unsupported:
+        raise UsageError(f"{len(plan.unsupported)} part(s) of the policy cannot be held by this server: {plan.unsupported[0]}",
+                         "see `lakectl grant plan`; apply the rest with --skip-unsupported")
+    if plan.self_lockout and not p.allow_self_lockout:
+        s = plan.self_lockout[0]
+        raise UsageError(f"the plan revokes your own {', '.join(s['privileges'])} on {s['securable']} (as {s['principal']})",
+                         "fix the policy, or pass --allow-self-lockout if that is really wanted")
+    if plan.orphaned and not p.allow_self_lockout:
+        raise UsageError(f"the plan leaves {plan.orphaned[0]} with no owner and nobody holding MANAGE",
+                         "keep a MANAGE grant in the policy, or pass --allow-self-lockout if that is really wanted")
+    result = _plan_result("apply", plan, policy_file, backend)
+    if not plan.changes and not plan.tag_changes:
+        result.metrics["changes_applied"] = 0
+        params["changes"] = []
+        return result
+    principals = {c.principal for c in plan.changes if c.add}
+    missing = backend.missing_principals(principals) if principals else set()
+    if missing:
+        raise UsageError(f"principal(s) unknown to the server: {', '.join(sorted(missing))}", "create them first; nothing was applied")
+    with Timer() as t:
+        outcome = backend.apply(plan.changes) if plan.changes else None
+    result.metrics["patch_s"] = t.seconds
+    applied = flatten(outcome.applied) if outcome else []
+    failed = [{"change": f, "error": e.error} for e in outcome.failed for f in flatten([e.change])] if outcome else []
+    tags_applied = _apply_tags(plan.tag_changes, backend, failed)
+    params["tag_changes"] = tags_applied
+    result.metrics["tag_changes_applied"] = len(tags_applied)
+    params["changes"] = applied  # the run ledger (ops.runs) stores params: the full change list is recorded there
+    params["failed"] = failed
+    result.metrics.update(changes_applied=len(applied), failed=failed, requests=backend.requests)
+    result.status = "failed" if failed else "ok"
+    if failed:
+        result.warnings.append(f"{len(failed)} change(s) failed, {len(applied)} applied: the server now differs from the plan; run `lakectl grant plan`")
+    return result
+
+
+def _apply_tags(tag_changes: list[dict[str, Any]], backend, failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each tag change in its own statement(s); a failure is reported with its own error, the rest go on."""
+    from lakectl.errors import LakectlError
+    from lakectl.governance.backend import Securable
+
+    done = []
+    for t in tag_changes:
+        try:
+            backend.set_tags(Securable(t["securable_type"], tuple(t["name"])), t["column"], t["set"], t["unset"])
+            done.append(t)
+        except LakectlError as e:
+            failed.append({"change": t, "error": e.message})
+    return done
+
+
+def export(ctx: JobContext, p: GrantParams, backend) -> Result:
+    from lakectl.governance.export import export_policy, parse_securable, to_yaml
+
+    doc, warnings = export_policy(backend, [parse_securable(s) for s in p.securables])
+    text = to_yaml(doc)
+    if p.out and not p.dry_run:
+        Path(p.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(p.out).write_text(text)
+    n = sum(len(v) for k, v in doc.items() if isinstance(v, dict) and k not in ("principals", "managed"))
+    return Result(job="grant export", dry_run=p.dry_run, warnings=warnings,
+                  metrics={"securables": n, "principals": len(doc["principals"]["users"]), "out": p.out, "policy_yaml": text})
+
+
+def show(p: GrantParams, backend) -> Result:
+    from lakectl.governance.export import parse_securable
+    from lakectl.governance.names import format_name
+    from lakectl.governance.plan import parents
+
+    if len(p.securables) != 1:
+        raise UsageError("grant show takes one SECURABLE", "e.g. lakectl grant show lakehouse.gold.kpi_hourly")
+    s = parse_securable(p.securables[0])
+    if hasattr(backend, "get_effective"):  # Databricks answers inheritance itself (effective-permissions)
+        owner = backend.owner(s)
+        rows = ([{"principal": owner, "privilege": "OWNER", "inherited_from": None}] if owner else []) + backend.get_effective(s)
+        return Result(job="grant show", metrics={"securable": f"{s.type} {format_name(s.name)}", "owner": owner}, details=rows)
+    chain = [s] + parents(s.name, s.type)
+    grants = backend.get_grants(chain)
+    owners = backend.owners(chain) if hasattr(backend, "owners") else {c: backend.owner(c) for c in chain}
+    rows = []
+    for c in chain:
+        inherited = None if c == s else f"{c.type} {format_name(c.name)}"
+        if owners.get(c):
+            rows.append({"principal": owners[c], "privilege": "OWNER", "inherited_from": inherited})
+        for principal, privs in sorted(grants[c].items()):
+            rows += [{"principal": principal, "privilege": pr, "inherited_from": inherited} for pr in sorted(privs)]
+    return Result(job="grant show", metrics={"securable": f"{s.type} {format_name(s.name)}", "owner": owners.get(s)}, details=rows)
+
+
+def register(ctx: JobContext, p: GrantParams, backend) -> Result:
+    from lakectl.governance.register import register_tables
+
+    rows = register_tables(ctx.settings, backend, keys=p.securables, dry_run=p.dry_run)
+    counts = {a: sum(r["action"] == a for r in rows) for a in ("created", "would_create", "exists", "missing", "conflict", "failed")}
+    result = Result(job="grant register", dry_run=p.dry_run, details=rows, metrics={"catalog": ctx.settings.storage.catalog, **counts},
+                    tables_written=[r["table"] for r in rows if r["action"] == "created"])
+    if counts["conflict"] or counts["failed"]:
+        result.status = "failed"
+        result.warnings += [f"{r['table']}: {r['action']}: {r['detail']}" for r in rows if r["action"] in ("conflict", "failed")]
+    return result

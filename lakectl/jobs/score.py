@@ -1,0 +1,109 @@
+"""score: batch-score silver.reviews with a registered model into silver.review_scores.
+
+Incremental and exactly once: only reviews without a score from the model version in use are
+scored, and they are written with a MERGE on (event_id, model_version), so a rerun writes nothing
+and a run repeated after a crash cannot add a second row. `rescore` rewrites every review's score.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lakectl.context import JobContext
+from lakectl.errors import TableNotFound
+from lakectl.results import Result
+from lakectl.typed import Model, parse_params
+
+SOURCE, TARGET = "silver.reviews", "silver.review_scores"
+SCORE_COLUMNS = ("event_id", "score", "label", "model_name", "model_version", "model_alias", "scored_at",
+                 "mlflow_run_id", "run_id")
+
+
+class ScoreParams(Model):
+    model: str | None = None  # NAME@ALIAS | NAME/VERSION | VERSION; default <ml.model_name>@champion
+    rescore: bool = False
+    dry_run: bool = False
+
+
+def run(ctx: JobContext, params: dict[str, Any]) -> Result:
+    from lakectl.delta import table_version
+    from lakectl.ml import registry
+    from lakectl.ml.store import connect, store_of
+
+    p = parse_params(params, ScoreParams)
+    store = store_of(ctx.settings)
+    spec = p.model or f"{store.model_name}@{registry.CHAMPION}"
+    client = connect(store, create=False)
+    ref = registry.resolve(client, spec, store.model_name)
+    source, target = ctx.settings.table(SOURCE), ctx.settings.table(TARGET)
+    spark = ctx.spark
+    source_version = table_version(spark, source.path)
+    if source_version < 0:
+        raise TableNotFound(f"{source.display} does not exist at {source.path}", "run `lakectl transform` first")
+    target_version = table_version(spark, target.path)
+    todo = _pending(spark, source.path, source_version, target.path if target_version >= 0 else None, ref.version, p.rescore)
+    metrics: dict[str, Any] = {"model_name": ref.name, "model_version": ref.version, "model_alias": ref.alias,
+                               "model_uri": ref.uri, "source_version": source_version, "rescore": p.rescore}
+    result = Result(job="score", tables_read=[source.display], tables_written=[target.display], metrics=metrics)
+    if p.dry_run:
+        n = todo.count()
+        result.dry_run, result.status, result.rows_read = True, "dry_run", n
+        metrics["would_score"] = n
+        return result
+    scored = _scored(todo, ref, ctx.run_id).cache()
+    try:
+        n = scored.count()
+        result.rows_read = n
+        result.rows_written = _merge(spark, target, scored, p.rescore) if n else 0
+    finally:
+        scored.unpersist()
+    return result
+
+
+def _pending(spark, source_path: str, version: int, target_path: str | None, model_version: str, rescore: bool):  # noqa: ANN001, ANN202
+    """Reviews with text and no score from `model_version` yet (all reviews with text when rescoring)."""
+    from pyspark.sql import functions as F
+
+    reviews = (spark.read.format("delta").option("versionAsOf", version).load(source_path)
+               .where(F.col("review_text").isNotNull()).select("event_id", "review_text"))
+    if target_path is None or rescore:
+        return reviews
+    done = spark.read.format("delta").load(target_path).where(F.col("model_version") == model_version).select("event_id")
+    return reviews.join(done, "event_id", "left_anti")
+
+
+def _scored(todo, ref, run_id: str):  # noqa: ANN001, ANN202
+    from pyspark.sql import functions as F
+
+    from lakectl.ml import scoring
+
+    model = scoring.load(ref.uri)  # once per process, whatever the number of batches
+    out = scoring.predict(model, todo)
+    return out.select(
+        "event_id", F.col("score").cast("double").alias("score"), F.col("predicted").alias("label"),
+        F.lit(ref.name).alias("model_name"), F.lit(ref.version).alias("model_version"),
+        F.lit(ref.alias).cast("string").alias("model_alias"), F.current_timestamp().alias("scored_at"),
+        F.lit(ref.run_id).cast("string").alias("mlflow_run_id"), F.lit(run_id).alias("run_id"),
+    )
+
+
+def _merge(spark, target, scored, rescore: bool) -> int:  # noqa: ANN001
+    from delta.tables import DeltaTable
+
+    if not DeltaTable.isDeltaTable(spark, target.path):
+        from pyspark.sql.types import StructType
+
+        # nullable columns: literals would otherwise become NOT NULL constraints (an alias may be absent)
+        schema = StructType([f.__class__(f.name, f.dataType, True) for f in scored.schema.fields])
+        builder = DeltaTable.createIfNotExists(spark).location(target.path).addColumns(schema)
+        if target.config.partition_by:
+            builder = builder.partitionedBy(*target.config.partition_by)
+        builder.execute()
+    table = DeltaTable.forPath(spark, target.path)
+    merge = table.alias("t").merge(scored.alias("s"), "t.event_id = s.event_id AND t.model_version = s.model_version")
+    if rescore:
+        merge = merge.whenMatchedUpdateAll()
+    metrics = merge.whenNotMatchedInsertAll().execute().first()
+    if metrics is None:
+        return 0
+    return int(metrics["num_inserted_rows"] or 0) + int(metrics["num_updated_rows"] or 0)

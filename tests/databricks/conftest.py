@@ -1,0 +1,96 @@
+"""Fixtures for the Databricks target: one contract server per test session (its wheel virtualenvs
+are reused), cleared between tests, and a CLI runner pointed at it with a token canary."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+pytest.importorskip("databricks.sdk")
+CANARY = f"dapi-canary-{uuid.uuid4().hex}"
+
+
+@pytest.fixture(scope="session")
+def fake_session():
+    from tests.databricks_fake import FakeWorkspace
+
+    fake = FakeWorkspace().start()
+    yield fake
+    fake.stop()
+    fake.cleanup()
+
+
+@pytest.fixture
+def fake(fake_session):
+    with fake_session.lock:
+        fake_session.requests.clear()
+        fake_session.failures.clear()
+        fake_session.faults.clear()
+        fake_session.warehouse = None
+        fake_session.accepted_token = None
+    yield fake_session
+    assert not fake_session.failures, f"contract failures: {fake_session.failures}"
+
+
+@pytest.fixture
+def sdk(fake, monkeypatch):
+    """A real WorkspaceClient on the fake."""
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.config import Config
+
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(REPO / "does-not-exist.cfg"))
+    return WorkspaceClient(config=Config(host=fake.url, token=CANARY, retry_timeout_seconds=20))
+
+
+@dataclass
+class Cli:
+    env: dict[str, str]
+    cwd: Path
+    outputs: list[str]
+
+    def __call__(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run([sys.executable, "-m", "lakectl", *args], env=self.env, cwd=self.cwd,
+                              capture_output=True, text=True, timeout=timeout)
+        self.outputs += [proc.stdout, proc.stderr]
+        return proc
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "lakectl", *args], env=self.env, cwd=self.cwd,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def write_config(path: Path, root: Path, landing: Path, **dbx: object) -> Path:
+    import yaml
+
+    target = {"kind": "databricks", "serverless": True, "poll_interval_s": 0.5, "connect_timeout_s": 10, **dbx}
+    path.write_text(yaml.safe_dump({
+        "project": "${LAKECTL_TEST_PROJECT:-dbxtest}",  # travels unresolved, resolved where the job runs
+        "storage": {"root": str(root)},
+        "sources": {"files": {"path": str(landing)}},
+        "targets": {"local": {"kind": "local", "master": "local[2]", "shuffle_partitions": 2}, "dbx": target},
+    }))
+    return path
+
+
+@pytest.fixture
+def cli(fake, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
+    env.update(DATABRICKS_HOST=fake.url, DATABRICKS_TOKEN=CANARY, DATABRICKS_CONFIG_FILE=str(tmp_path / "none.cfg"),
+               PYTHONPATH=str(REPO), LAKECTL_TARGET="dbx")
+    env.pop("LAKECTL_CONFIG", None)
+    runner = Cli(env=env, cwd=tmp_path, outputs=[])
+    yield runner
+    leaked = [o for o in runner.outputs if CANARY in o]
+    assert not leaked, "the token appeared in lakectl's output"
+    for r in fake.requests:
+        assert CANARY not in repr(r.body) and CANARY not in repr(r.query)

@@ -1,0 +1,128 @@
+"""The contract server driven by the real WorkspaceClient: uploads, runs, idempotency, faults, jobs CRUD.
+
+These runs name a wheel that was never uploaded, so they end at once (INTERNAL_ERROR) without Spark.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+
+pytestmark = pytest.mark.databricks
+
+
+def _wait_terminal(sdk, run_id: int, limit: float = 30):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        run = sdk.jobs.get_run(run_id)
+        if run.state.life_cycle_state.value in ("TERMINATED", "INTERNAL_ERROR", "SKIPPED"):
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} did not end")
+
+
+def _task(wheel: str = "/Volumes/c/s/v/missing.whl"):
+    from databricks.sdk.service import jobs
+
+    return jobs.SubmitTask(task_key="t", existing_cluster_id="0101-abc",
+                           python_wheel_task=jobs.PythonWheelTask(package_name="lakectl", entry_point="lakectl-job", parameters=["x"]),
+                           libraries=[__import__("databricks.sdk.service.compute", fromlist=["Library"]).Library(whl=wheel)])
+
+
+def test_workspace_upload_is_stored_and_found(sdk, fake):
+    from databricks.sdk.errors import NotFound
+    from databricks.sdk.service.workspace import ImportFormat
+
+    me = sdk.current_user.me().user_name
+    folder = f"/Workspace/Users/{me}/.lakectl/wheels"
+    with pytest.raises(NotFound):
+        sdk.workspace.get_status(f"{folder}/x.whl")
+    sdk.workspace.mkdirs(folder)
+    sdk.workspace.upload(f"{folder}/x.whl", b"PK-wheel-bytes", format=ImportFormat.AUTO, overwrite=True)
+    assert sdk.workspace.get_status(f"{folder}/x.whl").size == len(b"PK-wheel-bytes")
+    assert fake.local_path(f"{folder}/x.whl").read_bytes() == b"PK-wheel-bytes"
+    imports = fake.calls("POST", r"/workspace/import$")
+    assert imports[0].body["format"] == "AUTO" and imports[0].body["content"] == {"bytes": 14}
+
+
+def test_volume_upload_keeps_a_plus_in_the_name(sdk, fake):
+    path = "/Volumes/main/ops/artifacts/lakectl/lakectl-0.1.0+abc123-py3-none-any.whl"
+    sdk.files.upload(path, io.BytesIO(b"wheel"), overwrite=True)
+    sdk.files.get_metadata(path)
+    assert fake.local_path(path).read_bytes() == b"wheel"
+
+
+def test_unknown_and_missing_fields_are_contract_failures(sdk, fake):
+    from databricks.sdk.errors import BadRequest
+
+    with pytest.raises(BadRequest, match="unknown field"):
+        sdk.api_client.do("POST", "/api/2.2/jobs/runs/submit", body={"tasks": [{"task_key": "t"}], "tagz": {}})
+    with pytest.raises(BadRequest, match="missing required"):
+        sdk.api_client.do("POST", "/api/2.2/jobs/runs/submit", body={"run_name": "x"})
+    assert len(fake.failures) == 2
+    fake.failures.clear()
+
+
+def test_lost_submit_response_retried_with_the_same_token_is_one_run(sdk, fake):
+    fake.inject("POST", r"/jobs/runs/submit$", 503, after=True, retry_after=1)
+    run_id = sdk.jobs.submit(run_name="idem", tasks=[_task()], idempotency_token="lakectl-test-token-1").run_id
+    submits = fake.calls("POST", r"/jobs/runs/submit$")
+    assert [r.status for r in submits] == [503, 200]
+    assert len(fake.area("jobs")["runs"]) >= 1
+    assert sum(1 for r in fake.area("jobs")["runs"].values() if r["body"].get("idempotency_token") == "lakectl-test-token-1") == 1
+    again = sdk.jobs.submit(run_name="idem", tasks=[_task()], idempotency_token="lakectl-test-token-1").run_id
+    assert again == run_id
+    run = _wait_terminal(sdk, run_id)
+    assert run.state.life_cycle_state.value == "INTERNAL_ERROR"  # the wheel was never uploaded
+
+
+def test_429_and_503_are_retried(sdk, fake):
+    fake.inject("GET", r"/scim/v2/Me$", 429, retry_after=1)
+    fake.inject("GET", r"/scim/v2/Me$", 503, retry_after=1)
+    assert sdk.current_user.me().user_name == fake.user_name
+    assert [r.status for r in fake.calls("GET", r"/scim/v2/Me$")] == [429, 503, 200]
+
+
+def test_get_output_wants_the_task_run_id(sdk, fake):
+    from databricks.sdk.errors import BadRequest
+
+    run = _wait_terminal(sdk, sdk.jobs.submit(run_name="out", tasks=[_task()]).run_id)
+    with pytest.raises(BadRequest):
+        sdk.jobs.get_run_output(run.run_id)
+    fake.failures.clear()
+    out = sdk.jobs.get_run_output(run.tasks[0].run_id)
+    assert "Library installation failed" in out.error
+
+
+@pytest.mark.parametrize("compute", [{"serverless": True}, {"cluster_id": "0101-abc"},
+                                     {"spark_version": "16.4.x-scala2.12", "node_type_id": "m5d.large"}])
+def test_lakectls_submit_request_meets_the_contract(sdk, fake, compute):
+    from lakectl.runners.databricks.remote import Submission, submit_request
+    from lakectl.settings import settings_from_dict
+
+    settings = settings_from_dict({"project": "p", "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", **compute}}})
+    sub = Submission(settings=settings, target_name="dbx", target=settings.target("dbx"), job="ingest",
+                     params={"source": "files"}, run_id="abc123", timeout_s=600)
+    request = submit_request(sub, "/Volumes/c/s/v/nope.whl", "/Volumes/c/s/v/cfg.yaml")
+    run_id = sdk.jobs.submit(**request).run_id
+    body = fake.calls("POST", r"/jobs/runs/submit$")[-1].body
+    assert body["idempotency_token"] == "lakectl-p-abc123"
+    params = body["tasks"][0]["python_wheel_task"]["parameters"]
+    assert params[:2] == ["ingest", "--params"] and "--on-cluster" in params
+    _wait_terminal(sdk, run_id)
+
+
+def test_jobs_crud_and_exact_name_listing(sdk, fake):
+    from databricks.sdk.service import jobs
+
+    settings = dict(name="Nightly Optimize", tags={"lakectl_project": "p"}, tasks=[_task()],
+                    schedule=jobs.CronSchedule(quartz_cron_expression="0 0 2 * * ?", timezone_id="UTC"))
+    job_id = sdk.jobs.create(**settings).job_id
+    sdk.jobs.create(name="Nightly Optimize (copy)", tasks=[_task()])
+    assert [j.job_id for j in sdk.jobs.list(name="nightly optimize")] == [job_id]
+    sdk.jobs.reset(job_id, new_settings=jobs.JobSettings(name="Nightly Optimize", tasks=[_task()], max_concurrent_runs=2))
+    assert sdk.jobs.get(job_id).settings.max_concurrent_runs == 2
+    sdk.jobs.delete(job_id)
+    assert [j.settings.name for j in sdk.jobs.list()] .count("Nightly Optimize") == 0

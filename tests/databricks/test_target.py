@@ -1,0 +1,155 @@
+"""`lakectl --target dbx ...` end to end: the wheel is uploaded, submitted, executed for real by the
+contract server against local Spark, and its Result printed as on --target local."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import pytest
+
+from tests.databricks.conftest import write_config
+
+pytestmark = [pytest.mark.databricks, pytest.mark.e2e]
+COUNTS = ("rows_read", "rows_written", "rows_quarantined")
+
+
+@pytest.fixture
+def configs(tmp_path, cli):
+    landing = tmp_path / "landing"
+    local = write_config(tmp_path / "local.yaml", tmp_path / "local-lake", landing / "events")
+    dbx = write_config(tmp_path / "dbx.yaml", tmp_path / "dbx-lake", landing / "events")
+    gen = cli("-c", str(local), "--target", "local", "generate", "--events", "1500", "--bad-fraction", "0.05",
+              "--out", str(landing), "--json")
+    assert gen.returncode == 0, gen.stderr
+    return local, dbx
+
+
+def _json(proc) -> dict:
+    assert proc.stdout.strip(), proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _same_on_both(cli, fake, configs, commands: list[list[str]]) -> dict:
+    local, dbx = configs
+    results = {}
+    for name, config in (("local", local), ("dbx", dbx)):
+        for command in commands:
+            proc = cli("-c", str(config), "--target", name, *command, "--json")
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            results[(name, command[0])] = _json(proc)
+    for command in commands:
+        here, there = results[("local", command[0])], results[("dbx", command[0])]
+        assert {k: here[k] for k in COUNTS} == {k: there[k] for k in COUNTS}, (here, there)
+        assert there["status"] == "ok" and isinstance(there["run_id"], int) and there["run_page_url"]
+    # one upload per wheel hash (over the whole session: the fake is shared), one submit per command
+    wheels = {p: n for p, n in fake.area("uploads").items() if p.endswith(".whl")}
+    assert wheels and set(wheels.values()) == {1}, wheels
+    submits = fake.calls("POST", r"/jobs/runs/submit$")
+    assert len(submits) == len(commands)
+    assert all(s.body["environments"][0]["spec"]["dependencies"][0] in wheels for s in submits)
+    configs_uploaded = list(fake.root.rglob("lakectl-config-*.yaml"))
+    assert any(p.read_text() == dbx.read_text() for p in configs_uploaded)  # as written
+    assert "${LAKECTL_TEST_PROJECT:-dbxtest}" in dbx.read_text()  # ${VAR}s travel unresolved
+    return results
+
+
+def test_ingest_on_databricks_prints_what_local_prints(cli, fake, configs):
+    results = _same_on_both(cli, fake, configs, [["ingest", "--source", "files"]])
+    assert results[("dbx", "ingest")]["rows_written"] > 0
+
+
+@pytest.mark.slow
+def test_ingest_then_run_on_databricks_print_what_local_prints(cli, fake, configs):
+    results = _same_on_both(cli, fake, configs, [["ingest", "--source", "files"], ["run"]])
+    assert results[("dbx", "run")]["status"] == "ok"
+
+
+def test_a_failed_job_exits_with_its_own_code_and_error(cli, fake, configs):
+    _, dbx = configs
+    # the fake is not Databricks Runtime, so the job itself refuses the kinesis source (a usage error, exit 2)
+    proc = cli("-c", str(dbx), "ingest", "--source", "kinesis", "--json")
+    assert proc.returncode == 2, proc.stderr
+    doc = _json(proc)
+    assert doc["status"] == "error" and "kinesis" in doc["error"]["message"] and "Databricks run" in doc["error"]["message"]
+    assert "lakectl: error:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_no_wait_then_runs_status_and_logs(cli, fake, configs):
+    _, dbx = configs
+    proc = cli("-c", str(dbx), "--no-wait", "ingest", "--source", "kinesis", "--json")
+    assert proc.returncode == 0, proc.stderr
+    run_id = _json(proc)["run_id"]
+    assert _json(proc)["status"] == "submitted"
+    deadline = time.monotonic() + 120
+    while True:
+        status = _json(cli("-c", str(dbx), "runs", "status", str(run_id), "--json"))
+        if status["state"] == "TERMINATED" or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert status["result_state"] == "FAILED"
+    logs = cli("-c", str(dbx), "runs", "logs", str(run_id))
+    assert logs.returncode == 0 and "LAKECTL_RESULT" in logs.stdout
+    cancel = _json(cli("-c", str(dbx), "runs", "cancel", str(run_id), "--json"))
+    assert cancel["cancelled"] is False and not fake.calls("POST", r"/jobs/runs/cancel$")
+
+
+def _wait_running(fake, limit: float = 300) -> dict:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        runs = list(fake.area("jobs").get("runs", {}).values())
+        if runs and runs[-1]["life_cycle_state"] == "RUNNING":
+            return runs[-1]
+        time.sleep(0.2)
+    raise AssertionError("the run never started")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)])
+def test_ctrl_c_while_running_cancels_the_remote_run(cli, fake, configs, sig):
+    _, dbx = configs
+    before = len(fake.area("jobs").get("runs", {}))
+    proc = cli.popen("-c", str(dbx), "ingest", "--source", "files", "--json")
+    try:
+        run = _wait_running(fake)
+        assert len(fake.area("jobs")["runs"]) == before + 1
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    cli.outputs += [out, err]
+    assert proc.returncode == 130, err
+    assert [r.body for r in fake.calls("POST", r"/jobs/runs/cancel$")] == [{"run_id": run["run_id"]}]
+    assert run["result_state"] == "CANCELED"
+    assert "cancelled Databricks run" in err
+
+
+def test_timeout_cancels_the_run(cli, fake, configs):
+    _, dbx = configs
+    proc = cli("-c", str(dbx), "--timeout", "2", "ingest", "--source", "files", "--json")
+    assert proc.returncode == 1, proc.stderr
+    assert "did not finish within 2 s" in proc.stderr
+    assert len(fake.calls("POST", r"/jobs/runs/cancel$")) == 1
+
+
+def test_unreachable_workspace_is_exit_4(cli, tmp_path):
+    config = write_config(tmp_path / "gone.yaml", tmp_path / "lake", tmp_path / "landing", connect_timeout_s=2)
+    cli.env["DATABRICKS_HOST"] = "http://127.0.0.1:9"
+    started = time.monotonic()
+    proc = cli("-c", str(config), "ingest", "--json", timeout=120)
+    assert proc.returncode == 4, proc.stderr
+    assert "is not reachable" in proc.stderr and "127.0.0.1:9" in proc.stderr
+    assert time.monotonic() - started < 60
+
+
+def test_a_rejected_token_is_exit_2_and_never_printed(cli, fake, configs):
+    from tests.databricks.conftest import CANARY
+
+    _, dbx = configs
+    fake.accepted_token = "dapi-the-right-one"
+    proc = cli("-c", str(dbx), "--verbose", "ingest", "--json", timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "authentication failed" in proc.stderr
+    assert CANARY not in proc.stdout + proc.stderr  # not even in --verbose's trace
+    assert not fake.calls("POST", r"/jobs/runs/submit$")

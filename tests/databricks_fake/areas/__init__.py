@@ -1,0 +1,1 @@
+"""One module per REST area; importing a module registers its routes."""

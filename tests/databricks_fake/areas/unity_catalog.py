@@ -1,0 +1,192 @@
+"""Unity Catalog: grants (permissions, effective-permissions), and the securables they name.
+
+A test declares securables with `add_securable(fake, type, full_name, owner=...)` and, optionally, the
+principals the workspace knows with `set_principals` (any principal otherwise). The documented
+contract is checked: a lower-case securable type, privileges spelled with underscores, `full_name`
+sent as ONE percent-encoded path segment (the SDK does not escape it; `Request.raw_path` keeps the
+undecoded path). A PATCH is validated whole before anything changes, and answers every principal's
+privileges after it (as `omit_permissions_in_response` false does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from tests.databricks_fake.routes import ApiError, Request, Shape, bad_request, not_found, route
+
+TYPES = ("catalog", "schema", "table", "volume", "function", "registered_model", "metastore", "external_location", "credential")
+PRIVILEGES = {
+    "ALL_PRIVILEGES", "APPLY_TAG", "MANAGE", "BROWSE", "SELECT", "MODIFY", "REFRESH", "EXECUTE", "READ_VOLUME", "WRITE_VOLUME",
+    "USE_CATALOG", "USE_SCHEMA", "CREATE_SCHEMA", "CREATE_TABLE", "CREATE_FUNCTION", "CREATE_VOLUME", "CREATE_MODEL",
+    "CREATE_MATERIALIZED_VIEW", "CREATE_EXTERNAL_TABLE", "CREATE_EXTERNAL_VOLUME", "CREATE_MANAGED_STORAGE", "READ_FILES",
+    "WRITE_FILES", "CREATE_CATALOG", "CREATE_EXTERNAL_LOCATION", "CREATE_STORAGE_CREDENTIAL",
+}
+CHANGE = Shape(required={"principal"}, optional={"add", "remove"})
+PATCH = Shape(optional={"changes", "omit_permissions_in_response"}, nested={"changes": CHANGE})
+_OBJECT_PATHS = {"catalogs": "catalog", "schemas": "schema", "tables": "table", "volumes": "volume", "functions": "function",
+                 "models": "registered_model"}
+_LIST_KEYS = {"schema": "schemas", "table": "tables", "volume": "volumes", "function": "functions", "registered_model": "registered_models"}
+
+
+# --- test set-up ---------------------------------------------------------------------------------
+
+def _state(fake: Any) -> dict[str, Any]:
+    area = fake.area("unity_catalog")
+    area.setdefault("objects", {})  # (type, full_name) -> {"owner": ...}
+    area.setdefault("grants", {})  # (type, full_name) -> {principal: set(privileges)}
+    area.setdefault("principals", None)  # None: every principal exists
+    return area
+
+
+def add_securable(fake: Any, type: str, full_name: str, owner: str = "owner@example.com") -> None:
+    with fake.lock:
+        s = _state(fake)
+        s["objects"][(type, full_name)] = {"owner": owner}
+        s["grants"].setdefault((type, full_name), {})
+
+
+def set_principals(fake: Any, principals: set[str] | None) -> None:
+    with fake.lock:
+        _state(fake)["principals"] = set(principals) if principals is not None else None
+
+
+def grants_of(fake: Any, type: str, full_name: str) -> dict[str, set[str]]:
+    with fake.lock:
+        return {p: set(v) for p, v in _state(fake)["grants"].get((type, full_name), {}).items() if v}
+
+
+def grant(fake: Any, type: str, full_name: str, principal: str, *privileges: str) -> None:
+    with fake.lock:
+        _state(fake)["grants"].setdefault((type, full_name), {}).setdefault(principal, set()).update(privileges)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def _securable(req: Request, prefix: str) -> tuple[str, str]:
+    """(type, full_name) from the UNDECODED path: the name must be exactly one encoded segment."""
+    raw = req.raw_path or req.path
+    rest = raw[len(prefix):].split("/")
+    if len(rest) != 2:
+        raise bad_request(f"the securable's full_name must be one URL-encoded path segment, got {raw[len(prefix):]!r}")
+    type, name = rest[0], unquote(rest[1])
+    if type not in TYPES:
+        raise bad_request(f"securable type {type!r}: expected one of {', '.join(TYPES)} (lower case)")
+    return type, name
+
+
+def _assignments(grants: dict[str, set[str]]) -> list[dict[str, Any]]:
+    return [{"principal": p, "privileges": sorted(v)} for p, v in sorted(grants.items()) if v]
+
+
+def _require(state: dict[str, Any], type: str, name: str) -> None:
+    if (type, name) not in state["objects"]:
+        raise not_found(f"{type.capitalize()} '{name}' does not exist.")
+
+
+# --- routes --------------------------------------------------------------------------------------
+
+@route("GET", r"/api/2\.1/unity-catalog/permissions/.+")
+def get_permissions(req: Request):
+    assert req.fake is not None
+    type, name = _securable(req, "/api/2.1/unity-catalog/permissions/")
+    with req.fake.lock:
+        s = _state(req.fake)
+        _require(s, type, name)
+        grants = s["grants"].get((type, name), {})
+        principal = req.query.get("principal")
+        if principal:
+            grants = {principal: grants.get(principal, set())}
+        return 200, {"privilege_assignments": _assignments(grants)}
+
+
+@route("PATCH", r"/api/2\.1/unity-catalog/permissions/.+")
+def update_permissions(req: Request):
+    assert req.fake is not None
+    type, name = _securable(req, "/api/2.1/unity-catalog/permissions/")
+    PATCH.check(req.body or {}, "permissions")
+    changes = (req.body or {}).get("changes") or []
+    for i, c in enumerate(changes):
+        for key in ("add", "remove"):
+            for p in c.get(key) or []:
+                if p not in PRIVILEGES:
+                    raise bad_request(f"changes[{i}].{key}: unknown privilege {p!r} (spelled with underscores, e.g. USE_CATALOG)")
+    with req.fake.lock:
+        s = _state(req.fake)
+        _require(s, type, name)
+        known = s["principals"]
+        for c in changes:  # validated whole first: nothing changes when one principal is unknown
+            if known is not None and c["principal"] not in known:
+                raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Could not find principal with name {c['principal']}")
+        grants = s["grants"].setdefault((type, name), {})
+        for c in changes:
+            held = grants.setdefault(c["principal"], set())
+            held |= set(c.get("add") or [])
+            held -= set(c.get("remove") or [])
+        if (req.body or {}).get("omit_permissions_in_response"):
+            return 200, {}
+        return 200, {"privilege_assignments": _assignments(grants)}
+
+
+@route("GET", r"/api/2\.1/unity-catalog/effective-permissions/.+")
+def get_effective(req: Request):
+    assert req.fake is not None
+    type, name = _securable(req, "/api/2.1/unity-catalog/effective-permissions/")
+    parts = name.split(".")
+    chain = [(type, name, None)]
+    if type != "catalog":
+        chain.append(("catalog", parts[0], "CATALOG"))
+    if type not in ("catalog", "schema"):
+        chain.insert(1, ("schema", ".".join(parts[:2]), "SCHEMA"))
+    with req.fake.lock:
+        s = _state(req.fake)
+        _require(s, type, name)
+        out: dict[str, list[dict[str, Any]]] = {}
+        for t, n, kind in chain:
+            for principal, privs in sorted(s["grants"].get((t, n), {}).items()):
+                for p in sorted(privs):
+                    item: dict[str, Any] = {"privilege": p}
+                    if kind:
+                        item.update(inherited_from_type=kind, inherited_from_name=n)
+                    out.setdefault(principal, []).append(item)
+    return 200, {"privilege_assignments": [{"principal": p, "privileges": v} for p, v in sorted(out.items())]}
+
+
+@route("GET", r"/api/2\.1/unity-catalog/(catalogs|schemas|tables|volumes|functions|models)/.+")
+def get_object(req: Request):
+    assert req.fake is not None
+    raw = req.raw_path or req.path
+    kind, _, segment = raw[len("/api/2.1/unity-catalog/"):].partition("/")
+    if "/" in segment:
+        raise bad_request(f"the full_name must be one URL-encoded path segment, got {segment!r}")
+    type, name = _OBJECT_PATHS[kind], unquote(segment)
+    with req.fake.lock:
+        s = _state(req.fake)
+        _require(s, type, name)
+        return 200, {"name": name.rsplit(".", 1)[-1], "full_name": name, "owner": s["objects"][(type, name)]["owner"]}
+
+
+@route("GET", r"/api/2\.1/unity-catalog/(catalogs|schemas|tables|volumes|functions|models)")
+def list_objects(req: Request):
+    assert req.fake is not None
+    kind = req.path.rsplit("/", 1)[-1]
+    type = _OBJECT_PATHS[kind]
+    if type == "catalog":
+        parent: tuple[str, ...] = ()
+    elif type == "schema":
+        if not req.query.get("catalog_name"):
+            raise bad_request("catalog_name is required")
+        parent = (req.query["catalog_name"],)
+    else:
+        if not req.query.get("catalog_name") or not req.query.get("schema_name"):
+            raise bad_request("catalog_name and schema_name are required")
+        parent = (req.query["catalog_name"], req.query["schema_name"])
+    with req.fake.lock:
+        s = _state(req.fake)
+        if parent and ("catalog" if len(parent) == 1 else "schema", ".".join(parent)) not in s["objects"]:
+            raise not_found(f"{'Catalog' if len(parent) == 1 else 'Schema'} '{'.'.join(parent)}' does not exist.")
+        names = sorted(n for (t, n) in s["objects"] if t == type and tuple(n.split(".")[:-1]) == parent) if type != "catalog" \
+            else sorted(n for (t, n) in s["objects"] if t == "catalog")
+        items = [{"name": n.rsplit(".", 1)[-1] if type != "catalog" else n, "full_name": n, "owner": s["objects"][(type, n)]["owner"]}
+                 for n in names]
+    return 200, {_LIST_KEYS.get(type, "catalogs"): items}

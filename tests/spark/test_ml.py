@@ -1,0 +1,254 @@
+"""train / score / model against a real MLflow sqlite store and real local Spark + Delta.
+
+One small lake for the module (silver.reviews written directly: a few hundred labelled sentences,
+the UCI ones when ../shared/data/sentiment is there). Tests run in file order on it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+FAST_ML = {"reg_params": [0.01, 0.1], "num_features": 4096, "min_labelled_rows": 40}
+
+_GOOD = ("great", "excellent", "love", "perfect", "wonderful", "fantastic", "happy", "recommend", "best", "amazing")
+_BAD = ("terrible", "awful", "broken", "waste", "worst", "disappointed", "poor", "useless", "refund", "horrible")
+_FILLER = ("the", "phone", "service", "food", "it", "was", "really", "this", "and", "very", "place", "battery")
+
+
+def _corpus(n: int = 400) -> list[tuple[str, int]]:
+    from lakectl.ml.corpus import load_review_texts, sentiment_data_dir
+
+    uci = sentiment_data_dir(REPO) / "yelp_labelled.txt"
+    if uci.exists():
+        rows = load_review_texts(uci)
+        random.Random(1).shuffle(rows)
+        return rows[:n]
+    rng = random.Random(1)
+    rows = []
+    for i in range(n):
+        label = i % 2
+        words = [rng.choice(_FILLER) for _ in range(6)] + [rng.choice(_GOOD if label else _BAD) for _ in range(2)]
+        rng.shuffle(words)
+        rows.append((" ".join(words), label))
+    return rows
+
+
+def _settings(root: Path, **ml):
+    from lakectl.settings import settings_from_dict
+
+    return settings_from_dict({"storage": {"root": str(root)}, "ml": {**FAST_ML, **ml}}, "<test>")
+
+
+def _write_reviews(spark, settings, rows: list[tuple[str, int]], *, mode: str = "overwrite", shuffle_train: bool = False) -> None:
+    """silver.reviews rows (event_id, review_text, rating, label) from (text, label) pairs."""
+    from pyspark.sql import functions as F
+
+    from lakectl.ml.dataset import split_column
+
+    data = [(f"e{i:05d}", text, 5 if label else 1) for i, (text, label) in enumerate(rows)]
+    df = spark.createDataFrame(data, "event_id string, review_text string, rating int")
+    if shuffle_train:  # a deliberately worse model: ratings of the train split shuffled, validation/test kept
+        split = df.select("*", split_column(settings.ml).alias("split"))
+        train = split.where("split = 'train'")
+        ratings = [r["rating"] for r in train.select("rating").collect()]
+        random.Random(7).shuffle(ratings)
+        ids = [r["event_id"] for r in train.select("event_id").collect()]
+        remap = spark.createDataFrame(list(zip(ids, ratings)), "event_id string, new_rating int")
+        df = split.join(remap, "event_id", "left").select(
+            "event_id", "review_text", F.coalesce("new_rating", "rating").alias("rating"))
+    df = df.withColumn("label", F.when(F.col("rating") >= 4, 1).when(F.col("rating") <= 2, 0))
+    df.write.format("delta").mode(mode).option("overwriteSchema", "true").save(settings.table("silver.reviews").path)
+
+
+@pytest.fixture(scope="module")
+def lake(spark, tmp_path_factory):
+    from lakectl.context import JobContext
+
+    root = tmp_path_factory.mktemp("ml") / "lake"
+    settings = _settings(root)
+    rows = _corpus()
+    _write_reviews(spark, settings, rows)
+    return JobContext(settings=settings, _spark=spark), rows
+
+
+def _run(ctx, job: str, **params):
+    from lakectl.jobs import run_job
+
+    return run_job(ctx, job, params)
+
+
+def _client(ctx):
+    from lakectl.ml.store import connect, store_of
+
+    return connect(store_of(ctx.settings), create=False)
+
+
+def test_train_dry_run_reads_counts_and_writes_nothing(lake):
+    ctx, rows = lake
+    result = _run(ctx, "train", dry_run=True)
+    assert result.dry_run and result.status == "dry_run"
+    counts = result.metrics["rows"]
+    assert sum(sum(c.values()) for c in counts.values()) == len(rows)
+    assert sum(c["positive"] for c in counts.values()) == sum(label for _, label in rows)
+    assert result.metrics["table_version"] == 0 and "would_write" in result.metrics
+    assert not (ctx.settings.storage.root_dir / "mlflow").exists()
+
+
+def test_split_is_stable_by_event_id(lake):
+    ctx, _ = lake
+    from lakectl.ml.dataset import split_column
+
+    df = ctx.spark.read.format("delta").load(ctx.settings.table("silver.reviews").path)
+    a = {r[0]: r[1] for r in df.select("event_id", split_column(ctx.settings.ml)).collect()}
+    b = {r[0]: r[1] for r in df.orderBy("review_text").select("event_id", split_column(ctx.settings.ml)).collect()}
+    assert a == b and set(a.values()) == {"train", "validation", "test"}
+    share = sum(v == "train" for v in a.values()) / len(a)
+    assert 0.6 < share < 0.8
+
+
+def test_first_train_registers_champion_with_a_complete_run(lake):
+    ctx, _ = lake
+    result = _run(ctx, "train")
+    m = result.metrics
+    assert (m["model_name"], m["model_version"], m["alias"], m["promoted"]) == ("sentiment", "1", "champion", True)
+    assert m["test_accuracy"] > 0.6 and m["reg_param"] in FAST_ML["reg_params"]
+
+    client = _client(ctx)
+    assert str(client.get_model_version_by_alias("sentiment", "champion").version) == "1"
+    assert str(client.get_model_version_by_alias("sentiment", "challenger").version) == "1"
+    run = client.get_run(m["mlflow_run_id"])
+    assert {"validation_accuracy", "test_accuracy", "test_f1", "test_roc_auc", "test_log_loss"} <= set(run.data.metrics)
+    assert run.data.params["table_version"] == "0" and run.data.params["featurizer"] == "tfidf"
+    assert run.data.tags["lakectl.run_id"] == ctx.run_id and "lakectl.version" in run.data.tags
+    artifacts = {a.path for a in client.list_artifacts(m["mlflow_run_id"])}
+    assert {"confusion_matrix_test.json", "calibration_test.png"} <= artifacts
+    dataset = run.inputs.dataset_inputs[0].dataset
+    source = json.loads(dataset.source)
+    assert dataset.name == "silver.reviews" and source["path"] == ctx.settings.table("silver.reviews").path
+    assert str(source["delta_table_version"]) == "0"
+    import mlflow
+
+    model_info = mlflow.models.get_model_info("models:/sentiment/1")
+    assert model_info.signature is not None and model_info.signature.inputs.input_names() == ["review_text"]
+    exp = client.get_experiment(m["experiment_id"])
+    assert exp.artifact_location.startswith((ctx.settings.storage.root_dir / "mlflow").as_uri())
+
+
+def test_worse_model_is_registered_but_not_promoted(lake, spark):
+    ctx, rows = lake
+    _write_reviews(spark, ctx.settings, rows, shuffle_train=True)  # silver.reviews version 1
+    result = _run(ctx, "train")
+    m = result.metrics
+    assert m["table_version"] == 1 and m["model_version"] == "2"
+    assert m["promoted"] is False and m["alias"] == "challenger"
+    assert m["gate"]["champion_version"] == "1" and m["gate"]["champion"] > m["gate"]["challenger"]
+    client = _client(ctx)
+    assert str(client.get_model_version_by_alias("sentiment", "champion").version) == "1"
+    assert str(client.get_model_version_by_alias("sentiment", "challenger").version) == "2"
+    run = client.get_run(m["mlflow_run_id"])
+    assert run.data.tags["lakectl.promoted"] == "false" and "champion_test_accuracy" in run.data.metrics
+    _write_reviews(spark, ctx.settings, rows)  # version 2: the true labels again
+
+
+def test_score_writes_each_review_once_and_a_rerun_writes_nothing(lake, spark):
+    ctx, rows = lake
+    first = _run(ctx, "score")
+    assert first.metrics["model_version"] == "1" and first.rows_written == len(rows)
+    again = _run(ctx, "score")
+    assert again.rows_written == 0
+    scores = spark.read.format("delta").load(ctx.settings.table("silver.review_scores").path)
+    assert scores.count() == len(rows) == scores.select("event_id").distinct().count()
+    row = scores.first()
+    assert 0.0 <= row["score"] <= 1.0 and row["model_alias"] == "champion" and row["model_name"] == "sentiment"
+    labels = {r["event_id"]: r["label"] for r in spark.read.format("delta").load(ctx.settings.table("silver.reviews").path).collect()}
+    agree = sum(labels[r["event_id"]] == r["label"] for r in scores.collect()) / len(rows)
+    assert agree > 0.7  # the champion reproduces most labels (train rows included)
+
+
+def test_score_challenger_and_rescore(lake, spark):
+    ctx, rows = lake
+    other = _run(ctx, "score", model="sentiment@challenger")
+    assert other.metrics["model_version"] == "2" and other.rows_written == len(rows)
+    assert _run(ctx, "score", model="2", dry_run=True).metrics["would_score"] == 0
+    redo = _run(ctx, "score", model="sentiment/1", rescore=True)
+    assert redo.rows_written == len(rows)
+    scores = spark.read.format("delta").load(ctx.settings.table("silver.review_scores").path)
+    assert scores.count() == 2 * len(rows)
+
+
+def test_unknown_alias_is_a_usage_error(lake):
+    ctx, _ = lake
+    from lakectl.errors import UsageError
+
+    with pytest.raises(UsageError, match="no alias @nope"):
+        _run(ctx, "score", model="sentiment@nope")
+
+
+def test_model_show_promote_rollback(lake):
+    ctx, _ = lake
+    shown = _run(ctx, "model", action="show", name="sentiment")
+    assert [d["version"] for d in shown.details] == ["1", "2"]
+    assert shown.metrics["aliases"] == {"champion": "1", "challenger": "2"}
+    assert _run(ctx, "model", action="promote", name="sentiment", version="2").metrics["champion"] == "2"
+    assert str(_client(ctx).get_model_version_by_alias("sentiment", "champion").version) == "2"
+    back = _run(ctx, "model", action="rollback", name="sentiment")
+    assert (back.metrics["champion_before"], back.metrics["champion"]) == ("2", "1")
+    listed = _run(ctx, "model", action="list")
+    assert listed.details[0]["name"] == "sentiment" and listed.details[0]["latest_version"] == "2"
+    from deltalake import DeltaTable
+
+    ledger = DeltaTable(ctx.settings.table("ops.runs").path).to_pandas()
+    assert {"train", "score", "model"} <= set(ledger["command"])
+
+
+def test_too_few_or_one_class_rows_fail_and_register_nothing(spark, tmp_path):
+    from lakectl.context import JobContext
+    from lakectl.errors import JobFailed
+
+    settings = _settings(tmp_path / "lake")
+    ctx = JobContext(settings=settings, _spark=spark)
+    _write_reviews(spark, settings, _corpus(20))
+    with pytest.raises(JobFailed, match="too few labelled reviews"):
+        _run(ctx, "train")
+    _write_reviews(spark, settings, [(t, 1) for t, _ in _corpus(100)])
+    with pytest.raises(JobFailed, match="only positive reviews"):
+        _run(ctx, "train")
+    assert not (tmp_path / "lake" / "mlflow").exists()
+
+
+def test_unreachable_store_is_exit_4_with_the_uri_masked(spark, tmp_path):
+    from lakectl.context import JobContext
+    from lakectl.errors import SourceUnavailable
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    settings = _settings(tmp_path / "lake", tracking_uri=f"http://ops:s3cret@127.0.0.1:{port}")
+    ctx = JobContext(settings=settings, _spark=spark)
+    _write_reviews(spark, settings, _corpus(100))
+    with pytest.raises(SourceUnavailable) as err:
+        _run(ctx, "train")
+    assert err.value.exit_code == 4
+    assert f"http://***@127.0.0.1:{port}" in err.value.message and "s3cret" not in err.value.one_line()
+
+
+def test_gold_sentiment_takes_the_greatest_model_version_as_a_number(spark):
+    from datetime import date
+
+    from lakectl.gold import sentiment_daily
+
+    events = spark.createDataFrame([("a", "review", date(2026, 1, 1), "books", 5), ("b", "review", date(2026, 1, 1), "books", 1)],
+                                   "event_id string, event_type string, event_date date, category string, rating int")
+    scores = spark.createDataFrame([("a", 0.1, 0, "9"), ("a", 0.9, 1, "10"), ("b", 0.2, 0, "10")],
+                                   "event_id string, score double, label int, model_version string")
+    row = sentiment_daily(events, scores).first()
+    assert (row["positive"], row["negative"], row["scored_reviews"]) == (1, 1, 2)
+    assert row["avg_score"] == pytest.approx(0.55)  # version 10's 0.9 for "a", not version 9's 0.1

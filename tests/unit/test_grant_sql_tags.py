@@ -1,0 +1,25 @@
+"""Tag statements for Unity Catalog on Databricks, built only in lakectl/sql.py: names quoted, values literals."""
+
+from __future__ import annotations
+
+import pytest
+
+from lakectl.sql import unity_set_tags, unity_tags_select, unity_unset_tags
+
+
+def test_set_and_unset_tags_quote_names_and_values():
+    name = ("my`cat", "sales.eu", "o'brien")
+    assert unity_set_tags("table", name, None, {"pii": "e'mail", "a\\b": "x"}) == (
+        "ALTER TABLE `my``cat`.`sales.eu`.`o'brien` SET TAGS ('pii' = 'e\\'mail', 'a\\\\b' = 'x')")
+    assert unity_unset_tags("table", name, "e-mail`x", ["pii"]) == (
+        "ALTER TABLE `my``cat`.`sales.eu`.`o'brien` ALTER COLUMN `e-mail``x` UNSET TAGS ('pii')")
+    assert unity_set_tags("schema", ("c", "s"), None, {"k": "v"}) == "ALTER SCHEMA `c`.`s` SET TAGS ('k' = 'v')"
+    with pytest.raises(ValueError):
+        unity_set_tags("schema", ("c", "s"), "col", {"k": "v"})
+
+
+def test_the_tag_read_binds_names_as_parameters_never_as_text():
+    sql, params = unity_tags_select("table", ("c'; DROP", "s", "t"))
+    assert "DROP" not in sql and params == [("p0", "c'; DROP"), ("p1", "s"), ("p2", "t")]
+    assert "system.information_schema.table_tags" in sql and "system.information_schema.column_tags" in sql
+    assert sql.count(":p0") == 2
