@@ -47,6 +47,9 @@ def _lakectl(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def lake(tmp_path: Path) -> tuple[Path, Path]:
     cfg = tmp_path / "lakectl.yaml"
     cfg.write_text(f"storage:\n  root: {tmp_path / 'lake'}\n")
+    landing = tmp_path / "lake" / "landing" / "events"
+    landing.mkdir(parents=True)
+    (landing / "part-0.json").write_text('{"event_id": "e1"}\n')  # ingest checks its source before the lock
     return cfg, tmp_path / "lake" / "checkpoints"
 
 
