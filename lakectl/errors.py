@@ -8,6 +8,8 @@ Exit codes (documented in the README):
 
 from __future__ import annotations
 
+import errno
+
 
 class LakectlError(Exception):
     """Base of every error lakectl reports as one line with a hint."""
@@ -21,7 +23,9 @@ class LakectlError(Exception):
         self.hint = hint
 
     def one_line(self) -> str:
-        return f"{self.message} (hint: {self.hint})" if self.hint else self.message
+        """Message and hint on one line, whatever they quote (a YAML key with a newline, a Spark error)."""
+        text = f"{self.message} (hint: {self.hint})" if self.hint else self.message
+        return " ".join(text.split())
 
 
 class JobFailed(LakectlError):
@@ -127,6 +131,17 @@ def translate(exc: BaseException) -> LakectlError:
         return UsageError(f"file not found: {exc.filename or first}")
     if isinstance(exc, PermissionError):
         return UsageError(f"permission denied: {exc.filename or first}")
+    if isinstance(exc, IsADirectoryError):
+        return UsageError(f"is a directory: {exc.filename or first}", "give a file path")
+    if isinstance(exc, NotADirectoryError):
+        return UsageError(f"not a directory: {exc.filename or first}", "a part of the path is a file")
+    if isinstance(exc, FileExistsError):
+        return UsageError(f"already exists: {exc.filename or first}", "choose another path")
+    if isinstance(exc, OSError) and exc.filename:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+            return EnvironmentProblem(f"{reason}: {exc.filename}", "free space or fix the disk, then run again")
+        return UsageError(f"cannot use path {exc.filename}: {reason}", "check the path")
     return JobFailed(f"{name}: {first}", "--verbose shows the trace")
 
 

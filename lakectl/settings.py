@@ -497,12 +497,14 @@ def settings_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Settings:
     hint = "see the configuration reference in the README"
     if "source_file" in raw:
         raise ConfigError(f"{source}: source_file: unknown key", hint)
-    _reject_inline_secrets(raw, source, ())
-    data = _interpolate(raw, source, ())
     try:
+        _reject_inline_secrets(raw, source, ())
+        data = _interpolate(raw, source, ())
         settings = parse(data, Settings)
     except InvalidValue as exc:
-        raise ConfigError(f"{source}: {exc}", hint) from None
+        raise ConfigError(f"{source}: {' '.join(str(exc).split())}", hint) from None
+    except RecursionError:  # a YAML alias that contains itself (a: &x [*x]), or absurd nesting
+        raise ConfigError(f"{source}: the configuration nests too deeply or refers to itself", hint) from None
     settings.source_file = source
     _check_table_keys(settings, source)
     return settings
@@ -528,19 +530,49 @@ def _interpolate(value: Any, source: str, path: tuple[str, ...]) -> Any:
         return {k: _interpolate(v, source, path + (str(k),)) for k, v in value.items()}
     if isinstance(value, list):
         return [_interpolate(v, source, path + (str(i),)) for i, v in enumerate(value)]
-    if isinstance(value, str) and "${" in value:
-        def repl(m: re.Match[str]) -> str:
-            var, default = m.group(1), m.group(2)
-            if var in os.environ:
-                return os.environ[var]
-            if default is not None:
-                return default
-            raise ConfigError(
-                f"{source}: {'.'.join(path)}: environment variable {var} is not set",
-                f"export {var}=... or write ${{{var}:-default}}",
-            )
-        return _ENV_REF.sub(repl, value)
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ConfigError(f"{source}: {'.'.join(path)}: contains a NUL character", "remove it")
+        if "${" in value:
+            return _expand(value, 0, nested=False, where=f"{source}: {'.'.join(path)}")[0]
     return value
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _expand(text: str, i: int, *, nested: bool, where: str) -> tuple[str, int]:
+    """Resolve ${VAR} and ${VAR:-default} (defaults may nest) from `text[i:]`; values from the
+    environment are inserted as they are, never expanded again. Nested: stop at the closing brace
+    of the enclosing reference. Anything else after `${` is an error, not a literal."""
+    out: list[str] = []
+    while i < len(text):
+        if nested and text[i] == "}":
+            return "".join(out), i + 1
+        if not text.startswith("${", i):
+            out.append(text[i])
+            i += 1
+            continue
+        m = _NAME.match(text, i + 2)
+        end = m.end() if m else i + 2
+        if m and text.startswith("}", end):
+            var, default, i = m.group(), None, end + 1
+        elif m and text.startswith(":-", end):
+            var = m.group()
+            default, i = _expand(text, end + 2, nested=True, where=where)
+        else:
+            raise ConfigError(f"{where}: malformed environment reference at character {i + 1}",  # the value may be secret
+                              "write ${VAR} or ${VAR:-default} (VAR: letters, digits, _)")
+        if var in os.environ:
+            out.append(os.environ[var])
+        elif default is not None:
+            out.append(default)
+        else:
+            raise ConfigError(f"{where}: environment variable {var} is not set",
+                              f"export {var}=... or write ${{{var}:-default}}")
+    if nested:
+        raise ConfigError(f"{where}: unclosed environment reference", "close ${VAR:-default} with }")
+    return "".join(out), i
 
 
 def _reject_inline_secrets(value: Any, source: str, path: tuple[str, ...]) -> None:

@@ -6,9 +6,11 @@ import fcntl
 import json
 import os
 import signal
+import socket
 import threading
 import time
 import uuid
+import contextlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -24,22 +26,32 @@ STREAM_LOCK_HINT = "wait for it to finish or stop it; two streams on one checkpo
 
 
 @contextmanager
-def checkpoint_lock(checkpoint: Path, hint: str = STREAM_LOCK_HINT) -> Iterator[None]:
+def checkpoint_lock(checkpoint: Path, hint: str = STREAM_LOCK_HINT, *, what: str | None = None) -> Iterator[None]:
     """Hold an exclusive lock on the checkpoint while a query runs: a second process on the same
-    checkpoint is refused. The OS drops the lock when its holder dies, even by kill -9."""
+    checkpoint is refused (CheckpointConflict, exit 6) with the holder's pid, host and start time.
+    The OS drops the lock when its holder dies, even by kill -9, so a dead holder never blocks:
+    the file it leaves behind is only a note, the flock is the lock."""
     checkpoint.mkdir(parents=True, exist_ok=True)
-    fd = os.open(checkpoint / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(checkpoint / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by children (PEP 446)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-            raise CheckpointConflict(f"checkpoint {checkpoint} is in use by {holder}", hint) from None
+            holder = os.pread(fd, 256, 0).decode(errors="replace").strip() or "another process"
+            raise CheckpointConflict(f"{what or f'checkpoint {checkpoint}'} is in use by {holder}", hint) from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {since}".encode(), 0)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def stage_lock(checkpoints_dir: Path, stage: str) -> "contextlib.AbstractContextManager[None]":
+    """The one-at-a-time lock of a batch stage that has no checkpoint of its own (optimize; later
+    score, train): <checkpoints>/<stage>/_lakectl.lock, the same mechanism as a stream's checkpoint."""
+    return checkpoint_lock(checkpoints_dir / stage, f"wait for the other `lakectl {stage}` to finish",
+                           what=f"lakectl {stage} ({checkpoints_dir / stage})")
 
 
 def checkpoint_app_id(checkpoint: Path, identity: dict[str, Any]) -> str:

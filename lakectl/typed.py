@@ -6,6 +6,7 @@ JVM-free command such as `lakectl monitor tables` is not dominated by model cons
 
 from __future__ import annotations
 
+import math
 import re
 import types
 import typing
@@ -39,9 +40,22 @@ def parse_params(data: dict[str, Any], model: type[T]) -> T:
     from lakectl.errors import UsageError
 
     try:
+        _finite(data, "")
         return parse(data, model)
     except InvalidValue as exc:
         raise UsageError(f"invalid parameter {exc.where or 'parameters'}: {exc.what}", "see the command's --help") from None
+
+
+def _finite(value: Any, where: str) -> None:
+    """No job parameter means anything as inf or nan (`--since-hours 1e309` overflowed a timedelta)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidValue(where, f"must be a finite number, not {value}")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _finite(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _finite(item, f"{where}[{i}]")
 
 
 def to_dict(value: Any) -> Any:

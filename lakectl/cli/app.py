@@ -9,6 +9,7 @@ import typer
 
 from lakectl import __version__
 from lakectl.cli.state import State
+from lakectl.cli.usage import LakectlGroup
 
 # In --help order. Each is a module under lakectl.cli.commands that defines a function of the same
 # name, or `app` (a Typer of subcommands).
@@ -47,6 +48,7 @@ def build(only: str | None = None) -> typer.Typer:
         no_args_is_help=True,
         rich_markup_mode="rich",
         pretty_exceptions_enable=False,
+        cls=LakectlGroup,  # usage mistakes: one `lakectl: error:` line, exit 2
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     cli.callback()(main)

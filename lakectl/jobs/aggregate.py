@@ -30,7 +30,7 @@ from lakectl.errors import TableNotFound, UsageError
 from lakectl.gold import GOLD, GoldSpec
 from lakectl.results import Result, Timer
 from lakectl.faults import kill_point
-from lakectl.streaming import checkpoint_lock
+from lakectl.streaming import stage_lock
 from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
@@ -410,7 +410,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     if p.dry_run:
         return _run(ctx, p)
     # One run at a time: two could both append the same new day, and their states would race.
-    with checkpoint_lock(state_path(ctx).parent, "wait for the other `lakectl aggregate` to finish"):
+    with stage_lock(ctx.settings.storage.checkpoints_dir, "aggregate"):  # = state_path(ctx).parent
         return _run(ctx, p)
 
 

@@ -52,7 +52,12 @@ def _known(option: str, value: str | None, known: set[str]) -> None:
 
 
 def _since(p: MonitorParams) -> datetime | None:
-    return datetime.now(timezone.utc) - timedelta(hours=p.since_hours) if p.since_hours else None
+    if not p.since_hours:
+        return None
+    try:
+        return datetime.now(timezone.utc) - timedelta(hours=p.since_hours)
+    except OverflowError:  # further back than datetime goes: everything qualifies
+        return None
 
 
 def runs(ctx: JobContext, p: MonitorParams) -> Result:

@@ -17,6 +17,7 @@ from lakectl.faults import kill_point
 from lakectl.maintenance import advisor, compaction, properties, vacuum
 from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, detail, ideal_files, parse_size
 from lakectl.results import Result
+from lakectl.streaming import stage_lock
 from lakectl.typed import Model, parse_params
 from lakectl import sql
 
@@ -51,6 +52,13 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         raise UsageError("--zorder and --cluster-by cannot be combined", "liquid clustering replaces Z-order: pick one")
     if p.retain is not None and not p.vacuum:
         raise UsageError("--retain only applies with --vacuum", "add --vacuum")
+    if p.dry_run or p.advise:  # read-only
+        return _run(ctx, p)
+    with stage_lock(ctx.settings.storage.checkpoints_dir, "optimize"):
+        return _run(ctx, p)
+
+
+def _run(ctx: JobContext, p: OptimizeParams) -> Result:
     _preflight(ctx, p)  # names, columns and retention from the Delta log, before the JVM starts
     spark = ctx.spark
     explicit = bool(p.tables)

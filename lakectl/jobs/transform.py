@@ -27,8 +27,8 @@ from lakectl.quality import (FAILED, OUTCOME, Rule, RuleMetric, drop_check_colum
 from lakectl.results import Result
 from lakectl.settings import Settings, TableHandle
 from lakectl.sql import quote_ident
-from lakectl.streaming import (BatchFigures, carry_error, checkpoint_app_id, micro_batch_bytes, recover_error, run_query,
-                               stoppable)
+from lakectl.streaming import (BatchFigures, carry_error, checkpoint_app_id, checkpoint_lock, micro_batch_bytes, recover_error,
+                               run_query, stoppable)
 from lakectl.typed import Model, parse_params
 
 if TYPE_CHECKING:
@@ -125,6 +125,14 @@ def checkpoint_dir(ctx: JobContext, p: TransformParams) -> Path:
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     p = parse_params(params, TransformParams)
+    if p.dry_run:
+        return _run(ctx, p)
+    # One run per checkpoint, taken before Spark starts so that a second operator is refused at once.
+    with checkpoint_lock(checkpoint_dir(ctx, p), "wait for the other `lakectl transform` to finish or stop it"):
+        return _run(ctx, p)
+
+
+def _run(ctx: JobContext, p: TransformParams) -> Result:
     t = Tables.of(ctx.settings)
     rules = rules_for(ctx.settings.transform.expectations, SILVER_TABLE)
     mode = p.schema_drift or ctx.settings.transform.schema_drift

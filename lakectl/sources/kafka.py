@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakectl.bronze import with_source_columns
-from lakectl.errors import DataLossDetected, SourceUnavailable, UsageError
+from lakectl.errors import ConfigError, DataLossDetected, SourceUnavailable, UsageError
 from lakectl.settings import KafkaSource, mask_secrets
 
 if TYPE_CHECKING:
@@ -169,7 +169,12 @@ def probe(spec: KafkaSpec) -> dict[str, int]:
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({**spec.client_conf(), "socket.connection.setup.timeout.ms": int(spec.connect_timeout_s * 1000)})
+    # librdkafka refuses a connection setup timeout under 1 s; list_topics below still bounds the probe.
+    setup_ms = max(1000, int(spec.connect_timeout_s * 1000))
+    try:
+        admin = AdminClient({**spec.client_conf(), "socket.connection.setup.timeout.ms": setup_ms})
+    except KafkaException as exc:
+        raise _client_config_error(spec, exc) from None
     try:
         md = admin.list_topics(timeout=spec.connect_timeout_s)
     except KafkaException as exc:
@@ -183,6 +188,13 @@ def probe(spec: KafkaSpec) -> dict[str, int]:
         regex = re.compile(spec.pattern)
         return {t: n for t, n in found.items() if regex.fullmatch(t)}
     return {t: found[t] for t in spec.topics if t in found}
+
+
+def _client_config_error(spec: KafkaSpec, exc: Exception) -> UsageError:
+    """The Kafka client refused an option: name the property, never its value (it may be a secret)."""
+    prop = re.search(r'property "([^"]+)"', str(exc))
+    return ConfigError(f"sources.{spec.kind}: the Kafka client refused the option {prop.group(1) if prop else '(unknown)'}",
+                       f"fix sources.{spec.kind}.options (librdkafka's allowed values)")
 
 
 def _socket_probe(spec: KafkaSpec) -> None:

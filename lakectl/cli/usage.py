@@ -1,0 +1,42 @@
+"""Command-line mistakes (unknown option, bad value, missing argument) as one `lakectl: error:` line
+with exit 2, like every other error, instead of Click's multi-line usage box."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Sequence
+
+from typer import Abort
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+from typer.core import TyperGroup
+
+
+class LakectlGroup(TyperGroup):
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except ClickException as exc:
+            code = usage_error(exc, as_json="--json" in argv)
+        except Abort:  # EOF on a prompt, or Ctrl-C while Click parses
+            print("lakectl: error: interrupted", file=sys.stderr)
+            code = 130
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_error(exc: ClickException, *, as_json: bool) -> int:
+    if isinstance(exc, NoArgsIsHelpError):  # `lakectl` or `lakectl monitor` alone: the help, as before
+        exc.show()
+        return exc.exit_code
+    message = " ".join(exc.format_message().split())  # one line, whatever the message holds
+    hint = None
+    if isinstance(exc, UsageError) and exc.ctx is not None:
+        hint = f"see `{exc.ctx.command_path} --help`"
+    if as_json:
+        print(json.dumps({"status": "error", "error": {"kind": "usage", "message": message, "hint": hint, "exit_code": exc.exit_code}}))
+    print(f"lakectl: error: {message}" + (f" (hint: {hint})" if hint else ""), file=sys.stderr)
+    return exc.exit_code
