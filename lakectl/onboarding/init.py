@@ -41,7 +41,7 @@ targets:
 {targets}
 
 storage:
-  root: ${{LAKECTL_ROOT:-{root}}}   # tables/, checkpoints/, landing/ and logs/ live under it
+  root: {root}   # tables/, checkpoints/, landing/ and logs/ live under it
   # catalog: main                 # address tables as catalog.schema.name (Unity Catalog) instead of paths
 
 sources:
@@ -64,7 +64,12 @@ ingest:
 
 def render(target: TargetKind, root: Path, project: str) -> str:
     kinds = ["local"] if target == "local" else ["local", target]
-    return TEMPLATE.format(project=project, default=_NAMES[target], root=root,
+    import json
+
+    # JSON strings are YAML strings: a folder named `-`, `a: b` or `x#y` stays a plain value. A `}` would
+    # end the ${...} reference early, so such a root is written without the LAKECTL_ROOT override.
+    root_value = f"${{LAKECTL_ROOT:-{root}}}" if "}" not in str(root) else str(root)
+    return TEMPLATE.format(project=json.dumps(project), default=_NAMES[target], root=json.dumps(root_value),
                            targets="\n".join(_TARGETS[k] for k in kinds))
 
 

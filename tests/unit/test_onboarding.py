@@ -35,6 +35,18 @@ def test_init_writes_a_valid_commented_config_and_folders(tmp_path, kind, defaul
     assert again.returncode == 2 and "exists already" in again.stderr and "--force" in again.stderr
 
 
+@pytest.mark.parametrize("name", ["-", "a: b", "x#y", "q'uo\"te", "brace}", "ünï cødé"])
+def test_init_in_a_folder_with_a_yaml_hostile_name(tmp_path, name):
+    """The folder's name and path go into the YAML as quoted strings (`lakectl init -` exited 1 with a
+    YAML ScannerError, found by the command-line fuzz)."""
+    from lakectl.onboarding.init import init
+    from lakectl.settings import load_settings
+
+    init(str(tmp_path / name), "local")
+    settings = load_settings(tmp_path / name / "configs" / "lakectl.yaml")
+    assert settings.project == name and settings.storage.root_dir == tmp_path / name / ".lakectl"
+
+
 def test_init_dry_run_writes_nothing(tmp_path):
     proc = lakectl("init", "proj", "--dry-run", "--json", cwd=tmp_path)
     assert proc.returncode == 0 and json.loads(proc.stdout)["status"] == "dry_run"
