@@ -18,14 +18,14 @@ def run_remote(state: State, settings: Settings, job: str, params: dict[str, Any
     target = settings.target(target_name)
     assert isinstance(target, DatabricksTarget)
     timeout_s = state.timeout if state.timeout else target.timeout_minutes * 60
-    if job == "query" and target.warehouse_id:  # SQL only: a warehouse answers in seconds, no cluster starts
-        from lakectl.runners.databricks.warehouse import run_query
-
-        return run_query(settings, target, params, timeout_s)
-    if job == "optimize" and target.warehouse_id:  # maintenance is SQL too: statements on the warehouse
-        from lakectl.runners.databricks.warehouse_optimize import run_optimize
-
-        return run_optimize(settings, target, params, timeout_s)
+    if job in ("query", "optimize") and target.warehouse_id:  # SQL only: a warehouse answers in seconds, no cluster starts
+        if job == "query":
+            from lakectl.runners.databricks.warehouse import run_query as run_sql
+        else:  # maintenance is SQL too: statements on the warehouse
+            from lakectl.runners.databricks.warehouse_optimize import run_optimize as run_sql
+        result = run_sql(settings, target, params, timeout_s)
+        result.metrics.setdefault("run_id", run_id)  # like every local result: find the run by it
+        return result
     sub = Submission(settings=settings, target_name=target_name, target=target, job=job, params=params,
                      run_id=run_id, timeout_s=timeout_s, wait=not state.no_wait, verbose=state.verbose)
     with StatusLine() as status:
