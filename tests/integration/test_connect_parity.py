@@ -161,7 +161,6 @@ def roots(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @bounded
 @pytest.mark.connect
-@pytest.mark.slow
 @pytest.mark.e2e
 def test_pipeline_and_optimize_over_connect_on_a_cluster_equal_local(spark_cluster: Cluster, roots, spark):
     local, remote = roots
