@@ -38,9 +38,12 @@ _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+MAX_LIMIT = 2**31 - 1  # Spark's LIMIT takes a 32-bit int
+
+
 class QueryParams(Model):
     sql: Annotated[str, Meta(min_length=1)]
-    limit: Annotated[int, Meta(ge=0)] = 100  # 0 = no limit
+    limit: Annotated[int, Meta(ge=0, le=MAX_LIMIT)] = 100  # 0 = no limit
     engine: Literal["auto", "duckdb", "spark"] = "auto"
 
 

@@ -143,6 +143,7 @@ def test_cli_ingest_with_spark_remote(connect_server: ConnectServer, tmp_path):
 @pytest.mark.connect
 def test_unreachable_server_is_one_line_exit_4_quickly(tmp_path):
     url = f"sc://127.0.0.1:{free_port()}"
+    generate(tmp_path / "lake" / "landing", 10, seed=1, start=START)  # so the landing check passes and the server is what fails
     env = {**os.environ, "SPARK_REMOTE": url, "LAKECTL_ROOT": str(tmp_path / "lake"),
            "LAKECTL_CONFIG": str(REPO / "configs" / "lakectl.yaml")}
     started = time.monotonic()

@@ -48,7 +48,7 @@ def test_duckdb_and_spark_return_the_same_rows(gold, sql):
 def test_spark_only_syntax_falls_back_to_spark(gold):
     from lakectl.jobs import run_job
 
-    result = run_job(gold, "query", {"sql": "SELECT date_format(event_hour, 'yyyy-MM-dd') AS d FROM gold.kpi_hourly LIMIT 1"})
+    result = run_job(gold, "query", {"sql": "SELECT date_format(event_hour, 'yyyy-MM-dd') AS d FROM gold.kpi_hourly ORDER BY event_hour LIMIT 1"})
     assert result.metrics["engine"] == "spark" and result.metrics["rows"] == [["2026-03-01"]]
     assert any("DuckDB could not" in w for w in result.warnings)
 

@@ -17,7 +17,7 @@ class Engine(str, Enum):
 def query(
     ctx: typer.Context,
     sql: str = typer.Argument(..., metavar="SQL", help="One SELECT, WITH, SHOW, DESCRIBE or EXPLAIN statement."),
-    limit: int = typer.Option(100, "--limit", "-n", min=0, help="Return at most this many rows (0: no limit)."),
+    limit: int = typer.Option(100, "--limit", "-n", min=0, max=2**31 - 1, help="Return at most this many rows (0: no limit)."),
     engine: Engine = typer.Option(Engine.auto, "--engine", help="auto: DuckDB for SELECT/WITH on local tables (no JVM), else Spark; spark: always Spark SQL."),
     json_out: bool = JSON,
 ) -> None:
