@@ -7,7 +7,9 @@ of parts; translating to a server's own spelling and URL encoding is theirs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
+
+from lakectl.errors import LakectlError
 
 from lakectl.governance.names import Name
 
@@ -71,3 +73,40 @@ class GrantsBackend(Protocol):
     def apply(self, changes: list[PrincipalChange]) -> ApplyOutcome:
         """Apply the changes (principals already validated); report each one applied or failed with its
         own error, so a partial failure is never hidden."""
+
+
+def unverified(change: PrincipalChange, held: set[str] | frozenset[str], *, who: str, hint: str = "") -> str | None:
+    """Why `who`'s answer shows `change` not in effect, or None when it is."""
+    missing, left = sorted(set(change.add) - held), sorted(set(change.remove) & held)
+    if not missing and not left:
+        return None
+    what = [f"not granted: {', '.join(missing)}"] * bool(missing) + [f"still held: {', '.join(left)}"] * bool(left)
+    return f"{who} accepted the change but its answer shows {'; '.join(what)}{hint}"
+
+
+def apply_securable(changes: list[PrincipalChange],
+                    patch: Callable[[Securable, list[PrincipalChange]], list[tuple[PrincipalChange, str | None]]],
+                    get_one: Callable[[Securable], dict[str, frozenset[str]]],
+                    check: Callable[[PrincipalChange, frozenset[str]], str | None]) -> list[tuple[PrincipalChange, str | None]]:
+    """All principals of one securable in one PATCH. After a failure the securable is re-read to learn which
+    changes landed (a server may stop at the first error), and the rest are retried one principal at a time,
+    so each change is reported applied or failed with its own error."""
+    securable = changes[0].securable
+    try:
+        return patch(securable, changes)
+    except LakectlError:
+        pass
+    try:
+        now = get_one(securable)
+    except LakectlError as e:
+        return [(c, e.message) for c in changes]
+    out: list[tuple[PrincipalChange, str | None]] = []
+    for c in changes:
+        if check(c, now.get(c.principal, frozenset())) is None:
+            out.append((c, None))
+            continue
+        try:
+            out += patch(securable, [c])
+        except LakectlError as e:
+            out.append((c, e.message))
+    return out

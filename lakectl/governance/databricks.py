@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from lakectl.errors import JobFailed, LakectlError, SourceUnavailable, UsageError
-from lakectl.governance.backend import ApplyOutcome, Capabilities, ChangeFailure, PrincipalChange, Securable
+from lakectl.governance.backend import (ApplyOutcome, Capabilities, ChangeFailure, PrincipalChange, Securable,
+                                        apply_securable, unverified)
 from lakectl.governance.names import Name, format_name, full_name
 from lakectl.governance.privileges import PRIVILEGES
 
@@ -157,27 +158,7 @@ class DatabricksBackend:
         return [(c, _unverified(c, held.get(c.principal, set()))) for c in changes]
 
     def _apply_securable(self, changes: list[PrincipalChange]) -> list[tuple[PrincipalChange, str | None]]:
-        """All principals of a securable in one PATCH; after a failure, re-read and retry one principal at a
-        time, so each change is reported applied or failed with its own error."""
-        securable = changes[0].securable
-        try:
-            return self._patch(securable, changes)
-        except LakectlError:
-            pass
-        try:
-            now = self._get_one(securable)
-        except LakectlError as e:
-            return [(c, e.message) for c in changes]
-        out: list[tuple[PrincipalChange, str | None]] = []
-        for c in changes:
-            if _unverified(c, now.get(c.principal, frozenset())) is None:
-                out.append((c, None))
-                continue
-            try:
-                out += self._patch(securable, [c])
-            except LakectlError as e:
-                out.append((c, e.message))
-        return out
+        return apply_securable(changes, self._patch, self._get_one, _unverified)
 
     # --- tags (SQL on the warehouse) ---------------------------------------------------------------
 
@@ -277,8 +258,4 @@ class _SdkErrors:
 
 
 def _unverified(change: PrincipalChange, held: set[str] | frozenset[str]) -> str | None:
-    missing, left = sorted(set(change.add) - held), sorted(set(change.remove) & held)
-    if not missing and not left:
-        return None
-    what = [f"not granted: {', '.join(missing)}"] * bool(missing) + [f"still held: {', '.join(left)}"] * bool(left)
-    return f"the workspace accepted the change but its answer shows {'; '.join(what)}"
+    return unverified(change, held, who="the workspace", hint="")

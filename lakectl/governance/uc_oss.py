@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from lakectl.errors import ConfigError, LakectlError, SourceUnavailable, UsageError
-from lakectl.governance.backend import ApplyOutcome, Capabilities, ChangeFailure, PrincipalChange, Securable
+from lakectl.governance.backend import (ApplyOutcome, Capabilities, ChangeFailure, PrincipalChange, Securable,
+                                        apply_securable, unverified)
 from lakectl.governance.names import Name, full_name
 from lakectl.governance.privileges import OSS_KNOWN, from_oss, to_oss
 from lakectl.governance.transport import HttpStatus, KeepAliveClient
@@ -240,29 +241,7 @@ class UcOssBackend:
         return [(c, _unverified(c, held.get(c.principal, set()))) for c in changes]
 
     def _apply_securable(self, changes: list[PrincipalChange]) -> list[tuple[PrincipalChange, str | None]]:
-        """One PATCH for all principals of a securable (the caller validated them first). The server
-        applies such a PATCH in order and stops at the first error, so after an error the securable
-        is re-read to learn which changes landed, and the rest are retried one principal at a time
-        to get each one's own error. A securable's changes stay on one thread, in order."""
-        securable = changes[0].securable
-        try:
-            return self._patch(securable, changes)
-        except LakectlError:
-            pass
-        try:
-            now = self._get_one(securable)
-        except LakectlError as e:
-            return [(c, e.message) for c in changes]
-        out: list[tuple[PrincipalChange, str | None]] = []
-        for c in changes:
-            if _unverified(c, now.get(c.principal, frozenset())) is None:
-                out.append((c, None))
-                continue
-            try:
-                out += self._patch(securable, [c])
-            except LakectlError as e:
-                out.append((c, e.message))
-        return out
+        return apply_securable(changes, self._patch, self._get_one, _unverified)
 
     def apply(self, changes: list[PrincipalChange]) -> ApplyOutcome:
         groups: dict[Securable, list[PrincipalChange]] = {}
@@ -282,12 +261,7 @@ class UcOssBackend:
 
 
 def _unverified(change: PrincipalChange, held: set[str] | frozenset[str]) -> str | None:
-    """Why the server's answer shows `change` not in effect, or None when it is."""
-    missing, left = sorted(set(change.add) - held), sorted(set(change.remove) & held)
-    if not missing and not left:
-        return None
-    what = [f"not granted: {', '.join(missing)}"] * bool(missing) + [f"still held: {', '.join(left)}"] * bool(left)
-    return f"the server accepted the change but its answer shows {'; '.join(what)} (is authorization enabled on the server?)"
+    return unverified(change, held, who="the server", hint=" (is authorization enabled on the server?)")
 
 
 def _message(e: HttpStatus) -> str:
