@@ -44,7 +44,7 @@ def build(only: str | None = None) -> typer.Typer:
     are then neither imported nor turned into Click commands)."""
     cli = typer.Typer(
         name="lakectl",
-        help="Operate a Delta Lake lakehouse: ingest, transform, aggregate, train, score, optimize, monitor.",
+        help="Operate a Delta Lake lakehouse: ingest, transform, aggregate, train, score, grant, monitor, optimize, deploy.",
         no_args_is_help=True,
         rich_markup_mode="rich",
         pretty_exceptions_enable=False,
