@@ -21,16 +21,23 @@ if TYPE_CHECKING:
 SPARK_VERSION = "4.2.0"
 SCALA_BINARY = "2.13"
 KAFKA_PACKAGE = f"org.apache.spark:spark-sql-kafka-0-{10}_{SCALA_BINARY}:{SPARK_VERSION}"
-_session: "SparkSession | None" = None
+# One session per kind of engine: the in-process JVM ("local") or a Spark Connect server (its URL).
+# A command uses one target, so a CLI process holds one; keying by target keeps a process that
+# already runs a local session (a notebook, the test suite) from sending a Connect target's jobs to it.
+_sessions: dict[str, "SparkSession"] = {}
+
+
+def _engine_key(target: LocalTarget | SparkTarget) -> str:
+    return target.remote if isinstance(target, SparkTarget) and target.remote else "local"
 
 
 def get_session(settings: Settings, target: LocalTarget | SparkTarget, *, verbose: bool = False) -> "SparkSession":
-    """The process's SparkSession, built on first use."""
-    global _session
-    if _session is None:
-        _session = _build(settings, target, verbose)
+    """The process's SparkSession for this target's engine, built on first use."""
+    key = _engine_key(target)
+    if key not in _sessions:
+        _sessions[key] = _build(settings, target, verbose)
         _quiet_python_side(verbose)
-    return _session
+    return _sessions[key]
 
 
 def _quiet_python_side(verbose: bool) -> None:
@@ -56,10 +63,8 @@ def _quiet_python_side(verbose: bool) -> None:
 
 
 def stop_session() -> None:
-    global _session
-    if _session is not None:
-        _session.stop()
-        _session = None
+    while _sessions:
+        _sessions.popitem()[1].stop()
 
 
 def _build(settings: Settings, target: LocalTarget | SparkTarget, verbose: bool) -> "SparkSession":

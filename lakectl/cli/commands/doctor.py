@@ -29,7 +29,6 @@ def doctor(
         for c in checks:
             line = f"{marks[c.status]} {c.name:<{width}}  {c.detail}"
             print(line + (f"\n     {'':<{width}}  fix: {c.fix}" if c.fix and c.status != "ok" else ""))
-        if failed:
-            print(f"lakectl: error: {len(failed)} check(s) failed: {', '.join(c.name for c in failed)}", file=sys.stderr)
-    if failed:
+    if failed:  # on stderr with --json too, like every other command's error
+        print(f"lakectl: error: {len(failed)} check(s) failed: {', '.join(c.name for c in failed)}", file=sys.stderr)
         raise typer.Exit(EnvironmentProblem.exit_code)
