@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 if TYPE_CHECKING:
     from lakectl.context import JobContext
+    from lakectl.monitor.inflight import Marker
     from lakectl.results import Result
 
 TABLE = "ops.runs"
@@ -108,6 +109,7 @@ def recording(ctx: "JobContext", name: str, params: dict[str, Any]) -> Iterator[
         parent.stages += 1
         record = RunRecord(f"{parent.run_id}.{parent.stages}", name, params, parent.target, parent_run_id=parent.run_id)
     token = _current.set(record)
+    marker = _mark_in_flight(ctx, record) if parent is None else None
     try:
         yield record
     except BaseException as exc:
@@ -121,6 +123,30 @@ def recording(ctx: "JobContext", name: str, params: dict[str, Any]) -> Iterator[
             record.result.warnings.append(problem)
     finally:
         _current.reset(token)
+        if marker is not None:
+            marker.release()
+
+
+def _ledger_off() -> bool:
+    return os.environ.get("LAKECTL_LEDGER", "").lower() in {"0", "off", "false", "no"}
+
+
+def _mark_in_flight(ctx: "JobContext", record: RunRecord) -> "Marker | None":
+    """Record runs that died unrecorded (see monitor/inflight.py), then mark this one as in flight."""
+    if _ledger_off():
+        return None
+    from lakectl.monitor.inflight import mark, runs_dir, sweep
+
+    directory = runs_dir(ctx.settings.storage.checkpoints_dir)
+    path = ctx.settings.table(TABLE).path
+    try:
+        swept = sweep(directory, lambda rows: write_rows(path, rows))
+        if swept:
+            log.info("recorded %d run(s) that ended unrecorded as interrupted", swept)
+        return mark(directory, record.run_id, row(record, None, None))
+    except Exception as exc:  # a file system without flock (a FUSE mount): the run still records its own end
+        log.debug("no in-flight marker: %s", exc)
+        return None
 
 
 READ_ONLY_COMMANDS = {"monitor", "query"}
@@ -138,7 +164,7 @@ def _target_name(ctx: "JobContext") -> str:
 
 def _safe_write(ctx: "JobContext", record: RunRecord, result: "Result | None", error: BaseException | None) -> str | None:
     """Append the row; return a one-line problem instead of raising (the ledger never fails a command)."""
-    if os.environ.get("LAKECTL_LEDGER", "").lower() in {"0", "off", "false", "no"}:
+    if _ledger_off():
         return None
     try:
         write_rows(ctx.settings.table(TABLE).path, [row(record, result, error)])

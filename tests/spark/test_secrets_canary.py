@@ -40,8 +40,9 @@ CANARIES = {
     "DATABRICKS_TOKEN": f"dapi{STEM}-databricks",
     "MLFLOW_TRACKING_TOKEN": f"{STEM}-mlflow",
     "LAKECTL_SC_URL": f"sc://127.0.0.1:{PORT}/;token={STEM}-connect;user_id=lakectl",
+    "UC_TOKEN": f"{STEM}-uc",
 }
-SECRET_PARTS = [f"{STEM}-{name}" for name in ("kafka", "truststore", "eventhubs", "webhook", "smtp", "databricks", "mlflow", "connect")]
+SECRET_PARTS = [f"{STEM}-{name}" for name in ("kafka", "truststore", "eventhubs", "webhook", "smtp", "databricks", "mlflow", "connect", "uc")]
 
 CONFIG = f"""
 default_target: local
@@ -138,6 +139,18 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
         lake.run("generate", "--to", "kafka", "--events", "10", "--bootstrap-servers", f"127.0.0.1:{PORT}",
                  verbose=verbose, expect={4})
 
+    # --- the newer commands: doctor probes every target and source; grant, the model registry, scoring
+    # and the Databricks runner fail on their unreachable servers (no JVM) ---
+    policy = str(Path(__file__).resolve().parents[2] / "configs" / "grants.yaml")
+    for verbose in both:
+        lake.run("doctor", "--probe-timeout", "0.5", verbose=verbose, expect={3})
+        lake.run("grant", "plan", "--policy", policy, "--url", f"http://127.0.0.1:{PORT}", verbose=verbose, expect={4})
+        lake.run("--json", "grant", "drift", "--policy", policy, "--url", f"http://127.0.0.1:{PORT}", verbose=verbose, expect={4})
+        lake.run("model", "list", verbose=verbose, expect={4})
+        lake.run("score", verbose=verbose, expect={4})
+        lake.run("--target", "dbx", "deploy", "--dry-run", verbose=verbose, expect={4})
+        lake.run("--target", "dbx", "runs", "status", "1", verbose=verbose, expect={4})
+
     # --- monitor: every subcommand; alerts fail on a closed webhook and SMTP port, then a malformed URL ---
     for verbose in both:
         for sub in (["runs"], ["tables"], ["streams"], ["quality"]):
@@ -186,6 +199,7 @@ def test_the_failing_paths_were_exercised(lake):
     assert "webhook alert not delivered" in text and "email alert not delivered" in text
     assert f"127.0.0.1:{PORT}" in text  # brokers and servers are named, only their secrets are not
     assert "sc://127.0.0.1" in text
+    assert "Unity Catalog server at http://127.0.0.1" in text and "MLflow store not found" in text
 
 
 @pytest.mark.kafka
