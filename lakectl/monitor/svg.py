@@ -169,12 +169,13 @@ def sla_bars(title: str, bars: list[tuple[str, float | None, float | None]], *, 
                        f'<text x="{left + track + 8:.1f}" y="{y + 15}" font-size="11">{_fmt(value)}{escape(unit)}</text>')
             continue
         share = value / sla
+        pct = "<1%" if 0 < share < 0.01 else f"{share:.0%}"
         over, clipped = value > sla, share > 2
         color = "#dc2626" if over else "#2563eb"
         w = max(1.0, min(share, 2.0) / 2 * track)
         out.append(f'<rect class="bar" data-series="{escape(label)}" data-y="{value:g}" data-sla="{sla:g}" x="{left:.1f}" y="{y + 3}" '
                    f'width="{w:.1f}" height="{row - 8}" fill="{color}">'
-                   f'<title>{escape(label)}: {value:g}{escape(unit)} (SLA {sla:g}{escape(unit)}, {share:.0%} of it)</title></rect>')
+                   f'<title>{escape(label)}: {value:g}{escape(unit)} (SLA {sla:g}{escape(unit)}, {escape(pct)} of it)</title></rect>')
         if clipped:  # a break mark: the bar goes on past the track
             x = left + track
             out.append(f'<path d="M{x - 10:.1f},{y + 1} l6,{row / 2 - 1:.0f} l-6,{row / 2 - 1:.0f}" stroke="#fff" stroke-width="3" fill="none"/>')
@@ -182,6 +183,6 @@ def sla_bars(title: str, bars: list[tuple[str, float | None, float | None]], *, 
         out.append(f'<line class="threshold" x1="{mid:.1f}" x2="{mid:.1f}" y1="{y}" y2="{y + row - 2}" stroke="#111" stroke-width="2">'
                    f'<title>{escape(label)} SLA {sla:g}{escape(unit)}</title></line>'
                    f'<text x="{left + track + 8:.1f}" y="{y + 15}" font-size="11"{emphasis}>'
-                   f'{_fmt(value)}{escape(unit)} of {_fmt(sla)}{escape(unit)} SLA ({share:.0%})</text>')
+                   f'{_fmt(value)}{escape(unit)} of {_fmt(sla)}{escape(unit)} SLA ({escape(pct)})</text>')
     out.append("</svg>")
     return "".join(out)
