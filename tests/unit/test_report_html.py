@@ -4,7 +4,10 @@ read-only noise, a gold KPI summary, and the headless-Chromium screenshot script
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -21,6 +24,7 @@ from lakectl.monitor.report import freshness_chart
 from lakectl.monitor.tables import TableHealth
 from lakectl.settings import settings_from_dict
 
+REPO = Path(__file__).resolve().parents[2]
 NS = "{http://www.w3.org/2000/svg}"
 
 
@@ -185,3 +189,39 @@ def test_gold_kpi_summary_from_the_latest_hours(tmp_path):
                      ("active customers", "49", "48")]
     hours_shown = re.findall(r"<td>(2026-11-29 \d\d:00)</td>", kpis)
     assert hours_shown == [f"2026-11-29 {h:02d}:00" for h in range(9, 3, -1)]  # the latest 6, newest first
+
+
+def _tool_dir(tmp_path: Path, tools: tuple[str, ...]) -> Path:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for t in tools:
+        os.symlink(shutil.which(t), bin_dir / t)
+    return bin_dir
+
+
+def test_screenshot_script_says_in_one_line_when_chromium_is_missing(tmp_path):
+    report = tmp_path / "r.html"
+    report.write_text("<!DOCTYPE html><p>x</p>")
+    bin_dir = _tool_dir(tmp_path, ("bash", "dirname", "basename", "mktemp", "rm", "mkdir", "grep"))
+    res = subprocess.run([str(REPO / "scripts" / "report-screenshot"), str(report), str(tmp_path / "r.png")],
+                         env={"PATH": str(bin_dir)}, capture_output=True, text=True, timeout=30)
+    assert res.returncode == 3 and res.stdout == ""
+    assert res.stderr.strip().splitlines() == ["report-screenshot: error: chromium not found on PATH; install it: apt-get install chromium"]
+    res = subprocess.run([str(REPO / "scripts" / "report-screenshot"), str(tmp_path / "nope.html"), "x.png"],
+                         capture_output=True, text=True, timeout=30)
+    assert res.returncode == 2 and "no such file" in res.stderr and len(res.stderr.splitlines()) == 1
+
+
+@pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")), reason="needs chromium (apt-get install chromium)")
+def test_screenshot_script_renders_a_report_to_png(tmp_path):
+    s = _settings(tmp_path, {"silver.events": {"sla": {"freshness_minutes": 60}}})
+    _write(s.table("silver.events").path, 3)
+    _report(tmp_path, s)
+    out = tmp_path / "shots" / "report.png"
+    res = subprocess.run([str(REPO / "scripts" / "report-screenshot"), str(tmp_path / "report.html"), str(out), "800,600"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (800, 600)
