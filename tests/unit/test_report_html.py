@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -225,3 +226,23 @@ def test_screenshot_script_renders_a_report_to_png(tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (800, 600)
+
+
+def test_report_imports_no_spark(tmp_path):
+    """The report (gold KPIs included) is read with delta-rs: no pyspark, no JVM."""
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    s = _settings(tmp_path)
+    write_deltalake(s.table("gold.kpi_hourly").path, pa.table({
+        "event_hour": pa.array([datetime(2026, 11, 29, tzinfo=timezone.utc)], pa.timestamp("us", tz="UTC")),
+        "events": pa.array([1], pa.int64())}))
+    cfg = tmp_path / "lakectl.yaml"
+    cfg.write_text(f"storage:\n  root: {tmp_path / 'lake'}\n")
+    code = ("import sys\nfrom lakectl.cli.main import main\nsys.argv = ['lakectl', '--config', sys.argv[1], 'monitor', 'report', '--html', sys.argv[2]]\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyspark', 'py4j')), file=sys.stderr)")
+    res = subprocess.run([sys.executable, "-c", code, str(cfg), str(tmp_path / "r.html")], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert res.returncode == 0 and res.stderr.strip().splitlines()[-1] == "[]", res.stderr
+    assert "Latest hour: 2026-11-29 00:00 UTC" in (tmp_path / "r.html").read_text()
