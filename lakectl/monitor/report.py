@@ -22,12 +22,13 @@ td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:left;vertical-alig
 th{background:#f3f4f6}.num{text-align:right;white-space:nowrap}tr.breach,tr.failed,tr.unreadable{background:#fef2f2}
 tr.interrupted{background:#fffbeb}tr.missing,tr.skipped{color:#777}.st-breach,.st-failed,.st-unreadable{color:#b91c1c;font-weight:bold}
 .st-pass,.st-ok{color:#15803d}.st-interrupted{color:#b45309;font-weight:bold}.kpis+.scroll table{width:auto}
-svg.chart{display:block;margin:10px 0;width:100%;height:auto}
+svg.chart{display:block;margin:10px 0;width:100%;min-width:900px;height:auto}
 .alert{border:2px solid #b91c1c;background:#fef2f2;border-radius:6px;padding:4px 16px 10px;margin:12px 0}
 .alert h2{color:#b91c1c;border:0;margin-top:8px}.alert table{background:#fff}
 .allclear{border:2px solid #15803d;background:#f0fdf4;border-radius:6px;padding:8px 16px;margin:12px 0;color:#15803d;font-weight:bold}
 .kpis{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0}.kpi{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:140px}
-.kpi b{display:block;font-size:20px}.kpi small{color:#666}.note{color:#666}"""
+.kpi b{display:block;font-size:20px}.kpi small{color:#666}.note{color:#666}
+@media (max-width:700px){body{margin:8px}td,th{white-space:nowrap}}"""
 CHECK_ORDER = {"breach": 0, "pass": 1}  # then skipped / anything else
 READ_ONLY = {"monitor", "query"}  # commands that change nothing (recorded only with monitor.record_read_only)
 
@@ -72,6 +73,11 @@ def _table(headers: list[str], rows: list[list[Any]], classes: list[str] | None 
         cls = f' class="{escape(classes[i])}"' if classes else ""
         body.append(f"<tr{cls}>" + "".join(_td(c, f"st-{escape(str(c))}" if j == status_col else None) for j, c in enumerate(r)) + "</tr>")
     return f"<div class=\"scroll\"><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+
+
+def _charts(*charts: str) -> str:
+    """Charts fill the page width; on a phone they keep a readable size and scroll sideways."""
+    return "".join(f'<div class="scroll">{c}</div>' for c in charts)
 
 
 def freshness_chart(tables: list[TableHealth]) -> str:
@@ -199,11 +205,11 @@ def render_html(*, project: str, tables: list[TableHealth], commits: dict[str, l
         _table(["table", "check", "status", "figure", "SLA", "message"],
                [[c.table, c.kind, c.status, Num(_figure(c.kind, c.value)), Num(_sla(c.kind, c.threshold)), c.message] for c in ordered],
                [c.status for c in ordered], status_col=2),
-        "<h2>Freshness</h2>", freshness_chart(tables), writes_chart(tables, commits),
+        "<h2>Freshness</h2>", _charts(freshness_chart(tables), writes_chart(tables, commits)),
         "<h2>Gold KPIs (gold.kpi_hourly)</h2>", kpi_summary(kpis) if kpis is not None else '<p class="note">gold.kpi_hourly does not exist yet.</p>',
         "<h2>Recent runs</h2>", runs_table(runs, hidden_runs),
-        "<h2>Throughput</h2>", throughput_chart(progress),
-        "<h2>Data quality</h2>", quality_chart(rules, min_pass_rate), quarantine_chart(growth),
+        "<h2>Throughput</h2>", _charts(throughput_chart(progress)),
+        "<h2>Data quality</h2>", _charts(quality_chart(rules, min_pass_rate), quarantine_chart(growth)),
         "<h2>Tables</h2>",
         _table(["table", "status", "version", "last write", "freshness (min)", "rows", "files", "small-file ratio", "size"],
                [[t.table, t.status, t.version, t.last_write, t.freshness_minutes, t.rows, t.files, t.small_file_ratio,

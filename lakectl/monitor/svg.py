@@ -7,6 +7,7 @@ by CSS to the page width; legends are wrapped below the plot, never truncated.""
 from __future__ import annotations
 
 import colorsys
+import math
 from datetime import datetime, timezone
 from html import escape
 
@@ -40,6 +41,19 @@ def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
         return [lo]
     step = (hi - lo) / n
     return [lo + i * step for i in range(n + 1)]
+
+
+def nice_ticks(lo: float, hi: float, n: int = 4) -> tuple[list[float], int]:
+    """Round y-axis ticks (a step of 1, 2 or 5 x 10^k, n+1 of them or so) within [lo, hi], and the
+    decimals that show the step: 0.95..1 gets 0.95, 0.96, ... instead of 0.9625-style labels."""
+    if hi <= lo:
+        return [lo], 2
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = min((m * mag for m in (1, 2, 5, 10)), key=lambda c: abs(c - raw))
+    first = math.ceil(lo / step - 1e-9) * step
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    return [round(first + i * step, decimals) for i in range(int((hi - first) / step + 1e-9) + 1)], decimals
 
 
 def _fmt(v: float) -> str:
@@ -106,10 +120,11 @@ def line_chart(title: str, series: dict[str, list[tuple[float, float]]], *, y_la
 
     out = [_open("line", title, height), f'<text x="{L}" y="18" font-weight="bold">{escape(title)}</text>',
            f'<rect x="{L}" y="{T}" width="{pw}" height="{ph}" fill="#fafafa" stroke="#ccc"/>']
-    for v in _ticks(lo, hi):
+    yticks, decimals = nice_ticks(lo, hi)
+    for v in yticks:
         y = sy(v)
         out.append(f'<line x1="{L}" x2="{L + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
-                   f'<text x="{L - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{_fmt(v)}</text>')
+                   f'<text x="{L - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{v:,.{decimals}f}</text>')
     ticks = _ticks(x0, x1, 4)
     for i, v in enumerate(ticks):  # the end labels inside the plot's edges, not cut by the viewBox
         anchor = "start" if i == 0 else "end" if i == len(ticks) - 1 else "middle"

@@ -92,6 +92,9 @@ def test_full_width_layout_with_a_viewport_and_charts_scaled_to_it(tmp_path):
     assert "max-width:1100px" not in css and re.search(r"svg\.chart\{[^}]*width:100%", css)
     for tag in re.findall(r"<svg [^>]*>", html):
         assert 'viewBox="0 0 ' in tag, tag  # scalable: CSS gives it the page width
+    # on a phone a chart keeps a readable size and scrolls sideways inside its box
+    assert re.search(r"svg\.chart\{[^}]*min-width:900px", css) and re.search(r"\.scroll\{overflow-x:auto\}", css)
+    assert html.count('<div class="scroll"><svg') == html.count("<svg")
 
 
 def test_freshness_bars_are_scaled_per_table_against_its_own_sla():
@@ -138,6 +141,15 @@ def test_line_chart_series_have_distinct_colours_whole_legends_and_tooltips():
     assert len(rows) > 1
     assert float(root.get("viewBox").split()[3]) >= max(float(y) for y in rows)  # the chart grew to hold them
     assert len(set(svg.colors(60))) == 60
+
+
+def test_y_axis_labels_are_round_numbers():
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
+    chart = svg.line_chart("pass rate", {"r": [(t0, 0.99), (t0 + 60, 1.0)]}, y_max=1.0, threshold=0.95)
+    labels = re.findall(r'x="58" y="[0-9.]+" text-anchor="end" font-size="11">([^<]+)</text>', chart)
+    assert labels == ["0.95", "0.96", "0.97", "0.98", "0.99", "1.00"]  # not 0.9625-style steps
+    chart = svg.line_chart("rows", {"t": [(t0, 0.0), (t0 + 60, 4953.0)]}, y_min=0)
+    assert re.findall(r'x="58" y="[0-9.]+" text-anchor="end" font-size="11">([^<]+)</text>', chart) == ["0", "1,000", "2,000", "3,000", "4,000"]
 
 
 def test_tables_table_shows_bytes_human_readable(tmp_path):
