@@ -1,5 +1,6 @@
 """`monitor report --html`: one self-contained HTML file (inline CSS + SVG, no scripts, no network)
-with freshness, throughput and data-quality charts, table health, SLA checks and recent runs."""
+for the person on call: breached SLAs first, then the checks, freshness against each table's SLA,
+gold KPIs, recent runs, throughput and data-quality charts, table and stream health."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lakectl.monitor import svg
+from lakectl.monitor.ledger import READ_ONLY_COMMANDS
 from lakectl.monitor.quality import RuleQuality
 from lakectl.monitor.sla import Check
 from lakectl.monitor.streams import StreamHealth
@@ -30,7 +32,6 @@ svg.chart{display:block;margin:10px 0;width:100%;min-width:900px;height:auto}
 .kpi b{display:block;font-size:20px}.kpi small{color:#666}.note{color:#666}
 @media (max-width:700px){body{margin:8px}td,th{white-space:nowrap}}"""
 CHECK_ORDER = {"breach": 0, "pass": 1}  # then skipped / anything else
-READ_ONLY = {"monitor", "query"}  # commands that change nothing (recorded only with monitor.record_read_only)
 
 
 def _epoch(value: Any) -> float | None:
@@ -154,7 +155,7 @@ def recent_runs(rows: list[dict[str, Any]], limit: int = 20) -> tuple[list[dict[
     """Top-level runs, newest first, without the read-only noise (monitor, query, dry runs) that
     monitor.record_read_only lets into ops.runs; and how many of those were left out."""
     top = [r for r in rows if not r.get("parent_run_id")]
-    kept = [r for r in top if r.get("command") not in READ_ONLY and r.get("status") != "dry_run"]
+    kept = [r for r in top if r.get("command") not in READ_ONLY_COMMANDS and r.get("status") != "dry_run"]
     kept.sort(key=lambda r: r.get("started_at") or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
     return kept[:limit], len(top) - len(kept)
 
