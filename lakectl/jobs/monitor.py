@@ -142,7 +142,8 @@ def report(ctx: JobContext, p: MonitorParams) -> Result:
     from lakectl.monitor.deltars import open_table, read_rows
     from lakectl.monitor.ledger import TABLE as RUNS
     from lakectl.monitor.quality import quarantine_growth, rule_quality
-    from lakectl.monitor.report import render_html, write_report
+    from lakectl.monitor.kpis import latest_kpis
+    from lakectl.monitor.report import recent_runs, render_html, write_report
     from lakectl.monitor.sla import evaluate
     from lakectl.monitor.streams import all_streams
     from lakectl.monitor.tables import MAINTENANCE_OPS, all_tables, committed_rows, iso
@@ -157,14 +158,14 @@ def report(ctx: JobContext, p: MonitorParams) -> Result:
         if dt is not None:
             commits[h.table] = [{"timestamp": iso(c.get("timestamp")), "rows": committed_rows(c)}
                                 for c in dt.history(200) if c.get("operation") not in MAINTENANCE_OPS]
-    runs_rows = read_rows(s.table(RUNS).path)
-    runs_rows = sorted((r for r in runs_rows if not r.get("parent_run_id")), key=lambda r: r["started_at"], reverse=True)[:20]
+    runs_rows, hidden_runs = recent_runs(read_rows(s.table(RUNS).path))
     rules = rule_quality(s, since=_since(p))
     rates = [t.config.sla.min_pass_rate for t in (s.table(k) for k in s.table_keys()) if t.config.sla.min_pass_rate is not None]
     html = render_html(
         project=s.project, tables=health, commits=commits, streams=all_streams(s, kafka_timeout=p.kafka_timeout),
         progress=read_rows(s.table(progress_table.TABLE).path), rules=rules, growth=quarantine_growth(s),
         checks=evaluate(s, kafka_timeout=p.kafka_timeout), runs=runs_rows, min_pass_rate=min(rates) if rates else None,
+        kpis=latest_kpis(s), hidden_runs=hidden_runs,
     )
     path = write_report(p.html, html)
     return Result(job="monitor report", metrics={"html": str(path.absolute()), "bytes": len(html.encode())})
