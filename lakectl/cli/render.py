@@ -38,16 +38,25 @@ def render_result(result: Result, *, as_json: bool) -> None:
         console.print(f"[yellow]warning:[/] {warning}")
 
 
+_LABELS = {"rows_read": "rows read", "rows_written": "rows written", "rows_quarantined": "rows quarantined"}
+_DRY_LABELS = {"rows_read": "rows to read", "rows_written": "rows to write", "rows_quarantined": "rows to quarantine"}
+
+
 def _summary_rows(result: Result) -> list[tuple[str, str]]:
+    """Figures first, then tables; a dry run speaks in the conditional and shows no after-figures."""
     rows = []
+    dry = result.dry_run
+    by_layer = "rows_written_by_layer" in result.metrics  # a pipeline: its per-layer figures say it better
     for key in ("rows_read", "rows_written", "rows_quarantined"):
         value = getattr(result, key)
-        if value or key == "rows_written":
-            rows.append((key.replace("_", " "), f"{value:,}"))
+        if by_layer and key == "rows_written":
+            continue
+        if value or (key == "rows_written" and not dry):
+            rows.append(((_DRY_LABELS if dry else _LABELS)[key], f"{value:,}"))
     if result.tables_read:
-        rows.append(("read", ", ".join(result.tables_read)))
+        rows.append(("would read" if dry else "read", ", ".join(result.tables_read)))
     if result.tables_written:
-        rows.append(("wrote", ", ".join(result.tables_written)))
+        rows.append(("would write" if dry else "wrote", ", ".join(result.tables_written)))
     for key, value in result.metrics.items():
         rows.append((key.replace("_", " "), _fmt(value)))
     return rows

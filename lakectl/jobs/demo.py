@@ -46,7 +46,9 @@ def run(ctx: JobContext, params: dict[str, Any], on_stage: "StageEvent | None" =
     last = {d["job"]: d for d in result.details}
     result.rows_written = last.get("ingest", {}).get("rows_written", 0)
     result.rows_quarantined = last.get("ingest", {}).get("rows_quarantined", 0)
-    result.metrics = {"stages": [d["job"] for d in result.details]}
+    from lakectl.jobs.run import rows_by_layer
+
+    result.metrics = {"rows_written_by_layer": rows_by_layer(result.details), "stages": [d["job"] for d in result.details]}
     if last.get("aggregate", {}).get("kpi"):
         result.metrics["kpi"] = last["aggregate"]["kpi"]
     return result

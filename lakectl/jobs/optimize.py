@@ -169,7 +169,7 @@ def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle
     if policy.bloom_filter_columns:
         if on_databricks:
             statements.append(properties.bloom_filter_statement(handle.ref, policy.bloom_filter_columns))  # type: ignore[arg-type]
-        else:
+        elif p.dry_run:  # said when planning, not on every local run of a policy written for Databricks too
             warnings.append(properties.bloom_filter_note(handle.display, policy.bloom_filter_columns))
     report: dict[str, Any] = {
         "table": handle.display,

@@ -36,6 +36,13 @@ def stages(p: RunParams) -> list[tuple[str, dict[str, Any]]]:
     return [(name, plan[name]) for name in STAGES if name not in p.skip]
 
 
+def rows_by_layer(details: list[dict[str, Any]]) -> dict[str, int]:
+    """What each stage wrote, named by its layer: one "rows written" for a whole pipeline read as if
+    that many events survived, when it was the gold row count."""
+    layers = {"ingest": "bronze", "transform": "silver", "aggregate": "gold"}
+    return {layers[d["job"]]: d.get("rows_written", 0) for d in details if d.get("job") in layers}
+
+
 def run(ctx: JobContext, params: dict[str, Any], on_stage: StageEvent | None = None) -> Result:
     from lakectl.jobs import run_job
 
@@ -64,7 +71,8 @@ def run(ctx: JobContext, params: dict[str, Any], on_stage: StageEvent | None = N
     result.rows_read = by_job.get("ingest", {}).get("rows_read", 0)
     result.rows_written = by_job.get("aggregate", {}).get("rows_written", 0)
     result.rows_quarantined = sum(d.get("rows_quarantined", 0) for d in result.details)
-    result.metrics = {"stages": {d["job"]: d.get("duration_s", 0.0) for d in result.details}}
+    result.metrics = {"rows_written_by_layer": rows_by_layer(result.details),
+                      "stages": {d["job"]: d.get("duration_s", 0.0) for d in result.details}}
     result.duration_s = round(perf_counter() - started, 3)
     if "kpi" in by_job.get("aggregate", {}):
         result.metrics["kpi"] = by_job["aggregate"]["kpi"]

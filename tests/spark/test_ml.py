@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = pytest.mark.spark  # train, gate, score, registry: CI runs them (scoring a challenger is the slow variant)
 
 REPO = Path(__file__).resolve().parents[2]
 FAST_ML = {"reg_params": [0.01, 0.1], "num_features": 4096, "min_labelled_rows": 40}
@@ -173,6 +173,7 @@ def test_score_writes_each_review_once_and_a_rerun_writes_nothing(lake, spark):
     assert agree > 0.7  # the champion reproduces most labels (train rows included)
 
 
+@pytest.mark.slow
 def test_score_challenger_and_rescore(lake, spark):
     ctx, rows = lake
     other = _run(ctx, "score", model="sentiment@challenger")
