@@ -39,6 +39,7 @@ class OptimizeParams(Model):
     force: bool = False
     analyze: bool = False
     advise: bool = False
+    apply_policy: bool = False  # set the policy's table properties also when --zorder/--cluster-by is given
     target_file_size: str | None = None
     dry_run: bool = False
     max_attempts: Annotated[int, Meta(ge=1)] = 5
@@ -153,13 +154,18 @@ def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle
     target = _target_size(handle, p)
     retain, forced = _retention(handle, p, before) if p.vacuum else (None, None)  # refuse before changing anything
     statements: list[str] = []
-    prop_stmt = properties.properties_statement(handle.ref, policy.properties, before.get("properties") or {})
+    # An explicit --zorder/--cluster-by does that and only that; the policy's properties come with a
+    # policy run (no explicit layout) or when asked (--apply-policy).
+    with_policy = p.apply_policy or not (p.zorder or p.cluster_by)
+    prop_stmt = properties.properties_statement(handle.ref, policy.properties, before.get("properties") or {}) if with_policy else None
     if prop_stmt:
         statements.append(prop_stmt)
-    statements += compaction.optimize_statements(
-        handle.ref, where=p.where, zorder_by=zorder_by, cluster_by=cluster_by,
-        current_clustering=before.get("clusteringColumns") or [],
-    )
+    unchanged = _already_zordered(spark, handle, zorder_by, before) if zorder_by and not p.where else None
+    if unchanged is None:
+        statements += compaction.optimize_statements(
+            handle.ref, where=p.where, zorder_by=zorder_by, cluster_by=cluster_by,
+            current_clustering=before.get("clusteringColumns") or [],
+        )
     if p.analyze:
         if on_databricks:
             statements.append(sql.analyze_sql(handle.ref))
@@ -173,7 +179,7 @@ def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle
             warnings.append(properties.bloom_filter_note(handle.display, policy.bloom_filter_columns))
     report: dict[str, Any] = {
         "table": handle.display,
-        "action": "would optimize" if p.dry_run else "optimized",
+        "action": "unchanged" if unchanged and not prop_stmt else "would optimize" if p.dry_run else "optimized",
         "files_before": int(before.get("numFiles") or 0),
         "bytes_before": int(before.get("sizeInBytes") or 0),
         "zorder_by": zorder_by,
@@ -182,7 +188,11 @@ def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle
         "ideal_files": ideal_files(int(before.get("sizeInBytes") or 0), target or DEFAULT_TARGET_FILE_SIZE),
         "statements": statements,
     }
-    if not p.dry_run:
+    if unchanged:
+        report["note"] = unchanged
+    if unchanged and not statements:
+        report.update({"files_after": report["files_before"], "bytes_after": report["bytes_before"], "files_removed": 0, "files_added": 0})
+    elif not p.dry_run:
         attempts = compaction.Attempts()
         metrics = compaction.run_optimize(
             spark, statements, target_file_size=target, attempts=attempts,
@@ -205,6 +215,28 @@ def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle
     if p.vacuum:
         report.update(_vacuum(ctx, spark, handle, p, before, retain, forced, warnings))  # type: ignore[arg-type]
     return report
+
+
+def _already_zordered(spark: "SparkSession", handle: "TableHandle", zorder_by: list[str], before: dict[str, Any]) -> str | None:
+    """Why Z-ordering again would rewrite a table for nothing: it is one file whose last commit was
+    OPTIMIZE ZORDER BY the same columns (Delta rewrites even a single file on every ZORDER)."""
+    if int(before.get("numFiles") or 0) != 1 or handle.storage.catalog:
+        return None
+    import json
+
+    from lakectl.delta import history
+
+    last = history(spark, handle.path, 1)
+    row = last.first() if last is not None else None
+    if row is None or row["operation"] != "OPTIMIZE":
+        return None
+    try:
+        done = json.loads((row["operationParameters"] or {}).get("zOrderBy") or "[]")
+    except ValueError:
+        return None
+    if [c.lower() for c in done] == [c.lower() for c in zorder_by]:
+        return f"already Z-ordered by {', '.join(zorder_by)} in one file (version {row['version']}): not rewritten"
+    return None
 
 
 def _retention(handle: "TableHandle", p: OptimizeParams, before: dict[str, Any]) -> tuple[float, str | None]:

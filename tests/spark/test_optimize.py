@@ -139,6 +139,27 @@ def test_liquid_clustering_from_the_flag(spark, tmp_path):
     assert any("--analyze" in w and "Databricks-only" in w for w in result.warnings)
 
 
+def test_an_explicit_zorder_does_only_that_and_a_zordered_file_is_not_rewritten(spark, tmp_path):
+    ctx = make_ctx(spark, tmp_path, {"silver.events": {"optimize": {"properties": {"delta.dataSkippingNumIndexedCols": "3"}}}})
+    path = ctx.settings.table("silver.events").path
+    write_small_files(spark, path, batches=2)
+
+    first = run_job(ctx, "optimize", {"tables": ["silver.events"], "zorder": ["customer_id"]}).details[0]
+    assert first["action"] == "optimized" and first["files_after"] == 1 and "properties_set" not in first
+    props = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()["properties"]
+    assert "delta.dataSkippingNumIndexedCols" not in props  # the policy's properties were not asked for
+    optimized_at = version(spark, path)
+
+    again = run_job(ctx, "optimize", {"tables": ["silver.events"], "zorder": ["customer_id"]})
+    d = again.details[0]
+    assert d["action"] == "unchanged" and "already Z-ordered by customer_id" in d["note"] and d["statements"] == []
+    assert version(spark, path) == optimized_at and again.tables_written == []  # no commit, no rewrite
+
+    other = run_job(ctx, "optimize", {"tables": ["silver.events"], "zorder": ["price"], "apply_policy": True}).details[0]
+    assert other["action"] == "optimized" and other["properties_set"] == {"delta.dataSkippingNumIndexedCols": "3"}
+    assert version(spark, path) > optimized_at
+
+
 def test_missing_tables_skipped_when_implicit_and_an_error_when_named(spark, tmp_path):
     ctx = make_ctx(spark, tmp_path, {"silver.events": {"optimize": {"bloom_filter_columns": ["customer_id"]}}})
     path = ctx.settings.table("silver.events").path

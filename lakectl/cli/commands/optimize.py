@@ -24,6 +24,7 @@ def optimize(
     analyze: bool = typer.Option(False, "--analyze", help="Recompute data-skipping statistics (ANALYZE ... COMPUTE DELTA STATISTICS)."),
     advise: bool = typer.Option(False, "--advise", help="Only recommend Z-order/clustering columns, with measured file skipping."),
     target_file_size: Optional[str] = typer.Option(None, "--target-file-size", help="Target file size, e.g. 128m (default: policy, else 1g)."),
+    apply_policy: bool = typer.Option(False, "--apply-policy", help="With --zorder/--cluster-by, also set the policy's table properties."),
     dry_run: bool = DRY_RUN,
     json_out: bool = JSON,
 ) -> None:
@@ -31,5 +32,5 @@ def optimize(
     execute(ctx, "optimize", {
         "tables": list(tables or []), "zorder": _split(zorder), "cluster_by": _split(cluster_by), "where": where,
         "vacuum": vacuum, "retain": retain, "force": force, "analyze": analyze, "advise": advise,
-        "target_file_size": target_file_size, "dry_run": dry_run,
+        "target_file_size": target_file_size, "apply_policy": apply_policy, "dry_run": dry_run,
     }, json_out=json_out)

@@ -121,7 +121,8 @@ def _optimize_table(wh: Warehouse, settings: Settings, handle: "TableHandle", p:
         warnings.append(f"{handle.display}: the target file size is a session setting that a SQL warehouse does not take; "
                         "set the table property delta.targetFileSize in the policy's properties instead")
     statements: list[str] = []
-    prop_stmt = properties.properties_statement(handle.ref, policy.properties, current_props)
+    with_policy = p.apply_policy or not (p.zorder or p.cluster_by)  # as the local job: an explicit layout does only that
+    prop_stmt = properties.properties_statement(handle.ref, policy.properties, current_props) if with_policy else None
     if prop_stmt:
         statements.append(prop_stmt)
     statements += compaction.optimize_statements(handle.ref, where=p.where, zorder_by=zorder_by, cluster_by=cluster_by,
