@@ -103,6 +103,9 @@ def advise(spark: "SparkSession", ref: str, *, size_bytes: int, num_files: int, 
     if not candidates:
         advice["recommendation"] = "no column would make data skipping better (too few distinct values)"
         return advice
+    if ideal <= 1:  # one file of the target size holds it all: no layout can skip a file
+        advice["recommendation"] = "the table fits in one file of the target size: no layout can read fewer files (compaction alone is enough)"
+        return advice
     top = [c["column"] for c in candidates[:4]]
     advice["recommend_zorder_by"] = top[:2]
     advice["recommend_cluster_by"] = top
@@ -126,6 +129,11 @@ def advise(spark: "SparkSession", ref: str, *, size_bytes: int, num_files: int, 
                 "simulated_sort_by": best,
             })
         advice["predicates"] = measured
+        if not any(m["fraction_after"] < m["fraction_now"] for m in measured):
+            for key in ("recommend_zorder_by", "recommend_cluster_by"):
+                advice.pop(key)
+            advice["recommendation"] = (f"no layout reads fewer files: sorted by {best} into {len(sim_files)} file(s), "
+                                        "the sample predicates read as large a share of the files as now")
     finally:
         shutil.rmtree(sim, ignore_errors=True)
     return advice

@@ -102,3 +102,8 @@ def test_advisor_recommends_the_filtered_column_with_measured_skipping(spark, tm
     assert configured["files_read_after"] <= 2 and configured["fraction_after"] < configured["fraction_now"]
     assert spark.sql(f"DESCRIBE HISTORY delta.`{path}` LIMIT 1").first()["version"] == v  # advice changes nothing
     assert not list((tmp_path / "lake" / "tmp").glob("advise-*"))  # scratch layout removed
+
+    small = make_ctx(spark, tmp_path / "small", {"silver.events": {"optimize": {"predicates": ["customer_id = 'c17'"]}}})
+    spark.read.format("delta").load(path).write.format("delta").save(small.settings.table("silver.events").path)
+    tiny = run_job(small, "optimize", {"tables": ["silver.events"], "advise": True}).details[0]  # 1 GiB target: one file
+    assert tiny["ideal_files"] == 1 and "recommend_zorder_by" not in tiny and "no layout can read fewer files" in tiny["recommendation"]
