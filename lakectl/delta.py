@@ -161,7 +161,7 @@ def _aligned(spark: "SparkSession", ref: str, source: "DataFrame") -> tuple["Dat
     return source, any(c not in names for c in source.columns)
 
 
-def merge_insert_only(spark: "SparkSession", ref: str, source: "DataFrame", key: str) -> int:
+def merge_insert_only(spark: "SparkSession", ref: str, source: "DataFrame", key: str | list[str]) -> int:
     """Insert the rows whose `key` the table does not hold yet; returns how many were inserted.
     Replaying the same rows inserts nothing: the write is idempotent."""
     source, evolve = _aligned(spark, ref, source)
@@ -170,11 +170,12 @@ def merge_insert_only(spark: "SparkSession", ref: str, source: "DataFrame", key:
         return _merge_counts(spark.sql(text))["inserted"]
 
 
-def merge_upsert(spark: "SparkSession", ref: str, source: "DataFrame", key: str) -> int:
+def merge_upsert(spark: "SparkSession", ref: str, source: "DataFrame", key: str | list[str]) -> int:
     """Insert new keys and update rows whose other columns changed (equal rows are left alone);
     returns inserted + updated."""
+    keys = [key] if isinstance(key, str) else key
     with temp_view(source) as view:
-        text = sql.merge_sql(ref, view, key, update_columns=[c for c in source.columns if c != key])
+        text = sql.merge_sql(ref, view, keys, update_columns=[c for c in source.columns if c not in keys])
         counts = _merge_counts(spark.sql(text))
     return counts["inserted"] + counts["updated"]
 

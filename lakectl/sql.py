@@ -7,7 +7,7 @@ Every table, column or principal name that comes from config or flags reaches SQ
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 _SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -172,12 +172,13 @@ def create_table_sql(ref: str, view: str, *, partition_by: Iterable[str] = (), p
     return text + f" AS SELECT * FROM {view}"
 
 
-def merge_sql(ref: str, view: str, key: str, *, update_columns: Iterable[str] = (), evolve_schema: bool = False) -> str:
-    """MERGE INTO ref t USING view s ON t.key = s.key: insert new keys; with `update_columns`, also
-    update matched rows where one of those columns differs (NULL-safe)."""
-    k = quote_ident(key)
+def merge_sql(ref: str, view: str, key: str | Sequence[str], *, update_columns: Iterable[str] = (), evolve_schema: bool = False) -> str:
+    """MERGE INTO ref t USING view s ON t.key = s.key [AND ...]: insert new keys; with `update_columns`,
+    also update matched rows where one of those columns differs (NULL-safe)."""
+    keys = [key] if isinstance(key, str) else list(key)
+    on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
     text = "MERGE WITH SCHEMA EVOLUTION INTO" if evolve_schema else "MERGE INTO"
-    text += f" {ref} t USING {view} s ON t.{k} = s.{k}"
+    text += f" {ref} t USING {view} s ON {on}"
     cols = list(update_columns)
     if cols:
         changed = " OR ".join(f"NOT (t.{quote_ident(c)} <=> s.{quote_ident(c)})" for c in cols)

@@ -11,6 +11,7 @@ from typing import Any
 
 from lakectl.context import JobContext
 from lakectl.errors import TableNotFound
+from lakectl.faults import kill_point
 from lakectl.results import Result
 from lakectl.typed import Model, parse_params
 
@@ -55,6 +56,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         n = scored.count()
         result.rows_read = n
         result.rows_written = _merge(spark, target, scored, p.rescore) if n else 0
+        kill_point("score.after_merge")  # committed; the result is not reported yet
     finally:
         scored.unpersist()
     return result
@@ -88,22 +90,12 @@ def _scored(todo, ref, run_id: str):  # noqa: ANN001, ANN202
 
 
 def _merge(spark, target, scored, rescore: bool) -> int:  # noqa: ANN001
-    from delta.tables import DeltaTable
+    """One MERGE on (event_id, model_version), through the SQL helper layer so it runs over Spark
+    Connect too; created first with nullable columns (literals would otherwise be NOT NULL)."""
+    from pyspark.sql.types import StructType
 
-    if not DeltaTable.isDeltaTable(spark, target.path):
-        from pyspark.sql.types import StructType
+    from lakectl.delta import ensure_table, merge_insert_only, merge_upsert
 
-        # nullable columns: literals would otherwise become NOT NULL constraints (an alias may be absent)
-        schema = StructType([f.__class__(f.name, f.dataType, True) for f in scored.schema.fields])
-        builder = DeltaTable.createIfNotExists(spark).location(target.path).addColumns(schema)
-        if target.config.partition_by:
-            builder = builder.partitionedBy(*target.config.partition_by)
-        builder.execute()
-    table = DeltaTable.forPath(spark, target.path)
-    merge = table.alias("t").merge(scored.alias("s"), "t.event_id = s.event_id AND t.model_version = s.model_version")
-    if rescore:
-        merge = merge.whenMatchedUpdateAll()
-    metrics = merge.whenNotMatchedInsertAll().execute().first()
-    if metrics is None:
-        return 0
-    return int(metrics["num_inserted_rows"] or 0) + int(metrics["num_updated_rows"] or 0)
+    ensure_table(spark, target, StructType([f.__class__(f.name, f.dataType, True) for f in scored.schema.fields]))
+    keys = ["event_id", "model_version"]
+    return merge_upsert(spark, target.ref, scored, keys) if rescore else merge_insert_only(spark, target.ref, scored, keys)

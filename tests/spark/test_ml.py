@@ -173,6 +173,40 @@ def test_score_writes_each_review_once_and_a_rerun_writes_nothing(lake, spark):
     assert agree > 0.7  # the champion reproduces most labels (train rows included)
 
 
+def test_score_killed_after_its_merge_then_rerun_scores_each_review_once(lake, spark, tmp_path):
+    """kill -9 right after score's MERGE commit (LAKECTL_KILL_AT), on a copy of the lake without scores:
+    the re-run writes nothing more, the scores equal an uninterrupted run's, and ops.runs shows the
+    killed run as interrupted."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from deltalake import DeltaTable
+
+    ctx, rows = lake
+    root = tmp_path / "lake"
+    shutil.copytree(ctx.settings.storage.root_dir, root, ignore=shutil.ignore_patterns("review_scores", "runs"))
+    config = tmp_path / "lakectl.yaml"
+    config.write_text(json.dumps({"storage": {"root": str(root)}, "ml": FAST_ML}))
+    env = {**os.environ, "LAKECTL_KILL_AT": "score.after_merge", "PYTHONPATH": str(REPO)}
+    env.pop("LAKECTL_LEDGER", None)
+    proc = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(config), "score"], env=env,
+                          capture_output=True, text=True, timeout=600, start_new_session=True)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+
+    from lakectl.context import JobContext
+
+    copy = JobContext(settings=_settings(root), _spark=spark)
+    assert _run(copy, "score").rows_written == 0  # the killed run's MERGE stands; nothing is scored twice
+    mine = spark.read.format("delta").load(copy.settings.table("silver.review_scores").path)
+    ref = spark.read.format("delta").load(ctx.settings.table("silver.review_scores").path).where("model_version = '1'")
+    assert mine.count() == len(rows) == mine.select("event_id").distinct().count()
+    assert sorted(mine.select("event_id", "label").collect()) == sorted(ref.select("event_id", "label").collect())
+    runs = DeltaTable(copy.settings.table("ops.runs").path).to_pyarrow_table().to_pylist()
+    assert sorted((r["command"], r["status"]) for r in runs) == [("score", "interrupted"), ("score", "ok")]
+
+
 @pytest.mark.slow
 def test_score_challenger_and_rescore(lake, spark):
     ctx, rows = lake

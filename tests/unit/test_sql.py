@@ -33,3 +33,5 @@ def test_create_table_and_merge_statements_quote_every_name():
     upsert = merge_sql(ref, view, "k", update_columns=["a"], evolve_schema=True)
     assert upsert.startswith("MERGE WITH SCHEMA EVOLUTION INTO ")
     assert "WHEN MATCHED AND (NOT (t.`a` <=> s.`a`)) THEN UPDATE SET *" in upsert
+    two = merge_sql(ref, view, ["event_id", "model`version"])
+    assert " ON t.`event_id` = s.`event_id` AND t.`model``version` = s.`model``version` WHEN NOT MATCHED" in two
