@@ -30,9 +30,12 @@ def stages(p: DemoParams) -> list[tuple[str, dict[str, Any]]]:
 def run(ctx: JobContext, params: dict[str, Any], on_stage: "StageEvent | None" = None) -> Result:
     from lakectl.jobs import run_job
 
+    from time import perf_counter
+
     p = parse_params(params, DemoParams)
     notify = on_stage or (lambda *_: None)
     result = Result(job="demo")
+    started = perf_counter()
     for name, stage_params in stages(p):
         notify(name, "start", None)
         stage = run_job(ctx, name, stage_params)
@@ -51,4 +54,5 @@ def run(ctx: JobContext, params: dict[str, Any], on_stage: "StageEvent | None" =
     result.metrics = {"rows_written_by_layer": rows_by_layer(result.details), "stages": [d["job"] for d in result.details]}
     if last.get("aggregate", {}).get("kpi"):
         result.metrics["kpi"] = last["aggregate"]["kpi"]
+    result.duration_s = round(perf_counter() - started, 3)  # the CLI calls this job directly, not through run_job
     return result
