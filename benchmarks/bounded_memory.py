@@ -66,10 +66,11 @@ def run_sampled(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 def delta_rows(path: str) -> int:
     """Rows of a Delta table from its log's file statistics (no scan)."""
+    import pyarrow as pa
     from deltalake import DeltaTable
 
-    actions = DeltaTable(path).get_add_actions(flatten=True).to_pydict()
-    return int(sum(actions["num_records"]))
+    actions = pa.table(DeltaTable(path).get_add_actions(flatten=True))  # an arro3 table in deltalake 1.x
+    return int(sum(actions.column("num_records").to_pylist()))
 
 
 def main() -> None:
@@ -107,6 +108,8 @@ def main() -> None:
         env = {**os.environ, "LAKECTL_LEDGER": "off", "PYTHONPATH": str(REPO)}
         base = [sys.executable, "-m", "lakectl", "--config", str(config), "--json"]
         ingest = run_sampled(base + ["ingest", "--source", "files"], env)
+        print(json.dumps({"ingest_done": {k: v for k, v in ingest.items() if k != "result"},  # kept if transform fails
+                          "batches": ingest["result"].get("metrics", {}).get("batches")}), file=sys.stderr, flush=True)
         transform = run_sampled(base + ["transform"], env)
 
         lake = work / "lake" / "tables"
