@@ -66,11 +66,11 @@ def run_sampled(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 def delta_rows(path: str) -> int:
     """Rows of a Delta table from its log's file statistics (no scan)."""
-    import pyarrow as pa
     from deltalake import DeltaTable
 
-    actions = pa.table(DeltaTable(path).get_add_actions(flatten=True))  # an arro3 table in deltalake 1.x
-    return int(sum(actions.column("num_records").to_pylist()))
+    from lakectl.monitor.deltars import column_lists  # deltalake 1.x returns an arro3 table
+
+    return int(sum(column_lists(DeltaTable(path).get_add_actions(flatten=True))["num_records"]))
 
 
 def main() -> None:

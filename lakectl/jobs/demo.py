@@ -28,9 +28,9 @@ def stages(p: DemoParams) -> list[tuple[str, dict[str, Any]]]:
 
 
 def run(ctx: JobContext, params: dict[str, Any], on_stage: "StageEvent | None" = None) -> Result:
-    from lakectl.jobs import run_job
-
     from time import perf_counter
+
+    from lakectl.jobs import run_job
 
     p = parse_params(params, DemoParams)
     notify = on_stage or (lambda *_: None)
