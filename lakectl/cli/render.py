@@ -28,6 +28,9 @@ def render_result(result: Result, *, as_json: bool) -> None:
     for key, value in _summary_rows(result):
         table.add_row(key, value)
     console.print(table)
+    for key, value in result.metrics.items():
+        if _table_like(value):
+            _render_nested(console, result.job, key, value)
     if _uniform(result.details):  # e.g. one row per table: one table with a header
         columns = [k for k in result.details[0] if k != "job"]
         render_rows(console, columns, [[d[k] for k in columns] for d in result.details])
@@ -58,7 +61,8 @@ def _summary_rows(result: Result) -> list[tuple[str, str]]:
     if result.tables_written:
         rows.append(("would write" if dry else "wrote", ", ".join(result.tables_written)))
     for key, value in result.metrics.items():
-        rows.append((key.replace("_", " "), _fmt(value)))
+        if not _table_like(value):  # per-rule metrics and the like get a table of their own
+            rows.append((key.replace("_", " "), _fmt(value)))
     return rows
 
 
@@ -73,18 +77,28 @@ def _render_detail(console: Any, detail: dict[str, Any]) -> None:
     for key, value in detail.items():
         if key in ("job", "name", "details") or value in (None, [], {}, 0, "", False):
             continue
-        if isinstance(value, list) and (_uniform(value) or (len(value) == 1 and isinstance(value[0], dict))):
+        if _table_like(value):
             nested.append((key, value))  # e.g. per-rule quality metrics: a table of their own reads better
             continue
         table.add_row(key.replace("_", " "), _fmt(value))
     console.print(table)
     for key, rows in nested:
-        # a text column with one value for every row goes into the title, to leave the width to the rest
-        same = {c: v for c, v in rows[0].items()
-                if isinstance(v, str) and len(rows) > 1 and all(r.get(c) == v for r in rows)}
-        columns = [c for c in rows[0] if c not in same]
-        title = f"{name} {key.replace('_', ' ')}".strip() + (f" ({_fmt(same)})" if same else "")
-        render_rows(console, columns, [[r.get(c) for c in columns] for r in rows], title=title)
+        _render_nested(console, str(name), key, rows)
+
+
+def _table_like(value: Any) -> bool:
+    """A list of flat records (per-rule metrics, per-table reports): rendered as a table, not a k=v wall."""
+    return isinstance(value, list) and (_uniform(value) or (len(value) == 1 and isinstance(value[0], dict)))
+
+
+def _render_nested(console: Any, name: str, key: str, rows: list[dict[str, Any]]) -> None:
+    """One renderer for a result's nested records, wherever they sit (a standalone job or a pipeline's stage)."""
+    # a text column with one value for every row goes into the title, to leave the width to the rest
+    same = {c: v for c, v in rows[0].items()
+            if isinstance(v, str) and len(rows) > 1 and all(r.get(c) == v for r in rows)}
+    columns = [c for c in rows[0] if c not in same]
+    title = f"{name} {key.replace('_', ' ')}".strip() + (f" ({_fmt(same)})" if same else "")
+    render_rows(console, columns, [[r.get(c) for c in columns] for r in rows], title=title)
 
 
 def human_bytes(n: int | None) -> str:

@@ -34,3 +34,17 @@ def test_a_pipeline_summary_names_what_each_layer_got(capsys):
                        metrics={"rows_written_by_layer": rows_by_layer(details)}), capsys)
     assert "rows written by layer bronze=29,700, silver=29,500, gold=696" in " ".join(out.split())
     assert "rows written 696" not in " ".join(out.split())  # not one figure that reads as if 696 events survived
+
+
+def test_per_rule_metrics_render_as_the_same_table_standalone_and_in_a_pipeline(capsys):
+    rules = [{"rule": "known_customer", "action": "drop", "rows_checked": 12_000, "rows_failed": 1_234},
+             {"rule": "positive_amount", "action": "quarantine", "rows_checked": 12_000, "rows_failed": 7}]
+    standalone = _text(Result(job="transform", rows_written=10_000, metrics={"batches": 2, "rules": rules}), capsys)
+    pipeline = _text(Result(job="run", details=[{"job": "transform", "rows_written": 10_000, "rules": rules}]), capsys)
+    for out in (standalone, pipeline):
+        assert "transform rules" in out  # the table's title
+        header = next(line for line in out.splitlines() if "rows_checked" in line)
+        assert "rule" in header and "rows_failed" in header
+        row = next(line for line in out.splitlines() if "known_customer" in line)
+        assert "1,234" in row and "12,000" in row and "=" not in row  # a table row, not a k=v wall
+    assert "rule=known_customer" not in standalone
