@@ -25,10 +25,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def tree_rss(root: int) -> int:
-    """Resident bytes of a process and all its descendants, from /proc."""
+def tree_memory(root: int) -> dict[int, tuple[str, int, int]]:
+    """Each process of a tree (a process and all its descendants) from /proc: pid -> (kind, VmRSS, VmHWM) in bytes.
+    kind is `jvm` (java), `driver` (the root, Python) or `worker` (Python workers the JVM forks)."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+    memory: dict[int, tuple[str, int, int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -39,29 +40,42 @@ def tree_rss(root: int) -> int:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry))
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                rss[int(entry)] = int(line.split()[1]) * 1024
-    total, stack = 0, [root]
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if "VmRSS" in fields:
+            kind = "jvm" if fields.get("Name", "").strip() == "java" else ("driver" if int(entry) == root else "worker")
+            memory[int(entry)] = (kind, int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024)
+    tree, stack = {}, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        if pid in memory:
+            tree[pid] = memory[pid]
         stack.extend(children.get(pid, []))
-    return total
+    return tree
 
 
 def run_sampled(args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run a lakectl command, sampling its process tree's RSS every 0.5 s; its --json result and the peak."""
+    """Run a lakectl command, sampling its process tree every 0.5 s: its --json result, the peak of the tree's summed
+    RSS, and per kind of process (jvm, driver, workers) the largest sampled sum and each process's own high-water mark
+    (VmHWM, which the kernel keeps, so a spike between samples still counts)."""
     started = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    peak = 0
+    peak, by_kind, hwm = 0, {"jvm": 0, "driver": 0, "worker": 0}, {}
     while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
+        tree = tree_memory(proc.pid)
+        peak = max(peak, sum(rss for _, rss, _ in tree.values()))
+        for kind in by_kind:
+            by_kind[kind] = max(by_kind[kind], sum(rss for k, rss, _ in tree.values() if k == kind))
+        for pid, (kind, _, high) in tree.items():
+            hwm[pid] = (kind, max(high, hwm.get(pid, (kind, 0))[1]))
         time.sleep(0.5)
     out, err = proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args[3:])} failed ({proc.returncode}): {err.strip().splitlines()[-1:]}")
-    return {"result": json.loads(out), "peak_rss_bytes": peak, "seconds": round(time.perf_counter() - started, 1)}
+    mib = lambda n: round(n / 2**20)  # noqa: E731
+    return {"result": json.loads(out), "peak_rss_bytes": peak, "seconds": round(time.perf_counter() - started, 1),
+            "peak_rss_mib_by_kind": {k: mib(v) for k, v in by_kind.items()},
+            "high_water_mib": {f"{kind}:{pid}": mib(high) for pid, (kind, high) in sorted(hwm.items())
+                               if kind != "worker" or high > 64 * 2**20}}
 
 
 def delta_rows(path: str) -> int:
@@ -124,10 +138,13 @@ def main() -> None:
             "events_generated": g.events, "valid_events": g.valid_events, "bad_records": g.bad_records,
             "generate_s": round(generate_s, 1),
             "ingest": {"seconds": ingest["seconds"], "peak_rss_mib": round(ingest["peak_rss_bytes"] / 2**20),
+                       "peak_rss_mib_by_kind": ingest["peak_rss_mib_by_kind"], "high_water_mib": ingest["high_water_mib"],
                        "batches": ingest["result"].get("metrics", {}).get("batches"),
                        "rows_written": ingest["result"].get("rows_written"),
                        "rows_quarantined": ingest["result"].get("rows_quarantined")},
             "transform": {"seconds": transform["seconds"], "peak_rss_mib": round(transform["peak_rss_bytes"] / 2**20),
+                          "peak_rss_mib_by_kind": transform["peak_rss_mib_by_kind"],
+                          "high_water_mib": transform["high_water_mib"],
                           "batches": transform["result"].get("metrics", {}).get("batches"),
                           "rows_written": transform["result"].get("rows_written")},
             "bronze_rows": bronze_rows, "bronze_quarantine_rows": quarantine_rows,

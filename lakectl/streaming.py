@@ -81,6 +81,11 @@ ProgressCallback = Callable[[list[dict[str, Any]]], None]
 _STOP = threading.Event()
 _GATE_CLOSED = threading.Event()  # a stoppable batch refused to start (this process: a local session)
 _STOP_MARK = "lakectl: stop requested"
+# Batch functions running in this process now. Counted before the gate looks at _STOP, so once _STOP is
+# set a count of 0 means no batch is working and none will start: the query can be stopped without
+# cancelling a batch's Spark jobs half-way (which fails the query instead of stopping it).
+_RUNNING = 0
+_RUNNING_LOCK = threading.Lock()
 
 
 def stoppable(batch_fn: Callable[[Any, int], None]) -> Callable[[Any, int], None]:
@@ -98,10 +103,23 @@ class _Stoppable:
         self.batch_fn = batch_fn
 
     def __call__(self, df: Any, batch_id: int) -> None:
-        if _STOP.is_set():
-            _GATE_CLOSED.set()
-            raise RuntimeError(f"{_STOP_MARK}: batch {batch_id} not started")
-        self.batch_fn(df, batch_id)
+        global _RUNNING
+        with _RUNNING_LOCK:
+            _RUNNING += 1
+        try:
+            if _STOP.is_set():
+                _GATE_CLOSED.set()
+                raise RuntimeError(f"{_STOP_MARK}: batch {batch_id} not started")
+            self.batch_fn(df, batch_id)
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING -= 1
+
+
+def batches_running() -> int:
+    """How many `stoppable` batch functions are running in this process."""
+    with _RUNNING_LOCK:
+        return _RUNNING
 
 
 class ProgressFeed:
@@ -205,7 +223,10 @@ def run_query(writer: "DataStreamWriter", *, continuous: bool, interval: str,
             query.awaitTermination(1)
             feed(query)
         if signals:
-            _stop_after_batch_in_flight(query, feed)
+            if type(writer).__module__.startswith("pyspark.sql.connect"):
+                _stop_after_batch_in_flight(query, feed)  # the batch functions run on the server: watch progress
+            else:
+                _stop_when_no_batch_runs(query, feed)
         feed(query)
     finally:
         for s, handler in previous.items():
@@ -225,9 +246,23 @@ def run_query(writer: "DataStreamWriter", *, continuous: bool, interval: str,
     return query
 
 
+def _stop_when_no_batch_runs(query: "StreamingQuery", feed: ProgressFeed) -> None:
+    """Local session: wait for the batch function in flight (if any) to return, then stop the query.
+    Stopping while it runs would cancel its Spark jobs and fail the query; `_STOP` is set, so no new
+    batch can start in between (the gate refuses it and the query ends by itself)."""
+    while query.isActive and batches_running():
+        try:
+            query.awaitTermination(0.2)
+        except Exception:  # the query ended with an error (a stoppable batch refusing to start): read by the caller
+            return
+        feed(query)
+    if query.isActive:
+        query.stop()
+
+
 def _stop_after_batch_in_flight(query: "StreamingQuery", feed: ProgressFeed) -> None:
-    """Stop the query once no batch is running. A `stoppable` batch function ends the query by
-    itself at the next batch; for one that is not, stop as soon as the batch in flight reported."""
+    """Spark Connect: stop the query once no batch is running, judged from its progress (the batch
+    functions run on the server, where the stop flag is never set)."""
     last = query.lastProgress
     in_flight = (int(_as_dict(last).get("batchId", -1)) if last else -1) + 1
     while query.isActive:

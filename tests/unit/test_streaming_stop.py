@@ -41,3 +41,56 @@ def test_batch_line_shows_rows_rate_and_kafka_lag():
     assert streaming.batch_line(progress) == "lakectl: ingest-kafka batch 7: 20,000 rows in 3.1s (6,452 rows/s), lag 80 records"
     files = {**progress, "sources": [{"endOffset": {"logOffset": 3}, "latestOffset": None}]}
     assert "lag" not in streaming.batch_line(files)
+
+
+class _Query:
+    """The few StreamingQuery members the stop logic uses; stop() records whether a batch was still running."""
+
+    def __init__(self) -> None:
+        self.isActive = True
+        self.stopped_while_running: list[int] = []
+        self.lastProgress = None
+        self.recentProgress: list = []
+
+    def awaitTermination(self, timeout: float) -> bool:  # noqa: N802
+        import time
+
+        time.sleep(min(timeout, 0.05))
+        return False
+
+    def stop(self) -> None:
+        self.stopped_while_running.append(streaming.batches_running())
+        self.isActive = False
+
+
+def test_a_local_stop_waits_for_the_batch_in_flight_to_return():
+    """The race behind a SIGINT failing the stream (exit 1, "exception raised by the Python Proxy"): the query
+    was stopped, by stale progress, while its batch function still ran, which cancels the batch's Spark jobs."""
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow_batch(df, batch_id):  # noqa: ANN001, ANN202
+        started.set()
+        release.wait(5)
+
+    batch = streaming.stoppable(slow_batch)
+    worker = threading.Thread(target=batch, args=(None, 1))
+    worker.start()
+    started.wait(5)
+    query = _Query()
+    streaming._STOP.set()
+    try:
+        stopper = threading.Thread(target=streaming._stop_when_no_batch_runs, args=(query, streaming.ProgressFeed(None)))
+        stopper.start()
+        stopper.join(0.5)
+        assert stopper.is_alive() and query.isActive  # still waiting: the batch in flight has not returned
+        release.set()
+        worker.join(5)
+        stopper.join(5)
+        assert query.stopped_while_running == [0] and not query.isActive
+        with pytest.raises(RuntimeError, match="not started"):  # and nothing new could start meanwhile
+            batch(None, 2)
+    finally:
+        streaming._STOP.clear()
+        streaming._GATE_CLOSED.clear()
