@@ -123,7 +123,7 @@ def main() -> None:
         base = [sys.executable, "-m", "lakectl", "--config", str(config), "--json"]
         ingest = run_sampled(base + ["ingest", "--source", "files"], env)
         print(json.dumps({"ingest_done": {k: v for k, v in ingest.items() if k != "result"},  # kept if transform fails
-                          "batches": ingest["result"].get("metrics", {}).get("batches")}), file=sys.stderr, flush=True)
+                          "batches": ingest["result"].get("batches")}), file=sys.stderr, flush=True)
         transform = run_sampled(base + ["transform"], env)
 
         lake = work / "lake" / "tables"
@@ -139,13 +139,13 @@ def main() -> None:
             "generate_s": round(generate_s, 1),
             "ingest": {"seconds": ingest["seconds"], "peak_rss_mib": round(ingest["peak_rss_bytes"] / 2**20),
                        "peak_rss_mib_by_kind": ingest["peak_rss_mib_by_kind"], "high_water_mib": ingest["high_water_mib"],
-                       "batches": ingest["result"].get("metrics", {}).get("batches"),
+                       "batches": ingest["result"].get("batches"),
                        "rows_written": ingest["result"].get("rows_written"),
                        "rows_quarantined": ingest["result"].get("rows_quarantined")},
             "transform": {"seconds": transform["seconds"], "peak_rss_mib": round(transform["peak_rss_bytes"] / 2**20),
                           "peak_rss_mib_by_kind": transform["peak_rss_mib_by_kind"],
                           "high_water_mib": transform["high_water_mib"],
-                          "batches": transform["result"].get("metrics", {}).get("batches"),
+                          "batches": transform["result"].get("batches"),
                           "rows_written": transform["result"].get("rows_written")},
             "bronze_rows": bronze_rows, "bronze_quarantine_rows": quarantine_rows,
             "silver_rows": silver_rows, "silver_quarantine_rows": silver_q,
