@@ -19,7 +19,9 @@ class LakectlGroup(TyperGroup):
         try:
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except ClickException as exc:
-            code = usage_error(exc, as_json="--json" in argv)
+            from lakectl.cli.options import json_requested
+
+            code = usage_error(exc, as_json=json_requested(argv))
         except Abort:  # EOF on a prompt, or Ctrl-C while Click parses
             print("lakectl: error: interrupted", file=sys.stderr)
             code = 130
