@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from decimal import Decimal
 from typing import Any
 
 from lakectl.results import Result
@@ -140,7 +141,7 @@ def human_bytes(n: int | None) -> str:
 
 _ID_KEY = re.compile(r"(^|_)(id|version|seed|port|year|pid)$")  # identifiers: 2026, not 2,026
 _MONEY_KEY = re.compile(r"revenue|amount|price|cost|spend|order_value")
-_BYTES_KEY = re.compile(r"(^|_)bytes$")
+_BYTES_KEY = re.compile(r"(^|_)bytes(_|$)")
 
 
 def fmt_value(value: Any, key: str | None = None) -> str:
@@ -149,13 +150,13 @@ def fmt_value(value: Any, key: str | None = None) -> str:
     name = (key or "").lower().replace(" ", "_")
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, (int, float)) and _ID_KEY.search(name):
+    if isinstance(value, (int, float, Decimal)) and _ID_KEY.search(name):
         return str(value)
     if isinstance(value, int) and _BYTES_KEY.search(name):
         return human_bytes(value)
-    if isinstance(value, (int, float)) and _MONEY_KEY.search(name):
+    if isinstance(value, (int, float, Decimal)) and _MONEY_KEY.search(name):
         return f"{value:,.2f}"
-    if isinstance(value, int):
+    if isinstance(value, (int, Decimal)):  # a decimal keeps its scale: 1,234.50
         return f"{value:,}"
     if isinstance(value, float):
         return f"{value:,.3f}".rstrip("0").rstrip(".")
@@ -186,7 +187,7 @@ def render_rows(console: Any, columns: list[str], rows: list[list[Any]], title: 
     from rich.text import Text
 
     table = Table(title=title, title_justify="left", header_style="bold cyan")
-    numeric = [bool(rows) and all(isinstance(r[i], (int, float)) and not isinstance(r[i], bool) for r in rows if r[i] is not None)
+    numeric = [bool(rows) and all(isinstance(r[i], (int, float, Decimal)) and not isinstance(r[i], bool) for r in rows if r[i] is not None)
                for i in range(len(columns))]
     for name, is_num in zip(columns, numeric):
         table.add_column(name, justify="right" if is_num else "left")

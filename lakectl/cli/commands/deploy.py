@@ -75,7 +75,7 @@ def deploy(
         console.print(f"{_MARK[config_action]} the deployed config file", highlight=False)
     verb = "would change" if dry_run else "changed"
     jobs_changed = counts["create"] + counts["update"] + counts["delete"]
-    console.print(f"[bold]{escape(target_name)}[/]: {verb} {jobs_changed} job(s); {counts['unchanged']} unchanged", highlight=False)
+    console.print(f"[bold]{escape(target_name)}[/]: {verb} {jobs_changed:,} job(s); {counts['unchanged']:,} unchanged", highlight=False)
     for line in lines:
         print(line)
     _gate(dry_run, pending)
