@@ -33,7 +33,8 @@ def main(
     target: Optional[str] = typer.Option(None, "--target", "-t", envvar="LAKECTL_TARGET", help="Target from the config (default: its default_target)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document (for CI); the same as -o json."),
     output: Optional[Output] = typer.Option(
-        None, "--output", "-o", help="table (default: fits the terminal), wide (nothing cut), json, or csv (the main table)."
+        None, "--output", "-o", metavar="FORMAT",
+        help="table (default: fits the terminal), wide (nothing cut), json (= --json) or csv (the main table).",
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show stack traces and the JVM's output."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
