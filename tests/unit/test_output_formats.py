@@ -136,3 +136,19 @@ def test_wide_and_csv_of_a_result_in_process(capsys, monkeypatch):
 def test_grant_out_has_no_short_alias_any_more(lake):
     res = invoke("grant", "plan", "--help")
     assert "--out" in res.stdout and " -o " not in res.stdout
+
+
+def test_no_command_declares_its_own_dash_o():
+    """-o is the global output option: a command's own -o would shadow it (grant's --out lost its -o)."""
+    import typer
+
+    def walk(cmd, path):
+        for p in getattr(cmd, "params", []):
+            if path:
+                assert not {"-o", "--output"} & set(p.opts + p.secondary_opts), f"`lakectl {' '.join(path)}` declares {p.opts}"
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, path + [name])
+
+    root = typer.main.get_command(build())
+    assert "-o" in next(p for p in root.params if p.name == "output").opts
+    walk(root, [])
