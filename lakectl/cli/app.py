@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from lakectl import __version__
+from lakectl.cli.options import Output
 from lakectl.cli.state import State
 from lakectl.cli.usage import LakectlGroup
 
@@ -15,7 +16,7 @@ from lakectl.cli.usage import LakectlGroup
 # name, or `app` (a Typer of subcommands).
 COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run", "train", "score",
             "model", "grant", "runs", "deploy", "init", "doctor")
-_VALUE_OPTIONS = {"--config", "-c", "--target", "-t", "--timeout"}  # global options that take a value
+_VALUE_OPTIONS = {"--config", "-c", "--target", "-t", "--timeout", "--output", "-o"}  # global options that take a value
 
 
 def _version(value: bool) -> None:
@@ -30,13 +31,20 @@ def main(
         None, "--config", "-c", envvar="LAKECTL_CONFIG", help="Config file (default: configs/lakectl.yaml)."
     ),
     target: Optional[str] = typer.Option(None, "--target", "-t", envvar="LAKECTL_TARGET", help="Target from the config (default: its default_target)."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON document (for CI)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document (for CI); the same as -o json."),
+    output: Optional[Output] = typer.Option(
+        None, "--output", "-o", metavar="FORMAT",
+        help="table (default: fits the terminal), wide (nothing cut), json (= --json) or csv (the main table).",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show stack traces and the JVM's output."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Databricks targets: print the run id and URL and return; follow with `lakectl runs`."),
     timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Databricks targets: cancel a run after this many seconds (default: the target's timeout_minutes)."),
 ) -> None:
-    ctx.obj = State(config=config, target=target, json=json_out, verbose=verbose, no_wait=no_wait, timeout=timeout)
+    if json_out and output not in (None, Output.json):
+        raise typer.BadParameter(f"--json and -o {output.value} ask for different outputs; give one of them", param_hint="--output")
+    ctx.obj = State(config=config, target=target, json=json_out or output == Output.json, output=output.value if output else None,
+                    verbose=verbose, no_wait=no_wait, timeout=timeout)
 
 
 def build(only: str | None = None) -> typer.Typer:

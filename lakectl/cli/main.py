@@ -21,7 +21,9 @@ def main() -> None:
         # typer vendors its own click: recognise its ClickException by name
         if not any(c.__name__ == "ClickException" for c in type(exc).__mro__):
             raise
-        if "--json" in argv[: argv.index("--") if "--" in argv else None]:
+        from lakectl.cli.options import json_requested
+
+        if json_requested(argv):
             import json
 
             print(json.dumps({"status": "error", "error": {"kind": "usage", "message": exc.format_message(),

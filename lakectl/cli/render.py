@@ -1,21 +1,38 @@
-"""Render a Result: a rich table for people, one JSON document for CI."""
+"""Render a Result: a rich table for people (-o table / wide), one JSON document for CI (-o json,
+--json), or its main table as CSV (-o csv). Numbers for people go through `fmt_value`: thousands
+separators, bytes in KiB/MiB/GiB, money with two decimals, identifiers as they are. JSON and CSV
+keep the raw values."""
 
 from __future__ import annotations
 
 import json
+import re
+import sys
+from decimal import Decimal
 from typing import Any
 
 from lakectl.results import Result
 
+WIDE_COLUMNS = 100_000  # -o wide: a console this wide never wraps or cuts a table (rich sizes tables to their content)
 
-def render_result(result: Result, *, as_json: bool) -> None:
-    if as_json:
+
+def console_for(fmt: str = "table", *, stderr: bool = False, highlight: bool = True) -> Any:
+    """The rich Console for a human output format: the terminal's width, or unlimited for wide."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=highlight, width=WIDE_COLUMNS if fmt == "wide" else None)
+
+
+def render_result(result: Result, *, as_json: bool = False, fmt: str = "table") -> None:
+    if as_json or fmt == "json":
         print(json.dumps(result.to_dict(), default=str))
         return
-    from rich.console import Console
+    if fmt == "csv":
+        write_csv(*(main_table(result) or ([], [])))
+        return
     from rich.table import Table
 
-    console = Console()
+    console = console_for(fmt)
     if "columns" in result.metrics and "rows" in result.metrics:  # a query's rows
         render_rows(console, result.metrics["columns"], result.metrics["rows"])
         more = f" (truncated at --limit {result.metrics.get('limit')})" if result.metrics.get("truncated") else ""
@@ -62,7 +79,7 @@ def _summary_rows(result: Result) -> list[tuple[str, str]]:
         rows.append(("would write" if dry else "wrote", ", ".join(result.tables_written)))
     for key, value in result.metrics.items():
         if not _table_like(value):  # per-rule metrics and the like get a table of their own
-            rows.append((key.replace("_", " "), _fmt(value)))
+            rows.append((key.replace("_", " "), fmt_value(value, key)))
     return rows
 
 
@@ -80,7 +97,7 @@ def _render_detail(console: Any, detail: dict[str, Any]) -> None:
         if _table_like(value):
             nested.append((key, value))  # e.g. per-rule quality metrics: a table of their own reads better
             continue
-        table.add_row(key.replace("_", " "), _fmt(value))
+        table.add_row(key.replace("_", " "), fmt_value(value, key))
     console.print(table)
     for key, rows in nested:
         _render_nested(console, str(name), key, rows)
@@ -97,8 +114,31 @@ def _render_nested(console: Any, name: str, key: str, rows: list[dict[str, Any]]
     same = {c: v for c, v in rows[0].items()
             if isinstance(v, str) and len(rows) > 1 and all(r.get(c) == v for r in rows)}
     columns = [c for c in rows[0] if c not in same]
-    title = f"{name} {key.replace('_', ' ')}".strip() + (f" ({_fmt(same)})" if same else "")
+    title = f"{name} {key.replace('_', ' ')}".strip() + (f" ({fmt_value(same)})" if same else "")
     render_rows(console, columns, [[r.get(c) for c in columns] for r in rows], title=title)
+
+
+def main_table(result: Result) -> tuple[list[str], list[list[Any]]] | None:
+    """The tabular part of a result: a query's rows, else one row per detail (the union of their
+    keys, in order); None when there is nothing tabular."""
+    if "columns" in result.metrics and "rows" in result.metrics:
+        return list(result.metrics["columns"]), [list(r) for r in result.metrics["rows"]]
+    if result.details and all(isinstance(d, dict) for d in result.details):
+        columns = list(dict.fromkeys(k for d in result.details for k in d))
+        return columns, [[d.get(c) for c in columns] for d in result.details]
+    return None
+
+
+def write_csv(columns: list[str], rows: list[list[Any]]) -> None:
+    """CSV on stdout: a header, then raw values (no separators or units); nested values as JSON, NULL as empty."""
+    import csv
+
+    if not columns:
+        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([json.dumps(v, default=str) if isinstance(v, (list, dict)) else "" if v is None else v for v in row])
 
 
 def human_bytes(n: int | None) -> str:
@@ -113,18 +153,39 @@ def human_bytes(n: int | None) -> str:
     return f"{n} B"
 
 
-def _fmt(value: Any) -> str:
+_ID_KEY = re.compile(r"(^|_)(id|version|seed|port|year|pid)$")  # identifiers: 2026, not 2,026
+_MONEY_KEY = re.compile(r"revenue|amount|price|cost|spend|order_value")
+_BYTES_KEY = re.compile(r"(^|_)bytes(_|$)")
+
+
+def fmt_value(value: Any, key: str | None = None) -> str:
+    """A value for people. The key (a metric or column name) says what a number is: identifiers
+    stay as they are, `*bytes` become KiB/MiB/GiB, money gets two decimals, other numbers thousands separators."""
+    name = (key or "").lower().replace(" ", "_")
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int):
+    if isinstance(value, (int, float, Decimal)) and _ID_KEY.search(name):
+        return str(value)
+    if isinstance(value, int) and _BYTES_KEY.search(name):
+        return human_bytes(value)
+    if isinstance(value, (int, float, Decimal)) and _MONEY_KEY.search(name):
+        return f"{value:,.2f}"
+    if isinstance(value, (int, Decimal)):  # a decimal keeps its scale: 1,234.50
         return f"{value:,}"
     if isinstance(value, float):
         return f"{value:,.3f}".rstrip("0").rstrip(".")
     if isinstance(value, dict):
-        return ", ".join(f"{k}={_fmt(v)}" for k, v in value.items())
+        return ", ".join(f"{k}={fmt_value(v, str(k))}" for k, v in value.items())
     if isinstance(value, list):
-        return ", ".join(_fmt(v) for v in value)
+        return ", ".join(fmt_value(v, key) for v in value)
     return str(value)
+
+
+def count(value: int | None) -> str:
+    """A count for people: 12,345; None -> ''."""
+    return "" if value is None else f"{value:,}"
+
+
 
 
 def _uniform(details: list[Any]) -> bool:
@@ -140,10 +201,10 @@ def render_rows(console: Any, columns: list[str], rows: list[list[Any]], title: 
     from rich.text import Text
 
     table = Table(title=title, title_justify="left", header_style="bold cyan")
-    numeric = [bool(rows) and all(isinstance(r[i], (int, float)) and not isinstance(r[i], bool) for r in rows if r[i] is not None)
+    numeric = [bool(rows) and all(isinstance(r[i], (int, float, Decimal)) and not isinstance(r[i], bool) for r in rows if r[i] is not None)
                for i in range(len(columns))]
     for name, is_num in zip(columns, numeric):
         table.add_column(name, justify="right" if is_num else "left")
     for row in rows:
-        table.add_row(*(Text("NULL", style="dim") if v is None else Text(_fmt(v)) for v in row))  # data is never markup
+        table.add_row(*(Text("NULL", style="dim") if v is None else Text(fmt_value(v, c)) for c, v in zip(columns, row)))  # data is never markup
     console.print(table)

@@ -12,12 +12,17 @@ import typer
 
 OK_STATUSES = ("ok", "dry_run", "submitted")  # submitted: a --no-wait run on Databricks
 
+# Commands whose result has a main table, so that `-o csv` can print it (header + raw values).
+CSV_COMMANDS = ("query", "optimize", "aggregate", "model list", "model show", "monitor runs", "monitor tables",
+                "monitor streams", "monitor quality", "monitor check", "grant show")
+
 
 @dataclass
 class State:
     config: str | None = None
     target: str | None = None
-    json: bool = False
+    json: bool = False  # --json or -o json
+    output: str | None = None  # -o/--output as given: table, wide, json or csv
     verbose: bool = False
     no_wait: bool = False  # Databricks targets: print the run id and URL, do not watch
     timeout: float | None = None  # Databricks targets: bound on a run, in seconds
@@ -28,10 +33,35 @@ def state_of(ctx: typer.Context) -> State:
     return obj if isinstance(obj, State) else State()
 
 
+def command_of(ctx: typer.Context) -> str:
+    """The command a context runs, without the program name: 'monitor tables'."""
+    return " ".join(ctx.command_path.split()[1:])
+
+
+def output_format(ctx: typer.Context, json_out: bool = False) -> str:
+    """The one place that decides how a command prints: table (default), wide, json or csv.
+    `--json` is `-o json`; csv for a command without a main table is a usage error (exit 2) before any work."""
+    state = state_of(ctx)
+    if json_out and state.output not in (None, "json"):
+        fail_usage(f"--json and -o {state.output} ask for different outputs", "give one of them", as_json=True)
+    fmt = state.output or ("json" if json_out or state.json else "table")
+    if fmt == "csv" and command_of(ctx) not in CSV_COMMANDS:
+        fail_usage(f"-o csv is not available for `lakectl {command_of(ctx)}`: its result has no main table",
+                   f"csv works with: {', '.join(CSV_COMMANDS)}; use -o json for the whole result", as_json=False)
+    return fmt
+
+
+def fail_usage(message: str, hint: str, *, as_json: bool) -> NoReturn:
+    from lakectl.errors import UsageError
+
+    fail(UsageError(message, hint), verbose=False, as_json=as_json)
+
+
 def execute(ctx: typer.Context, job: str, params: dict[str, Any], *, json_out: bool = False) -> None:
     """Load settings, run `job` in this process, render its Result; errors end in one line."""
     state = state_of(ctx)
-    as_json = json_out or state.json
+    fmt = output_format(ctx, json_out)
+    as_json = fmt == "json"
     try:
         from lakectl.context import JobContext
         from lakectl.jobs import run_job
@@ -43,14 +73,14 @@ def execute(ctx: typer.Context, job: str, params: dict[str, Any], *, json_out: b
 
             result = run_remote(state, settings, job, params, run_id=job_ctx.run_id)
         else:
-            result = _with_status(lambda: run_job(job_ctx, job, params), job, as_json)
+            result = _with_status(lambda: run_job(job_ctx, job, params), job, fmt in ("json", "csv"))
     except typer.Exit:
         raise
     except BaseException as exc:  # the boundary: everything becomes one line and an exit code
         fail(exc, verbose=state.verbose, as_json=as_json)
     from lakectl.cli.render import render_result
 
-    render_result(result, as_json=as_json)
+    render_result(result, fmt=fmt)
     if result.status not in OK_STATUSES:
         raise typer.Exit(1)
 
@@ -80,8 +110,8 @@ def fail(exc: BaseException, *, verbose: bool, as_json: bool) -> NoReturn:
     raise typer.Exit(err.exit_code)
 
 
-def _with_status(fn, job: str, as_json: bool):
-    if as_json or not sys.stderr.isatty():
+def _with_status(fn, job: str, quiet: bool):
+    if quiet or not sys.stderr.isatty():
         return fn()
     from rich.console import Console
 

@@ -15,11 +15,17 @@ from typer.core import TyperGroup
 class LakectlGroup(TyperGroup):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
-        argv = list(sys.argv[1:] if args is None else args)
+        from lakectl.cli.app import hoist_global_options
+
+        # global options after the command (-o, --json, -c ...) move before it, wherever the CLI is
+        # started from (the console script has done it already: doing it twice changes nothing)
+        argv = hoist_global_options(list(sys.argv[1:] if args is None else args))
         try:
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except ClickException as exc:
-            code = usage_error(exc, as_json="--json" in argv)
+            from lakectl.cli.options import json_requested
+
+            code = usage_error(exc, as_json=json_requested(argv))
         except Abort:  # EOF on a prompt, or Ctrl-C while Click parses
             print("lakectl: error: interrupted", file=sys.stderr)
             code = 130

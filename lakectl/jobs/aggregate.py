@@ -217,7 +217,7 @@ def make_plans(ctx: JobContext, p: AggregateParams, silver_path: str, silver_ver
             plan.mode, plan.reason = "skip", "no row changes"
         elif any(r["event_date"] is None for r in rows) or (all_days and len(plan.touched_days) >= threshold * len(all_days)):
             plan.mode = "full"
-            plan.reason = f"{len(plan.touched_days)} of {len(all_days)} days touched (>= {threshold:.0%})"
+            plan.reason = f"{len(plan.touched_days):,} of {len(all_days):,} days touched (>= {threshold:.0%})"
         else:
             # Read from the table itself, not from the state: a run that died between its commit and
             # saving the state finds its own rows here and replaces them instead of adding them twice.

@@ -195,7 +195,7 @@ def apply(p: GrantParams, params: dict[str, Any], plan, backend, policy_file: st
     result.metrics.update(changes_applied=len(applied), failed=failed, requests=backend.requests)
     result.status = "failed" if failed else "ok"
     if failed:
-        result.warnings.append(f"{len(failed)} change(s) failed, {len(applied)} applied: the server now differs from the plan; run `lakectl grant plan`")
+        result.warnings.append(f"{len(failed):,} change(s) failed, {len(applied):,} applied: the server now differs from the plan; run `lakectl grant plan`")
     return result
 
 

@@ -173,7 +173,7 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity
             spec.fail_on_data_loss = False
         if skipped:
             where = record_data_loss(ctx, checkpoint, identity, skipped)
-            warnings.append(f"data loss allowed: skipped {len(skipped)} offset range(s), recorded in {where}")
+            warnings.append(f"data loss allowed: skipped {len(skipped):,} offset range(s), recorded in {where}")
     spark = ctx.spark
     stream = open_source(ctx, p, spec)
     versions = {bronze.path: table_version(spark, bronze.path), quarantine.path: table_version(spark, quarantine.path)}

@@ -263,7 +263,7 @@ def _vacuum(ctx: JobContext, spark: "SparkSession", handle: "TableHandle", p: Op
         clash = [f for f in candidates if vacuum.relative(handle.path, f) in needed]
         if clash:
             raise UsageError(
-                f"{handle.display}: VACUUM RETAIN {retain:g}h would delete {len(clash)} file(s) that the stream with "
+                f"{handle.display}: VACUUM RETAIN {retain:g}h would delete {len(clash):,} file(s) that the stream with "
                 f"checkpoint {reader.checkpoint} still needs (it reads from table version {reader.version})",
                 "let the stream catch up (or stop it and remove its checkpoint if it is abandoned), or retain longer",
             )

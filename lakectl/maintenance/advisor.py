@@ -132,7 +132,7 @@ def advise(spark: "SparkSession", ref: str, *, size_bytes: int, num_files: int, 
         if not any(m["fraction_after"] < m["fraction_now"] for m in measured):
             for key in ("recommend_zorder_by", "recommend_cluster_by"):
                 advice.pop(key)
-            advice["recommendation"] = (f"no layout reads fewer files: sorted by {best} into {len(sim_files)} file(s), "
+            advice["recommendation"] = (f"no layout reads fewer files: sorted by {best} into {len(sim_files):,} file(s), "
                                         "the sample predicates read as large a share of the files as now")
     finally:
         shutil.rmtree(sim, ignore_errors=True)

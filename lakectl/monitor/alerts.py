@@ -61,7 +61,7 @@ def channels(cfg: MonitorSettings) -> list[str]:
 
 
 def message_text(project: str, checks: list[Check]) -> str:
-    lines = [f"lakectl [{project}]: {len(checks)} SLA breach{'es' if len(checks) != 1 else ''}"]
+    lines = [f"lakectl [{project}]: {len(checks):,} SLA breach{'es' if len(checks) != 1 else ''}"]
     lines += [f"- {c.name}: {c.message}" for c in checks]
     return "\n".join(lines)
 

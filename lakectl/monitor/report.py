@@ -145,9 +145,9 @@ def breaches_block(checks: list[Check]) -> str:
         return '<p class="note">No SLAs configured (tables.&lt;key&gt;.sla in the config).</p>'
     breached = [c for c in checks if c.status == "breach"]
     if not breached:
-        return f'<div class="allclear">All {len(checks)} SLA checks met.</div>'
+        return f'<div class="allclear">All {len(checks):,} SLA checks met.</div>'
     rows = [[c.table, c.kind, Num(_figure(c.kind, c.value)), Num(_sla(c.kind, c.threshold)), c.message] for c in breached]
-    return (f'<section class="alert" id="breaches"><h2>{len(breached)} SLA breach{"es" if len(breached) > 1 else ""}</h2>'
+    return (f'<section class="alert" id="breaches"><h2>{len(breached):,} SLA breach{"es" if len(breached) > 1 else ""}</h2>'
             + _table(["table", "check", "figure", "SLA", "message"], rows, ["breach"] * len(rows)) + "</section>")
 
 

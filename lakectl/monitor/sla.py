@@ -79,11 +79,11 @@ def _grants_drift(settings: Settings) -> Check:
         return Check(name, "grants", "grants_drift", "breach", None, 0, f"grants drift unknown: {e.one_line()}")
     changes = plan.flat()
     if not changes:
-        return Check(name, "grants", "grants_drift", "pass", 0, 0, f"grants as {policy_file} says ({plan.unchanged} grants, {len(plan.securables)} securables)")
+        return Check(name, "grants", "grants_drift", "pass", 0, 0, f"grants as {policy_file} says ({plan.unchanged:,} grants, {len(plan.securables):,} securables)")
     shown = "; ".join(f"{'out of policy' if c['action'] == 'revoke' else 'missing'}: {c['principal']} {c['privilege']} on "
                       f"{c['securable_type']} {c['securable']}" for c in changes[:3])
-    more = f" (+{len(changes) - 3} more; see `lakectl grant drift`)" if len(changes) > 3 else ""
-    return Check(name, "grants", "grants_drift", "breach", len(changes), 0, f"{len(changes)} grant(s) differ from {policy_file}: {shown}{more}")
+    more = f" (+{len(changes) - 3:,} more; see `lakectl grant drift`)" if len(changes) > 3 else ""
+    return Check(name, "grants", "grants_drift", "breach", len(changes), 0, f"{len(changes):,} grant(s) differ from {policy_file}: {shown}{more}")
 
 
 def _freshness(key: str, h: TableHealth, limit: float) -> Check:
@@ -92,7 +92,7 @@ def _freshness(key: str, h: TableHealth, limit: float) -> Check:
         return Check(name, key, "freshness", "breach", None, limit, f"{key} is {h.status}: no data write to measure freshness")
     ok = h.freshness_minutes <= limit
     return Check(name, key, "freshness", "pass" if ok else "breach", h.freshness_minutes, limit,
-                 f"{key} last written {h.freshness_minutes:.1f} min ago (SLA {limit:g} min)")
+                 f"{key} last written {h.freshness_minutes:,.1f} min ago (SLA {limit:,g} min)")
 
 
 def _small_files(key: str, h: TableHealth, limit: float, min_files: int = 1) -> Check:
@@ -101,10 +101,10 @@ def _small_files(key: str, h: TableHealth, limit: float, min_files: int = 1) -> 
         return Check(name, key, "max_small_file_ratio", "skipped", None, limit, f"{key} is {h.status}")
     if (h.files or 0) < min_files:  # a fresh table: a few small files are no problem compaction would solve
         return Check(name, key, "max_small_file_ratio", "skipped", h.small_file_ratio, limit,
-                     f"{key}: {h.files} file(s), fewer than monitor.small_file_min_files ({min_files})")
+                     f"{key}: {h.files:,} file(s), fewer than monitor.small_file_min_files ({min_files:,})")
     ok = h.small_file_ratio <= limit
     return Check(name, key, "max_small_file_ratio", "pass" if ok else "breach", h.small_file_ratio, limit,
-                 f"{key}: {h.small_files} of {h.files} files are small ({h.small_file_ratio:.0%}, SLA <= {limit:.0%}); "
+                 f"{key}: {h.small_files:,} of {h.files:,} files are small ({h.small_file_ratio:.0%}, SLA <= {limit:.0%}); "
                  f"run `lakectl optimize`" if not ok else f"{key}: small-file ratio {h.small_file_ratio:.0%} (SLA <= {limit:.0%})")
 
 
@@ -139,7 +139,7 @@ def _lag(key: str, streams: list[StreamHealth], limit: int) -> list[Check]:
             continue
         ok = lag <= limit
         checks.append(Check(name, key, "max_lag_records", "pass" if ok else "breach", lag, limit,
-                            f"stream {s.stream}: {lag} {unit} behind (SLA <= {limit})"))
+                            f"stream {s.stream}: {lag:,} {unit} behind (SLA <= {limit:,})"))
     return checks
 
 

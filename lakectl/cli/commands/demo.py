@@ -5,7 +5,7 @@ import sys
 import typer
 
 from lakectl.cli.options import JSON
-from lakectl.cli.state import fail, load_settings_of, state_of
+from lakectl.cli.state import fail, load_settings_of, output_format, state_of
 
 NEXT_STEPS = ("lakectl monitor tables", 'lakectl query "SELECT * FROM gold.kpi_hourly ORDER BY event_hour DESC" --limit 24',
               "lakectl monitor report --html report.html", "lakectl init myproject   # a config of your own")
@@ -21,7 +21,8 @@ def demo(
     from lakectl.cli.commands.run import _Progress
 
     state = state_of(ctx)
-    as_json = json_out or state.json
+    fmt = output_format(ctx, json_out)
+    as_json = fmt == "json"
     params = {"events": events, "bad_fraction": bad_fraction}
     progress = None if as_json else _Progress()  # a line per stage, on a terminal or not
     try:
@@ -48,7 +49,7 @@ def demo(
         progress.stop(failed=False)
     from lakectl.cli.render import render_result
 
-    render_result(result, as_json=as_json)
+    render_result(result, fmt=fmt)
     if result.status not in ("ok", "dry_run"):
         raise typer.Exit(1)
     if not as_json:

@@ -5,7 +5,7 @@ import json
 import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
-from lakectl.cli.state import fail, state_of
+from lakectl.cli.state import fail, output_format, state_of
 
 _MARK = {"create": "[green]+ create[/]", "update": "[yellow]~ update[/]", "unchanged": "[dim]= unchanged[/]",
          "delete": "[red]- delete[/]"}
@@ -22,7 +22,7 @@ def deploy(
 
     `--dry-run` exits 8 when there are changes to apply (a CI gate), as `grant plan` does."""
     state = state_of(ctx)
-    as_json = json_out or state.json
+    as_json = output_format(ctx, json_out) == "json"
     try:
         from lakectl.deploy.plan import Change, summary
         from lakectl.errors import UsageError
@@ -75,7 +75,7 @@ def deploy(
         console.print(f"{_MARK[config_action]} the deployed config file", highlight=False)
     verb = "would change" if dry_run else "changed"
     jobs_changed = counts["create"] + counts["update"] + counts["delete"]
-    console.print(f"[bold]{escape(target_name)}[/]: {verb} {jobs_changed} job(s); {counts['unchanged']} unchanged", highlight=False)
+    console.print(f"[bold]{escape(target_name)}[/]: {verb} {jobs_changed:,} job(s); {counts['unchanged']:,} unchanged", highlight=False)
     for line in lines:
         print(line)
     _gate(dry_run, pending)

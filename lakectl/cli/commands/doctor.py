@@ -6,7 +6,7 @@ import sys
 import typer
 
 from lakectl.cli.options import JSON
-from lakectl.cli.state import state_of
+from lakectl.cli.state import output_format, state_of
 
 
 def doctor(
@@ -19,9 +19,10 @@ def doctor(
     from lakectl.onboarding.doctor import run_checks
 
     state = state_of(ctx)
+    as_json = output_format(ctx, json_out) == "json"
     checks = run_checks(state.config, timeout)
     failed = [c for c in checks if c.status == "fail"]
-    if json_out or state.json:
+    if as_json:
         print(json.dumps({"status": "fail" if failed else "ok", "checks": [c.to_dict() for c in checks]}))
     else:
         marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}

@@ -9,7 +9,7 @@ from typing import Any, List, Optional
 import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
-from lakectl.cli.state import fail, state_of
+from lakectl.cli.state import fail, output_format, state_of
 
 app = typer.Typer(
     name="grant", no_args_is_help=True,
@@ -21,9 +21,11 @@ URL = typer.Option(None, "--url", help="Catalog server URL (default: grant.url i
 
 
 def _run(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> Any:
-    """Run the grant job; `apply` is recorded in the run ledger (ops.runs), reads are not."""
+    """Run the grant job; `apply` is recorded in the run ledger (ops.runs), reads are not.
+    Returns the result and whether it is printed by the shared renderer (-o json, -o csv)."""
     state = state_of(ctx)
-    as_json = json_out or state.json
+    fmt = output_format(ctx, json_out)
+    as_json = fmt == "json"
     try:
         from lakectl.context import JobContext
         from lakectl.settings import load_settings
@@ -34,23 +36,27 @@ def _run(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> Any:
         if params["action"] in ("apply", "register") and not params.get("dry_run"):
             from lakectl.jobs import run_job
 
-            return run_job(job_ctx, "grant", params), as_json
+            return run_job(job_ctx, "grant", params), fmt
         from lakectl.jobs import grant as job
         from lakectl.results import Timer
 
         with Timer() as t:
             result = job.run(job_ctx, params)
         result.duration_s = t.seconds
-        return result, as_json
+        return result, fmt
     except typer.Exit:
         raise
     except BaseException as exc:
         fail(exc, verbose=state.verbose, as_json=as_json)
 
 
-def _finish(result: Any, as_json: bool, pending_exit: bool) -> None:
-    if as_json:
+def _finish(result: Any, fmt: str, pending_exit: bool) -> None:
+    if fmt == "json":
         print(json.dumps(result.to_dict(), default=str, ensure_ascii=False))
+    elif fmt == "csv":
+        from lakectl.cli.render import render_result
+
+        render_result(result, fmt=fmt)
     for w in result.warnings:
         print(f"lakectl: warning: {w}", file=sys.stderr)
     if result.status == "failed":
@@ -67,7 +73,7 @@ def _render_plan(result: Any, title: str) -> None:
 
     m = result.metrics
     con = Console(highlight=False)
-    con.print(f"[bold]{title}[/] {escape(m['policy'])} against {escape(m['server'])}: {m['securables']} securable(s) managed")
+    con.print(f"[bold]{title}[/] {escape(m['policy'])} against {escape(m['server'])}: {m['securables']:,} securable(s) managed")
     for c in m["changes"]:
         sign, style, verb = ("-", "red", "revoke") if c["action"] == "revoke" else ("+", "green", "grant ")
         con.print(f"  [{style}]{sign} {verb} {escape(c['privilege'])}[/] on {c['securable_type']} {escape(c['securable'])} "
@@ -90,9 +96,9 @@ def _render_plan(result: Any, title: str) -> None:
         con.print("[bold yellow]This server cannot hold these parts of the policy[/] (apply exits 2 unless --skip-unsupported):")
         for u in m["unsupported"]:
             con.print(f"  [yellow]~[/] {escape(u)}")
-    summary = f"{m['to_add']} to add, {m['to_revoke']} to revoke, {m['unchanged']} unchanged"
+    summary = f"{m['to_add']:,} to add, {m['to_revoke']:,} to revoke, {m['unchanged']:,} unchanged"
     if "changes_applied" in m:
-        summary = f"{m['changes_applied']} change(s) applied ({summary} before apply)"
+        summary = f"{m['changes_applied']:,} change(s) applied ({summary} before apply)"
     con.print(f"[bold]{summary}[/] in {result.duration_s:.2f}s")
 
 
@@ -101,14 +107,14 @@ def plan(
     ctx: typer.Context,
     policy: Optional[str] = POLICY,
     url: Optional[str] = URL,
-    out: Optional[str] = typer.Option(None, "--out", "-o", help="Save the plan for `grant apply --plan FILE`."),
+    out: Optional[str] = typer.Option(None, "--out", help="Save the plan for `grant apply --plan FILE`."),
     json_out: bool = JSON,
 ) -> None:
     """Show grants to add and to revoke (revokes are always shown); exit 8 when there are changes, 0 when none."""
-    result, as_json = _run(ctx, {"action": "plan", "policy": policy, "url": url, "out": out}, json_out)
-    if not as_json:
+    result, fmt = _run(ctx, {"action": "plan", "policy": policy, "url": url, "out": out}, json_out)
+    if fmt in ("table", "wide"):
         _render_plan(result, "plan")
-    _finish(result, as_json, pending_exit=True)
+    _finish(result, fmt, pending_exit=True)
 
 
 @app.command("apply")
@@ -125,17 +131,17 @@ def apply(
     """Apply the plan (recorded in ops.runs); a second apply makes no changes. --dry-run is `grant plan`."""
     params = {"action": "apply", "policy": policy, "url": url, "plan_file": plan_file, "skip_unsupported": skip_unsupported,
               "allow_self_lockout": allow_self_lockout, "dry_run": dry_run}
-    result, as_json = _run(ctx, params, json_out)
-    if not as_json:
+    result, fmt = _run(ctx, params, json_out)
+    if fmt in ("table", "wide"):
         _render_plan(result, "apply" if not dry_run else "plan (dry run)")
-    _finish(result, as_json, pending_exit=dry_run)
+    _finish(result, fmt, pending_exit=dry_run)
 
 
 @app.command("drift")
 def drift(ctx: typer.Context, policy: Optional[str] = POLICY, url: Optional[str] = URL, json_out: bool = JSON) -> None:
     """Grants changed on the server outside the policy (managed securables only); exit 8 on drift."""
-    result, as_json = _run(ctx, {"action": "drift", "policy": policy, "url": url}, json_out)
-    if not as_json:
+    result, fmt = _run(ctx, {"action": "drift", "policy": policy, "url": url}, json_out)
+    if fmt in ("table", "wide"):
         from rich.console import Console
         from rich.markup import escape
 
@@ -145,9 +151,9 @@ def drift(ctx: typer.Context, policy: Optional[str] = POLICY, url: Optional[str]
             con.print(f"[red]out of policy:[/] {escape(c['principal'])} holds {escape(c['privilege'])} on {c['securable_type']} {escape(c['securable'])}")
         for c in m["missing"]:
             con.print(f"[yellow]missing:[/] {escape(c['principal'])} lacks {escape(c['privilege'])} on {c['securable_type']} {escape(c['securable'])}")
-        con.print(f"[bold]{'drift' if result.status == 'changes' else 'no drift'}:[/] {len(m['out_of_policy'])} out-of-policy grant(s), "
-                  f"{len(m['missing'])} missing, {m['unchanged']} as the policy says ({m['securables']} securable(s))")
-    _finish(result, as_json, pending_exit=True)
+        con.print(f"[bold]{'drift' if result.status == 'changes' else 'no drift'}:[/] {len(m['out_of_policy']):,} out-of-policy grant(s), "
+                  f"{len(m['missing']):,} missing, {m['unchanged']:,} as the policy says ({m['securables']:,} securable(s))")
+    _finish(result, fmt, pending_exit=True)
 
 
 @app.command("export")
@@ -155,37 +161,38 @@ def export(
     ctx: typer.Context,
     securables: Optional[List[str]] = typer.Argument(None, help="catalog, catalog.schema, catalog.schema.table or TYPE:NAME (default: every catalog)."),
     url: Optional[str] = URL,
-    out: Optional[str] = typer.Option(None, "--out", "-o", help="Write the policy here (default: stdout)."),
+    out: Optional[str] = typer.Option(None, "--out", help="Write the policy here (default: stdout)."),
     dry_run: bool = DRY_RUN,
     json_out: bool = JSON,
 ) -> None:
     """Write the server's current grants as a policy file (to adopt lakectl on an existing catalog)."""
-    result, as_json = _run(ctx, {"action": "export", "url": url, "out": out, "securables": list(securables or []), "dry_run": dry_run}, json_out)
-    if not as_json:
+    result, fmt = _run(ctx, {"action": "export", "url": url, "out": out, "securables": list(securables or []), "dry_run": dry_run}, json_out)
+    if fmt in ("table", "wide"):
         if out and not dry_run:
-            print(f"wrote {out}: {result.metrics['securables']} securable(s), {result.metrics['principals']} principal(s)", file=sys.stderr)
+            print(f"wrote {out}: {result.metrics['securables']:,} securable(s), {result.metrics['principals']:,} principal(s)", file=sys.stderr)
         else:
             sys.stdout.write(result.metrics["policy_yaml"])
-    _finish(result, as_json, pending_exit=False)
+    _finish(result, fmt, pending_exit=False)
 
 
 @app.command("show")
 def show(ctx: typer.Context, securable: str = typer.Argument(..., help="catalog, catalog.schema, catalog.schema.table or TYPE:NAME."),
          url: Optional[str] = URL, json_out: bool = JSON) -> None:
     """Effective privileges per principal on one securable; inherited ones name their catalog or schema."""
-    result, as_json = _run(ctx, {"action": "show", "url": url, "securables": [securable]}, json_out)
-    if not as_json:
-        from rich.console import Console
+    result, fmt = _run(ctx, {"action": "show", "url": url, "securables": [securable]}, json_out)
+    if fmt in ("table", "wide"):
         from rich.markup import escape
         from rich.table import Table
+
+        from lakectl.cli.render import console_for
 
         table = Table(title=f"{result.metrics['securable']} (owner {result.metrics['owner']})", title_justify="left")
         for c in ("principal", "privilege", "inherited from"):
             table.add_column(c, overflow="fold")
         for r in result.details:
             table.add_row(escape(r["principal"]), r["privilege"], escape(r["inherited_from"] or ""))
-        Console().print(table)
-    _finish(result, as_json, pending_exit=False)
+        console_for(fmt).print(table)
+    _finish(result, fmt, pending_exit=False)
 
 
 @app.command("register")
@@ -197,8 +204,8 @@ def register(
     json_out: bool = JSON,
 ) -> None:
     """Register lakectl's Delta tables in storage.catalog as EXTERNAL tables at their paths, so grants can name them."""
-    result, as_json = _run(ctx, {"action": "register", "url": url, "securables": list(tables or []), "dry_run": dry_run}, json_out)
-    if not as_json:
+    result, fmt = _run(ctx, {"action": "register", "url": url, "securables": list(tables or []), "dry_run": dry_run}, json_out)
+    if fmt in ("table", "wide"):
         from rich.console import Console
         from rich.markup import escape
 
@@ -206,6 +213,6 @@ def register(
         for r in result.details:
             con.print(f"  {r['action']:<12} {escape(r['table'])}  {escape(r['location'])} {escape(r['detail'])}")
         m = result.metrics
-        con.print(f"[bold]{m['created'] + m['would_create']} {'to register' if result.dry_run else 'registered'}[/], {m['exists']} already there, "
-                  f"{m['missing']} not written yet, {m['conflict']} registered elsewhere, {m['failed']} failed")
-    _finish(result, as_json, pending_exit=False)
+        con.print(f"[bold]{m['created'] + m['would_create']:,} {'to register' if result.dry_run else 'registered'}[/], {m['exists']:,} already there, "
+                  f"{m['missing']:,} not written yet, {m['conflict']:,} registered elsewhere, {m['failed']:,} failed")
+    _finish(result, fmt, pending_exit=False)

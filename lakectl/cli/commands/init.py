@@ -6,7 +6,7 @@ from enum import Enum
 import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
-from lakectl.cli.state import fail, state_of
+from lakectl.cli.state import fail, output_format, state_of
 
 
 class InitTarget(str, Enum):
@@ -25,7 +25,7 @@ def init(
 ) -> None:
     """Write a commented config (DIR/configs/lakectl.yaml) and the lake's folders, and print the next commands."""
     state = state_of(ctx)
-    as_json = json_out or state.json
+    as_json = output_format(ctx, json_out) == "json"
     try:
         from lakectl.onboarding.init import init as write
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from enum import Enum
 from typing import Any, Callable, Optional
 
 import typer
 
 from lakectl.cli.options import JSON
-from lakectl.cli.state import fail, load_settings_of, state_of
+from lakectl.cli.state import fail, load_settings_of, output_format, state_of
 
 app = typer.Typer(
     name="monitor", help="Health of runs, tables, streams and data quality; SLA checks with alerts; an HTML report.",
@@ -18,10 +16,11 @@ app = typer.Typer(
 )
 
 
-def _execute(ctx: typer.Context, params: dict[str, Any], json_out: bool, render: Callable[[Any], None]) -> None:
-    """Like state.execute, with a monitor-specific rendering and exit code 7 on an SLA breach."""
+def _execute(ctx: typer.Context, params: dict[str, Any], json_out: bool, render: Callable[[Any, str], None]) -> None:
+    """Like state.execute, with a monitor-specific human rendering (-o table / wide) and exit code 7 on an SLA breach."""
     state = state_of(ctx)
-    as_json = json_out or state.json
+    fmt = output_format(ctx, json_out)
+    as_json = fmt == "json"
     try:
         from lakectl.context import JobContext
         from lakectl.jobs import run_job
@@ -32,10 +31,13 @@ def _execute(ctx: typer.Context, params: dict[str, Any], json_out: bool, render:
         raise
     except BaseException as exc:
         fail(exc, verbose=state.verbose, as_json=as_json)
-    if as_json:
-        print(json.dumps(result.to_dict(), default=str))
+    if fmt in ("json", "csv"):
+        from lakectl.cli.render import render_result
+
+        render_result(result, fmt=fmt)
     else:
-        render(result)
+        render(result, fmt)
+    if not as_json:
         _warnings(result)
     if result.status == "breach":
         from lakectl.errors import SlaBreach
@@ -45,41 +47,18 @@ def _execute(ctx: typer.Context, params: dict[str, Any], json_out: bool, render:
         raise typer.Exit(1)
 
 
-class Output(str, Enum):
-    table = "table"
-    wide = "wide"
-    json = "json"
-    csv = "csv"
-
-
-def _csv(rows: list[dict[str, Any]]) -> None:
-    """Flat columns as CSV on stdout (nested values as JSON)."""
-    import csv
-
-    if not rows:
-        return
-    writer = csv.writer(sys.stdout)
-    writer.writerow(list(rows[0]))
-    for r in rows:
-        writer.writerow([json.dumps(v, default=str) if isinstance(v, (list, dict)) else "" if v is None else v for v in r.values()])
-
-
-def _console():
-    from rich.console import Console
-
-    return Console()
-
-
-def _grid(title: str, columns: list[str], rows: list[list[Any]], styles: list[str] | None = None) -> None:
+def _grid(title: str, columns: list[str], rows: list[list[Any]], fmt: str, styles: list[str] | None = None) -> None:
     from rich.table import Table
+    from rich.text import Text
+
+    from lakectl.cli.render import console_for, fmt_value
 
     table = Table(title=title, title_justify="left")
     for c in columns:
         table.add_column(c, overflow="fold")
     for i, r in enumerate(rows):
-        table.add_row(*["" if v is None else f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v) for v in r],
-                      style=styles[i] if styles else None)
-    _console().print(table)
+        table.add_row(*[Text("" if v is None else fmt_value(v, c)) for c, v in zip(columns, r)], style=styles[i] if styles else None)
+    console_for(fmt).print(table)
 
 
 def _warnings(result: Any) -> None:
@@ -87,19 +66,21 @@ def _warnings(result: Any) -> None:
         print(f"lakectl: warning: {w}", file=sys.stderr)
 
 
-def _render_runs(result: Any) -> None:
+def _render_runs(result: Any, fmt: str) -> None:
     rows = [[r["started_at"], r["run_id"], r["command"], r["status"], r["rows_in"], r["rows_out"], r["duration_s"], r["error"] or ""] for r in result.details]
-    _grid(f"runs ({result.metrics['shown']} of {result.metrics['matched']})", ["started (UTC)", "run id", "command", "status", "rows in", "rows out", "seconds", "error"], rows,
-          ["red" if r[3] == "failed" else "" for r in rows])
+    _grid(f"runs ({result.metrics['shown']:,} of {result.metrics['matched']:,})", ["started (UTC)", "run id", "command", "status", "rows in", "rows out", "seconds", "error"], rows,
+          fmt, ["red" if r[3] == "failed" else "" for r in rows])
 
 
-def _render_tables(result: Any, wide: bool = False) -> None:
+def _render_tables(result: Any, fmt: str = "table") -> None:
     """One line per table that fits 80 columns (names never wrap); missing tables in one line below.
-    `wide` adds the table version, the byte count and the last operations."""
+    `-o wide` adds the table version, the byte count and the last operations, and cuts nothing."""
     from rich import box
     from rich.table import Table
 
-    from lakectl.cli.render import human_bytes
+    from lakectl.cli.render import console_for, count, human_bytes
+
+    wide = fmt == "wide"
 
     present = [t for t in result.details if t["status"] != "missing"]
     missing = [t["table"] for t in result.details if t["status"] == "missing"]
@@ -117,60 +98,58 @@ def _render_tables(result: Any, wide: bool = False) -> None:
         late = sla is not None and (t["freshness_minutes"] is None or t["freshness_minutes"] > sla)
         written = (t["last_write"] or "").replace("T", " ")
         row = [t["table"]] + ([f"{t['version']:,}" if t["version"] is not None else ""] if wide else []) + [
-            written[:19] if wide else written[5:16], age, _count(t["rows"]), _count(t["files"]),
+            written[:19] if wide else written[5:16], age, count(t["rows"]), count(t["files"]),
             "" if t["small_file_ratio"] is None else f"{t['small_file_ratio']:.0%}", human_bytes(t["bytes"])]
         if wide:
-            row += [_count(t["bytes"]), ", ".join(f"v{o['version']} {o['operation']}" for o in t["last_operations"][:3])]
+            row += [count(t["bytes"]), ", ".join(f"v{o['version']} {o['operation']}" for o in t["last_operations"][:3])]
         table.add_row(*row, style="red" if late or t["status"] != "ok" else None)
-    console = _console()
+    console = console_for(fmt)
     console.print(table)
     if missing:
         console.print(f"[dim]not written yet: {', '.join(missing)}[/]")
     console.print("[dim]age: minutes since the last write; small: share of files under monitor.small_file_bytes[/]")
 
 
-def _count(value: Any) -> str:
-    return "" if value is None else f"{value:,}"
-
-
-def _render_streams(result: Any) -> None:
+def _render_streams(result: Any, fmt: str) -> None:
     if not result.details:
         print("no ingest streams yet (run `lakectl ingest` first)")
         return
     rows = [[s["stream"], s["state"], s["last_batch_id"], s["last_batch_time"], s["input_rows_per_second"], s["processed_rows_per_second"],
-             s["batch_duration_ms"], s["backlog_records"] if s["backlog_records"] is not None else s["backlog_files"] if s["backlog_files"] is None else f"{s['backlog_files']} files"]
+             s["batch_duration_ms"], s["backlog_records"] if s["backlog_records"] is not None else s["backlog_files"] if s["backlog_files"] is None else f"{s['backlog_files']:,} files"]
             for s in result.details]
-    _grid("streams", ["stream", "state", "batch", "last batch (UTC)", "input rows/s", "processed rows/s", "batch ms", "backlog"], rows)
+    _grid("streams", ["stream", "state", "batch id", "last batch (UTC)", "input rows/s", "processed rows/s", "batch ms", "backlog"], rows, fmt)
 
 
-def _render_quality(result: Any) -> None:
+def _render_quality(result: Any, fmt: str) -> None:
     rows = [[r["table"], r["rule"], r["action"], r["runs"], r["last_pass_rate"], r["min_pass_rate"], r["rows_failed"], r["last_recorded_at"]] for r in result.details]
     if rows:
-        _grid("expectation pass rates", ["table", "rule", "action", "runs", "last pass rate", "lowest", "rows failed", "last run (UTC)"], rows)
+        _grid("expectation pass rates", ["table", "rule", "action", "runs", "last pass rate", "lowest", "rows failed", "last run (UTC)"], rows, fmt)
     else:
         print("no data-quality metrics yet (ops.dq_metrics is written by `lakectl transform`)")
     q = result.metrics.get("quarantine", [])
     _grid("quarantine", ["table", "status", "rows", "rows added per day"],
-          [[g["table"], g["status"], g["rows"], ", ".join(f"{d['day']}: {d['rows_added']:,}" for d in g["per_day"][-7:])] for g in q])
+          [[g["table"], g["status"], g["rows"], ", ".join(f"{d['day']}: {d['rows_added']:,}" for d in g["per_day"][-7:])] for g in q], fmt)
 
 
-def _render_check(result: Any) -> None:
+def _render_check(result: Any, fmt: str) -> None:
     rows = [[c["name"], c["status"].upper(), c["message"]] for c in result.details]
     if not rows:
         print("no SLAs configured (tables.<schema.name>.sla in the config)")
     else:
-        _grid(f"SLA checks: {result.metrics['breaches']} breach(es) of {result.metrics['checks']}", ["check", "status", "detail"], rows,
+        _grid(f"SLA checks: {result.metrics['breaches']:,} breach(es) of {result.metrics['checks']:,}", ["check", "status", "detail"], rows, fmt,
               ["bold red" if r[1] == "BREACH" else "dim" if r[1] == "SKIPPED" else "green" for r in rows])
     alerts = result.metrics.get("alerts") or {}
     if alerts.get("alerted"):
         verb = "would alert" if result.dry_run else "alerted"
-        print(f"{verb}: {len(alerts['alerted'])} breach(es) via {', '.join(alerts.get('channels') or ['(dry run)'])}")
+        print(f"{verb}: {len(alerts['alerted']):,} breach(es) via {', '.join(alerts.get('channels') or ['(dry run)'])}")
     if alerts.get("suppressed"):
-        print(f"already alerted (standing): {len(alerts['suppressed'])} breach(es)")
+        print(f"already alerted (standing): {len(alerts['suppressed']):,} breach(es)")
 
 
-def _render_report(result: Any) -> None:
-    print(f"wrote {result.metrics['html']} ({result.metrics['bytes']:,} bytes)")
+def _render_report(result: Any, fmt: str) -> None:
+    from lakectl.cli.render import human_bytes
+
+    print(f"wrote {result.metrics['html']} ({human_bytes(result.metrics['bytes'])})")
 
 
 @app.command("runs")
@@ -193,13 +172,12 @@ def tables(
     ctx: typer.Context,
     table: Optional[list[str]] = typer.Option(None, "--table", help="Only this table (schema.name); repeatable."),
     history: int = typer.Option(5, "--history", min=0, max=100, help="Last operations to include per table."),
-    output: Optional[Output] = typer.Option(None, "--output", "-o", help="table (fits 80 columns), wide, json or csv."),
     json_out: bool = JSON,
 ) -> None:
-    """Per table: version, last write, freshness vs SLA, rows, files, small-file ratio, bytes, last operations (Delta log only, no JVM)."""
-    fmt = output.value if output else ("json" if json_out else "table")
-    render = {"wide": lambda r: _render_tables(r, wide=True), "csv": lambda r: _csv(r.details)}.get(fmt, _render_tables)
-    _execute(ctx, {"action": "tables", "tables": table or [], "history": history}, fmt == "json", render)
+    """Per table: version, last write, freshness vs SLA, rows, files, small-file ratio, bytes, last operations (Delta log only, no JVM).
+
+    `-o wide` adds the version, the exact bytes and the last operations; `-o csv` prints every figure raw."""
+    _execute(ctx, {"action": "tables", "tables": table or [], "history": history}, json_out, _render_tables)
 
 
 @app.command("streams")

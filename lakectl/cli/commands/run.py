@@ -7,7 +7,7 @@ from typing import Any, Optional
 import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
-from lakectl.cli.state import OK_STATUSES, fail, load_settings_of, state_of
+from lakectl.cli.state import OK_STATUSES, fail, load_settings_of, output_format, state_of
 
 
 class Source(str, Enum):
@@ -33,7 +33,8 @@ def run(
 ) -> None:
     """Run the pipeline ingest -> transform -> aggregate in one process, with progress per stage."""
     state = state_of(ctx)
-    as_json = json_out or state.json
+    fmt = output_format(ctx, json_out)
+    as_json = fmt == "json"
     params = {"source": source.value, "full_refresh": full_refresh, "skip": [s.value for s in skip or []], "dry_run": dry_run}
     progress = None if as_json else _Progress()
     try:
@@ -67,7 +68,7 @@ def run(
         progress.stop(failed=False)
     from lakectl.cli.render import render_result
 
-    render_result(result, as_json=as_json)
+    render_result(result, fmt=fmt)
     if result.status not in OK_STATUSES:
         raise typer.Exit(1)
 

@@ -8,14 +8,14 @@ from typing import Any, Callable
 import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
-from lakectl.cli.state import fail, state_of
+from lakectl.cli.state import fail, output_format, state_of
 
 app = typer.Typer(name="runs", help="Follow Databricks runs: status, logs, cancel (Databricks targets).", no_args_is_help=True)
 
 
 def _call(ctx: typer.Context, json_out: bool, action: Callable[[Any], dict[str, Any]], render: Callable[[dict[str, Any]], None]) -> None:
     state = state_of(ctx)
-    as_json = json_out or state.json
+    as_json = output_format(ctx, json_out) == "json"
     try:
         from lakectl.errors import UsageError
         from lakectl.settings import DatabricksTarget, load_settings

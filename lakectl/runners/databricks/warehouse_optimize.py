@@ -184,7 +184,7 @@ def _vacuum(wh: Warehouse, settings: Settings, handle: "TableHandle", p: "Optimi
         clash = [f for f in candidates if vacuum.relative(location, f) in needed]
         if clash:
             raise UsageError(
-                f"{handle.display}: VACUUM RETAIN {retain:g}h would delete {len(clash)} file(s) that the stream with "
+                f"{handle.display}: VACUUM RETAIN {retain:g}h would delete {len(clash):,} file(s) that the stream with "
                 f"checkpoint {reader.checkpoint} still needs (it reads from table version {reader.version})",
                 "let the stream catch up (or stop it and remove its checkpoint if it is abandoned), or retain longer",
             )
