@@ -219,9 +219,15 @@ def run_query(writer: "DataStreamWriter", *, continuous: bool, interval: str,
     main = threading.current_thread() is threading.main_thread()  # signal handlers: main thread only
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
     try:
-        while query.isActive and not signals:
-            query.awaitTermination(1)
-            feed(query)
+        try:
+            while query.isActive and not signals:
+                query.awaitTermination(1)
+                feed(query)
+        except Exception:
+            # A signal's handler runs while awaitTermination waits; the gate may refuse the next batch before it
+            # returns, and then it raises the query's error. After a stop request that error is judged below.
+            if not signals:
+                raise
         if signals:
             if type(writer).__module__.startswith("pyspark.sql.connect"):
                 _stop_after_batch_in_flight(query, feed)  # the batch functions run on the server: watch progress

@@ -94,3 +94,55 @@ def test_a_local_stop_waits_for_the_batch_in_flight_to_return():
     finally:
         streaming._STOP.clear()
         streaming._GATE_CLOSED.clear()
+
+
+class _FailingAfterSignal(_Query):
+    """A query whose awaitTermination gets the signal and then raises the error of the batch the gate refused,
+    as Spark does when that batch fails while the main thread waits (the race that made SIGINT exit 1)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.error: Exception | None = None
+        self.status = {"isTriggerActive": False}
+
+    def awaitTermination(self, timeout: float) -> bool:  # noqa: N802
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGINT)  # the handler lakectl installed runs here
+        self.isActive = False
+        self.error = RuntimeError(f"[FOREACH_BATCH_USER_FUNCTION_ERROR] ... {streaming._STOP_MARK}: batch 2 not started")
+        raise self.error
+
+    def exception(self) -> Exception | None:
+        return self.error
+
+
+class _Writer:
+    def __init__(self, query: _Query) -> None:
+        self.query = query
+
+    def trigger(self, **_: object) -> "_Writer":
+        return self
+
+    def start(self) -> _Query:
+        return self.query
+
+
+def test_a_stop_that_lands_while_awaiting_termination_is_an_interruption_not_a_failure():
+    from lakectl.errors import Interrupted
+
+    with pytest.raises(Interrupted, match="stopped by SIGINT"):
+        streaming.run_query(_Writer(_FailingAfterSignal()), continuous=True, interval="1 second")
+    assert not streaming._STOP.is_set()  # cleared for the next query of the process
+
+
+def test_an_error_without_a_stop_request_is_still_raised():
+    class Broken(_FailingAfterSignal):
+        def awaitTermination(self, timeout: float) -> bool:  # noqa: N802
+            self.isActive = False
+            self.error = RuntimeError("disk full")
+            raise self.error
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        streaming.run_query(_Writer(Broken()), continuous=True, interval="1 second")
