@@ -164,6 +164,41 @@ class CorpusDraw:
         return text, (5 if strong else 4) if label == 1 else (1 if strong else 2)
 
 
+def resolve_start(start: datetime | None, days: float) -> datetime:
+    """The first instant (UTC) of the generated range; by default the `days` before today's midnight (UTC)."""
+    start = start or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days)
+    return start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start.astimezone(timezone.utc)
+
+
+def file_tag(seed: int, start: datetime, events: int) -> str:
+    """The part of every file name that depends on the arguments: the same run writes the same names."""
+    return f"s{seed}-{start.strftime('%Y%m%dT%H%M')}-{events}"
+
+
+def dimension_rows(events: int, *, seed: int, start: datetime, customers: int | None = None,
+                   products: int | None = None) -> tuple[list[dict], list[dict]]:
+    """The customers and products the events of these arguments refer to (drawn first from the seed)."""
+    rng = random.Random(seed)
+    n_customers = customers or max(50, events // 50)
+    n_products = products or max(20, min(2000, events // 500))
+    return make_customers(rng, n_customers, start), make_products(rng, n_products)
+
+
+def write_dimensions(out_dir: Path, tag: str, cust: list[dict], prod: list[dict], *, dry_run: bool = False) -> list[str]:
+    """out_dir/customers/customers-<tag>.jsonl and out_dir/products/products-<tag>.jsonl, each written
+    whole under a temporary name first (a reader never sees half a file). A dry run only names them."""
+    files = []
+    for name, rows in (("customers", cust), ("products", prod)):
+        f = Path(out_dir) / name / f"{name}-{tag}.jsonl"
+        if not dry_run:
+            f.parent.mkdir(parents=True, exist_ok=True)
+            tmp = f.with_suffix(".tmp")
+            tmp.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
+            tmp.rename(f)
+        files.append(str(f))
+    return files
+
+
 def generate(
     out_dir: Path,
     events: int,
@@ -178,40 +213,31 @@ def generate(
     file_rows: int = 100_000,
     review_texts: Sequence[tuple[str, int]] | None = None,
     neutral_share: float = 0.1,
+    dry_run: bool = False,
 ) -> GenerateResult:
     """Write `events` JSON-lines records under out_dir/events (+ customers/ and products/).
 
-    With `review_texts` ((text, label) pairs), review events take their text from it (see CorpusDraw)
-    instead of the built-in templates."""
+    A dry run draws the same lines and writes nothing: the result holds the figures (lines,
+    duplicates, files, ...) the run with the same arguments writes. With `review_texts` ((text, label) pairs),
+    review events take their text from it (see CorpusDraw) instead of the built-in templates."""
     if events < 0:
         raise ValueError("events must be >= 0")
     if not 0 <= bad_fraction < 1 or not 0 <= duplicate_fraction < 1:
         raise ValueError("fractions must be in [0, 1)")
-    rng = random.Random(seed)
-    start = (start or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days))
-    start = start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start.astimezone(timezone.utc)
-    n_customers = customers or max(50, events // 50)
-    n_products = products or max(20, min(2000, events // 500))
-    cust = make_customers(rng, n_customers, start)
-    prod = make_products(rng, n_products)
-    result = GenerateResult(customers=n_customers, products=n_products)
+    start = resolve_start(start, days)
+    cust, prod = dimension_rows(events, seed=seed, start=start, customers=customers, products=products)
+    result = GenerateResult(customers=len(cust), products=len(prod))
+    tag = file_tag(seed, start, events)
+    result.files += write_dimensions(out_dir, tag, cust, prod, dry_run=dry_run)
 
-    out_dir = Path(out_dir)
-    tag = f"s{seed}-{start.strftime('%Y%m%dT%H%M')}-{events}"
-    for name, rows in (("customers", cust), ("products", prod)):
-        d = out_dir / name
-        d.mkdir(parents=True, exist_ok=True)
-        f = d / f"{name}-{tag}.jsonl"
-        f.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
-        result.files.append(str(f))
-
-    events_dir = out_dir / "events"
-    events_dir.mkdir(parents=True, exist_ok=True)
+    events_dir = Path(out_dir) / "events"
+    if not dry_run:
+        events_dir.mkdir(parents=True, exist_ok=True)
     # Fixed-size chunks, each with its own derived seed: the output depends on the arguments only,
     # never on how many processes wrote it.
     chunks = [(i, min(CHUNK_EVENTS, events - i * CHUNK_EVENTS)) for i in range(math.ceil(events / CHUNK_EVENTS))]
     texts = (review_texts, neutral_share)
-    args = [(events_dir, f"{tag}-c{i:03d}", n, seed, i, start, days, cust, prod, bad_fraction, duplicate_fraction, file_rows, texts)
+    args = [(events_dir, dry_run, f"{tag}-c{i:03d}", n, seed, i, start, days, cust, prod, bad_fraction, duplicate_fraction, file_rows, texts)
             for i, n in chunks]
     workers = min(len(args), os.cpu_count() or 1)
     if workers > 1:
@@ -243,15 +269,10 @@ def iter_event_lines(
     yielded one by one without touching disk; `result` (if given) is filled in as lines are yielded."""
     if events < 0:
         raise ValueError("events must be >= 0")
-    rng = random.Random(seed)
-    start = (start or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days))
-    start = start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start.astimezone(timezone.utc)
-    n_customers = customers or max(50, events // 50)
-    n_products = products or max(20, min(2000, events // 500))
-    cust = make_customers(rng, n_customers, start)
-    prod = make_products(rng, n_products)
+    start = resolve_start(start, days)
+    cust, prod = dimension_rows(events, seed=seed, start=start, customers=customers, products=products)
     result = result if result is not None else GenerateResult()
-    result.customers, result.products = n_customers, n_products
+    result.customers, result.products = len(cust), len(prod)
     for i in range(math.ceil(events / CHUNK_EVENTS)):
         n = min(CHUNK_EVENTS, events - i * CHUNK_EVENTS)
         yield from _event_lines(random.Random(f"{seed}/{i}"), n, start, days, cust, prod, bad_fraction, duplicate_fraction, result,
@@ -259,10 +280,10 @@ def iter_event_lines(
 
 
 def _write_chunk(args: tuple) -> GenerateResult:
-    events_dir, tag, n, seed, index, start, days, cust, prod, bad_fraction, duplicate_fraction, file_rows, texts = args
+    events_dir, dry_run, tag, n, seed, index, start, days, cust, prod, bad_fraction, duplicate_fraction, file_rows, texts = args
     rng = random.Random(f"{seed}/{index}")
     result = GenerateResult()
-    writer = _PartWriter(events_dir, tag, file_rows, result)
+    writer = _PartWriter(events_dir, tag, file_rows, result, dry_run=dry_run)
     for line in _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fraction, result, texts):
         writer.write(line)
     writer.close()
@@ -270,8 +291,11 @@ def _write_chunk(args: tuple) -> GenerateResult:
 
 
 class _PartWriter:
-    def __init__(self, directory: Path, tag: str, rows_per_file: int, result: GenerateResult) -> None:
+    """Lines into numbered part files of `rows_per_file` lines; a dry run only names the files."""
+
+    def __init__(self, directory: Path, tag: str, rows_per_file: int, result: GenerateResult, *, dry_run: bool = False) -> None:
         self.directory, self.tag, self.rows_per_file, self.result = directory, tag, max(1, rows_per_file), result
+        self.dry_run = dry_run
         self.buf: list[str] = []
         self.part = 0
 
@@ -284,9 +308,10 @@ class _PartWriter:
         if not self.buf:
             return
         path = self.directory / f"events-{self.tag}-{self.part:05d}.jsonl"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("\n".join(self.buf) + "\n")
-        tmp.rename(path)  # atomic: a file stream never sees a half-written file
+        if not self.dry_run:
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text("\n".join(self.buf) + "\n")
+            tmp.rename(path)  # atomic: a file stream never sees a half-written file
         self.result.files.append(str(path))
         self.part += 1
         self.buf = []

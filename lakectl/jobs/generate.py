@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from msgspec import Meta
 
 from lakectl.context import JobContext
-from lakectl.datagen import generate
+from lakectl.datagen import GenerateResult, generate
 from lakectl.errors import UsageError
 from lakectl.results import Result, Timer
 from lakectl.typed import Model, parse_params
@@ -41,22 +41,22 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     if p.to == "kafka":
         return _to_kafka(ctx, p, texts)
     out = Path(p.out) if p.out else ctx.settings.storage.landing_dir
-    if p.dry_run:
-        return Result(job="generate", dry_run=True, metrics={"would_write_events": p.events, "landing": str(out), **_texts_metrics(p, texts)})
-    start = p.start.astimezone(timezone.utc) if p.start and p.start.tzinfo else p.start
-    g = generate(out, p.events, seed=p.seed, start=start, days=p.days, bad_fraction=p.bad_fraction,
+    # A dry run draws the same lines without writing them: its figures are the run's, duplicates included.
+    g = generate(out, p.events, seed=p.seed, start=p.start, days=p.days, bad_fraction=p.bad_fraction,
                  duplicate_fraction=p.duplicate_fraction, customers=p.customers, products=p.products, file_rows=p.file_rows,
-                 review_texts=texts, neutral_share=p.neutral_share)
+                 review_texts=texts, neutral_share=p.neutral_share, dry_run=p.dry_run)
     return Result(
         job="generate",
+        dry_run=p.dry_run,
         rows_written=g.events,
-        metrics={
-            "events": g.events, "valid_events": g.valid_events, "bad_records": g.bad_records,
-            "duplicates": g.duplicates, "bad_by_kind": g.bad_by_kind, "event_types": g.event_types,
-            "customers": g.customers, "products": g.products, "files": len(g.files), "landing": str(out),
-            **_texts_metrics(p, texts),
-        },
+        metrics={**_figures(g), "files": len(g.files), "landing": str(out), **_texts_metrics(p, texts)},
     )
+
+
+def _figures(g: GenerateResult) -> dict[str, Any]:
+    """Lines written (events counts every line, duplicates included) and the dimension rows."""
+    return {"events": g.events, "valid_events": g.valid_events, "bad_records": g.bad_records, "duplicates": g.duplicates,
+            "bad_by_kind": g.bad_by_kind, "event_types": g.event_types, "customers": g.customers, "products": g.products}
 
 
 def _review_texts(p: GenerateParams) -> list[tuple[str, int]] | None:
@@ -75,8 +75,9 @@ def _texts_metrics(p: GenerateParams, texts: list[tuple[str, int]] | None) -> di
 
 
 def _to_kafka(ctx: JobContext, p: GenerateParams, texts: list[tuple[str, int]] | None = None) -> Result:
-    """The same events as the files (same seed, same lines), produced into a topic, key = customer_id."""
-    from lakectl.datagen import GenerateResult, iter_event_lines
+    """The same events as the files (same seed, same lines), produced into a topic, key = customer_id.
+    The customers and products go to the landing folder as files, where transform reads them."""
+    from lakectl.datagen import dimension_rows, file_tag, iter_event_lines, resolve_start, write_dimensions
     from lakectl.kafka_produce import ensure_topic, produce_lines
     from lakectl.sources.kafka import kafka_spec
 
@@ -84,16 +85,22 @@ def _to_kafka(ctx: JobContext, p: GenerateParams, texts: list[tuple[str, int]] |
     if spec.pattern or not spec.topics:
         raise UsageError("--to kafka needs a topic name", "pass --topic NAME")
     topic = spec.topics[0]
+    out = Path(p.out) if p.out else ctx.settings.storage.landing_dir
+    start = resolve_start(p.start, p.days)  # once: the dimension files and the events share the range
+    kwargs: dict[str, Any] = dict(seed=p.seed, start=start, days=p.days, bad_fraction=p.bad_fraction,
+                                  duplicate_fraction=p.duplicate_fraction, customers=p.customers, products=p.products,
+                                  review_texts=texts, neutral_share=p.neutral_share)
     if p.dry_run:
-        return Result(job="generate", dry_run=True, metrics={
-            "would_write_events": p.events, "bootstrap": spec.bootstrap, "topic": topic, "create_partitions": p.partitions})
+        g = generate(out, p.events, dry_run=True, **kwargs)
+        return Result(job="generate", dry_run=True, rows_written=g.events, metrics={
+            **_figures(g), "landing": str(out), "dimension_files": g.files[:2], "bootstrap": spec.bootstrap, "topic": topic,
+            "create_partitions": p.partitions, **_texts_metrics(p, texts)})
     conf = spec.client_conf()
     created, partitions = ensure_topic(conf, topic, p.partitions, timeout=spec.connect_timeout_s)
-    start = p.start.astimezone(timezone.utc) if p.start and p.start.tzinfo else p.start
+    cust, prod = dimension_rows(p.events, seed=p.seed, start=start, customers=p.customers, products=p.products)
+    dimension_files = write_dimensions(out, file_tag(p.seed, start, p.events), cust, prod)
     g = GenerateResult()
-    lines = iter_event_lines(p.events, seed=p.seed, start=start, days=p.days, bad_fraction=p.bad_fraction,
-                             duplicate_fraction=p.duplicate_fraction, customers=p.customers, products=p.products, result=g,
-                             review_texts=texts, neutral_share=p.neutral_share)
+    lines = iter_event_lines(p.events, result=g, **kwargs)
     with Timer() as t:
         sent = produce_lines(conf, topic, lines)
     warnings = []
@@ -102,9 +109,9 @@ def _to_kafka(ctx: JobContext, p: GenerateParams, texts: list[tuple[str, int]] |
     return Result(
         job="generate", rows_written=sent.produced, warnings=warnings,
         metrics={
-            "events": g.events, "valid_events": g.valid_events, "bad_records": g.bad_records, "duplicates": g.duplicates,
-            "bad_by_kind": g.bad_by_kind, "event_types": g.event_types, "customers": g.customers, "products": g.products,
+            **_figures(g), "landing": str(out), "dimension_files": dimension_files,
             "bootstrap": spec.bootstrap, "topic": topic, "partitions": partitions, "topic_created": created,
             "produce_s": t.seconds, "events_per_s": round(sent.produced / t.seconds) if t.seconds else None,
+            **_texts_metrics(p, texts),
         },
     )

@@ -152,11 +152,29 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
 
         files.require_landing(p.path or files.events_path(ctx.settings))  # before the JVM starts
     with checkpoint_lock(checkpoint):
-        if p.source == "files" and not p.continuous and files.nothing_new(p.path or files.events_path(ctx.settings), checkpoint / "offsets"):
+        why = None if p.continuous else nothing_to_do(ctx, p, spec, identity, checkpoint)
+        if why:
             return Result(job="ingest", tables_written=[bronze.display, quarantine.display],
                           metrics={"source": p.source, "batches": 0, "checkpoint": str(checkpoint),
-                                   "note": "no new landing files since the last run (no Spark started)"})
+                                   "note": f"nothing to do: {why} (no Spark started)"})
         return _ingest(ctx, p, spec, identity, checkpoint)
+
+
+def nothing_to_do(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity: dict[str, Any], checkpoint: Path) -> str | None:
+    """Why a one-shot run would read nothing (then no JVM starts), or None whenever unsure: Spark decides."""
+    if p.source == "files":
+        from lakectl.sources import files
+
+        return "no new landing files since the last run" if files.nothing_new(p.path or files.events_path(ctx.settings), checkpoint / "offsets") else None
+    if spec is None:
+        return None
+    from lakectl.sources import kafka
+
+    checkpoint_app_id(checkpoint, identity)  # a checkpoint made for another source is refused first, no-op or not
+    caught_up = kafka.nothing_new(spec, checkpoint / "offsets")
+    if caught_up is None:
+        return None
+    return f"no new records in {', '.join(spec.topics)} since the last run, all {len(caught_up)} partitions read to their end"
 
 
 def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity: dict[str, Any], checkpoint: Path) -> Result:

@@ -300,6 +300,94 @@ def check_source(spec: KafkaSpec, spark_checkpoint: Path, *, allow_data_loss: bo
     return lost
 
 
+# --- nothing new? (before the JVM) -----------------------------------------------------------------
+
+# kafka.* options that tune the consumer without changing which broker it reaches or how it logs in:
+# with any other option (a truststore, Kerberos, OAuth, a second kafka.bootstrap.servers, ...) the
+# lightweight client may not connect as Spark does, so the pre-check leaves the decision to Spark.
+_TUNING_KEYS = {
+    "kafka.request.timeout.ms", "kafka.session.timeout.ms", "kafka.metadata.max.age.ms", "kafka.connections.max.idle.ms",
+    "kafka.default.api.timeout.ms", "kafka.heartbeat.interval.ms", "kafka.retry.backoff.ms", "kafka.reconnect.backoff.ms",
+    "kafka.reconnect.backoff.max.ms", "kafka.socket.connection.setup.timeout.ms", "kafka.socket.connection.setup.timeout.max.ms",
+    "kafka.fetch.min.bytes", "kafka.fetch.max.bytes", "kafka.fetch.max.wait.ms", "kafka.max.partition.fetch.bytes",
+    "kafka.max.poll.records", "kafka.max.poll.interval.ms", "kafka.receive.buffer.bytes", "kafka.send.buffer.bytes",
+    "kafka.client.id", "kafka.isolation.level",
+}
+_PASSWORD_MECHANISMS = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
+_PASSWORD_MODULES = ("PlainLoginModule", "ScramLoginModule")
+PRECHECK_TIMEOUT_S = 3.0
+
+
+def client_replicates(spec: KafkaSpec) -> bool:
+    """Whether client_conf() connects exactly as Spark's consumer does: plaintext or TLS with the system
+    CAs, optionally SASL PLAIN/SCRAM with the JAAS username and password (Event Hubs included)."""
+    for key, value in spec.extra.items():
+        if key in _TUNING_KEYS or key in ("kafka.security.protocol", "kafka.ssl.endpoint.identification.algorithm"):
+            continue
+        if key == "kafka.sasl.mechanism" and value.strip().upper() in _PASSWORD_MECHANISMS:
+            continue
+        if key == "kafka.sasl.jaas.config" and any(m in value for m in _PASSWORD_MODULES):
+            continue
+        return False
+    return True
+
+
+def committed_end_offsets(spark_checkpoint: Path) -> dict[tuple[str, int], int] | None:
+    """(topic, partition) -> the offset the last committed batch read up to, when that batch is the
+    last one planned (a planned, uncommitted batch must be replayed). None whenever unsure."""
+    commits, planned = _batch_files(spark_checkpoint / "commits"), _batch_files(spark_checkpoint / "offsets")
+    if not commits or max(planned, default=-1) != max(commits):
+        return None
+    # "v1", the batch metadata, then one line per source: lakectl's queries have exactly one.
+    try:
+        lines = [ln for ln in (spark_checkpoint / "offsets" / str(max(commits))).read_text().splitlines() if ln.strip()]
+        if len(lines) != 3 or not lines[0].startswith("v"):
+            return None
+        offsets = {}
+        for topic, parts in json.loads(lines[2]).items():
+            for part, offset in parts.items():
+                if not isinstance(offset, int) or offset < 0:  # -1/-2: "latest"/"earliest" placeholders
+                    return None
+                offsets[(topic, int(part))] = offset
+    except (OSError, ValueError, AttributeError):
+        return None
+    return offsets or None
+
+
+def nothing_new(spec: KafkaSpec, spark_checkpoint: Path, *, timeout: float = PRECHECK_TIMEOUT_S) -> dict[tuple[str, int], int] | None:
+    """The checkpoint's offsets when every partition of the subscribed topics has been read up to the
+    broker's end offset (high watermark) and no partition is new: a run would start a JVM to find
+    nothing. None whenever unsure — a topic pattern (Spark's Java regex decides what matches), options
+    the lightweight client cannot reproduce, an unreadable checkpoint, a broker that does not answer
+    within `timeout`, another topic set, a new partition, any difference in an offset."""
+    if spec.pattern or not spec.topics or not client_replicates(spec) or not _has_confluent():
+        return None
+    try:
+        committed = committed_end_offsets(spark_checkpoint)
+        if committed is None or {t for t, _ in committed} != set(spec.topics):
+            return None
+        from confluent_kafka import TopicPartition
+        from confluent_kafka.admin import AdminClient, OffsetSpec
+
+        admin = AdminClient({**spec.client_conf(), "socket.connection.setup.timeout.ms": max(1000, int(timeout * 1000))})
+        topics = admin.list_topics(timeout=timeout).topics
+        on_broker: set[tuple[str, int]] = set()
+        for name in spec.topics:
+            meta = topics.get(name)
+            if meta is None or meta.error is not None:
+                return None
+            on_broker.update((name, part) for part in meta.partitions)
+        if on_broker != set(committed):
+            return None
+        futures = admin.list_offsets({TopicPartition(t, p): OffsetSpec.latest() for t, p in sorted(on_broker)}, request_timeout=timeout)
+        for tp, future in futures.items():
+            if future.result(timeout=timeout).offset != committed[(tp.topic, tp.partition)]:
+                return None
+        return committed
+    except Exception:  # unsure: the normal path decides (and reports a broker that is down)
+        return None
+
+
 def _has_confluent() -> bool:
     try:
         import confluent_kafka  # noqa: F401

@@ -74,3 +74,14 @@ def test_dimensions_written(tmp_path):
     products = [json.loads(l) for f in (tmp_path / "products").glob("*.jsonl") for l in f.read_text().splitlines()]
     assert len(customers) == 50 and {c["segment"] for c in customers} <= {"new", "regular", "loyal", "vip"}
     assert len(products) == 20 and all(p["list_price"] > 0 for p in products)
+
+
+def test_a_dry_run_reports_the_lines_the_run_writes(tmp_path):
+    args = dict(seed=4, start=START, bad_fraction=0.03, duplicate_fraction=0.05, file_rows=700)
+    dry = generate(tmp_path / "dry", 3000, dry_run=True, **args)
+    assert not (tmp_path / "dry").exists()
+    ran = generate(tmp_path / "dry", 3000, **args)
+    assert (dry.events, dry.valid_events, dry.bad_records, dry.duplicates, dry.event_types, dry.files) == \
+           (ran.events, ran.valid_events, ran.bad_records, ran.duplicates, ran.event_types, ran.files)
+    assert len(read_lines(tmp_path / "dry")) == ran.events == 3000 + ran.duplicates  # duplicates are extra lines
+    assert sorted(str(f) for f in (tmp_path / "dry").rglob("*.jsonl")) == sorted(ran.files)
