@@ -56,7 +56,9 @@ def run(job: str, params_json: str, *, config: str | None = None, target: str | 
         print(RESULT_PREFIX + json.dumps({"status": "error", "error": {"kind": err.kind, "message": err.message, "hint": err.hint, "exit_code": err.exit_code}}))
         print(f"lakectl-job: error: {err.one_line()}", file=sys.stderr)
         return err.exit_code
-    print(RESULT_PREFIX + json.dumps(result.to_dict(), default=str))
+    from lakectl.results import json_default
+
+    print(RESULT_PREFIX + json.dumps(result.to_dict(), default=json_default))
     return 0 if result.status in ("ok", "dry_run") else 1
 
 

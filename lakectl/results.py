@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
 from typing import Any
+
+
+def json_default(value: Any) -> Any:
+    """JSON for what json cannot encode itself: timestamps in ISO 8601 with their zone (a naive one is UTC,
+    the session time zone of every lakectl Spark session), dates in ISO 8601, anything else as its str."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 @dataclass

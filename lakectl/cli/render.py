@@ -11,7 +11,7 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-from lakectl.results import Result
+from lakectl.results import Result, json_default
 
 WIDE_COLUMNS = 100_000  # -o wide: a console this wide never wraps or cuts a table (rich sizes tables to their content)
 
@@ -25,7 +25,7 @@ def console_for(fmt: str = "table", *, stderr: bool = False, highlight: bool = T
 
 def render_result(result: Result, *, as_json: bool = False, fmt: str = "table") -> None:
     if as_json or fmt == "json":
-        print(json.dumps(result.to_dict(), default=str))
+        print(json.dumps(result.to_dict(), default=json_default))
         return
     if fmt == "csv":
         write_csv(*(main_table(result) or ([], [])))
@@ -138,7 +138,7 @@ def write_csv(columns: list[str], rows: list[list[Any]]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([json.dumps(v, default=str) if isinstance(v, (list, dict)) else "" if v is None else v for v in row])
+        writer.writerow([json.dumps(v, default=json_default) if isinstance(v, (list, dict)) else "" if v is None else v for v in row])
 
 
 def human_bytes(n: int | None) -> str:

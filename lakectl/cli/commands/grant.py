@@ -10,6 +10,7 @@ import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
 from lakectl.cli.state import fail, output_format, state_of
+from lakectl.results import json_default
 
 app = typer.Typer(
     name="grant", no_args_is_help=True,
@@ -52,7 +53,7 @@ def _run(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> Any:
 
 def _finish(result: Any, fmt: str, pending_exit: bool) -> None:
     if fmt == "json":
-        print(json.dumps(result.to_dict(), default=str, ensure_ascii=False))
+        print(json.dumps(result.to_dict(), default=json_default, ensure_ascii=False))
     elif fmt == "csv":
         from lakectl.cli.render import render_result
 

@@ -9,6 +9,7 @@ import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
 from lakectl.cli.state import fail, output_format, state_of
+from lakectl.results import json_default
 
 app = typer.Typer(name="runs", help="Follow Databricks runs: status, logs, cancel (Databricks targets).", no_args_is_help=True)
 
@@ -31,7 +32,7 @@ def _call(ctx: typer.Context, json_out: bool, action: Callable[[Any], dict[str, 
     except BaseException as exc:
         fail(exc, verbose=state.verbose, as_json=as_json)
     if as_json:
-        print(json.dumps(doc, default=str))
+        print(json.dumps(doc, default=json_default))
     else:
         render(doc)
 
