@@ -29,7 +29,7 @@ def generate(
     to: Destination = typer.Option(Destination.files, "--to", help="files: JSON-lines in the landing folder; kafka: records (key = customer_id) into a topic."),
     topic: Optional[str] = typer.Option(None, "--topic", help="With --to kafka: the topic (default: the first of sources.kafka.topics)."),
     partitions: Optional[int] = typer.Option(None, "--partitions", min=1, help="With --to kafka: create the topic with N partitions if it does not exist."),
-    bootstrap_servers: Optional[str] = typer.Option(None, "--bootstrap-servers", help="With --to kafka: host:port (default: sources.kafka.bootstrap_servers)."),
+    bootstrap_servers: Optional[str] = typer.Option(None, "--bootstrap-servers", help="With --to kafka: host:port (default: the configured Kafka bootstrap servers)."),
     review_texts: Optional[str] = typer.Option(None, "--review-texts", help="Draw review texts from a labelled corpus: TSV/CSV text,label (0/1 or negative/positive) or JSON lines; ratings follow the labels."),
     neutral_share: float = typer.Option(0.1, "--neutral-share", min=0.0, max=1.0, help="With --review-texts: share of reviews rated 3 (kept, but without a training label)."),
     dry_run: bool = DRY_RUN,

@@ -25,7 +25,7 @@ class Stage(str, Enum):
 
 def run(
     ctx: typer.Context,
-    source: Source = typer.Option(Source.files, "--source", "-s", help="Where the ingest stage reads events."),
+    source: Source = typer.Option(Source.files, "--source", "-s", metavar="SOURCE", help="Where the ingest stage reads events: files, kafka, eventhubs or kinesis."),
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Aggregate: recompute gold in full."),
     skip: Optional[list[Stage]] = typer.Option(None, "--skip", help="Leave out a stage (repeatable)."),
     dry_run: bool = DRY_RUN,
