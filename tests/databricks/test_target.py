@@ -153,3 +153,18 @@ def test_a_rejected_token_is_exit_2_and_never_printed(cli, fake, configs):
     assert "authentication failed" in proc.stderr
     assert CANARY not in proc.stdout + proc.stderr  # not even in --verbose's trace
     assert not fake.calls("POST", r"/jobs/runs/submit$")
+
+
+def test_an_unreachable_host_without_credentials_is_unreachable_not_a_credentials_error(monkeypatch):
+    """The SDK's own probe retried for connect_timeout_s, then blamed credentials; a TCP probe answers at once."""
+    from lakectl.errors import SourceUnavailable
+    from lakectl.runners.databricks.client import workspace_client
+    from lakectl.settings import DatabricksTarget
+
+    for var in ("DATABRICKS_TOKEN", "DATABRICKS_CONFIG_PROFILE", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("DATABRICKS_HOST", "http://127.0.0.1:9")
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailable, match=r"not reachable while connecting \(127\.0\.0\.1:9: "):
+        workspace_client(DatabricksTarget(connect_timeout_s=30))
+    assert time.monotonic() - started < 5

@@ -32,10 +32,33 @@ def host_label(target: DatabricksTarget) -> str:
     return f"profile {target.profile}" if target.profile else "the workspace"
 
 
+def probe_host(target: DatabricksTarget) -> None:
+    """A TCP connect to the workspace host before the SDK's auth runs: the SDK retries its host-metadata
+    probe for `connect_timeout_s` and then reports missing credentials, not an unreachable host.
+    Skipped through a proxy (the proxy, not the host, is what must answer) and for a profile's host."""
+    import socket
+    from urllib.parse import urlparse
+
+    host = target.host or (None if target.profile else os.environ.get("DATABRICKS_HOST"))
+    if not host or any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")):
+        return
+    url = urlparse(host if "://" in host else f"https://{host}")
+    if not url.hostname:
+        return
+    port = url.port or (80 if url.scheme == "http" else 443)
+    try:
+        socket.create_connection((url.hostname, port), timeout=min(10.0, float(target.connect_timeout_s))).close()
+    except OSError as exc:
+        raise SourceUnavailable(f"Databricks workspace {host_label(target)} is not reachable while connecting "
+                                f"({url.hostname}:{port}: {exc.strerror or type(exc).__name__})",
+                                "check the host and your network (a proxy: set HTTPS_PROXY)") from exc
+
+
 def workspace_client(target: DatabricksTarget) -> "WorkspaceClient":
     require_sdk()
     from lakectl import __version__
 
+    probe_host(target)
     with api_errors(target, "connecting"):
         from databricks.sdk import WorkspaceClient
         from databricks.sdk.config import Config
