@@ -42,6 +42,9 @@ def usage_error(exc: ClickException, *, as_json: bool) -> int:
     hint = None
     if isinstance(exc, UsageError) and exc.ctx is not None:
         hint = f"see `{exc.ctx.command_path} --help`"
+    param = getattr(exc, "param", None)
+    if param is not None and "--output" in getattr(param, "opts", []) and "is not one of" in message:
+        hint = "-o/--output is the output format (table, wide, json, csv); a file is `--out FILE` (grant plan/export)"
     if as_json:
         print(json.dumps({"status": "error", "error": {"kind": "usage", "message": message, "hint": hint, "exit_code": exc.exit_code}}))
     print(f"lakectl: error: {message}" + (f" (hint: {hint})" if hint else ""), file=sys.stderr)

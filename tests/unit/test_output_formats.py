@@ -138,6 +138,17 @@ def test_grant_out_has_no_short_alias_any_more(lake):
     assert "--out" in res.stdout and " -o " not in res.stdout
 
 
+def test_old_grant_dash_o_file_gets_a_hint_to_use_out():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "lakectl", "grant", "export", "-o", "policy.yaml"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "`--out FILE`" in lines[0] and "'policy.yaml' is not one of" in lines[0]
+
+
 def test_no_command_declares_its_own_dash_o():
     """-o is the global output option: a command's own -o would shadow it (grant's --out lost its -o)."""
     import typer
