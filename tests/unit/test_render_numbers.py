@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from lakectl.cli.render import fmt_value, human_bytes, render_result
+from lakectl.cli.render import render_result
+from lakectl.formatting import fmt_value, human_bytes
 from lakectl.results import Result
 
 

@@ -51,7 +51,8 @@ def _grid(title: str, columns: list[str], rows: list[list[Any]], fmt: str, style
     from rich.table import Table
     from rich.text import Text
 
-    from lakectl.cli.render import console_for, fmt_value
+    from lakectl.cli.render import console_for
+    from lakectl.formatting import fmt_value
 
     table = Table(title=title, title_justify="left")
     for c in columns:
@@ -78,7 +79,8 @@ def _render_tables(result: Any, fmt: str = "table") -> None:
     from rich import box
     from rich.table import Table
 
-    from lakectl.cli.render import console_for, count, human_bytes
+    from lakectl.cli.render import console_for
+    from lakectl.formatting import count, human_bytes
 
     wide = fmt == "wide"
 
@@ -147,7 +149,7 @@ def _render_check(result: Any, fmt: str) -> None:
 
 
 def _render_report(result: Any, fmt: str) -> None:
-    from lakectl.cli.render import human_bytes
+    from lakectl.formatting import human_bytes
 
     print(f"wrote {result.metrics['html']} ({human_bytes(result.metrics['bytes'])})")
 
