@@ -148,6 +148,25 @@ def unity_unset_tags(securable_type: str, name: tuple[str, ...], column: str | N
     return f"{_tag_target(securable_type, name, column)} UNSET TAGS ({', '.join(quote_string(k) for k in keys)})"
 
 
+def unity_set_column_mask(table: tuple[str, ...], column: str, function: tuple[str, ...], using: Sequence[str] = ()) -> str:
+    """ALTER TABLE `c`.`s`.`t` ALTER COLUMN `col` SET MASK `c`.`s`.`fn` [USING COLUMNS (`a`, ...)]."""
+    text = f"ALTER TABLE {quote_name(*table)} ALTER COLUMN {quote_ident(column)} SET MASK {quote_name(*function)}"
+    return text + (f" USING COLUMNS ({quote_columns(using)})" if using else "")
+
+
+def unity_drop_column_mask(table: tuple[str, ...], column: str) -> str:
+    return f"ALTER TABLE {quote_name(*table)} ALTER COLUMN {quote_ident(column)} DROP MASK"
+
+
+def unity_set_row_filter(table: tuple[str, ...], function: tuple[str, ...], columns: Sequence[str]) -> str:
+    """ALTER TABLE `c`.`s`.`t` SET ROW FILTER `c`.`s`.`fn` ON (`col`, ...) (ON () for a function of no column)."""
+    return f"ALTER TABLE {quote_name(*table)} SET ROW FILTER {quote_name(*function)} ON ({quote_columns(columns)})"
+
+
+def unity_drop_row_filter(table: tuple[str, ...]) -> str:
+    return f"ALTER TABLE {quote_name(*table)} DROP ROW FILTER"
+
+
 def describe_history_sql(ref: str, *, limit: int | None = None) -> str:
     return f"DESCRIBE HISTORY {ref}" + (f" LIMIT {int(limit)}" if limit is not None else "")
 

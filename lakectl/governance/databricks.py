@@ -1,5 +1,6 @@
-"""Unity Catalog on Databricks through databricks-sdk: grants with `w.grants.get / update`, owners and
-listings with the catalog APIs, and tags through SQL on a warehouse (Statement Execution API).
+"""Unity Catalog on Databricks through databricks-sdk: grants with `w.grants.get / update`, owners (read and
+transferred), listings, column masks and row filters (read) with the catalog APIs, and tags, masks and
+row filters (set) through SQL on a warehouse (Statement Execution API).
 
 The SDK puts `full_name` into the URL path as given, so every name is percent-encoded here into one
 path segment (a name can never address another object); securable types go as lower-case strings
@@ -44,8 +45,11 @@ class DatabricksBackend:
         self.warehouse_id = warehouse_id
         self.admins = admins
         self.threads = max(1, threads)
-        # tags need SQL on a warehouse: without one, the plan lists them as unsupported instead of dropping them
-        self.capabilities = Capabilities(privileges=frozenset().union(*PRIVILEGES.values()), groups=True, tags=bool(warehouse_id))
+        # tags, masks and row filters are set with SQL on a warehouse: without one, the plan lists them as
+        # unsupported instead of dropping them
+        sql = bool(warehouse_id)
+        self.capabilities = Capabilities(privileges=frozenset().union(*PRIVILEGES.values()), groups=True, owner_transfer=True,
+                                         tags=sql, masks=sql, row_filters=sql)
         self.requests = 0
         self._caller = caller
         self._pool: ThreadPoolExecutor | None = None
@@ -160,6 +164,87 @@ class DatabricksBackend:
     def _apply_securable(self, changes: list[PrincipalChange]) -> list[tuple[PrincipalChange, str | None]]:
         return apply_securable(changes, self._patch, self._get_one, _unverified)
 
+    # --- owners -----------------------------------------------------------------------------------
+
+    def set_owner(self, s: Securable, owner: str) -> None:
+        """Transfer ownership (catalogs/schemas/tables `update(owner=)`), verified from the answer: a catalog's
+        and a schema's PATCH answer the object; a table's answers nothing, so the table is read back."""
+        name = segment(s.name)
+        doing = f"transferring the ownership of {s.type} {full_name(s.name)!r} to {owner!r}"
+        with self._errors(doing, s):
+            self._count()
+            if s.type == "catalog":
+                now = self.w.catalogs.update(name, owner=owner).owner
+            elif s.type == "schema":
+                now = self.w.schemas.update(name, owner=owner).owner
+            elif s.type == "table":
+                self.w.tables.update(name, owner=owner)
+                self._count()
+                now = self.w.tables.get(name).owner
+            else:
+                raise UsageError(f"{doing}: lakectl transfers the ownership of catalogs, schemas and tables only")
+        if now != owner:
+            raise JobFailed(f"{doing}: the workspace accepted the change but its answer shows owner {now!r}")
+
+    # --- column masks and row filters (read: tables.get; set: SQL on the warehouse) ------------------
+
+    def _table_policy(self, s: Securable) -> tuple[dict[str, tuple[str, list[str]]], tuple[str, list[str]] | None]:
+        with self._errors(f"reading the masks and row filter of table {full_name(s.name)!r}", s):
+            self._count()
+            info = self.w.tables.get(segment(s.name))
+        masks = {c.name: (c.mask.function_name, list(c.mask.using_column_names or []))
+                 for c in info.columns or [] if c.name and c.mask and c.mask.function_name}
+        rf = info.row_filter
+        return masks, ((rf.function_name, list(rf.input_column_names or [])) if rf and rf.function_name else None)
+
+    def get_table_policies(self, securables: list[Securable]) -> dict[Securable, tuple[dict[str, tuple[str, list[str]]], tuple[str, list[str]] | None]]:
+        """({column: (mask function, using columns)}, (row filter function, columns) or None) per table, from
+        the SDK's TableInfo (one GET per table, no SQL)."""
+        return dict(zip(securables, self._map(self._table_policy, securables)))
+
+    def apply_masks(self, changes: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str | None]]:
+        """The plan's mask/row filter changes, one statement each, a table's in order; then each table is read
+        back once and every change verified from it. Returns (change, error or None) per change."""
+        tables: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for c in changes:
+            tables.setdefault(tuple(c["name"]), []).append(c)
+        out: list[tuple[dict[str, Any], str | None]] = []
+        for results in self._map(self._apply_table_masks, list(tables.values())):
+            out += results
+        return out
+
+    def _apply_table_masks(self, changes: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str | None]]:
+        from lakectl.governance.names import parse_name
+        from lakectl.governance.plan import _same_function
+        from lakectl.sql import unity_drop_column_mask, unity_drop_row_filter, unity_set_column_mask, unity_set_row_filter
+
+        table = tuple(changes[0]["name"])
+        errors: dict[int, str] = {}
+        for i, c in enumerate(changes):
+            kind, fn = c["kind"], c["function"]
+            statement = {"mask_set": lambda: unity_set_column_mask(table, c["column"], parse_name(fn), c["columns"]),
+                         "mask_drop": lambda: unity_drop_column_mask(table, c["column"]),
+                         "row_filter_set": lambda: unity_set_row_filter(table, parse_name(fn), c["columns"]),
+                         "row_filter_drop": lambda: unity_drop_row_filter(table)}[kind]()
+            what = f"column {c['column']!r} mask" if c["column"] is not None else "row filter"
+            try:
+                self._sql(statement, [], f"{'setting' if fn else 'dropping'} the {what} of table {full_name(table)!r}")
+            except LakectlError as e:
+                errors[i] = e.message
+        try:
+            masks, row_filter = self._table_policy(Securable("table", table))
+        except LakectlError as e:
+            return [(c, errors.get(i, f"applied, but could not be verified: {e.message}")) for i, c in enumerate(changes)]
+        out: list[tuple[dict[str, Any], str | None]] = []
+        for i, c in enumerate(changes):
+            if i in errors:
+                out.append((c, errors[i]))
+                continue
+            held_fn, held_cols = (masks.get(c["column"], (None, [])) if c["column"] is not None else row_filter or (None, []))
+            ok = _same_function(held_fn, c["function"]) and (c["function"] is None or [x.lower() for x in held_cols] == [x.lower() for x in c["columns"]])
+            out.append((c, None if ok else f"the workspace ran the statement but table {full_name(table)!r} shows {held_fn or 'none'} there"))
+        return out
+
     # --- tags (SQL on the warehouse) ---------------------------------------------------------------
 
     def get_tags(self, securables: list[Securable]) -> dict[Securable, tuple[Tags, dict[str, Tags]]]:
@@ -192,7 +277,7 @@ class DatabricksBackend:
         from databricks.sdk.service.sql import StatementParameterListItem, StatementState
 
         if not self.warehouse_id:
-            raise UsageError(f"{doing}: tags need SQL on a warehouse", "set warehouse_id in the databricks target")
+            raise UsageError(f"{doing}: tags, masks and row filters need SQL on a warehouse", "set warehouse_id in the databricks target")
         with self._errors(doing):
             self._count()
             resp = self.w.statement_execution.execute_statement(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lakectl.governance.backend import GrantsBackend, PrincipalChange, Securable
-from lakectl.governance.names import Name, format_name
+from lakectl.governance.names import Name, format_name, parse_name
 from lakectl.governance.policy import Entry, Policy
 from lakectl.governance.privileges import MANAGING
 
@@ -36,6 +36,18 @@ class Plan:
     # tags to set/unset, where the policy declares them and the server can hold them:
     # {securable_type, securable, column (None: the securable itself), set: {key: value}, unset: [key]}
     tag_changes: list[dict[str, Any]] = field(default_factory=list)
+    # owners to transfer: {kind: owner_change, securable_type, securable, name, from, to}
+    owner_changes: list[dict[str, Any]] = field(default_factory=list)
+    # column masks and row filters: {kind: mask_set|mask_drop|row_filter_set|row_filter_drop, securable_type,
+    # securable, name, column (None for a row filter), function (None for a drop), columns, was}
+    mask_changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return sum(m["kind"] == kind for m in self.mask_changes + self.owner_changes)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.changes or self.tag_changes or self.owner_changes or self.mask_changes)
 
     @property
     def tags_to_set(self) -> int:
@@ -133,12 +145,12 @@ def desired_grants(policy: Policy, entries: list[Entry], backend: GrantsBackend,
         if not caps.tags and (e.tags or e.column_tags):
             what = ", ".join([f"{k}={v}" for k, v in e.tags.items()] + [f"{c}.{k}={v}" for c, tags in e.column_tags.items() for k, v in tags.items()])
             _once(plan.unsupported, f"{e.key_path}: tags ({what}) — this server cannot hold tags; not set")
+        why = "Databricks only" if backend.name != "databricks" else "needs SQL on a warehouse (set warehouse_id in the databricks target)"
         if not caps.masks and e.column_masks:
-            why = "Databricks only" if backend.name != "databricks" else "not applied by lakectl yet"
-            _once(plan.unsupported, f"{e.key_path}: column masks ({', '.join(f'{c}: {f}' for c, f in e.column_masks.items())}) — {why}; not set")
+            masks = ", ".join(f"{c}: {f or 'none'}" for c, f in e.column_masks.items())
+            _once(plan.unsupported, f"{e.key_path}: column masks ({masks}) — {why}; not set")
         if not caps.row_filters and e.row_filter:
-            why = "Databricks only" if backend.name != "databricks" else "not applied by lakectl yet"
-            _once(plan.unsupported, f"{e.key_path}: row filter {e.row_filter['function']} — {why}; not set")
+            _once(plan.unsupported, f"{e.key_path}: row filter {e.row_filter['function'] or 'none'} — {why}; not set")
     return {p: frozenset(v) for p, v in out.items() if v}
 
 
@@ -182,11 +194,84 @@ def build_plan(policy: Policy, backend: GrantsBackend) -> Plan:
     if backend.capabilities.tags:
         plan.tag_changes = plan_tags(plan.securables, entries, backend)
 
+    if backend.capabilities.masks or backend.capabilities.row_filters:
+        plan.mask_changes = plan_masks(plan.securables, entries, backend)
+
+    transferable = backend.capabilities.owner_transfer
     for s in plan.securables:
         for e in entries[s]:
-            if e.owner and not backend.capabilities.owner_transfer and owned.get(s) != e.owner:
-                _once(plan.unsupported, f"{e.key_path}.owner: {e.owner!r} (now {owned.get(s)!r}) — this server cannot transfer ownership; not changed")
+            if not e.owner or owned.get(s) == e.owner:
+                continue
+            if not transferable or s.type not in _OWNER_TYPES:
+                _once(plan.unsupported, f"{e.key_path}.owner: {e.owner!r} (now {owned.get(s)!r}) — this server cannot transfer ownership"
+                                        f"{'' if not transferable else ' of a ' + s.type}; not changed")
+                continue
+            plan.owner_changes.append({"kind": "owner_change", "securable_type": s.type, "securable": format_name(s.name),
+                                       "name": list(s.name), "from": owned.get(s), "to": e.owner})
+            _owner_lockout(plan, s, owned.get(s), e.owner, backend)
     return plan
+
+
+_OWNER_TYPES = ("catalog", "schema", "table")  # ownership transfer through the catalog APIs (Databricks)
+
+
+def _owner_lockout(plan: Plan, s: Securable, old: str | None, new: str, backend: GrantsBackend) -> None:
+    """Transferring away the caller's own ownership takes its power to manage `s` unless it keeps MANAGE
+    (after this plan's grant changes) or is a metastore admin: flagged like a revoke of its own MANAGE."""
+    caller = backend.caller
+    if caller is None or old != caller or new == caller or caller in backend.admins:
+        return
+    held = set(plan.actual.get(s, {}).get(caller, frozenset()))
+    for c in plan.changes:
+        if c.securable == s and c.principal == caller:
+            held = (held | set(c.add)) - set(c.remove)
+    if not held & MANAGING:
+        plan.self_lockout.append({"securable": key(s), "principal": caller, "privileges": ["OWNERSHIP"]})
+
+
+def _same_function(held: str | None, want: str | None) -> bool:
+    """Unity Catalog keeps names in lower case: compare function names part by part, case-insensitively."""
+    if held is None or want is None:
+        return held is want
+    return tuple(p.lower() for p in held.split(".")) == tuple(p.lower() for p in parse_name(want))
+
+
+def plan_masks(securables: list[Securable], entries: dict[Securable, list[Entry]], backend: GrantsBackend) -> list[dict[str, Any]]:
+    """Column mask and row filter changes for the tables whose entries declare them. Only what is declared is
+    managed: a column's `mask:` (null: no mask) and a table's `row_filter:` (null: none); masks on columns the
+    policy says nothing about are left alone."""
+    want: dict[Securable, tuple[dict[str, tuple[str | None, list[str]]], dict[str, Any] | None]] = {}
+    for s in securables:
+        if s.type != "table":
+            continue
+        masks: dict[str, tuple[str | None, list[str]]] = {}
+        row_filter = None
+        for e in entries[s]:
+            masks.update({c: (f, e.mask_using.get(c, [])) for c, f in e.column_masks.items()})
+            row_filter = e.row_filter or row_filter
+        if masks or row_filter:
+            want[s] = (masks, row_filter)
+    if not want:
+        return []
+    have = backend.get_table_policies(list(want))  # type: ignore[attr-defined]
+    out: list[dict[str, Any]] = []
+    for s, (masks, row_filter) in want.items():
+        held_masks, held_filter = have[s]
+        base = {"securable_type": s.type, "securable": format_name(s.name), "name": list(s.name)}
+        if backend.capabilities.masks:
+            for column, (fn, using) in sorted(masks.items()):
+                held_fn, held_using = held_masks.get(column, (None, []))
+                if _same_function(held_fn, fn) and (fn is None or [u.lower() for u in held_using] == [u.lower() for u in using]):
+                    continue
+                out.append({"kind": "mask_set" if fn else "mask_drop", **base, "column": column, "function": fn,
+                            "columns": list(using) if fn else [], "was": held_fn})
+        if backend.capabilities.row_filters and row_filter:
+            fn, cols = row_filter["function"], row_filter["columns"]
+            held_fn, held_cols = held_filter or (None, [])
+            if not (_same_function(held_fn, fn) and (fn is None or [c.lower() for c in held_cols] == [c.lower() for c in cols])):
+                out.append({"kind": "row_filter_set" if fn else "row_filter_drop", **base, "column": None, "function": fn,
+                            "columns": list(cols) if fn else [], "was": held_fn})
+    return out
 
 
 def plan_tags(securables: list[Securable], entries: dict[Securable, list[Entry]], backend: GrantsBackend) -> list[dict[str, Any]]:

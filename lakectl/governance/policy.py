@@ -19,6 +19,7 @@ _PRINCIPAL_KINDS = ("users", "groups", "service_principals")
 _ENTRY = {"owner", "grants"}
 _TABLE_ENTRY = _ENTRY | {"tags", "columns", "row_filter"}
 _COLUMN = {"tags", "mask"}
+_MASK = {"function", "using_columns"}
 _ROW_FILTER = {"function", "columns"}
 
 
@@ -33,8 +34,9 @@ class Entry:
     owner: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     column_tags: dict[str, dict[str, str]] = field(default_factory=dict)
-    column_masks: dict[str, str] = field(default_factory=dict)
-    row_filter: dict[str, Any] | None = None
+    column_masks: dict[str, str | None] = field(default_factory=dict)  # column -> mask function (None: no mask, drop one)
+    mask_using: dict[str, list[str]] = field(default_factory=dict)  # column -> the mask's USING COLUMNS
+    row_filter: dict[str, Any] | None = None  # {function, columns}; function None: no row filter (drop one)
 
     @property
     def wildcard(self) -> bool:
@@ -205,17 +207,38 @@ def _entry(stype: str, name: Name, spec: Any, where: str, declared: dict[str, st
             _keys(cspec, _COLUMN, cwhere)
             if cspec.get("tags"):
                 entry.column_tags[str(col)] = _str_map(cspec["tags"], f"{cwhere}.tags")
-            if cspec.get("mask") is not None:
-                if not isinstance(cspec["mask"], str):
-                    raise _Err(f"{cwhere}.mask", "must name a SQL function (catalog.schema.fn)")
-                entry.column_masks[str(col)] = cspec["mask"]
-        if spec.get("row_filter") is not None:
-            rf = _mapping(spec["row_filter"], f"{where}.row_filter")
-            _keys(rf, _ROW_FILTER, f"{where}.row_filter")
-            if not isinstance(rf.get("function"), str):
-                raise _Err(f"{where}.row_filter.function", "required: the SQL function's name")
-            entry.row_filter = {"function": rf["function"], "columns": _strings(rf.get("columns"), f"{where}.row_filter.columns")}
+            if "mask" in cspec:  # `mask: null` declares "no mask": one found is dropped
+                mask = cspec["mask"]
+                if isinstance(mask, dict):
+                    _keys(mask, _MASK, f"{cwhere}.mask")
+                    entry.mask_using[str(col)] = _strings(mask.get("using_columns"), f"{cwhere}.mask.using_columns")
+                    mask = mask.get("function")
+                    if not isinstance(mask, str):
+                        raise _Err(f"{cwhere}.mask.function", "required: the SQL function's name (catalog.schema.fn)")
+                if mask is not None:
+                    _function(mask, f"{cwhere}.mask")
+                entry.column_masks[str(col)] = mask
+        if "row_filter" in spec:  # `row_filter: null` declares "no row filter": one found is dropped
+            if spec["row_filter"] is None:
+                entry.row_filter = {"function": None, "columns": []}
+            else:
+                rf = _mapping(spec["row_filter"], f"{where}.row_filter")
+                _keys(rf, _ROW_FILTER, f"{where}.row_filter")
+                if not isinstance(rf.get("function"), str):
+                    raise _Err(f"{where}.row_filter.function", "required: the SQL function's name")
+                _function(rf["function"], f"{where}.row_filter.function")
+                entry.row_filter = {"function": rf["function"], "columns": _strings(rf.get("columns"), f"{where}.row_filter.columns")}
     return entry
+
+
+def _function(text: Any, where: str) -> Name:
+    """A SQL function's name: catalog.schema.fn (a mask or a row filter)."""
+    if not isinstance(text, str):
+        raise _Err(where, "must name a SQL function (catalog.schema.fn)")
+    name = _name(text, where)
+    if len(name) != 3 or "*" in name:
+        raise _Err(where, f"{text!r}: name the SQL function as catalog.schema.fn")
+    return name
 
 
 def _read_yaml(file: Path) -> Any:

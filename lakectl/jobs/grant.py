@@ -126,16 +126,20 @@ def _plan_result(action: str, plan, policy_file: str, backend) -> Result:
         "changes": changes, "unsupported": plan.unsupported, "kept": plan.kept, "self_lockout": plan.self_lockout, "orphaned": plan.orphaned,
         "notes": plan.notes, "requests": backend.requests,
         "tags_to_set": plan.tags_to_set, "tags_to_unset": plan.tags_to_unset, "tag_changes": plan.tag_changes,
+        "owners_to_change": len(plan.owner_changes), "owner_changes": plan.owner_changes,
+        "masks_to_set": plan.count("mask_set"), "masks_to_drop": plan.count("mask_drop"),
+        "row_filters_to_set": plan.count("row_filter_set"), "row_filters_to_drop": plan.count("row_filter_drop"),
+        "mask_changes": plan.mask_changes,
     }
     if action == "drift":
         metrics["out_of_policy"] = [c for c in changes if c["action"] == "revoke"]
         metrics["missing"] = [c for c in changes if c["action"] == "add"]
-    return Result(job=f"grant {action}", status="changes" if changes or plan.tag_changes else "ok", metrics=metrics)
+    return Result(job=f"grant {action}", status="changes" if plan.pending else "ok", metrics=metrics)
 
 
 def _save_plan(path: Path, plan, policy_file: str, url: str) -> None:
     doc = {"format": PLAN_FORMAT, "policy": policy_file, "server": url, "fingerprints": plan.fingerprints(), "changes": plan.flat(),
-           "tag_changes": plan.tag_changes}
+           "tag_changes": plan.tag_changes, "owner_changes": plan.owner_changes, "mask_changes": plan.mask_changes}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False))
 
@@ -154,7 +158,7 @@ def _check_saved_plan(path: Path, plan) -> None:
         more = f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
         raise CheckpointConflict(f"the server's grants changed since the plan in {path}: {', '.join(changed[:5])}{more}",
                                  "run `lakectl grant plan` again, review it, then apply the new plan")
-    if saved.get("changes") != plan.flat() or saved.get("tag_changes", []) != plan.tag_changes:
+    if saved.get("changes") != plan.flat() or any(saved.get(k, []) != getattr(plan, k) for k in ("tag_changes", "owner_changes", "mask_changes")):
         raise CheckpointConflict(f"the policy changed since the plan in {path}", "run `lakectl grant plan` again, review it, then apply")
 
 
@@ -174,7 +178,7 @@ def apply(p: GrantParams, params: dict[str, Any], plan, backend, policy_file: st
         raise UsageError(f"the plan leaves {plan.orphaned[0]} with no owner and nobody holding MANAGE",
                          "keep a MANAGE grant in the policy, or pass --allow-self-lockout if that is really wanted")
     result = _plan_result("apply", plan, policy_file, backend)
-    if not plan.changes and not plan.tag_changes:
+    if not plan.pending:
         result.metrics["changes_applied"] = 0
         params["changes"] = []
         return result
@@ -190,6 +194,10 @@ def apply(p: GrantParams, params: dict[str, Any], plan, backend, policy_file: st
     tags_applied = _apply_tags(plan.tag_changes, backend, failed)
     params["tag_changes"] = tags_applied
     result.metrics["tag_changes_applied"] = len(tags_applied)
+    masks_applied = _apply_masks(plan.mask_changes, backend, failed)
+    owners_applied = _apply_owners(plan.owner_changes, backend, failed)  # last: a transfer may end the caller's power to grant
+    params["mask_changes"], params["owner_changes"] = masks_applied, owners_applied
+    result.metrics.update(mask_changes_applied=len(masks_applied), owner_changes_applied=len(owners_applied))
     params["changes"] = applied  # the run ledger (ops.runs) stores params: the full change list is recorded there
     params["failed"] = failed
     result.metrics.update(changes_applied=len(applied), failed=failed, requests=backend.requests)
@@ -197,6 +205,33 @@ def apply(p: GrantParams, params: dict[str, Any], plan, backend, policy_file: st
     if failed:
         result.warnings.append(f"{len(failed):,} change(s) failed, {len(applied):,} applied: the server now differs from the plan; run `lakectl grant plan`")
     return result
+
+
+def _apply_masks(mask_changes: list[dict[str, Any]], backend, failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Column masks and row filters, each verified by reading its table back; failures reported one by one."""
+    if not mask_changes:
+        return []
+    done = []
+    for change, error in backend.apply_masks(mask_changes):
+        if error is None:
+            done.append(change)
+        else:
+            failed.append({"change": change, "error": error})
+    return done
+
+
+def _apply_owners(owner_changes: list[dict[str, Any]], backend, failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from lakectl.errors import LakectlError
+    from lakectl.governance.backend import Securable
+
+    done = []
+    for o in owner_changes:
+        try:
+            backend.set_owner(Securable(o["securable_type"], tuple(o["name"])), o["to"])
+            done.append(o)
+        except LakectlError as e:
+            failed.append({"change": o, "error": e.message})
+    return done
 
 
 def _apply_tags(tag_changes: list[dict[str, Any]], backend, failed: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -85,6 +85,10 @@ def _render_plan(result: Any, title: str) -> None:
             con.print(f"  [green]+ tag[/] {escape(k)}={escape(v)} on {t['securable_type']} {where}")
         for k in t["unset"]:
             con.print(f"  [red]- untag[/] {escape(k)} on {t['securable_type']} {where}")
+    for o in m.get("owner_changes", []):
+        con.print(f"  [magenta]~ owner[/] of {o['securable_type']} {escape(o['securable'])}: {escape(str(o['from']))} -> {escape(o['to'])}")
+    for c in m.get("mask_changes", []):
+        _print_mask_change(con, c)
     for k in m["kept"]:
         con.print(f"  [yellow]= kept[/] {escape(', '.join(k['privileges']))} on {escape(k['securable'])} for {escape(k['principal'])} ({k['why']}: never revoked)")
     for s in m["self_lockout"]:
@@ -101,6 +105,19 @@ def _render_plan(result: Any, title: str) -> None:
     if "changes_applied" in m:
         summary = f"{m['changes_applied']:,} change(s) applied ({summary} before apply)"
     con.print(f"[bold]{summary}[/] in {result.duration_s:.2f}s")
+
+
+def _print_mask_change(con: Any, c: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    on = f"table {escape(c['securable'])}" + (f" column {escape(c['column'])}" if c["column"] is not None else "")
+    what = "mask" if c["kind"].startswith("mask") else "row filter"
+    if c["function"] is None:
+        con.print(f"  [red]- drop {what}[/] {escape(str(c['was']))} on {on}")
+    else:
+        args = f" ({escape(', '.join(c['columns']))})" if c["columns"] else ""
+        was = f" (was {escape(c['was'])})" if c["was"] else ""
+        con.print(f"  [green]+ set {what}[/] {escape(c['function'])}{args} on {on}{was}")
 
 
 @app.command("plan")
@@ -152,6 +169,10 @@ def drift(ctx: typer.Context, policy: Optional[str] = POLICY, url: Optional[str]
             con.print(f"[red]out of policy:[/] {escape(c['principal'])} holds {escape(c['privilege'])} on {c['securable_type']} {escape(c['securable'])}")
         for c in m["missing"]:
             con.print(f"[yellow]missing:[/] {escape(c['principal'])} lacks {escape(c['privilege'])} on {c['securable_type']} {escape(c['securable'])}")
+        for o in m.get("owner_changes", []):
+            con.print(f"[yellow]owner:[/] {o['securable_type']} {escape(o['securable'])} is owned by {escape(str(o['from']))}, the policy says {escape(o['to'])}")
+        for c in m.get("mask_changes", []):
+            _print_mask_change(con, c)
         con.print(f"[bold]{'drift' if result.status == 'changes' else 'no drift'}:[/] {len(m['out_of_policy']):,} out-of-policy grant(s), "
                   f"{len(m['missing']):,} missing, {m['unchanged']:,} as the policy says ({m['securables']:,} securable(s))")
     _finish(result, fmt, pending_exit=True)

@@ -1,11 +1,13 @@
 """Unity Catalog: grants (permissions, effective-permissions), and the securables they name.
 
-A test declares securables with `add_securable(fake, type, full_name, owner=...)` and, optionally, the
+A test declares securables with `add_securable(fake, type, full_name, owner=..., columns=...)` (a table's
+columns may carry a `mask`, the table a `row_filter`, as TableInfo spells them) and, optionally, the
 principals the workspace knows with `set_principals` (any principal otherwise). The documented
 contract is checked: a lower-case securable type, privileges spelled with underscores, `full_name`
 sent as ONE percent-encoded path segment (the SDK does not escape it; `Request.raw_path` keeps the
 undecoded path). A PATCH is validated whole before anything changes, and answers every principal's
-privileges after it (as `omit_permissions_in_response` false does).
+privileges after it (as `omit_permissions_in_response` false does). Owners are transferred with
+PATCH catalogs|schemas|tables/{name} {"owner"}: catalogs and schemas answer the object, tables nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ PRIVILEGES = {
 }
 CHANGE = Shape(required={"principal"}, optional={"add", "remove"})
 PATCH = Shape(optional={"changes", "omit_permissions_in_response"}, nested={"changes": CHANGE})
+# the documented update bodies (the fields lakectl may send: owner only)
+UPDATE = {"catalogs": Shape(optional={"owner", "comment", "new_name", "properties", "isolation_mode", "enable_predictive_optimization"}),
+          "schemas": Shape(optional={"owner", "comment", "new_name", "properties", "enable_predictive_optimization"}),
+          "tables": Shape(required={"owner"})}
 _OBJECT_PATHS = {"catalogs": "catalog", "schemas": "schema", "tables": "table", "volumes": "volume", "functions": "function",
                  "models": "registered_model"}
 _LIST_KEYS = {"schema": "schemas", "table": "tables", "volume": "volumes", "function": "functions", "registered_model": "registered_models"}
@@ -39,16 +45,23 @@ def _state(fake: Any) -> dict[str, Any]:
     return area
 
 
-def add_securable(fake: Any, type: str, full_name: str, owner: str = "owner@example.com") -> None:
+def add_securable(fake: Any, type: str, full_name: str, owner: str = "owner@example.com", *,
+                  columns: list[dict[str, Any]] | None = None, row_filter: dict[str, Any] | None = None) -> None:
     with fake.lock:
         s = _state(fake)
-        s["objects"][(type, full_name)] = {"owner": owner}
+        s["objects"][(type, full_name)] = {"owner": owner, "columns": columns, "row_filter": row_filter}
         s["grants"].setdefault((type, full_name), {})
 
 
 def set_principals(fake: Any, principals: set[str] | None) -> None:
     with fake.lock:
         _state(fake)["principals"] = set(principals) if principals is not None else None
+
+
+def table_info(fake: Any, full_name: str) -> dict[str, Any]:
+    """A table's object as stored: owner, columns (with masks), row_filter (tests change it through it)."""
+    with fake.lock:
+        return _state(fake)["objects"][("table", full_name)]
 
 
 def grants_of(fake: Any, type: str, full_name: str) -> dict[str, set[str]]:
@@ -163,7 +176,38 @@ def get_object(req: Request):
     with req.fake.lock:
         s = _state(req.fake)
         _require(s, type, name)
-        return 200, {"name": name.rsplit(".", 1)[-1], "full_name": name, "owner": s["objects"][(type, name)]["owner"]}
+        return 200, _info(type, name, s["objects"][(type, name)])
+
+
+def _info(type: str, name: str, obj: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": name.rsplit(".", 1)[-1], "full_name": name, "owner": obj["owner"]}
+    if type == "table":
+        if obj.get("columns") is not None:
+            out["columns"] = [dict(c) for c in obj["columns"]]
+        if obj.get("row_filter"):
+            out["row_filter"] = dict(obj["row_filter"])
+    return out
+
+
+@route("PATCH", r"/api/2\.1/unity-catalog/(catalogs|schemas|tables)/.+")
+def update_object(req: Request):
+    """Ownership transfer (update with `owner`); the new owner must be a principal the workspace knows."""
+    assert req.fake is not None
+    raw = req.raw_path or req.path
+    kind, _, segment = raw[len("/api/2.1/unity-catalog/"):].partition("/")
+    if "/" in segment:
+        raise bad_request(f"the full_name must be one URL-encoded path segment, got {segment!r}")
+    UPDATE[kind].check(req.body or {}, kind)
+    type, name = _OBJECT_PATHS[kind], unquote(segment)
+    with req.fake.lock:
+        s = _state(req.fake)
+        _require(s, type, name)
+        owner = (req.body or {}).get("owner")
+        if owner is not None:
+            if s["principals"] is not None and owner not in s["principals"]:
+                raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Could not find principal with name {owner}")
+            s["objects"][(type, name)]["owner"] = owner
+        return 200, ({} if type == "table" else _info(type, name, s["objects"][(type, name)]))
 
 
 @route("GET", r"/api/2\.1/unity-catalog/(catalogs|schemas|tables|volumes|functions|models)")
