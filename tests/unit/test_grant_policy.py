@@ -118,3 +118,23 @@ def test_grant_plan_imports_no_spark_and_an_unreachable_server_is_exit_4(tmp_pat
     errors = [line for line in proc.stderr.splitlines() if not line.startswith("import time:")]
     assert len(errors) == 1 and errors[0].startswith("lakectl: error: Unity Catalog server at http://127.0.0.1:9 unreachable")
     assert "secret-token-value" not in proc.stderr + proc.stdout
+
+
+def test_masks_with_using_columns_and_explicit_drops_parse():
+    p = _policy(tables={"c.s.t": {"columns": {"ssn": {"mask": {"function": "c.sec.`m'x`", "using_columns": ["country"]}},
+                                              "email": {"mask": None}}, "row_filter": None}})
+    (t,) = p.entries
+    assert t.column_masks == {"ssn": "c.sec.`m'x`", "email": None} and t.mask_using == {"ssn": ["country"]}
+    assert t.row_filter == {"function": None, "columns": []}
+
+
+@pytest.mark.parametrize("spec,where", [
+    ({"columns": {"e": {"mask": "just_a_name"}}}, "tables.c.s.t.columns.e.mask"),
+    ({"columns": {"e": {"mask": {"using_columns": ["x"]}}}}, "tables.c.s.t.columns.e.mask.function"),
+    ({"columns": {"e": {"mask": {"function": "c.s.m", "using": ["x"]}}}}, "tables.c.s.t.columns.e.mask.using"),
+    ({"row_filter": {"function": "c.s.*"}}, "tables.c.s.t.row_filter.function"),
+])
+def test_bad_mask_and_row_filter_functions_name_the_key(spec, where):
+    with pytest.raises(ConfigError) as e:
+        _policy(tables={"c.s.t": spec})
+    assert f": {where}: " in e.value.message

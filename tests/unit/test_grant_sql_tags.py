@@ -23,3 +23,17 @@ def test_the_tag_read_binds_names_as_parameters_never_as_text():
     assert "DROP" not in sql and params == [("p0", "c'; DROP"), ("p1", "s"), ("p2", "t")]
     assert "system.information_schema.table_tags" in sql and "system.information_schema.column_tags" in sql
     assert sql.count(":p0") == 2
+
+
+def test_mask_and_row_filter_statements_quote_every_name():
+    from lakectl.sql import unity_drop_column_mask, unity_drop_row_filter, unity_set_column_mask, unity_set_row_filter
+
+    t = ("my`cat", "s", "o'brien")
+    assert unity_set_column_mask(t, "e mail`", ("c", "sec", "m'x")) == (
+        "ALTER TABLE `my``cat`.`s`.`o'brien` ALTER COLUMN `e mail``` SET MASK `c`.`sec`.`m'x`")
+    assert unity_set_column_mask(t, "ssn", ("c", "sec", "m"), ["a`b", "c"]) == (
+        "ALTER TABLE `my``cat`.`s`.`o'brien` ALTER COLUMN `ssn` SET MASK `c`.`sec`.`m` USING COLUMNS (`a``b`, `c`)")
+    assert unity_drop_column_mask(t, "ssn") == "ALTER TABLE `my``cat`.`s`.`o'brien` ALTER COLUMN `ssn` DROP MASK"
+    assert unity_set_row_filter(t, ("c", "sec", "f"), ["country"]) == "ALTER TABLE `my``cat`.`s`.`o'brien` SET ROW FILTER `c`.`sec`.`f` ON (`country`)"
+    assert unity_set_row_filter(t, ("c", "sec", "f"), []) == "ALTER TABLE `my``cat`.`s`.`o'brien` SET ROW FILTER `c`.`sec`.`f` ON ()"
+    assert unity_drop_row_filter(t) == "ALTER TABLE `my``cat`.`s`.`o'brien` DROP ROW FILTER"
