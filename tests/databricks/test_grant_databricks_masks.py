@@ -260,3 +260,7 @@ def test_drift_on_a_databricks_target_names_a_changed_mask_and_exits_8(workspace
     assert [(m["kind"], m["column"], m["function"], m["was"]) for m in doc["mask_changes"]] == [
         ("mask_set", "email", _fn("old_mask"), f"{CAT}.sec.by_hand")]
     assert CANARY not in proc.stdout + proc.stderr
+    text = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(cfg), "--target", "dbx", "grant", "plan"],
+                          capture_output=True, text=True, env={**env, "COLUMNS": "300"}, cwd=tmp_path, timeout=120)  # no wrapping
+    assert text.returncode == 8, text.stderr
+    assert f"+ set mask {_fn('old_mask')} on table `{CAT}`.`{SCHEMA}`.kpi column email (was {CAT}.sec.by_hand)" in text.stdout, text.stdout
