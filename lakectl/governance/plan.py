@@ -229,7 +229,7 @@ def _owner_lockout(plan: Plan, s: Securable, old: str | None, new: str, backend:
         plan.self_lockout.append({"securable": key(s), "principal": caller, "privileges": ["OWNERSHIP"]})
 
 
-def _same_function(held: str | None, want: str | None) -> bool:
+def same_function(held: str | None, want: str | None) -> bool:
     """Unity Catalog keeps names in lower case: compare function names part by part, case-insensitively."""
     if held is None or want is None:
         return held is want
@@ -261,14 +261,14 @@ def plan_masks(securables: list[Securable], entries: dict[Securable, list[Entry]
         if backend.capabilities.masks:
             for column, (fn, using) in sorted(masks.items()):
                 held_fn, held_using = held_masks.get(column, (None, []))
-                if _same_function(held_fn, fn) and (fn is None or [u.lower() for u in held_using] == [u.lower() for u in using]):
+                if same_function(held_fn, fn) and (fn is None or [u.lower() for u in held_using] == [u.lower() for u in using]):
                     continue
                 out.append({"kind": "mask_set" if fn else "mask_drop", **base, "column": column, "function": fn,
                             "columns": list(using) if fn else [], "was": held_fn})
         if backend.capabilities.row_filters and row_filter:
             fn, cols = row_filter["function"], row_filter["columns"]
             held_fn, held_cols = held_filter or (None, [])
-            if not (_same_function(held_fn, fn) and (fn is None or [c.lower() for c in held_cols] == [c.lower() for c in cols])):
+            if not (same_function(held_fn, fn) and (fn is None or [c.lower() for c in held_cols] == [c.lower() for c in cols])):
                 out.append({"kind": "row_filter_set" if fn else "row_filter_drop", **base, "column": None, "function": fn,
                             "columns": list(cols) if fn else [], "was": held_fn})
     return out
