@@ -27,27 +27,34 @@ sys.path.insert(0, str(REPO))
 
 def tree_memory(root: int) -> dict[int, tuple[str, int, int]]:
     """Each process of a tree (a process and all its descendants) from /proc: pid -> (kind, VmRSS, VmHWM) in bytes.
-    kind is `jvm` (java), `driver` (the root, Python) or `worker` (Python workers the JVM forks)."""
+    kind is `jvm` (its executable is java), `driver` (the root, Python) or `worker` (what the JVM starts: Python
+    workers). A java child of a java process is left out: that is the JVM starting a process (posix_spawn with
+    CLONE_VM, before the exec), which shows the parent's own memory under a thread's name and would count the
+    JVM twice."""
     children: dict[int, list[int]] = {}
     memory: dict[int, tuple[str, int, int]] = {}
+    exe: dict[int, str] = {}
+    parent: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
+        pid = int(entry)
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
             status = Path(f"/proc/{entry}/status").read_text()
+            exe[pid] = os.path.basename(os.readlink(f"/proc/{entry}/exe"))
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
+        parent[pid] = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent[pid], []).append(pid)
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         if "VmRSS" in fields:
-            kind = "jvm" if fields.get("Name", "").strip() == "java" else ("driver" if int(entry) == root else "worker")
-            memory[int(entry)] = (kind, int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024)
+            kind = "jvm" if exe[pid] == "java" else ("driver" if pid == root else "worker")
+            memory[pid] = (kind, int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024)
     tree, stack = {}, [root]
     while stack:
         pid = stack.pop()
-        if pid in memory:
+        if pid in memory and not (exe.get(pid) == "java" and exe.get(parent.get(pid, 0)) == "java"):
             tree[pid] = memory[pid]
         stack.extend(children.get(pid, []))
     return tree
