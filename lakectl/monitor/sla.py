@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -14,6 +14,9 @@ from lakectl.monitor.quality import rule_quality
 from lakectl.monitor.streams import StreamHealth, all_streams
 from lakectl.monitor.tables import TableHealth, table_health
 from lakectl.settings import Settings
+
+if TYPE_CHECKING:
+    from lakectl.governance.plan import Plan
 
 # Which streams feed which table: every ingest stream writes bronze.events.
 STREAM_TABLES = ("bronze.events",)
@@ -77,13 +80,25 @@ def _grants_drift(settings: Settings) -> Check:
         plan = build_plan(load_policy(policy_file), backend_for(JobContext(settings=settings)))
     except LakectlError as e:
         return Check(name, "grants", "grants_drift", "breach", None, 0, f"grants drift unknown: {e.one_line()}")
-    changes = plan.flat()
-    if not changes:
-        return Check(name, "grants", "grants_drift", "pass", 0, 0, f"grants as {policy_file} says ({plan.unchanged:,} grants, {len(plan.securables):,} securables)")
-    shown = "; ".join(f"{'out of policy' if c['action'] == 'revoke' else 'missing'}: {c['principal']} {c['privilege']} on "
-                      f"{c['securable_type']} {c['securable']}" for c in changes[:3])
-    more = f" (+{len(changes) - 3:,} more; see `lakectl grant drift`)" if len(changes) > 3 else ""
-    return Check(name, "grants", "grants_drift", "breach", len(changes), 0, f"{len(changes):,} grant(s) differ from {policy_file}: {shown}{more}")
+    return drift_check(plan, policy_file)
+
+
+def drift_check(plan: "Plan", policy_file: str) -> Check:
+    """The grants_drift check of a plan: every kind of difference `grant drift` reports (grants, tags, owners,
+    column masks, row filters) is a breach, named (the first three) in the message."""
+    items = [f"{'out of policy' if c['action'] == 'revoke' else 'missing'}: {c['principal']} {c['privilege']} on "
+             f"{c['securable_type']} {c['securable']}" for c in plan.flat()]
+    items += [f"tags differ on {t['securable_type']} {t['securable']}{'.' + t['column'] if t.get('column') else ''}"
+              for t in plan.tag_changes]
+    items += [f"owner of {o['securable_type']} {o['securable']} is {o.get('from')}, not {o.get('to')}" for o in plan.owner_changes]
+    items += [f"{m['kind'].replace('_', ' ')} on {m['securable']}{'.' + m['column'] if m.get('column') else ''}"
+              for m in plan.mask_changes]
+    if not items:
+        return Check("grants_drift", "grants", "grants_drift", "pass", 0, 0,
+                     f"grants as {policy_file} says ({plan.unchanged:,} grants, {len(plan.securables):,} securables)")
+    more = f" (+{len(items) - 3:,} more; see `lakectl grant drift`)" if len(items) > 3 else ""
+    return Check("grants_drift", "grants", "grants_drift", "breach", len(items), 0,
+                 f"{len(items):,} difference(s) from {policy_file}: {'; '.join(items[:3])}{more}")
 
 
 def _freshness(key: str, h: TableHealth, limit: float) -> Check:
