@@ -23,7 +23,7 @@ def test_generate_then_ingest_files_exactly_once(tmp_path):
     from deltalake import DeltaTable
 
     root = tmp_path / "lake"
-    gen = lakectl("generate", "--events", "100000", "--bad-fraction", "0.01", "--json", root=root)
+    gen = lakectl("generate", "--events", "20000", "--bad-fraction", "0.01", "--json", root=root)
     assert gen.returncode == 0, gen.stderr
     g = json.loads(gen.stdout)
 

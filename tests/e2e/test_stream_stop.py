@@ -62,10 +62,10 @@ def _kafka_backlog(broker, topic: str) -> list[str]:
     return [json.loads(ln)["event_id"] for ln in lines]
 
 
-# files-SIGINT is the bounded sample CI runs. It once failed under load ("An exception was raised by the
-# Python Proxy"): the gate's refusal raised out of awaitTermination past the stop logic (fixed in run_query).
+# Slow (--run-slow): the two races behind a once-failing files-SIGINT ("An exception was raised by the Python
+# Proxy") are fixed and covered deterministically in tests/unit/test_streaming_stop.py; these run a real stream.
 @pytest.mark.parametrize("source, sig", [
-    pytest.param("files", signal.SIGINT),
+    pytest.param("files", signal.SIGINT, marks=pytest.mark.slow),
     pytest.param("files", signal.SIGTERM, marks=pytest.mark.slow),
     pytest.param("kafka", signal.SIGINT, marks=[pytest.mark.slow, pytest.mark.kafka]),
 ], ids=["files-SIGINT", "files-SIGTERM", "kafka-SIGINT"])

@@ -90,6 +90,9 @@ def landing_event_ids(landing: Path) -> set[str]:
     return ids
 
 
+# slow: tests/integration/test_connect_parity.py ingests over Connect on the multi-process cluster in the default
+# run and compares every table row for row with local.
+@pytest.mark.slow
 @pytest.mark.connect
 def test_ingest_files_over_spark_connect_is_exactly_once(connect_server, connect_spark, tmp_path):
     from lakectl.context import JobContext

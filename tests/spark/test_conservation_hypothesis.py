@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from lakectl.jobs import run_job
 
-pytestmark = [pytest.mark.spark]
+# slow: the same conservation is asserted on fixed input in the default run (tests/spark/test_transform.py's
+# accounting test, the crash tests); this property-based search over inputs runs with --run-slow.
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 IDS = [f"h{i}" for i in range(12)]  # a small pool, so ids repeat within and across examples
 
