@@ -215,7 +215,7 @@ class DatabricksBackend:
 
     def _apply_table_masks(self, changes: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str | None]]:
         from lakectl.governance.names import parse_name
-        from lakectl.governance.plan import same_function
+        from lakectl.governance.plan import same_binding
         from lakectl.sql import unity_drop_column_mask, unity_drop_row_filter, unity_set_column_mask, unity_set_row_filter
 
         table = tuple(changes[0]["name"])
@@ -241,7 +241,7 @@ class DatabricksBackend:
                 out.append((c, errors[i]))
                 continue
             held_fn, held_cols = (masks.get(c["column"], (None, [])) if c["column"] is not None else row_filter or (None, []))
-            ok = same_function(held_fn, c["function"]) and (c["function"] is None or [x.lower() for x in held_cols] == [x.lower() for x in c["columns"]])
+            ok = same_binding(held_fn, held_cols, c["function"], c["columns"])
             out.append((c, None if ok else f"the workspace ran the statement but table {full_name(table)!r} shows {held_fn or 'none'} there"))
         return out
 

@@ -236,6 +236,12 @@ def same_function(held: str | None, want: str | None) -> bool:
     return tuple(p.lower() for p in held.split(".")) == tuple(p.lower() for p in parse_name(want))
 
 
+def same_binding(held_fn: str | None, held_cols: list[str], fn: str | None, cols: list[str]) -> bool:
+    """A mask or row filter as the server holds it equals the wanted one: the same function (none for a drop)
+    and, when there is one, the same columns (case-insensitively, in order)."""
+    return same_function(held_fn, fn) and (fn is None or [c.lower() for c in held_cols] == [c.lower() for c in cols])
+
+
 def plan_masks(securables: list[Securable], entries: dict[Securable, list[Entry]], backend: GrantsBackend) -> list[dict[str, Any]]:
     """Column mask and row filter changes for the tables whose entries declare them. Only what is declared is
     managed: a column's `mask:` (null: no mask) and a table's `row_filter:` (null: none); masks on columns the
@@ -261,14 +267,14 @@ def plan_masks(securables: list[Securable], entries: dict[Securable, list[Entry]
         if backend.capabilities.masks:
             for column, (fn, using) in sorted(masks.items()):
                 held_fn, held_using = held_masks.get(column, (None, []))
-                if same_function(held_fn, fn) and (fn is None or [u.lower() for u in held_using] == [u.lower() for u in using]):
+                if same_binding(held_fn, held_using, fn, using):
                     continue
                 out.append({"kind": "mask_set" if fn else "mask_drop", **base, "column": column, "function": fn,
                             "columns": list(using) if fn else [], "was": held_fn})
         if backend.capabilities.row_filters and row_filter:
             fn, cols = row_filter["function"], row_filter["columns"]
             held_fn, held_cols = held_filter or (None, [])
-            if not (same_function(held_fn, fn) and (fn is None or [c.lower() for c in held_cols] == [c.lower() for c in cols])):
+            if not same_binding(held_fn, held_cols, fn, cols):
                 out.append({"kind": "row_filter_set" if fn else "row_filter_drop", **base, "column": None, "function": fn,
                             "columns": list(cols) if fn else [], "was": held_fn})
     return out

@@ -83,12 +83,30 @@ def write_config(path: Path, root: Path, landing: Path, **dbx: object) -> Path:
     return path
 
 
+def encoded(*parts: str) -> str:
+    """A Unity Catalog full name as one URL-encoded path segment, the way lakectl must send it."""
+    from urllib.parse import quote
+
+    return quote(".".join(parts), safe="")
+
+
+def write_grant_config(tmp_path: Path, policy: Path) -> Path:
+    """A config naming the grant policy, with a serverless Databricks target `dbx` on warehouse `wh-1`."""
+    import yaml
+
+    cfg = tmp_path / "lakectl.yaml"
+    cfg.write_text(yaml.safe_dump({"storage": {"root": str(tmp_path / "lake")}, "grant": {"policy": str(policy)},
+                                   "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True, "warehouse_id": "wh-1"}}}))
+    return cfg
+
+
 @pytest.fixture
 def cli(fake, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
     env.update(DATABRICKS_HOST=fake.url, DATABRICKS_TOKEN=CANARY, DATABRICKS_CONFIG_FILE=str(tmp_path / "none.cfg"),
                PYTHONPATH=str(REPO), LAKECTL_TARGET="dbx")
     env.pop("LAKECTL_CONFIG", None)
+    env.pop("UC_TOKEN", None)
     runner = Cli(env=env, cwd=tmp_path, outputs=[])
     yield runner
     leaked = [o for o in runner.outputs if CANARY in o]

@@ -6,28 +6,18 @@ statements on the warehouse."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import yaml
 
-from tests.databricks.conftest import CANARY
+from tests.databricks.conftest import CANARY, encoded, write_grant_config
 from tests.databricks_fake.areas.unity_catalog import add_securable, grant, grants_of, set_principals
 
 pytestmark = [pytest.mark.databricks]
-REPO = Path(__file__).resolve().parents[2]
 
 # Databricks names may not hold dots, spaces or slashes; everything else must survive the URL path.
 CAT, SCHEMA = "o'brien#1", "gold?x=1&y"
 TABLES = ["kpi%41", "caf\u00e9`t", "plain"]
-
-
-def _enc(*parts: str) -> str:
-    return quote(".".join(parts), safe="")
 
 
 @pytest.fixture
@@ -74,11 +64,11 @@ def test_plan_and_apply_send_encoded_names_and_underscore_privileges_then_nothin
         patches = {r.raw_path: r.body for r in workspace.requests if r.method == "PATCH"}
         base = "/api/2.1/unity-catalog/permissions"
         assert patches == {
-            f"{base}/catalog/{_enc(CAT)}": {"changes": [{"principal": "analysts", "add": ["USE_CATALOG"]}]},
-            f"{base}/schema/{_enc(CAT, SCHEMA)}": {"changes": [{"principal": "analysts", "add": ["SELECT", "USE_SCHEMA"]}]},
-            f"{base}/table/{_enc(CAT, SCHEMA, TABLES[0])}": {"changes": [{"principal": "etl-bot", "add": ["MODIFY", "SELECT"]}]},
-            f"{base}/table/{_enc(CAT, SCHEMA, TABLES[1])}": {"changes": [{"principal": "etl-bot", "add": ["MODIFY", "SELECT"]}]},
-            f"{base}/table/{_enc(CAT, SCHEMA, TABLES[2])}": {"changes": [{"principal": "etl-bot", "add": ["MODIFY", "SELECT"]}, {"principal": "someone@example.com", "remove": ["SELECT"]}]},
+            f"{base}/catalog/{encoded(CAT)}": {"changes": [{"principal": "analysts", "add": ["USE_CATALOG"]}]},
+            f"{base}/schema/{encoded(CAT, SCHEMA)}": {"changes": [{"principal": "analysts", "add": ["SELECT", "USE_SCHEMA"]}]},
+            f"{base}/table/{encoded(CAT, SCHEMA, TABLES[0])}": {"changes": [{"principal": "etl-bot", "add": ["MODIFY", "SELECT"]}]},
+            f"{base}/table/{encoded(CAT, SCHEMA, TABLES[1])}": {"changes": [{"principal": "etl-bot", "add": ["MODIFY", "SELECT"]}]},
+            f"{base}/table/{encoded(CAT, SCHEMA, TABLES[2])}": {"changes": [{"principal": "etl-bot", "add": ["MODIFY", "SELECT"]}, {"principal": "someone@example.com", "remove": ["SELECT"]}]},
         }
         assert f"{base}/table/o%27brien%231.gold%3Fx%3D1%26y.kpi%2541" in patches  # spelled out once
         assert grants_of(workspace, "table", f"{CAT}.{SCHEMA}.kpi%41") == {"etl-bot": {"SELECT", "MODIFY"}}
@@ -155,7 +145,7 @@ def test_tags_are_read_and_set_as_sql_on_the_warehouse(workspace, sdk):
     assert bodies and all(b["warehouse_id"] == "wh-1" for b in bodies)
 
 
-def test_grant_plan_on_a_databricks_target_uses_the_workspace(workspace, tmp_path):
+def test_grant_plan_on_a_databricks_target_uses_the_workspace(workspace, cli, tmp_path):
     policy = tmp_path / "grants.yaml"
     from lakectl.governance.names import format_name
 
@@ -163,21 +153,15 @@ def test_grant_plan_on_a_databricks_target_uses_the_workspace(workspace, tmp_pat
                                       "catalogs": {format_name((CAT,)): {"grants": {"analysts": ["USE_CATALOG"]}}},
                                       "tables": {format_name((CAT, SCHEMA, "plain")): {"columns": {"email": {"tags": {"pii": "email"}}}}}}))
     workspace.warehouse = lambda statement, params, catalog, schema: ([("column_name", "STRING"), ("tag_name", "STRING"), ("tag_value", "STRING")], [])
-    cfg = tmp_path / "lakectl.yaml"
-    cfg.write_text(yaml.safe_dump({"storage": {"root": str(tmp_path / "lake")}, "grant": {"policy": str(policy)},
-                                   "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True, "warehouse_id": "wh-1"}}}))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_") and k != "UC_TOKEN"}
-    env.update(DATABRICKS_HOST=workspace.url, DATABRICKS_TOKEN=CANARY, DATABRICKS_CONFIG_FILE=str(tmp_path / "none.cfg"), PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(cfg), "--target", "dbx", "grant", "plan", "--json"],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    cfg = write_grant_config(tmp_path, policy)
+    proc = cli("--config", str(cfg), "--target", "dbx", "grant", "plan", "--json", timeout=120)
     assert proc.returncode == 8, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["to_add"] == 1 and doc["changes"][0]["securable"] == format_name((CAT,))
     assert doc["tags_to_set"] == 1 and doc["tag_changes"][0]["column"] == "email"
     assert CANARY not in proc.stdout + proc.stderr
     assert workspace.calls("GET", rf"/permissions/catalog/")
-    text = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(cfg), "--target", "dbx", "grant", "plan"],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    text = cli("--config", str(cfg), "--target", "dbx", "grant", "plan", timeout=120)
     assert text.returncode == 8 and "+ tag pii=email on table" in text.stdout and "column email" in text.stdout, text.stdout + text.stderr
 
 
@@ -200,5 +184,5 @@ def test_show_reads_effective_permissions_with_inheritance(workspace, sdk):
         {"principal": "analysts", "privilege": "USE_CATALOG", "inherited_from": f"catalog {format_name((CAT,))}"},
     ]
     assert [r.raw_path for r in workspace.requests] == [
-        f"/api/2.1/unity-catalog/tables/{_enc(CAT, SCHEMA, 'plain')}",
-        f"/api/2.1/unity-catalog/effective-permissions/table/{_enc(CAT, SCHEMA, 'plain')}"]
+        f"/api/2.1/unity-catalog/tables/{encoded(CAT, SCHEMA, 'plain')}",
+        f"/api/2.1/unity-catalog/effective-permissions/table/{encoded(CAT, SCHEMA, 'plain')}"]

@@ -6,20 +6,14 @@ transferred with the catalog APIs' PATCH whose exact path and body are asserted;
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import yaml
 
-from tests.databricks.conftest import CANARY
+from tests.databricks.conftest import CANARY, encoded, write_grant_config
 from tests.databricks_fake.areas.unity_catalog import add_securable, grant, set_principals, table_info
 
 pytestmark = [pytest.mark.databricks]
-REPO = Path(__file__).resolve().parents[2]
 
 CAT, SCHEMA = "o'brien#1", "gold?x=1&y"
 HOSTILE_COL = "ph`one 'x"  # a backtick, a quote and a space in a column name
@@ -27,10 +21,6 @@ HOSTILE_FN = "m'ask `fn`"  # ... and in a mask function's name
 Q_TABLE = "`o'brien#1`.`gold?x=1&y`.`plain`"
 Q_KPI = "`o'brien#1`.`gold?x=1&y`.`kpi`"
 BASE = "/api/2.1/unity-catalog"
-
-
-def _enc(*parts: str) -> str:
-    return quote(".".join(parts), safe="")
 
 
 def _fn(name: str) -> str:
@@ -133,7 +123,7 @@ def test_masks_and_row_filters_are_read_from_table_info_set_with_exact_sql_then_
         assert doc.status == "changes" and (doc.metrics["masks_to_set"], doc.metrics["masks_to_drop"]) == (2, 1)
         assert (doc.metrics["row_filters_to_set"], doc.metrics["row_filters_to_drop"], doc.metrics["to_add"]) == (1, 1, 0)
         reads = [(r.method, r.raw_path) for r in workspace.requests if r.raw_path.startswith(f"{BASE}/tables/")]
-        assert sorted(reads) == [("GET", f"{BASE}/tables/{_enc(CAT, SCHEMA, 'kpi')}"), ("GET", f"{BASE}/tables/{_enc(CAT, SCHEMA, 'plain')}")]
+        assert sorted(reads) == [("GET", f"{BASE}/tables/{encoded(CAT, SCHEMA, 'kpi')}"), ("GET", f"{BASE}/tables/{encoded(CAT, SCHEMA, 'plain')}")]
         assert not workspace.calls("POST", r"/api/2\.0/sql/statements/?$")  # reading needs no SQL
 
         workspace.requests.clear()
@@ -147,7 +137,7 @@ def test_masks_and_row_filters_are_read_from_table_info_set_with_exact_sql_then_
         bodies = [r.body for r in workspace.calls("POST", r"/api/2\.0/sql/statements/?$")]
         assert len(bodies) == 5 and all(b["warehouse_id"] == "wh-1" and "parameters" not in b for b in bodies)
         verify = [r.raw_path for r in workspace.requests if r.method == "GET" and r.raw_path.startswith(f"{BASE}/tables/")]
-        assert sorted(verify) == [f"{BASE}/tables/{_enc(CAT, SCHEMA, 'kpi')}", f"{BASE}/tables/{_enc(CAT, SCHEMA, 'plain')}"]
+        assert sorted(verify) == [f"{BASE}/tables/{encoded(CAT, SCHEMA, 'kpi')}", f"{BASE}/tables/{encoded(CAT, SCHEMA, 'plain')}"]
 
         again = build_plan(_policy(**MASKS), backend)
         assert again.mask_changes == [] and not again.pending
@@ -206,9 +196,9 @@ def test_owners_are_transferred_with_the_catalog_apis_and_verified(workspace, sd
         result = apply(GrantParams(action="apply"), {}, plan, backend, "grants.yaml")
         assert result.status == "ok" and result.metrics["owner_changes_applied"] == 2
         assert [(r.method, r.raw_path, r.body) for r in workspace.requests] == [
-            ("PATCH", f"{BASE}/catalogs/{_enc(CAT)}", {"owner": "analysts"}),
-            ("PATCH", f"{BASE}/tables/{_enc(CAT, SCHEMA, 'kpi')}", {"owner": "someone@example.com"}),
-            ("GET", f"{BASE}/tables/{_enc(CAT, SCHEMA, 'kpi')}", None),  # a table's PATCH answers nothing: read back
+            ("PATCH", f"{BASE}/catalogs/{encoded(CAT)}", {"owner": "analysts"}),
+            ("PATCH", f"{BASE}/tables/{encoded(CAT, SCHEMA, 'kpi')}", {"owner": "someone@example.com"}),
+            ("GET", f"{BASE}/tables/{encoded(CAT, SCHEMA, 'kpi')}", None),  # a table's PATCH answers nothing: read back
         ]
         assert table_info(workspace, f"{CAT}.{SCHEMA}.kpi")["owner"] == "someone@example.com"
         assert build_plan(parse_policy(policy, "grants.yaml"), backend).owner_changes == []
@@ -241,26 +231,21 @@ def test_giving_away_the_callers_own_ownership_is_refused_unless_it_keeps_manage
         backend.close()
 
 
-def test_drift_on_a_databricks_target_names_a_changed_mask_and_exits_8(workspace, tmp_path):
+def test_drift_on_a_databricks_target_names_a_changed_mask_and_exits_8(workspace, cli, tmp_path):
     policy = tmp_path / "grants.yaml"
     policy.write_text(yaml.safe_dump({"principals": {"users": ["lead@example.com"]},
                                       "tables": {f"`{CAT}`.`{SCHEMA}`.kpi": {"columns": {"email": {"mask": _fn("old_mask")}}}}}))
     workspace.warehouse = Warehouse(workspace)
     table_info(workspace, f"{CAT}.{SCHEMA}.kpi")["columns"][0]["mask"] = {"function_name": f"{CAT}.sec.by_hand"}  # changed by hand
-    cfg = tmp_path / "lakectl.yaml"
-    cfg.write_text(yaml.safe_dump({"storage": {"root": str(tmp_path / "lake")}, "grant": {"policy": str(policy)},
-                                   "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True, "warehouse_id": "wh-1"}}}))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_") and k != "UC_TOKEN"}
-    env.update(DATABRICKS_HOST=workspace.url, DATABRICKS_TOKEN=CANARY, DATABRICKS_CONFIG_FILE=str(tmp_path / "none.cfg"), PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(cfg), "--target", "dbx", "grant", "drift", "--json"],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    cfg = write_grant_config(tmp_path, policy)
+    proc = cli("--config", str(cfg), "--target", "dbx", "grant", "drift", "--json", timeout=120)
     assert proc.returncode == 8, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["masks_to_set"] == 1 and doc["to_add"] == doc["to_revoke"] == 0
     assert [(m["kind"], m["column"], m["function"], m["was"]) for m in doc["mask_changes"]] == [
         ("mask_set", "email", _fn("old_mask"), f"{CAT}.sec.by_hand")]
     assert CANARY not in proc.stdout + proc.stderr
-    text = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(cfg), "--target", "dbx", "grant", "plan"],
-                          capture_output=True, text=True, env={**env, "COLUMNS": "300"}, cwd=tmp_path, timeout=120)  # no wrapping
+    cli.env["COLUMNS"] = "300"  # no wrapping
+    text = cli("--config", str(cfg), "--target", "dbx", "grant", "plan", timeout=120)
     assert text.returncode == 8, text.stderr
     assert f"+ set mask {_fn('old_mask')} on table `{CAT}`.`{SCHEMA}`.kpi column email (was {CAT}.sec.by_hand)" in text.stdout, text.stdout

@@ -168,15 +168,21 @@ def get_effective(req: Request):
 @route("GET", r"/api/2\.1/unity-catalog/(catalogs|schemas|tables|volumes|functions|models)/.+")
 def get_object(req: Request):
     assert req.fake is not None
-    raw = req.raw_path or req.path
-    kind, _, segment = raw[len("/api/2.1/unity-catalog/"):].partition("/")
-    if "/" in segment:
-        raise bad_request(f"the full_name must be one URL-encoded path segment, got {segment!r}")
-    type, name = _OBJECT_PATHS[kind], unquote(segment)
+    _, type, name = _object_of(req)
     with req.fake.lock:
         s = _state(req.fake)
         _require(s, type, name)
         return 200, _info(type, name, s["objects"][(type, name)])
+
+
+def _object_of(req: Request) -> tuple[str, str, str]:
+    """(path kind, securable type, full name) of a catalogs|schemas|tables|... /{full_name} request; the name
+    must arrive as one URL-encoded path segment."""
+    raw = req.raw_path or req.path
+    kind, _, segment = raw[len("/api/2.1/unity-catalog/"):].partition("/")
+    if "/" in segment:
+        raise bad_request(f"the full_name must be one URL-encoded path segment, got {segment!r}")
+    return kind, _OBJECT_PATHS[kind], unquote(segment)
 
 
 def _info(type: str, name: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -193,12 +199,8 @@ def _info(type: str, name: str, obj: dict[str, Any]) -> dict[str, Any]:
 def update_object(req: Request):
     """Ownership transfer (update with `owner`); the new owner must be a principal the workspace knows."""
     assert req.fake is not None
-    raw = req.raw_path or req.path
-    kind, _, segment = raw[len("/api/2.1/unity-catalog/"):].partition("/")
-    if "/" in segment:
-        raise bad_request(f"the full_name must be one URL-encoded path segment, got {segment!r}")
+    kind, type, name = _object_of(req)
     UPDATE[kind].check(req.body or {}, kind)
-    type, name = _OBJECT_PATHS[kind], unquote(segment)
     with req.fake.lock:
         s = _state(req.fake)
         _require(s, type, name)
