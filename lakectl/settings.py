@@ -359,14 +359,20 @@ class MLSettings(Model):
     artifact_location: str | None = None  # default: <storage.root>/mlflow/artifacts
     experiment: str = "lakectl-sentiment"
     model_name: str = "sentiment"
-    featurizer: Literal["tfidf"] = "tfidf"
+    featurizer: Literal["encoder", "tfidf"] = "encoder"
     positive_min_rating: Annotated[int, Meta(ge=1, le=5)] = 4
     negative_max_rating: Annotated[int, Meta(ge=1, le=5)] = 2
     min_labelled_rows: Annotated[int, Meta(ge=2)] = 50
     split: MLSplit = field(default_factory=MLSplit)
-    reg_params: Annotated[list[float], Meta(min_length=1)] = field(default_factory=lambda: [0.003, 0.01, 0.03, 0.1])
+    reg_params: Annotated[list[float], Meta(min_length=1)] | None = None  # default: the featurizer's grid (grid_for)
     num_features: Annotated[int, Meta(ge=16)] = 1 << 18
     gate: MLGate = field(default_factory=MLGate)
+
+    def grid_for(self, featurizer: str) -> list[float]:
+        """The regParam grid: ml.reg_params, else one measured for the featurizer's feature scale (docs/ml.md)."""
+        if self.reg_params:
+            return list(self.reg_params)
+        return [0.03, 0.1, 0.3, 1.0] if featurizer == "encoder" else [0.003, 0.01, 0.03, 0.1]
 
     def __post_init__(self) -> None:
         if self.negative_max_rating >= self.positive_min_rating:

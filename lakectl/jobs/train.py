@@ -20,7 +20,7 @@ TABLE = "silver.reviews"
 
 class TrainParams(Model):
     promote: bool | None = None  # None: the gate decides; True: force champion; False: stay challenger
-    featurizer: Literal["tfidf"] | None = None  # default: ml.featurizer
+    featurizer: Literal["tfidf", "encoder"] | None = None  # default: ml.featurizer
     reg_params: list[Annotated[float, Meta(ge=0)]] | None = None  # default: ml.reg_params
     version: Annotated[int, Meta(ge=0)] | None = None  # silver.reviews version to read (default: the latest)
     dry_run: bool = False
@@ -34,7 +34,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     p = parse_params(params, TrainParams)
     ml = ctx.settings.ml
     featurizer = p.featurizer or ml.featurizer
-    reg_params = p.reg_params or list(ml.reg_params)
+    reg_params = p.reg_params or ml.grid_for(featurizer)
     store = store_of(ctx.settings)
     handle = ctx.settings.table(TABLE)
     spark = ctx.spark
@@ -80,8 +80,6 @@ def _check(data, minimum: int, table: str, version: int) -> None:  # noqa: ANN00
 
 
 def _train(ctx: JobContext, p: TrainParams, data, store, featurizer: str, reg_params: list[float], result: Result) -> Result:  # noqa: ANN001
-    import pyspark
-
     from lakectl.ml import registry, training
     from lakectl.ml.metrics import calibration_png, classification_metrics, confusion
     from lakectl.ml.store import connect, ensure_experiment
@@ -89,8 +87,6 @@ def _train(ctx: JobContext, p: TrainParams, data, store, featurizer: str, reg_pa
     ml = ctx.settings.ml
     client = connect(store)  # exit 4 before any work when the store cannot be reached
     import mlflow
-    import mlflow.spark
-    from mlflow.models import infer_signature
 
     experiment_id = ensure_experiment(client, store)
     fitted = training.fit(data.part("train"), data.part("validation"), featurizer=featurizer, reg_params=reg_params,
@@ -111,7 +107,6 @@ def _train(ctx: JobContext, p: TrainParams, data, store, featurizer: str, reg_pa
     promote = decision.promote if p.promote is None else p.promote
 
     example = data.part("train").select("review_text").limit(5).toPandas()
-    signature = infer_signature(example, fitted.model.transform(data.part("train").limit(5)).select("prediction").toPandas())
     tags = {"lakectl.version": __version__, "lakectl.run_id": ctx.run_id, "lakectl.table": data.table,
             "lakectl.table_version": str(data.version)}
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{ctx.run_id}", tags=tags) as run:
@@ -134,10 +129,7 @@ def _train(ctx: JobContext, p: TrainParams, data, store, featurizer: str, reg_pa
                 result.warnings.append(f"calibration plot not written: {exc}")
         dataset_ = mlflow.data.from_spark(data.rows, path=data.path, version=str(data.version), name=data.table)
         mlflow.log_input(dataset_, context="training")
-        info = mlflow.spark.log_model(
-            fitted.model, "model", signature=signature, input_example=example,
-            registered_model_name=store.model_name, pip_requirements=[f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"],
-        )
+        info = _log_model(fitted.model, featurizer, example, data.part("train").limit(5), store.model_name)
         version = str(info.registered_model_version)
         client.set_registered_model_alias(store.model_name, registry.CHALLENGER, version)
         if promote:
@@ -160,3 +152,33 @@ def _train(ctx: JobContext, p: TrainParams, data, store, featurizer: str, reg_pa
                                f"{'--promote' if p.promote else '--no-promote'} overrode it")
     return result
 
+
+
+def _log_model(model: Any, featurizer: str, example: Any, sample: Any, name: str) -> Any:  # noqa: ANN401
+    """Log and register the fitted model: a Spark model (tfidf) or the encoder pyfunc with its ONNX file."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    if featurizer == "encoder":
+        import mlflow.pyfunc
+        import onnxruntime
+        import tokenizers
+
+        from lakectl.ml.encoder_pyfunc import SentimentEncoderModel, artifacts
+
+        meta = model.metadata()
+        signature = infer_signature(example, model.probabilities(example["review_text"].tolist()))
+        return mlflow.pyfunc.log_model(
+            name="model", python_model=SentimentEncoderModel(), artifacts=artifacts(), model_config=meta,
+            metadata=meta, signature=signature, input_example=example, registered_model_name=name,
+            pip_requirements=[f"mlflow=={mlflow.__version__}", f"onnxruntime=={onnxruntime.__version__}",
+                              f"tokenizers=={tokenizers.__version__}", f"lakectl=={__version__}"],
+        )
+    import mlflow.spark
+    import pyspark
+
+    signature = infer_signature(example, model.transform(sample).select("prediction").toPandas())
+    return mlflow.spark.log_model(
+        model, "model", signature=signature, input_example=example, registered_model_name=name,
+        pip_requirements=[f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"],
+    )

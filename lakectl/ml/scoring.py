@@ -1,37 +1,60 @@
-"""Score review texts with a registered Spark model, loaded once per process.
+"""Score review texts with a registered model, loaded once per process.
 
-`mlflow.spark.load_model(...).transform(df)`, not `mlflow.pyfunc.spark_udf`: the UDF would start a
-second Spark inside every Python worker (see docs/ml.md).
+A tfidf version is a Spark PipelineModel: `mlflow.spark.load_model(...).transform(df)`, not
+`mlflow.pyfunc.spark_udf`, which would start a second Spark inside every Python worker (docs/ml.md).
+An encoder version is MiniLM + logistic-regression weights: the weights come from the model's
+metadata (one small file) and each Python worker embeds and scores with its own encoder.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pyspark.ml import PipelineModel
     from pyspark.sql import DataFrame
 
-_LOADED: dict[str, "PipelineModel"] = {}
+_LOADED: dict[str, Any] = {}
 
 
-def load(uri: str) -> "PipelineModel":
-    """The Spark model at `uri` (models:/name/version), loaded on first use in this process."""
+def load(uri: str) -> Any:
+    """The model at `uri` (models:/name/version): a Spark PipelineModel or an EncoderLR, loaded on first use."""
     if uri not in _LOADED:
         from lakectl.ml.store import import_mlflow
 
         mlflow = import_mlflow()
-        import mlflow.spark  # noqa: F401  (the flavor module)
+        from mlflow.models import get_model_info
 
-        _LOADED[uri] = mlflow.spark.load_model(uri)
+        info = get_model_info(uri)
+        meta = info.metadata or {}
+        if meta.get("lakectl_featurizer") == "encoder":
+            from lakectl.ml.encoder_model import EncoderLR, check_installed_encoder
+
+            model = EncoderLR.from_metadata(meta)
+            check_installed_encoder(model)
+            _LOADED[uri] = model
+        else:
+            import mlflow.spark  # noqa: F401  (the flavor module)
+
+            _LOADED[uri] = mlflow.spark.load_model(uri)
     return _LOADED[uri]
 
 
-def predict(model: "PipelineModel", df: "DataFrame") -> "DataFrame":
+def featurizer_of(model: Any) -> str:
+    from lakectl.ml.encoder_model import EncoderLR
+
+    return "encoder" if isinstance(model, EncoderLR) else "tfidf"
+
+
+def predict(model: Any, df: "DataFrame") -> "DataFrame":
     """`df` plus `score` (P(positive), 0-1) and `predicted` (1 positive, 0 negative)."""
+    from lakectl.ml.encoder_model import EncoderLR, score_frame
+
+    if isinstance(model, EncoderLR):
+        return score_frame(model, df)
     from pyspark.ml.functions import vector_to_array
     from pyspark.sql import functions as F
 
     out = model.transform(df)
     return out.select(*(F.col(c) for c in df.columns), vector_to_array("probability")[1].alias("score"),
                       F.col("prediction").cast("int").alias("predicted"))
+

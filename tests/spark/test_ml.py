@@ -16,7 +16,8 @@ import pytest
 pytestmark = pytest.mark.spark  # train, gate, score, registry: CI runs them (scoring a challenger is the slow variant)
 
 REPO = Path(__file__).resolve().parents[2]
-FAST_ML = {"reg_params": [0.01, 0.1], "num_features": 4096, "min_labelled_rows": 40}
+FAST_ML = {"num_features": 4096, "min_labelled_rows": 40}  # featurizer: the default (encoder)
+TFIDF_GRID = [0.01, 0.1]
 
 _GOOD = ("great", "excellent", "love", "perfect", "wonderful", "fantastic", "happy", "recommend", "best", "amazing")
 _BAD = ("terrible", "awful", "broken", "waste", "worst", "disappointed", "poor", "useless", "refund", "horrible")
@@ -119,14 +120,14 @@ def test_first_train_registers_champion_with_a_complete_run(lake):
     result = _run(ctx, "train")
     m = result.metrics
     assert (m["model_name"], m["model_version"], m["alias"], m["promoted"]) == ("sentiment", "1", "champion", True)
-    assert m["test_accuracy"] > 0.6 and m["reg_param"] in FAST_ML["reg_params"]
+    assert m["test_accuracy"] > 0.75 and m["reg_param"] in ctx.settings.ml.grid_for("encoder")
 
     client = _client(ctx)
     assert str(client.get_model_version_by_alias("sentiment", "champion").version) == "1"
     assert str(client.get_model_version_by_alias("sentiment", "challenger").version) == "1"
     run = client.get_run(m["mlflow_run_id"])
     assert {"validation_accuracy", "test_accuracy", "test_f1", "test_roc_auc", "test_log_loss"} <= set(run.data.metrics)
-    assert run.data.params["table_version"] == "0" and run.data.params["featurizer"] == "tfidf"
+    assert run.data.params["table_version"] == "0" and run.data.params["featurizer"] == "encoder"
     assert run.data.tags["lakectl.run_id"] == ctx.run_id and "lakectl.version" in run.data.tags
     artifacts = {a.path for a in client.list_artifacts(m["mlflow_run_id"])}
     assert {"confusion_matrix_test.json", "calibration_test.png"} <= artifacts
@@ -145,9 +146,10 @@ def test_first_train_registers_champion_with_a_complete_run(lake):
 def test_worse_model_is_registered_but_not_promoted(lake, spark):
     ctx, rows = lake
     _write_reviews(spark, ctx.settings, rows, shuffle_train=True)  # silver.reviews version 1
-    result = _run(ctx, "train")
+    # the other featurizer, so the gate re-scores an encoder champion on the split a tfidf challenger saw
+    result = _run(ctx, "train", featurizer="tfidf", reg_params=TFIDF_GRID)
     m = result.metrics
-    assert m["table_version"] == 1 and m["model_version"] == "2"
+    assert m["table_version"] == 1 and m["model_version"] == "2" and m["featurizer"] == "tfidf"
     assert m["promoted"] is False and m["alias"] == "challenger"
     assert m["gate"]["champion_version"] == "1" and m["gate"]["champion"] > m["gate"]["challenger"]
     client = _client(ctx)

@@ -10,13 +10,14 @@ from lakectl.cli.state import execute
 
 
 class Featurizer(str, Enum):
+    encoder = "encoder"
     tfidf = "tfidf"
 
 
 def train(
     ctx: typer.Context,
     promote: Optional[bool] = typer.Option(None, "--promote/--no-promote", help="Force the new version to champion, or keep it challenger (default: the gate decides)."),
-    featurizer: Optional[Featurizer] = typer.Option(None, "--featurizer", help="Text features (default: ml.featurizer)."),
+    featurizer: Optional[Featurizer] = typer.Option(None, "--featurizer", help="encoder (MiniLM sentence embeddings) or tfidf (pure Spark); default: ml.featurizer."),
     version: Optional[int] = typer.Option(None, "--version", min=0, help="Read silver.reviews at this Delta version (default: the latest)."),
     dry_run: bool = DRY_RUN,
     json_out: bool = JSON,

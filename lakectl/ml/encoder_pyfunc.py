@@ -1,0 +1,36 @@
+"""The encoder model as an MLflow pyfunc, so `mlflow models serve` (and any pyfunc consumer) answers
+P(positive) per review text. The ONNX file and tokenizer travel as the model's artifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mlflow.pyfunc
+
+from lakectl.ml import encoder
+from lakectl.ml.encoder_model import EncoderLR
+
+
+class SentimentEncoderModel(mlflow.pyfunc.PythonModel):
+    """Input: a frame with `review_text`; output: P(positive) per row."""
+
+    def load_context(self, context: Any) -> None:
+        meta = context.model_config or {}
+        self.model = EncoderLR.from_metadata(meta)
+        # the model's own copy of the encoder, not whatever is installed where it is served
+        self.encoder = encoder.get(context.artifacts["encoder_model"], context.artifacts["tokenizer"])
+
+    def predict(self, context, model_input, params=None):  # noqa: ANN001, ANN201  (MLflow reads type hints as a schema)
+        import numpy as np
+        import pandas as pd
+
+        texts = model_input["review_text"].tolist() if isinstance(model_input, pd.DataFrame) else list(model_input)
+        x = self.encoder.embed(texts)
+        p = 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.model.coef, dtype=np.float32) + self.model.intercept)))
+        return pd.Series(p.astype("float64"), name="score")
+
+
+def artifacts() -> dict[str, str]:
+    model, tokenizer = encoder.packaged_files()
+    return {"encoder_model": str(model), "tokenizer": str(Path(tokenizer))}
