@@ -366,9 +366,12 @@ class MLSla(ModelSla):
     models: dict[str, ModelSla] = field(default_factory=dict)
 
     def for_model(self, name: str) -> ModelSla:
-        own = self.models.get(name)
-        pick = lambda key: getattr(own, key) if own is not None and getattr(own, key) is not None else getattr(self, key)  # noqa: E731
-        return ModelSla(min_rating_agreement=pick("min_rating_agreement"), max_score_psi=pick("max_score_psi"))
+        """The thresholds for model `name`: its own where set, else the global ones."""
+        own = self.models.get(name) or ModelSla()
+        return ModelSla(
+            min_rating_agreement=self.min_rating_agreement if own.min_rating_agreement is None else own.min_rating_agreement,
+            max_score_psi=self.max_score_psi if own.max_score_psi is None else own.max_score_psi,
+        )
 
     @property
     def configured(self) -> bool:

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakectl.ml.metrics import psi, psi_reading
-from lakectl.sql import quote_string
 
 if TYPE_CHECKING:
     from lakectl.context import JobContext
@@ -101,15 +100,15 @@ def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
 
-def aggregate_sql(since: datetime, model: str | None, *, with_reviews: bool) -> str:
+def aggregate_sql(since: datetime, *, with_reviews: bool) -> str:
     """Counts per (model, version, UTC day, score bin): rows, score sum, predicted positives, rows whose
-    review has a rating label and rows whose predicted label equals it. Spark SQL and DuckDB alike."""
+    review has a rating label and rows whose predicted label equals it. Spark SQL and DuckDB alike.
+    Nothing a user typed goes into it (the two dialects escape string literals differently): the
+    cutoff is formatted here, and a --model filter is applied to the grouped rows."""
     cutoff = since.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     rated = "r.label" if with_reviews else "CAST(NULL AS INT)"
     join = f" LEFT JOIN {REVIEWS} r ON r.event_id = s.event_id" if with_reviews else ""
-    where = f"s.scored_at >= TIMESTAMP {quote_string(cutoff)} AND s.score IS NOT NULL"
-    if model:
-        where += f" AND s.model_name = {quote_string(model)}"
+    where = f"s.scored_at >= TIMESTAMP '{cutoff}' AND s.score IS NOT NULL"
     return (
         "WITH scored AS ("
         "SELECT s.model_name, s.model_version, s.mlflow_run_id, CAST(s.scored_at AS DATE) AS score_day, "
@@ -136,10 +135,13 @@ def model_report(ctx: "JobContext", *, days: float, model: str | None = None, en
         return ModelsReport(since, [], missing=f"no model scores yet: {scores.display} is written by `lakectl score` "
                                                  f"(after `lakectl train`)")
     with_reviews = not preflight.checkable(reviews) or preflight.exists(reviews)
-    sql = aggregate_sql(since, model, with_reviews=with_reviews)
-    out = query.run(ctx, {"sql": sql, "limit": 0, "engine": engine})
-    report = ModelsReport(since, _versions(out.metrics["columns"], out.metrics["rows"]), engine=out.metrics["engine"],
-                          warnings=list(out.warnings))
+    out = query.run(ctx, {"sql": aggregate_sql(since, with_reviews=with_reviews), "limit": 0, "engine": engine})
+    found = _versions(out.metrics["columns"], out.metrics["rows"])
+    versions = [v for v in found if model is None or v.model_name == model]
+    report = ModelsReport(since, versions, engine=out.metrics["engine"], warnings=list(out.warnings))
+    if found and not versions:
+        report.missing = (f"no scores of model {model} in the last {days:g} day(s); scored models: "
+                          f"{', '.join(sorted({v.model_name for v in found}))}")
     if not with_reviews:
         report.warnings.append(f"{reviews.display} does not exist: no rating agreement")
     if report.versions:

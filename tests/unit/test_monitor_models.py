@@ -145,7 +145,8 @@ def test_models_figures_agree_with_a_hand_count(lake):
 
     wide = run_job(JobContext(settings=settings), "monitor", {"action": "models", "days": 60, "model": "sentiment"})
     assert [d["model_version"] for d in wide.details] == ["1", "2", "old"]
-    assert run_job(JobContext(settings=settings), "monitor", {"action": "models", "model": "other"}).details == []
+    other = run_job(JobContext(settings=settings), "monitor", {"action": "models", "model": "other"})
+    assert other.details == [] and "scored models: sentiment" in other.metrics["message"]
 
 
 def test_models_cli_table_json_and_missing_scores(lake, tmp_path):

@@ -12,7 +12,7 @@ from lakectl.cli.options import JSON
 from lakectl.cli.state import fail, load_settings_of, output_format, state_of
 
 app = typer.Typer(
-    name="monitor", help="Health of runs, tables, streams and data quality; SLA checks with alerts; an HTML report.",
+    name="monitor", help="Health of runs, tables, streams, data quality and models; SLA checks with alerts; an HTML report.",
     no_args_is_help=True,
 )
 
