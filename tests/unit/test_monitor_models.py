@@ -180,23 +180,26 @@ def test_model_slas_breach_exit_7_and_pass(lake, tmp_path):
     want = _by_hand(reviews, scores, "1")
     cfg = tmp_path / "lakectl.yaml"
 
-    def check(sla: dict):
-        cfg.write_text(json.dumps({"storage": {"root": str(settings.storage.root)}, "ml": {"sla": {"min_rows": 5, **sla}}}))
-        res = CliRunner().invoke(app, ["--config", str(cfg), "monitor", "check", "--no-alert", "--json"])
-        return res.exit_code, {c["name"]: c for c in json.loads(res.stdout)["details"]}
+    def check(sla: dict, *flags: str):
+        cfg.write_text(json.dumps({"storage": {"root": str(settings.storage.root)}, "ml": {"sla": {"min_rows": 5, **sla}},
+                                   "monitor": {"webhook_url": "http://127.0.0.1:9/hook"}}))
+        res = CliRunner().invoke(app, ["--config", str(cfg), "monitor", "check", *(flags or ("--no-alert",)), "--json"])
+        doc = json.loads(res.stdout)
+        return res.exit_code, {c["name"]: c for c in doc["details"]}, doc
 
-    code, checks = check({"min_rating_agreement": round(want["agreement"] + 0.01, 4)})
+    code, checks, doc = check({"min_rating_agreement": round(want["agreement"] + 0.01, 4)}, "--dry-run")
     assert code == 7
+    assert checks["min_rating_agreement:sentiment/1"]["fingerprint"] in doc["alerts"]["alerted"]  # the alert channels see it
     c = checks["min_rating_agreement:sentiment/1"]
     assert c["status"] == "breach" and c["value"] == pytest.approx(want["agreement"]) and "24 rated" in c["message"]
     assert checks["min_rating_agreement:sentiment/2"]["status"] in ("pass", "breach")
 
-    code, checks = check({"max_score_psi": round(want["psi"] - 0.01, 4)})
+    code, checks, _ = check({"max_score_psi": round(want["psi"] - 0.01, 4)})
     assert code == 7 and checks["max_score_psi:sentiment/1"]["status"] == "breach"
     assert checks["max_score_psi:sentiment/1"]["value"] == pytest.approx(want["psi"])
     assert checks["max_score_psi:sentiment/2"]["status"] == "skipped"  # no histogram: not a breach
 
-    code, checks = check({"max_score_psi": 10, "min_rating_agreement": 0.0, "models": {"sentiment": {"max_score_psi": round(want["psi"] + 0.01, 4)}}})
+    code, checks, _ = check({"max_score_psi": 10, "min_rating_agreement": 0.0, "models": {"sentiment": {"max_score_psi": round(want["psi"] + 0.01, 4)}}})
     assert code == 0 and checks["max_score_psi:sentiment/1"]["status"] == "pass"
-    code, checks = check({"min_rating_agreement": 0.0, "min_rows": 1000})
+    code, checks, _ = check({"min_rating_agreement": 0.0, "min_rows": 1000})
     assert code == 0 and {c["status"] for c in checks.values()} == {"skipped"}
