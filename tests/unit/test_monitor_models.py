@@ -203,3 +203,17 @@ def test_model_slas_breach_exit_7_and_pass(lake, tmp_path):
     assert code == 0 and checks["max_score_psi:sentiment/1"]["status"] == "pass"
     code, checks, _ = check({"min_rating_agreement": 0.0, "min_rows": 1000})
     assert code == 0 and {c["status"] for c in checks.values()} == {"skipped"}
+
+
+def test_model_checks_in_the_html_report_speak_their_units():
+    from lakectl.monitor.models import DayFigures, VersionFigures
+    from lakectl.monitor.report import breaches_block
+    from lakectl.monitor.sla import model_checks
+    from lakectl.settings import ModelSla
+
+    day = DayFigures("2026-11-30", rows=200, rated_rows=150, agreeing_rows=105, histogram=[20] * 10)
+    v = VersionFigures("sentiment", "3", days={day.day: day}, psi=0.3125)
+    checks = model_checks(v, ModelSla(min_rating_agreement=0.8, max_score_psi=0.25), min_rows=100)
+    assert [(c.name, c.status) for c in checks] == [("min_rating_agreement:sentiment/3", "breach"), ("max_score_psi:sentiment/3", "breach")]
+    html = breaches_block(checks)
+    assert "70.00%" in html and "≥ 80.00%" in html and "0.312" in html and "≤ 0.250" in html
