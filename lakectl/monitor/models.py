@@ -55,6 +55,7 @@ class VersionFigures:
     psi: float | None = None
     psi_reason: str | None = None  # why the PSI is unknown
     reference_rows: int | None = None
+    aliases: list[str] = field(default_factory=list)  # the version's aliases in the registry now
 
     def total(self, attr: str) -> Any:
         return sum(getattr(d, attr) for d in self.days.values())
@@ -78,7 +79,8 @@ class VersionFigures:
     def to_dict(self) -> dict[str, Any]:
         days = sorted(self.days)
         return {
-            "model_name": self.model_name, "model_version": self.model_version, "mlflow_run_id": self.mlflow_run_id,
+            "model_name": self.model_name, "model_version": self.model_version, "aliases": self.aliases,
+            "mlflow_run_id": self.mlflow_run_id,
             "rows": self.rows, "days": len(days), "first_day": days[0] if days else None, "last_day": days[-1] if days else None,
             "mean_score": _ratio(self.total("score_sum"), self.rows), "positive_share": _ratio(self.total("positive"), self.rows),
             "rated_rows": self.rated_rows, "agreeing_rows": self.total("agreeing_rows"), "rating_agreement": self.rating_agreement,
@@ -202,10 +204,12 @@ def _reference_psi(ctx: "JobContext", versions: list[VersionFigures]) -> None:
 
 def _reference(client, v: VersionFigures) -> dict[str, Any] | str:  # noqa: ANN001
     """The version's training histogram, or a sentence saying why there is none."""
-    if not v.mlflow_run_id:
-        try:
-            v.mlflow_run_id = client.get_model_version(v.model_name, v.model_version).run_id
-        except Exception:
+    try:
+        mv = client.get_model_version(v.model_name, v.model_version)
+        v.aliases = sorted(getattr(mv, "aliases", None) or [])
+        v.mlflow_run_id = v.mlflow_run_id or mv.run_id
+    except Exception:
+        if not v.mlflow_run_id:
             return f"model {v.model_name} version {v.model_version} is not in the registry"
     if not v.mlflow_run_id:
         return f"model {v.model_name} version {v.model_version} has no MLflow run"

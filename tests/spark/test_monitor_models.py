@@ -76,6 +76,7 @@ def test_train_logs_histogram_and_monitor_models_matches_a_hand_count(spark, tmp
     assert 0.6 < v["rating_agreement"] < 1.0  # the contradicting texts keep it below 1
     assert v["psi"] == pytest.approx(sum((ai - ei) * math.log(ai / ei) for ai, ei in zip(a, e)))
     assert v["mlflow_run_id"] == trained.metrics["mlflow_run_id"] and v["psi_reason"] is None
+    assert v["aliases"] == ["challenger", "champion"]
 
     # the same figures drive the SLA: just above the measured agreement is a breach
     import msgspec

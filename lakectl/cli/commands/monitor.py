@@ -192,6 +192,8 @@ def _render_models(result: Any, fmt: str) -> None:
         for d in v["per_day"]:
             table.add_row(f" {d['day']}", count(d["rows"]), _num(d["mean_score"]), pct(d["positive_share"]),
                           pct(d["rating_agreement"]), count(d["rated_rows"]), "", "", _spark_line(d["histogram"]))
+        if v["aliases"]:
+            notes.append(f"{v['model_name']}/{v['model_version']}: now {', '.join('@' + a for a in v['aliases'])}")
         if v["psi_reason"]:
             notes.append(f"{v['model_name']}/{v['model_version']}: no PSI: {v['psi_reason']}")
     console.print(table)
