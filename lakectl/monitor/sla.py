@@ -93,6 +93,7 @@ def _model_slas(settings: Settings) -> list[Check]:
 
 def model_checks(v: "VersionFigures", sla: "ModelSla", min_rows: int) -> list[Check]:
     """The min_rating_agreement / max_score_psi checks of one model version's figures."""
+    from lakectl.ml.metrics import psi_reading
     from lakectl.monitor.models import SCORES
 
     checks, who = [], f"{v.model_name}/{v.model_version}"
@@ -101,24 +102,24 @@ def model_checks(v: "VersionFigures", sla: "ModelSla", min_rows: int) -> list[Ch
         value = v.rating_agreement
         if value is None or v.rated_rows < min_rows:
             checks.append(Check(name, SCORES, kind, "skipped", value, limit,
-                                f"model {who}: {v.rated_rows:,} scored review(s) with a rating label, fewer than ml.sla.min_rows ({min_rows:,})"))
+                                f"{who}: {v.rated_rows:,} rated review(s) scored, fewer than ml.sla.min_rows ({min_rows:,})"))
         else:
             ok = value >= limit
             checks.append(Check(name, SCORES, kind, "pass" if ok else "breach", value, limit,
-                                f"model {who}: predicted label equals the rating label on {value:.2%} of {v.rated_rows:,} rated "
-                                f"review(s) (SLA >= {limit:.2%})"))
+                                f"{who}: agreement with ratings {value:.2%} over {v.rated_rows:,} rated review(s) "
+                                f"(SLA >= {limit:.2%})"))
     if sla.max_score_psi is not None:
         name, limit, kind = f"max_score_psi:{who}", sla.max_score_psi, "max_score_psi"
         if v.psi is None:
-            checks.append(Check(name, SCORES, kind, "skipped", None, limit, f"model {who}: PSI unknown: {v.psi_reason}"))
+            checks.append(Check(name, SCORES, kind, "skipped", None, limit, f"{who}: PSI unknown: {v.psi_reason}"))
         elif v.rows < min_rows:
             checks.append(Check(name, SCORES, kind, "skipped", v.psi, limit,
-                                f"model {who}: {v.rows:,} scored review(s), fewer than ml.sla.min_rows ({min_rows:,})"))
+                                f"{who}: {v.rows:,} score(s), fewer than ml.sla.min_rows ({min_rows:,})"))
         else:
             ok = v.psi <= limit
             checks.append(Check(name, SCORES, kind, "pass" if ok else "breach", v.psi, limit,
-                                f"model {who}: score PSI {v.psi:.3f} vs the training run's test split over {v.rows:,} "
-                                f"scored review(s) (SLA <= {limit:g})"))
+                                f"{who}: score PSI {v.psi:.3f} ({psi_reading(v.psi)}) vs the training run, "
+                                f"{v.rows:,} score(s) (SLA <= {limit:g})"))
     return checks
 
 
