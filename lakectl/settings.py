@@ -351,6 +351,33 @@ class MLGate(Model):
     tolerance: Annotated[float, Meta(ge=0, le=1)] = 0.0  # must beat the champion's metric minus this (equal does not)
 
 
+class ModelSla(Model):
+    """`lakectl monitor check` thresholds on a scored model version (docs/ml.md#monitoring)."""
+
+    min_rating_agreement: Annotated[float, Meta(ge=0, le=1)] | None = None  # predicted label = rating label, share
+    max_score_psi: Annotated[float, Meta(ge=0)] | None = None  # scores vs the training run's test split
+
+
+class MLSla(ModelSla):
+    """Model SLAs for every scored model (`models:` overrides them per model name)."""
+
+    window_days: Annotated[float, Meta(gt=0)] = 7.0  # scores of the last N days are measured
+    min_rows: Annotated[int, Meta(ge=1)] = 100  # fewer compared (agreement) or scored (PSI) rows: skipped
+    models: dict[str, ModelSla] = field(default_factory=dict)
+
+    def for_model(self, name: str) -> ModelSla:
+        """The thresholds for model `name`: its own where set, else the global ones."""
+        own = self.models.get(name) or ModelSla()
+        return ModelSla(
+            min_rating_agreement=self.min_rating_agreement if own.min_rating_agreement is None else own.min_rating_agreement,
+            max_score_psi=self.max_score_psi if own.max_score_psi is None else own.max_score_psi,
+        )
+
+    @property
+    def configured(self) -> bool:
+        return any(s.min_rating_agreement is not None or s.max_score_psi is not None for s in [self, *self.models.values()])
+
+
 class MLSettings(Model):
     """`lakectl train` / `score` / `model`: MLflow stores, the model, its labels, split and gate."""
 
@@ -367,6 +394,7 @@ class MLSettings(Model):
     reg_params: Annotated[list[float], Meta(min_length=1)] | None = None  # default: the featurizer's grid (grid_for)
     num_features: Annotated[int, Meta(ge=16)] = 1 << 18
     gate: MLGate = field(default_factory=MLGate)
+    sla: MLSla = field(default_factory=MLSla)  # `monitor check`: rating agreement and score drift
 
     def grid_for(self, featurizer: str) -> list[float]:
         """The regParam grid: ml.reg_params, else one measured for the featurizer's feature scale (docs/ml.md)."""

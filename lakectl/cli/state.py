@@ -14,7 +14,7 @@ OK_STATUSES = ("ok", "dry_run", "submitted")  # submitted: a --no-wait run on Da
 
 # Commands whose result has a main table, so that `-o csv` can print it (header + raw values).
 CSV_COMMANDS = ("query", "optimize", "aggregate", "model list", "model show", "monitor runs", "monitor tables",
-                "monitor streams", "monitor quality", "monitor check", "grant show")
+                "monitor streams", "monitor quality", "monitor check", "monitor models", "grant show")
 
 
 @dataclass

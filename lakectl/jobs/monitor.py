@@ -18,7 +18,7 @@ from lakectl.typed import Model, parse_params
 
 
 class MonitorParams(Model):
-    action: Literal["runs", "tables", "streams", "quality", "check", "report"]
+    action: Literal["runs", "tables", "streams", "quality", "check", "report", "models"]
     tables: list[str] = field(default_factory=list)  # tables: only these (default: every configured table)
     history: Annotated[int, Meta(ge=0, le=100)] = 5  # tables: last operations to show
     command: str | None = None  # runs: filter
@@ -31,11 +31,15 @@ class MonitorParams(Model):
     dry_run: bool = False  # check: evaluate and say who would be alerted, send nothing
     html: str | None = None  # report: output file
     kafka_timeout: Annotated[float, Meta(gt=0, le=60)] = 5.0
+    days: Annotated[float, Meta(gt=0, le=3660)] = 7.0  # models: scores of the last N days
+    model: str | None = None  # models: only this model name
+    engine: Literal["auto", "duckdb", "spark"] = "auto"  # models: as `lakectl query --engine`
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     p = parse_params(params, MonitorParams)
-    return {"runs": runs, "tables": tables, "streams": streams, "quality": quality, "check": check, "report": report}[p.action](ctx, p)
+    return {"runs": runs, "tables": tables, "streams": streams, "quality": quality, "check": check, "report": report,
+            "models": models}[p.action](ctx, p)
 
 
 STATUSES = {"ok", "failed", "dry_run", "breach", "interrupted"}
@@ -114,6 +118,20 @@ def quality(ctx: JobContext, p: MonitorParams) -> Result:
     growth = quarantine_growth(ctx.settings)
     return Result(job="monitor quality", tables_read=[ctx.settings.table(DQ_TABLE).display] + [g["table"] for g in growth],
                   details=[r.to_dict() for r in rules], metrics={"rules": len(rules), "quarantine": growth})
+
+
+def models(ctx: JobContext, p: MonitorParams) -> Result:
+    from lakectl.monitor.models import SCORES, model_report, to_details
+
+    report = model_report(ctx, days=p.days, model=p.model, engine=p.engine)
+    metrics: dict[str, Any] = {"days": p.days, "since": report.since.isoformat(timespec="seconds"), "model": p.model,
+                               "versions": len(report.versions), "rows": sum(v.rows for v in report.versions),
+                               "engine": report.engine}
+    if report.missing:
+        metrics["message"] = report.missing
+    tables_read = [] if report.missing else [ctx.settings.table(SCORES).display]
+    return Result(job="monitor models", tables_read=tables_read, rows_read=metrics["rows"], details=to_details(report),
+                  warnings=report.warnings, metrics=metrics)
 
 
 def check(ctx: JobContext, p: MonitorParams) -> Result:

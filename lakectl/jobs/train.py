@@ -82,6 +82,7 @@ def _check(data, minimum: int, table: str, version: int) -> None:  # noqa: ANN00
 def _train(ctx: JobContext, p: TrainParams, data, store, featurizer: str, reg_params: list[float], result: Result) -> Result:  # noqa: ANN001
     from lakectl.ml import registry, training
     from lakectl.ml.metrics import calibration_png, classification_metrics, confusion
+    from lakectl.ml.metrics import score_histogram
     from lakectl.ml.store import connect, ensure_experiment
 
     ml = ctx.settings.ml
@@ -122,6 +123,7 @@ def _train(ctx: JobContext, p: TrainParams, data, store, featurizer: str, reg_pa
         if champion_value is not None:
             mlflow.log_metric(f"champion_test_{ml.gate.metric}", champion_value)
         mlflow.log_dict(confusion(test_y, test_p), "confusion_matrix_test.json")
+        mlflow.log_dict(score_histogram(test_p), "score_histogram_test.json")  # PSI reference of `monitor models`
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 mlflow.log_artifact(str(calibration_png(test_y, test_p, Path(tmp) / "calibration_test.png")))

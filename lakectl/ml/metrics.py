@@ -56,3 +56,47 @@ def calibration_png(labels: Sequence[float], probs: Sequence[float], out: Path, 
     fig.savefig(out)
     plt.close(fig)
     return out
+
+
+# --- score distribution and its drift (lakectl monitor models) -------------------------------------
+
+PSI_EPSILON = 1e-4  # share given to an empty bin, so that PSI stays finite
+
+
+def score_bin(score: float, bins: int = 10) -> int:
+    """The bin of a 0-1 score among `bins` equal bins; 1.0 falls in the last one (the SQL of
+    lakectl/monitor/models.py bins the same way: LEAST(FLOOR(score * bins), bins - 1))."""
+    return min(max(int(score * bins), 0), bins - 1)
+
+
+def score_histogram(probs: Sequence[float], bins: int = 10) -> dict[str, Any]:
+    """{"edges": [0, 0.1, ..., 1], "counts": [...], "rows": n}: the distribution of scores in fixed bins."""
+    counts = [0] * bins
+    for p in probs:
+        counts[score_bin(float(p), bins)] += 1
+    return {"edges": [round(i / bins, 10) for i in range(bins + 1)], "counts": counts, "rows": sum(counts)}
+
+
+def psi(expected: Sequence[float], actual: Sequence[float], epsilon: float = PSI_EPSILON) -> float:
+    """Population stability index of `actual` against `expected` (counts or shares per bin, same bins):
+    sum over bins of (a - e) * ln(a / e) on shares, an empty bin counting as `epsilon`.
+    The usual reading: < 0.1 stable, 0.1-0.25 moderate shift, > 0.25 significant shift."""
+    import math
+
+    if len(expected) != len(actual):
+        raise ValueError(f"PSI needs the same bins: {len(expected)} expected vs {len(actual)} actual")
+    e_total, a_total = float(sum(expected)), float(sum(actual))
+    if e_total <= 0 or a_total <= 0:
+        raise ValueError("PSI needs at least one row on each side")
+    value = 0.0
+    for e, a in zip(expected, actual):
+        e_share, a_share = max(e / e_total, epsilon), max(a / a_total, epsilon)
+        value += (a_share - e_share) * math.log(a_share / e_share)
+    return value
+
+
+def psi_reading(value: float | None) -> str | None:
+    """stable (< 0.1), moderate (0.1-0.25) or shift (> 0.25); None for an unknown PSI."""
+    if value is None:
+        return None
+    return "stable" if value < 0.1 else "moderate" if value <= 0.25 else "shift"

@@ -123,15 +123,17 @@ def _figure(kind: str, v: float | None) -> str:
         return "unknown"
     if kind == "freshness":
         return f"{v:,.1f} min"
-    if kind == "min_pass_rate":
+    if kind in ("min_pass_rate", "min_rating_agreement"):
         return f"{v:.2%}"
+    if kind == "max_score_psi":
+        return f"{v:.3f}"
     if kind == "max_small_file_ratio":
         return f"{v:.0%}"
     return f"{v:,.0f}"
 
 
 def _sla(kind: str, threshold: float) -> str:
-    return ("≥ " if kind == "min_pass_rate" else "≤ ") + _figure(kind, threshold)
+    return ("≥ " if kind.startswith("min_") else "≤ ") + _figure(kind, threshold)
 
 
 def sort_checks(checks: list[Check]) -> list[Check]:

@@ -1,5 +1,6 @@
 """Evaluate every configured SLA (tables.<key>.sla): freshness, maximum lag, minimum pass rate,
-maximum small-file ratio. Each is one Check; a failed check is a breach."""
+maximum small-file ratio; grants drift (grant.sla); rating agreement and score drift of scored
+model versions (ml.sla). Each is one Check; a failed check is a breach."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from lakectl.settings import Settings
 
 if TYPE_CHECKING:
     from lakectl.governance.plan import Plan
+    from lakectl.monitor.models import VersionFigures
+    from lakectl.settings import ModelSla
 
 # Which streams feed which table: every ingest stream writes bronze.events.
 STREAM_TABLES = ("bronze.events",)
@@ -26,7 +29,7 @@ STREAM_TABLES = ("bronze.events",)
 class Check:
     name: str  # e.g. "freshness:silver.events"
     table: str
-    kind: str  # freshness | max_lag_records | min_pass_rate | max_small_file_ratio
+    kind: str  # freshness | max_lag_records | min_pass_rate | max_small_file_ratio | grants_drift | min_rating_agreement | max_score_psi
     status: str  # pass | breach | skipped
     value: float | None
     threshold: float
@@ -62,6 +65,61 @@ def evaluate(settings: Settings, *, kafka_timeout: float = 5.0) -> list[Check]:
             checks.extend(_lag(key, streams, sla.max_lag_records))
     if settings.grant.sla.grants_drift == "fail":
         checks.append(_grants_drift(settings))
+    if settings.ml.sla.configured:
+        checks.extend(_model_slas(settings))
+    return checks
+
+
+def _model_slas(settings: Settings) -> list[Check]:
+    """`ml.sla`: rating agreement and score drift of each model version scored in the last
+    `ml.sla.window_days` (what `lakectl monitor models` shows); a report that cannot be made is a breach."""
+    from lakectl.context import JobContext
+    from lakectl.errors import LakectlError
+    from lakectl.monitor.models import SCORES, model_report
+
+    sla = settings.ml.sla
+    try:
+        report = model_report(JobContext(settings=settings), days=sla.window_days)
+    except LakectlError as e:
+        return [Check("model_slas", SCORES, "model_slas", "breach", None, 0, f"model figures unknown: {e.one_line()}")]
+    if not report.versions:
+        why = report.missing or f"no scores in the last {sla.window_days:g} day(s); run `lakectl score`"
+        return [Check("model_slas", SCORES, "model_slas", "skipped", None, 0, why)]
+    checks = []
+    for v in report.versions:
+        checks.extend(model_checks(v, sla.for_model(v.model_name), sla.min_rows))
+    return checks
+
+
+def model_checks(v: "VersionFigures", sla: "ModelSla", min_rows: int) -> list[Check]:
+    """The min_rating_agreement / max_score_psi checks of one model version's figures."""
+    from lakectl.ml.metrics import psi_reading
+    from lakectl.monitor.models import SCORES
+
+    checks, who = [], f"{v.model_name}/{v.model_version}"
+    if sla.min_rating_agreement is not None:
+        name, limit, kind = f"min_rating_agreement:{who}", sla.min_rating_agreement, "min_rating_agreement"
+        value = v.rating_agreement
+        if value is None or v.rated_rows < min_rows:
+            checks.append(Check(name, SCORES, kind, "skipped", value, limit,
+                                f"{who}: {v.rated_rows:,} rated review(s) scored, fewer than ml.sla.min_rows ({min_rows:,})"))
+        else:
+            ok = value >= limit
+            checks.append(Check(name, SCORES, kind, "pass" if ok else "breach", value, limit,
+                                f"{who}: agreement with ratings {value:.2%} over {v.rated_rows:,} rated review(s) "
+                                f"(SLA >= {limit:.2%})"))
+    if sla.max_score_psi is not None:
+        name, limit, kind = f"max_score_psi:{who}", sla.max_score_psi, "max_score_psi"
+        if v.psi is None:
+            checks.append(Check(name, SCORES, kind, "skipped", None, limit, f"{who}: PSI unknown: {v.psi_reason}"))
+        elif v.rows < min_rows:
+            checks.append(Check(name, SCORES, kind, "skipped", v.psi, limit,
+                                f"{who}: {v.rows:,} score(s), fewer than ml.sla.min_rows ({min_rows:,})"))
+        else:
+            ok = v.psi <= limit
+            checks.append(Check(name, SCORES, kind, "pass" if ok else "breach", v.psi, limit,
+                                f"{who}: score PSI {v.psi:.3f} ({psi_reading(v.psi)}) vs the training run, "
+                                f"{v.rows:,} score(s) (SLA <= {limit:g})"))
     return checks
 
 

@@ -7,11 +7,12 @@ from typing import Any, Callable, Optional
 
 import typer
 
+from lakectl.cli.commands.query import Engine
 from lakectl.cli.options import JSON
 from lakectl.cli.state import fail, load_settings_of, output_format, state_of
 
 app = typer.Typer(
-    name="monitor", help="Health of runs, tables, streams and data quality; SLA checks with alerts; an HTML report.",
+    name="monitor", help="Health of runs, tables, streams, data quality and models; SLA checks with alerts; an HTML report.",
     no_args_is_help=True,
 )
 
@@ -148,6 +149,61 @@ def _render_check(result: Any, fmt: str) -> None:
         print(f"already alerted (standing): {len(alerts['suppressed']):,} breach(es)")
 
 
+_SPARK = "▁▂▃▄▅▆▇█"
+
+
+def _spark_line(counts: list[int]) -> str:
+    """A 10-bin histogram as one line of block characters (scaled to its fullest bin)."""
+    top = max(counts) if counts else 0
+    return "".join(" " if not c else _SPARK[c * (len(_SPARK) - 1) // top] for c in counts) if top else ""
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def _render_models(result: Any, fmt: str) -> None:
+    """One line per model version, then its days; PSI read as stable / moderate / shift."""
+    from rich import box
+    from rich.table import Table
+
+    from lakectl.cli.render import console_for
+    from lakectl.formatting import count
+
+    console = console_for(fmt)
+    if not result.details:
+        msg = result.metrics.get("message") or (f"no scores in the last {result.metrics['days']:g} day(s)"
+                                                 + (f" for model {result.metrics['model']}" if result.metrics.get("model") else "")
+                                                 + " (silver.review_scores is written by `lakectl score`)")
+        console.print(msg)
+        return
+    pct = lambda v: "" if v is None else f"{v:.1%}"  # noqa: E731
+    table = Table(title=f"model versions scored since {result.metrics['since'][:16].replace('T', ' ')} UTC", title_justify="left",
+                  header_style="bold cyan", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("model / day", no_wrap=True, overflow="ellipsis", min_width=10)
+    for name in ("rows", "mean", "pos", "agree", "rated", "PSI", "drift", "0 ─ 1"):
+        table.add_column(name, justify="left" if name in ("drift", "0 ─ 1") else "right", no_wrap=True)
+    notes = []
+    for v in result.details:
+        style = "bold red" if v["psi_reading"] == "shift" else "yellow" if v["psi_reading"] == "moderate" else "bold"
+        table.add_row(f"{v['model_name']}/{v['model_version']}", count(v["rows"]), _num(v["mean_score"]), pct(v["positive_share"]),
+                      pct(v["rating_agreement"]), count(v["rated_rows"]), _num(v["psi"]), v["psi_reading"] or "–",
+                      _spark_line(v["histogram"]), style=style)
+        for d in v["per_day"]:
+            table.add_row(f" {d['day']}", count(d["rows"]), _num(d["mean_score"]), pct(d["positive_share"]),
+                          pct(d["rating_agreement"]), count(d["rated_rows"]), "", "", _spark_line(d["histogram"]))
+        if v["aliases"]:
+            notes.append(f"{v['model_name']}/{v['model_version']}: now {', '.join('@' + a for a in v['aliases'])}")
+        if v["psi_reason"]:
+            notes.append(f"{v['model_name']}/{v['model_version']}: no PSI: {v['psi_reason']}")
+    console.print(table)
+    for n in notes:
+        console.print(f"[dim]{n}[/]")
+    console.print("[dim]pos: share predicted positive; agree: predicted label = rating label, over the rated rows "
+                  "(3 stars: no label); PSI: scores vs the training run's test split, < 0.1 stable, 0.1-0.25 moderate, "
+                  "> 0.25 shift; 0 ─ 1: score histogram in 10 bins[/]")
+
+
 def _render_report(result: Any, fmt: str) -> None:
     from lakectl.formatting import human_bytes
 
@@ -213,6 +269,19 @@ def check(
 ) -> None:
     """Evaluate every SLA in the config; print breaches and exit 7 on any breach (for CI)."""
     _execute(ctx, {"action": "check", "junit": junit, "alert": alert, "dry_run": dry_run, "kafka_timeout": kafka_timeout}, json_out, _render_check)
+
+
+@app.command("models")
+def models(
+    ctx: typer.Context,
+    days: float = typer.Option(7.0, "--days", min=0.001, max=3660, help="Scores of the last N days (by scored_at, UTC)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Only this model name (default: every scored model)."),
+    engine: Engine = typer.Option(Engine.auto, "--engine", help="auto: DuckDB for local tables (no JVM), else Spark; or duckdb, spark."),
+    json_out: bool = JSON,
+) -> None:
+    """Per scored model version: daily score distribution, agreement with ratings (a proxy accuracy)
+    and score drift (PSI) against the training run."""
+    _execute(ctx, {"action": "models", "days": days, "model": model, "engine": engine.value}, json_out, _render_models)
 
 
 @app.command("report")
