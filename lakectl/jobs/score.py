@@ -7,6 +7,7 @@ and a run repeated after a crash cannot add a second row. `rescore` rewrites eve
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lakectl.context import JobContext
@@ -23,6 +24,9 @@ SCORE_COLUMNS = ("event_id", "score", "label", "model_name", "model_version", "m
 class ScoreParams(Model):
     model: str | None = None  # NAME@ALIAS | NAME/VERSION | VERSION; default <ml.model_name>@champion
     rescore: bool = False
+    continuous: bool = False  # stream silver.reviews and score each new review as it lands
+    trigger_interval: str | None = None  # with continuous; default ingest.trigger_interval
+    checkpoint: str | None = None  # with continuous; default <checkpoints>/score/<model>-v<version>
     dry_run: bool = False
 
 
@@ -41,6 +45,12 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     source_version = table_version(spark, source.path)
     if source_version < 0:
         raise TableNotFound(f"{source.display} does not exist at {source.path}", "run `lakectl transform` first")
+    if p.continuous and not p.dry_run:
+        if p.rescore:
+            from lakectl.errors import UsageError
+
+            raise UsageError("--rescore and --continuous cannot be combined", "rescore in a batch run, then stream")
+        return _continuous(ctx, p, ref, source, target)
     target_version = table_version(spark, target.path)
     todo = _pending(spark, source.path, source_version, target.path if target_version >= 0 else None, ref.version, p.rescore)
     metrics: dict[str, Any] = {"model_name": ref.name, "model_version": ref.version, "model_alias": ref.alias,
@@ -74,12 +84,69 @@ def _pending(spark, source_path: str, version: int, target_path: str | None, mod
     return reviews.join(done, "event_id", "left_anti")
 
 
-def _scored(todo, ref, run_id: str):  # noqa: ANN001, ANN202
+def checkpoint_dir(ctx: JobContext, p: ScoreParams, ref) -> Path:  # noqa: ANN001
+    """One checkpoint per model version: a new version streams silver.reviews from its start, as a batch
+    run of that version would score every review."""
+    if p.checkpoint:
+        return Path(p.checkpoint)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in ref.name)
+    return ctx.settings.storage.checkpoints_dir / "score" / f"{safe}-v{ref.version}"
+
+
+def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:  # noqa: ANN001
+    """Stream silver.reviews; each micro-batch scores its reviews that have no score from this version
+    and MERGEs them (so a batch replayed after a crash writes nothing twice). Ends on SIGINT/SIGTERM
+    after the batch in flight commits (exit 130), like `ingest --continuous`."""
+    from lakectl.ml import scoring
+    from lakectl.streaming import checkpoint_lock, run_query, stoppable
+
+    checkpoint = checkpoint_dir(ctx, p, ref)
+    spark = ctx.spark
+    model = scoring.load(ref.uri)  # on the driver once; an encoder's weights travel with each batch's function
+    scorer = _StreamScorer(ctx, ref, target, model)
+    with checkpoint_lock(checkpoint, "wait for the other `lakectl score --continuous` on this model version to stop"):
+        query = (spark.readStream.format("delta").load(source.path).writeStream.foreachBatch(stoppable(scorer))
+                 .option("checkpointLocation", str(checkpoint / "offsets")).queryName(f"score-{ctx.run_id}"))
+        run_query(query, continuous=True, interval=p.trigger_interval or ctx.settings.ingest.trigger_interval)
+    return Result(job="score", tables_read=[source.display], tables_written=[target.display], rows_written=scorer.rows,
+                  metrics={"model_name": ref.name, "model_version": ref.version, "model_alias": ref.alias,
+                           "model_uri": ref.uri, "continuous": True, "batches": scorer.batches})
+
+
+class _StreamScorer:
+    """foreachBatch body of `score --continuous`."""
+
+    def __init__(self, ctx: JobContext, ref, target, model) -> None:  # noqa: ANN001
+        self.ctx, self.ref, self.target, self.model = ctx, ref, target, model
+        self.rows = self.batches = 0
+
+    def __call__(self, batch, batch_id: int) -> None:  # noqa: ANN001
+        from pyspark.sql import functions as F
+
+        from lakectl.delta import table_version
+
+        spark = batch.sparkSession
+        todo = batch.where(F.col("review_text").isNotNull()).select("event_id", "review_text")
+        if table_version(spark, self.target.path) >= 0:  # a batch run or a replayed batch may have scored some
+            done = (spark.read.format("delta").load(self.target.path)
+                    .where(F.col("model_version") == self.ref.version).select("event_id"))
+            todo = todo.join(done, "event_id", "left_anti")
+        scored = _scored(todo, self.ref, self.ctx.run_id, self.model).cache()
+        try:
+            if scored.count():
+                self.rows += _merge(spark, self.target, scored, False)
+                kill_point("score.after_merge")
+        finally:
+            scored.unpersist()
+        self.batches += 1
+
+
+def _scored(todo, ref, run_id: str, model=None):  # noqa: ANN001, ANN202
     from pyspark.sql import functions as F
 
     from lakectl.ml import scoring
 
-    model = scoring.load(ref.uri)  # once per process, whatever the number of batches
+    model = model or scoring.load(ref.uri)  # once per process, whatever the number of batches
     out = scoring.predict(model, todo)
     return out.select(
         "event_id", F.col("score").cast("double").alias("score"), F.col("predicted").alias("label"),

@@ -209,6 +209,73 @@ def test_score_killed_after_its_merge_then_rerun_scores_each_review_once(lake, s
     assert sorted((r["command"], r["status"]) for r in runs) == [("score", "interrupted"), ("score", "ok")]
 
 
+def test_score_continuous_scores_reviews_as_they_land_and_stops_cleanly(lake, spark, tmp_path):
+    """`score --continuous` on a copy of the lake without scores: the backlog is scored, reviews appended
+    while it runs are scored within a few triggers, SIGTERM ends it with 130, and a batch run after it
+    finds nothing left to score."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from deltalake import DeltaTable
+
+    ctx, rows = lake
+    root = tmp_path / "lake"
+    shutil.copytree(ctx.settings.storage.root_dir, root, ignore=shutil.ignore_patterns("review_scores", "runs", "checkpoints"))
+    config = tmp_path / "lakectl.yaml"
+    config.write_text(json.dumps({"storage": {"root": str(root)}, "ml": FAST_ML}))
+    copy = _settings(root)
+    scores_path = copy.table("silver.review_scores").path
+
+    def scored() -> int:
+        try:
+            return len(DeltaTable(scores_path).to_pyarrow_table(columns=["event_id"]))
+        except Exception:  # not created yet
+            return 0
+
+    def wait_for(n: int, proc, limit: float = 240.0) -> None:
+        end = time.monotonic() + limit
+        while scored() < n:
+            assert proc.poll() is None, proc.stderr.read()[-2000:]
+            assert time.monotonic() < end, f"{scored()} of {n} scored after {limit:.0f} s"
+            time.sleep(0.5)
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("LAKECTL_LEDGER", None)
+    proc = subprocess.Popen([sys.executable, "-m", "lakectl", "--config", str(config), "score", "--continuous",
+                             "--trigger-interval", "1 second"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        wait_for(len(rows), proc)
+        more = [(f"late {text}", label) for text, label in rows[:20]]
+        data = [(f"x{i:05d}", text, 5 if label else 1, label) for i, (text, label) in enumerate(more)]
+        spark.createDataFrame(data, "event_id string, review_text string, rating int, label int") \
+            .write.format("delta").mode("append").save(copy.table("silver.reviews").path)
+        landed = time.monotonic()
+        wait_for(len(rows) + 20, proc)
+        latency = time.monotonic() - landed
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err[-2000:]
+    assert latency < 60
+    table = DeltaTable(scores_path).to_pyarrow_table().to_pylist()
+    assert len(table) == len({r["event_id"] for r in table}) == len(rows) + 20
+    assert {r["model_version"] for r in table} == {"1"}
+    assert _run(JobContext_of(copy, spark), "score").rows_written == 0
+
+
+def JobContext_of(settings, spark):  # noqa: N802
+    from lakectl.context import JobContext
+
+    return JobContext(settings=settings, _spark=spark)
+
+
 @pytest.mark.slow
 def test_score_challenger_and_rescore(lake, spark):
     ctx, rows = lake
