@@ -38,6 +38,14 @@ def _sklearn_model(reg_param: float, rows: int):  # noqa: ANN202
                          LogisticRegression(C=c, max_iter=2000))
 
 
+def _baseline_reg(train: dict) -> float:
+    """The tfidf model's chosen regParam for its twin; for the encoder (another feature scale) the
+    regParam that equals scikit-learn's default C=1 on the lake's train rows."""
+    if train["featurizer"] == "tfidf":
+        return train["reg_param"]
+    return 1.0 / max(sum(train["rows"]["train"].values()), 1)
+
+
 def _folds(rows: list[tuple[str, int]], k: int, seed: int) -> list[int]:
     """A stratified fold number per row."""
     order = list(range(len(rows)))
@@ -55,6 +63,7 @@ def main() -> None:
     parser.add_argument("--data", default=None, help="folder of the UCI files (default: $LAKECTL_SENTIMENT_DATA or ../shared/data/sentiment)")
     parser.add_argument("--events", type=int, default=300_000, help="events to generate (enough reviews to use each sentence about once)")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--featurizer", choices=("encoder", "tfidf"), default=None, help="default: ml.featurizer (encoder)")
     args = parser.parse_args()
 
     from lakectl.ml.corpus import load_review_texts, sentiment_data_dir
@@ -67,7 +76,7 @@ def main() -> None:
     from lakectl.jobs import run_job
     from lakectl.settings import settings_from_dict
 
-    out: dict = {"featurizer": "tfidf", "train_sentences": len(train_rows), "imdb_sentences": len(imdb)}
+    out: dict = {"train_sentences": len(train_rows), "imdb_sentences": len(imdb)}
     with tempfile.TemporaryDirectory(prefix="lakectl-sentiment-") as tmp:
         corpus = Path(tmp) / "amazon_yelp.tsv"
         corpus.write_text("".join(f"{t.replace(chr(9), ' ')}\t{y}\n" for t, y in train_rows))
@@ -75,12 +84,12 @@ def main() -> None:
         ctx = JobContext(settings=settings_from_dict({"storage": {"root": str(Path(tmp) / "lake")}}, "<bench>"))
         timings = {}
         for job, params in (("generate", {"events": args.events, "seed": 3, "review_texts": str(corpus), "neutral_share": 0.0}),
-                            ("ingest", {}), ("transform", {}), ("train", {})):
+                            ("ingest", {}), ("transform", {}), ("train", {"featurizer": args.featurizer})):
             started = time.perf_counter()
             result = run_job(ctx, job, params)
             timings[f"{job}_s"] = round(time.perf_counter() - started, 1)
         train = result.metrics
-        out.update({"lake_labelled_reviews": train["labelled_rows"], "rows_per_split": train["rows"],
+        out.update({"featurizer": train["featurizer"], "lake_labelled_reviews": train["labelled_rows"], "rows_per_split": train["rows"],
                     "reg_param": train["reg_param"], "lake_test_accuracy": round(train["test_accuracy"], 4), **timings})
 
         spark = ctx.spark
@@ -100,7 +109,7 @@ def main() -> None:
         # the baseline on the same rows: the train split of silver.reviews as the lake labelled it
         reviews = spark.read.format("delta").load(ctx.settings.table("silver.reviews").path).where(F.col("label").isNotNull())
         same = reviews.where(split_column(ctx.settings.ml) == "train").select("review_text", "label").collect()
-        baseline = _sklearn_model(train["reg_param"], len(same)).fit([r[0] for r in same], [int(r[1]) for r in same])
+        baseline = _sklearn_model(_baseline_reg(train), len(same)).fit([r[0] for r in same], [int(r[1]) for r in same])
         out["sklearn_imdb_accuracy"] = round(float((baseline.predict([t for t, _ in imdb]) == [y for _, y in imdb]).mean()), 4)
 
         # in-domain: k stratified folds over amazon + yelp sentences, both methods on the same folds
@@ -112,12 +121,12 @@ def main() -> None:
         spark_acc, sk_acc = [], []
         for k in range(args.folds):
             tr, te = all_df.where(F.col("fold") != k), all_df.where(F.col("fold") == k)
-            fitted = training.fit(tr, te, featurizer="tfidf", reg_params=[train["reg_param"]],
+            fitted = training.fit(tr, te, featurizer=train["featurizer"], reg_params=[train["reg_param"]],
                                   num_features=ctx.settings.ml.num_features)
             spark_acc.append(fitted.grid[train["reg_param"]]["accuracy"])
             tr_rows = [r for i, r in enumerate(train_rows) if fold[i] != k]
             te_rows = [r for i, r in enumerate(train_rows) if fold[i] == k]
-            sk = _sklearn_model(train["reg_param"], len(tr_rows)).fit([t for t, _ in tr_rows], [y for _, y in tr_rows])
+            sk = _sklearn_model(_baseline_reg(train), len(tr_rows)).fit([t for t, _ in tr_rows], [y for _, y in tr_rows])
             sk_acc.append(float((sk.predict([t for t, _ in te_rows]) == [y for _, y in te_rows]).mean()))
         out["lakectl_in_domain_accuracy"] = round(sum(spark_acc) / len(spark_acc), 4)
         out["sklearn_in_domain_accuracy"] = round(sum(sk_acc) / len(sk_acc), 4)

@@ -168,14 +168,14 @@ def _log_model(model: Any, featurizer: str, example: Any, sample: Any, name: str
 
         from lakectl.ml.encoder_pyfunc import SentimentEncoderModel, artifacts
 
-        meta = model.metadata()
         signature = infer_signature(example, model.probabilities(example["review_text"].tolist()))
-        return mlflow.pyfunc.log_model(
-            name="model", python_model=SentimentEncoderModel(), artifacts=artifacts(), model_config=meta,
-            metadata=meta, signature=signature, input_example=example, registered_model_name=name,
-            pip_requirements=[f"mlflow=={mlflow.__version__}", f"onnxruntime=={onnxruntime.__version__}",
-                              f"tokenizers=={tokenizers.__version__}", f"lakectl=={__version__}"],
-        )
+        with tempfile.TemporaryDirectory() as tmp:
+            return mlflow.pyfunc.log_model(
+                name="model", python_model=SentimentEncoderModel(), artifacts=artifacts(model, Path(tmp)),
+                metadata=model.metadata(), signature=signature, input_example=example, registered_model_name=name,
+                pip_requirements=[f"mlflow=={mlflow.__version__}", f"onnxruntime=={onnxruntime.__version__}",
+                                  f"tokenizers=={tokenizers.__version__}", f"lakectl=={__version__}"],
+            )
     import mlflow.spark
     import pyspark
 

@@ -55,13 +55,13 @@ def sha256(path: Path) -> str:
 class Encoder:
     """Texts -> L2-normalised mean-pooled MiniLM sentence embeddings (float32, DIM wide)."""
 
-    def __init__(self, model_path: Path, tokenizer_path: Path) -> None:
-        os.environ.setdefault("OMP_NUM_THREADS", "1")
+    def __init__(self, model_path: Path, tokenizer_path: Path, threads: int = 1) -> None:
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}

@@ -16,8 +16,9 @@ class SentimentEncoderModel(mlflow.pyfunc.PythonModel):
     """Input: a frame with `review_text`; output: P(positive) per row."""
 
     def load_context(self, context: Any) -> None:
-        meta = context.model_config or {}
-        self.model = EncoderLR.from_metadata(meta)
+        import json
+
+        self.model = EncoderLR.from_metadata(json.loads(Path(context.artifacts["weights"]).read_text()))
         # the model's own copy of the encoder, not whatever is installed where it is served
         self.encoder = encoder.get(context.artifacts["encoder_model"], context.artifacts["tokenizer"])
 
@@ -31,6 +32,11 @@ class SentimentEncoderModel(mlflow.pyfunc.PythonModel):
         return pd.Series(p.astype("float64"), name="score")
 
 
-def artifacts() -> dict[str, str]:
-    model, tokenizer = encoder.packaged_files()
-    return {"encoder_model": str(model), "tokenizer": str(Path(tokenizer))}
+def artifacts(model: EncoderLR, folder: Path) -> dict[str, str]:
+    """The files the served model needs: the encoder, its tokenizer, and the weights (written to `folder`)."""
+    import json
+
+    onnx, tokenizer = encoder.packaged_files()
+    weights = folder / "weights.json"
+    weights.write_text(json.dumps(model.metadata()))
+    return {"encoder_model": str(onnx), "tokenizer": str(tokenizer), "weights": str(weights)}

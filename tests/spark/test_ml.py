@@ -116,7 +116,7 @@ def test_split_is_stable_by_event_id(lake):
 
 
 def test_first_train_registers_champion_with_a_complete_run(lake):
-    ctx, _ = lake
+    ctx, rows = lake
     result = _run(ctx, "train")
     m = result.metrics
     assert (m["model_name"], m["model_version"], m["alias"], m["promoted"]) == ("sentiment", "1", "champion", True)
@@ -141,6 +141,16 @@ def test_first_train_registers_champion_with_a_complete_run(lake):
     assert model_info.signature is not None and model_info.signature.inputs.input_names() == ["review_text"]
     exp = client.get_experiment(m["experiment_id"])
     assert exp.artifact_location.startswith((ctx.settings.storage.root_dir / "mlflow").as_uri())
+    # the registered pyfunc (what `mlflow models serve` runs) gives the scores Spark gives
+    import pandas as pd
+
+    from lakectl.ml import scoring
+
+    texts = [t for t, _ in rows[:8]]
+    served = mlflow.pyfunc.load_model("models:/sentiment/1").predict(pd.DataFrame({"review_text": texts}))
+    in_spark = scoring.predict(scoring.load("models:/sentiment/1"),
+                               ctx.spark.createDataFrame([(t,) for t in texts], "review_text string")).collect()
+    assert [round(float(x), 4) for x in served] == [round(r["score"], 4) for r in in_spark]
 
 
 def test_worse_model_is_registered_but_not_promoted(lake, spark):
