@@ -24,6 +24,13 @@ class ScoreParams(Model):
     model: str | None = None  # NAME@ALIAS | NAME/VERSION | VERSION; default <ml.model_name>@champion
     rescore: bool = False
     dry_run: bool = False
+    # --via endpoint URL|NAME / --via ai_query NAME: scored by a served model (lakectl.ml.served)
+    via: str | None = None
+    endpoint: str | None = None
+    batch_size: int = 256
+    concurrency: int = 4
+    max_attempts: int = 5
+    request_timeout_s: float = 60.0
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
@@ -32,6 +39,10 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     from lakectl.ml.store import connect, store_of
 
     p = parse_params(params, ScoreParams)
+    if p.via or p.endpoint:
+        from lakectl.ml import served
+
+        return served.run(ctx, p)
     store = store_of(ctx.settings)
     spec = p.model or f"{store.model_name}@{registry.CHAMPION}"
     client = connect(store, create=False)
