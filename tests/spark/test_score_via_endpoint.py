@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -187,25 +188,19 @@ def _wait_ready(proc: subprocess.Popen, url: str, limit_s: float) -> None:
     raise AssertionError(f"mlflow models serve was not ready within {limit_s} s")
 
 
-def test_a_real_mlflow_scoring_server_agrees_with_batch_scoring(lake, spark, tmp_path):
-    """`mlflow models serve -m models:/sentiment/1 --env-manager local` on 127.0.0.1: a Spark-flavour model
-    served this way answers the predicted label (0/1), so its scores are 0.0/1.0 and its labels must
-    equal batch scoring's for every review."""
-    from pyspark.sql import functions as F
-
-    from lakectl.ml import scoring
-
-    ctx, rows = lake
+@contextmanager
+def mlflow_serve(model_uri: str, tracking_uri: str, cwd: Path, limit_s: float = 300):
+    """A real `mlflow models serve --env-manager local` on a free loopback port; killed (its process
+    group, by id) on the way out."""
     port = _free_port()
-    uri = ctx.settings.ml.tracking_uri
-    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri, "PYSPARK_PYTHON": sys.executable}
-    proc = subprocess.Popen([sys.executable, "-m", "mlflow", "models", "serve", "-m", "models:/sentiment/1", "--env-manager", "local",
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "MLFLOW_REGISTRY_URI": tracking_uri, "PYSPARK_PYTHON": sys.executable}
+    proc = subprocess.Popen([sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
                              "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
-                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_ready(proc, url, 300)
-        result = _run(ctx, via="endpoint", endpoint=url, batch_size=50, concurrency=2)
+        _wait_ready(proc, url, limit_s)
+        yield url
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -215,6 +210,73 @@ def test_a_real_mlflow_scoring_server_agrees_with_batch_scoring(lake, spark, tmp
             proc.wait(10)
         except ProcessLookupError:
             pass
+
+
+LEXICON_MODEL = """
+import mlflow.pyfunc
+from mlflow.models import set_model
+
+GOOD, BAD = {good!r}, {bad!r}
+
+
+class Lexicon(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        out = []
+        for text in model_input["review_text"]:
+            words = str(text).split()
+            good, bad = sum(w in GOOD for w in words), sum(w in BAD for w in words)
+            out.append({{"score": (1 + good) / (2 + good + bad)}})
+        return out
+
+
+set_model(Lexicon())
+"""
+
+
+def _lexicon_score(text: str) -> float:
+    words = text.split()
+    good, bad = sum(w in _GOOD for w in words), sum(w in _BAD for w in words)
+    return (1 + good) / (2 + good + bad)
+
+
+def test_a_real_mlflow_server_with_a_pyfunc_model_returning_probabilities(lake, spark, tmp_path):
+    """The bounded variant (no JVM in the server): a pyfunc model (models-from-code) registered as
+    version 2, served by a real `mlflow models serve`, answering {"score": P(positive)} per row."""
+    import mlflow
+    import mlflow.pyfunc
+
+    from lakectl.ml.store import connect, store_of
+
+    ctx, rows = lake
+    code = tmp_path / "lexicon_model.py"
+    code.write_text(LEXICON_MODEL.format(good=_GOOD, bad=_BAD))
+    client = connect(store_of(ctx.settings))
+    if "2" not in {v.version for v in client.search_model_versions("name = 'sentiment'")}:  # module-scoped store
+        with mlflow.start_run(experiment_id=client.get_experiment_by_name(ctx.settings.ml.experiment).experiment_id):
+            mlflow.pyfunc.log_model(name="model", python_model=str(code), registered_model_name="sentiment",
+                                    input_example=None, pip_requirements=[f"mlflow=={mlflow.__version__}"])
+    with mlflow_serve("models:/sentiment/2", ctx.settings.ml.tracking_uri, tmp_path, limit_s=120) as url:
+        result = _run(ctx, model="sentiment/2", via="endpoint", endpoint=url, batch_size=64, concurrency=2)
+    assert result.rows_written == len(rows) and result.metrics["model_version"] == "2"
+    texts = {f"e{i:05d}": text for i, (text, _) in enumerate(rows)}
+    got = _scores(spark, ctx).where("model_version = '2'").collect()
+    assert len(got) == len(rows) == len({r["event_id"] for r in got})
+    assert all(r["score"] == pytest.approx(_lexicon_score(texts[r["event_id"]])) for r in got)
+    assert {r["label"] for r in got} == {0, 1}
+
+
+@pytest.mark.slow  # > 60 s here: the server starts its own Spark JVM to load a Spark-flavour model
+def test_a_real_mlflow_scoring_server_agrees_with_batch_scoring(lake, spark, tmp_path):
+    """`mlflow models serve -m models:/sentiment/1 --env-manager local` on 127.0.0.1: a Spark-flavour model
+    served this way answers the predicted label (0/1), so its scores are 0.0/1.0 and its labels must
+    equal batch scoring's for every review."""
+    from pyspark.sql import functions as F
+
+    from lakectl.ml import scoring
+
+    ctx, rows = lake
+    with mlflow_serve("models:/sentiment/1", ctx.settings.ml.tracking_uri, tmp_path) as url:
+        result = _run(ctx, via="endpoint", endpoint=url, batch_size=50, concurrency=2)
     assert result.rows_written == len(rows) and result.metrics["requests"] == math.ceil(len(rows) / 50)
     served = {r["event_id"]: (r["score"], r["label"]) for r in _scores(spark, ctx).collect()}
     reviews = spark.read.format("delta").load(ctx.settings.table("silver.reviews").path).select("event_id", "review_text")
