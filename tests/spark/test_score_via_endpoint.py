@@ -168,6 +168,40 @@ def test_a_400_answer_is_exit_1_with_one_line_and_writes_nothing(lake, tmp_path)
     assert not Path(ctx.settings.table("silver.review_scores").path).exists()
 
 
+def test_ai_query_scores_through_the_sql_statement_on_a_databricks_target(lake, spark):
+    from lakectl.context import JobContext
+    from lakectl.errors import UsageError
+    from lakectl.settings import settings_from_dict
+
+    ctx, rows = lake
+    with pytest.raises(UsageError, match="needs a Databricks target") as err:
+        _run(ctx, via="ai_query", endpoint="sentiment-prod")
+    assert err.value.exit_code == 2
+    config = {"storage": {"root": str(ctx.settings.storage.root_dir)}, "ml": {**FAST_ML, "tracking_uri": ctx.settings.ml.tracking_uri,
+              "artifact_location": ctx.settings.ml.artifact_location},
+              "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True}}}
+    on_cluster = JobContext(settings=settings_from_dict(config, "<test>"), target_name="dbx", on_cluster=True, _spark=spark)
+
+    def ai_query(endpoint, request, returnType=None):  # noqa: N803 - the SQL function's own argument name
+        """Open-source Spark has no ai_query(): this function stands in for it (same name and arguments),
+        so the statement lakectl builds runs through Spark for real (nested: pickled by value)."""
+        return 0.75 if endpoint == "sentiment-prod" and returnType == "DOUBLE" else 0.0
+
+    spark.udf.register("ai_query", ai_query, "double")
+    try:
+        plan = _run(on_cluster, via="ai_query", endpoint="sentiment-prod", dry_run=True)
+        assert plan.metrics["would_score"] == len(rows) and "ai_query" in plan.metrics["plan"]
+        first = _run(on_cluster, via="ai_query", endpoint="sentiment-prod")
+        again = _run(on_cluster, via="ai_query", endpoint="sentiment-prod")
+    finally:
+        spark.sql("DROP TEMPORARY FUNCTION IF EXISTS ai_query")
+    assert (first.rows_written, again.rows_written) == (len(rows), 0)
+    assert first.metrics["served_by"] == "ai_query(sentiment-prod)"
+    got = _scores(spark, ctx).collect()
+    assert len(got) == len(rows) == len({r["event_id"] for r in got})
+    assert {(r["score"], r["label"], r["model_version"]) for r in got} == {(0.75, 1, "1")}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
