@@ -32,12 +32,16 @@ def run(ctx: "JobContext", p: "ScoreParams") -> Result:
     from lakectl.ml.store import connect, store_of
 
     if p.via is None:
-        raise UsageError(f"endpoint {p.endpoint!r} given without --via", "add --via endpoint (a URL or serving endpoint NAME) or --via ai_query")
+        from lakectl.ml.store import mask_uri
+
+        raise UsageError(f"endpoint {mask_uri(p.endpoint or '')!r} given without --via", "add --via endpoint (a URL or serving endpoint NAME) or --via ai_query")
     if p.via not in VIA:
         raise UsageError(f"--via {p.via!r} is not one of {', '.join(VIA)}", "e.g. --via endpoint http://127.0.0.1:5000")
     if not p.endpoint:
         raise UsageError(f"--via {p.via} needs the endpoint: a URL or a serving endpoint NAME",
                          "e.g. lakectl score --via endpoint http://127.0.0.1:5000")
+    if p.batch_size < 1 or p.concurrency < 1 or p.max_attempts < 1 or not p.request_timeout_s > 0:
+        raise UsageError("--batch-size, --concurrency and --max-attempts must be at least 1, --request-timeout above 0")
     databricks = ctx.target.kind == "databricks"
     if p.via == "ai_query" and not databricks:
         raise UsageError("--via ai_query runs SQL ai_query() and needs a Databricks target", "use --target <databricks target>, or --via endpoint URL")

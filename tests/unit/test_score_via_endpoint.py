@@ -106,3 +106,10 @@ def test_ai_query_sql_text_quotes_the_endpoint_as_a_literal():
                     "`review_text`, returnType => 'DOUBLE') AS `score` FROM `_v`")
     with pytest.raises(ValueError):
         ai_query_scores_sql("a\x00b", "`_v`")
+
+
+def test_the_ledger_masks_credentials_in_an_endpoint_url():
+    from lakectl.settings import mask_secrets
+
+    params = {"via": "endpoint", "endpoint": "https://ops:s3cret@h:1/score?sig=zz&v=1&token=abc", "batch_size": 256}
+    assert mask_secrets(params) == {"via": "endpoint", "endpoint": "https://***@h:1/score?sig=***&v=1&token=***", "batch_size": 256}
