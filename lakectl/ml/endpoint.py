@@ -40,6 +40,10 @@ class Transient(Exception):
         self.reason, self.retry_after = reason, retry_after
 
 
+class Stopped(Exception):
+    """Another batch failed: this one gave up (never reported; the first failure is)."""
+
+
 class Endpoint(Protocol):
     display: str  # how messages and results name it (credentials masked)
 
@@ -152,7 +156,7 @@ class Scorer:
     """Scores lists of texts through `endpoint`, `concurrency` batches of `batch_size` at a time."""
 
     def __init__(self, endpoint: Endpoint, *, batch_size: int = DEFAULT_BATCH_SIZE, concurrency: int = DEFAULT_CONCURRENCY,
-                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep, seed: int | None = None) -> None:
+                 retry: RetryPolicy | None = None, sleep: Callable[[float], object] | None = None, seed: int | None = None) -> None:
         if batch_size < 1 or concurrency < 1:
             raise UsageError("--batch-size and --concurrency must be at least 1")
         if retry is not None and retry.attempts < 1:
@@ -160,7 +164,9 @@ class Scorer:
         self.endpoint, self.batch_size, self.concurrency = endpoint, batch_size, concurrency
         self.retry = retry or RetryPolicy()
         self.counters = Counters()
-        self._sleep, self._rng, self._rng_lock = sleep, random.Random(seed), threading.Lock()
+        self._stop = threading.Event()  # set when a batch failed: the others stop at their next step
+        self._sleep = sleep or self._stop.wait  # a backoff pause ends early when the run is stopping
+        self._rng, self._rng_lock = random.Random(seed), threading.Lock()
 
     def score(self, texts: Sequence[str]) -> list[float]:
         """P(positive) for each text, in order. The first batch that fails stops the others."""
@@ -172,13 +178,23 @@ class Scorer:
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             failed = next((f for f in futures if f in done and f.exception() is not None), None)
             if failed is not None:
+                self._stop.set()  # batches in flight end after their current request, queued ones never start
                 for f in futures:
                     f.cancel()
                 raise failed.exception()  # type: ignore[misc]
             return [s for f in futures for s in f.result()]
 
     def _batch(self, texts: Sequence[str]) -> list[float]:
+        try:
+            return self._attempts(texts)
+        except Exception:
+            self._stop.set()  # at once, from this thread: the other workers take no new batch
+            raise
+
+    def _attempts(self, texts: Sequence[str]) -> list[float]:
         for attempt in range(1, self.retry.attempts + 1):
+            if self._stop.is_set():
+                raise Stopped()
             self.counters.add(requests=1, retries=1 if attempt > 1 else 0)
             try:
                 answer = self.endpoint.invoke(texts)

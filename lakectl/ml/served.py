@@ -18,7 +18,7 @@ from lakectl.results import Result
 if TYPE_CHECKING:
     from lakectl.context import JobContext
     from lakectl.jobs.score import ScoreParams
-    from lakectl.ml.endpoint import Endpoint
+    from lakectl.ml.endpoint import Endpoint, Scorer
     from lakectl.ml.registry import ModelRef
 
 VIA = ("endpoint", "ai_query")
@@ -110,7 +110,7 @@ def open_endpoint(ctx: "JobContext", endpoint: str, *, timeout_s: float) -> "End
     return ServingEndpoint(workspace_client(target), endpoint, host_label(target))
 
 
-def _write_chunk(ctx: "JobContext", rows: list[tuple[str, str]], scorer: Any, ref: "ModelRef", rescore: bool) -> int:
+def _write_chunk(ctx: "JobContext", rows: list[tuple[str, str]], scorer: "Scorer", ref: "ModelRef", rescore: bool) -> int:
     """Score one chunk through the endpoint and MERGE it; returns the rows written."""
     scores = scorer.score([text for _, text in rows])
     scored = ctx.spark.createDataFrame([(eid, s) for (eid, _), s in zip(rows, scores)], "event_id string, score double")

@@ -113,3 +113,11 @@ def test_the_ledger_masks_credentials_in_an_endpoint_url():
 
     params = {"via": "endpoint", "endpoint": "https://ops:s3cret@h:1/score?sig=zz&v=1&token=abc", "batch_size": 256}
     assert mask_secrets(params) == {"via": "endpoint", "endpoint": "https://***@h:1/score?sig=***&v=1&token=***", "batch_size": 256}
+
+
+def test_after_a_failed_batch_queued_batches_are_not_sent():
+    with Server([(400, {}, {"message": "bad row"})]) as server:
+        scorer = _scorer(server.url, batch_size=1, concurrency=2)
+        with pytest.raises(JobFailed, match="HTTP 400"):
+            scorer.score(TEXTS)
+    assert len(server.bodies) < len(TEXTS) // 2  # the failure and about the requests already in flight
