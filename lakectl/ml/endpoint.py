@@ -65,6 +65,13 @@ class RetryPolicy:
         return rng.uniform(0, min(self.cap_s, self.base_s * 2 ** (retry - 1)))
 
 
+def check_endpoint_name(name: str) -> str:
+    """A Databricks serving endpoint name, or a usage error (the SDK puts it in the URL path unescaped)."""
+    if not ENDPOINT_NAME.match(name):
+        raise UsageError(f"serving endpoint name {name!r} is not valid", "letters, digits, '-' and '_' only (at most 63)")
+    return name
+
+
 def invocations_url(url: str) -> str:
     """The scoring URL: `/invocations` appended when the URL has no path; a usage error if not http(s)."""
     parts = urlsplit(url)
@@ -115,9 +122,7 @@ class ServingEndpoint:
     comes back here as Transient or a stop."""
 
     def __init__(self, w: "WorkspaceClient", name: str, host: str) -> None:
-        if not ENDPOINT_NAME.match(name):  # it goes into a URL path unescaped by the SDK
-            raise UsageError(f"serving endpoint name {name!r} is not valid", "letters, digits, '-' and '_' only (at most 63)")
-        self.w, self.name = w, name
+        self.w, self.name = w, check_endpoint_name(name)
         self.display = f"serving endpoint {name} on {host}"
 
     def invoke(self, texts: Sequence[str]) -> Any:

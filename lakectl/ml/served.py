@@ -45,6 +45,10 @@ def run(ctx: "JobContext", p: "ScoreParams") -> Result:
     databricks = ctx.target.kind == "databricks"
     if p.via == "ai_query" and not databricks:
         raise UsageError("--via ai_query runs SQL ai_query() and needs a Databricks target", "use --target <databricks target>, or --via endpoint URL")
+    if p.via == "ai_query":
+        from lakectl.ml.endpoint import check_endpoint_name
+
+        check_endpoint_name(p.endpoint)
     endpoint = None if p.via == "ai_query" else open_endpoint(ctx, p.endpoint, timeout_s=p.request_timeout_s)
 
     store = store_of(ctx.settings)
@@ -97,7 +101,7 @@ def run(ctx: "JobContext", p: "ScoreParams") -> Result:
 
 def open_endpoint(ctx: "JobContext", endpoint: str, *, timeout_s: float) -> "Endpoint":
     """A URL is an MLflow scoring server; a bare NAME a serving endpoint of the Databricks target."""
-    from lakectl.ml.endpoint import MlflowServer, ServingEndpoint
+    from lakectl.ml.endpoint import MlflowServer, ServingEndpoint, check_endpoint_name
 
     if "://" in endpoint:
         return MlflowServer(endpoint, timeout_s=timeout_s)
@@ -107,6 +111,7 @@ def open_endpoint(ctx: "JobContext", endpoint: str, *, timeout_s: float) -> "End
                          "give the scoring server's URL, e.g. http://127.0.0.1:5000, or use --target <databricks target>")
     from lakectl.runners.databricks.client import host_label, workspace_client
 
+    check_endpoint_name(endpoint)  # before connecting
     return ServingEndpoint(workspace_client(target), endpoint, host_label(target))
 
 

@@ -121,3 +121,17 @@ def test_after_a_failed_batch_queued_batches_are_not_sent():
         with pytest.raises(JobFailed, match="HTTP 400"):
             scorer.score(TEXTS)
     assert len(server.bodies) < len(TEXTS) // 2  # the failure and about the requests already in flight
+
+
+def test_a_hostile_ai_query_endpoint_name_is_refused_before_any_work(tmp_path):
+    from lakectl.context import JobContext
+    from lakectl.jobs.score import ScoreParams
+    from lakectl.ml import served
+    from lakectl.settings import settings_from_dict
+
+    settings = settings_from_dict({"storage": {"root": str(tmp_path / "lake")},
+                                   "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True}}}, "<test>")
+    ctx = JobContext(settings=settings, target_name="dbx", on_cluster=True)
+    with pytest.raises(UsageError, match="is not valid") as err:
+        served.run(ctx, ScoreParams(via="ai_query", endpoint="x', review_text) --"))
+    assert err.value.exit_code == 2 and not (tmp_path / "lake").exists()
