@@ -17,6 +17,8 @@ from lakectl.typed import InvalidValue, Model, parse
 DEFAULT_CONFIG = Path("configs/lakectl.yaml")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SECRET_KEY = re.compile(r"(password|secret|token|jaas|connection_string|sasl\.jaas|access_key)", re.I)
+_URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")  # user:password@ in a URL value (e.g. score's endpoint)
+_URL_SECRET_QUERY = re.compile(r"(?i)([?&](?:token|password|secret|key|sig)[^=&\s]*=)[^&\s#]+")
 
 
 # --- targets -----------------------------------------------------------------------------------
@@ -632,4 +634,6 @@ def mask_secrets(value: Any, key: str = "") -> Any:
         return [mask_secrets(v, key) for v in value]
     if isinstance(value, str) and key and _SECRET_KEY.search(key) and not key.endswith("_env"):
         return "***"
+    if isinstance(value, str) and "://" in value:
+        return _URL_SECRET_QUERY.sub(r"\1***", _URL_USERINFO.sub("***@", value))
     return value

@@ -203,3 +203,15 @@ def merge_sql(ref: str, view: str, key: str | Sequence[str], *, update_columns: 
         changed = " OR ".join(f"NOT (t.{quote_ident(c)} <=> s.{quote_ident(c)})" for c in cols)
         text += f" WHEN MATCHED AND ({changed}) THEN UPDATE SET *"
     return text + " WHEN NOT MATCHED THEN INSERT *"
+
+
+# --- scoring through a Databricks serving endpoint (score --via ai_query) -----------------------------
+
+def ai_query_scores_sql(endpoint: str, view: str, *, key: str = "event_id", text: str = "review_text",
+                        score: str = "score") -> str:
+    """SELECT `key`, ai_query('endpoint', `text`, returnType => 'DOUBLE') AS `score` FROM view: the endpoint
+    name is a string literal (quote_string), the columns identifiers, `view` a name already quoted here."""
+    if not isinstance(endpoint, str) or not endpoint or "\x00" in endpoint:
+        raise ValueError("an endpoint name must be a non-empty string without NUL")
+    call = f"ai_query({quote_string(endpoint)}, {quote_ident(text)}, returnType => 'DOUBLE')"
+    return f"SELECT {quote_ident(key)}, {call} AS {quote_ident(score)} FROM {view}"

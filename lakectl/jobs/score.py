@@ -28,6 +28,13 @@ class ScoreParams(Model):
     trigger_interval: str | None = None  # with continuous; default ingest.trigger_interval
     checkpoint: str | None = None  # with continuous; default <checkpoints>/score/<model>-v<version>
     dry_run: bool = False
+    # --via endpoint URL|NAME / --via ai_query NAME: scored by a served model (lakectl.ml.served)
+    via: str | None = None
+    endpoint: str | None = None
+    batch_size: int = 256
+    concurrency: int = 4
+    max_attempts: int = 5
+    request_timeout_s: float = 60.0
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
@@ -36,6 +43,14 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     from lakectl.ml.store import connect, store_of
 
     p = parse_params(params, ScoreParams)
+    if p.via or p.endpoint:
+        from lakectl.ml import served
+
+        if p.continuous:
+            from lakectl.errors import UsageError
+
+            raise UsageError("--via and --continuous cannot be combined", "stream with the registered model, or score --via in batches")
+        return served.run(ctx, p)
     store = store_of(ctx.settings)
     spec = p.model or f"{store.model_name}@{registry.CHAMPION}"
     client = connect(store, create=False)

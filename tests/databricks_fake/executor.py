@@ -155,6 +155,9 @@ def _runtime_env(fake, venv: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "LAKECTL_")) and k != "PYTHONPATH"}
     python = str(venv / "bin" / "python")
     env.update(PYSPARK_PYTHON=python, PYSPARK_DRIVER_PYTHON=python, PYTHONUNBUFFERED="1", PYTHONSAFEPATH="1")
+    # A real cluster's SDK authenticates through the runtime; here, as the fake's own run-scoped token
+    # (never the caller's), so code on the "cluster" can call the workspace (serving endpoints).
+    env.update(DATABRICKS_HOST=fake.url, DATABRICKS_TOKEN=fake.runtime_token)
     runtime = settings_from_dict({"storage": {"root": str(fake.root / "runtime")}}, "<fake-runtime>")
     conf = local_conf(runtime, LocalTarget(master="local[2]", driver_memory="1g", shuffle_partitions=2))
     conf.pop("spark.master", None)

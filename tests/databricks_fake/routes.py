@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:
     from tests.databricks_fake.server import FakeWorkspace
 
-AREAS = ("auth", "workspace", "files", "jobs", "sql", "unity_catalog")
+AREAS = ("auth", "workspace", "files", "jobs", "sql", "unity_catalog", "serving")
 
 
 @dataclass

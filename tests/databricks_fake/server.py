@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import threading
+import uuid
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -60,6 +61,8 @@ class FakeWorkspace:
     state: dict[str, Any] = field(default_factory=dict)  # per-area state, keyed by area name
     lock: threading.RLock = field(default_factory=threading.RLock)
     accepted_token: str | None = None  # when set, any other bearer token is answered 401
+    # the credentials a run's code gets from "the runtime" (a real cluster's SDK authenticates by itself)
+    runtime_token: str = field(default_factory=lambda: f"dapi-runtime-{uuid.uuid4().hex}")
     chunk_rows: int = 0  # rows per result chunk of a statement (0: one chunk)
     warehouse: Any = None  # the SQL engine for sql/statements (see areas/sql.py); None: statements fail
     _server: ThreadingHTTPServer | None = None
@@ -208,7 +211,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         req = Request(self.command, unquote(url.path), query, headers, body, raw_path=url.path)
         wanted = self.workspace.accepted_token
-        if wanted is not None and not url.path.startswith("/.well-known/") and self.headers.get("Authorization") != f"Bearer {wanted}":
+        given = self.headers.get("Authorization")
+        if wanted is not None and not url.path.startswith("/.well-known/") and given not in (f"Bearer {wanted}", f"Bearer {self.workspace.runtime_token}"):
             self.workspace.requests.append(Recorded(req.method, req.path, query, None, 401))
             self._send(401, {"error_code": "UNAUTHENTICATED", "message": "Invalid access token."}, {})
             return
