@@ -76,15 +76,23 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         result.dry_run, result.status, result.rows_read = True, "dry_run", n
         metrics["would_score"] = n
         return result
-    scored = _scored(todo, ref, ctx.run_id).cache()
-    try:
-        n = scored.count()
-        result.rows_read = n
-        result.rows_written = _merge(spark, target, scored, p.rescore) if n else 0
+    if todo.limit(1).count():  # the anti-join only: no review is scored to find out
+        result.rows_written, result.rows_read = _merge_scored(spark, target, _scored(todo, ref, ctx.run_id), p.rescore)
         kill_point("score.after_merge")  # committed; the result is not reported yet
-    finally:
-        scored.unpersist()
     return result
+
+
+def _merge_scored(spark, target, scored, rescore: bool) -> tuple[int, int]:  # noqa: ANN001
+    """MERGE the scored rows; (rows written, rows scored). The scoring runs once, inside the MERGE:
+    a cached frame counted first was scored a second time by Delta's MERGE (it materialises its source
+    itself), doubling the encoder's work; the rows scored come from the commit's numSourceRows."""
+    from lakectl.delta import commits_after, table_version
+
+    before = table_version(spark, target.path)
+    written = _merge(spark, target, scored, rescore)
+    merges = [c for c in commits_after(spark, target.path, before) if c.get("operation") == "MERGE"]
+    source_rows = int((merges[-1].get("operationMetrics") or {}).get("numSourceRows") or written) if merges else written
+    return written, source_rows
 
 
 def _pending(spark, source_path: str, version: int, target_path: str | None, model_version: str, rescore: bool):  # noqa: ANN001, ANN202
@@ -146,13 +154,9 @@ class _StreamScorer:
             done = (spark.read.format("delta").load(self.target.path)
                     .where(F.col("model_version") == self.ref.version).select("event_id"))
             todo = todo.join(done, "event_id", "left_anti")
-        scored = _scored(todo, self.ref, self.ctx.run_id, self.model).cache()
-        try:
-            if scored.count():
-                self.rows += _merge(spark, self.target, scored, False)
-                kill_point("score.after_merge")
-        finally:
-            scored.unpersist()
+        if todo.limit(1).count():
+            self.rows += _merge_scored(spark, self.target, _scored(todo, self.ref, self.ctx.run_id, self.model), False)[0]
+            kill_point("score.after_merge")
         self.batches += 1
 
 
