@@ -387,7 +387,8 @@ class MLSettings(Model):
     registry_uri: str | None = None  # default: the tracking URI
     artifact_location: str | None = None  # default: <storage.root>/mlflow/artifacts
     experiment: str = "lakectl-sentiment"
-    model_name: str = "sentiment"
+    model_name: str = "sentiment"  # on Databricks: <storage.catalog>.<model_schema>.<model_name> unless three-part
+    model_schema: str = "ml"
     featurizer: Literal["encoder", "tfidf"] = "encoder"
     positive_min_rating: Annotated[int, Meta(ge=1, le=5)] = 4
     negative_max_rating: Annotated[int, Meta(ge=1, le=5)] = 2

@@ -25,7 +25,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     from lakectl.ml.store import connect, store_of
 
     p = parse_params(params, ModelParams)
-    store = store_of(ctx.settings)
+    store = store_of(ctx.settings, ctx.target)
     client = connect(store, create=False)
     result = Result(job="model", metrics={"action": p.action, "tracking_uri": store.display})
     if p.action == "list":

@@ -51,7 +51,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
 
             raise UsageError("--via and --continuous cannot be combined", "stream with the registered model, or score --via in batches")
         return served.run(ctx, p)
-    store = store_of(ctx.settings)
+    store = store_of(ctx.settings, ctx.target)
     spec = p.model or f"{store.model_name}@{registry.CHAMPION}"
     client = connect(store, create=False)
     ref = registry.resolve(client, spec, store.model_name)

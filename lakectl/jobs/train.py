@@ -35,7 +35,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     ml = ctx.settings.ml
     featurizer = p.featurizer or ml.featurizer
     reg_params = p.reg_params or ml.grid_for(featurizer)
-    store = store_of(ctx.settings)
+    store = store_of(ctx.settings, ctx.target)
     handle = ctx.settings.table(TABLE)
     spark = ctx.spark
     latest = table_version(spark, handle.path)

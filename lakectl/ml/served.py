@@ -51,7 +51,7 @@ def run(ctx: "JobContext", p: "ScoreParams") -> Result:
         check_endpoint_name(p.endpoint)
     endpoint = None if p.via == "ai_query" else open_endpoint(ctx, p.endpoint, timeout_s=p.request_timeout_s)
 
-    store = store_of(ctx.settings)
+    store = store_of(ctx.settings, ctx.target)
     ref = registry.resolve(connect(store, create=False), p.model or f"{store.model_name}@{registry.CHAMPION}", store.model_name)
     source, target = ctx.settings.table(SOURCE), ctx.settings.table(TARGET)
     spark = ctx.spark

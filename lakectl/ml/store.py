@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lakectl.errors import EnvironmentProblem, SourceUnavailable
 
@@ -39,8 +39,15 @@ class Store:
         return mask_uri(self.tracking_uri) + ("" if same else f" (registry {mask_uri(self.registry_uri)})")
 
 
-def store_of(settings: "Settings") -> Store:
+def store_of(settings: "Settings", target: Any = None) -> Store:
+    """The MLflow stores: the config's URIs, else sqlite under the storage root; on a Databricks target
+    the workspace's tracking server and the Unity Catalog registry, where a model is `catalog.schema.name`."""
     ml = settings.ml
+    if getattr(target, "kind", None) == "databricks":
+        tracking = ml.tracking_uri or "databricks"
+        return Store(tracking_uri=tracking, registry_uri=ml.registry_uri or "databricks-uc",
+                     artifact_location=ml.artifact_location or "", experiment=_workspace_experiment(ml.experiment),
+                     model_name=uc_model_name(ml.model_name, settings.storage.catalog, ml.model_schema))
     base = settings.storage.root_dir / "mlflow"
     tracking = ml.tracking_uri or f"sqlite:///{base / 'mlflow.db'}"
     return Store(
@@ -50,6 +57,23 @@ def store_of(settings: "Settings") -> Store:
         experiment=ml.experiment,
         model_name=ml.model_name,
     )
+
+
+def uc_model_name(name: str, catalog: str | None, schema: str) -> str:
+    """A Unity Catalog model name: `name` when it is already catalog.schema.name, else qualified."""
+    if name.count(".") == 2:
+        return name
+    if "." in name or not catalog:
+        from lakectl.errors import ConfigError
+
+        raise ConfigError(f"ml.model_name {name!r}: the Unity Catalog registry names a model catalog.schema.name",
+                          "set storage.catalog (the model goes to <catalog>.<ml.model_schema>.<name>) or a three-part ml.model_name")
+    return f"{catalog}.{schema}.{name}"
+
+
+def _workspace_experiment(name: str) -> str:
+    """Databricks experiments are workspace paths; a bare name goes under /Shared."""
+    return name if name.startswith("/") else f"/Shared/{name}"
 
 
 def import_mlflow():  # noqa: ANN201
@@ -98,4 +122,4 @@ def ensure_experiment(client: "MlflowClient", store: Store) -> str:
         if found.lifecycle_stage == "deleted":
             client.restore_experiment(found.experiment_id)
         return found.experiment_id
-    return client.create_experiment(store.experiment, artifact_location=store.artifact_location)
+    return client.create_experiment(store.experiment, artifact_location=store.artifact_location or None)

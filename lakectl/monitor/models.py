@@ -180,7 +180,7 @@ def _reference_psi(ctx: "JobContext", versions: list[VersionFigures]) -> None:
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no progress bar on stderr for a small JSON
     try:
-        client = connect(store_of(ctx.settings), create=False)
+        client = connect(store_of(ctx.settings, ctx.target), create=False)
     except LakectlError as exc:
         for v in versions:
             v.psi_reason = f"no training histogram: {exc.one_line()}"

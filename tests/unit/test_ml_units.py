@@ -54,3 +54,23 @@ def test_metrics_and_confusion():
     m = classification_metrics(y, p)
     assert m["accuracy"] == 0.5 and m["roc_auc"] == 0.75 and m["rows"] == 4
     assert confusion(y, p)["matrix"] == [[1, 1], [1, 1]]
+
+
+def test_databricks_target_uses_the_workspace_tracking_and_the_uc_registry():
+    from lakectl.errors import ConfigError
+    from lakectl.settings import settings_from_dict
+
+    def store(**cfg):
+        s = settings_from_dict({"default_target": "dbx", "targets": {"dbx": {"kind": "databricks", "host": "https://127.0.0.1:1", "cluster_id": "c"}},
+                                **cfg}, "<test>")
+        return store_of(s, s.target("dbx"))
+
+    st = store(storage={"catalog": "main"})
+    assert (st.tracking_uri, st.registry_uri, st.model_name) == ("databricks", "databricks-uc", "main.ml.sentiment")
+    assert st.experiment == "/Shared/lakectl-sentiment"
+    assert store(ml={"model_name": "prod.models.reviews"}).model_name == "prod.models.reviews"
+    assert store(storage={"catalog": "main"}, ml={"model_schema": "gold"}).model_name == "main.gold.sentiment"
+    with pytest.raises(ConfigError, match="catalog.schema.name"):
+        store()  # no catalog, a bare name: the UC registry cannot hold it
+    local = settings_from_dict({"storage": {"root": "/tmp/x"}}, "<test>")
+    assert store_of(local, local.target(None)).registry_uri.startswith("sqlite:///")
