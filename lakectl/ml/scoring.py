@@ -18,10 +18,11 @@ _LOADED: dict[str, Any] = {}
 
 def load(uri: str) -> Any:
     """The model at `uri` (models:/name/version): a Spark PipelineModel or an EncoderLR, loaded on first use."""
-    if uri not in _LOADED:
-        from lakectl.ml.store import import_mlflow
+    from lakectl.ml.store import import_mlflow
 
-        mlflow = import_mlflow()
+    mlflow = import_mlflow()
+    key = f"{mlflow.get_registry_uri()}|{uri}"  # models:/name/1 of one store is not that of another
+    if key not in _LOADED:
         from mlflow.models import get_model_info
 
         info = get_model_info(uri)
@@ -31,12 +32,12 @@ def load(uri: str) -> Any:
 
             model = EncoderLR.from_metadata(meta)
             check_installed_encoder(model)
-            _LOADED[uri] = model
+            _LOADED[key] = model
         else:
             import mlflow.spark  # noqa: F401  (the flavor module)
 
-            _LOADED[uri] = mlflow.spark.load_model(uri)
-    return _LOADED[uri]
+            _LOADED[key] = mlflow.spark.load_model(uri)
+    return _LOADED[key]
 
 
 def featurizer_of(model: Any) -> str:

@@ -45,9 +45,11 @@ def store_of(settings: "Settings", target: Any = None) -> Store:
     ml = settings.ml
     if getattr(target, "kind", None) == "databricks":
         tracking = ml.tracking_uri or "databricks"
-        return Store(tracking_uri=tracking, registry_uri=ml.registry_uri or "databricks-uc",
-                     artifact_location=ml.artifact_location or "", experiment=_workspace_experiment(ml.experiment),
-                     model_name=uc_model_name(ml.model_name, settings.storage.catalog, ml.model_schema))
+        registry = ml.registry_uri or ("databricks-uc" if tracking == "databricks" else tracking)
+        uc = registry.startswith("databricks-uc")
+        return Store(tracking_uri=tracking, registry_uri=registry, artifact_location=ml.artifact_location or "",
+                     experiment=_workspace_experiment(ml.experiment) if tracking == "databricks" else ml.experiment,
+                     model_name=uc_model_name(ml.model_name, settings.storage.catalog, ml.model_schema) if uc else ml.model_name)
     base = settings.storage.root_dir / "mlflow"
     tracking = ml.tracking_uri or f"sqlite:///{base / 'mlflow.db'}"
     return Store(

@@ -72,5 +72,7 @@ def test_databricks_target_uses_the_workspace_tracking_and_the_uc_registry():
     assert store(storage={"catalog": "main"}, ml={"model_schema": "gold"}).model_name == "main.gold.sentiment"
     with pytest.raises(ConfigError, match="catalog.schema.name"):
         store()  # no catalog, a bare name: the UC registry cannot hold it
+    own = store(ml={"tracking_uri": "sqlite:////tmp/x/mlflow.db"})  # a store of its own: names as they are
+    assert (own.registry_uri, own.model_name, own.experiment) == ("sqlite:////tmp/x/mlflow.db", "sentiment", "lakectl-sentiment")
     local = settings_from_dict({"storage": {"root": "/tmp/x"}}, "<test>")
     assert store_of(local, local.target(None)).registry_uri.startswith("sqlite:///")
