@@ -99,7 +99,8 @@ def main() -> None:
             raw(admin, tables, users, "remove", batched=True)
             lakectl(cfg, "grant", "plan")
         floor, floor_batched, plan_s, apply_s, noop_s, plan_job, apply_job, reads = [], [], [], [], [], [], [], []
-        apply_read, apply_patch = [], []
+        apply_read, apply_patch, apply_alone_s, apply_alone_job = [], [], [], []
+        plan_file = work / "plan.json"
         requests_noop = None
         for _ in range(args.rounds):
             floor.append(raw(admin, tables, users, "add", batched=False))
@@ -107,11 +108,13 @@ def main() -> None:
             reads.append(raw_read(admin, tables))
             floor_batched.append(raw(admin, tables, users, "add", batched=True))
             raw(admin, tables, users, "remove", batched=True)
-            s, plan = lakectl(cfg, "grant", "plan")
+            # the reviewed flow: `plan --out` (CI on the pull request), then `apply --plan` (on merge), which
+            # re-reads every securable and refuses if the server changed since the plan
+            s, plan = lakectl(cfg, "grant", "plan", "--out", str(plan_file))
             assert plan["to_add"] == grants, plan["to_add"]
             plan_s.append(s)
             plan_job.append(plan["duration_s"])
-            s, applied = lakectl(cfg, "grant", "apply")
+            s, applied = lakectl(cfg, "grant", "apply", "--plan", str(plan_file))
             assert applied["changes_applied"] == grants
             apply_s.append(s)
             apply_job.append(applied["duration_s"])
@@ -121,6 +124,12 @@ def main() -> None:
             assert noop["changes"] == [] and noop["unchanged"] == grants
             noop_s.append(s)
             requests_noop = noop["requests"]
+            raw(admin, tables, users, "remove", batched=True)
+            # `grant apply` alone: one command that plans (one read per securable) and applies what it shows
+            s, alone = lakectl(cfg, "grant", "apply")
+            assert alone["changes_applied"] == grants
+            apply_alone_s.append(s)
+            apply_alone_job.append(alone["duration_s"])
             raw(admin, tables, users, "remove", batched=True)
         med = statistics.median
         lakectl_total = med(plan_s) + med(apply_s)
@@ -146,11 +155,17 @@ def main() -> None:
             # the same runs without the subprocess's start-up (the job's own duration, from its JSON)
             "lakectl_plan_plus_apply_in_process_s": round(med(plan_job) + med(apply_job), 3),
             "ratio_vs_floor_in_process": round((med(plan_job) + med(apply_job)) / med(floor_batched), 2),
+            # `grant apply` without a saved plan: plan and apply in one process, each securable read once
+            "lakectl_apply_alone_s": round(med(apply_alone_s), 3),
+            "ratio_apply_alone_vs_floor": round(med(apply_alone_s) / med(floor_batched), 2),
+            "ratio_apply_alone_vs_floor_per_round": [round(a / f, 2) for a, f in zip(apply_alone_s, floor_batched)],
+            "lakectl_apply_alone_in_process_s": round(med(apply_alone_job), 3),
             "lakectl_apply_read_phase_s": round(med(apply_read), 3), "lakectl_apply_patch_phase_s": round(med(apply_patch), 3),
             "lakectl_plan_no_changes_s": round(med(noop_s), 3),
             "plan_no_changes_requests": requests_noop, "plan_no_changes_requests_per_securable": round(requests_noop / args.tables, 2),
             "runs": {"floor": [round(x, 3) for x in floor], "read": [round(x, 3) for x in reads], "floor_batched": [round(x, 3) for x in floor_batched],
                      "plan": [round(x, 3) for x in plan_s], "apply": [round(x, 3) for x in apply_s], "noop": [round(x, 3) for x in noop_s],
+                     "apply_alone": [round(x, 3) for x in apply_alone_s],
                      "apply_patch_phase": [round(x, 3) for x in apply_patch]},
         }, indent=1))
     finally:
