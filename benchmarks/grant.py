@@ -9,9 +9,12 @@ make the change, and what lakectl sends once it has validated the principals: th
 against this one), and one PATCH per (table, principal), a naive loop over the 1,000 grants.
 The server is warmed up first (its first thousand requests are several times slower: JIT). lakectl runs as the CLI in
 a cold subprocess (Python start-up included); the floor runs in this process with urllib.
-Also the raw floor of the same work (read every securable twice — plan, then apply's own read — and
-write once), and `grant plan` with nothing to change, and its request count (target: at most one
-round trip per securable, plus one listing per wildcard).
+lakectl is measured two ways: the reviewed flow, `grant plan --out FILE` then `grant apply --plan FILE`
+(two processes; apply re-reads every securable and refuses, exit 6, if the server changed since the plan),
+and `grant apply` alone (one process that plans, reading each securable once, and applies what it shows).
+Also the raw floor of the same work as the reviewed flow (read every securable twice and write once), and
+`grant plan` with nothing to change, and its request count (target: at most one round trip per securable,
+plus one listing per wildcard).
 """
 
 from __future__ import annotations
