@@ -61,6 +61,17 @@ def raw(admin: UcAdmin, tables: list[str], users: list[str], action: str, batche
     return time.perf_counter() - start
 
 
+def server_cpu(data_dir: Path) -> float:
+    """CPU seconds the catalog server's JVM has used (Linux /proc; 0 elsewhere): the server's work, which a
+    loaded machine's noise does not inflate the way it does wall time."""
+    try:
+        pid = int((data_dir / "uc.pid").read_text())
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return 0.0
+
+
 def raw_read(admin: UcAdmin, tables: list[str]) -> float:
     start = time.perf_counter()
     for t in tables:
@@ -104,13 +115,17 @@ def main() -> None:
         floor, floor_batched, plan_s, apply_s, noop_s, plan_job, apply_job, reads = [], [], [], [], [], [], [], []
         apply_read, apply_patch, apply_alone_s, apply_alone_job = [], [], [], []
         plan_file = work / "plan.json"
+        cpu_floor, cpu_flow, cpu_alone = [], [], []  # the server's CPU seconds during each
         requests_noop = None
         for _ in range(args.rounds):
             floor.append(raw(admin, tables, users, "add", batched=False))
             raw(admin, tables, users, "remove", batched=True)
             reads.append(raw_read(admin, tables))
+            c0 = server_cpu(server.data_dir)
             floor_batched.append(raw(admin, tables, users, "add", batched=True))
+            cpu_floor.append(server_cpu(server.data_dir) - c0)
             raw(admin, tables, users, "remove", batched=True)
+            c0 = server_cpu(server.data_dir)
             # the reviewed flow: `plan --out` (CI on the pull request), then `apply --plan` (on merge), which
             # re-reads every securable and refuses if the server changed since the plan
             s, plan = lakectl(cfg, "grant", "plan", "--out", str(plan_file))
@@ -123,13 +138,16 @@ def main() -> None:
             apply_job.append(applied["duration_s"])
             apply_read.append(applied["plan_s"])
             apply_patch.append(applied["patch_s"])
+            cpu_flow.append(server_cpu(server.data_dir) - c0)
             s, noop = lakectl(cfg, "grant", "plan")
             assert noop["changes"] == [] and noop["unchanged"] == grants
             noop_s.append(s)
             requests_noop = noop["requests"]
             raw(admin, tables, users, "remove", batched=True)
             # `grant apply` alone: one command that plans (one read per securable) and applies what it shows
+            c0 = server_cpu(server.data_dir)
             s, alone = lakectl(cfg, "grant", "apply")
+            cpu_alone.append(server_cpu(server.data_dir) - c0)
             assert alone["changes_applied"] == grants
             apply_alone_s.append(s)
             apply_alone_job.append(alone["duration_s"])
@@ -163,6 +181,11 @@ def main() -> None:
             "ratio_apply_alone_vs_floor": round(med(apply_alone_s) / med(floor_batched), 2),
             "ratio_apply_alone_vs_floor_per_round": [round(a / f, 2) for a, f in zip(apply_alone_s, floor_batched)],
             "lakectl_apply_alone_in_process_s": round(med(apply_alone_job), 3),
+            # the server's own CPU for the same changes: what its work costs apart from the client and the load
+            "server_cpu_floor_s": round(med(cpu_floor), 3), "server_cpu_plan_then_apply_s": round(med(cpu_flow), 3),
+            "server_cpu_apply_alone_s": round(med(cpu_alone), 3),
+            "server_cpu_ratio_plan_then_apply": round(med(cpu_flow) / med(cpu_floor), 2) if med(cpu_floor) else None,
+            "server_cpu_ratio_apply_alone": round(med(cpu_alone) / med(cpu_floor), 2) if med(cpu_floor) else None,
             "lakectl_apply_read_phase_s": round(med(apply_read), 3), "lakectl_apply_patch_phase_s": round(med(apply_patch), 3),
             "lakectl_plan_no_changes_s": round(med(noop_s), 3),
             "plan_no_changes_requests": requests_noop, "plan_no_changes_requests_per_securable": round(requests_noop / args.tables, 2),
