@@ -9,9 +9,12 @@ make the change, and what lakectl sends once it has validated the principals: th
 against this one), and one PATCH per (table, principal), a naive loop over the 1,000 grants.
 The server is warmed up first (its first thousand requests are several times slower: JIT). lakectl runs as the CLI in
 a cold subprocess (Python start-up included); the floor runs in this process with urllib.
-Also the raw floor of the same work (read every securable twice — plan, then apply's own read — and
-write once), and `grant plan` with nothing to change, and its request count (target: at most one
-round trip per securable, plus one listing per wildcard).
+lakectl is measured two ways: the reviewed flow, `grant plan --out FILE` then `grant apply --plan FILE`
+(two processes; apply re-reads every securable and refuses, exit 6, if the server changed since the plan),
+and `grant apply` alone (one process that plans, reading each securable once, and applies what it shows).
+Also the raw floor of the same work as the reviewed flow (read every securable twice and write once), and
+`grant plan` with nothing to change, and its request count (target: at most one round trip per securable,
+plus one listing per wildcard).
 """
 
 from __future__ import annotations
@@ -58,6 +61,17 @@ def raw(admin: UcAdmin, tables: list[str], users: list[str], action: str, batche
     return time.perf_counter() - start
 
 
+def server_cpu(data_dir: Path) -> float:
+    """CPU seconds the catalog server's JVM has used (Linux /proc; 0 elsewhere): the server's work, which a
+    loaded machine's noise does not inflate the way it does wall time."""
+    try:
+        pid = int((data_dir / "uc.pid").read_text())
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return 0.0
+
+
 def raw_read(admin: UcAdmin, tables: list[str]) -> float:
     start = time.perf_counter()
     for t in tables:
@@ -99,28 +113,44 @@ def main() -> None:
             raw(admin, tables, users, "remove", batched=True)
             lakectl(cfg, "grant", "plan")
         floor, floor_batched, plan_s, apply_s, noop_s, plan_job, apply_job, reads = [], [], [], [], [], [], [], []
-        apply_read, apply_patch = [], []
+        apply_read, apply_patch, apply_alone_s, apply_alone_job = [], [], [], []
+        plan_file = work / "plan.json"
+        cpu_floor, cpu_flow, cpu_alone = [], [], []  # the server's CPU seconds during each
         requests_noop = None
         for _ in range(args.rounds):
             floor.append(raw(admin, tables, users, "add", batched=False))
             raw(admin, tables, users, "remove", batched=True)
             reads.append(raw_read(admin, tables))
+            c0 = server_cpu(server.data_dir)
             floor_batched.append(raw(admin, tables, users, "add", batched=True))
+            cpu_floor.append(server_cpu(server.data_dir) - c0)
             raw(admin, tables, users, "remove", batched=True)
-            s, plan = lakectl(cfg, "grant", "plan")
+            c0 = server_cpu(server.data_dir)
+            # the reviewed flow: `plan --out` (CI on the pull request), then `apply --plan` (on merge), which
+            # re-reads every securable and refuses if the server changed since the plan
+            s, plan = lakectl(cfg, "grant", "plan", "--out", str(plan_file))
             assert plan["to_add"] == grants, plan["to_add"]
             plan_s.append(s)
             plan_job.append(plan["duration_s"])
-            s, applied = lakectl(cfg, "grant", "apply")
+            s, applied = lakectl(cfg, "grant", "apply", "--plan", str(plan_file))
             assert applied["changes_applied"] == grants
             apply_s.append(s)
             apply_job.append(applied["duration_s"])
             apply_read.append(applied["plan_s"])
             apply_patch.append(applied["patch_s"])
+            cpu_flow.append(server_cpu(server.data_dir) - c0)
             s, noop = lakectl(cfg, "grant", "plan")
             assert noop["changes"] == [] and noop["unchanged"] == grants
             noop_s.append(s)
             requests_noop = noop["requests"]
+            raw(admin, tables, users, "remove", batched=True)
+            # `grant apply` alone: one command that plans (one read per securable) and applies what it shows
+            c0 = server_cpu(server.data_dir)
+            s, alone = lakectl(cfg, "grant", "apply")
+            cpu_alone.append(server_cpu(server.data_dir) - c0)
+            assert alone["changes_applied"] == grants
+            apply_alone_s.append(s)
+            apply_alone_job.append(alone["duration_s"])
             raw(admin, tables, users, "remove", batched=True)
         med = statistics.median
         lakectl_total = med(plan_s) + med(apply_s)
@@ -146,11 +176,22 @@ def main() -> None:
             # the same runs without the subprocess's start-up (the job's own duration, from its JSON)
             "lakectl_plan_plus_apply_in_process_s": round(med(plan_job) + med(apply_job), 3),
             "ratio_vs_floor_in_process": round((med(plan_job) + med(apply_job)) / med(floor_batched), 2),
+            # `grant apply` without a saved plan: plan and apply in one process, each securable read once
+            "lakectl_apply_alone_s": round(med(apply_alone_s), 3),
+            "ratio_apply_alone_vs_floor": round(med(apply_alone_s) / med(floor_batched), 2),
+            "ratio_apply_alone_vs_floor_per_round": [round(a / f, 2) for a, f in zip(apply_alone_s, floor_batched)],
+            "lakectl_apply_alone_in_process_s": round(med(apply_alone_job), 3),
+            # the server's own CPU for the same changes: what its work costs apart from the client and the load
+            "server_cpu_floor_s": round(med(cpu_floor), 3), "server_cpu_plan_then_apply_s": round(med(cpu_flow), 3),
+            "server_cpu_apply_alone_s": round(med(cpu_alone), 3),
+            "server_cpu_ratio_plan_then_apply": round(med(cpu_flow) / med(cpu_floor), 2) if med(cpu_floor) else None,
+            "server_cpu_ratio_apply_alone": round(med(cpu_alone) / med(cpu_floor), 2) if med(cpu_floor) else None,
             "lakectl_apply_read_phase_s": round(med(apply_read), 3), "lakectl_apply_patch_phase_s": round(med(apply_patch), 3),
             "lakectl_plan_no_changes_s": round(med(noop_s), 3),
             "plan_no_changes_requests": requests_noop, "plan_no_changes_requests_per_securable": round(requests_noop / args.tables, 2),
             "runs": {"floor": [round(x, 3) for x in floor], "read": [round(x, 3) for x in reads], "floor_batched": [round(x, 3) for x in floor_batched],
                      "plan": [round(x, 3) for x in plan_s], "apply": [round(x, 3) for x in apply_s], "noop": [round(x, 3) for x in noop_s],
+                     "apply_alone": [round(x, 3) for x in apply_alone_s],
                      "apply_patch_phase": [round(x, 3) for x in apply_patch]},
         }, indent=1))
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lakectl.errors import UsageError
 from lakectl.settings import DatabricksTarget, Settings
@@ -21,6 +21,11 @@ class JobContext:
     on_cluster: bool = False  # lakectl-job inside a Databricks run: use the runtime's own session
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     _spark: "SparkSession | None" = None
+    # registers the tables this run creates in storage.catalog (governance/autoregister.py); set by run_job
+    catalog_registrar: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.settings = self.settings.for_target(self.target_name)
 
     @property
     def target(self):

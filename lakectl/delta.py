@@ -60,9 +60,9 @@ def is_delta_table(spark: "SparkSession", path: str) -> bool:
 
 
 def exists(spark: "SparkSession", handle: "TableHandle") -> bool:
-    """Whether the table exists: in its catalog when one is set, else at its path."""
-    if handle.storage.catalog:
-        return bool(spark.catalog.tableExists(f"{handle.storage.catalog}.{handle.schema_name}.{handle.name}"))
+    """Whether the table exists: in its catalog when Spark addresses it there, else at its path."""
+    if handle.spark_catalog:
+        return bool(spark.catalog.tableExists(f"{handle.spark_catalog}.{handle.schema_name}.{handle.name}"))
     return is_delta_table(spark, handle.path)
 
 
@@ -116,7 +116,7 @@ def ensure_table(spark: "SparkSession", handle: "TableHandle", schema: "StructTy
     """Create the table with `schema` (a StructType or DDL), its partitioning and properties unless it exists (CREATE TABLE
     IF NOT EXISTS ... USING DELTA, so a concurrent creator is harmless). True when it was missing.
     A local table that exists costs no Spark call."""
-    if not handle.storage.catalog and local_log_exists(handle.path):
+    if not handle.spark_catalog and local_log_exists(handle.path):
         return False
     parts = partition_by if partition_by is not None else list(handle.config.partition_by or [])
     wanted = props if props is not None else table_properties(handle)

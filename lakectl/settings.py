@@ -93,7 +93,9 @@ class StorageSettings(Model):
     tables: str | None = None
     checkpoints: str | None = None
     landing: str | None = None
-    catalog: str | None = None  # when set, tables are addressed catalog.schema.name (Unity Catalog)
+    # when set, tables are addressed catalog.schema.name (Unity Catalog); on a local target without a Spark
+    # catalog of that name they stay addressed by path and are registered in the catalog (Settings.for_target)
+    catalog: str | None = None
 
     def _under_root(self, value: str | None, default: str) -> Path:
         return Path(value) if value else Path(self.root) / default
@@ -429,6 +431,9 @@ class Settings(Model):
 
     # Where the file came from, for messages; not part of the YAML (settings_from_dict refuses it there).
     source_file: str | None = None
+    # Set by for_target, never in the YAML: Spark cannot resolve storage.catalog on the target in use,
+    # so jobs address tables by path and the catalog only registers them.
+    tables_by_path: bool = False
 
     def __post_init__(self) -> None:
         if self.default_target not in self.targets:
@@ -451,7 +456,25 @@ class Settings(Model):
         schema, _, name = key.partition(".")
         if not name:
             raise ConfigError(f"table {key!r} must be written <schema>.<name>")
-        return TableHandle(key=key, schema_name=schema, name=name, config=self.tables.get(key, TableConfig()), storage=self.storage)
+        return TableHandle(key=key, schema_name=schema, name=name, config=self.tables.get(key, TableConfig()), storage=self.storage,
+                           by_path=self.tables_by_path)
+
+    @property
+    def spark_catalog(self) -> str | None:
+        """The catalog Spark addresses tables in, or None: by path."""
+        return None if self.tables_by_path else self.storage.catalog
+
+    def for_target(self, name: str | None) -> "Settings":
+        """These settings as jobs on target `name` use them. A local Spark has no Unity Catalog (no UC
+        connector for Spark 4): unless its spark_conf declares spark.sql.catalog.<storage.catalog>, tables
+        keep their path addresses there, and lakectl registers them in the catalog (docs/grant.md)."""
+        catalog, target = self.storage.catalog, self.targets.get(name or self.default_target)
+        if (not catalog or self.tables_by_path or not isinstance(target, LocalTarget) or catalog == "spark_catalog"
+                or f"spark.sql.catalog.{catalog}" in target.spark_conf):
+            return self
+        from msgspec.structs import replace
+
+        return replace(self, tables_by_path=True)
 
     def table_keys(self) -> list[str]:
         keys = list(DEFAULT_TABLES)
@@ -468,6 +491,12 @@ class TableHandle:
     name: str
     config: TableConfig
     storage: StorageSettings
+    by_path: bool = False  # storage.catalog names where the table is registered, not how Spark reaches it
+
+    @property
+    def spark_catalog(self) -> str | None:
+        """The catalog Spark addresses this table in, or None: by its path."""
+        return None if self.by_path else self.storage.catalog
 
     @property
     def path(self) -> str:
@@ -477,9 +506,9 @@ class TableHandle:
 
     @property
     def ref(self) -> str:
-        """How SQL names this table: catalog.schema.name when a catalog is set, else delta.`path`."""
-        if self.storage.catalog:
-            return quote_name(self.storage.catalog, self.schema_name, self.name)
+        """How SQL names this table: catalog.schema.name when Spark has the catalog, else delta.`path`."""
+        if self.spark_catalog:
+            return quote_name(self.spark_catalog, self.schema_name, self.name)
         return path_ref(self.path)
 
     @property
@@ -532,8 +561,9 @@ def _read_yaml(file: Path, text: str) -> dict[str, Any]:
 
 def settings_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Settings:
     hint = "see the configuration reference in the README"
-    if "source_file" in raw:
-        raise ConfigError(f"{source}: source_file: unknown key", hint)
+    for key in ("source_file", "tables_by_path"):
+        if key in raw:
+            raise ConfigError(f"{source}: {key}: unknown key", hint)
     try:
         _reject_inline_secrets(raw, source, ())
         data = _interpolate(raw, source, ())

@@ -65,7 +65,17 @@ def load_policy(path: str | Path) -> Policy:
     file = Path(path)
     if not file.exists():
         raise ConfigError(f"grants policy not found: {file}", "set grant.policy in the config or pass --policy PATH")
-    return parse_policy(_read_yaml(file), str(file))
+    from lakectl.cache import cached_config, store_config
+
+    text = file.read_text()
+    raw = cached_config(text, "policy")  # a text that parsed and validated before: no YAML import
+    if raw is not None:
+        return parse_policy(raw, str(file))
+    raw = _read_yaml(file, text)
+    policy = parse_policy(raw, str(file))
+    if isinstance(raw, dict):
+        store_config(text, raw, "policy")
+    return policy
 
 
 class _Err(Exception):
@@ -241,11 +251,10 @@ def _function(text: Any, where: str) -> Name:
     return name
 
 
-def _read_yaml(file: Path) -> Any:
+def _read_yaml(file: Path, text: str) -> Any:
     """The YAML document, refusing a key written twice in one mapping (YAML keeps the last silently)."""
     import yaml
 
-    text = file.read_text()
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         if root is not None:

@@ -44,12 +44,23 @@ def run_job(ctx: JobContext, name: str, params: dict[str, Any]) -> Result:
     from lakectl.monitor.ledger import recording
     from lakectl.results import Timer
 
-    with recording(ctx, name, params) as record:
-        job = load_job(name)
-        with Timer() as t:
-            result = job.run(ctx, params)
-        if not result.duration_s:
-            result.duration_s = t.seconds
-        result.metrics.setdefault("run_id", record.run_id)  # find it in `lakectl monitor runs`
-        record.result = result
+    registrar = None
+    if ctx.settings.tables_by_path:  # a catalog Spark cannot reach here: register the tables this run creates
+        from lakectl.governance.autoregister import start
+
+        registrar = start(ctx)
+    result = None
+    try:
+        with recording(ctx, name, params) as record:
+            job = load_job(name)
+            with Timer() as t:
+                result = job.run(ctx, params)
+            if not result.duration_s:
+                result.duration_s = t.seconds
+            result.metrics.setdefault("run_id", record.run_id)  # find it in `lakectl monitor runs`
+            record.result = result
+    finally:
+        if registrar is not None:  # after the ledger's write: ops.runs is one of the tables a first run creates
+            ctx.catalog_registrar = None
+            registrar.finish(result)
     return result

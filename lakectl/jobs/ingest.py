@@ -11,6 +11,7 @@ from lakectl.bronze import EVENT_FIELDS, SOURCE_COLUMNS, parse_events
 from lakectl.context import JobContext
 from lakectl.delta import append_once, ensure_table, exists, rows_committed, table_version
 from lakectl.errors import DataLossDetected, SourceUnavailable, UsageError
+from lakectl.governance.autoregister import after_first_batch
 from lakectl.monitor.progress import recorder as progress_recorder
 from lakectl.results import Result
 from lakectl.streaming import (checkpoint_app_id, checkpoint_lock, input_rows, kafka_records_per_batch, micro_batch_bytes,
@@ -226,7 +227,7 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity
     try:
         # each batch's progress goes to ops.stream_progress for `lakectl monitor streams` as it finishes
         query = run_query(writer, continuous=p.continuous, interval=interval,
-                          on_progress=progress_recorder(ctx, checkpoint.name, str(checkpoint)))
+                          on_progress=after_first_batch(ctx, progress_recorder(ctx, checkpoint.name, str(checkpoint))))
     except Exception as exc:
         if spec is not None and _data_loss_during_run(exc):
             raise DataLossDetected(

@@ -71,7 +71,7 @@ def _run(ctx: JobContext, p: OptimizeParams) -> Result:
         if not _exists(spark, handle):
             if explicit:
                 raise TableNotFound(
-                    f"table {handle.display} does not exist (looked at {handle.path if not handle.storage.catalog else handle.ref})",
+                    f"table {handle.display} does not exist (looked at {handle.path if not handle.spark_catalog else handle.ref})",
                     "check the name (schema.name, e.g. silver.events) or run the stage that creates it first",
                 )
             result.details.append({"table": handle.display, "action": "skipped", "note": "table does not exist yet"})
@@ -220,7 +220,7 @@ def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle
 def _already_zordered(spark: "SparkSession", handle: "TableHandle", zorder_by: list[str], before: dict[str, Any]) -> str | None:
     """Why Z-ordering again would rewrite a table for nothing: it is one file whose last commit was
     OPTIMIZE ZORDER BY the same columns (Delta rewrites even a single file on every ZORDER)."""
-    if int(before.get("numFiles") or 0) != 1 or handle.storage.catalog:
+    if int(before.get("numFiles") or 0) != 1 or handle.spark_catalog:
         return None
     import json
 

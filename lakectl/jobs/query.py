@@ -106,7 +106,7 @@ def choose_engine(ctx: JobContext, p: QueryParams, sql: str, keys: list[str]) ->
     first = _WORD.findall(_COMMENTS.sub(" ", _LITERALS.sub("''", sql)))[:1]
     if not first or first[0].upper() not in {"SELECT", "WITH"}:
         return "spark"
-    if not isinstance(ctx.target, LocalTarget) or ctx.settings.storage.catalog:
+    if not isinstance(ctx.target, LocalTarget) or ctx.settings.spark_catalog:
         return "spark"
     if not all(preflight.checkable(ctx.settings.table(k)) for k in keys):
         return "spark"
@@ -122,8 +122,8 @@ def register_views(spark: "SparkSession", ctx: JobContext, keys: list[str]) -> N
     from lakectl.delta import is_delta_table
     from lakectl.sql import quote_ident, quote_name
 
-    if ctx.settings.storage.catalog:
-        spark.catalog.setCurrentCatalog(ctx.settings.storage.catalog)  # names resolve in the real catalog
+    if ctx.settings.spark_catalog:
+        spark.catalog.setCurrentCatalog(ctx.settings.spark_catalog)  # names resolve in the real catalog
         return
     for key in keys:
         table = ctx.settings.table(key)

@@ -204,7 +204,10 @@ def _stream(ctx: JobContext, p: TransformParams, t: Tables, writer: "BatchWriter
         stream.writeStream.foreachBatch(stoppable(writer)).option("checkpointLocation", str(checkpoint / "offsets"))
         .queryName(f"transform-{ctx.run_id}")
     )
-    run_query(query, continuous=p.continuous, interval=p.trigger_interval or ctx.settings.ingest.trigger_interval)
+    from lakectl.governance.autoregister import after_first_batch
+
+    run_query(query, continuous=p.continuous, interval=p.trigger_interval or ctx.settings.ingest.trigger_interval,
+              on_progress=after_first_batch(ctx))
 
 
 def prepare(bronze: "DataFrame", drift: silver.Drift, mode: str, dims: "Dimensions", run_id: str) -> "DataFrame":

@@ -30,7 +30,7 @@ def did_you_mean(name: str, known: Iterable[str]) -> str | None:
 
 def checkable(handle: "TableHandle") -> bool:
     """Whether delta-rs can answer for this table here: a local path, no catalog."""
-    return not handle.storage.catalog and "://" not in handle.path
+    return not handle.spark_catalog and "://" not in handle.path
 
 
 def exists(handle: "TableHandle") -> bool:

@@ -138,3 +138,20 @@ def test_bad_mask_and_row_filter_functions_name_the_key(spec, where):
     with pytest.raises(ConfigError) as e:
         _policy(tables={"c.s.t": spec})
     assert f": {where}: " in e.value.message
+
+
+def test_a_policy_that_parsed_before_is_read_from_the_cache_without_yaml(tmp_path, monkeypatch):
+    f = tmp_path / "grants.yaml"
+    f.write_text("principals: {users: [ana@example.com]}\ntables:\n  c.s.t: {grants: {ana@example.com: [SELECT]}}\n")
+    first = load_policy(f)
+    monkeypatch.setitem(sys.modules, "yaml", None)  # `import yaml` now fails: the second load must not need it
+    again = load_policy(f)
+    assert again == first and again.entries[0].grants == {"ana@example.com": frozenset({"SELECT"})}
+    f.write_text(f.read_text().replace("[SELECT]", "[MODIFY]"))  # any edit is a miss, parsed (and validated) again
+    with pytest.raises(ImportError):
+        load_policy(f)
+    monkeypatch.undo()
+    f.write_text("principals: {users: [a@x.com]}\nprincipals: {users: [b@x.com]}\n")
+    for _ in range(2):  # an invalid policy is never cached: the duplicate key is found each time
+        with pytest.raises(ConfigError, match="duplicate key"):
+            load_policy(f)
