@@ -121,8 +121,11 @@ def ensure_table(spark: "SparkSession", handle: "TableHandle", schema: "StructTy
     parts = partition_by if partition_by is not None else list(handle.config.partition_by or [])
     wanted = props if props is not None else table_properties(handle)
     empty = spark.createDataFrame([], schema)
+    # A catalog table is created at the table's path (external): the writers append by path, so a managed
+    # table would be another table, empty, under the same name.
+    location = handle.path if handle.spark_catalog else None
     with temp_view(empty) as view:
-        spark.sql(sql.create_table_sql(handle.ref, view, partition_by=parts, properties=wanted)).collect()
+        spark.sql(sql.create_table_sql(handle.ref, view, partition_by=parts, properties=wanted, location=location)).collect()
     return True
 
 

@@ -179,13 +179,16 @@ def columns_probe_sql(ref: str) -> str:
 # --- table creation and MERGE (lakectl.delta) ----------------------------------------------------------
 # `ref` is a table reference and `view` a temporary view name, both already quoted here.
 
-def create_table_sql(ref: str, view: str, *, partition_by: Iterable[str] = (), properties: dict[str, str] | None = None) -> str:
-    """CREATE TABLE IF NOT EXISTS ref USING DELTA [PARTITIONED BY] [TBLPROPERTIES] AS SELECT * FROM view
+def create_table_sql(ref: str, view: str, *, partition_by: Iterable[str] = (), properties: dict[str, str] | None = None,
+                     location: str | None = None) -> str:
+    """CREATE TABLE IF NOT EXISTS ref USING DELTA [PARTITIONED BY] [LOCATION] [TBLPROPERTIES] AS SELECT * FROM view
     (the view is empty: it only carries the schema, nested types included)."""
     parts = list(partition_by)
     text = f"CREATE TABLE IF NOT EXISTS {ref} USING DELTA"
     if parts:
         text += f" PARTITIONED BY ({quote_columns(parts)})"
+    if location:
+        text += f" LOCATION {quote_string(location)}"
     if properties:
         text += " TBLPROPERTIES (" + ", ".join(f"{quote_string(k)} = {quote_string(str(v))}" for k, v in properties.items()) + ")"
     return text + f" AS SELECT * FROM {view}"
