@@ -83,6 +83,7 @@ def _train(ctx: JobContext, p: TrainParams, data, store, featurizer: str, reg_pa
     import pyspark
 
     from lakectl.ml import registry, training
+    from lakectl.ml.connect_compat import log_spark_model
     from lakectl.ml.metrics import calibration_png, classification_metrics, confusion
     from lakectl.ml.store import connect, ensure_experiment
 
@@ -134,7 +135,7 @@ def _train(ctx: JobContext, p: TrainParams, data, store, featurizer: str, reg_pa
                 result.warnings.append(f"calibration plot not written: {exc}")
         dataset_ = mlflow.data.from_spark(data.rows, path=data.path, version=str(data.version), name=data.table)
         mlflow.log_input(dataset_, context="training")
-        info = mlflow.spark.log_model(
+        info = log_spark_model(  # mlflow.spark.log_model, over Spark Connect too
             fitted.model, "model", signature=signature, input_example=example,
             registered_model_name=store.model_name, pip_requirements=[f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"],
         )

@@ -20,10 +20,10 @@ def load(uri: str) -> "PipelineModel":
     if uri not in _LOADED:
         from lakectl.ml.store import import_mlflow
 
-        mlflow = import_mlflow()
-        import mlflow.spark  # noqa: F401  (the flavor module)
+        import_mlflow()  # exit 3 when mlflow is missing
+        from lakectl.ml.connect_compat import load_spark_model
 
-        _LOADED[uri] = mlflow.spark.load_model(uri)
+        _LOADED[uri] = load_spark_model(uri)  # mlflow.spark.load_model, over Spark Connect too
     return _LOADED[uri]
 
 

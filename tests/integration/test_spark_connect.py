@@ -143,6 +143,53 @@ def test_cli_ingest_with_spark_remote(connect_server: ConnectServer, tmp_path):
     assert result["rows_written"] == 400 and result["rows_quarantined"] == 0
 
 
+def _without_timings(value):
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if k != "duration_s"}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+@pytest.mark.connect
+@pytest.mark.e2e
+def test_optimize_advise_over_connect_equals_local(connect_server: ConnectServer, spark, tmp_path):
+    """--advise measures file skipping from the executed plan's scan metrics: from the JVM locally, from the
+    metrics the server returns over Connect. Same table, same advice, field by field (timings aside)."""
+    import yaml
+
+    from lakectl.context import JobContext
+    from lakectl.results import json_default
+
+    root = tmp_path / "lake"
+    policy = {"silver.events": {"optimize": {"predicates": ["customer_id = 'c17'"], "target_file_size": "16k"}}}
+    settings = settings_from_dict({"storage": {"root": str(root)}, "tables": policy}, "<advise-test>")
+    path = settings.table("silver.events").path
+    for b in range(8):  # 16 files, every customer in every file
+        spark.range(b * 1000, b * 1000 + 1000).selectExpr(
+            "id", "concat('c', cast((id * 7919) % 400 as string)) AS customer_id", "id % 3 AS kind", "uuid() AS token") \
+            .repartition(2).write.format("delta").mode("append").save(path)
+    local = run_job(JobContext(settings=settings, _spark=spark), "optimize", {"tables": ["silver.events"], "advise": True})
+    local_details = json.loads(json.dumps(local.to_dict()["details"], default=json_default))
+
+    config = tmp_path / "lakectl.yaml"
+    config.write_text(yaml.safe_dump({"storage": {"root": str(root)}, "tables": policy, "default_target": "cluster",
+                                      "targets": {"cluster": {"kind": "spark", "remote": connect_server.url}}}))
+    env = {**os.environ, "LAKECTL_CONFIG": str(config)}
+    for key in CONNECT_ENV:
+        env.pop(key, None)
+    proc = subprocess.run([sys.executable, "-m", "lakectl", "--target", "cluster", "optimize", "silver.events", "--advise", "--json"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    remote = json.loads(proc.stdout)
+    d = remote["details"][0]
+    assert d["action"] == "advised" and d["recommend_zorder_by"][0] == "customer_id"
+    configured = d["predicates"][0]  # measured on the server: every file now, one or two after the simulated sort
+    assert configured["files_read_now"] == configured["files_now"] == 16 and configured["files_read_after"] <= 2
+    assert _without_timings(remote["details"]) == _without_timings(local_details)
+    assert not list((root / "tmp").glob("advise-*"))  # the server's scratch layout was removed
+
+
 @pytest.mark.connect
 def test_unreachable_server_is_one_line_exit_4_quickly(tmp_path):
     url = f"sc://127.0.0.1:{free_port()}"
