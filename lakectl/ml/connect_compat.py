@@ -52,12 +52,7 @@ def load_spark_model(uri: str) -> "PipelineModel":
     with _through_shared_dir() as shared:
         if shared is None:
             return mlflow.spark.load_model(uri)
-        try:
-            return mlflow.spark.load_model(uri, dfs_tmpdir=shared)
-        finally:  # the server read every stage's data while loading; the copy is not needed afterwards
-            for copy in _SharedFileSystem.copies:
-                shutil.rmtree(copy, ignore_errors=True)
-            _SharedFileSystem.copies.clear()
+        return mlflow.spark.load_model(uri, dfs_tmpdir=shared)
 
 
 def _on_connect() -> bool:
@@ -82,12 +77,22 @@ def _through_shared_dir() -> Iterator[str | None]:
 
     shared = (_shared_dir or Path(os.environ.get("MLFLOW_DFS_TMP") or "/tmp/mlflow")).resolve()
     shared.mkdir(parents=True, exist_ok=True)
-    saved = mlflow.spark._HadoopFileSystem
+    saved, saved_env = mlflow.spark._HadoopFileSystem, os.environ.get("MLFLOW_DFS_TMP")
     mlflow.spark._HadoopFileSystem = _SharedFileSystem
+    # log_model validates the input example by loading the model as a pyfunc, with MLflow's default dfs_tmpdir
+    os.environ["MLFLOW_DFS_TMP"] = str(shared)
     try:
         yield str(shared)
     finally:
         mlflow.spark._HadoopFileSystem = saved
+        if saved_env is None:
+            os.environ.pop("MLFLOW_DFS_TMP", None)
+        else:
+            os.environ["MLFLOW_DFS_TMP"] = saved_env
+        # every load has read each stage's data into the server's memory: the copies are not needed any more
+        for copy in _SharedFileSystem.copies:
+            shutil.rmtree(copy, ignore_errors=True)
+        _SharedFileSystem.copies.clear()
 
 
 def _local(path: str) -> str:
@@ -111,8 +116,10 @@ class _SharedFileSystem:
     @classmethod
     def maybe_copy_from_uri(cls, src_uri: str, dst_path: str, local_model_path: str | None = None) -> str:
         """load_model: put the downloaded model where the server can read it; returns that path."""
-        if local_model_path is None:  # MLflow 3.17 always passes it
-            raise RuntimeError(f"no local copy of {src_uri} to hand to the Spark Connect server")
+        if local_model_path is None:  # the pyfunc loader passes a local folder as the URI
+            from mlflow.tracking.artifact_utils import _download_artifact_from_uri
+
+            local_model_path = _download_artifact_from_uri(src_uri)
         return cls.maybe_copy_from_local_file(local_model_path, dst_path)
 
     @classmethod
