@@ -5,7 +5,7 @@ the --json results field by field (timings, run ids and paths aside).
 
 CI runs the bounded part: the pipeline ingest -> transform -> aggregate (`lakectl run`) and
 `optimize --zorder`. The full matrix (transform --batch, an incremental second round, query, demo,
-optimize with VACUUM) runs on demand: LAKECTL_PARITY_FULL=1 python -m pytest tests/integration/test_connect_parity.py
+optimize with VACUUM, train and score) runs on demand: LAKECTL_PARITY_FULL=1 python -m pytest tests/integration/test_connect_parity.py --run-slow
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ START = datetime(2026, 11, 2, tzinfo=timezone.utc)
 START_TIMEOUT = 300
 CLI_TIMEOUT = 1800  # a shared 2-core machine at load ~40 took 15 min for the local `lakectl run` alone
 FULL = os.environ.get("LAKECTL_PARITY_FULL") == "1"
-full_only = pytest.mark.skipif(not FULL, reason="the full parity matrix runs on demand: LAKECTL_PARITY_FULL=1")
+full_only = pytest.mark.skipif(not FULL, reason="the full parity matrix runs on demand: LAKECTL_PARITY_FULL=1 (with --run-slow)")
 # The bounded part costs several minutes (a cluster start and two pipeline runs): LAKECTL_PARITY=0 skips it.
 bounded = pytest.mark.skipif(os.environ.get("LAKECTL_PARITY") == "0", reason="LAKECTL_PARITY=0")
 
@@ -310,12 +310,15 @@ def test_train_and_score_over_connect_on_a_cluster_equal_local(spark_cluster: Cl
     config = ml_config(tmp_path / "ml.yaml", spark_cluster.url)
 
     def both(*args: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        return (lakectl(local, *args, config=config),
-                lakectl(remote, *args, url=spark_cluster.url, config=config))
+        started = time.monotonic()
+        a = lakectl(local, *args, config=config)
+        middle = time.monotonic()
+        b = lakectl(remote, *args, url=spark_cluster.url, config=config)
+        print(f"lakectl {' '.join(args)}: local {middle - started:.1f} s, connect on the cluster "
+              f"{time.monotonic() - middle:.1f} s", file=sys.stderr)
+        return a, b
 
-    started = time.monotonic()
     train_local, train_remote = both("train")
-    print(f"lakectl train (local + connect): {time.monotonic() - started:.1f} s", file=sys.stderr)
     assert train_remote["rows"] == train_local["rows"] and train_remote["labelled_rows"] == len(data)
     assert train_remote["model_version"] == train_local["model_version"] == "1"
     assert train_remote["alias"] == train_local["alias"] == "champion"

@@ -191,6 +191,46 @@ def test_optimize_advise_over_connect_equals_local(connect_server: ConnectServer
 
 
 @pytest.mark.connect
+@pytest.mark.e2e
+def test_train_and_score_over_connect(connect_server: ConnectServer, spark, tmp_path):
+    """The tfidf pipeline fits and scores on the server; the model is registered in a sqlite MLflow store by the
+    client and loaded back for scoring through the folder both share (tests/integration/test_connect_parity.py
+    compares the figures with a local run on the multi-process cluster, in the full matrix)."""
+    import yaml
+
+    root = tmp_path / "lake"
+    words = {1: ("great", "love", "excellent", "perfect"), 0: ("awful", "broken", "worst", "refund")}
+    data = [(f"e{i:04d}", f"the {words[i % 2][i % 4]} phone was {words[i % 2][(i // 4) % 4]}", 5 if i % 2 else 1)
+            for i in range(120)]
+    spark.createDataFrame(data, "event_id string, review_text string, rating int") \
+        .write.format("delta").save(str(root / "tables" / "silver" / "reviews"))
+    config = tmp_path / "lakectl.yaml"
+    config.write_text(yaml.safe_dump({
+        "storage": {"root": str(root)}, "default_target": "cluster",
+        "targets": {"cluster": {"kind": "spark", "remote": connect_server.url}},
+        "ml": {"reg_params": [0.1], "num_features": 1024, "min_labelled_rows": 40}}))
+    env = {**os.environ, "LAKECTL_CONFIG": str(config)}
+    for key in CONNECT_ENV:
+        env.pop(key, None)
+
+    def lakectl(*args: str) -> dict:
+        proc = subprocess.run([sys.executable, "-m", "lakectl", *args, "--json"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return json.loads(proc.stdout)
+
+    trained = lakectl("train")
+    assert trained["labelled_rows"] == 120 and trained["model_version"] == "1" and trained["alias"] == "champion"
+    assert trained["test_accuracy"] == 1.0  # every text carries two words of its label
+    assert not [p for p in (root / "tmp" / "mlflow").iterdir()]  # the model's way through the shared folder is cleaned up
+    scored = lakectl("score")
+    assert scored["rows_read"] == scored["rows_written"] == 120
+    rows = spark.read.format("delta").load(str(root / "tables" / "silver" / "review_scores")).collect()
+    assert len(rows) == 120 and all(r["label"] == (1 if r["event_id"] in {e for e, _, s in data if s == 5} else 0) for r in rows)
+    assert lakectl("score")["rows_written"] == 0  # nothing new to score
+
+
+@pytest.mark.connect
 def test_unreachable_server_is_one_line_exit_4_quickly(tmp_path):
     url = f"sc://127.0.0.1:{free_port()}"
     generate(tmp_path / "lake" / "landing", 10, seed=1, start=START)  # so the landing check passes and the server is what fails
