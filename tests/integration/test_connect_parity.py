@@ -231,7 +231,8 @@ def test_full_matrix_over_connect_on_a_cluster_equals_local(spark_cluster: Clust
     aggregate = same("aggregate")
     assert set(aggregate["modes"].values()) <= {"incremental", "full"}
     assert_same_tables(spark, local, remote)
-    query = same("query", "SELECT event_date, sum(revenue) AS revenue FROM gold.kpi_hourly "
+    # Spark on both sides: `--engine auto` would run this on DuckDB locally (falling back to Spark with a warning)
+    query = same("query", "--engine", "spark", "SELECT event_date, sum(revenue) AS revenue FROM gold.kpi_hourly "
                           "JOIN (SELECT DISTINCT event_date FROM gold.funnel_daily) f ON to_date(event_hour) = f.event_date "
                           "GROUP BY event_date ORDER BY event_date")
     assert query["row_count"] == 2
