@@ -203,6 +203,7 @@ def test_pipeline_and_optimize_over_connect_on_a_cluster_equal_local(spark_clust
 @pytest.mark.connect
 @pytest.mark.slow
 @pytest.mark.e2e
+@pytest.mark.timeout(2400)  # ~20 CLI runs: 15 min were not enough at a load average of ~5 (pytest's default is 900 s)
 def test_full_matrix_over_connect_on_a_cluster_equals_local(spark_cluster: Cluster, spark, tmp_path):
     local, remote = tmp_path / "local", tmp_path / "connect"
     generate(local / "landing", 1200, seed=23, start=START, bad_fraction=0.03, file_rows=400)
