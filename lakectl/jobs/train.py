@@ -176,11 +176,12 @@ def _log_model(model: Any, featurizer: str, example: Any, sample: Any, name: str
                 pip_requirements=[f"mlflow=={mlflow.__version__}", f"onnxruntime=={onnxruntime.__version__}",
                                   f"tokenizers=={tokenizers.__version__}", f"lakectl=={__version__}"],
             )
-    import mlflow.spark
     import pyspark
 
+    from lakectl.ml.connect_compat import log_spark_model
+
     signature = infer_signature(example, model.transform(sample).select("prediction").toPandas())
-    return mlflow.spark.log_model(
+    return log_spark_model(  # mlflow.spark.log_model, over Spark Connect too
         model, "model", signature=signature, input_example=example, registered_model_name=name,
         pip_requirements=[f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"],
     )

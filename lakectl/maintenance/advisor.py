@@ -47,14 +47,14 @@ def literal(value: Any, type_name: str) -> str:
 
 
 def profile(df: "DataFrame") -> tuple[int, dict[str, dict[str, Any]]]:
-    """Row count, and per skippable column its approximate cardinality and one sample value (one pass)."""
+    """Row count, and per skippable column its approximate cardinality and a sample value, its minimum (one pass)."""
     from pyspark.sql import functions as F
 
     cols = [(f.name, f.dataType.simpleString()) for f in df.schema.fields if f.dataType.simpleString() in _SKIPPABLE]
     aggs = [F.count(F.lit(1)).alias("__rows")]
     for i, (name, _) in enumerate(cols):
         aggs.append(F.approx_count_distinct(F.col(sql.quote_ident(name))).alias(f"d{i}"))
-        aggs.append(F.first(F.col(sql.quote_ident(name)), ignorenulls=True).alias(f"v{i}"))
+        aggs.append(F.min(F.col(sql.quote_ident(name))).alias(f"v{i}"))  # not first(): the same on every target
     row = df.agg(*aggs).first()
     stats = {name: {"type": t, "approx_distinct": int(row[f"d{i}"] or 0), "sample": row[f"v{i}"]} for i, (name, t) in enumerate(cols)}
     return int(row["__rows"]), stats

@@ -41,23 +41,39 @@ def ideal_files(size_bytes: int, target_bytes: int) -> int:
 
 
 def files_read(df: "DataFrame") -> dict[str, int]:
-    """Run `df` and sum its file-scan metrics ('number of files read', bytes) from the executed plan."""
+    """Run `df` and sum its file-scan metrics ('number of files read', bytes) over the executed plan
+    (AQE's final plan and query stages included): from the JVM on a classic session, from the metrics
+    the server sends back with the result (`DataFrame.executionInfo`) over Spark Connect."""
     from lakectl.delta import is_connect
 
-    if is_connect(df.sparkSession):  # the executed plan's metrics live in the server's JVM only
-        raise UsageError("optimize --advise needs a local or classic Spark session: it reads the executed plan's scan metrics",
-                         "run the advice on a local target over the same storage (--target local)")
     df.collect()
-    plan = df._jdf.queryExecution().executedPlan()
+    nodes = _connect_scan_metrics(df) if is_connect(df.sparkSession) else _jvm_scan_metrics(df)
     totals = {"files": 0, "bytes": 0}
+    for metrics in nodes:
+        if "numFiles" in metrics:
+            totals["files"] += int(metrics["numFiles"])
+            totals["bytes"] += int(metrics.get("filesSize") or 0)
+    return totals
+
+
+def _connect_scan_metrics(df: "DataFrame") -> list[dict[str, int]]:
+    info = df.executionInfo  # set by the action above; the server walks AQE stages as the JVM walk below does
+    collected = info.metrics if info is not None else None
+    if collected is None:
+        raise RuntimeError("the Spark Connect server returned no plan metrics for the query")
+    # every plan node once; the graph's node ids can collide (query stages report their stage id)
+    return [{m.name: m.value for m in node.metrics} for node in collected._metrics]
+
+
+def _jvm_scan_metrics(df: "DataFrame") -> list[dict[str, int]]:
+    plan = df._jdf.queryExecution().executedPlan()
+    out = []
     stack = [plan]
     while stack:
         node = stack.pop()
         metrics = node.metrics()
         if metrics.contains("numFiles"):
-            totals["files"] += int(metrics.apply("numFiles").value())
-            if metrics.contains("filesSize"):
-                totals["bytes"] += int(metrics.apply("filesSize").value())
+            out.append({key: int(metrics.apply(key).value()) for key in ("numFiles", "filesSize") if metrics.contains(key)})
         children = node.children()
         stack.extend(children.apply(i) for i in range(children.size()))
         name = node.nodeName()
@@ -65,4 +81,4 @@ def files_read(df: "DataFrame") -> dict[str, int]:
             stack.append(node.executedPlan())
         elif name.endswith("QueryStage"):
             stack.append(node.plan())
-    return totals
+    return out

@@ -34,16 +34,10 @@ def load(uri: str) -> Any:
             check_installed_encoder(model)
             _LOADED[key] = model
         else:
-            import mlflow.spark  # noqa: F401  (the flavor module)
+            from lakectl.ml.connect_compat import load_spark_model
 
-            _LOADED[key] = mlflow.spark.load_model(uri)
+            _LOADED[key] = load_spark_model(uri)  # mlflow.spark.load_model, over Spark Connect too
     return _LOADED[key]
-
-
-def featurizer_of(model: Any) -> str:
-    from lakectl.ml.encoder_model import EncoderLR
-
-    return "encoder" if isinstance(model, EncoderLR) else "tfidf"
 
 
 def predict(model: Any, df: "DataFrame") -> "DataFrame":

@@ -32,6 +32,7 @@ class Store:
     artifact_location: str
     experiment: str
     model_name: str
+    shared_dir: str = ""  # where Spark ML models cross between client and server over Spark Connect
 
     @property
     def display(self) -> str:
@@ -58,6 +59,7 @@ def store_of(settings: "Settings", target: Any = None) -> Store:
         artifact_location=ml.artifact_location or (base / "artifacts").as_uri(),
         experiment=ml.experiment,
         model_name=ml.model_name,
+        shared_dir=str(settings.storage.root_dir / "tmp" / "mlflow"),
     )
 
 
@@ -104,6 +106,10 @@ def connect(store: Store, *, create: bool = True) -> "MlflowClient":
             except OSError as exc:
                 raise SourceUnavailable(f"MLflow store {mask_uri(uri)} cannot be reached: {exc.strerror}",
                                         "check ml.tracking_uri / ml.registry_uri in the config") from None
+    if store.shared_dir:
+        from lakectl.ml.connect_compat import use_shared_dir
+
+        use_shared_dir(Path(store.shared_dir))
     mlflow.set_tracking_uri(store.tracking_uri)
     mlflow.set_registry_uri(store.registry_uri)
     client = mlflow.MlflowClient(tracking_uri=store.tracking_uri, registry_uri=store.registry_uri)

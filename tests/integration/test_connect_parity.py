@@ -5,7 +5,7 @@ the --json results field by field (timings, run ids and paths aside).
 
 CI runs the bounded part: the pipeline ingest -> transform -> aggregate (`lakectl run`) and
 `optimize --zorder`. The full matrix (transform --batch, an incremental second round, query, demo,
-optimize with VACUUM) runs on demand: LAKECTL_PARITY_FULL=1 python -m pytest tests/integration/test_connect_parity.py
+optimize with VACUUM, train and score) runs on demand: LAKECTL_PARITY_FULL=1 python -m pytest tests/integration/test_connect_parity.py --run-slow
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ START = datetime(2026, 11, 2, tzinfo=timezone.utc)
 START_TIMEOUT = 300
 CLI_TIMEOUT = 1800  # a shared 2-core machine at load ~40 took 15 min for the local `lakectl run` alone
 FULL = os.environ.get("LAKECTL_PARITY_FULL") == "1"
-full_only = pytest.mark.skipif(not FULL, reason="the full parity matrix runs on demand: LAKECTL_PARITY_FULL=1")
+full_only = pytest.mark.skipif(not FULL, reason="the full parity matrix runs on demand: LAKECTL_PARITY_FULL=1 (with --run-slow)")
 # The bounded part costs several minutes (a cluster start and two pipeline runs): LAKECTL_PARITY=0 skips it.
 bounded = pytest.mark.skipif(os.environ.get("LAKECTL_PARITY") == "0", reason="LAKECTL_PARITY=0")
 
@@ -84,9 +84,9 @@ def spark_cluster(tmp_path_factory: pytest.TempPathFactory):
         subprocess.run([str(SCRIPT), "stop"], env=env, capture_output=True, timeout=180)
 
 
-def lakectl(root: Path, *args: str, url: str | None = None) -> dict[str, Any]:
-    """`lakectl [--target cluster] ARGS --json` with the repo's config under `root`; the parsed JSON."""
-    env = {**os.environ, "LAKECTL_ROOT": str(root), "LAKECTL_CONFIG": str(CONFIG), "LAKECTL_DRIVER_MEMORY": "1g",
+def lakectl(root: Path, *args: str, url: str | None = None, config: Path = CONFIG) -> dict[str, Any]:
+    """`lakectl [--target cluster] ARGS --json` with the repo's config (or `config`) under `root`; the parsed JSON."""
+    env = {**os.environ, "LAKECTL_ROOT": str(root), "LAKECTL_CONFIG": str(config), "LAKECTL_DRIVER_MEMORY": "1g",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     env.pop("SPARK_CONNECT_MODE_ENABLED", None)
     target: list[str] = []
@@ -203,6 +203,7 @@ def test_pipeline_and_optimize_over_connect_on_a_cluster_equal_local(spark_clust
 @pytest.mark.connect
 @pytest.mark.slow
 @pytest.mark.e2e
+@pytest.mark.timeout(2400)  # ~20 CLI runs: 15 min were not enough at a load average of ~5 (pytest's default is 900 s)
 def test_full_matrix_over_connect_on_a_cluster_equals_local(spark_cluster: Cluster, spark, tmp_path):
     local, remote = tmp_path / "local", tmp_path / "connect"
     generate(local / "landing", 1200, seed=23, start=START, bad_fraction=0.03, file_rows=400)
@@ -231,7 +232,8 @@ def test_full_matrix_over_connect_on_a_cluster_equals_local(spark_cluster: Clust
     aggregate = same("aggregate")
     assert set(aggregate["modes"].values()) <= {"incremental", "full"}
     assert_same_tables(spark, local, remote)
-    query = same("query", "SELECT event_date, sum(revenue) AS revenue FROM gold.kpi_hourly "
+    # Spark on both sides: `--engine auto` would run this on DuckDB locally (falling back to Spark with a warning)
+    query = same("query", "--engine", "spark", "SELECT event_date, sum(revenue) AS revenue FROM gold.kpi_hourly "
                           "JOIN (SELECT DISTINCT event_date FROM gold.funnel_daily) f ON to_date(event_hour) = f.event_date "
                           "GROUP BY event_date ORDER BY event_date")
     assert query["row_count"] == 2
@@ -252,3 +254,106 @@ def test_demo_over_connect_on_a_cluster_equals_local(spark_cluster: Cluster, spa
     a, b = lakectl(local, *args), lakectl(remote, *args, url=spark_cluster.url)
     assert_same_result(a, b, (local, remote))
     assert_same_tables(spark, local, remote)
+
+
+ML_CONFIG = {"ml": {"reg_params": [0.01, 0.1], "num_features": 4096, "min_labelled_rows": 40}}
+_GOOD = ("great", "excellent", "love", "perfect", "wonderful", "fantastic", "happy", "recommend", "best", "amazing")
+_BAD = ("terrible", "awful", "broken", "waste", "worst", "disappointed", "poor", "useless", "refund", "horrible")
+_FILLER = ("the", "phone", "service", "food", "it", "was", "really", "this", "and", "very", "place", "battery")
+
+
+def review_corpus(n: int = 400) -> list[tuple[str, int]]:
+    """(text, label): the UCI sentences when ../shared/data/sentiment is there, else generated ones."""
+    import random
+
+    from lakectl.ml.corpus import load_review_texts, sentiment_data_dir
+
+    uci = sentiment_data_dir(REPO) / "yelp_labelled.txt"
+    if uci.exists():
+        rows = load_review_texts(uci)
+        random.Random(1).shuffle(rows)
+        return rows[:n]
+    rng = random.Random(1)
+    out = []
+    for i in range(n):
+        words = [rng.choice(_FILLER) for _ in range(6)] + [rng.choice(_GOOD if i % 2 else _BAD) for _ in range(2)]
+        rng.shuffle(words)
+        out.append((" ".join(words), i % 2))
+    return out
+
+
+def ml_config(path: Path, url: str) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump({**ML_CONFIG, "storage": {"root": "${LAKECTL_ROOT}"},
+                                    "targets": {"local": {"kind": "local", "driver_memory": "1g", "shuffle_partitions": 4},
+                                                "cluster": {"kind": "spark", "remote": url}}}))
+    return path
+
+
+def close(a: dict[str, Any], b: dict[str, Any], keys: list[str], tol: float) -> list[str]:
+    """The keys whose values differ by more than `tol` (LBFGS sums partitions in a different order per target)."""
+    return [k for k in keys if not abs(float(a[k]) - float(b[k])) <= tol]
+
+
+@full_only
+@pytest.mark.connect
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_train_and_score_over_connect_on_a_cluster_equal_local(spark_cluster: Cluster, spark, tmp_path):
+    """train (tfidf + logistic regression, MLflow sqlite registry) and score on `local` and over Connect on the
+    cluster, from the same silver.reviews: the same split, metrics within 1e-3, the same scores table."""
+    local, remote = tmp_path / "local", tmp_path / "connect"
+    data = [(f"e{i:05d}", text, 5 if label else 1) for i, (text, label) in enumerate(review_corpus())]
+    reviews = local / "tables" / "silver" / "reviews"
+    spark.createDataFrame(data, "event_id string, review_text string, rating int").repartition(3) \
+        .write.format("delta").save(str(reviews))
+    shutil.copytree(reviews, remote / "tables" / "silver" / "reviews")
+    config = ml_config(tmp_path / "ml.yaml", spark_cluster.url)
+
+    def both(*args: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        started = time.monotonic()
+        a = lakectl(local, *args, config=config)
+        middle = time.monotonic()
+        b = lakectl(remote, *args, url=spark_cluster.url, config=config)
+        print(f"lakectl {' '.join(args)}: local {middle - started:.1f} s, connect on the cluster "
+              f"{time.monotonic() - middle:.1f} s", file=sys.stderr)
+        return a, b
+
+    train_local, train_remote = both("train")
+    assert train_remote["rows"] == train_local["rows"] and train_remote["labelled_rows"] == len(data)
+    assert train_remote["model_version"] == train_local["model_version"] == "1"
+    assert train_remote["alias"] == train_local["alias"] == "champion"
+    assert train_remote["reg_param"] == train_local["reg_param"]
+    metrics = [k for k in train_local if k.startswith(("validation_", "test_"))]
+    assert len(metrics) >= 8 and not close(train_local, train_remote, metrics, 1e-3), \
+        {k: (train_local[k], train_remote[k]) for k in metrics}
+    assert train_remote["test_accuracy"] > 0.6
+
+    score_local, score_remote = both("score")
+    assert score_remote["rows_read"] == score_local["rows_read"] == len(data)
+    assert score_remote["rows_written"] == score_local["rows_written"] == len(data)
+    again = lakectl(remote, "score", url=spark_cluster.url, config=config)  # exactly once: nothing new to score
+    assert again["rows_written"] == 0
+
+    def scores(root: Path) -> dict[str, tuple[int, float]]:
+        df = spark.read.format("delta").load(str(root / "tables" / "silver" / "review_scores"))
+        return {r["event_id"]: (r["label"], r["score"]) for r in df.select("event_id", "label", "score").collect()}
+
+    a, b = scores(local), scores(remote)
+    assert a.keys() == b.keys() and len(a) == len(data)
+    assert max(abs(a[k][1] - b[k][1]) for k in a) < 1e-3
+    assert sum(a[k][0] != b[k][0] for k in a) <= 2  # a label flips only for a score within 1e-3 of 0.5
+
+    # the model logged over Connect is an ordinary `spark`-flavor model: it loads on a local session too
+    import mlflow
+    import mlflow.spark
+
+    store = f"sqlite:///{remote / 'mlflow' / 'mlflow.db'}"
+    source = mlflow.MlflowClient(tracking_uri=store, registry_uri=store).get_model_version_download_uri("sentiment", "1")
+    local_model = mlflow.spark.load_model(source)
+    sample = spark.createDataFrame([(k, t) for k, t, _ in data[:20]], "event_id string, review_text string")
+    from lakectl.ml.scoring import predict
+
+    for r in predict(local_model, sample).select("event_id", "score").collect():
+        assert abs(r["score"] - b[r["event_id"]][1]) < 1e-9
