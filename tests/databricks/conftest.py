@@ -4,6 +4,7 @@ are reused), cleared between tests, and a CLI runner pointed at it with a token 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -66,8 +67,11 @@ class Cli:
         return proc
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
+        # SIGINT at its default: a test run started in the background (nohup, `&` in a script) passes
+        # SIGINT on ignored, and Python then never raises KeyboardInterrupt for it
         return subprocess.Popen([sys.executable, "-m", "lakectl", *args], env=self.env, cwd=self.cwd,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def write_config(path: Path, root: Path, landing: Path, **dbx: object) -> Path:

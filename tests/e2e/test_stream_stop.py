@@ -87,7 +87,8 @@ def test_signal_stops_a_backlogged_stream_after_the_batch_in_flight(tmp_path, re
     if source == "kafka":
         cmd += ["--max-offsets-per-trigger", str(EVENTS_PER_FILE)]
     env = {**os.environ, "LAKECTL_DRIVER_MEMORY": "1g"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=_sigint_default)
     try:
         deadline = time.monotonic() + 600
         while len(_commits(checkpoint)) < 2 and time.monotonic() < deadline and proc.poll() is None:
@@ -147,13 +148,19 @@ def test_signal_stops_a_backlogged_stream_after_the_batch_in_flight(tmp_path, re
 
 
 @pytest.mark.slow
+def _sigint_default() -> None:
+    """A test run started in the background (nohup, `&` in a script) passes SIGINT on ignored; the
+    child gets it back at its default, so Python raises KeyboardInterrupt as in a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_on_a_one_shot_command_prints_one_line(tmp_path):
     root = tmp_path / "lake"
     config = _config(tmp_path, root, 1)
     cmd = [sys.executable, "-m", "lakectl", "--config", str(config), "query", "--engine", "spark",
            "SELECT count(*) AS n FROM range(0, 100000000000) a WHERE rand() > 2"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "LAKECTL_DRIVER_MEMORY": "1g"})
+                            env={**os.environ, "LAKECTL_DRIVER_MEMORY": "1g"}, preexec_fn=_sigint_default)
     try:
         deadline = time.monotonic() + 600
         # the SparkContext is up once its block manager folder exists; then the query starts
