@@ -147,13 +147,13 @@ def test_signal_stops_a_backlogged_stream_after_the_batch_in_flight(tmp_path, re
     assert time.monotonic() - started < 20
 
 
-@pytest.mark.slow
 def _sigint_default() -> None:
     """A test run started in the background (nohup, `&` in a script) passes SIGINT on ignored; the
     child gets it back at its default, so Python raises KeyboardInterrupt as in a terminal."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.slow
 def test_ctrl_c_on_a_one_shot_command_prints_one_line(tmp_path):
     root = tmp_path / "lake"
     config = _config(tmp_path, root, 1)
