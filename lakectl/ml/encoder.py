@@ -12,7 +12,7 @@ import hashlib
 import importlib.util
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from lakectl.errors import EnvironmentProblem
 
@@ -102,6 +102,3 @@ def get(model_path: str | Path | None = None, tokenizer_path: str | Path | None 
         _ENCODERS[key] = Encoder(Path(model_path), Path(tokenizer_path))
     return _ENCODERS[key]
 
-
-def embed_all(texts: Iterable[str | None], encoder: Encoder | None = None) -> "np.ndarray":
-    return (encoder or get()).embed(list(texts))
