@@ -143,8 +143,16 @@ class ProgressFeed:
 
 
 def _as_dict(progress: Any) -> dict[str, Any]:
-    """StreamingQueryProgress as a plain dict (a dict already, or a progress object with .json)."""
-    return progress if type(progress) is dict else json.loads(progress.json)
+    """StreamingQueryProgress as a plain dict (a dict already, or a progress object with .json).
+
+    A Spark Connect server's progress JSON has no top-level numInputRows / rates (seen with Spark 4.2):
+    they are the sums over the sources, as pyspark's own StreamingQueryProgress properties compute them."""
+    data = progress if type(progress) is dict else json.loads(progress.json)
+    sources = [s for s in data.get("sources") or [] if isinstance(s, dict)]
+    for key in ("numInputRows", "inputRowsPerSecond", "processedRowsPerSecond"):
+        if data.get(key) is None and sources:
+            data = {**data, key: sum(s.get(key) or 0 for s in sources)}
+    return data
 
 
 def batch_line(p: dict[str, Any]) -> str:
@@ -285,7 +293,7 @@ def _stop_after_batch_in_flight(query: "StreamingQuery", feed: ProgressFeed) -> 
 
 
 def input_rows(query: "StreamingQuery") -> int:
-    return sum(int(p.get("numInputRows") or 0) for p in query.recentProgress)
+    return sum(int(p.get("numInputRows") or 0) for p in map(_as_dict, query.recentProgress or []))
 
 
 # --- micro-batch size -----------------------------------------------------------------------------

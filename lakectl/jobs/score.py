@@ -7,6 +7,7 @@ and a run repeated after a crash cannot add a second row. `rescore` rewrites eve
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -120,20 +121,46 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
     """Stream silver.reviews; each micro-batch scores its reviews that have no score from this version
     and MERGEs them (so a batch replayed after a crash writes nothing twice). Ends on SIGINT/SIGTERM
     after the batch in flight commits (exit 130), like `ingest --continuous`."""
+    from lakectl.delta import is_connect
     from lakectl.ml import scoring
-    from lakectl.streaming import checkpoint_lock, run_query, stoppable
+    from lakectl.ml.encoder_model import EncoderLR
+    from lakectl.streaming import BatchFigures
 
     checkpoint = checkpoint_dir(ctx, p, ref)
     spark = ctx.spark
     model = scoring.load(ref.uri)  # on the driver once; an encoder's weights travel with each batch's function
     scorer = _StreamScorer(ctx, ref, target, model)
+    server_copy: str | None = None
+    if is_connect(spark):  # the batches run on the server: their figures come back through ops.batch_figures
+        scorer.figures = BatchFigures(ctx, "score")
+        if not isinstance(model, EncoderLR):  # a Spark model holds the client's session: the server loads its own
+            from lakectl.ml.connect_compat import spark_model_copy_for_server
+
+            server_copy, scorer.model_path = spark_model_copy_for_server(ref.uri)
+            scorer.model = None
+    try:
+        _stream_scores(ctx, p, source, scorer, checkpoint)
+    finally:
+        if server_copy is not None:
+            import shutil
+
+            shutil.rmtree(server_copy, ignore_errors=True)
+    if scorer.figures is not None:  # the query ended by itself (a signal ends in Interrupted with the stream's counts)
+        found = [json.loads(f) for f in scorer.figures.collect(spark)]
+        scorer.rows, scorer.batches = sum(int(f["rows"]) for f in found), len(found)
+    return Result(job="score", tables_read=[source.display], tables_written=[target.display], rows_written=scorer.rows,
+                  metrics={"model_name": ref.name, "model_version": ref.version, "model_alias": ref.alias,
+                           "model_uri": ref.uri, "continuous": True, "batches": scorer.batches})
+
+
+def _stream_scores(ctx: JobContext, p: ScoreParams, source, scorer: "_StreamScorer", checkpoint: Path) -> None:  # noqa: ANN001
+    from lakectl.streaming import checkpoint_lock, run_query, stoppable
+
+    spark = ctx.spark
     with checkpoint_lock(checkpoint, "wait for the other `lakectl score --continuous` on this model version to stop"):
         query = (spark.readStream.format("delta").load(source.path).writeStream.foreachBatch(stoppable(scorer))
                  .option("checkpointLocation", str(checkpoint / "offsets")).queryName(f"score-{ctx.run_id}"))
         run_query(query, continuous=True, interval=p.trigger_interval or ctx.settings.ingest.trigger_interval)
-    return Result(job="score", tables_read=[source.display], tables_written=[target.display], rows_written=scorer.rows,
-                  metrics={"model_name": ref.name, "model_version": ref.version, "model_alias": ref.alias,
-                           "model_uri": ref.uri, "continuous": True, "batches": scorer.batches})
 
 
 class _StreamScorer:
@@ -142,6 +169,8 @@ class _StreamScorer:
     def __init__(self, ctx: JobContext, ref, target, model) -> None:  # noqa: ANN001
         self.ctx, self.ref, self.target, self.model = ctx, ref, target, model
         self.rows = self.batches = 0
+        self.figures = None  # a BatchFigures when the batches run on a Spark Connect server
+        self.model_path: str | None = None  # over Connect, a Spark model's pipeline folder, loaded by the server
 
     def __call__(self, batch, batch_id: int) -> None:  # noqa: ANN001
         from pyspark.sql import functions as F
@@ -149,14 +178,22 @@ class _StreamScorer:
         from lakectl.delta import table_version
 
         spark = batch.sparkSession
+        if self.model is None and self.model_path is not None:  # once per server-side worker
+            from pyspark.ml import PipelineModel
+
+            self.model = PipelineModel.load(self.model_path)
         todo = batch.where(F.col("review_text").isNotNull()).select("event_id", "review_text")
         if table_version(spark, self.target.path) >= 0:  # a batch run or a replayed batch may have scored some
             done = (spark.read.format("delta").load(self.target.path)
                     .where(F.col("model_version") == self.ref.version).select("event_id"))
             todo = todo.join(done, "event_id", "left_anti")
+        rows = 0
         if todo.limit(1).count():
-            self.rows += _merge_scored(spark, self.target, _scored(todo, self.ref, self.ctx.run_id, self.model), False)[0]
+            rows = _merge_scored(spark, self.target, _scored(todo, self.ref, self.ctx.run_id, self.model), False)[0]
             kill_point("score.after_merge")
+        if self.figures is not None:
+            self.figures.record(spark, batch_id, json.dumps({"rows": rows}))
+        self.rows += rows
         self.batches += 1
 
 

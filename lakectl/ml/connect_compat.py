@@ -131,3 +131,23 @@ class _SharedFileSystem:
     @classmethod
     def delete(cls, path: str) -> None:
         shutil.rmtree(_local(path), ignore_errors=True)
+
+
+def spark_model_copy_for_server(uri: str) -> tuple[str, str]:
+    """A copy of the Spark ML pipeline of `uri` (a `spark`-flavor MLflow model) in the shared folder, for
+    code that runs on the Connect server and loads it there with `PipelineModel.load`: a `foreachBatch`
+    function cannot carry a loaded model (it holds the client's session, which does not pickle).
+    Returns (the copy's folder, which the caller deletes when done; the pipeline's folder in it)."""
+    import uuid
+
+    from mlflow.artifacts import download_artifacts
+
+    shared = (_shared_dir or Path(os.environ.get("MLFLOW_DFS_TMP") or "/tmp/mlflow")).resolve()
+    target = shared / f"serve-{uuid.uuid4().hex[:12]}"
+    target.mkdir(parents=True)
+    local = Path(download_artifacts(artifact_uri=uri, dst_path=str(target)))
+    sparkml = local / "sparkml"
+    if not sparkml.is_dir():
+        shutil.rmtree(target, ignore_errors=True)
+        raise FileNotFoundError(f"{uri} has no sparkml folder: not a spark-flavor model")
+    return str(target), str(sparkml)

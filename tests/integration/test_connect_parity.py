@@ -3,9 +3,10 @@ cluster (scripts/spark-cluster-local: a standalone master, two workers with exec
 the Connect server as the driver), over the same generated input. Tables are compared row for row and
 the --json results field by field (timings, run ids and paths aside).
 
-CI runs the bounded part: the pipeline ingest -> transform -> aggregate (`lakectl run`) and
-`optimize --zorder`. The full matrix (transform --batch, an incremental second round, query, demo,
-optimize with VACUUM, train and score) runs on demand: LAKECTL_PARITY_FULL=1 python -m pytest tests/integration/test_connect_parity.py --run-slow
+CI runs the bounded part: the pipeline ingest -> transform -> aggregate (`lakectl run`), `optimize --zorder`,
+and train + score with the default (encoder) featurizer, scored over Connect by `score --continuous`. The full
+matrix (transform --batch, an incremental second round, query, demo, optimize with VACUUM, train and score
+with tfidf) runs on demand: LAKECTL_PARITY_FULL=1 python -m pytest tests/integration/test_connect_parity.py --run-slow
 """
 
 from __future__ import annotations
@@ -256,8 +257,12 @@ def test_demo_over_connect_on_a_cluster_equals_local(spark_cluster: Cluster, spa
     assert_same_tables(spark, local, remote)
 
 
-# tfidf: what docs/targets.md says runs over Connect (the encoder needs onnxruntime in the server's Python)
-ML_CONFIG = {"ml": {"featurizer": "tfidf", "reg_params": [0.01, 0.1], "num_features": 4096, "min_labelled_rows": 40}}
+# Both featurizers over Connect: the encoder's mapInPandas runs in the server's Python (here the same venv, with the
+# `encoder` extra); tfidf's pipeline stages live on the server.
+ML_CONFIGS = {
+    "encoder": {"featurizer": "encoder", "reg_params": [0.1, 0.3], "min_labelled_rows": 40},
+    "tfidf": {"featurizer": "tfidf", "reg_params": [0.01, 0.1], "num_features": 4096, "min_labelled_rows": 40},
+}
 _GOOD = ("great", "excellent", "love", "perfect", "wonderful", "fantastic", "happy", "recommend", "best", "amazing")
 _BAD = ("terrible", "awful", "broken", "waste", "worst", "disappointed", "poor", "useless", "refund", "horrible")
 _FILLER = ("the", "phone", "service", "food", "it", "was", "really", "this", "and", "very", "place", "battery")
@@ -283,10 +288,10 @@ def review_corpus(n: int = 400) -> list[tuple[str, int]]:
     return out
 
 
-def ml_config(path: Path, url: str) -> Path:
+def ml_config(path: Path, url: str, featurizer: str) -> Path:
     import yaml
 
-    path.write_text(yaml.safe_dump({**ML_CONFIG, "storage": {"root": "${LAKECTL_ROOT}"},
+    path.write_text(yaml.safe_dump({"ml": ML_CONFIGS[featurizer], "storage": {"root": "${LAKECTL_ROOT}"},
                                     "targets": {"local": {"kind": "local", "driver_memory": "1g", "shuffle_partitions": 4},
                                                 "cluster": {"kind": "spark", "remote": url}}}))
     return path
@@ -297,31 +302,72 @@ def close(a: dict[str, Any], b: dict[str, Any], keys: list[str], tol: float) -> 
     return [k for k in keys if not abs(float(a[k]) - float(b[k])) <= tol]
 
 
-@full_only
+def score_continuously_until(root: Path, url: str, config: Path, rows: int) -> str:
+    """`lakectl --target cluster score --continuous` until the scores table holds `rows` rows, then SIGTERM;
+    asserts exit 130 and returns stderr."""
+    import signal
+
+    from deltalake import DeltaTable
+
+    scores = root / "tables" / "silver" / "review_scores"
+    env = {**os.environ, "LAKECTL_ROOT": str(root), "LAKECTL_CONFIG": str(config), "SPARK_REMOTE": url,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+
+    def sigint_default() -> None:  # a test run started in the background ignores SIGINT, and so would the child
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    proc = subprocess.Popen([sys.executable, "-m", "lakectl", "--target", "cluster", "score", "--continuous",
+                             "--trigger-interval", "1 second"], env=env, cwd=root.parent, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=sigint_default)
+    end = time.monotonic() + 600
+    try:
+        while True:
+            assert proc.poll() is None, proc.communicate()[1][-3000:]
+            try:
+                if len(DeltaTable(str(scores)).to_pyarrow_table(columns=["event_id"])) >= rows:
+                    break
+            except Exception:  # not created yet  # noqa: BLE001
+                pass
+            assert time.monotonic() < end, "score --continuous over Connect scored nothing in 600 s"
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err[-3000:]
+    return err
+
+
+@pytest.mark.parametrize("featurizer", [
+    pytest.param("encoder", marks=bounded),  # the default featurizer: in CI
+    pytest.param("tfidf", marks=[full_only, pytest.mark.slow]),
+])
 @pytest.mark.connect
-@pytest.mark.slow
 @pytest.mark.e2e
-def test_train_and_score_over_connect_on_a_cluster_equal_local(spark_cluster: Cluster, spark, tmp_path):
-    """train (tfidf + logistic regression, MLflow sqlite registry) and score on `local` and over Connect on the
-    cluster, from the same silver.reviews: the same split, metrics within 1e-3, the same scores table."""
+def test_train_and_score_over_connect_on_a_cluster_equal_local(spark_cluster: Cluster, spark, tmp_path, featurizer: str):
+    """train (MLflow sqlite registry) and score on `local` and over Connect on the cluster, from the same
+    silver.reviews: the same split, metrics within 1e-3, the same scores table. Over Connect the reviews are
+    scored by `score --continuous` (its batches run on the server), locally by a batch run."""
     local, remote = tmp_path / "local", tmp_path / "connect"
     data = [(f"e{i:05d}", text, 5 if label else 1) for i, (text, label) in enumerate(review_corpus())]
     reviews = local / "tables" / "silver" / "reviews"
     spark.createDataFrame(data, "event_id string, review_text string, rating int").repartition(3) \
         .write.format("delta").save(str(reviews))
     shutil.copytree(reviews, remote / "tables" / "silver" / "reviews")
-    config = ml_config(tmp_path / "ml.yaml", spark_cluster.url)
+    config = ml_config(tmp_path / "ml.yaml", spark_cluster.url, featurizer)
 
     def both(*args: str) -> tuple[dict[str, Any], dict[str, Any]]:
         started = time.monotonic()
         a = lakectl(local, *args, config=config)
         middle = time.monotonic()
         b = lakectl(remote, *args, url=spark_cluster.url, config=config)
-        print(f"lakectl {' '.join(args)}: local {middle - started:.1f} s, connect on the cluster "
+        print(f"lakectl {' '.join(args)} ({featurizer}): local {middle - started:.1f} s, connect on the cluster "
               f"{time.monotonic() - middle:.1f} s", file=sys.stderr)
         return a, b
 
     train_local, train_remote = both("train")
+    assert train_remote["featurizer"] == train_local["featurizer"] == featurizer
     assert train_remote["rows"] == train_local["rows"] and train_remote["labelled_rows"] == len(data)
     assert train_remote["model_version"] == train_local["model_version"] == "1"
     assert train_remote["alias"] == train_local["alias"] == "champion"
@@ -331,11 +377,17 @@ def test_train_and_score_over_connect_on_a_cluster_equal_local(spark_cluster: Cl
         {k: (train_local[k], train_remote[k]) for k in metrics}
     assert train_remote["test_accuracy"] > 0.6
 
-    score_local, score_remote = both("score")
-    assert score_remote["rows_read"] == score_local["rows_read"] == len(data)
-    assert score_remote["rows_written"] == score_local["rows_written"] == len(data)
+    started = time.monotonic()
+    score_local = lakectl(local, "score", config=config)
+    assert score_local["rows_read"] == score_local["rows_written"] == len(data)
+    middle = time.monotonic()
+    err = score_continuously_until(remote, spark_cluster.url, config, len(data))
+    print(f"lakectl score ({featurizer}): local batch {middle - started:.1f} s, connect on the cluster continuous "
+          f"{time.monotonic() - middle:.1f} s", file=sys.stderr)
+    # the batches ran on the server; their progress (rows per batch) still reached the client's lines
+    assert " batch 0: " in err and "after 0 batch(es)" not in err, err[-2000:]
     again = lakectl(remote, "score", url=spark_cluster.url, config=config)  # exactly once: nothing new to score
-    assert again["rows_written"] == 0
+    assert again["rows_read"] == again["rows_written"] == 0
 
     def scores(root: Path) -> dict[str, tuple[int, float]]:
         df = spark.read.format("delta").load(str(root / "tables" / "silver" / "review_scores"))
@@ -346,15 +398,20 @@ def test_train_and_score_over_connect_on_a_cluster_equal_local(spark_cluster: Cl
     assert max(abs(a[k][1] - b[k][1]) for k in a) < 1e-3
     assert sum(a[k][0] != b[k][0] for k in a) <= 2  # a label flips only for a score within 1e-3 of 0.5
 
-    # the model logged over Connect is an ordinary `spark`-flavor model: it loads on a local session too
+    # the model logged over Connect is an ordinary MLflow model: it loads and scores on a local session too
     import mlflow
-    import mlflow.spark
+
+    from lakectl.ml import scoring
 
     store = f"sqlite:///{remote / 'mlflow' / 'mlflow.db'}"
-    source = mlflow.MlflowClient(tracking_uri=store, registry_uri=store).get_model_version_download_uri("sentiment", "1")
-    local_model = mlflow.spark.load_model(source)
-    sample = spark.createDataFrame([(k, t) for k, t, _ in data[:20]], "event_id string, review_text string")
-    from lakectl.ml.scoring import predict
-
-    for r in predict(local_model, sample).select("event_id", "score").collect():
-        assert abs(r["score"] - b[r["event_id"]][1]) < 1e-9
+    saved = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    mlflow.set_tracking_uri(store)
+    mlflow.set_registry_uri(store)
+    try:
+        model = scoring.load("models:/sentiment/1")
+        sample = spark.createDataFrame([(k, t) for k, t, _ in data[:20]], "event_id string, review_text string")
+        for r in scoring.predict(model, sample).select("event_id", "score").collect():
+            assert abs(r["score"] - b[r["event_id"]][1]) < 1e-6
+    finally:
+        mlflow.set_tracking_uri(saved[0])
+        mlflow.set_registry_uri(saved[1])

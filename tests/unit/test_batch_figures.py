@@ -30,3 +30,22 @@ def test_a_carried_error_is_recovered_from_the_servers_text():
     assert isinstance(found, JobFailed) and found.hint == "fix the data" and "no_reviews" in found.message
     assert isinstance(recover_error(carry_error(TableNotFound("gone"))), TableNotFound)
     assert recover_error(RuntimeError("plain failure")) is None
+
+
+def test_progress_from_a_connect_server_gets_its_row_counts_from_the_sources():
+    """Spark 4.2's Connect server sends progress JSON without the top-level numInputRows: lakectl's batch
+    lines, its 'stopped after N batches' figure and ops.stream_progress summed nothing from it."""
+    import json as _json
+
+    from lakectl.streaming import _as_dict, batch_line
+
+    class Progress:  # what query.recentProgress holds over Connect: an object whose .json lacks the totals
+        json = _json.dumps({"batchId": 0, "name": "score-x", "durationMs": {"triggerExecution": 2000},
+                           "sources": [{"description": "DeltaSource[a]", "numInputRows": 300, "processedRowsPerSecond": 150.0},
+                                       {"description": "DeltaSource[b]", "numInputRows": 100, "processedRowsPerSecond": 50.0}]})
+
+    p = _as_dict(Progress())
+    assert p["numInputRows"] == 400 and p["processedRowsPerSecond"] == 200.0
+    assert "batch 0: 400 rows in 2.0s (200 rows/s)" in batch_line(p)
+    local = {"batchId": 1, "numInputRows": 7, "sources": [{"numInputRows": 3}]}
+    assert _as_dict(local)["numInputRows"] == 7  # a local session's own total is kept
