@@ -38,7 +38,9 @@ def quote_columns(columns: Iterable[str]) -> str:
 
 
 def quote_string(value: str) -> str:
-    """A SQL string literal with backslashes and single quotes escaped."""
+    """A Spark SQL string literal, backslashes and single quotes escaped. Spark SQL only: DuckDB and ANSI SQL
+    read a backslash literally and escape a quote by doubling it, so this must not build SQL for them
+    (lakectl's DuckDB SQL takes no literal from input: tables are views named with quote_ansi_ident)."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
