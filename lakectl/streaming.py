@@ -293,7 +293,10 @@ def _stop_after_batch_in_flight(query: "StreamingQuery", feed: ProgressFeed) -> 
 
 
 def input_rows(query: "StreamingQuery") -> int:
-    return sum(int(p.get("numInputRows") or 0) for p in map(_as_dict, query.recentProgress or []))
+    """The rows the query read, as a local session reports them; 0 over Spark Connect, whose per-source
+    counts add up every action a batch function ran on its batch (1,600 for 1,200 rows read once by ingest
+    in a parity run), so callers fall back to the Delta log's figures there."""
+    return sum(int(p.get("numInputRows") or 0) for p in query.recentProgress or [])
 
 
 # --- micro-batch size -----------------------------------------------------------------------------
