@@ -128,6 +128,29 @@ def assert_same_result(local: dict[str, Any], remote: dict[str, Any], roots: tup
     assert not diffs, {k: (a.get(k), b.get(k)) for k in diffs}
 
 
+def auto_compacted(root: Path, key: str) -> bool:
+    """Whether Delta's auto compaction (a post-commit hook, `delta.autoOptimize.autoCompact`) rewrote the table.
+    Delta decides that per write, and in the full matrix it compacted bronze.events after the second day's
+    ingest on `local` but not over Connect: the same rows in a different number of files."""
+    log = root / "tables" / Path(*key.split(".")) / "_delta_log"
+    for commit in log.glob("*.json"):
+        for line in commit.read_text().splitlines():
+            info = json.loads(line).get("commitInfo") or {}
+            if info.get("operation") == "OPTIMIZE" and str((info.get("operationParameters") or {}).get("auto")).lower() == "true":
+                return True
+    return False
+
+
+def without_layout_of(result: dict[str, Any], tables: set[str]) -> dict[str, Any]:
+    """An optimize result without the file counts of `tables` (and the totals that include them)."""
+    if not tables:
+        return result
+    layout = {"files_before", "files_after"}
+    details = [{k: v for k, v in d.items() if k not in layout} if d.get("table") in tables else d
+               for d in result.get("details", [])]
+    return {**{k: v for k, v in result.items() if k not in layout}, "details": details}
+
+
 def table_rows(spark, path: str) -> list[tuple]:
     df = spark.read.format("delta").load(path)
     cols = sorted(c for c in df.columns if c not in VOLATILE_COLUMNS)
@@ -238,7 +261,11 @@ def test_full_matrix_over_connect_on_a_cluster_equals_local(spark_cluster: Clust
                           "JOIN (SELECT DISTINCT event_date FROM gold.funnel_daily) f ON to_date(event_hour) = f.event_date "
                           "GROUP BY event_date ORDER BY event_date")
     assert query["row_count"] == 2
-    same("optimize", "--vacuum", "--dry-run")
+    # file counts are compared where Delta's auto compaction made the same decision on both sides
+    differ = {k for k in TABLES if auto_compacted(local, k) != auto_compacted(remote, k)}
+    a, b = (lakectl(root, "optimize", "--vacuum", "--dry-run", url=url) for root, url in ((local, None), (remote, spark_cluster.url)))
+    assert_same_result(without_layout_of(a, differ), without_layout_of(b, differ), both)
+    assert len(differ) <= 1, differ  # bronze.events at most: the only table with autoCompact in the repo's config
     same("optimize", "silver.events", "--zorder", "customer_id")
     assert_same_tables(spark, local, remote)
 
