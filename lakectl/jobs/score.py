@@ -123,21 +123,20 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
     after the batch in flight commits (exit 130), like `ingest --continuous`."""
     from lakectl.delta import is_connect
     from lakectl.ml import scoring
-    from lakectl.ml.encoder_model import EncoderLR
     from lakectl.streaming import BatchFigures
 
     checkpoint = checkpoint_dir(ctx, p, ref)
     spark = ctx.spark
-    model = scoring.load(ref.uri)  # on the driver once; an encoder's weights travel with each batch's function
-    scorer = _StreamScorer(ctx, ref, target, model)
+    scorer = _StreamScorer(ctx, ref, target, None)
     server_copy: str | None = None
     if is_connect(spark):  # the batches run on the server: their figures come back through ops.batch_figures
         scorer.figures = BatchFigures(ctx, "score")
-        if not isinstance(model, EncoderLR):  # a Spark model holds the client's session: the server loads its own
+        if not scoring.is_encoder(ref.uri):  # a Spark model holds the client's session: the server loads its own
             from lakectl.ml.connect_compat import spark_model_copy_for_server
 
             server_copy, scorer.model_path = spark_model_copy_for_server(ref.uri)
-            scorer.model = None
+    if scorer.model_path is None:
+        scorer.model = scoring.load(ref.uri)  # on the driver once; an encoder's weights travel with each batch's function
     try:
         _stream_scores(ctx, p, source, scorer, checkpoint)
     finally:

@@ -66,6 +66,10 @@ def _on_connect() -> bool:
     return active is not None and is_connect(active)
 
 
+def _shared() -> Path:
+    return (_shared_dir or Path(os.environ.get("MLFLOW_DFS_TMP") or "/tmp/mlflow")).resolve()
+
+
 @contextmanager
 def _through_shared_dir() -> Iterator[str | None]:
     """On a Connect session: MLflow's JVM file copies replaced by file copies through the shared folder,
@@ -75,7 +79,7 @@ def _through_shared_dir() -> Iterator[str | None]:
         return
     import mlflow.spark
 
-    shared = (_shared_dir or Path(os.environ.get("MLFLOW_DFS_TMP") or "/tmp/mlflow")).resolve()
+    shared = _shared()
     shared.mkdir(parents=True, exist_ok=True)
     saved, saved_env = mlflow.spark._HadoopFileSystem, os.environ.get("MLFLOW_DFS_TMP")
     mlflow.spark._HadoopFileSystem = _SharedFileSystem
@@ -142,8 +146,7 @@ def spark_model_copy_for_server(uri: str) -> tuple[str, str]:
 
     from mlflow.artifacts import download_artifacts
 
-    shared = (_shared_dir or Path(os.environ.get("MLFLOW_DFS_TMP") or "/tmp/mlflow")).resolve()
-    target = shared / f"serve-{uuid.uuid4().hex[:12]}"
+    target = _shared() / f"serve-{uuid.uuid4().hex[:12]}"
     target.mkdir(parents=True)
     local = Path(download_artifacts(artifact_uri=uri, dst_path=str(target)))
     sparkml = local / "sparkml"

@@ -23,10 +23,7 @@ def load(uri: str) -> Any:
     mlflow = import_mlflow()
     key = f"{mlflow.get_registry_uri()}|{uri}"  # models:/name/1 of one store is not that of another
     if key not in _LOADED:
-        from mlflow.models import get_model_info
-
-        info = get_model_info(uri)
-        meta = info.metadata or {}
+        meta = _metadata(uri)
         if meta.get("lakectl_featurizer") == "encoder":
             from lakectl.ml.encoder_model import EncoderLR, check_installed_encoder
 
@@ -38,6 +35,17 @@ def load(uri: str) -> Any:
 
             _LOADED[key] = load_spark_model(uri)  # mlflow.spark.load_model, over Spark Connect too
     return _LOADED[key]
+
+
+def is_encoder(uri: str) -> bool:
+    """Whether the version at `uri` is an encoder model (reads the model's metadata, loads nothing)."""
+    return _metadata(uri).get("lakectl_featurizer") == "encoder"
+
+
+def _metadata(uri: str) -> dict[str, Any]:
+    from mlflow.models import get_model_info  # callers have imported mlflow through lakectl.ml.store
+
+    return get_model_info(uri).metadata or {}
 
 
 def predict(model: Any, df: "DataFrame") -> "DataFrame":

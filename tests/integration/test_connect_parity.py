@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from lakectl.datagen import generate
+from review_corpus import review_corpus  # tests/integration: the ML tests' labelled sentences
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "spark-cluster-local"
@@ -290,31 +291,6 @@ ML_CONFIGS = {
     "encoder": {"featurizer": "encoder", "reg_params": [0.1, 0.3], "min_labelled_rows": 40},
     "tfidf": {"featurizer": "tfidf", "reg_params": [0.01, 0.1], "num_features": 4096, "min_labelled_rows": 40},
 }
-_GOOD = ("great", "excellent", "love", "perfect", "wonderful", "fantastic", "happy", "recommend", "best", "amazing")
-_BAD = ("terrible", "awful", "broken", "waste", "worst", "disappointed", "poor", "useless", "refund", "horrible")
-_FILLER = ("the", "phone", "service", "food", "it", "was", "really", "this", "and", "very", "place", "battery")
-
-
-def review_corpus(n: int = 400) -> list[tuple[str, int]]:
-    """(text, label): the UCI sentences when ../shared/data/sentiment is there, else generated ones."""
-    import random
-
-    from lakectl.ml.corpus import load_review_texts, sentiment_data_dir
-
-    uci = sentiment_data_dir(REPO) / "yelp_labelled.txt"
-    if uci.exists():
-        rows = load_review_texts(uci)
-        random.Random(1).shuffle(rows)
-        return rows[:n]
-    rng = random.Random(1)
-    out = []
-    for i in range(n):
-        words = [rng.choice(_FILLER) for _ in range(6)] + [rng.choice(_GOOD if i % 2 else _BAD) for _ in range(2)]
-        rng.shuffle(words)
-        out.append((" ".join(words), i % 2))
-    return out
-
-
 def ml_config(path: Path, url: str, featurizer: str) -> Path:
     import yaml
 

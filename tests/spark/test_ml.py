@@ -12,35 +12,13 @@ import socket
 from pathlib import Path
 
 import pytest
+from review_corpus import review_corpus  # tests/integration: the ML tests' labelled sentences
 
 pytestmark = pytest.mark.spark  # train, gate, score, registry: CI runs them (scoring a challenger is the slow variant)
 
 REPO = Path(__file__).resolve().parents[2]
 FAST_ML = {"num_features": 4096, "min_labelled_rows": 40}  # featurizer: the default (encoder)
 TFIDF_GRID = [0.01, 0.1]
-
-_GOOD = ("great", "excellent", "love", "perfect", "wonderful", "fantastic", "happy", "recommend", "best", "amazing")
-_BAD = ("terrible", "awful", "broken", "waste", "worst", "disappointed", "poor", "useless", "refund", "horrible")
-_FILLER = ("the", "phone", "service", "food", "it", "was", "really", "this", "and", "very", "place", "battery")
-
-
-def _corpus(n: int = 400) -> list[tuple[str, int]]:
-    from lakectl.ml.corpus import load_review_texts, sentiment_data_dir
-
-    uci = sentiment_data_dir(REPO) / "yelp_labelled.txt"
-    if uci.exists():
-        rows = load_review_texts(uci)
-        random.Random(1).shuffle(rows)
-        return rows[:n]
-    rng = random.Random(1)
-    rows = []
-    for i in range(n):
-        label = i % 2
-        words = [rng.choice(_FILLER) for _ in range(6)] + [rng.choice(_GOOD if label else _BAD) for _ in range(2)]
-        rng.shuffle(words)
-        rows.append((" ".join(words), label))
-    return rows
-
 
 def _settings(root: Path, **ml):
     from lakectl.settings import settings_from_dict
@@ -75,7 +53,7 @@ def lake(spark, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("ml") / "lake"
     settings = _settings(root)
-    rows = _corpus()
+    rows = review_corpus()
     _write_reviews(spark, settings, rows)
     return JobContext(settings=settings, _spark=spark), rows
 
@@ -329,10 +307,10 @@ def test_too_few_or_one_class_rows_fail_and_register_nothing(spark, tmp_path):
 
     settings = _settings(tmp_path / "lake")
     ctx = JobContext(settings=settings, _spark=spark)
-    _write_reviews(spark, settings, _corpus(20))
+    _write_reviews(spark, settings, review_corpus(20))
     with pytest.raises(JobFailed, match="too few labelled reviews"):
         _run(ctx, "train")
-    _write_reviews(spark, settings, [(t, 1) for t, _ in _corpus(100)])
+    _write_reviews(spark, settings, [(t, 1) for t, _ in review_corpus(100)])
     with pytest.raises(JobFailed, match="only positive reviews"):
         _run(ctx, "train")
     assert not (tmp_path / "lake" / "mlflow").exists()
@@ -347,7 +325,7 @@ def test_unreachable_store_is_exit_4_with_the_uri_masked(spark, tmp_path):
         port = s.getsockname()[1]  # closed again: nothing listens there
     settings = _settings(tmp_path / "lake", tracking_uri=f"http://ops:s3cret@127.0.0.1:{port}")
     ctx = JobContext(settings=settings, _spark=spark)
-    _write_reviews(spark, settings, _corpus(100))
+    _write_reviews(spark, settings, review_corpus(100))
     with pytest.raises(SourceUnavailable) as err:
         _run(ctx, "train")
     assert err.value.exit_code == 4

@@ -44,3 +44,26 @@ def test_a_classic_or_absent_session_leaves_mlflow_alone(monkeypatch):
     monkeypatch.setattr(connect_compat, "_on_connect", lambda: False)
     with connect_compat._through_shared_dir() as shared:
         assert shared is None
+
+
+def test_a_copy_for_the_server_holds_the_pipeline_and_a_non_spark_model_is_refused(tmp_path):
+    """score --continuous over Connect: the server's worker loads the pipeline from this copy."""
+    import pytest
+
+    connect_compat.use_shared_dir(tmp_path / "shared")
+    artifacts = tmp_path / "artifacts" / "model"
+    _model(artifacts / "sparkml")
+    (artifacts / "MLmodel").write_text("flavors: {}\n")
+    folder, sparkml = connect_compat.spark_model_copy_for_server(str(artifacts))
+    assert Path(folder).parent == (tmp_path / "shared").resolve() and Path(sparkml).is_relative_to(folder)
+    assert (Path(sparkml) / "stages" / "0_idf" / "data").read_text() == "weights"
+    (artifacts / "sparkml" / "stages" / "0_idf" / "data").unlink()  # a copy, not the registry's own files
+    assert (Path(sparkml) / "stages" / "0_idf" / "data").exists()
+
+    pyfunc = tmp_path / "artifacts" / "encoder"
+    pyfunc.mkdir()
+    (pyfunc / "MLmodel").write_text("flavors: {}\n")
+    with pytest.raises(FileNotFoundError, match="not a spark-flavor model"):
+        connect_compat.spark_model_copy_for_server(str(pyfunc))
+    assert [p.name for p in (tmp_path / "shared").resolve().iterdir()] == [Path(folder).name]  # the failed copy is gone
+    connect_compat.use_shared_dir(None)  # type: ignore[arg-type]
