@@ -54,6 +54,24 @@ def test_volume_upload_keeps_a_plus_in_the_name(sdk, fake):
     assert fake.local_path(path).read_bytes() == b"wheel"
 
 
+@pytest.mark.parametrize("served", [True, False], ids=["endpoints-api", "no-endpoints-api"])
+def test_file_endpoint_discovery_is_answered_as_the_sdk_asks_it(sdk, fake, served):
+    """The installed SDK's own discovery path, not a copy of it: a newer SDK that asks elsewhere fails here."""
+    from databricks.sdk.mixins.files import FilesExt
+
+    fake.area("files")["endpoints_api"] = served
+    try:
+        path = "/Volumes/main/ops/artifacts/lakectl/x.whl"
+        sdk.files.upload(path, io.BytesIO(b"wheel"), overwrite=True)
+        assert fake.local_path(path).read_bytes() == b"wheel"
+    finally:
+        fake.area("files").pop("endpoints_api", None)
+    discovery = FilesExt._ENDPOINTS_API_PATH
+    if sdk.config.experimental_files_ext_enable_endpoints_api:
+        assert [r.status for r in fake.calls("GET", "^" + discovery + "$")] == [200 if served else 404]
+    assert [r.status for r in fake.calls("PUT", r"/fs/files/Volumes/")] == [204]
+
+
 def test_unknown_and_missing_fields_are_contract_failures(sdk, fake):
     from databricks.sdk.errors import BadRequest
 

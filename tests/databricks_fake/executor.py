@@ -1,8 +1,11 @@
 """Runs a submitted python_wheel_task for real, as a cluster would.
 
-The uploaded wheel is installed (without dependencies) into a scratch virtualenv that sees this
-interpreter's site-packages (pyspark, delta-spark: the "runtime"), and the task's entry point runs
-with the submitted parameters. Like Databricks Runtime, the fake provides a Delta-enabled Spark
+The uploaded wheel is installed into an isolated virtualenv (a cluster's library environment) that holds
+only what a cluster would have: the runtime's packages (pyspark, delta-spark, pandas, pyarrow) and the
+wheel's declared dependencies, each with its own dependencies, taken from what is installed here
+(runtime_env.py: no network, from a virtualenv or the system Python alike). A dependency the wheel
+forgets to declare is then missing on the "cluster" as it would be on Databricks. The task's entry
+point runs with the submitted parameters. Like Databricks Runtime, the fake provides a Delta-enabled Spark
 session configuration (through PYSPARK_SUBMIT_ARGS) and exposes uploaded /Workspace and /Volumes
 files at local paths (its FUSE mount): parameters naming such paths are rewritten to them.
 """
@@ -12,14 +15,16 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
+import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import traceback
 from pathlib import Path
 from typing import Any
+
+from tests.databricks_fake import runtime_env
 
 _venv_locks: dict[str, threading.Lock] = {}
 _global = threading.Lock()
@@ -69,7 +74,12 @@ def _execute(fake, run: dict[str, Any]) -> None:
             _finish(fake, run, "FAILED", "Library installation failed: the wheel was not found in the workspace",
                     life_cycle="INTERNAL_ERROR", error="Library installation failed")
             return
-        venv = _venv_with(fake, wheel)
+        try:
+            venv = _venv_with(fake, wheel)
+        except runtime_env.LibraryInstallFailed as exc:
+            _finish(fake, run, "FAILED", f"Library installation failed: {exc}", life_cycle="INTERNAL_ERROR",
+                    error=f"Library installation failed: {exc}")
+            return
         if run["cancelled"]:
             _finish(fake, run, "CANCELED", "Run cancelled.")
             return
@@ -130,14 +140,10 @@ def _venv_with(fake, wheel: Path) -> Path:
         lock = _venv_locks.setdefault(digest, threading.Lock())
     venv = fake.root / "venvs" / digest
     with lock:
-        if (venv / ".installed").exists():
-            return venv
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
-                       check=True, capture_output=True, timeout=120)
-        subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
-                        "--no-deps", "--no-index", "--disable-pip-version-check", str(wheel)],
-                       check=True, capture_output=True, timeout=300)
-        (venv / ".installed").touch()
+        if not (venv / ".installed").exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            runtime_env.build(venv, wheel)
+            (venv / ".installed").touch()
     return venv
 
 

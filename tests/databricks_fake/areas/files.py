@@ -1,6 +1,9 @@
-"""The Files API for Unity Catalog volumes: PUT/HEAD/GET /api/2.0/fs/files/Volumes/..., directories."""
+"""The Files API for Unity Catalog volumes: endpoint discovery, PUT/HEAD/GET /api/2.0/fs/files/Volumes/...,
+directories."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from tests.databricks_fake.routes import ApiError, Raw, Request, bad_request, not_found, route
 
@@ -13,6 +16,19 @@ def _file(req: Request):
     if path.count("/") < 5:
         raise bad_request(f"{path}: a file path must name a file inside a volume (/Volumes/catalog/schema/volume/...)")
     return path, req.fake.local_path(path)
+
+
+@route("GET", r"/api/2\.0/fs/endpoints")
+def endpoints(req: Request):
+    """Where file transfers go (databricks-sdk >= 0.167 asks before every first transfer): this workspace
+    serves the Files API 2.0 on its own host. Proto3 JSON leaves out false booleans
+    (`multipart_upload_supported`), so the SDK uploads in one shot. A workspace that does not serve the
+    API yet answers 404 (`fake.state["files"]["endpoints_api"] = False`)."""
+    assert req.fake is not None
+    if not req.fake.area("files").get("endpoints_api", True):
+        raise ApiError(404, "ENDPOINT_NOT_FOUND", "No API found for 'GET /fs/endpoints'")
+    host = urlsplit(req.fake.url).netloc
+    return 200, {"endpoints": [{"api": "FILES_API", "api_version": "2.0", "scheme": "http", "hostname": host}]}
 
 
 @route("PUT", r"/api/2\.0/fs/files" + VOLUME_PATH)
