@@ -89,7 +89,7 @@ def delta_rows(path: str) -> int:
     """Rows of a Delta table from its log's file statistics (no scan)."""
     from deltalake import DeltaTable
 
-    from lakectl.monitor.deltars import column_lists  # deltalake 1.x returns an arro3 table
+    from lakectl.lake.deltars import column_lists  # deltalake 1.x returns an arro3 table
 
     return int(sum(column_lists(DeltaTable(path).get_add_actions(flatten=True))["num_records"]))
 
@@ -101,10 +101,10 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the lake folder")
     a = ap.parse_args()
 
-    from lakectl.datagen import generate
-    from lakectl.maintenance.file_stats import parse_size
-    from lakectl.streaming import micro_batch_bytes
-    from lakectl.settings import LocalTarget
+    from lakectl.datagen.events import generate
+    from lakectl.core.units import parse_size
+    from lakectl.lake.streaming import micro_batch_bytes
+    from lakectl.config import LocalTarget
 
     memory = parse_size(a.driver_memory) or 0
     target_bytes = int(memory * a.times)

@@ -75,7 +75,7 @@ def gold_rows(root: Path) -> dict[str, list]:
 
 
 def run(args: argparse.Namespace, root: Path) -> dict:
-    from lakectl.datagen import generate
+    from lakectl.datagen.events import generate
 
     local, remote = root / "local", root / "connect"
     generate(local / "landing", args.events, seed=11, start=datetime(2026, 11, 2, tzinfo=timezone.utc),

@@ -35,7 +35,7 @@ WARMUP_EVENTS = 200_000
 
 def padded_lines(n: int, seed: int) -> list[str]:
     """Generated events padded to EVENT_BYTES with an extra field (bronze keeps it in `raw`)."""
-    from lakectl.datagen import iter_event_lines
+    from lakectl.datagen.events import iter_event_lines
 
     out = []
     for line in iter_event_lines(n, seed=seed):
@@ -118,10 +118,10 @@ def baseline_writer(bootstrap: str, topic: str, n: int, path: str) -> float:
 
 
 def lakectl_ingest(bootstrap: str, topic: str, warm_topic: str, warm_events: int, root: Path, spark_conf: dict[str, str]) -> dict:
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
-    from lakectl.runners.local import get_session
-    from lakectl.settings import settings_from_dict
+    from lakectl.engine.local import get_session
+    from lakectl.config import settings_from_dict
 
     settings = settings_from_dict({"storage": {"root": str(root)}, "targets": {"local": {"kind": "local", "spark_conf": spark_conf}}}, "<bench>")
     t0 = time.perf_counter()
@@ -166,9 +166,9 @@ def spark_floor(spark, bootstrap: str, topic: str, path: str) -> float:  # noqa:
     transaction or progress record: what the engine itself allows on this machine (best of two)."""
     from pyspark.sql import functions as F
 
-    from lakectl.bronze import parse_events
+    from lakectl.pipeline.bronze.parse import parse_events
     from lakectl.jobs.ingest import BRONZE_COLUMNS
-    from lakectl.sources.kafka import as_bronze_source
+    from lakectl.pipeline.sources.kafka import as_bronze_source
 
     parsed = (parse_events(as_bronze_source(kafka_batch(spark, bootstrap, topic), "kafka")).withColumn("ingest_time", F.current_timestamp())
               .withColumn("ingest_run_id", F.lit("floor")).withColumn("batch_id", F.lit(0).cast("long"))
@@ -191,7 +191,7 @@ def main() -> None:
     ap.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark conf for lakectl's session")
     args = ap.parse_args()
 
-    from lakectl.kafka_produce import ensure_topic, produce_lines
+    from lakectl.datagen.kafka import ensure_topic, produce_lines
 
     work = Path(tempfile.mkdtemp(prefix="lakectl-bench-kafka-"))
     broker = None

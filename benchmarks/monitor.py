@@ -6,7 +6,7 @@ with delta-rs. Prints one JSON document.
 
 lakectl is byte-compiled first, as pip does when it installs the wheel: an editable checkout under
 PYTHONDONTWRITEBYTECODE would otherwise recompile every module on every run, which no installed
-copy does. The first lakectl run parses the YAML config and caches it (lakectl/cache.py); it is
+copy does. The first lakectl run parses the YAML config and caches it (lakectl/core/cache.py); it is
 reported apart as `lakectl_first_run_s`, and the median is taken over the runs after it.
 """
 
@@ -88,7 +88,7 @@ def main() -> None:
         med_l, med_b = statistics.median(lakectl_s), statistics.median(baseline_s)
         print(json.dumps({
             "benchmark": "monitor tables",
-            "tables_present": len(paths), "tables_listed": len(__import__("lakectl.settings", fromlist=["x"]).Settings().table_keys()),
+            "tables_present": len(paths), "tables_listed": len(__import__("lakectl.config", fromlist=["x"]).Settings().table_keys()),
             "rows_per_table": args.events // args.commits * args.commits, "commits_per_table": args.commits, "repeat": args.repeat,
             "lakectl_monitor_tables_s": round(med_l, 3), "lakectl_first_run_s": round(first_s, 3),
             "baseline": "cold python subprocess: delta-rs DeltaTable(path).version()/history(25)/get_add_actions() per present table",

@@ -36,11 +36,12 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(args: argparse.Namespace, root: Path) -> dict:
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
-    from lakectl.maintenance.file_stats import detail, files_read, parse_size
-    from lakectl.runners.local import get_session
-    from lakectl.settings import LocalTarget, settings_from_dict
+    from lakectl.core.units import parse_size
+    from lakectl.maintenance.file_stats import detail, files_read
+    from lakectl.engine.local import get_session
+    from lakectl.config import LocalTarget, settings_from_dict
 
     settings = settings_from_dict({"storage": {"root": str(root)}}, "<benchmark>")
     spark = get_session(settings, LocalTarget(shuffle_partitions=4))

@@ -73,9 +73,9 @@ def main() -> None:
     ap.add_argument("--baseline-batch", type=int, default=1_000)
     args = ap.parse_args()
 
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     out: dict = {"rows": args.rows, "train_rows": args.train_rows, "cores": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="lakectl-bench-score-") as tmp:

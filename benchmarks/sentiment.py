@@ -72,9 +72,9 @@ def main() -> None:
     train_rows = load_review_texts(data / "amazon_cells_labelled.txt") + load_review_texts(data / "yelp_labelled.txt")
     imdb = load_review_texts(data / "imdb_labelled.txt")
 
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     out: dict = {"train_sentences": len(train_rows), "imdb_sentences": len(imdb)}
     with tempfile.TemporaryDirectory(prefix="lakectl-sentiment-") as tmp:

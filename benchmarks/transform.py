@@ -185,8 +185,9 @@ def spark_floor(spark: Any, settings: Any, out_dir: Path) -> float:
     itself, next to which lakectl's own overhead and DuckDB's speed can be read."""
     from pyspark.sql import functions as F
 
-    from lakectl import gold, silver
-    from lakectl.quality import rules_for
+    from lakectl.pipeline.gold import builders as gold
+    from lakectl.pipeline.silver import cleaning as silver
+    from lakectl.pipeline.silver.expectations import rules_for
 
     t0 = time.perf_counter()
     bronze = spark.read.format("delta").load(settings.table("bronze.events").path)
@@ -225,9 +226,9 @@ def main(argv: list[str] | None = None) -> None:
 
     import duckdb
 
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     work = Path(tempfile.mkdtemp(prefix="lakectl-bench-transform-"))
     partition_by = [c for c in args.silver_partition_by.split(",") if c]

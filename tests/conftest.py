@@ -16,7 +16,7 @@ os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 @pytest.fixture
 def settings(tmp_path: Path):
     """Settings with every table, checkpoint and landing folder under this test's tmp_path."""
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     return settings_from_dict({"storage": {"root": str(tmp_path / "lake")}}, "<test>")
 
@@ -24,8 +24,8 @@ def settings(tmp_path: Path):
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory: pytest.TempPathFactory):
     """The one SparkSession of the test run (local Delta + Kafka connector), built by lakectl's runner."""
-    from lakectl.runners.local import get_session, stop_session
-    from lakectl.settings import LocalTarget, settings_from_dict
+    from lakectl.engine.local import get_session, stop_session
+    from lakectl.config import LocalTarget, settings_from_dict
 
     root = tmp_path_factory.mktemp("spark-session")
     boot = settings_from_dict({"storage": {"root": str(root)}}, "<test-session>")
@@ -37,7 +37,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def ctx(settings, spark):
     """A JobContext on the shared session with this test's own storage root."""
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
 
     return JobContext(settings=settings, _spark=spark)
 

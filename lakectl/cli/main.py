@@ -7,7 +7,8 @@ import sys
 
 
 def main() -> None:
-    from lakectl.cli.app import build, command_named, hoist_global_options
+    from lakectl.cli.app import build
+    from lakectl.cli.argv import command_named, hoist_global_options
 
     argv = hoist_global_options(sys.argv[1:])
     cli = build(command_named(argv))

@@ -10,8 +10,8 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-from lakectl.formatting import fmt_value
-from lakectl.results import Result, json_default
+from lakectl.core.formatting import fmt_value
+from lakectl.core.results import Result, json_default
 
 WIDE_COLUMNS = 100_000  # -o wide: a console this wide never wraps or cuts a table (rich sizes tables to their content)
 

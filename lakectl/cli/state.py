@@ -52,7 +52,7 @@ def output_format(ctx: typer.Context, json_out: bool = False) -> str:
 
 
 def fail_usage(message: str, hint: str, *, as_json: bool) -> NoReturn:
-    from lakectl.errors import UsageError
+    from lakectl.core.errors import UsageError
 
     fail(UsageError(message, hint), verbose=False, as_json=as_json)
 
@@ -63,15 +63,17 @@ def execute(ctx: typer.Context, job: str, params: dict[str, Any], *, json_out: b
     fmt = output_format(ctx, json_out)
     as_json = fmt == "json"
     try:
-        from lakectl.context import JobContext
+        from lakectl.engine.context import JobContext
         from lakectl.jobs import run_job
         settings = load_settings_of(state)
         job_ctx = JobContext(settings=settings, target_name=state.target, verbose=state.verbose)
         target = settings.target(state.target)  # an unknown target is a usage error before any work
         if target.kind == "databricks":
-            from lakectl.cli.remote import run_remote
+            from lakectl.cli.status import StatusLine
+            from lakectl.runners.dispatch import run_remote
 
-            result = run_remote(state, settings, job, params, run_id=job_ctx.run_id)
+            result = run_remote(settings, state.target, job, params, run_id=job_ctx.run_id, timeout_s=state.timeout,
+                                wait=not state.no_wait, verbose=state.verbose, status_line=StatusLine)
         else:
             result = _with_status(lambda: run_job(job_ctx, job, params), job, fmt in ("json", "csv"))
     except typer.Exit:
@@ -87,7 +89,7 @@ def execute(ctx: typer.Context, job: str, params: dict[str, Any], *, json_out: b
 
 def load_settings_of(state: State):  # noqa: ANN201 (Settings: imported lazily)
     """The settings for this command line; without any config file, say where lakectl looked."""
-    from lakectl.settings import DEFAULT_CONFIG, load_settings
+    from lakectl.config import DEFAULT_CONFIG, load_settings
 
     settings = load_settings(state.config)
     if settings.source_file == "<defaults>":
@@ -97,7 +99,7 @@ def load_settings_of(state: State):  # noqa: ANN201 (Settings: imported lazily)
 
 
 def fail(exc: BaseException, *, verbose: bool, as_json: bool) -> NoReturn:
-    from lakectl.errors import translate
+    from lakectl.core.errors import translate
 
     err = translate(exc)
     if verbose:

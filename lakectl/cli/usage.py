@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 class LakectlGroup(TyperGroup):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
-        from lakectl.cli.app import hoist_global_options
+        from lakectl.cli.argv import hoist_global_options
 
         # global options after the command (-o, --json, -c ...) move before it, wherever the CLI is
         # started from (the console script has done it already: doing it twice changes nothing)

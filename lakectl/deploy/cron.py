@@ -8,8 +8,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from lakectl.errors import ConfigError
-from lakectl.settings import Schedule, Settings
+from lakectl.core.errors import ConfigError
+from lakectl.config import Schedule, Settings
 
 _DOW_NAMES = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}
 
@@ -74,7 +74,7 @@ def crontab_lines(settings: Settings, target_name: str) -> list[str]:
     """One crontab line per scheduled job: its tasks in dependency order, each with its timeout."""
     config = str(Path(settings.source_file).absolute()) if settings.source_file and not settings.source_file.startswith("<") else None
     runner = shutil.which("lakectl-job")
-    base = [runner] if runner else [sys.executable, "-m", "lakectl.jobentry"]
+    base = [runner] if runner else [sys.executable, "-m", "lakectl.runners.jobentry"]
     lines = []
     log_dir = settings.storage.root_dir / "logs"
     for name, schedule in settings.schedules.items():

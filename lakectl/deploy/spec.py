@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from lakectl.deploy.cron import task_order, to_quartz
-from lakectl.errors import ConfigError
-from lakectl.settings import DatabricksTarget, Schedule, Settings
+from lakectl.core.errors import ConfigError
+from lakectl.config import DatabricksTarget, Schedule, Settings
 
 TAG_PROJECT = "lakectl_project"
 TAG_SCHEDULE = "lakectl_schedule"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from lakectl.deploy.plan import Change, diff
 from lakectl.deploy.spec import TAG_PROJECT, TAG_SCHEDULE, desired
-from lakectl.settings import DatabricksTarget, Settings
+from lakectl.config import DatabricksTarget, Settings
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -45,7 +45,7 @@ def config_path(w: "WorkspaceClient", target: DatabricksTarget, settings: Settin
 def plan_and_apply(settings: Settings, target_name: str, target: DatabricksTarget, *, dry_run: bool,
                    destroy: bool) -> Outcome:
     from lakectl.runners.databricks import artifacts
-    from lakectl.runners.databricks.client import api_errors, workspace_client
+    from lakectl.engine.workspace import api_errors, workspace_client
     from lakectl.runners.databricks.wheel import build_wheel
 
     w = workspace_client(target)

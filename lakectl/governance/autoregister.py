@@ -14,11 +14,11 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any, Callable
 
-from lakectl.delta import local_log_exists
+from lakectl.lake.delta import local_log_exists
 
 if TYPE_CHECKING:
-    from lakectl.context import JobContext
-    from lakectl.results import Result
+    from lakectl.engine.context import JobContext
+    from lakectl.core.results import Result
 
 
 class CatalogRegistrar:
@@ -42,7 +42,7 @@ class CatalogRegistrar:
         backend = None
         try:
             from lakectl.governance.register import register_tables
-            from lakectl.jobs.grant import backend_for
+            from lakectl.governance.backends import backend_for
 
             backend = backend_for(self.ctx)
             rows = register_tables(settings, backend, keys=new, dry_run=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from lakectl.errors import LakectlError
+from lakectl.core.errors import LakectlError
 
 from lakectl.governance.names import Name
 

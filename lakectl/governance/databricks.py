@@ -6,7 +6,7 @@ The SDK puts `full_name` into the URL path as given, so every name is percent-en
 path segment (a name can never address another object); securable types go as lower-case strings
 (the SecurableType enum would be formatted as `SecurableType.TABLE`); privileges are the SDK's
 `Privilege` enum, spelled with underscores like the policy file. SQL text is built only by
-lakectl/sql.py. databricks-sdk is imported inside functions only.
+lakectl/core/sql.py. databricks-sdk is imported inside functions only.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from lakectl.errors import JobFailed, LakectlError, SourceUnavailable, UsageError
+from lakectl.core.errors import JobFailed, LakectlError, SourceUnavailable, UsageError
 from lakectl.governance.backend import (ApplyOutcome, Capabilities, ChangeFailure, PrincipalChange, Securable,
                                         apply_securable, unverified)
 from lakectl.governance.names import Name, format_name, full_name
@@ -216,7 +216,7 @@ class DatabricksBackend:
     def _apply_table_masks(self, changes: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str | None]]:
         from lakectl.governance.names import parse_name
         from lakectl.governance.plan import same_binding
-        from lakectl.sql import unity_drop_column_mask, unity_drop_row_filter, unity_set_column_mask, unity_set_row_filter
+        from lakectl.core.sql import unity_drop_column_mask, unity_drop_row_filter, unity_set_column_mask, unity_set_row_filter
 
         table = tuple(changes[0]["name"])
         errors: dict[int, str] = {}
@@ -249,7 +249,7 @@ class DatabricksBackend:
 
     def get_tags(self, securables: list[Securable]) -> dict[Securable, tuple[Tags, dict[str, Tags]]]:
         """(securable tags, {column: tags}) per taggable securable, from information_schema."""
-        from lakectl.sql import unity_tags_select
+        from lakectl.core.sql import unity_tags_select
 
         out: dict[Securable, tuple[Tags, dict[str, Tags]]] = {}
         for s in securables:
@@ -265,7 +265,7 @@ class DatabricksBackend:
         return out
 
     def set_tags(self, s: Securable, column: str | None, set_: Tags, unset: list[str]) -> None:
-        from lakectl.sql import unity_set_tags, unity_unset_tags
+        from lakectl.core.sql import unity_set_tags, unity_unset_tags
 
         doing = f"tagging {s.type} {full_name(s.name)!r}" + (f" column {column!r}" if column else "")
         if set_:

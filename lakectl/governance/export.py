@@ -8,7 +8,7 @@ from lakectl.governance.backend import GrantsBackend, Securable
 from lakectl.governance.names import Name, format_name, parse_name
 from lakectl.governance.plan import _CHILD_TYPES
 from lakectl.governance.privileges import PRIVILEGES, SECTIONS
-from lakectl.errors import UsageError
+from lakectl.core.errors import UsageError
 
 _SECTION_OF = {t: s for s, (t, _) in SECTIONS.items()}
 

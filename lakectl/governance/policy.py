@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lakectl.errors import ConfigError
+from lakectl.core.errors import ConfigError
 from lakectl.governance.names import Name, format_name, parse_name
 from lakectl.governance.privileges import PRIVILEGES, SECTIONS
 
@@ -65,7 +65,7 @@ def load_policy(path: str | Path) -> Policy:
     file = Path(path)
     if not file.exists():
         raise ConfigError(f"grants policy not found: {file}", "set grant.policy in the config or pass --policy PATH")
-    from lakectl.cache import cached_config, store_config
+    from lakectl.core.cache import cached_config, store_config
 
     text = file.read_text()
     raw = cached_config(text, "policy")  # a text that parsed and validated before: no YAML import

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lakectl.errors import LakectlError, UsageError
-from lakectl.settings import Settings
+from lakectl.core.errors import LakectlError, UsageError
+from lakectl.config import Settings
 
 _NAMES = {"string": ("STRING", "string"), "long": ("LONG", "bigint"), "integer": ("INT", "int"), "short": ("SHORT", "smallint"),
           "byte": ("BYTE", "tinyint"), "float": ("FLOAT", "float"), "double": ("DOUBLE", "double"), "boolean": ("BOOLEAN", "boolean"),
@@ -60,7 +60,7 @@ def register_tables(settings: Settings, backend: Any, *, keys: list[str], dry_ru
     catalog = settings.storage.catalog
     if not catalog:
         raise UsageError("storage.catalog is not set", "set storage.catalog to the catalog the tables belong to")
-    from lakectl.monitor.deltars import open_table
+    from lakectl.lake.deltars import open_table
 
     out: list[dict[str, Any]] = []
     ensured: set[tuple[str, ...]] = set()

@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from lakectl.errors import ConfigError, LakectlError, SourceUnavailable, UsageError
+from lakectl.core.errors import ConfigError, LakectlError, SourceUnavailable, UsageError
 from lakectl.governance.backend import (ApplyOutcome, Capabilities, ChangeFailure, PrincipalChange, Securable,
                                         apply_securable, unverified)
 from lakectl.governance.names import Name, full_name

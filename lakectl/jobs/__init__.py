@@ -8,9 +8,9 @@ from __future__ import annotations
 import importlib
 from typing import Any, Protocol
 
-from lakectl.context import JobContext
-from lakectl.errors import UsageError
-from lakectl.results import Result
+from lakectl.engine.context import JobContext
+from lakectl.core.errors import UsageError
+from lakectl.core.results import Result
 
 JOBS: dict[str, str] = {
     "generate": "lakectl.jobs.generate",
@@ -42,7 +42,7 @@ def load_job(name: str) -> Job:
 def run_job(ctx: JobContext, name: str, params: dict[str, Any]) -> Result:
     """Run a job in this process, time it, and record it in the run ledger (ops.runs)."""
     from lakectl.monitor.ledger import recording
-    from lakectl.results import Timer
+    from lakectl.core.results import Timer
 
     registrar = None
     if ctx.settings.tables_by_path:  # a catalog Spark cannot reach here: register the tables this run creates

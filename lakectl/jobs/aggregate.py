@@ -22,16 +22,16 @@ from typing import Annotated, TYPE_CHECKING, Any, Literal
 
 from msgspec import Meta
 
-from lakectl import sql
-from lakectl.context import JobContext
-from lakectl import delta
-from lakectl.delta import table_version
-from lakectl.errors import TableNotFound, UsageError
-from lakectl.gold import GOLD, GoldSpec
-from lakectl.results import Result, Timer
-from lakectl.faults import kill_point
-from lakectl.streaming import stage_lock
-from lakectl.typed import Model, parse_params
+from lakectl.core import sql
+from lakectl.engine.context import JobContext
+from lakectl.lake import delta
+from lakectl.lake.delta import table_version
+from lakectl.core.errors import TableNotFound, UsageError
+from lakectl.pipeline.gold.builders import GOLD, GoldSpec
+from lakectl.core.results import Result, Timer
+from lakectl.core.faults import kill_point
+from lakectl.lake.streaming import stage_lock
+from lakectl.core.typed import Model, parse_params
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable as LogTable
@@ -102,7 +102,7 @@ def save_state(ctx: JobContext, tables: dict[str, dict[str, int]]) -> None:
 def local_log(path: str) -> "LogTable | None":
     """The table opened with delta-rs when it is local, so its log is read without a Spark job; None
     for a remote path, a missing table or one delta-rs cannot read (the caller asks Spark then)."""
-    from lakectl.monitor.deltars import open_table
+    from lakectl.lake.deltars import open_table
 
     return open_table(path) if "://" not in path else None
 
@@ -200,7 +200,7 @@ def make_plans(ctx: JobContext, p: AggregateParams, silver_path: str, silver_ver
         changes = read_changes(spark, silver_path, start, silver_version)
         per_version = changes.groupBy("_commit_version", "event_date").agg(F.count(F.lit(1)).alias("n")).collect()
     except Exception as exc:  # e.g. the feed was enabled later than `start`, or its files were vacuumed
-        from lakectl.errors import translate
+        from lakectl.core.errors import translate
 
         warnings.append(f"cannot read silver's change feed from version {start}: {translate(exc).message}; recomputing in full")
         for plan in pending:

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from msgspec import Meta
 
-from lakectl.context import JobContext
-from lakectl.results import Result
-from lakectl.typed import Model, parse_params
+from lakectl.engine.context import JobContext
+from lakectl.core.results import Result
+from lakectl.core.typed import Model, parse_params
 
 if TYPE_CHECKING:
     from lakectl.jobs.run import StageEvent

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta
 
-from lakectl.context import JobContext
-from lakectl.datagen import GenerateResult, generate
-from lakectl.errors import UsageError
-from lakectl.results import Result, Timer
-from lakectl.typed import Model, parse_params
+from lakectl.engine.context import JobContext
+from lakectl.datagen.events import GenerateResult, generate
+from lakectl.core.errors import UsageError
+from lakectl.core.results import Result, Timer
+from lakectl.core.typed import Model, parse_params
 
 
 class GenerateParams(Model):
@@ -77,9 +77,9 @@ def _texts_metrics(p: GenerateParams, texts: list[tuple[str, int]] | None) -> di
 def _to_kafka(ctx: JobContext, p: GenerateParams, texts: list[tuple[str, int]] | None = None) -> Result:
     """The same events as the files (same seed, same lines), produced into a topic, key = customer_id.
     The customers and products go to the landing folder as files, where transform reads them."""
-    from lakectl.datagen import dimension_rows, file_tag, iter_event_lines, resolve_start, write_dimensions
-    from lakectl.kafka_produce import ensure_topic, produce_lines
-    from lakectl.sources.kafka import kafka_spec
+    from lakectl.datagen.events import dimension_rows, file_tag, iter_event_lines, resolve_start, write_dimensions
+    from lakectl.datagen.kafka import ensure_topic, produce_lines
+    from lakectl.pipeline.sources.kafka import kafka_spec
 
     spec = kafka_spec(ctx.settings.sources.kafka, topics=[p.topic] if p.topic else None, bootstrap=p.bootstrap_servers)
     if spec.pattern or not spec.topics:

@@ -11,10 +11,11 @@ from typing import Any, Literal
 
 from msgspec import field
 
-from lakectl.context import JobContext
-from lakectl.errors import CheckpointConflict, ConfigError, UsageError
-from lakectl.results import Result, Timer
-from lakectl.typed import Model, parse_params
+from lakectl.engine.context import JobContext
+from lakectl.core.errors import CheckpointConflict, ConfigError, UsageError
+from lakectl.core.results import Result, Timer
+from lakectl.core.typed import Model, parse_params
+from lakectl.governance.backends import backend_for
 
 PLAN_FORMAT = 1
 
@@ -29,35 +30,6 @@ class GrantParams(Model):
     allow_self_lockout: bool = False  # apply: allow revoking the caller's own MANAGE
     dry_run: bool = False
     securables: list[str] = field(default_factory=list)  # export / show; register: table keys (schema.name)
-
-
-def backend_for(ctx: JobContext, url: str | None = None):
-    """The grants backend: Databricks' Unity Catalog when the target is a `databricks` one (grant.backend
-    auto, and no --url), else the configured server with its token from the environment or the token file."""
-    g = ctx.settings.grant
-    target = ctx.target
-    if not url and (g.backend == "databricks" or (g.backend == "auto" and target.kind == "databricks")):
-        if target.kind != "databricks":
-            raise ConfigError("grant.backend: databricks needs a databricks target", "choose one with --target, or set grant.backend: auto")
-        return _databricks_backend(ctx, target)
-    from lakectl.governance.uc_oss import UcOssBackend, resolve_token
-
-    token = resolve_token(g.token_env, g.auth_file)
-    return UcOssBackend(url or g.url, token, admins=frozenset(g.admins), timeout_s=g.timeout_s, threads=g.threads)
-
-
-def _databricks_backend(ctx: JobContext, target):
-    from lakectl.errors import EnvironmentProblem
-    from lakectl.governance.databricks import DatabricksBackend
-
-    try:
-        from lakectl.runners.databricks.client import host_label, workspace_client
-    except ImportError:
-        raise EnvironmentProblem("grant on a Databricks target needs the Databricks runner (lakectl/runners/databricks), not in this build",
-                                 "use a build with the Databricks target, or --url for a Unity Catalog server") from None
-    g = ctx.settings.grant
-    return DatabricksBackend(workspace_client(target), warehouse_id=getattr(target, "warehouse_id", None),
-                             admins=frozenset(g.admins), threads=g.threads, where=host_label(target))
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
@@ -110,7 +82,7 @@ def _prefetch_ledger() -> None:
 
     def load() -> None:
         try:
-            import lakectl.monitor.deltars  # noqa: F401
+            import lakectl.lake.deltars  # noqa: F401
             import deltalake  # noqa: F401
         except Exception:  # the ledger reports its own problems later
             pass
@@ -221,7 +193,7 @@ def _apply_masks(mask_changes: list[dict[str, Any]], backend, failed: list[dict[
 
 
 def _apply_owners(owner_changes: list[dict[str, Any]], backend, failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from lakectl.errors import LakectlError
+    from lakectl.core.errors import LakectlError
     from lakectl.governance.backend import Securable
 
     done = []
@@ -236,7 +208,7 @@ def _apply_owners(owner_changes: list[dict[str, Any]], backend, failed: list[dic
 
 def _apply_tags(tag_changes: list[dict[str, Any]], backend, failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each tag change in its own statement(s); a failure is reported with its own error, the rest go on."""
-    from lakectl.errors import LakectlError
+    from lakectl.core.errors import LakectlError
     from lakectl.governance.backend import Securable
 
     done = []

@@ -7,21 +7,21 @@ from typing import Annotated, TYPE_CHECKING, Any, Literal
 
 from msgspec import Meta
 
-from lakectl.bronze import EVENT_FIELDS, SOURCE_COLUMNS, parse_events
-from lakectl.context import JobContext
-from lakectl.delta import append_once, ensure_table, exists, rows_committed, table_version
-from lakectl.errors import DataLossDetected, SourceUnavailable, UsageError
+from lakectl.pipeline.bronze.parse import EVENT_FIELDS, SOURCE_COLUMNS, parse_events
+from lakectl.engine.context import JobContext
+from lakectl.lake.delta import append_once, ensure_table, exists, rows_committed, table_version
+from lakectl.core.errors import DataLossDetected, SourceUnavailable, UsageError
 from lakectl.governance.autoregister import after_first_batch
 from lakectl.monitor.progress import recorder as progress_recorder
-from lakectl.results import Result
-from lakectl.streaming import (checkpoint_app_id, checkpoint_lock, input_rows, kafka_records_per_batch, micro_batch_bytes,
+from lakectl.core.results import Result
+from lakectl.lake.streaming import (checkpoint_app_id, checkpoint_lock, input_rows, kafka_records_per_batch, micro_batch_bytes,
                                run_query, stoppable)
-from lakectl.typed import Model, parse_params
+from lakectl.core.typed import Model, parse_params
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-    from lakectl.sources.kafka import KafkaSpec
+    from lakectl.pipeline.sources.kafka import KafkaSpec
 
 SOURCES = ("files", "kafka", "eventhubs", "kinesis")
 BRONZE_COLUMNS = [n for n, _ in EVENT_FIELDS] + ["raw"] + [n for n, _ in SOURCE_COLUMNS] + ["ingest_time", "ingest_run_id", "batch_id"]
@@ -58,12 +58,12 @@ def kafka_source(ctx: JobContext, p: IngestParams) -> "KafkaSpec | None":
     Without a configured maxOffsetsPerTrigger, batches are bounded by the byte budget in records."""
     spec: "KafkaSpec | None" = None
     if p.source == "kafka":
-        from lakectl.sources.kafka import kafka_spec
+        from lakectl.pipeline.sources.kafka import kafka_spec
 
         spec = kafka_spec(ctx.settings.sources.kafka, topics=p.topics, pattern=p.topic_pattern, bootstrap=p.bootstrap_servers,
                           starting_offsets=p.starting_offsets, max_offsets_per_trigger=p.max_offsets_per_trigger)
     elif p.source == "eventhubs":
-        from lakectl.sources.eventhubs import eventhubs_spec
+        from lakectl.pipeline.sources.eventhubs import eventhubs_spec
 
         spec = eventhubs_spec(ctx.settings.sources.eventhubs, event_hub=(p.topics or [None])[0],
                               starting_offsets=p.starting_offsets, max_offsets_per_trigger=p.max_offsets_per_trigger)
@@ -77,12 +77,12 @@ def source_identity(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None") 
     if spec is not None:
         return spec.identity()
     if p.source == "kinesis":
-        from lakectl.sources import kinesis
+        from lakectl.pipeline.sources import kinesis
 
         kinesis.require_databricks()
         return kinesis.identity(ctx.settings.sources.kinesis)
     if p.source == "files":
-        from lakectl.sources import files
+        from lakectl.pipeline.sources import files
 
         path = p.path or files.events_path(ctx.settings)
         return {"source": "files", "path": str(Path(path).absolute()) if "://" not in path else path}
@@ -92,14 +92,14 @@ def source_identity(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None") 
 def open_source(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None") -> "DataFrame":
     """The source's streaming DataFrame: `value` (the raw record) plus the bronze source columns."""
     if spec is not None:
-        from lakectl.sources import kafka
+        from lakectl.pipeline.sources import kafka
 
         return kafka.read_stream(ctx.spark, spec)
     if p.source == "kinesis":
-        from lakectl.sources import kinesis
+        from lakectl.pipeline.sources import kinesis
 
         return kinesis.read_stream(ctx.spark, ctx.settings.sources.kinesis)
-    from lakectl.sources import files
+    from lakectl.pipeline.sources import files
 
     return files.read_stream(ctx.spark, ctx.settings, p.path or files.events_path(ctx.settings), batch_bytes=batch_bytes(ctx))
 
@@ -143,13 +143,13 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         if spec is not None:
             metrics.update(source_identity=spec.identity(), source_options=spec.redacted_options())
         elif p.source == "files":
-            from lakectl.sources.files import batch_limit
+            from lakectl.pipeline.sources.files import batch_limit
 
             metrics.update(batch_limit=batch_limit(ctx.settings, batch_bytes(ctx)))
         return Result(job="ingest", dry_run=True, tables_written=[bronze.display, quarantine.display], metrics=metrics)
     identity = source_identity(ctx, p, spec)
     if p.source == "files":
-        from lakectl.sources import files
+        from lakectl.pipeline.sources import files
 
         files.require_landing(p.path or files.events_path(ctx.settings))  # before the JVM starts
     with checkpoint_lock(checkpoint):
@@ -164,12 +164,12 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
 def nothing_to_do(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity: dict[str, Any], checkpoint: Path) -> str | None:
     """Why a one-shot run would read nothing (then no JVM starts), or None whenever unsure: Spark decides."""
     if p.source == "files":
-        from lakectl.sources import files
+        from lakectl.pipeline.sources import files
 
         return "no new landing files since the last run" if files.nothing_new(p.path or files.events_path(ctx.settings), checkpoint / "offsets") else None
     if spec is None:
         return None
-    from lakectl.sources import kafka
+    from lakectl.pipeline.sources import kafka
 
     checkpoint_app_id(checkpoint, identity)  # a checkpoint made for another source is refused first, no-op or not
     caught_up = kafka.nothing_new(spec, checkpoint / "offsets")
@@ -185,7 +185,7 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity
     skipped: list[dict[str, Any]] = []
     warnings: list[str] = []
     if spec is not None:
-        from lakectl.sources.kafka import check_source
+        from lakectl.pipeline.sources.kafka import check_source
 
         skipped = check_source(spec, checkpoint / "offsets", allow_data_loss=p.allow_data_loss)
         if p.allow_data_loss:

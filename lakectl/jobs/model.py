@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from lakectl.context import JobContext
-from lakectl.errors import UsageError
-from lakectl.results import Result
-from lakectl.typed import Model, parse_params
+from lakectl.engine.context import JobContext
+from lakectl.core.errors import UsageError
+from lakectl.core.results import Result
+from lakectl.core.typed import Model, parse_params
 
 
 class ModelParams(Model):
@@ -90,8 +90,8 @@ def _require(client, name: str) -> None:  # noqa: ANN001
     try:
         client.get_registered_model(name)
     except Exception as exc:
-        from lakectl.ml.registry import _not_found
+        from lakectl.ml.registry import not_found
 
-        if _not_found(exc):
+        if not_found(exc):
             raise UsageError(f"no registered model {name!r}", "see `lakectl model list`") from None
         raise

@@ -10,11 +10,11 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, field
 
-from lakectl.context import JobContext
-from lakectl.errors import UsageError
+from lakectl.engine.context import JobContext
+from lakectl.core.errors import UsageError
 from lakectl.jobs import JOBS
-from lakectl.results import Result, Timer
-from lakectl.typed import Model, parse_params
+from lakectl.core.results import Result, Timer
+from lakectl.core.typed import Model, parse_params
 
 
 class MonitorParams(Model):
@@ -49,7 +49,7 @@ def _known(option: str, value: str | None, known: set[str]) -> None:
     """A filter that can match nothing lakectl knows is a typo: exit 2 with the closest name."""
     if value is None or value in known:
         return
-    from lakectl.preflight import did_you_mean
+    from lakectl.core.suggest import did_you_mean
 
     names = sorted(k for k in known if k)
     raise UsageError(f"{option} {value}: no such name", did_you_mean(value, names) or f"choose one of: {', '.join(names)}")
@@ -157,7 +157,7 @@ def check(ctx: JobContext, p: MonitorParams) -> Result:
 
 def report(ctx: JobContext, p: MonitorParams) -> Result:
     from lakectl.monitor import progress as progress_table
-    from lakectl.monitor.deltars import open_table, read_rows
+    from lakectl.lake.deltars import open_table, read_rows
     from lakectl.monitor.ledger import TABLE as RUNS
     from lakectl.monitor.quality import quarantine_growth, rule_quality
     from lakectl.monitor.kpis import latest_kpis

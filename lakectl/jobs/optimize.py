@@ -11,20 +11,21 @@ from typing import Annotated, TYPE_CHECKING, Any
 
 from msgspec import Meta
 
-from lakectl.context import JobContext
-from lakectl.errors import TableNotFound, UsageError
-from lakectl.faults import kill_point
+from lakectl.engine.context import JobContext
+from lakectl.core.errors import TableNotFound, UsageError
+from lakectl.core.faults import kill_point
 from lakectl.maintenance import advisor, compaction, properties, vacuum
-from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, detail, ideal_files, parse_size
-from lakectl.results import Result
-from lakectl.streaming import stage_lock
-from lakectl.typed import Model, parse_params
-from lakectl import sql
+from lakectl.core.units import parse_size
+from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, detail, ideal_files
+from lakectl.core.results import Result
+from lakectl.lake.streaming import stage_lock
+from lakectl.core.typed import Model, parse_params
+from lakectl.core import sql
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from lakectl.settings import TableHandle
+    from lakectl.config import TableHandle
 
 MAX_LISTED_FILES = 20
 
@@ -99,7 +100,7 @@ def _run(ctx: JobContext, p: OptimizeParams) -> Result:
 
 
 def _preflight(ctx: JobContext, p: OptimizeParams) -> None:
-    from lakectl import preflight
+    from lakectl.lake import preflight
 
     for key in p.tables:
         handle = preflight.require_table(ctx.settings, key)
@@ -119,7 +120,7 @@ def _preflight(ctx: JobContext, p: OptimizeParams) -> None:
 
 
 def _exists(spark: "SparkSession", handle: "TableHandle") -> bool:
-    from lakectl.delta import exists
+    from lakectl.lake.delta import exists
 
     return exists(spark, handle)
 
@@ -224,7 +225,7 @@ def _already_zordered(spark: "SparkSession", handle: "TableHandle", zorder_by: l
         return None
     import json
 
-    from lakectl.delta import history
+    from lakectl.lake.delta import history
 
     last = history(spark, handle.path, 1)
     row = last.first() if last is not None else None

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any, Callable, Literal
 
 
-from lakectl.context import JobContext
-from lakectl.errors import translate
-from lakectl.results import Result
-from lakectl.typed import Model, parse_params
+from lakectl.engine.context import JobContext
+from lakectl.core.errors import translate
+from lakectl.core.results import Result
+from lakectl.core.typed import Model, parse_params
 
 STAGES = ("ingest", "transform", "aggregate")
 StageEvent = Callable[[str, str, "Result | None"], None]  # (stage, "start" | "done", result)

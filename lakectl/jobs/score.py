@@ -11,15 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lakectl.context import JobContext
-from lakectl.errors import TableNotFound
-from lakectl.faults import kill_point
-from lakectl.results import Result
-from lakectl.typed import Model, parse_params
+from lakectl.engine.context import JobContext
+from lakectl.core.errors import TableNotFound
+from lakectl.core.faults import kill_point
+from lakectl.core.results import Result
+from lakectl.core.typed import Model, parse_params
+from lakectl.ml.review_scores import SOURCE, TARGET, merge_scored, pending, scored_rows
 
-SOURCE, TARGET = "silver.reviews", "silver.review_scores"
-SCORE_COLUMNS = ("event_id", "score", "label", "model_name", "model_version", "model_alias", "scored_at",
-                 "mlflow_run_id", "run_id")
 
 
 class ScoreParams(Model):
@@ -39,7 +37,7 @@ class ScoreParams(Model):
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
-    from lakectl.delta import table_version
+    from lakectl.lake.delta import table_version
     from lakectl.ml import registry
     from lakectl.ml.store import connect, store_of
 
@@ -48,7 +46,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         from lakectl.ml import served
 
         if p.continuous:
-            from lakectl.errors import UsageError
+            from lakectl.core.errors import UsageError
 
             raise UsageError("--via and --continuous cannot be combined", "stream with the registered model, or score --via in batches")
         return served.run(ctx, p)
@@ -63,12 +61,12 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         raise TableNotFound(f"{source.display} does not exist at {source.path}", "run `lakectl transform` first")
     if p.continuous and not p.dry_run:
         if p.rescore:
-            from lakectl.errors import UsageError
+            from lakectl.core.errors import UsageError
 
             raise UsageError("--rescore and --continuous cannot be combined", "rescore in a batch run, then stream")
         return _continuous(ctx, p, ref, source, target)
     target_version = table_version(spark, target.path)
-    todo = _pending(spark, source.path, source_version, target.path if target_version >= 0 else None, ref.version, p.rescore)
+    todo = pending(spark, source.path, source_version, target.path if target_version >= 0 else None, ref.version, p.rescore)
     metrics: dict[str, Any] = {"model_name": ref.name, "model_version": ref.version, "model_alias": ref.alias,
                                "model_uri": ref.uri, "source_version": source_version, "rescore": p.rescore}
     result = Result(job="score", tables_read=[source.display], tables_written=[target.display], metrics=metrics)
@@ -78,34 +76,9 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         metrics["would_score"] = n
         return result
     if todo.limit(1).count():  # the anti-join only: no review is scored to find out
-        result.rows_written, result.rows_read = _merge_scored(spark, target, _scored(todo, ref, ctx.run_id), p.rescore)
+        result.rows_written, result.rows_read = merge_scored(spark, target, scored_rows(todo, ref, ctx.run_id), p.rescore)
         kill_point("score.after_merge")  # committed; the result is not reported yet
     return result
-
-
-def _merge_scored(spark, target, scored, rescore: bool) -> tuple[int, int]:  # noqa: ANN001
-    """MERGE the scored rows; (rows written, rows scored). The scoring runs once, inside the MERGE:
-    a cached frame counted first was scored a second time by Delta's MERGE (it materialises its source
-    itself), doubling the encoder's work; the rows scored come from the commit's numSourceRows."""
-    from lakectl.delta import commits_after, table_version
-
-    before = table_version(spark, target.path)
-    written = _merge(spark, target, scored, rescore)
-    merges = [c for c in commits_after(spark, target.path, before) if c.get("operation") == "MERGE"]
-    source_rows = int((merges[-1].get("operationMetrics") or {}).get("numSourceRows") or written) if merges else written
-    return written, source_rows
-
-
-def _pending(spark, source_path: str, version: int, target_path: str | None, model_version: str, rescore: bool):  # noqa: ANN001, ANN202
-    """Reviews with text and no score from `model_version` yet (all reviews with text when rescoring)."""
-    from pyspark.sql import functions as F
-
-    reviews = (spark.read.format("delta").option("versionAsOf", version).load(source_path)
-               .where(F.col("review_text").isNotNull()).select("event_id", "review_text"))
-    if target_path is None or rescore:
-        return reviews
-    done = spark.read.format("delta").load(target_path).where(F.col("model_version") == model_version).select("event_id")
-    return reviews.join(done, "event_id", "left_anti")
 
 
 def checkpoint_dir(ctx: JobContext, p: ScoreParams, ref) -> Path:  # noqa: ANN001
@@ -121,9 +94,9 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
     """Stream silver.reviews; each micro-batch scores its reviews that have no score from this version
     and MERGEs them (so a batch replayed after a crash writes nothing twice). Ends on SIGINT/SIGTERM
     after the batch in flight commits (exit 130), like `ingest --continuous`."""
-    from lakectl.delta import is_connect
+    from lakectl.lake.delta import is_connect
     from lakectl.ml import scoring
-    from lakectl.streaming import BatchFigures
+    from lakectl.lake.streaming import BatchFigures
 
     checkpoint = checkpoint_dir(ctx, p, ref)
     spark = ctx.spark
@@ -153,7 +126,7 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
 
 
 def _stream_scores(ctx: JobContext, p: ScoreParams, source, scorer: "_StreamScorer", checkpoint: Path) -> None:  # noqa: ANN001
-    from lakectl.streaming import checkpoint_lock, run_query, stoppable
+    from lakectl.lake.streaming import checkpoint_lock, run_query, stoppable
 
     spark = ctx.spark
     with checkpoint_lock(checkpoint, "wait for the other `lakectl score --continuous` on this model version to stop"):
@@ -174,7 +147,7 @@ class _StreamScorer:
     def __call__(self, batch, batch_id: int) -> None:  # noqa: ANN001
         from pyspark.sql import functions as F
 
-        from lakectl.delta import table_version
+        from lakectl.lake.delta import table_version
 
         spark = batch.sparkSession
         if self.model is None and self.model_path is not None:  # once per server-side worker
@@ -188,36 +161,9 @@ class _StreamScorer:
             todo = todo.join(done, "event_id", "left_anti")
         rows = 0
         if todo.limit(1).count():
-            rows = _merge_scored(spark, self.target, _scored(todo, self.ref, self.ctx.run_id, self.model), False)[0]
+            rows = merge_scored(spark, self.target, scored_rows(todo, self.ref, self.ctx.run_id, self.model), False)[0]
             kill_point("score.after_merge")
         if self.figures is not None:
             self.figures.record(spark, batch_id, json.dumps({"rows": rows}))
         self.rows += rows
         self.batches += 1
-
-
-def _scored(todo, ref, run_id: str, model=None):  # noqa: ANN001, ANN202
-    from pyspark.sql import functions as F
-
-    from lakectl.ml import scoring
-
-    model = model or scoring.load(ref.uri)  # once per process, whatever the number of batches
-    out = scoring.predict(model, todo)
-    return out.select(
-        "event_id", F.col("score").cast("double").alias("score"), F.col("predicted").alias("label"),
-        F.lit(ref.name).alias("model_name"), F.lit(ref.version).alias("model_version"),
-        F.lit(ref.alias).cast("string").alias("model_alias"), F.current_timestamp().alias("scored_at"),
-        F.lit(ref.run_id).cast("string").alias("mlflow_run_id"), F.lit(run_id).alias("run_id"),
-    )
-
-
-def _merge(spark, target, scored, rescore: bool) -> int:  # noqa: ANN001
-    """One MERGE on (event_id, model_version), through the SQL helper layer so it runs over Spark
-    Connect too; created first with nullable columns (literals would otherwise be NOT NULL)."""
-    from pyspark.sql.types import StructType
-
-    from lakectl.delta import ensure_table, merge_insert_only, merge_upsert
-
-    ensure_table(spark, target, StructType([f.__class__(f.name, f.dataType, True) for f in scored.schema.fields]))
-    keys = ["event_id", "model_version"]
-    return merge_upsert(spark, target.ref, scored, keys) if rescore else merge_insert_only(spark, target.ref, scored, keys)

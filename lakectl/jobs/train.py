@@ -10,10 +10,10 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta
 
 from lakectl import __version__
-from lakectl.context import JobContext
-from lakectl.errors import JobFailed, TableNotFound
-from lakectl.results import Result
-from lakectl.typed import Model, parse_params
+from lakectl.engine.context import JobContext
+from lakectl.core.errors import JobFailed, TableNotFound
+from lakectl.core.results import Result
+from lakectl.core.typed import Model, parse_params
 
 TABLE = "silver.reviews"
 
@@ -27,7 +27,7 @@ class TrainParams(Model):
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
-    from lakectl.delta import table_version
+    from lakectl.lake.delta import table_version
     from lakectl.ml import dataset
     from lakectl.ml.store import store_of
 

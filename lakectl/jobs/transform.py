@@ -16,20 +16,20 @@ from typing import Annotated, TYPE_CHECKING, Any, Literal
 
 from msgspec import Meta
 
-from lakectl import silver
-from lakectl.context import JobContext
-from lakectl import delta
-from lakectl.delta import append_once, is_delta_table, table_version
-from lakectl.errors import JobFailed, LakectlError, TableNotFound
-from lakectl.faults import kill_point
-from lakectl.quality import (FAILED, OUTCOME, Rule, RuleMetric, drop_check_columns, merge_metrics, metrics_from,
+from lakectl.pipeline.silver import cleaning as silver
+from lakectl.engine.context import JobContext
+from lakectl.lake import delta
+from lakectl.lake.delta import append_once, is_delta_table, table_version
+from lakectl.core.errors import JobFailed, LakectlError, TableNotFound
+from lakectl.core.faults import kill_point
+from lakectl.pipeline.silver.expectations import (FAILED, OUTCOME, Rule, RuleMetric, drop_check_columns, merge_metrics, metrics_from,
                              rule_aggregates, rules_for, validate, with_checks)
-from lakectl.results import Result
-from lakectl.settings import Settings, TableHandle
-from lakectl.sql import quote_ident
-from lakectl.streaming import (BatchFigures, carry_error, checkpoint_app_id, checkpoint_lock, micro_batch_bytes, recover_error,
+from lakectl.core.results import Result
+from lakectl.config import Settings, TableHandle
+from lakectl.core.sql import quote_ident
+from lakectl.lake.streaming import (BatchFigures, carry_error, checkpoint_app_id, checkpoint_lock, micro_batch_bytes, recover_error,
                                run_query, stoppable)
-from lakectl.typed import Model, parse_params
+from lakectl.core.typed import Model, parse_params
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakectl import sql
+from lakectl.core import sql
 from lakectl.maintenance.file_stats import files_read, ideal_files
 
 if TYPE_CHECKING:

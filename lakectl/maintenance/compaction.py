@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from lakectl import sql
+from lakectl.core import sql
 from lakectl.maintenance.session_conf import scoped_conf, small_cluster_conf
 
 if TYPE_CHECKING:

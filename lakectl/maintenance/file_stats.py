@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import math
-import re
 from typing import TYPE_CHECKING, Any
 
-from lakectl.errors import UsageError
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.I)
-_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 DEFAULT_TARGET_FILE_SIZE = 1024**3  # Delta's default spark.databricks.delta.optimize.maxFileSize
-
-
-def parse_size(text: str | int | None) -> int | None:
-    """'128m', '1g', '512kb', '1048576' -> bytes."""
-    if text is None:
-        return None
-    if isinstance(text, int):
-        return text
-    m = _SIZE.match(str(text))
-    if not m:
-        raise UsageError(f"bad file size {text!r}", "write a size like 128m, 1g or 1048576")
-    unit = (m.group(2) or "").lower()[:1]
-    return int(float(m.group(1)) * _UNITS[unit])
 
 
 def detail(spark: "SparkSession", ref: str) -> dict[str, Any]:
     """DESCRIBE DETAIL as a dict (numFiles, sizeInBytes, properties, id, clusteringColumns, ...)."""
-    from lakectl.delta import detail as describe_detail
+    from lakectl.lake.delta import detail as describe_detail
 
     return describe_detail(spark, ref)
 
@@ -44,7 +27,7 @@ def files_read(df: "DataFrame") -> dict[str, int]:
     """Run `df` and sum its file-scan metrics ('number of files read', bytes) over the executed plan
     (AQE's final plan and query stages included): from the JVM on a classic session, from the metrics
     the server sends back with the result (`DataFrame.executionInfo`) over Spark Connect."""
-    from lakectl.delta import is_connect
+    from lakectl.lake.delta import is_connect
 
     df.collect()
     nodes = _connect_scan_metrics(df) if is_connect(df.sparkSession) else _jvm_scan_metrics(df)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from lakectl import sql
+from lakectl.core import sql
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

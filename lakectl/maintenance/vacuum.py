@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from lakectl import sql
-from lakectl.errors import UsageError
+from lakectl.core import sql
+from lakectl.core.errors import UsageError
 from lakectl.maintenance.session_conf import scoped_conf, small_cluster_conf
 
 if TYPE_CHECKING:

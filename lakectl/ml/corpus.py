@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from lakectl.errors import UsageError
+from lakectl.core.errors import UsageError
 
 _LABELS = {"1": 1, "0": 0, "positive": 1, "negative": 0, "pos": 1, "neg": 0}
 ENV_DATA = "LAKECTL_SENTIMENT_DATA"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
-    from lakectl.settings import MLSettings
+    from lakectl.config import MLSettings
 
 SPLITS = ("train", "validation", "test")
 TEXT = "review_text"

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from lakectl.errors import EnvironmentProblem
+from lakectl.core.errors import EnvironmentProblem
 
 if TYPE_CHECKING:
     import numpy as np

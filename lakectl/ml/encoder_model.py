@@ -50,7 +50,7 @@ def check_installed_encoder(model: EncoderLR) -> None:
     path, tokenizer = encoder.packaged_files()
     if model.encoder_sha256 != encoder.MODEL_SHA256 or encoder.sha256(path) != model.encoder_sha256 \
             or encoder.sha256(tokenizer) != encoder.TOKENIZER_SHA256:
-        from lakectl.errors import EnvironmentProblem
+        from lakectl.core.errors import EnvironmentProblem
 
         raise EnvironmentProblem(f"the installed encoder {path} is not the one this model version was trained with "
                                  f"({model.model_id}, sha256 {model.encoder_sha256[:12]}…)",

@@ -19,7 +19,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from lakectl.errors import JobFailed, SourceUnavailable, UsageError
+from lakectl.core.errors import JobFailed, SourceUnavailable, UsageError
 from lakectl.ml.store import mask_uri
 
 if TYPE_CHECKING:

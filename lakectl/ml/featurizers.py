@@ -19,7 +19,7 @@ def tfidf(text_col: str = "review_text", num_features: int = 1 << 18) -> "Pipeli
     from pyspark.ml import Pipeline
     from pyspark.ml.feature import IDF, HashingTF, NGram, RegexTokenizer, SQLTransformer
 
-    from lakectl.sql import quote_ident
+    from lakectl.core.sql import quote_ident
 
     return Pipeline(stages=[
         # a NULL text scores like an empty one instead of failing the tokenizer

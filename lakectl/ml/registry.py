@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lakectl.errors import UsageError
+from lakectl.core.errors import UsageError
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -52,7 +52,7 @@ def resolve(client: "MlflowClient", spec: str, default_name: str) -> ModelRef:
     try:
         mv = client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, version)
     except Exception as exc:
-        if _not_found(exc):
+        if not_found(exc):
             what = f"alias @{alias}" if alias else f"version {version}"
             raise UsageError(f"model {name}: no {what} in the registry", "see `lakectl model list`; train one with `lakectl train`") from None
         raise
@@ -63,7 +63,7 @@ def champion(client: "MlflowClient", name: str) -> ModelRef | None:
     try:
         mv = client.get_model_version_by_alias(name, CHAMPION)
     except Exception as exc:
-        if _not_found(exc):
+        if not_found(exc):
             return None
         raise
     return ModelRef(name=name, version=str(mv.version), alias=CHAMPION, run_id=mv.run_id)
@@ -128,6 +128,6 @@ def gate(metric: str, challenger: float, champion_value: float | None, champion_
     return decide(False, f"test {metric} {challenger:.4f} does not beat champion v{champion_version} {champion_value:.4f} - tolerance {tolerance:g}")
 
 
-def _not_found(exc: Exception) -> bool:
+def not_found(exc: Exception) -> bool:
     code = getattr(exc, "error_code", "") or ""
     return code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE") or "not found" in str(exc).lower()

@@ -1,6 +1,6 @@
 """`lakectl score --via endpoint URL|NAME` and `--via ai_query NAME`: scoring by a served model.
 
-The pending reviews and the write are batch scoring's (`_pending`, `_merge` of lakectl.jobs.score):
+The pending reviews and the write are batch scoring's (`pending`, `merge` of lakectl.ml.review_scores):
 only reviews without a score from the model version are sent, and each chunk lands through the same
 MERGE on (event_id, model_version), so a retried batch, a crash or a rerun never scores a review
 twice. The reviews are pulled a partition at a time and sent in chunks, so the driver holds at most
@@ -10,24 +10,37 @@ one chunk of texts.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from lakectl.errors import TableNotFound, UsageError
-from lakectl.results import Result
+from lakectl.core.errors import TableNotFound, UsageError
+from lakectl.core.results import Result
 
 if TYPE_CHECKING:
-    from lakectl.context import JobContext
-    from lakectl.jobs.score import ScoreParams
+    from lakectl.engine.context import JobContext
     from lakectl.ml.endpoint import Endpoint, Scorer
     from lakectl.ml.registry import ModelRef
 
 VIA = ("endpoint", "ai_query")
+
+
+class ServeOptions(Protocol):
+    """What scoring through a served model is asked (score's parameters have these fields)."""
+
+    model: str | None
+    rescore: bool
+    dry_run: bool
+    via: str | None
+    endpoint: str | None
+    batch_size: int
+    concurrency: int
+    max_attempts: int
+    request_timeout_s: float
 CHUNK_BATCHES = 8  # batches per concurrent slot in one chunk (one MERGE per chunk)
 
 
-def run(ctx: "JobContext", p: "ScoreParams") -> Result:
-    from lakectl.delta import table_version
-    from lakectl.jobs.score import SOURCE, TARGET, _pending
+def run(ctx: "JobContext", p: "ServeOptions") -> Result:
+    from lakectl.lake.delta import table_version
+    from lakectl.ml.review_scores import SOURCE, TARGET, pending
     from lakectl.ml import registry
     from lakectl.ml.store import connect, store_of
 
@@ -59,7 +72,7 @@ def run(ctx: "JobContext", p: "ScoreParams") -> Result:
     if source_version < 0:
         raise TableNotFound(f"{source.display} does not exist at {source.path}", "run `lakectl transform` first")
     target_version = table_version(spark, target.path)
-    todo = _pending(spark, source.path, source_version, target.path if target_version >= 0 else None, ref.version, p.rescore)
+    todo = pending(spark, source.path, source_version, target.path if target_version >= 0 else None, ref.version, p.rescore)
     served_by = endpoint.display if endpoint else f"ai_query({p.endpoint})"
     metrics: dict[str, Any] = {"model_name": ref.name, "model_version": ref.version, "model_alias": ref.alias,
                                "model_uri": ref.uri, "source_version": source_version, "rescore": p.rescore,
@@ -109,7 +122,7 @@ def open_endpoint(ctx: "JobContext", endpoint: str, *, timeout_s: float) -> "End
     if target.kind != "databricks":
         raise UsageError(f"endpoint {endpoint!r} is not a URL, and a serving endpoint NAME needs a Databricks target",
                          "give the scoring server's URL, e.g. http://127.0.0.1:5000, or use --target <databricks target>")
-    from lakectl.runners.databricks.client import host_label, workspace_client
+    from lakectl.engine.workspace import host_label, workspace_client
 
     check_endpoint_name(endpoint)  # before connecting
     return ServingEndpoint(workspace_client(target), endpoint, host_label(target))
@@ -122,10 +135,10 @@ def _write_chunk(ctx: "JobContext", rows: list[tuple[str, str]], scorer: "Scorer
     return _land(ctx, scored, ref, rescore)
 
 
-def _score_with_ai_query(ctx: "JobContext", todo: Any, ref: "ModelRef", p: "ScoreParams") -> tuple[int, int]:
+def _score_with_ai_query(ctx: "JobContext", todo: Any, ref: "ModelRef", p: "ServeOptions") -> tuple[int, int]:
     """One statement: the pending reviews scored by SQL ai_query() on the serving endpoint, then MERGEd."""
-    from lakectl import sql
-    from lakectl.delta import temp_view
+    from lakectl.core import sql
+    from lakectl.lake.delta import temp_view
 
     with temp_view(todo) as view:
         scored = ctx.spark.sql(sql.ai_query_scores_sql(p.endpoint or "", view)).cache()
@@ -140,7 +153,7 @@ def _land(ctx: "JobContext", scored: Any, ref: "ModelRef", rescore: bool) -> int
     """(event_id, score) rows with batch scoring's other columns, through its MERGE."""
     from pyspark.sql import functions as F
 
-    from lakectl.jobs.score import SCORE_COLUMNS, TARGET, _merge
+    from lakectl.ml.review_scores import SCORE_COLUMNS, TARGET, merge
 
     out = scored.select(
         "event_id", F.col("score").cast("double").alias("score"),
@@ -150,4 +163,4 @@ def _land(ctx: "JobContext", scored: Any, ref: "ModelRef", rescore: bool) -> int
         F.lit(ref.run_id).cast("string").alias("mlflow_run_id"), F.lit(ctx.run_id).alias("run_id"),
     )
     assert tuple(out.columns) == SCORE_COLUMNS
-    return _merge(ctx.spark, ctx.settings.table(TARGET), out, rescore)
+    return merge(ctx.spark, ctx.settings.table(TARGET), out, rescore)

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakectl.errors import EnvironmentProblem, SourceUnavailable
+from lakectl.core.errors import EnvironmentProblem, SourceUnavailable
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-    from lakectl.settings import Settings
+    from lakectl.config import Settings
 
 _USERINFO = re.compile(r"(?<=://)[^/@]+@")
 _SECRET_QUERY = re.compile(r"(?i)((?:token|password|secret|key|sig)[^=&]*=)[^&]+")
@@ -68,7 +68,7 @@ def uc_model_name(name: str, catalog: str | None, schema: str) -> str:
     if name.count(".") == 2:
         return name
     if "." in name or not catalog:
-        from lakectl.errors import ConfigError
+        from lakectl.core.errors import ConfigError
 
         raise ConfigError(f"ml.model_name {name!r}: the Unity Catalog registry names a model catalog.schema.name",
                           "set storage.catalog (the model goes to <catalog>.<ml.model_schema>.<name>) or a three-part ml.model_name")

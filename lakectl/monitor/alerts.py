@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lakectl.monitor.sla import Check
-from lakectl.settings import MonitorSettings, Settings
+from lakectl.config import MonitorSettings, Settings
 
 
 @dataclass

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakectl.monitor.deltars import arrow, open_table
-from lakectl.settings import Settings
+from lakectl.lake.deltars import arrow, open_table
+from lakectl.config import Settings
 
 TABLE = "gold.kpi_hourly"
 

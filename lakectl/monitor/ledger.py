@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
 if TYPE_CHECKING:
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
     from lakectl.monitor.inflight import Marker
-    from lakectl.results import Result
+    from lakectl.core.results import Result
 
 TABLE = "ops.runs"
 log = logging.getLogger(__name__)
@@ -56,17 +56,17 @@ def _user() -> str:
 
 
 def _one_line(exc: BaseException) -> str:
-    from lakectl.errors import translate
+    from lakectl.core.errors import translate
 
     return translate(exc).one_line()[:500]
 
 
 def row(record: RunRecord, result: "Result | None", error: BaseException | None) -> dict[str, Any]:
-    from lakectl.settings import mask_secrets
+    from lakectl.config import mask_secrets
 
     ended = datetime.now(timezone.utc)
     if error is not None:
-        from lakectl.errors import Interrupted
+        from lakectl.core.errors import Interrupted
 
         status = "interrupted" if isinstance(error, (KeyboardInterrupt, Interrupted)) else "failed"
     else:
@@ -87,7 +87,7 @@ def row(record: RunRecord, result: "Result | None", error: BaseException | None)
 
 
 def write_rows(path: str, rows: list[dict[str, Any]]) -> None:
-    from lakectl.monitor.deltars import append
+    from lakectl.lake.deltars import append
 
     append(path, rows, COLUMNS)
 
@@ -177,6 +177,6 @@ def _safe_write(ctx: "JobContext", record: RunRecord, result: "Result | None", e
 
 
 def read_runs(path: str) -> list[dict[str, Any]]:
-    from lakectl.monitor.deltars import read_rows
+    from lakectl.lake.deltars import read_rows
 
     return read_rows(path)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from lakectl.ml.metrics import psi, psi_reading
 
 if TYPE_CHECKING:
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
 
 BINS = 10
 SCORES, REVIEWS = "silver.review_scores", "silver.reviews"
@@ -128,8 +128,8 @@ def aggregate_sql(since: datetime, *, with_reviews: bool) -> str:
 
 def model_report(ctx: "JobContext", *, days: float, model: str | None = None, engine: str = "auto") -> ModelsReport:
     """The figures of every model version scored in the last `days` days (optionally one model's)."""
-    from lakectl import preflight
-    from lakectl.jobs import query
+    from lakectl.lake import preflight
+    from lakectl.lake.query import plain, read_only
 
     since = datetime.now(timezone.utc) - timedelta(days=days)
     scores, reviews = ctx.settings.table(SCORES), ctx.settings.table(REVIEWS)
@@ -137,10 +137,10 @@ def model_report(ctx: "JobContext", *, days: float, model: str | None = None, en
         return ModelsReport(since, [], missing=f"no model scores yet: {scores.display} is written by `lakectl score` "
                                                  f"(after `lakectl train`)")
     with_reviews = not preflight.checkable(reviews) or preflight.exists(reviews)
-    out = query.run(ctx, {"sql": aggregate_sql(since, with_reviews=with_reviews), "limit": 0, "engine": engine})
-    found = _versions(out.metrics["columns"], out.metrics["rows"])
+    out = read_only(ctx, aggregate_sql(since, with_reviews=with_reviews), limit=0, engine=engine)
+    found = _versions(out.columns, [[plain(v) for v in r] for r in out.rows])
     versions = [v for v in found if model is None or v.model_name == model]
-    report = ModelsReport(since, versions, engine=out.metrics["engine"], warnings=list(out.warnings))
+    report = ModelsReport(since, versions, engine=out.engine, warnings=list(out.warnings))
     if found and not versions:
         report.missing = (f"no scores of model {model} in the last {days:g} day(s); scored models: "
                           f"{', '.join(sorted({v.model_name for v in found}))}")
@@ -175,7 +175,7 @@ def _version_key(version: str) -> tuple[int, str]:
 
 def _reference_psi(ctx: "JobContext", versions: list[VersionFigures]) -> None:
     """Fill each version's PSI from its training run's histogram; a reason instead when it has none."""
-    from lakectl.errors import LakectlError
+    from lakectl.core.errors import LakectlError
     from lakectl.ml.store import connect, store_of
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no progress bar on stderr for a small JSON

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
 
 TABLE = "ops.stream_progress"
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def record_events(ctx: "JobContext", progress: list[dict[str, Any]], stream_name
     try:
         rows = progress_rows(progress, stream_name, ctx.run_id, checkpoint)
         if rows:
-            from lakectl.monitor.deltars import append
+            from lakectl.lake.deltars import append
 
             append(ctx.settings.table(TABLE).path, rows, COLUMNS)
         return len(rows)
@@ -79,7 +79,7 @@ def record_events(ctx: "JobContext", progress: list[dict[str, Any]], stream_name
 
 
 def recorder(ctx: "JobContext", stream_name: str, checkpoint: str | None = None) -> Callable[[list[dict[str, Any]]], None]:
-    """A progress callback for `lakectl.streaming.run_query`."""
+    """A progress callback for `lakectl.lake.streaming.run_query`."""
 
     def record(progress: list[dict[str, Any]]) -> None:
         record_events(ctx, progress, stream_name, checkpoint)

@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lakectl.monitor.deltars import column_lists, open_table, read_rows
+from lakectl.lake.deltars import column_lists, open_table, read_rows
 from lakectl.monitor.tables import MAINTENANCE_OPS, committed_rows, iso
-from lakectl.settings import Settings
+from lakectl.config import Settings
 
 DQ_TABLE = "ops.dq_metrics"
 QUARANTINE_TABLES = ("bronze.quarantine", "silver.quarantine")

@@ -195,7 +195,7 @@ def render_html(*, project: str, tables: list[TableHealth], commits: dict[str, l
                 progress: list[dict[str, Any]], rules: list[RuleQuality], growth: list[dict[str, Any]], checks: list[Check],
                 runs: list[dict[str, Any]], min_pass_rate: float | None = None, kpis: list[dict[str, Any]] | None = None,
                 hidden_runs: int = 0) -> str:
-    from lakectl.formatting import human_bytes
+    from lakectl.core.formatting import human_bytes
 
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     ordered = sort_checks(checks)

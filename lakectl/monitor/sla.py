@@ -14,12 +14,12 @@ from lakectl.monitor.quality import latest_table_pass_rates
 from lakectl.monitor.quality import rule_quality
 from lakectl.monitor.streams import StreamHealth, all_streams
 from lakectl.monitor.tables import TableHealth, table_health
-from lakectl.settings import Settings
+from lakectl.config import Settings
 
 if TYPE_CHECKING:
     from lakectl.governance.plan import Plan
     from lakectl.monitor.models import VersionFigures
-    from lakectl.settings import ModelSla
+    from lakectl.config import ModelSla
 
 # Which streams feed which table: every ingest stream writes bronze.events.
 STREAM_TABLES = ("bronze.events",)
@@ -73,8 +73,8 @@ def evaluate(settings: Settings, *, kafka_timeout: float = 5.0) -> list[Check]:
 def _model_slas(settings: Settings) -> list[Check]:
     """`ml.sla`: rating agreement and score drift of each model version scored in the last
     `ml.sla.window_days` (what `lakectl monitor models` shows); a report that cannot be made is a breach."""
-    from lakectl.context import JobContext
-    from lakectl.errors import LakectlError
+    from lakectl.engine.context import JobContext
+    from lakectl.core.errors import LakectlError
     from lakectl.monitor.models import SCORES, model_report
 
     sla = settings.ml.sla
@@ -126,14 +126,14 @@ def model_checks(v: "VersionFigures", sla: "ModelSla", min_rows: int) -> list[Ch
 def _grants_drift(settings: Settings) -> Check:
     """`grant.sla.grants_drift: fail`: any grant on a managed securable that differs from the policy
     (what `lakectl grant drift` shows) is a breach; so is a server that cannot be asked."""
-    from lakectl.errors import LakectlError
+    from lakectl.core.errors import LakectlError
     from lakectl.governance.plan import build_plan
     from lakectl.governance.policy import load_policy
-    from lakectl.jobs.grant import backend_for
+    from lakectl.governance.backends import backend_for
 
     name, policy_file = "grants_drift", settings.grant.policy
     try:
-        from lakectl.context import JobContext
+        from lakectl.engine.context import JobContext
 
         plan = build_plan(load_policy(policy_file), backend_for(JobContext(settings=settings)))
     except LakectlError as e:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from lakectl.monitor import progress as progress_table
-from lakectl.monitor.deltars import read_rows
-from lakectl.settings import Settings
-from lakectl.streaming import LOCK_FILE, STATE_FILE  # stdlib-only module: no Spark import
+from lakectl.lake.deltars import read_rows
+from lakectl.config import Settings
+from lakectl.lake.streaming import LOCK_FILE, STATE_FILE  # stdlib-only module: no Spark import
 
 
 
@@ -157,7 +157,7 @@ def _flock_holders() -> dict[int, int] | None:
 
 
 def query_running(checkpoint: Path) -> bool | None:
-    """Whether an ingest holds the checkpoint's lock (lakectl.streaming.checkpoint_lock) right now.
+    """Whether an ingest holds the checkpoint's lock (lakectl.lake.streaming.checkpoint_lock) right now.
 
     Read-only: looks the lock up in /proc/locks instead of trying to take it (which could make a
     starting ingest fail). Falls back to "is the pid in the lock file alive". None: no lock file."""
@@ -233,10 +233,10 @@ def backlog_client_conf(settings: Settings, identity: dict[str, Any]) -> dict[st
     """The librdkafka connection for a Kafka-protocol stream: the broker its checkpoint was made for,
     with the configured security options (Event Hubs: SASL_SSL with the connection string)."""
     if identity.get("source") == "eventhubs":
-        from lakectl.sources.eventhubs import eventhubs_spec
+        from lakectl.pipeline.sources.eventhubs import eventhubs_spec
 
         return eventhubs_spec(settings.sources.eventhubs).client_conf()
-    from lakectl.sources.kafka import kafka_spec
+    from lakectl.pipeline.sources.kafka import kafka_spec
 
     return kafka_spec(settings.sources.kafka, topics=identity.get("topics"), pattern=identity.get("pattern"),
                       bootstrap=identity.get("bootstrap")).client_conf()

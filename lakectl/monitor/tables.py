@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from lakectl.monitor.deltars import column_lists, open_table
-from lakectl.settings import Settings
+from lakectl.lake.deltars import column_lists, open_table
+from lakectl.config import Settings
 
 # Commits that do not bring new data: they must not make a table look fresh.
 MAINTENANCE_OPS = {

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlparse
 
 if TYPE_CHECKING:
-    from lakectl.settings import Settings
+    from lakectl.config import Settings
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -72,18 +72,18 @@ def java_check() -> Check:
 
 
 def jars_check() -> Check:
-    from lakectl.runners.local import _cached_jars, _jar_manifest
+    from lakectl.engine.local import cached_jars, jar_manifest
 
-    jars = _cached_jars()
+    jars = cached_jars()
     if jars:
-        return Check("jars", "ok", f"{len(jars)} Delta/Kafka jars cached ({_jar_manifest().parent})")
-    return Check("jars", "warn", f"Delta and Kafka-connector jars not cached yet ({_jar_manifest().parent})",
+        return Check("jars", "ok", f"{len(jars)} Delta/Kafka jars cached ({jar_manifest().parent})")
+    return Check("jars", "warn", f"Delta and Kafka-connector jars not cached yet ({jar_manifest().parent})",
                  "run scripts/setup (the first Spark command downloads them, about a minute, online)")
 
 
 def load_config(config: str | None) -> tuple["Settings | None", Check]:
-    from lakectl.errors import LakectlError
-    from lakectl.settings import DEFAULT_CONFIG, load_settings
+    from lakectl.core.errors import LakectlError
+    from lakectl.config import DEFAULT_CONFIG, load_settings
 
     try:
         settings = load_settings(config)
@@ -118,7 +118,7 @@ def reachable(host: str, port: int, timeout_s: float) -> str | None:
 
 
 def target_checks(settings: "Settings", timeout_s: float) -> list[Check]:
-    from lakectl.settings import DatabricksTarget, LocalTarget
+    from lakectl.config import DatabricksTarget, LocalTarget
 
     checks = []
     for name, target in settings.targets.items():
@@ -136,7 +136,7 @@ def target_checks(settings: "Settings", timeout_s: float) -> list[Check]:
             checks.append(Check(label, "ok" if why is None else "fail", f"workspace {url.hostname} " + ("reachable" if why is None else f"not reachable ({why})"),
                                 "" if why is None else "check the host and the network (proxy, VPN)"))
         elif target.remote:
-            from lakectl.runners.connect import endpoint
+            from lakectl.engine.connect import endpoint
 
             ep = endpoint(target.remote)
             why = reachable(ep.host, ep.port, timeout_s)

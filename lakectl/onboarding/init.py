@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from lakectl.errors import UsageError
-from lakectl.results import Result
+from lakectl.core.errors import UsageError
+from lakectl.core.results import Result
 
 TargetKind = Literal["local", "spark", "databricks"]
 FOLDERS = ("landing/events", "tables", "checkpoints", "logs")
@@ -81,7 +81,7 @@ def init(directory: str, target: TargetKind, *, force: bool = False, dry_run: bo
     if config.exists() and not force:
         raise UsageError(f"{config} exists already", "pass --force to overwrite it, or init another folder")
     text = render(target, root, base.name or "lakectl")
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
     import yaml
 
     settings_from_dict(yaml.safe_load(text), str(config))  # the template is a valid config

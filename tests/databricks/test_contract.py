@@ -118,7 +118,7 @@ def test_get_output_wants_the_task_run_id(sdk, fake):
                                      {"spark_version": "16.4.x-scala2.12", "node_type_id": "m5d.large"}])
 def test_lakectls_submit_request_meets_the_contract(sdk, fake, compute):
     from lakectl.runners.databricks.remote import Submission, submit_request
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     settings = settings_from_dict({"project": "p", "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", **compute}}})
     sub = Submission(settings=settings, target_name="dbx", target=settings.target("dbx"), job="ingest",

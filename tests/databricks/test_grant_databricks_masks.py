@@ -207,7 +207,7 @@ def test_owners_are_transferred_with_the_catalog_apis_and_verified(workspace, sd
 
 
 def test_giving_away_the_callers_own_ownership_is_refused_unless_it_keeps_manage(workspace, sdk):
-    from lakectl.errors import UsageError
+    from lakectl.core.errors import UsageError
     from lakectl.governance.plan import build_plan
     from lakectl.governance.policy import parse_policy
     from lakectl.jobs.grant import GrantParams, apply

@@ -38,7 +38,7 @@ def test_the_job_environment_has_the_declared_dependencies_and_nothing_of_the_ca
     assert any(r.startswith("msgspec") for r in requirements())
     venv = tmp_path / "cluster"
     runtime_env.build(venv, build_wheel())
-    for module in ("lakectl.jobentry", "msgspec", "pyspark", "delta", "deltalake"):
+    for module in ("lakectl.runners.jobentry", "msgspec", "pyspark", "delta", "deltalake"):
         assert _imports(venv, module).returncode == 0, module
     # pytest is installed where the tests run, but no wheel or runtime package asks for it
     assert "No module named 'pytest'" in _imports(venv, "pytest").stderr

@@ -39,7 +39,7 @@ def test_429_is_retried_by_the_sdk_with_retry_after(sdk, fake):
 
 
 def test_unknown_endpoint_refused_input_and_bad_names_are_clear_errors(sdk, fake):
-    from lakectl.errors import JobFailed, UsageError
+    from lakectl.core.errors import JobFailed, UsageError
 
     with pytest.raises(UsageError, match="serving endpoint nope on .*not found"):
         _scorer(sdk, fake, "nope").score(["x"])
@@ -77,7 +77,7 @@ def _lake_with_reviews_and_a_champion(root, texts: list[str]) -> None:
     from deltalake import write_deltalake
 
     from lakectl.ml.store import connect, ensure_experiment, store_of
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     settings = settings_from_dict({"storage": {"root": str(root)}}, "<test>")
     reviews = pa.table({"event_id": [f"e{i:03d}" for i in range(len(texts))], "review_text": texts,
@@ -129,6 +129,6 @@ def test_score_via_endpoint_name_runs_on_the_databricks_target(cli, fake, tmp_pa
 
 
 def _scores_path(root) -> str:
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     return settings_from_dict({"storage": {"root": str(root)}}, "<test>").table("silver.review_scores").path

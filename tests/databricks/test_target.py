@@ -170,9 +170,9 @@ def test_a_rejected_token_is_exit_2_and_never_printed(cli, fake, configs):
 
 def test_an_unreachable_host_without_credentials_is_unreachable_not_a_credentials_error(monkeypatch):
     """The SDK's own probe retried for connect_timeout_s, then blamed credentials; a TCP probe answers at once."""
-    from lakectl.errors import SourceUnavailable
-    from lakectl.runners.databricks.client import workspace_client
-    from lakectl.settings import DatabricksTarget
+    from lakectl.core.errors import SourceUnavailable
+    from lakectl.engine.workspace import workspace_client
+    from lakectl.config import DatabricksTarget
 
     for var in ("DATABRICKS_TOKEN", "DATABRICKS_CONFIG_PROFILE", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(var, raising=False)

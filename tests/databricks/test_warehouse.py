@@ -78,9 +78,9 @@ def test_a_sql_error_is_one_line_and_exit_2(fake, config, sales):
 
 
 def test_values_are_bound_as_named_parameters(fake, config, sales):
-    from lakectl.runners.databricks.client import workspace_client
+    from lakectl.engine.workspace import workspace_client
     from lakectl.runners.databricks.warehouse import execute
-    from lakectl.settings import load_settings
+    from lakectl.config import load_settings
 
     target = load_settings(config).target("dbx")
     w = workspace_client(target)

@@ -49,8 +49,8 @@ def _lazy_spark_engine(fake: FakeWorkspace):
         with lock:
             if engine:
                 return engine[0](*args)
-            from lakectl.runners.local import get_session
-            from lakectl.settings import LocalTarget, settings_from_dict
+            from lakectl.engine.local import get_session
+            from lakectl.config import LocalTarget, settings_from_dict
             from tests.databricks_fake.warehouse import spark_engine
 
             root = fake.root / "warehouse-session"

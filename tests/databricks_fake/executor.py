@@ -155,8 +155,8 @@ def _mounted(fake, arg: str) -> str:
 
 def _runtime_env(fake, venv: Path) -> dict[str, str]:
     """The environment of a job on the "cluster": the wheel's code only, and a Delta-ready Spark."""
-    from lakectl.runners.local import local_conf
-    from lakectl.settings import LocalTarget, settings_from_dict
+    from lakectl.engine.local import local_conf
+    from lakectl.config import LocalTarget, settings_from_dict
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "LAKECTL_")) and k != "PYTHONPATH"}
     python = str(venv / "bin" / "python")

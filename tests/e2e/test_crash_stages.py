@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.datagen import generate
+from lakectl.datagen.events import generate
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e]
 REPO = Path(__file__).resolve().parents[2]
@@ -36,8 +36,8 @@ def config_for(root: Path) -> Path:
 
 
 def context(root: Path, spark):
-    from lakectl.context import JobContext
-    from lakectl.settings import load_settings
+    from lakectl.engine.context import JobContext
+    from lakectl.config import load_settings
 
     return JobContext(settings=load_settings(str(config_for(root))), _spark=spark)
 

@@ -31,7 +31,7 @@ def _config(tmp_path: Path, root: Path, max_files: int) -> Path:
 
 
 def _landing(root: Path) -> list[str]:
-    from lakectl.datagen import iter_event_lines
+    from lakectl.datagen.events import iter_event_lines
 
     lines = list(iter_event_lines(FILES * EVENTS_PER_FILE, seed=11))
     landing = root / "landing" / "events"
@@ -53,8 +53,8 @@ def _ledger(root: Path) -> list[dict]:
 
 
 def _kafka_backlog(broker, topic: str) -> list[str]:
-    from lakectl.datagen import iter_event_lines
-    from lakectl.kafka_produce import produce_lines
+    from lakectl.datagen.events import iter_event_lines
+    from lakectl.datagen.kafka import produce_lines
 
     lines = list(iter_event_lines(FILES * EVENTS_PER_FILE, seed=11))
     broker.create_topic(topic, 1)

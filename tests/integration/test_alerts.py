@@ -129,7 +129,7 @@ def test_renotify_interval_and_failed_delivery_retries(tmp_path, webhook, smtp):
 
     from lakectl.monitor.alerts import notify
     from lakectl.monitor.sla import evaluate
-    from lakectl.settings import load_settings
+    from lakectl.config import load_settings
 
     settings = load_settings(_config(tmp_path, webhook, smtp, sla_tables=["gold.kpi_hourly"]))
     checks = evaluate(settings)

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from lakectl.datagen import generate
+from lakectl.datagen.events import generate
 from review_corpus import review_corpus  # tests/integration: the ML tests' labelled sentences
 
 REPO = Path(__file__).resolve().parents[2]
@@ -159,7 +159,7 @@ def table_rows(spark, path: str) -> list[tuple]:
 
 
 def assert_same_tables(spark, local_root: Path, remote_root: Path, keys: tuple[str, ...] = TABLES) -> None:
-    from lakectl.delta import is_delta_table
+    from lakectl.lake.delta import is_delta_table
 
     for key in keys:
         schema, name = key.split(".")

@@ -97,7 +97,7 @@ def test_generate_to_kafka_then_ingest_exactly_once(ctx, kafka_broker):
     assert next(s for s in run_job(ctx, "monitor", {"action": "streams"}).details if s["source"] == "kafka")["backlog_records"] == 0
 
     # The same checkpoint for another topic is refused before anything is read.
-    from lakectl.errors import CheckpointConflict
+    from lakectl.core.errors import CheckpointConflict
 
     kafka_broker.create_topic("ingest-other", 1)
     with pytest.raises(CheckpointConflict, match="belongs to another source"):
@@ -105,8 +105,8 @@ def test_generate_to_kafka_then_ingest_exactly_once(ctx, kafka_broker):
 
 
 def test_micro_batches_get_two_tasks_per_core_unless_configured(spark):
-    from lakectl.settings import settings_from_dict
-    from lakectl.sources.kafka import kafka_spec, read_stream
+    from lakectl.config import settings_from_dict
+    from lakectl.pipeline.sources.kafka import kafka_spec, read_stream
 
     def min_partitions(cfg: dict, fail_on_data_loss: bool = True) -> str | None:
         spec = kafka_spec(settings_from_dict({"sources": {"kafka": cfg}}).sources.kafka, topics=["t"])
@@ -124,7 +124,7 @@ def test_micro_batches_get_two_tasks_per_core_unless_configured(spark):
 def test_second_process_on_the_checkpoint_is_refused(ctx, kafka_broker):
     import multiprocessing
 
-    from lakectl.errors import CheckpointConflict
+    from lakectl.core.errors import CheckpointConflict
     from lakectl.jobs import run_job
     from lakectl.jobs.ingest import IngestParams, checkpoint_dir
 
@@ -144,7 +144,7 @@ def test_second_process_on_the_checkpoint_is_refused(ctx, kafka_broker):
 
 
 def _hold_lock(checkpoint: Path, ready, release) -> None:
-    from lakectl.streaming import checkpoint_lock
+    from lakectl.lake.streaming import checkpoint_lock
 
     with checkpoint_lock(checkpoint):
         ready.set()
@@ -154,7 +154,7 @@ def _hold_lock(checkpoint: Path, ready, release) -> None:
 def test_unreachable_broker_is_one_line_within_bounded_time(ctx):
     from kafka_broker import free_ports
 
-    from lakectl.errors import SourceUnavailable
+    from lakectl.core.errors import SourceUnavailable
     from lakectl.jobs import run_job
 
     ctx.settings.sources.kafka.connect_timeout_s = 3
@@ -168,7 +168,7 @@ def test_unreachable_broker_is_one_line_within_bounded_time(ctx):
 
 
 def test_missing_topic_on_a_new_stream_is_source_unavailable(ctx, kafka_broker):
-    from lakectl.errors import SourceUnavailable
+    from lakectl.core.errors import SourceUnavailable
     from lakectl.jobs import run_job
 
     with pytest.raises(SourceUnavailable, match="topic no-such-topic does not exist"):
@@ -190,7 +190,7 @@ def test_expired_offsets_and_deleted_topic_are_loud_unless_allowed(ctx, tmp_path
     from confluent_kafka.admin import AdminClient, NewTopic
     from kafka_broker import SHORT_RETENTION_PROPS, start_broker
 
-    from lakectl.errors import DataLossDetected
+    from lakectl.core.errors import DataLossDetected
     from lakectl.jobs import run_job
 
     # The broker checks retention every 0.5 s; the topic keeps its records until the test shortens

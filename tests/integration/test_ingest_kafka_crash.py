@@ -35,7 +35,7 @@ def _in_flight(checkpoint: Path) -> bool:
 
 
 def _produce(bootstrap: str, topic: str, lines: list[str], stop: threading.Event) -> None:
-    from lakectl.kafka_produce import produce_lines
+    from lakectl.datagen.kafka import produce_lines
 
     chunk = max(1, int(len(lines) / PRODUCE_SECONDS))
     for i in range(0, len(lines), chunk):
@@ -49,8 +49,8 @@ def test_kill_9_during_stream_loses_and_duplicates_nothing(ctx, kafka_broker, tm
     from confluent_kafka import Consumer, TopicPartition
     from deltalake import DeltaTable
 
-    from lakectl.datagen import iter_event_lines
-    from lakectl.errors import CheckpointConflict
+    from lakectl.datagen.events import iter_event_lines
+    from lakectl.core.errors import CheckpointConflict
     from lakectl.jobs import run_job
 
     topic = "crash-test"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.context import JobContext
+from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
-from lakectl.settings import settings_from_dict
-from lakectl.sources.kafka import kafka_spec, nothing_new
+from lakectl.config import settings_from_dict
+from lakectl.pipeline.sources.kafka import kafka_spec, nothing_new
 
 pytestmark = pytest.mark.kafka
 
@@ -114,7 +114,7 @@ def test_nothing_new_compares_the_checkpoint_with_the_end_offsets(tmp_path, kafk
     from confluent_kafka import Producer
     from confluent_kafka.admin import AdminClient, NewPartitions
 
-    from lakectl.kafka_produce import ensure_topic
+    from lakectl.datagen.kafka import ensure_topic
 
     topic = "precheck"
     ensure_topic({"bootstrap.servers": kafka_broker.bootstrap}, topic, 2)

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.datagen import generate
-from lakectl.errors import SourceUnavailable, UsageError
+from lakectl.datagen.events import generate
+from lakectl.core.errors import SourceUnavailable, UsageError
 from lakectl.jobs import run_job
-from lakectl.runners.connect import build_session, endpoint
-from lakectl.settings import SparkTarget, settings_from_dict
+from lakectl.engine.connect import build_session, endpoint
+from lakectl.config import SparkTarget, settings_from_dict
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "spark-connect-local"
@@ -95,7 +95,7 @@ def landing_event_ids(landing: Path) -> set[str]:
 @pytest.mark.slow
 @pytest.mark.connect
 def test_ingest_files_over_spark_connect_is_exactly_once(connect_server, connect_spark, tmp_path):
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
 
     assert type(connect_spark).__module__.startswith("pyspark.sql.connect")
     settings = cluster_settings(tmp_path / "lake", connect_server.url)
@@ -158,8 +158,8 @@ def test_optimize_advise_over_connect_equals_local(connect_server: ConnectServer
     metrics the server returns over Connect. Same table, same advice, field by field (timings aside)."""
     import yaml
 
-    from lakectl.context import JobContext
-    from lakectl.results import json_default
+    from lakectl.engine.context import JobContext
+    from lakectl.core.results import json_default
 
     root = tmp_path / "lake"
     policy = {"silver.events": {"optimize": {"predicates": ["customer_id = 'c17'"], "target_file_size": "16k"}}}

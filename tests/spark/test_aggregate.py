@@ -80,7 +80,7 @@ def _aggregate(ctx, **params):
 
 
 def _versions(ctx) -> dict[str, int]:
-    from lakectl.delta import table_version
+    from lakectl.lake.delta import table_version
 
     return {t: table_version(ctx.spark, ctx.settings.table(t).path) for t in REF.GOLD_SQL}
 
@@ -95,9 +95,9 @@ def _duckdb_gold(landing: Path):
 
 @pytest.fixture(scope="module")
 def lake(spark, tmp_path_factory):
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     root = tmp_path_factory.mktemp("aggregate-lake")
     settings = settings_from_dict({"storage": {"root": str(root / "lake")}}, "<test>")
@@ -326,9 +326,9 @@ def test_a_run_that_died_before_saving_its_state_does_not_count_a_day_twice(lake
 
 
 def test_a_second_aggregate_is_refused_while_one_runs(lake):
-    from lakectl.errors import CheckpointConflict
+    from lakectl.core.errors import CheckpointConflict
     from lakectl.jobs.aggregate import state_path
-    from lakectl.streaming import checkpoint_lock
+    from lakectl.lake.streaming import checkpoint_lock
 
     ctx, _ = lake
     before = _versions(ctx)

@@ -43,8 +43,8 @@ _record = st.one_of(
 @pytest.fixture(scope="module")
 def lake(spark, tmp_path_factory):
     """One JobContext whose lake all examples share."""
-    from lakectl.context import JobContext
-    from lakectl.settings import settings_from_dict
+    from lakectl.engine.context import JobContext
+    from lakectl.config import settings_from_dict
 
     settings = settings_from_dict({"storage": {"root": str(tmp_path_factory.mktemp("conservation") / "lake")}}, "<test>")
     key = "spark.databricks.delta.snapshotPartitions"
@@ -87,6 +87,6 @@ def _ids(ctx, key: str) -> set[str]:
 
 
 def _exists(ctx, key: str) -> bool:
-    from lakectl.delta import is_delta_table
+    from lakectl.lake.delta import is_delta_table
 
     return is_delta_table(ctx.spark, ctx.settings.table(key).path)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.datagen import generate
-from lakectl.errors import CheckpointConflict, SourceUnavailable
+from lakectl.datagen.events import generate
+from lakectl.core.errors import CheckpointConflict, SourceUnavailable
 from lakectl.jobs import run_job
 
 pytestmark = pytest.mark.spark
@@ -126,8 +126,8 @@ def test_a_batch_replayed_between_its_two_commits_is_completed_once(ctx, spark):
 def test_a_backlog_is_ingested_and_transformed_in_bounded_batches(tmp_path, spark):
     """A byte budget per micro-batch splits one backlog into several batches, and every row still
     arrives exactly once (a 10M-event backlog read as one batch once stopped Spark in a 2g driver)."""
-    from lakectl.context import JobContext
-    from lakectl.settings import settings_from_dict
+    from lakectl.engine.context import JobContext
+    from lakectl.config import settings_from_dict
 
     settings = settings_from_dict({"storage": {"root": str(tmp_path / "lake")},
                                    "ingest": {"max_bytes_per_trigger": "400kb"},
@@ -155,9 +155,9 @@ def test_a_backlog_is_ingested_and_transformed_in_bounded_batches(tmp_path, spar
 def test_files_per_trigger_replaces_the_byte_budget(settings):
     """Spark refuses maxFilesPerTrigger and maxBytesPerTrigger on one file source: a configured file
     count wins, else the byte budget (an eighth of the local driver's memory by default)."""
-    from lakectl.settings import settings_from_dict
-    from lakectl.sources.files import batch_limit
-    from lakectl.streaming import micro_batch_bytes
+    from lakectl.config import settings_from_dict
+    from lakectl.pipeline.sources.files import batch_limit
+    from lakectl.lake.streaming import micro_batch_bytes
 
     assert batch_limit(settings, 123) == {"maxBytesPerTrigger": "123"}
     capped = settings_from_dict({"sources": {"files": {"max_files_per_trigger": 7}}})

@@ -21,7 +21,7 @@ FAST_ML = {"num_features": 4096, "min_labelled_rows": 40}  # featurizer: the def
 TFIDF_GRID = [0.01, 0.1]
 
 def _settings(root: Path, **ml):
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     return settings_from_dict({"storage": {"root": str(root)}, "ml": {**FAST_ML, **ml}}, "<test>")
 
@@ -49,7 +49,7 @@ def _write_reviews(spark, settings, rows: list[tuple[str, int]], *, mode: str = 
 
 @pytest.fixture(scope="module")
 def lake(spark, tmp_path_factory):
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
 
     root = tmp_path_factory.mktemp("ml") / "lake"
     settings = _settings(root)
@@ -185,7 +185,7 @@ def test_score_killed_after_its_merge_then_rerun_scores_each_review_once(lake, s
                           capture_output=True, text=True, timeout=600, start_new_session=True)
     assert proc.returncode == -9, proc.stderr[-2000:]
 
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
 
     copy = JobContext(settings=_settings(root), _spark=spark)
     assert _run(copy, "score").rows_written == 0  # the killed run's MERGE stands; nothing is scored twice
@@ -259,7 +259,7 @@ def test_score_continuous_scores_reviews_as_they_land_and_stops_cleanly(lake, sp
 
 
 def JobContext_of(settings, spark):  # noqa: N802
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
 
     return JobContext(settings=settings, _spark=spark)
 
@@ -278,7 +278,7 @@ def test_score_challenger_and_rescore(lake, spark):
 
 def test_unknown_alias_is_a_usage_error(lake):
     ctx, _ = lake
-    from lakectl.errors import UsageError
+    from lakectl.core.errors import UsageError
 
     with pytest.raises(UsageError, match="no alias @nope"):
         _run(ctx, "score", model="sentiment@nope")
@@ -302,8 +302,8 @@ def test_model_show_promote_rollback(lake):
 
 
 def test_too_few_or_one_class_rows_fail_and_register_nothing(spark, tmp_path):
-    from lakectl.context import JobContext
-    from lakectl.errors import JobFailed
+    from lakectl.engine.context import JobContext
+    from lakectl.core.errors import JobFailed
 
     settings = _settings(tmp_path / "lake")
     ctx = JobContext(settings=settings, _spark=spark)
@@ -317,8 +317,8 @@ def test_too_few_or_one_class_rows_fail_and_register_nothing(spark, tmp_path):
 
 
 def test_unreachable_store_is_exit_4_with_the_uri_masked(spark, tmp_path):
-    from lakectl.context import JobContext
-    from lakectl.errors import SourceUnavailable
+    from lakectl.engine.context import JobContext
+    from lakectl.core.errors import SourceUnavailable
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -335,7 +335,7 @@ def test_unreachable_store_is_exit_4_with_the_uri_masked(spark, tmp_path):
 def test_gold_sentiment_takes_the_greatest_model_version_as_a_number(spark):
     from datetime import date
 
-    from lakectl.gold import sentiment_daily
+    from lakectl.pipeline.gold.builders import sentiment_daily
 
     events = spark.createDataFrame([("a", "review", date(2026, 1, 1), "books", 5), ("b", "review", date(2026, 1, 1), "books", 1)],
                                    "event_id string, event_type string, event_date date, category string, rating int")

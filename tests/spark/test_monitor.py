@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from lakectl.jobs import run_job
-from lakectl.monitor.deltars import read_rows
+from lakectl.lake.deltars import read_rows
 
 pytestmark = pytest.mark.spark
 

@@ -36,10 +36,10 @@ def _reviews(n: int = 180) -> list[tuple[str, str, int]]:
 def test_train_logs_histogram_and_monitor_models_matches_a_hand_count(spark, tmp_path):
     from pyspark.sql import functions as F
 
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
     from lakectl.ml.store import connect, store_of
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     settings = settings_from_dict({"storage": {"root": str(tmp_path / "lake")}, "ml": {**FAST_ML, "sla": {"min_rows": 10}}}, "<test>")
     ctx = JobContext(settings=settings, _spark=spark)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.context import JobContext
-from lakectl.errors import TableNotFound, UsageError
+from lakectl.engine.context import JobContext
+from lakectl.core.errors import TableNotFound, UsageError
 from lakectl.jobs import run_job
-from lakectl.settings import settings_from_dict
+from lakectl.config import settings_from_dict
 
 pytestmark = pytest.mark.spark
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
@@ -33,7 +33,7 @@ def write_small_files(spark, path: str, batches: int = 4, rows: int = 400, start
 
 
 def version(spark, path: str) -> int:
-    from lakectl.delta import table_version
+    from lakectl.lake.delta import table_version
 
     return table_version(spark, path)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.context import JobContext
+from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
-from lakectl.settings import settings_from_dict
+from lakectl.config import settings_from_dict
 
 pytestmark = [pytest.mark.spark]
 

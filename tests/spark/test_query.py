@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from lakectl.errors import UsageError
-from lakectl.jobs.query import check_read_only
+from lakectl.core.errors import UsageError
+from lakectl.lake.query import check_read_only
 
 
 @pytest.mark.parametrize("sql", [
@@ -65,7 +65,7 @@ def test_logical_names_limit_and_json_rows(ctx):
 
 @pytest.mark.spark
 def test_missing_table_is_a_clear_usage_error(ctx):
-    from lakectl.errors import TableNotFound
+    from lakectl.core.errors import TableNotFound
     from lakectl.jobs import run_job
 
     with pytest.raises(TableNotFound, match="gold.funnel_daily"):

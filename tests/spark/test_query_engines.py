@@ -80,7 +80,7 @@ def test_cli_answers_from_duckdb_in_seconds_without_a_jvm(gold):
     ("SELECT evnts FROM gold.kpi_hourly", "unknown column evnts", "did you mean"),
 ])
 def test_typos_get_a_fitting_hint_without_spark(gold, sql, message, hint):
-    from lakectl.errors import UsageError
+    from lakectl.core.errors import UsageError
     from lakectl.jobs import run_job
 
     with pytest.raises(UsageError) as err:

@@ -41,7 +41,7 @@ def _corpus(n: int) -> list[tuple[str, int]]:
 
 
 def _settings(root: Path, ml: dict):
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     return settings_from_dict({"storage": {"root": str(root)}, "ml": ml}, "<test>")
 
@@ -93,7 +93,7 @@ def trained(spark, tmp_path_factory):
 
 @pytest.fixture
 def lake(spark, trained, tmp_path):
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
 
     ml, rows = trained
     ctx = JobContext(settings=_settings(tmp_path / "lake", ml), _spark=spark)
@@ -134,7 +134,7 @@ def test_503_twice_then_200_scores_each_review_once_and_a_rerun_sends_nothing(la
 
 
 def test_unreachable_server_is_exit_4_and_writes_nothing(lake):
-    from lakectl.errors import SourceUnavailable
+    from lakectl.core.errors import SourceUnavailable
 
     ctx, _ = lake
     with socket.socket() as s:
@@ -169,9 +169,9 @@ def test_a_400_answer_is_exit_1_with_one_line_and_writes_nothing(lake, tmp_path)
 
 
 def test_ai_query_scores_through_the_sql_statement_on_a_databricks_target(lake, spark):
-    from lakectl.context import JobContext
-    from lakectl.errors import UsageError
-    from lakectl.settings import settings_from_dict
+    from lakectl.engine.context import JobContext
+    from lakectl.core.errors import UsageError
+    from lakectl.config import settings_from_dict
 
     ctx, rows = lake
     with pytest.raises(UsageError, match="needs a Databricks target") as err:

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from lakectl.context import JobContext
-from lakectl.errors import SourceUnavailable
-from lakectl.settings import settings_from_dict
+from lakectl.engine.context import JobContext
+from lakectl.core.errors import SourceUnavailable
+from lakectl.config import settings_from_dict
 
 pytestmark = pytest.mark.spark
 

@@ -1,14 +1,14 @@
 """Tables are created with their schema and the policy's table properties before the first write
-(issue 16 item 3), not only after `lakectl optimize`: through lakectl.delta.ensure_table, the same
+(issue 16 item 3), not only after `lakectl optimize`: through lakectl.lake.delta.ensure_table, the same
 on local and Connect sessions."""
 
 from __future__ import annotations
 
 import pytest
 
-from lakectl.context import JobContext
+from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
-from lakectl.settings import settings_from_dict
+from lakectl.config import settings_from_dict
 
 pytestmark = pytest.mark.spark
 
@@ -52,7 +52,7 @@ def test_every_stage_creates_its_tables_with_the_policy_properties(spark, tmp_pa
 
 
 def test_ensure_table_creates_once_and_quotes_the_path(spark, tmp_path):
-    from lakectl.delta import ensure_table, properties
+    from lakectl.lake.delta import ensure_table, properties
 
     settings = settings_from_dict({"storage": {"root": str(tmp_path / "it's `odd`")},
                                    "tables": {"ops.review_scores": {"optimize": {"properties": {"delta.appendOnly": "true"}}}}}, "<test>")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lakectl.jobs import run_job
-from lakectl.settings import Expectation, default_expectations
+from lakectl.config import Expectation, default_expectations
 
 pytestmark = [pytest.mark.spark]
 
@@ -130,14 +130,14 @@ def test_silver_holds_distinct_valid_events_and_every_bronze_row_is_accounted_fo
 
 
 def _history_len(ctx, key: str) -> int:
-    from lakectl.delta import table_version
+    from lakectl.lake.delta import table_version
 
     return table_version(ctx.spark, ctx.settings.table(key).path)
 
 
 def test_fail_rule_stops_the_run_before_anything_is_committed(ctx):
-    from lakectl.delta import is_delta_table
-    from lakectl.errors import JobFailed
+    from lakectl.lake.delta import is_delta_table
+    from lakectl.core.errors import JobFailed
 
     ctx.settings.transform.expectations = [
         *default_expectations(), Expectation(name="no_reviews_allowed", expr="event_type <> 'review'", action="fail")]
@@ -152,7 +152,7 @@ def test_fail_rule_stops_the_run_before_anything_is_committed(ctx):
 
 
 def test_invalid_rule_is_a_config_error_naming_it(ctx):
-    from lakectl.errors import ConfigError
+    from lakectl.core.errors import ConfigError
 
     ctx.settings.transform.expectations = [Expectation(name="typo", expr="no_such_column > 1")]
     run_job(ctx, "generate", {"events": 50, "seed": 1})
@@ -162,7 +162,7 @@ def test_invalid_rule_is_a_config_error_naming_it(ctx):
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(ctx):
-    from lakectl.delta import is_delta_table
+    from lakectl.lake.delta import is_delta_table
 
     run_job(ctx, "generate", {"events": 200, "seed": 5})
     ingest = run_job(ctx, "ingest", {"source": "files"})

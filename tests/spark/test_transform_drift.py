@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lakectl.jobs import run_job
-from lakectl.silver import EXPECTED_BRONZE
+from lakectl.pipeline.silver.cleaning import EXPECTED_BRONZE
 
 pytestmark = [pytest.mark.spark]
 
@@ -37,8 +37,8 @@ def _silver(ctx) -> dict[str, dict]:
 
 
 def test_fail_mode_names_the_drifted_columns_and_writes_nothing(ctx):
-    from lakectl.delta import is_delta_table
-    from lakectl.errors import JobFailed
+    from lakectl.lake.delta import is_delta_table
+    from lakectl.core.errors import JobFailed
 
     _drifted_bronze(ctx)
     with pytest.raises(JobFailed, match=r"coupon.*price|price.*coupon") as err:

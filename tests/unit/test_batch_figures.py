@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from lakectl.errors import JobFailed, TableNotFound
+from lakectl.core.errors import JobFailed, TableNotFound
 from lakectl.jobs.transform import Tally
-from lakectl.quality import RuleMetric, merge_metrics
-from lakectl.streaming import carry_error, recover_error
+from lakectl.pipeline.silver.expectations import RuleMetric, merge_metrics
+from lakectl.lake.streaming import carry_error, recover_error
 
 
 def test_tally_survives_json_and_adds_up():
@@ -37,7 +37,7 @@ def test_progress_from_a_connect_server_gets_its_row_counts_from_the_sources():
     lines, its 'stopped after N batches' figure and ops.stream_progress summed nothing from it."""
     import json as _json
 
-    from lakectl.streaming import _as_dict, batch_line
+    from lakectl.lake.streaming import _as_dict, batch_line
 
     class Progress:  # what query.recentProgress holds over Connect: an object whose .json lacks the totals
         json = _json.dumps({"batchId": 0, "name": "score-x", "durationMs": {"triggerExecution": 2000},

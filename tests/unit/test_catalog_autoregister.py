@@ -9,11 +9,11 @@ import socket
 import pyarrow as pa
 import pytest
 
-from lakectl.context import JobContext
-from lakectl.errors import ConfigError
+from lakectl.engine.context import JobContext
+from lakectl.core.errors import ConfigError
 from lakectl.governance.autoregister import start
-from lakectl.results import Result
-from lakectl.settings import settings_from_dict
+from lakectl.core.results import Result
+from lakectl.config import settings_from_dict
 
 
 def _settings(tmp_path, **extra):

@@ -64,19 +64,19 @@ def test_bad_parameter_is_exit_2():
 
 def test_job_entry_point_prints_result_json(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "lakectl.jobentry", "generate", "--params", json.dumps({"events": 50, "out": str(tmp_path)})],
+        [sys.executable, "-m", "lakectl.runners.jobentry", "generate", "--params", json.dumps({"events": 50, "out": str(tmp_path)})],
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     line = [l for l in proc.stdout.splitlines() if l.startswith("LAKECTL_RESULT ")][-1]
     assert json.loads(line.removeprefix("LAKECTL_RESULT "))["events"] == 50
-    bad = subprocess.run([sys.executable, "-m", "lakectl.jobentry", "generate", "--params", "{not json"], capture_output=True, text=True, timeout=60)
+    bad = subprocess.run([sys.executable, "-m", "lakectl.runners.jobentry", "generate", "--params", "{not json"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "not valid JSON" in bad.stderr
 
 
 def test_nested_per_rule_metrics_render_as_their_own_table(capsys):
     from lakectl.cli.render import render_result
-    from lakectl.results import Result
+    from lakectl.core.results import Result
 
     rules = [{"table": "silver.events", "rule": "rating_range", "action": "quarantine", "rows_checked": 100, "rows_failed": 1},
              {"table": "silver.events", "rule": "country_iso2", "action": "warn", "rows_checked": 100, "rows_failed": 0}]
@@ -101,7 +101,7 @@ def test_nested_per_rule_metrics_render_as_their_own_table(capsys):
     ([], None),
 ])
 def test_command_line_names_its_command(argv, command):
-    from lakectl.cli.app import command_named
+    from lakectl.cli.argv import command_named
 
     assert command_named(argv) == command
 
@@ -109,7 +109,8 @@ def test_command_line_names_its_command(argv, command):
 def test_a_command_line_builds_only_its_command():
     import typer.main
 
-    from lakectl.cli.app import COMMANDS, build
+    from lakectl.cli.app import build
+    from lakectl.cli.argv import COMMANDS
 
     assert sorted(typer.main.get_command(build()).commands) == sorted(COMMANDS)
     assert sorted(typer.main.get_command(build("monitor")).commands) == ["monitor"]

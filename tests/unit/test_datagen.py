@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from lakectl.datagen import generate
+from lakectl.datagen.events import generate
 
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
 

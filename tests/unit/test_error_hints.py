@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lakectl.errors import translate
+from lakectl.core.errors import translate
 
 
 class AnalysisException(Exception):

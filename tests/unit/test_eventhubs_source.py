@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.settings import load_settings
+from lakectl.config import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 CONN = "Endpoint=sb://acme-ns.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=S3cr3t+key/abc="
 
 
 def test_options_follow_the_event_hubs_kafka_endpoint(monkeypatch):
-    from lakectl.sources.eventhubs import eventhubs_spec
+    from lakectl.pipeline.sources.eventhubs import eventhubs_spec
 
     monkeypatch.setenv("EVENTHUBS_CONNECTION_STRING", CONN)
     monkeypatch.setenv("EVENTHUBS_NAMESPACE", "acme-ns")
@@ -38,8 +38,8 @@ def test_options_follow_the_event_hubs_kafka_endpoint(monkeypatch):
 
 
 def test_missing_connection_string_is_a_config_error(monkeypatch):
-    from lakectl.errors import ConfigError
-    from lakectl.sources.eventhubs import eventhubs_spec
+    from lakectl.core.errors import ConfigError
+    from lakectl.pipeline.sources.eventhubs import eventhubs_spec
 
     monkeypatch.delenv("EVENTHUBS_CONNECTION_STRING", raising=False)
     cfg = load_settings(REPO / "configs" / "eventhubs.yaml").sources.eventhubs
@@ -63,16 +63,16 @@ def test_dry_run_output_masks_the_connection_string(monkeypatch, tmp_path):
 
 
 def test_kafka_jaas_from_config_must_come_from_the_environment():
-    from lakectl.errors import ConfigError
-    from lakectl.settings import settings_from_dict
+    from lakectl.core.errors import ConfigError
+    from lakectl.config import settings_from_dict
 
     with pytest.raises(ConfigError, match="secrets must come from the environment"):
         settings_from_dict({"sources": {"kafka": {"options": {"kafka.sasl.jaas.config": "PlainLoginModule password=x;"}}}})
 
 
 def test_kinesis_outside_databricks_is_one_clear_line(monkeypatch):
-    from lakectl.errors import UsageError
-    from lakectl.sources.kinesis import require_databricks
+    from lakectl.core.errors import UsageError
+    from lakectl.pipeline.sources.kinesis import require_databricks
 
     monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)
     with pytest.raises(UsageError, match="kinesis source needs a Databricks target") as err:
@@ -81,8 +81,8 @@ def test_kinesis_outside_databricks_is_one_clear_line(monkeypatch):
 
 
 def test_kafka_min_partitions_reaches_spark_and_stays_out_when_unset():
-    from lakectl.settings import settings_from_dict
-    from lakectl.sources.kafka import kafka_spec
+    from lakectl.config import settings_from_dict
+    from lakectl.pipeline.sources.kafka import kafka_spec
 
     tuned = settings_from_dict({"sources": {"kafka": {"min_partitions": 12}}}).sources.kafka
     assert kafka_spec(tuned, topics=["t"]).spark_options()["minPartitions"] == "12"
@@ -93,8 +93,8 @@ def test_kafka_min_partitions_reaches_spark_and_stays_out_when_unset():
 def test_kafka_partitions_are_not_split_when_data_loss_is_allowed():
     """With failOnDataLoss=false Spark's consumer pool hands one KafkaConsumer to two tasks of a split
     topic partition after an expired offset: one task per topic partition then, even if configured."""
-    from lakectl.settings import settings_from_dict
-    from lakectl.sources.kafka import kafka_spec
+    from lakectl.config import settings_from_dict
+    from lakectl.pipeline.sources.kafka import kafka_spec
 
     spec = kafka_spec(settings_from_dict({"sources": {"kafka": {"min_partitions": 12}}}).sources.kafka, topics=["t"])
     spec.fail_on_data_loss = False
@@ -107,7 +107,7 @@ def test_monitor_backlog_connects_like_the_stream(monkeypatch):
     """monitor streams asks the broker for end offsets with the source's security settings, not
     with a bare bootstrap address (a SASL_SSL broker or Event Hubs would refuse that)."""
     from lakectl.monitor.streams import backlog_client_conf
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     monkeypatch.setenv("EVENTHUBS_CONNECTION_STRING", CONN)
     monkeypatch.setenv("EVENTHUBS_NAMESPACE", "acme-ns")

@@ -244,7 +244,7 @@ def job_params(draw: st.DrawFn) -> tuple[str, str]:
 @example(case=("query", '{"sql": 1}'))
 @example(case=("nope", "{}"))
 def test_any_job_params_are_success_or_one_error_line(case, invoke, capsys):
-    from lakectl.jobentry import run
+    from lakectl.runners.jobentry import run
 
     job, text = case
     code = run(job, text)

@@ -14,9 +14,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 
-from lakectl.errors import ConfigError
-from lakectl.settings import Settings, load_settings, settings_from_dict
-from lakectl.typed import to_dict
+from lakectl.core.errors import ConfigError
+from lakectl.config import Settings, load_settings, settings_from_dict
+from lakectl.core.typed import to_dict
 
 ENV = {"LAKECTL_FUZZ_SET": "value", "LAKECTL_FUZZ_EMPTY": ""}
 FUZZ = hsettings(max_examples=120, derandomize=True, deadline=None,

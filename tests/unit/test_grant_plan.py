@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from lakectl.errors import UsageError
+from lakectl.core.errors import UsageError
 from lakectl.governance.backend import ApplyOutcome, Capabilities, PrincipalChange, Securable
 from lakectl.governance.plan import build_plan
 from lakectl.governance.policy import parse_policy

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.errors import ConfigError
+from lakectl.core.errors import ConfigError
 from lakectl.governance.names import format_name, parse_name
 from lakectl.governance.policy import load_policy, parse_policy
 from lakectl.governance.privileges import from_oss, to_oss

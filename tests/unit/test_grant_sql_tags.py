@@ -1,10 +1,10 @@
-"""Tag statements for Unity Catalog on Databricks, built only in lakectl/sql.py: names quoted, values literals."""
+"""Tag statements for Unity Catalog on Databricks, built only in lakectl/core/sql.py: names quoted, values literals."""
 
 from __future__ import annotations
 
 import pytest
 
-from lakectl.sql import unity_set_tags, unity_tags_select, unity_unset_tags
+from lakectl.core.sql import unity_set_tags, unity_tags_select, unity_unset_tags
 
 
 def test_set_and_unset_tags_quote_names_and_values():
@@ -26,7 +26,7 @@ def test_the_tag_read_binds_names_as_parameters_never_as_text():
 
 
 def test_mask_and_row_filter_statements_quote_every_name():
-    from lakectl.sql import unity_drop_column_mask, unity_drop_row_filter, unity_set_column_mask, unity_set_row_filter
+    from lakectl.core.sql import unity_drop_column_mask, unity_drop_row_filter, unity_set_column_mask, unity_set_row_filter
 
     t = ("my`cat", "s", "o'brien")
     assert unity_set_column_mask(t, "e mail`", ("c", "sec", "m'x")) == (

@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime, timedelta, timezone
 
 from lakectl.cli.render import render_result
-from lakectl.results import Result
+from lakectl.core.results import Result
 
 
 def test_timestamps_in_json_always_carry_a_zone(capsys):

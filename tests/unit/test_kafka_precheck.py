@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lakectl.settings import settings_from_dict
-from lakectl.sources.eventhubs import eventhubs_spec
-from lakectl.sources.kafka import client_replicates, committed_end_offsets, kafka_spec, nothing_new
+from lakectl.config import settings_from_dict
+from lakectl.pipeline.sources.eventhubs import eventhubs_spec
+from lakectl.pipeline.sources.kafka import client_replicates, committed_end_offsets, kafka_spec, nothing_new
 
 
 def write_batch(cp: Path, batch: int, offsets: dict | str, *, commit: bool) -> None:

@@ -14,9 +14,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 RUN = textwrap.dedent("""
     import os, signal, sys
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
     from lakectl.monitor.ledger import recording
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     ctx = JobContext(settings=settings_from_dict({"storage": {"root": sys.argv[1]}}, "<test>"), run_id=sys.argv[2])
     with recording(ctx, "transform", {"batch": True}):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lakectl.errors import UsageError
+from lakectl.core.errors import UsageError
 from lakectl.ml.metrics import classification_metrics, confusion
 from lakectl.ml.registry import gate, parse_spec
 from lakectl.ml.store import mask_uri, store_of
@@ -57,8 +57,8 @@ def test_metrics_and_confusion():
 
 
 def test_databricks_target_uses_the_workspace_tracking_and_the_uc_registry():
-    from lakectl.errors import ConfigError
-    from lakectl.settings import settings_from_dict
+    from lakectl.core.errors import ConfigError
+    from lakectl.config import settings_from_dict
 
     def store(**cfg):
         s = settings_from_dict({"default_target": "dbx", "targets": {"dbx": {"kind": "databricks", "host": "https://127.0.0.1:1", "cluster_id": "c"}},

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.context import JobContext
+from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
 from lakectl.monitor import ledger
-from lakectl.monitor.deltars import append, read_rows
-from lakectl.settings import settings_from_dict
+from lakectl.lake.deltars import append, read_rows
+from lakectl.config import settings_from_dict
 
 REPO = Path(__file__).resolve().parents[2]
 DQ_SCHEMA_ROWS = ("run_id", "table", "rule", "action", "rows_checked", "rows_passed", "rows_failed", "recorded_at")
@@ -88,9 +88,9 @@ def test_ledger_failure_only_warns(tmp_path):
 def test_concurrent_appends_from_two_processes_lose_no_rows(tmp_path):
     root = tmp_path / "lake"
     script = textwrap.dedent(f"""
-        from lakectl.context import JobContext
+        from lakectl.engine.context import JobContext
         from lakectl.monitor.ledger import recording
-        from lakectl.settings import settings_from_dict
+        from lakectl.config import settings_from_dict
         s = settings_from_dict({{"storage": {{"root": {str(root)!r}}}}})
         for i in range(8):
             with recording(JobContext(settings=s), "generate", {{"i": i}}):

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.context import JobContext
+from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
 from lakectl.ml.metrics import psi, psi_reading, score_bin, score_histogram
-from lakectl.settings import settings_from_dict
+from lakectl.config import settings_from_dict
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 REFERENCE = [1, 2, 3, 4, 10, 10, 4, 3, 2, 1]  # the training run's test-split histogram (40 rows)
@@ -209,7 +209,7 @@ def test_model_checks_in_the_html_report_speak_their_units():
     from lakectl.monitor.models import DayFigures, VersionFigures
     from lakectl.monitor.report import breaches_block
     from lakectl.monitor.sla import model_checks
-    from lakectl.settings import ModelSla
+    from lakectl.config import ModelSla
 
     day = DayFigures("2026-11-30", rows=200, rated_rows=150, agreeing_rows=105, histogram=[20] * 10)
     v = VersionFigures("sentiment", "3", days={day.day: day}, psi=0.3125)

@@ -20,7 +20,7 @@ def lakectl(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("kind, default", [("local", "local"), ("spark", "cluster"), ("databricks", "databricks")])
 def test_init_writes_a_valid_commented_config_and_folders(tmp_path, kind, default):
-    from lakectl.settings import load_settings
+    from lakectl.config import load_settings
 
     proc = lakectl("init", "proj", "--target-kind", kind, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -40,7 +40,7 @@ def test_init_in_a_folder_with_a_yaml_hostile_name(tmp_path, name):
     """The folder's name and path go into the YAML as quoted strings (`lakectl init -` exited 1 with a
     YAML ScannerError, found by the command-line fuzz)."""
     from lakectl.onboarding.init import init
-    from lakectl.settings import load_settings
+    from lakectl.config import load_settings
 
     init(str(tmp_path / name), "local")
     settings = load_settings(tmp_path / name / "configs" / "lakectl.yaml")

@@ -77,10 +77,10 @@ def test_monitor_filters_that_match_nothing_known_exit_2(tmp_path, config, args,
 
 
 def test_read_only_runs_stay_out_of_the_ledger_unless_asked(tmp_path):
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
-    from lakectl.monitor.deltars import read_rows
-    from lakectl.settings import settings_from_dict
+    from lakectl.lake.deltars import read_rows
+    from lakectl.config import settings_from_dict
 
     s = settings_from_dict({"storage": {"root": str(tmp_path / "lake")}})
     run_job(JobContext(settings=s), "monitor", {"action": "runs"})
@@ -96,7 +96,7 @@ def test_read_only_runs_stay_out_of_the_ledger_unless_asked(tmp_path):
 
 
 def test_run_writes_one_parent_row(tmp_path, config):
-    from lakectl.monitor.deltars import read_rows
+    from lakectl.lake.deltars import read_rows
 
     proc = lakectl("-c", str(config), "run", "--skip", "ingest", "--skip", "transform", "--skip", "aggregate", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

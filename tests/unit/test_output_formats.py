@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from lakectl.cli.app import build, hoist_global_options
+from lakectl.cli.app import build
+from lakectl.cli.argv import hoist_global_options
 from lakectl.cli.render import render_result
-from lakectl.results import Result
+from lakectl.core.results import Result
 
 LONG = "abc" * 50  # 150 characters: more than an 80-column terminal holds
 

@@ -58,7 +58,8 @@ def test_optimize_mistakes_fail_fast_without_a_jvm(lake, args, message, hint):
 
 
 def test_did_you_mean():
-    from lakectl.preflight import did_you_mean, predicate_columns
+    from lakectl.core.suggest import did_you_mean
+    from lakectl.lake.preflight import predicate_columns
 
     assert did_you_mean("silver.evnts", ["bronze.events", "silver.events", "gold.kpi_hourly"]) == "did you mean silver.events?"
     assert did_you_mean("zzz", ["silver.events"]) is None
@@ -72,7 +73,7 @@ def test_ingest_landing_folder_missing_fails_before_the_jvm(lake):
 
 
 def test_nothing_new_reads_the_file_source_log(tmp_path):
-    from lakectl.sources.files import nothing_new
+    from lakectl.pipeline.sources.files import nothing_new
 
     landing = tmp_path / "landing"
     landing.mkdir()

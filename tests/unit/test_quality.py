@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lakectl.errors import ConfigError
-from lakectl.quality import Rule, RuleMetric, merge_metrics, metrics_from, outcome_of, rules_for
-from lakectl.settings import Expectation, settings_from_dict
+from lakectl.core.errors import ConfigError
+from lakectl.pipeline.silver.expectations import Rule, RuleMetric, merge_metrics, metrics_from, outcome_of, rules_for
+from lakectl.config import Expectation, settings_from_dict
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_config_expectations_replace_the_defaults_and_are_typed():
 def test_the_shipped_config_loads_with_its_transform_section():
     from pathlib import Path
 
-    from lakectl.settings import load_settings
+    from lakectl.config import load_settings
 
     s = load_settings(Path(__file__).resolve().parents[2] / "configs" / "lakectl.yaml")
     rules = rules_for(s.transform.expectations, "silver.events")

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from lakectl.cli.render import render_result
-from lakectl.formatting import fmt_value, human_bytes
-from lakectl.results import Result
+from lakectl.core.formatting import fmt_value, human_bytes
+from lakectl.core.results import Result
 
 
 def _squash(text: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lakectl.cli.render import render_result
-from lakectl.results import Result
+from lakectl.core.results import Result
 
 
 def _text(result: Result, capsys) -> str:

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.context import JobContext
+from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
 from lakectl.monitor import ledger
 from lakectl.monitor import svg
-from lakectl.monitor.deltars import read_rows
+from lakectl.lake.deltars import read_rows
 from lakectl.monitor.report import freshness_chart
 from lakectl.monitor.tables import TableHealth
-from lakectl.settings import settings_from_dict
+from lakectl.config import settings_from_dict
 
 REPO = Path(__file__).resolve().parents[2]
 NS = "{http://www.w3.org/2000/svg}"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.datagen import generate
-from lakectl.errors import UsageError
+from lakectl.datagen.events import generate
+from lakectl.core.errors import UsageError
 from lakectl.ml.corpus import load_review_texts, sentiment_data_dir
 
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -87,9 +87,9 @@ def test_generate_job_with_uci_file(tmp_path):
     yelp = UCI / "yelp_labelled.txt"
     if not yelp.exists():
         pytest.skip(f"UCI sentiment sentences not found at {UCI} (set LAKECTL_SENTIMENT_DATA)")
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
     from lakectl.jobs.generate import run
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     ctx = JobContext(settings=settings_from_dict({"storage": {"root": str(tmp_path / "lake")}}))
     result = run(ctx, {"events": 4000, "seed": 5, "start": START, "review_texts": str(yelp), "neutral_share": 0.0})

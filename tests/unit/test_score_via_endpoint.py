@@ -8,7 +8,7 @@ import time
 import pytest
 from scoring_server import Server, score_of  # tests/integration: a scripted loopback scoring server
 
-from lakectl.errors import JobFailed, SourceUnavailable, UsageError
+from lakectl.core.errors import JobFailed, SourceUnavailable, UsageError
 from lakectl.ml.endpoint import MlflowServer, RetryPolicy, Scorer, _retry_after, invocations_url, parse_predictions
 
 
@@ -96,7 +96,7 @@ def test_url_handling_masks_credentials():
 
 
 def test_ai_query_sql_text_quotes_the_endpoint_as_a_literal():
-    from lakectl.sql import ai_query_scores_sql
+    from lakectl.core.sql import ai_query_scores_sql
 
     assert ai_query_scores_sql("sentiment-prod", "`_v`") == (
         "SELECT `event_id`, ai_query('sentiment-prod', `review_text`, returnType => 'DOUBLE') AS `score` FROM `_v`")
@@ -109,7 +109,7 @@ def test_ai_query_sql_text_quotes_the_endpoint_as_a_literal():
 
 
 def test_the_ledger_masks_credentials_in_an_endpoint_url():
-    from lakectl.settings import mask_secrets
+    from lakectl.config import mask_secrets
 
     params = {"via": "endpoint", "endpoint": "https://ops:s3cret@h:1/score?sig=zz&v=1&token=abc", "batch_size": 256}
     assert mask_secrets(params) == {"via": "endpoint", "endpoint": "https://***@h:1/score?sig=***&v=1&token=***", "batch_size": 256}
@@ -124,10 +124,10 @@ def test_after_a_failed_batch_queued_batches_are_not_sent():
 
 
 def test_a_hostile_ai_query_endpoint_name_is_refused_before_any_work(tmp_path):
-    from lakectl.context import JobContext
+    from lakectl.engine.context import JobContext
     from lakectl.jobs.score import ScoreParams
     from lakectl.ml import served
-    from lakectl.settings import settings_from_dict
+    from lakectl.config import settings_from_dict
 
     settings = settings_from_dict({"storage": {"root": str(tmp_path / "lake")},
                                    "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True}}}, "<test>")

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.errors import ConfigError
-from lakectl.settings import DatabricksTarget, SparkTarget, load_settings, mask_secrets, settings_from_dict
-from lakectl.typed import to_dict
+from lakectl.core.errors import ConfigError
+from lakectl.config import DatabricksTarget, SparkTarget, load_settings, mask_secrets, settings_from_dict
+from lakectl.core.typed import to_dict
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -121,7 +121,7 @@ def test_config_cache_skips_yaml_and_follows_edits(tmp_path, monkeypatch):
     monkeypatch.setenv("LK_TOKEN", "s3cr3t-value")
     text = "storage:\n  root: {root}\nsources:\n  kafka:\n    options:\n      kafka.sasl.jaas.config: ${{LK_TOKEN}}\n"
     f = write(tmp_path, text.format(root="/a"))
-    probe = ("import sys; from lakectl.settings import load_settings; s = load_settings(sys.argv[1]); "
+    probe = ("import sys; from lakectl.config import load_settings; s = load_settings(sys.argv[1]); "
              "print(s.storage.root, s.sources.kafka.options['kafka.sasl.jaas.config'] == 's3cr3t-value', 'yaml' in sys.modules)")
 
     def run() -> list[str]:
@@ -142,7 +142,7 @@ def test_config_cache_keeps_neither_invalid_configs_nor_what_json_cannot_hold(tm
     import datetime
     import os
 
-    from lakectl.cache import cached_config, store_config
+    from lakectl.core.cache import cached_config, store_config
 
     f = write(tmp_path, "project: 2026-11-26\n")  # YAML reads a date here: not a string, so invalid
     with pytest.raises(ConfigError):

@@ -1,4 +1,4 @@
-from lakectl.sql import path_ref, quote_ident, quote_name, quote_string
+from lakectl.core.sql import path_ref, quote_ident, quote_name, quote_string
 
 import pytest
 
@@ -22,7 +22,7 @@ def test_quote_name_and_path_and_string():
 
 
 def test_create_table_and_merge_statements_quote_every_name():
-    from lakectl.sql import create_table_sql, merge_sql, path_ref, quote_ident
+    from lakectl.core.sql import create_table_sql, merge_sql, path_ref, quote_ident
 
     ref, view = path_ref("/lake/it's `x`"), quote_ident("_lakectl_v")
     text = create_table_sql(ref, view, partition_by=["event date"], properties={"delta.x": "it's"})

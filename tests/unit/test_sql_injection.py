@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lakectl import sql
+from lakectl.core import sql
 
 HOSTILE = "x`; DROP TABLE y; --"
 
@@ -46,7 +46,7 @@ def test_bloom_filter_sql_for_the_policy_columns():
 
 
 def test_retention_parsing_and_guard():
-    from lakectl.errors import UsageError
+    from lakectl.core.errors import UsageError
     from lakectl.maintenance import vacuum
 
     assert vacuum.parse_hours("168h") == 168
@@ -88,7 +88,7 @@ def test_conflict_retry_backs_off_and_reports():
 def test_days_predicate_names_exactly_the_days():
     from datetime import date
 
-    from lakectl.sql import days_predicate_sql
+    from lakectl.core.sql import days_predicate_sql
 
     days = [date(2026, 3, 1), date(2026, 3, 4)]
     assert days_predicate_sql("event_date", days, hourly=False) == "`event_date` IN (DATE'2026-03-01', DATE'2026-03-04')"

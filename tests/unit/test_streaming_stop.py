@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from lakectl import streaming
+from lakectl.lake import streaming
 
 
 def test_the_gate_refuses_new_batches_once_a_stop_is_requested():
@@ -130,7 +130,7 @@ class _Writer:
 
 
 def test_a_stop_that_lands_while_awaiting_termination_is_an_interruption_not_a_failure():
-    from lakectl.errors import Interrupted
+    from lakectl.core.errors import Interrupted
 
     with pytest.raises(Interrupted, match="stopped by SIGINT"):
         streaming.run_query(_Writer(_FailingAfterSignal()), continuous=True, interval="1 second")

@@ -26,7 +26,7 @@ def demo(
     params = {"events": events, "bad_fraction": bad_fraction}
     progress = None if as_json else _Progress()  # a line per stage, on a terminal or not
     try:
-        from lakectl.context import JobContext
+        from lakectl.engine.context import JobContext
         from lakectl.jobs.demo import run as run_demo
         from lakectl.monitor.ledger import recording
 

@@ -25,8 +25,8 @@ def deploy(
     as_json = output_format(ctx, json_out) == "json"
     try:
         from lakectl.deploy.plan import Change, summary
-        from lakectl.errors import UsageError
-        from lakectl.settings import DatabricksTarget, load_settings
+        from lakectl.core.errors import UsageError
+        from lakectl.config import DatabricksTarget, load_settings
 
         settings = load_settings(state.config)
         target_name = state.target or settings.default_target
@@ -83,6 +83,6 @@ def deploy(
 
 def _gate(dry_run: bool, pending: int) -> None:
     if dry_run and pending:
-        from lakectl.errors import ChangesPending
+        from lakectl.core.errors import ChangesPending
 
         raise typer.Exit(ChangesPending.exit_code)

@@ -15,7 +15,7 @@ def doctor(
     json_out: bool = JSON,
 ) -> None:
     """Check Python, Java, the jars cache, the config, storage and every target's and source's reachability; exit 3 on a failure."""
-    from lakectl.errors import EnvironmentProblem
+    from lakectl.core.errors import EnvironmentProblem
     from lakectl.onboarding.doctor import run_checks
 
     state = state_of(ctx)

@@ -10,7 +10,7 @@ import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
 from lakectl.cli.state import fail, output_format, state_of
-from lakectl.results import json_default
+from lakectl.core.results import json_default
 
 app = typer.Typer(
     name="grant", no_args_is_help=True,
@@ -28,8 +28,8 @@ def _run(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> Any:
     fmt = output_format(ctx, json_out)
     as_json = fmt == "json"
     try:
-        from lakectl.context import JobContext
-        from lakectl.settings import load_settings
+        from lakectl.engine.context import JobContext
+        from lakectl.config import load_settings
 
         settings = load_settings(state.config)
         settings.target(state.target)
@@ -39,7 +39,7 @@ def _run(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> Any:
 
             return run_job(job_ctx, "grant", params), fmt
         from lakectl.jobs import grant as job
-        from lakectl.results import Timer
+        from lakectl.core.results import Timer
 
         with Timer() as t:
             result = job.run(job_ctx, params)
@@ -63,7 +63,7 @@ def _finish(result: Any, fmt: str, pending_exit: bool) -> None:
     if result.status == "failed":
         raise typer.Exit(1)
     if pending_exit and result.status == "changes":
-        from lakectl.errors import ChangesPending
+        from lakectl.core.errors import ChangesPending
 
         raise typer.Exit(ChangesPending.exit_code)
 

@@ -23,7 +23,7 @@ def _execute(ctx: typer.Context, params: dict[str, Any], json_out: bool, render:
     fmt = output_format(ctx, json_out)
     as_json = fmt == "json"
     try:
-        from lakectl.context import JobContext
+        from lakectl.engine.context import JobContext
         from lakectl.jobs import run_job
         settings = load_settings_of(state)
         settings.target(state.target)
@@ -41,7 +41,7 @@ def _execute(ctx: typer.Context, params: dict[str, Any], json_out: bool, render:
     if not as_json:
         _warnings(result)
     if result.status == "breach":
-        from lakectl.errors import SlaBreach
+        from lakectl.core.errors import SlaBreach
 
         raise typer.Exit(SlaBreach.exit_code)
     if result.status not in ("ok", "dry_run"):
@@ -53,7 +53,7 @@ def _grid(title: str, columns: list[str], rows: list[list[Any]], fmt: str, style
     from rich.text import Text
 
     from lakectl.cli.render import console_for
-    from lakectl.formatting import fmt_value
+    from lakectl.core.formatting import fmt_value
 
     table = Table(title=title, title_justify="left")
     for c in columns:
@@ -81,7 +81,7 @@ def _render_tables(result: Any, fmt: str = "table") -> None:
     from rich.table import Table
 
     from lakectl.cli.render import console_for
-    from lakectl.formatting import count, human_bytes
+    from lakectl.core.formatting import count, human_bytes
 
     wide = fmt == "wide"
 
@@ -168,7 +168,7 @@ def _render_models(result: Any, fmt: str) -> None:
     from rich.table import Table
 
     from lakectl.cli.render import console_for
-    from lakectl.formatting import count
+    from lakectl.core.formatting import count
 
     console = console_for(fmt)
     if not result.details:
@@ -205,7 +205,7 @@ def _render_models(result: Any, fmt: str) -> None:
 
 
 def _render_report(result: Any, fmt: str) -> None:
-    from lakectl.formatting import human_bytes
+    from lakectl.core.formatting import human_bytes
 
     print(f"wrote {result.metrics['html']} ({human_bytes(result.metrics['bytes'])})")
 

@@ -38,17 +38,19 @@ def run(
     params = {"source": source.value, "full_refresh": full_refresh, "skip": [s.value for s in skip or []], "dry_run": dry_run}
     progress = None if as_json else _Progress()
     try:
-        from lakectl.context import JobContext
+        from lakectl.engine.context import JobContext
         from lakectl.jobs.run import run as run_pipeline
 
         settings = load_settings_of(state)
         target = settings.target(state.target)
         job_ctx = JobContext(settings=settings, target_name=state.target, verbose=state.verbose)
         if target.kind == "databricks":  # the whole pipeline runs as one Databricks run
-            from lakectl.cli.remote import run_remote
+            from lakectl.cli.status import StatusLine
+            from lakectl.runners.dispatch import run_remote
 
             progress = None
-            result = run_remote(state, settings, "run", params, run_id=job_ctx.run_id)
+            result = run_remote(settings, state.target, "run", params, run_id=job_ctx.run_id, timeout_s=state.timeout,
+                                wait=not state.no_wait, verbose=state.verbose, status_line=StatusLine)
         else:
             from lakectl.monitor.ledger import recording
 

@@ -9,7 +9,7 @@ import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
 from lakectl.cli.state import fail, output_format, state_of
-from lakectl.results import json_default
+from lakectl.core.results import json_default
 
 app = typer.Typer(name="runs", help="Follow Databricks runs: status, logs, cancel (Databricks targets).", no_args_is_help=True)
 
@@ -18,8 +18,8 @@ def _call(ctx: typer.Context, json_out: bool, action: Callable[[Any], dict[str, 
     state = state_of(ctx)
     as_json = output_format(ctx, json_out) == "json"
     try:
-        from lakectl.errors import UsageError
-        from lakectl.settings import DatabricksTarget, load_settings
+        from lakectl.core.errors import UsageError
+        from lakectl.config import DatabricksTarget, load_settings
 
         settings = load_settings(state.config)
         target = settings.target(state.target)

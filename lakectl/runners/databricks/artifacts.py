@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lakectl.settings import DatabricksTarget, Settings
+from lakectl.config import DatabricksTarget, Settings
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -31,7 +31,7 @@ def config_bytes(settings: Settings) -> bytes:
     """The config file as written (secrets stay ${VAR} references, resolved on the cluster)."""
     source = settings.source_file
     if not source or source.startswith("<") or not Path(source).is_file():
-        from lakectl.errors import ConfigError
+        from lakectl.core.errors import ConfigError
 
         raise ConfigError("a Databricks target needs its config in a file (the job reads it on the cluster)",
                           "pass --config PATH or set LAKECTL_CONFIG")

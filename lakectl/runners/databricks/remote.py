@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from lakectl.errors import Interrupted, JobFailed, LakectlError
-from lakectl.results import Result
-from lakectl.runners.databricks.client import api_errors, workspace_client
-from lakectl.settings import DatabricksTarget, Settings
+from lakectl.core.errors import Interrupted, JobFailed, LakectlError
+from lakectl.core.results import Result
+from lakectl.engine.workspace import api_errors, workspace_client
+from lakectl.config import DatabricksTarget, Settings
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -112,7 +112,7 @@ def submit_request(sub: Submission, wheel_path: str, config_path: str) -> dict[s
                                                num_workers=target.num_workers, custom_tags=tags)
         task.libraries = [compute.Library(whl=wheel_path)]
     else:
-        from lakectl.errors import ConfigError
+        from lakectl.core.errors import ConfigError
 
         raise ConfigError(f"target {sub.target_name!r} names no compute",
                           "set `serverless: true`, `cluster_id`, or `spark_version` + `node_type_id` (see docs/targets.md)")
@@ -154,7 +154,7 @@ def cancel_and_wait(w: "WorkspaceClient", target: DatabricksTarget, run_id: int,
 
 def outcome(w: "WorkspaceClient", target: DatabricksTarget, run: Any) -> Result:
     """The job's Result from its LAKECTL_RESULT line, or the run's failure as an error."""
-    from lakectl.jobentry import RESULT_PREFIX
+    from lakectl.runners.jobentry import RESULT_PREFIX
 
     state = run.state
     result_state = state.result_state.value if state and state.result_state else None

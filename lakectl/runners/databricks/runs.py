@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakectl.errors import UsageError
-from lakectl.runners.databricks.client import api_errors, workspace_client
-from lakectl.settings import DatabricksTarget
+from lakectl.core.errors import UsageError
+from lakectl.engine.workspace import api_errors, workspace_client
+from lakectl.config import DatabricksTarget
 
 
 def _client_and_run(target: DatabricksTarget, run_id: int) -> tuple[Any, Any]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from lakectl.errors import ConfigError, Interrupted, JobFailed, LakectlError, SourceUnavailable, TableNotFound, UsageError
-from lakectl.results import Result, Timer
-from lakectl.runners.databricks.client import api_errors, workspace_client
-from lakectl.settings import DatabricksTarget, Settings
+from lakectl.core.errors import ConfigError, Interrupted, JobFailed, LakectlError, SourceUnavailable, TableNotFound, UsageError
+from lakectl.core.results import Result, Timer
+from lakectl.engine.workspace import api_errors, workspace_client
+from lakectl.config import DatabricksTarget, Settings
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -60,9 +60,10 @@ def statement_error(state: str, error_code: str | None, message: str | None) -> 
 
 
 def run_query(settings: Settings, target: DatabricksTarget, params: dict[str, Any], timeout_s: float) -> Result:
-    from lakectl.jobs.query import QueryParams, check_read_only, mentioned_tables
-    from lakectl.context import JobContext
-    from lakectl.typed import parse_params
+    from lakectl.jobs.query import QueryParams
+    from lakectl.lake.query import check_read_only, mentioned_tables
+    from lakectl.engine.context import JobContext
+    from lakectl.core.typed import parse_params
 
     p = parse_params(params, QueryParams)
     sql = check_read_only(p.sql)

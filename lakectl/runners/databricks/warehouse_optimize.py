@@ -1,10 +1,10 @@
 """`lakectl optimize` on a Databricks SQL warehouse: the maintenance statements as SQL, no job cluster.
 
-The statements are the ones the local job builds (lakectl/maintenance/*, lakectl/sql.py); here they
+The statements are the ones the local job builds (lakectl/maintenance/*, lakectl/core/sql.py); here they
 run through the Statement Execution API, and the Databricks-only ones (bloom filter indexes,
 ANALYZE ... COMPUTE DELTA STATISTICS) run for real. The maintenance statements (ALTER TABLE, OPTIMIZE,
 VACUUM, DESCRIBE) have no value positions that accept parameter markers: names are quoted by
-lakectl/sql.py, property values are quoted literals, the retention is a formatted number, and
+lakectl/core/sql.py, property values are quoted literals, the retention is a formatted number, and
 `--where` is the user's SQL predicate, as locally. The Result has the local job's shape.
 
 A warehouse cannot take per-statement session settings, so two local behaviours differ: a VACUUM
@@ -18,20 +18,20 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakectl import sql
-from lakectl.errors import ConfigError, TableNotFound, UsageError
+from lakectl.core import sql
+from lakectl.core.errors import ConfigError, TableNotFound, UsageError
 from lakectl.maintenance import compaction, properties, vacuum
 from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, ideal_files
-from lakectl.results import Result
-from lakectl.runners.databricks.client import workspace_client
+from lakectl.core.results import Result
+from lakectl.engine.workspace import workspace_client
 from lakectl.runners.databricks.warehouse import execute
-from lakectl.settings import DatabricksTarget, Settings
+from lakectl.config import DatabricksTarget, Settings
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
     from lakectl.jobs.optimize import OptimizeParams
-    from lakectl.settings import TableHandle
+    from lakectl.config import TableHandle
 
 
 class Warehouse:
@@ -55,7 +55,7 @@ class Warehouse:
 
 def run_optimize(settings: Settings, target: DatabricksTarget, params: dict[str, Any], timeout_s: float) -> Result:
     from lakectl.jobs.optimize import OptimizeParams, _check_columns, _retention, _target_size
-    from lakectl.typed import parse_params
+    from lakectl.core.typed import parse_params
 
     p = parse_params(params, OptimizeParams)
     if p.zorder and p.cluster_by:

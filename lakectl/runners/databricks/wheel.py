@@ -14,11 +14,11 @@ from importlib import metadata
 from pathlib import Path
 
 import lakectl
-from lakectl.cache import cache_dir
+from lakectl.core.cache import cache_dir
 
 # Provided by Databricks Runtime (and pinned differently there): never pulled in by the wheel.
 RUNTIME_PROVIDED = {"pyspark", "delta-spark", "pandas", "pyarrow"}
-ENTRY_POINTS = "[console_scripts]\nlakectl = lakectl.cli.main:main\nlakectl-job = lakectl.jobentry:main\n"
+ENTRY_POINTS = "[console_scripts]\nlakectl = lakectl.cli.main:main\nlakectl-job = lakectl.runners.jobentry:main\n"
 
 
 def source_files() -> list[tuple[str, Path]]:

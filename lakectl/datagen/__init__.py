@@ -1,0 +1,1 @@
+"""Synthetic customer-behaviour data and its Kafka producer."""

@@ -1,0 +1,1 @@
+"""Where work runs: JobContext, Spark sessions (local, Connect, Databricks runtime), the SQL engines."""

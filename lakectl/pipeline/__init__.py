@@ -1,0 +1,1 @@
+"""The medallion: sources -> bronze -> silver -> gold."""

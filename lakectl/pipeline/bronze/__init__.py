@@ -1,0 +1,1 @@
+"""Bronze: the event schema and the raw-record parse."""

@@ -1,0 +1,1 @@
+"""Gold: the analytics tables' builders."""
