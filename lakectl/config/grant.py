@@ -6,14 +6,14 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, field
 
-from lakectl.core.typed import Model
+from lakectl.core.typed import Struct
 
 
-class GrantSla(Model):
+class GrantSla(Struct):
     grants_drift: Literal["off", "fail"] = "off"  # `monitor check`: grants that differ from the policy are a breach
 
 
-class GrantSettings(Model):
+class GrantSettings(Struct):
     """`lakectl grant`: the policy file and the Unity Catalog server it is applied to (docs/grant.md)."""
 
     policy: str = "configs/grants.yaml"

@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, field
 
-from lakectl.core.typed import Model
+from lakectl.core.typed import Struct
 
 
-class MLSplit(Model):
+class MLSplit(Struct):
     """The deterministic train / validation / test split by a hash of event_id (test gets the rest)."""
 
     train: Annotated[float, Meta(gt=0, lt=1)] = 0.7
@@ -21,7 +21,7 @@ class MLSplit(Model):
             raise ValueError("train + validation must leave a share for the test split (sum < 1)")
 
 
-class MLGate(Model):
+class MLGate(Struct):
     """When a newly trained version becomes `champion`."""
 
     metric: Literal["accuracy", "f1", "roc_auc"] = "accuracy"
@@ -29,7 +29,7 @@ class MLGate(Model):
     tolerance: Annotated[float, Meta(ge=0, le=1)] = 0.0  # must beat the champion's metric minus this (equal does not)
 
 
-class ModelSla(Model):
+class ModelSla(Struct):
     """`lakectl monitor check` thresholds on a scored model version (docs/ml.md#monitoring)."""
 
     min_rating_agreement: Annotated[float, Meta(ge=0, le=1)] | None = None  # predicted label = rating label, share
@@ -56,7 +56,7 @@ class MLSla(ModelSla):
         return any(s.min_rating_agreement is not None or s.max_score_psi is not None for s in [self, *self.models.values()])
 
 
-class MLSettings(Model):
+class MLSettings(Struct):
     """`lakectl train` / `score` / `model`: MLflow stores, the model, its labels, split and gate."""
 
     tracking_uri: str | None = None  # default: sqlite:///<storage.root>/mlflow/mlflow.db

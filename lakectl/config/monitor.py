@@ -6,10 +6,10 @@ from typing import Annotated
 
 from msgspec import Meta, field
 
-from lakectl.core.typed import Model
+from lakectl.core.typed import Struct
 
 
-class MonitorSettings(Model):
+class MonitorSettings(Struct):
     """`lakectl monitor`: alert channels, de-duplication and what counts as a small file."""
 
     webhook_url: str | None = None  # Slack-compatible incoming webhook; write ${LAKECTL_ALERT_WEBHOOK_URL:-}

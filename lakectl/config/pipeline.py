@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 from msgspec import Meta, field
 
 from lakectl.core.errors import UsageError
-from lakectl.core.typed import Model
+from lakectl.core.typed import Struct
 from lakectl.core.units import parse_size
 
 
-class Expectation(Model):
+class Expectation(Struct):
     name: Annotated[str, Meta(min_length=1)]
     expr: Annotated[str, Meta(min_length=1)]  # a SQL predicate that is TRUE for a good row (NULL counts as failed)
     action: Literal["warn", "drop", "quarantine", "fail"] = "quarantine"
@@ -37,7 +37,7 @@ def default_expectations() -> list[Expectation]:
     return [Expectation(name=n, expr=e, action=a) for n, e, a in rules]  # type: ignore[arg-type]
 
 
-class TransformSettings(Model):
+class TransformSettings(Struct):
     expectations: list[Expectation] = field(default_factory=default_expectations)
     schema_drift: Literal["rescue", "add", "fail"] = "rescue"
     max_bytes_per_trigger: str | int | None = None  # bronze bytes per micro-batch; default: an eighth of the driver memory
@@ -46,7 +46,7 @@ class TransformSettings(Model):
         _check_size(self.max_bytes_per_trigger)
 
 
-class IngestSettings(Model):
+class IngestSettings(Struct):
     trigger_interval: str = "10 seconds"
     # Source bytes per micro-batch (files; Kafka and Event Hubs as records of ~1 KiB when
     # max_offsets_per_trigger is unset); default: an eighth of the driver memory.
@@ -65,7 +65,7 @@ def _check_size(value: str | int | None) -> None:
         raise ValueError(f"max_bytes_per_trigger must be a size like 128m, 1g or 1048576, not {value!r}")
 
 
-class AggregateSettings(Model):
+class AggregateSettings(Struct):
     """`lakectl aggregate`: when an incremental refresh gives way to a full recompute."""
 
     full_refresh_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.5  # share of all days touched by new silver rows

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from msgspec import Meta, field
 
-from lakectl.core.typed import Model
+from lakectl.core.typed import Struct
 
 
-class ScheduledTask(Model):
+class ScheduledTask(Struct):
     """One task of a scheduled job: `lakectl-job JOB --params PARAMS` after the tasks it depends on."""
 
     job: Annotated[str, Meta(min_length=1)]
@@ -19,12 +19,12 @@ class ScheduledTask(Model):
     timeout_minutes: Annotated[float, Meta(gt=0)] | None = None
 
 
-class ScheduleNotifications(Model):
+class ScheduleNotifications(Struct):
     emails_on_failure: list[str] = field(default_factory=list)
     webhooks_on_failure: list[str] = field(default_factory=list)  # Databricks notification destination ids
 
 
-class Schedule(Model):
+class Schedule(Struct):
     """A recurring job (`lakectl deploy`): tasks by key, a unix cron line, limits and notifications."""
 
     tasks: dict[str, ScheduledTask]

@@ -13,10 +13,10 @@ from lakectl.config.sources import SourcesSettings
 from lakectl.config.storage import DEFAULT_TABLES, StorageSettings, TableConfig, TableHandle
 from lakectl.config.targets import DatabricksTarget, LocalTarget, SparkTarget, Target
 from lakectl.core.errors import ConfigError
-from lakectl.core.typed import Model
+from lakectl.core.typed import Struct
 
 
-class Settings(Model):
+class Settings(Struct):
     """The whole configuration file."""
 
     project: str = "lakectl"

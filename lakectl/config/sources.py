@@ -6,16 +6,16 @@ from typing import Annotated
 
 from msgspec import Meta, field
 
-from lakectl.core.typed import Model
+from lakectl.core.typed import Struct
 
 
-class FilesSource(Model):
+class FilesSource(Struct):
     path: str | None = None  # default: <landing>/events
     # At most N files per micro-batch; without it batches are bounded in bytes (ingest.max_bytes_per_trigger).
     max_files_per_trigger: Annotated[int, Meta(ge=1)] | None = None
 
 
-class KafkaSource(Model):
+class KafkaSource(Struct):
     bootstrap_servers: str = "127.0.0.1:9092"
     topics: list[str] = field(default_factory=lambda: ["lakectl.events"])
     topic_pattern: str | None = None
@@ -27,7 +27,7 @@ class KafkaSource(Model):
     connect_timeout_s: Annotated[float, Meta(gt=0)] = 10.0  # bound on the broker probe before a stream starts
 
 
-class EventHubsSource(Model):
+class EventHubsSource(Struct):
     namespace: str | None = None  # <namespace>.servicebus.windows.net:9093
     event_hub: str = "events"
     connection_string_env: str = "EVENTHUBS_CONNECTION_STRING"
@@ -38,14 +38,14 @@ class EventHubsSource(Model):
     connect_timeout_s: Annotated[float, Meta(gt=0)] = 15.0
 
 
-class KinesisSource(Model):
+class KinesisSource(Struct):
     stream_name: str = "lakectl-events"
     region: str = "us-east-1"
     initial_position: str = "trim_horizon"
     endpoint_url: str | None = None
 
 
-class SourcesSettings(Model):
+class SourcesSettings(Struct):
     files: FilesSource = field(default_factory=FilesSource)
     kafka: KafkaSource = field(default_factory=KafkaSource)
     eventhubs: EventHubsSource = field(default_factory=EventHubsSource)

@@ -10,10 +10,10 @@ from typing import Annotated
 from msgspec import Meta, field
 
 from lakectl.core.sql import path_ref, quote_name
-from lakectl.core.typed import Model
+from lakectl.core.typed import Struct
 
 
-class StorageSettings(Model):
+class StorageSettings(Struct):
     root: str = ".lakectl"
     tables: str | None = None
     checkpoints: str | None = None
@@ -42,7 +42,7 @@ class StorageSettings(Model):
         return Path(self.root).absolute()
 
 
-class OptimizePolicy(Model):
+class OptimizePolicy(Struct):
     zorder_by: list[str] = field(default_factory=list)
     cluster_by: Annotated[list[str], Meta(max_length=4)] = field(default_factory=list)
     target_file_size: str | None = None
@@ -56,14 +56,14 @@ class OptimizePolicy(Model):
             raise ValueError("zorder_by and cluster_by cannot both be set (liquid clustering replaces Z-order)")
 
 
-class TableSla(Model):
+class TableSla(Struct):
     freshness_minutes: Annotated[float, Meta(gt=0)] | None = None
     max_lag_records: Annotated[int, Meta(ge=0)] | None = None
     min_pass_rate: Annotated[float, Meta(ge=0, le=1)] | None = None
     max_small_file_ratio: Annotated[float, Meta(ge=0, le=1)] | None = None
 
 
-class TableConfig(Model):
+class TableConfig(Struct):
     path: str | None = None  # default: <storage.tables>/<schema>/<name>
     partition_by: list[str] = field(default_factory=list)
     optimize: OptimizePolicy = field(default_factory=OptimizePolicy)

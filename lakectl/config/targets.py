@@ -6,10 +6,10 @@ from typing import Annotated
 
 from msgspec import Meta, field
 
-from lakectl.core.typed import Model
+from lakectl.core.typed import Struct
 
 
-class _Target(Model):
+class _Target(Struct):
     """A target; subclasses name their `kind` tag, which picks the class when the config is read."""
 
     @property

@@ -22,8 +22,8 @@ _UNKNOWN = re.compile(r"^Object contains unknown field `([^`]+)`$")
 _MISSING = re.compile(r"^Object missing required field `([^`]+)`$")
 
 
-class Model(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Base of every typed model: keyword construction, unknown keys rejected."""
+class Struct(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of every typed config section and job parameter set: keyword construction, unknown keys rejected."""
 
 
 def parse(data: Any, model: type[T]) -> T:

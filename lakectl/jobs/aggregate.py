@@ -31,7 +31,7 @@ from lakectl.pipeline.gold.builders import GOLD, GoldSpec
 from lakectl.core.results import Result, Timer
 from lakectl.core.faults import kill_point
 from lakectl.lake.streaming import stage_lock
-from lakectl.core.typed import Model, parse_params
+from lakectl.core.typed import Struct, parse_params
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable as LogTable
@@ -43,7 +43,7 @@ SCORE_COLUMNS = ("event_id", "score", "label", "model_version")
 STATE_FILE = "state.json"
 
 
-class AggregateParams(Model):
+class AggregateParams(Struct):
     full_refresh: bool = False
     dry_run: bool = False
     export_format: Literal["csv", "parquet"] | None = None

@@ -8,13 +8,13 @@ from msgspec import Meta
 
 from lakectl.engine.context import JobContext
 from lakectl.core.results import Result
-from lakectl.core.typed import Model, parse_params
+from lakectl.core.typed import Struct, parse_params
 
 if TYPE_CHECKING:
     from lakectl.jobs.run import StageEvent
 
 
-class DemoParams(Model):
+class DemoParams(Struct):
     events: Annotated[int, Meta(ge=1)] = 50_000
     bad_fraction: Annotated[float, Meta(ge=0, lt=1)] = 0.01
     seed: int = 42

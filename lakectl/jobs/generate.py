@@ -12,10 +12,10 @@ from lakectl.engine.context import JobContext
 from lakectl.datagen.events import GenerateResult, generate
 from lakectl.core.errors import UsageError
 from lakectl.core.results import Result, Timer
-from lakectl.core.typed import Model, parse_params
+from lakectl.core.typed import Struct, parse_params
 
 
-class GenerateParams(Model):
+class GenerateParams(Struct):
     events: Annotated[int, Meta(ge=0)] = 100_000
     seed: int = 42
     start: datetime | None = None

@@ -12,15 +12,15 @@ from typing import Any, Literal
 from msgspec import field
 
 from lakectl.engine.context import JobContext
-from lakectl.core.errors import CheckpointConflict, ConfigError, UsageError
+from lakectl.core.errors import CheckpointConflict, UsageError
 from lakectl.core.results import Result, Timer
-from lakectl.core.typed import Model, parse_params
+from lakectl.core.typed import Struct, parse_params
 from lakectl.governance.backends import backend_for
 
 PLAN_FORMAT = 1
 
 
-class GrantParams(Model):
+class GrantParams(Struct):
     action: Literal["plan", "apply", "drift", "export", "show", "register"]
     policy: str | None = None  # default: grant.policy from the config
     url: str | None = None  # default: grant.url

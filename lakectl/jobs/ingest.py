@@ -10,13 +10,13 @@ from msgspec import Meta
 from lakectl.pipeline.bronze.parse import EVENT_FIELDS, SOURCE_COLUMNS, parse_events
 from lakectl.engine.context import JobContext
 from lakectl.lake.delta import append_once, ensure_table, exists, rows_committed, table_version
-from lakectl.core.errors import DataLossDetected, SourceUnavailable, UsageError
+from lakectl.core.errors import DataLossDetected, UsageError
 from lakectl.governance.autoregister import after_first_batch
 from lakectl.monitor.progress import recorder as progress_recorder
 from lakectl.core.results import Result
 from lakectl.lake.streaming import (checkpoint_app_id, checkpoint_lock, input_rows, kafka_records_per_batch, micro_batch_bytes,
                                run_query, stoppable)
-from lakectl.core.typed import Model, parse_params
+from lakectl.core.typed import Struct, parse_params
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -28,7 +28,7 @@ BRONZE_COLUMNS = [n for n, _ in EVENT_FIELDS] + ["raw"] + [n for n, _ in SOURCE_
 QUARANTINE_COLUMNS = ["raw", "reason", "event_id"] + [n for n, _ in SOURCE_COLUMNS] + ["ingest_time", "ingest_run_id", "batch_id"]
 
 
-class IngestParams(Model):
+class IngestParams(Struct):
     source: Literal["files", "kafka", "eventhubs", "kinesis"] = "files"
     path: str | None = None
     continuous: bool = False

@@ -10,10 +10,10 @@ from typing import Any, Literal
 from lakectl.engine.context import JobContext
 from lakectl.core.errors import UsageError
 from lakectl.core.results import Result
-from lakectl.core.typed import Model, parse_params
+from lakectl.core.typed import Struct, parse_params
 
 
-class ModelParams(Model):
+class ModelParams(Struct):
     action: Literal["list", "show", "promote", "rollback"]
     name: str | None = None
     version: str | None = None

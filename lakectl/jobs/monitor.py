@@ -14,10 +14,10 @@ from lakectl.engine.context import JobContext
 from lakectl.core.errors import UsageError
 from lakectl.jobs import JOBS
 from lakectl.core.results import Result, Timer
-from lakectl.core.typed import Model, parse_params
+from lakectl.core.typed import Struct, parse_params
 
 
-class MonitorParams(Model):
+class MonitorParams(Struct):
     action: Literal["runs", "tables", "streams", "quality", "check", "report", "models"]
     tables: list[str] = field(default_factory=list)  # tables: only these (default: every configured table)
     history: Annotated[int, Meta(ge=0, le=100)] = 5  # tables: last operations to show
@@ -121,7 +121,7 @@ def quality(ctx: JobContext, p: MonitorParams) -> Result:
 
 
 def models(ctx: JobContext, p: MonitorParams) -> Result:
-    from lakectl.monitor.models import SCORES, model_report, to_details
+    from lakectl.monitor.model_health import SCORES, model_report, to_details
 
     report = model_report(ctx, days=p.days, model=p.model, engine=p.engine)
     metrics: dict[str, Any] = {"days": p.days, "since": report.since.isoformat(timespec="seconds"), "model": p.model,

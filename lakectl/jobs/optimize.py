@@ -19,7 +19,7 @@ from lakectl.core.units import parse_size
 from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, detail, ideal_files
 from lakectl.core.results import Result
 from lakectl.lake.streaming import stage_lock
-from lakectl.core.typed import Model, parse_params
+from lakectl.core.typed import Struct, parse_params
 from lakectl.core import sql
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 MAX_LISTED_FILES = 20
 
 
-class OptimizeParams(Model):
+class OptimizeParams(Struct):
     tables: list[str] = []  # msgspec copies an empty-collection default per instance
     zorder: list[str] = []
     cluster_by: Annotated[list[str], Meta(max_length=4)] = []

@@ -13,13 +13,13 @@ from typing import Any, Callable, Literal
 from lakectl.engine.context import JobContext
 from lakectl.core.errors import translate
 from lakectl.core.results import Result
-from lakectl.core.typed import Model, parse_params
+from lakectl.core.typed import Struct, parse_params
 
 STAGES = ("ingest", "transform", "aggregate")
 StageEvent = Callable[[str, str, "Result | None"], None]  # (stage, "start" | "done", result)
 
 
-class RunParams(Model):
+class RunParams(Struct):
     source: Literal["files", "kafka", "eventhubs", "kinesis"] = "files"
     full_refresh: bool = False  # aggregate: recompute gold in full
     skip: list[Literal["ingest", "transform", "aggregate"]] = []

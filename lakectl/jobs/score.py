@@ -15,12 +15,12 @@ from lakectl.engine.context import JobContext
 from lakectl.core.errors import TableNotFound
 from lakectl.core.faults import kill_point
 from lakectl.core.results import Result
-from lakectl.core.typed import Model, parse_params
+from lakectl.core.typed import Struct, parse_params
 from lakectl.ml.review_scores import SOURCE, TARGET, merge_scored, pending, scored_rows
 
 
 
-class ScoreParams(Model):
+class ScoreParams(Struct):
     model: str | None = None  # NAME@ALIAS | NAME/VERSION | VERSION; default <ml.model_name>@champion
     rescore: bool = False
     continuous: bool = False  # stream silver.reviews and score each new review as it lands

@@ -13,12 +13,12 @@ from lakectl import __version__
 from lakectl.engine.context import JobContext
 from lakectl.core.errors import JobFailed, TableNotFound
 from lakectl.core.results import Result
-from lakectl.core.typed import Model, parse_params
+from lakectl.core.typed import Struct, parse_params
 
 TABLE = "silver.reviews"
 
 
-class TrainParams(Model):
+class TrainParams(Struct):
     promote: bool | None = None  # None: the gate decides; True: force champion; False: stay challenger
     featurizer: Literal["tfidf", "encoder"] | None = None  # default: ml.featurizer
     reg_params: list[Annotated[float, Meta(ge=0)]] | None = None  # default: ml.reg_params

@@ -29,7 +29,7 @@ from lakectl.config import Settings, TableHandle
 from lakectl.core.sql import quote_ident
 from lakectl.lake.streaming import (BatchFigures, carry_error, checkpoint_app_id, checkpoint_lock, micro_batch_bytes, recover_error,
                                run_query, stoppable)
-from lakectl.core.typed import Model, parse_params
+from lakectl.core.typed import Struct, parse_params
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -41,7 +41,7 @@ _USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 _RECORD = "_quarantine_record"
 
 
-class TransformParams(Model):
+class TransformParams(Struct):
     batch: bool = False                  # read the whole bronze table instead of streaming new rows
     continuous: bool = False
     trigger_interval: str | None = None

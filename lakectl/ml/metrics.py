@@ -65,7 +65,7 @@ PSI_EPSILON = 1e-4  # share given to an empty bin, so that PSI stays finite
 
 def score_bin(score: float, bins: int = 10) -> int:
     """The bin of a 0-1 score among `bins` equal bins; 1.0 falls in the last one (the SQL of
-    lakectl/monitor/models.py bins the same way: LEAST(FLOOR(score * bins), bins - 1))."""
+    lakectl/monitor/model_health.py bins the same way: LEAST(FLOOR(score * bins), bins - 1))."""
     return min(max(int(score * bins), 0), bins - 1)
 
 

@@ -18,7 +18,7 @@ from lakectl.config import Settings
 
 if TYPE_CHECKING:
     from lakectl.governance.plan import Plan
-    from lakectl.monitor.models import VersionFigures
+    from lakectl.monitor.model_health import VersionFigures
     from lakectl.config import ModelSla
 
 # Which streams feed which table: every ingest stream writes bronze.events.
@@ -75,7 +75,7 @@ def _model_slas(settings: Settings) -> list[Check]:
     `ml.sla.window_days` (what `lakectl monitor models` shows); a report that cannot be made is a breach."""
     from lakectl.engine.context import JobContext
     from lakectl.core.errors import LakectlError
-    from lakectl.monitor.models import SCORES, model_report
+    from lakectl.monitor.model_health import SCORES, model_report
 
     sla = settings.ml.sla
     try:
@@ -94,7 +94,7 @@ def _model_slas(settings: Settings) -> list[Check]:
 def model_checks(v: "VersionFigures", sla: "ModelSla", min_rows: int) -> list[Check]:
     """The min_rating_agreement / max_score_psi checks of one model version's figures."""
     from lakectl.ml.metrics import psi_reading
-    from lakectl.monitor.models import SCORES
+    from lakectl.monitor.model_health import SCORES
 
     checks, who = [], f"{v.model_name}/{v.model_version}"
     if sla.min_rating_agreement is not None:

@@ -206,7 +206,7 @@ def test_model_slas_breach_exit_7_and_pass(lake, tmp_path):
 
 
 def test_model_checks_in_the_html_report_speak_their_units():
-    from lakectl.monitor.models import DayFigures, VersionFigures
+    from lakectl.monitor.model_health import DayFigures, VersionFigures
     from lakectl.monitor.report import breaches_block
     from lakectl.monitor.sla import model_checks
     from lakectl.config import ModelSla

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from lakectl.pipeline.bronze.parse import EVENT_FIELDS, EVENT_TYPES, SOURCE_COLUMNS
+from lakectl.pipeline.bronze.parse import EVENT_FIELDS, SOURCE_COLUMNS
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
