@@ -74,7 +74,7 @@ def run_job(ctx: typer.Context, job: str, params: dict[str, Any], json_out: bool
 
 
 def exit_code(result: "Result", *, changes_exit: bool = False) -> int:
-    """The one map from a Result to the process's exit code (docs/exit-codes.md)."""
+    """The one map from a Result to the process's exit code (README: Exit codes)."""
     from lakectl.core.errors import ChangesPending, SlaBreach
 
     if result.status in OK_STATUSES:
