@@ -1,9 +1,79 @@
-"""A live status line on stderr while a remote run is watched."""
+"""What a command shows on stderr while its job runs: a spinner, a line per stage, a remote run's status line."""
 
 from __future__ import annotations
 
 import sys
 import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
+
+if TYPE_CHECKING:
+    from lakectl.jobs.run import StageEvent
+
+
+@contextmanager
+def spinner(job: str, *, shown: bool = True) -> Iterator[None]:
+    """A spinner with the job's name while it runs, on a terminal only."""
+    if not shown or not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(f"[bold]{job}[/] running…"):
+        yield
+
+
+@contextmanager
+def stage_progress(*, shown: bool = True) -> Iterator["StageEvent | None"]:
+    """A line per stage (live on a terminal, plain lines otherwise); yields the callback a job of stages calls."""
+    if not shown:
+        yield None
+        return
+    progress = StageProgress()
+    progress.start()
+    try:
+        yield progress.event
+    except BaseException:
+        progress.stop(failed=True)
+        raise
+    progress.stop(failed=False)
+
+
+class StageProgress:
+    """A rich progress display on stderr: one line per stage with its state, time and rows."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.console = Console(stderr=True)
+        self.progress = Progress(SpinnerColumn(finished_text="[green]✓[/]"), TextColumn("{task.description}"),
+                                 TimeElapsedColumn(), console=self.console, transient=False)
+        self.tasks: dict[str, Any] = {}
+        self.current: str | None = None
+
+    def start(self) -> None:
+        if self.console.is_terminal:
+            self.progress.start()
+
+    def event(self, stage: str, kind: str, result: Any) -> None:
+        if kind == "start":
+            self.current = stage
+            self.tasks[stage] = self.progress.add_task(f"[bold]{stage}[/] running…", total=1)
+            if not self.console.is_terminal:
+                print(f"lakectl: {stage} started", file=sys.stderr, flush=True)
+            return
+        rows = f"{result.rows_written:,} rows written" if result is not None else ""
+        self.progress.update(self.tasks[stage], completed=1, description=f"[bold]{stage}[/] {result.status if result else ''} {rows}")
+        self.current = None
+        if not self.console.is_terminal and result is not None:
+            print(f"lakectl: {stage} {result.status} in {result.duration_s:.1f}s, {rows}", file=sys.stderr, flush=True)
+
+    def stop(self, *, failed: bool) -> None:
+        if failed and self.current in self.tasks:
+            self.progress.update(self.tasks[self.current], description=f"[bold red]{self.current} failed[/]")
+        if self.console.is_terminal:
+            self.progress.stop()
 
 
 class StatusLine:

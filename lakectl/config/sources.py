@@ -1,4 +1,4 @@
-"""Where events come from: `sources.files|kafka|eventhubs|kinesis`."""
+"""Where events come from: `sources.files|kafka|eventhubs|kinesis`, one section per lakectl.core.sources.Source."""
 
 from __future__ import annotations
 

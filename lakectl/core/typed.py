@@ -6,6 +6,7 @@ JVM-free command such as `lakectl monitor tables` is not dominated by model cons
 
 from __future__ import annotations
 
+import enum
 import math
 import re
 import types
@@ -16,10 +17,12 @@ import msgspec
 
 T = TypeVar("T")
 
-_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
-_SEGMENT = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
-_UNKNOWN = re.compile(r"^Object contains unknown field `([^`]+)`$")
-_MISSING = re.compile(r"^Object missing required field `([^`]+)`$")
+# Patterns for reading msgspec's messages, compiled on first use (re caches them): `lakectl --help` imports
+# this module for the job parameters and never reads a validation error.
+_AT = r"(?s)^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$"
+_SEGMENT = r"\.([^.\[]+)|\[(\d+|\.\.\.)\]"
+_UNKNOWN = r"^Object contains unknown field `([^`]+)`$"
+_MISSING = r"^Object missing required field `([^`]+)`$"
 
 
 class Struct(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -75,12 +78,12 @@ def _locate(data: Any, model: Any, exc: msgspec.ValidationError) -> tuple[str, s
     msgspec writes `[...]` for a key inside a mapping; the failing entry is found by validating
     each value of that mapping on its own.
     """
-    m = _AT.match(str(exc))
+    m = re.match(_AT, str(exc))
     msg, path = (m.group("msg"), m.group("path") or "") if m else (str(exc), "")
     parts: list[str] = []
     value, tp = data, model
     named = ""  # the name of the list item (e.g. an expectation rule) the problem is in
-    for name, index in _SEGMENT.findall(path):
+    for name, index in re.findall(_SEGMENT, path):
         tp = _member_for(tp, value)
         if index == "...":
             value_type = _args(tp)[1] if _args(tp) else Any
@@ -102,13 +105,22 @@ def _locate(data: Any, model: Any, exc: msgspec.ValidationError) -> tuple[str, s
                 named = value["name"]
     if named:
         msg += f" (in {named!r})"
-    if msg.startswith("Invalid enum value") and typing.get_origin(_unwrap(tp)) is typing.Literal:
-        msg += f"; allowed: {', '.join(str(a) for a in typing.get_args(_unwrap(tp)))}"
-    if u := _UNKNOWN.match(msg):
+    if msg.startswith("Invalid enum value") and (allowed := _allowed(_unwrap(tp))):
+        msg += f"; allowed: {', '.join(allowed)}"
+    if u := re.match(_UNKNOWN, msg):
         return ".".join(parts + [u.group(1)]), "unknown key"
-    if r := _MISSING.match(msg):
+    if r := re.match(_MISSING, msg):
         return ".".join(parts + [r.group(1)]), "required"
     return ".".join(parts), msg
+
+
+def _allowed(tp: Any) -> list[str]:
+    """The values a Literal or an Enum type allows (as strings); [] for any other type."""
+    if typing.get_origin(tp) is typing.Literal:
+        return [str(a) for a in typing.get_args(tp)]
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return [str(m.value) for m in tp]
+    return []
 
 
 def _unwrap(tp: Any) -> Any:

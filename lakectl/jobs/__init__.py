@@ -6,11 +6,11 @@ A job module is imported only when it runs, so `lakectl --help` stays free of py
 from __future__ import annotations
 
 import importlib
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from lakectl.engine.context import JobContext
-from lakectl.core.errors import UsageError
-from lakectl.core.results import Result
+if TYPE_CHECKING:  # not at run time: lakectl.jobs.params (read by `lakectl --help`) stays free of the config's imports
+    from lakectl.engine.context import JobContext
+    from lakectl.core.results import Result
 
 JOBS: dict[str, str] = {
     "generate": "lakectl.jobs.generate",
@@ -35,6 +35,8 @@ class Job(Protocol):
 
 def load_job(name: str) -> Job:
     if name not in JOBS:
+        from lakectl.core.errors import UsageError
+
         raise UsageError(f"unknown job {name!r}", f"choose one of: {', '.join(sorted(JOBS))}")
     return importlib.import_module(JOBS[name])  # type: ignore[return-value]
 

@@ -18,9 +18,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, TYPE_CHECKING, Any, Literal
-
-from msgspec import Meta
+from typing import TYPE_CHECKING, Any, Literal
 
 from lakectl.core import sql
 from lakectl.engine.context import JobContext
@@ -31,7 +29,8 @@ from lakectl.pipeline.gold.builders import GOLD, GoldSpec
 from lakectl.core.results import Result, Timer
 from lakectl.core.faults import kill_point
 from lakectl.lake.streaming import stage_lock
-from lakectl.core.typed import Struct, parse_params
+from lakectl.core.typed import parse_params
+from lakectl.jobs.params import AggregateParams
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable as LogTable
@@ -41,15 +40,6 @@ SILVER_COLUMNS = ("event_id", "event_type", "event_date", "event_hour", "custome
                   "quantity", "revenue", "rating", "segment", "category")
 SCORE_COLUMNS = ("event_id", "score", "label", "model_version")
 STATE_FILE = "state.json"
-
-
-class AggregateParams(Struct):
-    full_refresh: bool = False
-    dry_run: bool = False
-    export_format: Literal["csv", "parquet"] | None = None
-    export_dir: str | None = None
-    full_refresh_threshold: Annotated[float, Meta(ge=0, le=1)] | None = None  # default: settings.aggregate
-    summary: bool = True
 
 
 @dataclass

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
-
-from msgspec import Meta
+from typing import TYPE_CHECKING, Any
 
 from lakectl.engine.context import JobContext
 from lakectl.core.results import Result
-from lakectl.core.typed import Struct, parse_params
+from lakectl.core.typed import parse_params
+from lakectl.core.sources import Source
+from lakectl.jobs.params import DemoParams, RunParams
 
 if TYPE_CHECKING:
     from lakectl.jobs.run import StageEvent
 
 
-class DemoParams(Struct):
-    events: Annotated[int, Meta(ge=1)] = 50_000
-    bad_fraction: Annotated[float, Meta(ge=0, lt=1)] = 0.01
-    seed: int = 42
-
-
 def stages(p: DemoParams) -> list[tuple[str, dict[str, Any]]]:
-    from lakectl.jobs.run import RunParams, stages as pipeline
+    from lakectl.jobs.run import stages as pipeline
 
     # generate, then the same stages `lakectl run` executes (ingest -> transform -> aggregate)
-    return [("generate", {"events": p.events, "bad_fraction": p.bad_fraction, "seed": p.seed})] + pipeline(RunParams(source="files"))
+    return [("generate", {"events": p.events, "bad_fraction": p.bad_fraction, "seed": p.seed})] + pipeline(RunParams(source=Source.files))
 
 
 def run(ctx: JobContext, params: dict[str, Any], on_stage: "StageEvent | None" = None) -> Result:

@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from msgspec import Meta
+from typing import Any
 
 from lakectl.engine.context import JobContext
 from lakectl.datagen.events import GenerateResult, generate
 from lakectl.core.errors import UsageError
 from lakectl.core.results import Result, Timer
-from lakectl.core.typed import Struct, parse_params
-
-
-class GenerateParams(Struct):
-    events: Annotated[int, Meta(ge=0)] = 100_000
-    seed: int = 42
-    start: datetime | None = None
-    days: Annotated[float, Meta(gt=0)] = 1.0
-    bad_fraction: Annotated[float, Meta(ge=0, lt=1)] = 0.0
-    duplicate_fraction: Annotated[float, Meta(ge=0, lt=1)] = 0.0
-    customers: Annotated[int, Meta(ge=1)] | None = None
-    products: Annotated[int, Meta(ge=1)] | None = None
-    out: str | None = None  # default: the configured landing folder
-    file_rows: Annotated[int, Meta(ge=1)] = 100_000
-    to: Literal["files", "kafka"] = "files"
-    topic: str | None = None  # --to kafka: default the first of sources.kafka.topics
-    partitions: Annotated[int, Meta(ge=1)] | None = None  # --to kafka: create the topic with N partitions if absent
-    bootstrap_servers: str | None = None
-    review_texts: str | None = None  # a labelled corpus (TSV/CSV text,label or JSON lines) for review texts
-    neutral_share: Annotated[float, Meta(ge=0, le=1)] = 0.1  # with review_texts: share of reviews rated 3
-    dry_run: bool = False
+from lakectl.core.typed import parse_params
+from lakectl.jobs.params import GenerateParams
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:

@@ -7,29 +7,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
-
-from msgspec import field
+from typing import Any
 
 from lakectl.engine.context import JobContext
 from lakectl.core.errors import CheckpointConflict, UsageError
 from lakectl.core.results import Result, Timer
-from lakectl.core.typed import Struct, parse_params
+from lakectl.core.typed import parse_params
+from lakectl.jobs.params import GrantParams
 from lakectl.governance.backends import backend_for
 
 PLAN_FORMAT = 1
-
-
-class GrantParams(Struct):
-    action: Literal["plan", "apply", "drift", "export", "show", "register"]
-    policy: str | None = None  # default: grant.policy from the config
-    url: str | None = None  # default: grant.url
-    out: str | None = None  # plan: save the plan here (for apply --plan); export: the policy file
-    plan_file: str | None = None  # apply: apply this saved plan, refusing if the server changed since
-    skip_unsupported: bool = False  # apply: go ahead although parts of the policy cannot be held
-    allow_self_lockout: bool = False  # apply: allow revoking the caller's own MANAGE
-    dry_run: bool = False
-    securables: list[str] = field(default_factory=list)  # export / show; register: table keys (schema.name)
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:

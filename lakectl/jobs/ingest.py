@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, TYPE_CHECKING, Any, Literal
-
-from msgspec import Meta
+from typing import TYPE_CHECKING, Any
 
 from lakectl.pipeline.bronze.parse import EVENT_FIELDS, SOURCE_COLUMNS, parse_events
 from lakectl.engine.context import JobContext
@@ -16,32 +14,17 @@ from lakectl.monitor.progress import recorder as progress_recorder
 from lakectl.core.results import Result
 from lakectl.lake.streaming import (checkpoint_app_id, checkpoint_lock, input_rows, kafka_records_per_batch, micro_batch_bytes,
                                run_query, stoppable)
-from lakectl.core.typed import Struct, parse_params
+from lakectl.core.typed import parse_params
+from lakectl.core.sources import Source
+from lakectl.jobs.params import IngestParams
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
     from lakectl.pipeline.sources.kafka import KafkaSpec
 
-SOURCES = ("files", "kafka", "eventhubs", "kinesis")
 BRONZE_COLUMNS = [n for n, _ in EVENT_FIELDS] + ["raw"] + [n for n, _ in SOURCE_COLUMNS] + ["ingest_time", "ingest_run_id", "batch_id"]
 QUARANTINE_COLUMNS = ["raw", "reason", "event_id"] + [n for n, _ in SOURCE_COLUMNS] + ["ingest_time", "ingest_run_id", "batch_id"]
-
-
-class IngestParams(Struct):
-    source: Literal["files", "kafka", "eventhubs", "kinesis"] = "files"
-    path: str | None = None
-    continuous: bool = False
-    trigger_interval: str | None = None
-    checkpoint: str | None = None
-    dry_run: bool = False
-    allow_data_loss: bool = False
-    # Kafka / Event Hubs overrides of the config
-    topics: list[str] | None = None
-    topic_pattern: str | None = None
-    bootstrap_servers: str | None = None
-    starting_offsets: str | None = None
-    max_offsets_per_trigger: Annotated[int, Meta(ge=1)] | None = None
 
 
 def checkpoint_dir(ctx: JobContext, p: IngestParams) -> Path:
@@ -57,12 +40,12 @@ def kafka_source(ctx: JobContext, p: IngestParams) -> "KafkaSpec | None":
     """The Kafka-protocol source spec (kafka or eventhubs), or None for other sources. No Spark needed.
     Without a configured maxOffsetsPerTrigger, batches are bounded by the byte budget in records."""
     spec: "KafkaSpec | None" = None
-    if p.source == "kafka":
+    if p.source == Source.kafka:
         from lakectl.pipeline.sources.kafka import kafka_spec
 
         spec = kafka_spec(ctx.settings.sources.kafka, topics=p.topics, pattern=p.topic_pattern, bootstrap=p.bootstrap_servers,
                           starting_offsets=p.starting_offsets, max_offsets_per_trigger=p.max_offsets_per_trigger)
-    elif p.source == "eventhubs":
+    elif p.source == Source.eventhubs:
         from lakectl.pipeline.sources.eventhubs import eventhubs_spec
 
         spec = eventhubs_spec(ctx.settings.sources.eventhubs, event_hub=(p.topics or [None])[0],
@@ -76,17 +59,17 @@ def source_identity(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None") 
     """What the checkpoint is made for; another identity on the same checkpoint is refused."""
     if spec is not None:
         return spec.identity()
-    if p.source == "kinesis":
+    if p.source == Source.kinesis:
         from lakectl.pipeline.sources import kinesis
 
         kinesis.require_databricks()
         return kinesis.identity(ctx.settings.sources.kinesis)
-    if p.source == "files":
+    if p.source == Source.files:
         from lakectl.pipeline.sources import files
 
         path = p.path or files.events_path(ctx.settings)
         return {"source": "files", "path": str(Path(path).absolute()) if "://" not in path else path}
-    raise UsageError(f"source {p.source!r} is not available in this version", "use --source files or kafka")
+    raise UsageError(f"source {p.source.value!r} is not available in this version", "use --source files or kafka")
 
 
 def open_source(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None") -> "DataFrame":
@@ -95,7 +78,7 @@ def open_source(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None") -> "
         from lakectl.pipeline.sources import kafka
 
         return kafka.read_stream(ctx.spark, spec)
-    if p.source == "kinesis":
+    if p.source == Source.kinesis:
         from lakectl.pipeline.sources import kinesis
 
         return kinesis.read_stream(ctx.spark, ctx.settings.sources.kinesis)
@@ -142,13 +125,13 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         metrics: dict[str, Any] = {"source": p.source, "checkpoint": str(checkpoint), "trigger": "continuous" if p.continuous else "availableNow"}
         if spec is not None:
             metrics.update(source_identity=spec.identity(), source_options=spec.redacted_options())
-        elif p.source == "files":
+        elif p.source == Source.files:
             from lakectl.pipeline.sources.files import batch_limit
 
             metrics.update(batch_limit=batch_limit(ctx.settings, batch_bytes(ctx)))
         return Result(job="ingest", dry_run=True, tables_written=[bronze.display, quarantine.display], metrics=metrics)
     identity = source_identity(ctx, p, spec)
-    if p.source == "files":
+    if p.source == Source.files:
         from lakectl.pipeline.sources import files
 
         files.require_landing(p.path or files.events_path(ctx.settings))  # before the JVM starts
@@ -163,7 +146,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
 
 def nothing_to_do(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity: dict[str, Any], checkpoint: Path) -> str | None:
     """Why a one-shot run would read nothing (then no JVM starts), or None whenever unsure: Spark decides."""
-    if p.source == "files":
+    if p.source == Source.files:
         from lakectl.pipeline.sources import files
 
         return "no new landing files since the last run" if files.nothing_new(p.path or files.events_path(ctx.settings), checkpoint / "offsets") else None

@@ -5,19 +5,13 @@ Runs against the MLflow registry only (no Spark); each call is recorded in the r
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from lakectl.engine.context import JobContext
 from lakectl.core.errors import UsageError
 from lakectl.core.results import Result
-from lakectl.core.typed import Struct, parse_params
-
-
-class ModelParams(Struct):
-    action: Literal["list", "show", "promote", "rollback"]
-    name: str | None = None
-    version: str | None = None
-    dry_run: bool = False
+from lakectl.core.typed import parse_params
+from lakectl.jobs.params import ModelParams
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:

@@ -6,34 +6,14 @@ No SparkSession: everything is read from Delta logs and small ops tables with de
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, Literal
-
-from msgspec import Meta, field
+from typing import Any
 
 from lakectl.engine.context import JobContext
 from lakectl.core.errors import UsageError
 from lakectl.jobs import JOBS
 from lakectl.core.results import Result, Timer
-from lakectl.core.typed import Struct, parse_params
-
-
-class MonitorParams(Struct):
-    action: Literal["runs", "tables", "streams", "quality", "check", "report", "models"]
-    tables: list[str] = field(default_factory=list)  # tables: only these (default: every configured table)
-    history: Annotated[int, Meta(ge=0, le=100)] = 5  # tables: last operations to show
-    command: str | None = None  # runs: filter
-    status: str | None = None  # runs: filter
-    since_hours: Annotated[float, Meta(gt=0)] | None = None  # runs/quality: only newer
-    limit: Annotated[int, Meta(ge=1)] = 20  # runs: newest N
-    include_stages: bool = False  # runs: also stages of nested runs
-    junit: str | None = None  # check: write JUnit XML here
-    alert: bool = True  # check: send alerts for due breaches
-    dry_run: bool = False  # check: evaluate and say who would be alerted, send nothing
-    html: str | None = None  # report: output file
-    kafka_timeout: Annotated[float, Meta(gt=0, le=60)] = 5.0
-    days: Annotated[float, Meta(gt=0, le=3660)] = 7.0  # models: scores of the last N days
-    model: str | None = None  # models: only this model name
-    engine: Literal["auto", "duckdb", "spark"] = "auto"  # models: as `lakectl query --engine`
+from lakectl.core.typed import parse_params
+from lakectl.jobs.params import MonitorParams
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:

@@ -7,9 +7,7 @@ by its `optimize` policy; tables that do not exist yet are skipped with a note.
 from __future__ import annotations
 
 import time
-from typing import Annotated, TYPE_CHECKING, Any
-
-from msgspec import Meta
+from typing import TYPE_CHECKING, Any
 
 from lakectl.engine.context import JobContext
 from lakectl.core.errors import TableNotFound, UsageError
@@ -19,7 +17,8 @@ from lakectl.core.units import parse_size
 from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, detail, ideal_files
 from lakectl.core.results import Result
 from lakectl.lake.streaming import stage_lock
-from lakectl.core.typed import Struct, parse_params
+from lakectl.core.typed import parse_params
+from lakectl.jobs.params import OptimizeParams
 from lakectl.core import sql
 
 if TYPE_CHECKING:
@@ -28,24 +27,6 @@ if TYPE_CHECKING:
     from lakectl.config import TableHandle
 
 MAX_LISTED_FILES = 20
-
-
-class OptimizeParams(Struct):
-    tables: list[str] = []  # msgspec copies an empty-collection default per instance
-    zorder: list[str] = []
-    cluster_by: Annotated[list[str], Meta(max_length=4)] = []
-    where: str | None = None
-    vacuum: bool = False
-    retain: str | None = None  # e.g. 168h, 7d; default: the policy's vacuum_retain_hours, else the table's retention
-    force: bool = False
-    analyze: bool = False
-    advise: bool = False
-    apply_policy: bool = False  # set the policy's table properties also when --zorder/--cluster-by is given
-    target_file_size: str | None = None
-    dry_run: bool = False
-    max_attempts: Annotated[int, Meta(ge=1)] = 5
-    backoff_s: Annotated[float, Meta(ge=0)] = 1.0
-    databricks: bool | None = None  # None: detect the Databricks runtime
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:

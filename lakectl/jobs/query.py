@@ -12,22 +12,13 @@ no JVM); anything else, or `--engine spark`, runs on Spark. A statement DuckDB c
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-
-from msgspec import Meta
+from typing import Any
 
 from lakectl.core.results import Result
-from lakectl.core.typed import Struct, parse_params
+from lakectl.core.typed import parse_params
+from lakectl.jobs.params import QueryParams
 from lakectl.engine.context import JobContext
 from lakectl.lake.query import plain, read_only
-
-MAX_LIMIT = 2**31 - 1  # Spark's LIMIT takes a 32-bit int
-
-
-class QueryParams(Struct):
-    sql: Annotated[str, Meta(min_length=1)]
-    limit: Annotated[int, Meta(ge=0, le=MAX_LIMIT)] = 100  # 0 = no limit
-    engine: Literal["auto", "duckdb", "spark"] = "auto"
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:

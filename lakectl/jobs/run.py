@@ -7,23 +7,16 @@ stage's own result. `on_stage` lets a caller (the CLI's progress display) follow
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal
-
+from typing import Any, Callable, get_args
 
 from lakectl.engine.context import JobContext
 from lakectl.core.errors import translate
 from lakectl.core.results import Result
-from lakectl.core.typed import Struct, parse_params
+from lakectl.core.typed import parse_params
+from lakectl.jobs.params import PipelineStage, RunParams
 
-STAGES = ("ingest", "transform", "aggregate")
+STAGES: tuple[str, ...] = get_args(PipelineStage)
 StageEvent = Callable[[str, str, "Result | None"], None]  # (stage, "start" | "done", result)
-
-
-class RunParams(Struct):
-    source: Literal["files", "kafka", "eventhubs", "kinesis"] = "files"
-    full_refresh: bool = False  # aggregate: recompute gold in full
-    skip: list[Literal["ingest", "transform", "aggregate"]] = []
-    dry_run: bool = False
 
 
 def stages(p: RunParams) -> list[tuple[str, dict[str, Any]]]:

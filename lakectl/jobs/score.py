@@ -15,25 +15,10 @@ from lakectl.engine.context import JobContext
 from lakectl.core.errors import TableNotFound
 from lakectl.core.faults import kill_point
 from lakectl.core.results import Result
-from lakectl.core.typed import Struct, parse_params
+from lakectl.core.typed import parse_params
+from lakectl.jobs.params import ScoreParams
 from lakectl.ml.review_scores import SOURCE, TARGET, merge_scored, pending, scored_rows
 
-
-
-class ScoreParams(Struct):
-    model: str | None = None  # NAME@ALIAS | NAME/VERSION | VERSION; default <ml.model_name>@champion
-    rescore: bool = False
-    continuous: bool = False  # stream silver.reviews and score each new review as it lands
-    trigger_interval: str | None = None  # with continuous; default ingest.trigger_interval
-    checkpoint: str | None = None  # with continuous; default <checkpoints>/score/<model>-v<version>
-    dry_run: bool = False
-    # --via endpoint URL|NAME / --via ai_query NAME: scored by a served model (lakectl.ml.served)
-    via: str | None = None
-    endpoint: str | None = None
-    batch_size: int = 256
-    concurrency: int = 4
-    max_attempts: int = 5
-    request_timeout_s: float = 60.0
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:

@@ -5,25 +5,16 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from msgspec import Meta
+from typing import Any
 
 from lakectl import __version__
 from lakectl.engine.context import JobContext
 from lakectl.core.errors import JobFailed, TableNotFound
 from lakectl.core.results import Result
-from lakectl.core.typed import Struct, parse_params
+from lakectl.core.typed import parse_params
+from lakectl.jobs.params import TrainParams
 
 TABLE = "silver.reviews"
-
-
-class TrainParams(Struct):
-    promote: bool | None = None  # None: the gate decides; True: force champion; False: stay challenger
-    featurizer: Literal["tfidf", "encoder"] | None = None  # default: ml.featurizer
-    reg_params: list[Annotated[float, Meta(ge=0)]] | None = None  # default: ml.reg_params
-    version: Annotated[int, Meta(ge=0)] | None = None  # silver.reviews version to read (default: the latest)
-    dry_run: bool = False
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, TYPE_CHECKING, Any, Literal
-
-from msgspec import Meta
+from typing import TYPE_CHECKING, Any
 
 from lakectl.pipeline.silver import cleaning as silver
 from lakectl.engine.context import JobContext
@@ -29,7 +27,8 @@ from lakectl.config import Settings, TableHandle
 from lakectl.core.sql import quote_ident
 from lakectl.lake.streaming import (BatchFigures, carry_error, checkpoint_app_id, checkpoint_lock, micro_batch_bytes, recover_error,
                                run_query, stoppable)
-from lakectl.core.typed import Struct, parse_params
+from lakectl.core.typed import parse_params
+from lakectl.jobs.params import TransformParams
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -39,16 +38,6 @@ DQ_SCHEMA = "run_id string, table string, rule string, action string, rows_check
 DQ_SCHEMA_FULL = DQ_SCHEMA + ", recorded_at timestamp"
 _USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 _RECORD = "_quarantine_record"
-
-
-class TransformParams(Struct):
-    batch: bool = False                  # read the whole bronze table instead of streaming new rows
-    continuous: bool = False
-    trigger_interval: str | None = None
-    checkpoint: str | None = None        # default: <checkpoints>/transform
-    schema_drift: Literal["rescue", "add", "fail"] | None = None  # default: transform.schema_drift
-    max_files_per_trigger: Annotated[int, Meta(ge=1)] | None = None
-    dry_run: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 from lakectl.monitor import progress as progress_table
 from lakectl.lake.deltars import read_rows
 from lakectl.config import Settings
+from lakectl.core.sources import Source
 from lakectl.lake.streaming import LOCK_FILE, STATE_FILE  # stdlib-only module: no Spark import
 
 
@@ -217,10 +218,10 @@ def stream_health(settings: Settings, name: str, checkpoint: Path, progress: lis
 
 
 def _backlog(settings: Settings, health: StreamHealth, identity: dict[str, Any], spark_cp: Path, offsets: list[Any], timeout: float) -> None:
-    if health.source == "files":
+    if health.source == Source.files:
         landing = identity.get("path") or settings.sources.files.path or str(settings.storage.landing_dir / "events")
         health.backlog_files = files_backlog(landing, spark_cp)
-    elif health.source in ("kafka", "eventhubs"):
+    elif health.source in (Source.kafka, Source.eventhubs):
         committed = next((o for o in offsets if isinstance(o, dict) and o and "logOffset" not in o), {}) or {}
         pattern = identity.get("pattern")
         topics = None if pattern else identity.get("topics") or settings.sources.kafka.topics
@@ -232,7 +233,7 @@ def _backlog(settings: Settings, health: StreamHealth, identity: dict[str, Any],
 def backlog_client_conf(settings: Settings, identity: dict[str, Any]) -> dict[str, Any]:
     """The librdkafka connection for a Kafka-protocol stream: the broker its checkpoint was made for,
     with the configured security options (Event Hubs: SASL_SSL with the connection string)."""
-    if identity.get("source") == "eventhubs":
+    if identity.get("source") == Source.eventhubs:
         from lakectl.pipeline.sources.eventhubs import eventhubs_spec
 
         return eventhubs_spec(settings.sources.eventhubs).client_conf()

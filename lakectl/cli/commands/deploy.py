@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
-from lakectl.cli.state import fail, output_format, state_of
+from lakectl.cli.boundary import guarded
+from lakectl.cli.state import State
 
 _MARK = {"create": "[green]+ create[/]", "update": "[yellow]~ update[/]", "unchanged": "[dim]= unchanged[/]",
          "delete": "[red]- delete[/]"}
@@ -21,43 +23,38 @@ def deploy(
     """Put the config's `schedules:` on a Databricks target as jobs (create / update / delete), idempotently.
 
     `--dry-run` exits 8 when there are changes to apply (a CI gate), as `grant plan` does."""
-    state = state_of(ctx)
-    as_json = output_format(ctx, json_out) == "json"
-    try:
-        from lakectl.deploy.plan import Change, summary
-        from lakectl.core.errors import UsageError
+    def plan(state: State) -> tuple[str, list[Any], list[str], str, list[str]]:
+        """(target, changes, files uploaded, the deployed config's action, crontab lines)."""
         from lakectl.config import DatabricksTarget, load_settings
+        from lakectl.core.errors import UsageError
+        from lakectl.deploy.plan import Change
 
         settings = load_settings(state.config)
         target_name = state.target or settings.default_target
         target = settings.target(target_name)
-        lines: list[str] = []
-        uploaded: list[str] = []
-        config_action = "unchanged"
         if isinstance(target, DatabricksTarget):
             if crontab:
                 raise UsageError("--crontab is for local targets", "on Databricks the schedules become jobs")
             from lakectl.deploy.workspace import plan_and_apply
 
             outcome = plan_and_apply(settings, target_name, target, dry_run=dry_run, destroy=destroy)
-            changes, uploaded, config_action = outcome.changes, outcome.uploaded, outcome.config
-        else:
-            if not dry_run:
-                raise UsageError(f"target {target_name!r} has no scheduler to deploy to",
-                                 "print crontab lines with `lakectl deploy --dry-run --crontab` and install them with `crontab -e`")
-            from lakectl.deploy.cron import crontab_lines
-            from lakectl.deploy.spec import check_jobs, job_name
+            return target_name, outcome.changes, outcome.uploaded, outcome.config, []
+        if not dry_run:
+            raise UsageError(f"target {target_name!r} has no scheduler to deploy to",
+                             "print crontab lines with `lakectl deploy --dry-run --crontab` and install them with `crontab -e`")
+        from lakectl.deploy.cron import crontab_lines
+        from lakectl.deploy.spec import check_jobs, job_name
 
-            check_jobs(settings)
-            changes = [] if destroy else [Change("create", k, job_name(settings, k)) for k in settings.schedules]
-            lines = crontab_lines(settings, target_name) if crontab and not destroy else []
-    except typer.Exit:
-        raise
-    except BaseException as exc:
-        fail(exc, verbose=state.verbose, as_json=as_json)
+        check_jobs(settings)
+        changes = [] if destroy else [Change("create", k, job_name(settings, k)) for k in settings.schedules]
+        return target_name, changes, [], "unchanged", crontab_lines(settings, target_name) if crontab and not destroy else []
+
+    (target_name, changes, uploaded, config_action, lines), fmt = guarded(ctx, json_out, plan)
+    from lakectl.deploy.plan import summary
+
     counts = summary(changes)
     pending = counts["create"] + counts["update"] + counts["delete"] + (config_action != "unchanged")
-    if as_json:
+    if fmt == "json":
         print(json.dumps({"target": target_name, "dry_run": dry_run, "destroy": destroy, "summary": counts,
                           "changes": [c.to_dict() for c in changes], "config": config_action, "uploaded": uploaded,
                           "crontab": lines}))

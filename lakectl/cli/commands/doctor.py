@@ -6,7 +6,7 @@ import sys
 import typer
 
 from lakectl.cli.options import JSON
-from lakectl.cli.state import output_format, state_of
+from lakectl.cli.boundary import guarded
 
 
 def doctor(
@@ -18,11 +18,9 @@ def doctor(
     from lakectl.core.errors import EnvironmentProblem
     from lakectl.onboarding.doctor import run_checks
 
-    state = state_of(ctx)
-    as_json = output_format(ctx, json_out) == "json"
-    checks = run_checks(state.config, timeout)
+    checks, fmt = guarded(ctx, json_out, lambda state: run_checks(state.config, timeout))
     failed = [c for c in checks if c.status == "fail"]
-    if as_json:
+    if fmt == "json":
         print(json.dumps({"status": "fail" if failed else "ok", "checks": [c.to_dict() for c in checks]}))
     else:
         marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}

@@ -1,41 +1,30 @@
 from __future__ import annotations
 
-from enum import Enum
-from typing import List, Optional
+from typing import Any
 
 import typer
 
-from lakectl.cli.options import DRY_RUN, JSON
-from lakectl.cli.state import execute
+from lakectl.cli.boundary import run_job
+from lakectl.cli.params import DRY_RUN, choices_text, option, options_from
+from lakectl.core.sources import Source
+from lakectl.jobs.params import IngestParams
 
 
-class Source(str, Enum):
-    files = "files"
-    kafka = "kafka"
-    eventhubs = "eventhubs"
-    kinesis = "kinesis"
-
-
-def ingest(
-    ctx: typer.Context,
-    source: Source = typer.Option(Source.files, "--source", "-s", metavar="SOURCE", help="Where events come from: files, kafka, eventhubs or kinesis (kinesis needs a Databricks target)."),
-    path: Optional[str] = typer.Option(None, "--path", help="Files source: the landing folder (default: from the config)."),
-    topic: Optional[List[str]] = typer.Option(None, "--topic", help="Kafka topic to read (repeatable; Event Hubs: the event hub). Default: from the config."),
-    topic_pattern: Optional[str] = typer.Option(None, "--topic-pattern", help="Kafka: subscribe to every topic matching this regex."),
-    bootstrap_servers: Optional[str] = typer.Option(None, "--bootstrap-servers", help="Kafka: host:port[,host:port] (default: from the config)."),
-    starting_offsets: Optional[str] = typer.Option(None, "--starting-offsets", help="Kafka: where a NEW stream starts: earliest | latest | JSON offsets."),
-    max_offsets_per_trigger: Optional[int] = typer.Option(None, "--max-offsets-per-trigger", min=1, metavar="N", help="Kafka: at most this many records per micro-batch."),
-    allow_data_loss: bool = typer.Option(False, "--allow-data-loss", help="Kafka: continue past expired offsets or a deleted topic, recording the skipped ranges (default: exit 5)."),
-    continuous: bool = typer.Option(False, "--continuous", help="Keep running; stop cleanly on Ctrl-C or SIGTERM."),
-    trigger_interval: Optional[str] = typer.Option(None, "--trigger-interval", help="Micro-batch interval with --continuous, e.g. '30 seconds'."),
-    checkpoint: Optional[str] = typer.Option(None, "--checkpoint", help="Checkpoint folder (default: the source's folder under the checkpoints root)."),
-    dry_run: bool = DRY_RUN,
-    json_out: bool = JSON,
-) -> None:
+@options_from(
+    IngestParams,
+    source=option("-s", metavar="SOURCE", help=f"Where events come from: {choices_text(Source)} (kinesis needs a Databricks target)."),
+    path=option(help="Files source: the landing folder (default: from the config)."),
+    topic=option(field="topics", help="Kafka topic to read (repeatable; Event Hubs: the event hub). Default: from the config."),
+    topic_pattern=option(help="Kafka: subscribe to every topic matching this regex."),
+    bootstrap_servers=option(help="Kafka: host:port[,host:port] (default: from the config)."),
+    starting_offsets=option(help="Kafka: where a NEW stream starts: earliest | latest | JSON offsets."),
+    max_offsets_per_trigger=option(metavar="N", help="Kafka: at most this many records per micro-batch."),
+    allow_data_loss=option(help="Kafka: continue past expired offsets or a deleted topic, recording the skipped ranges (default: exit 5)."),
+    continuous=option(help="Keep running; stop cleanly on Ctrl-C or SIGTERM."),
+    trigger_interval=option(help="Micro-batch interval with --continuous, e.g. '30 seconds'."),
+    checkpoint=option(help="Checkpoint folder (default: the source's folder under the checkpoints root)."),
+    dry_run=DRY_RUN,
+)
+def ingest(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Ingest new events into bronze.events, exactly once; bad records go to bronze.quarantine with a reason."""
-    execute(ctx, "ingest", {
-        "source": source.value, "path": path, "continuous": continuous, "trigger_interval": trigger_interval,
-        "checkpoint": checkpoint, "dry_run": dry_run, "allow_data_loss": allow_data_loss, "topics": topic or None,
-        "topic_pattern": topic_pattern, "bootstrap_servers": bootstrap_servers, "starting_offsets": starting_offsets,
-        "max_offsets_per_trigger": max_offsets_per_trigger,
-    }, json_out=json_out)
+    run_job(ctx, "ingest", params, json_out)

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import json
 from enum import Enum
+from typing import Any
 
 import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
-from lakectl.cli.state import fail, output_format, state_of
+from lakectl.cli.boundary import guarded
+from lakectl.cli.state import State
 
 
 class InitTarget(str, Enum):
@@ -24,15 +26,13 @@ def init(
     json_out: bool = JSON,
 ) -> None:
     """Write a commented config (DIR/configs/lakectl.yaml) and the lake's folders, and print the next commands."""
-    state = state_of(ctx)
-    as_json = output_format(ctx, json_out) == "json"
-    try:
-        from lakectl.onboarding.init import init as write
+    def write(state: State) -> Any:
+        from lakectl.onboarding.init import init as write_project
 
-        result = write(directory, target.value, force=force, dry_run=dry_run)
-    except BaseException as exc:
-        fail(exc, verbose=state.verbose, as_json=as_json)
-    if as_json:
+        return write_project(directory, target.value, force=force, dry_run=dry_run)
+
+    result, fmt = guarded(ctx, json_out, write)
+    if fmt == "json":
         print(json.dumps(result.to_dict()))
         return
     m = result.metrics

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import typer
 
-from lakectl.cli.commands.query import Engine
-from lakectl.cli.options import JSON
-from lakectl.cli.state import fail, load_settings_of, output_format, state_of
+from lakectl.cli.boundary import run_job
+from lakectl.cli.params import option, options_from
+from lakectl.jobs.params import MonitorParams
 
 app = typer.Typer(
     name="monitor", help="Health of runs, tables, streams, data quality and models; SLA checks with alerts; an HTML report.",
@@ -17,35 +17,24 @@ app = typer.Typer(
 )
 
 
-def _execute(ctx: typer.Context, params: dict[str, Any], json_out: bool, render: Callable[[Any, str], None]) -> None:
-    """Like state.execute, with a monitor-specific human rendering (-o table / wide) and exit code 7 on an SLA breach."""
-    state = state_of(ctx)
-    fmt = output_format(ctx, json_out)
-    as_json = fmt == "json"
-    try:
-        from lakectl.engine.context import JobContext
-        from lakectl.jobs import run_job
-        settings = load_settings_of(state)
-        settings.target(state.target)
-        result = run_job(JobContext(settings=settings, target_name=state.target, verbose=state.verbose), "monitor", params)
-    except typer.Exit:
-        raise
-    except BaseException as exc:
-        fail(exc, verbose=state.verbose, as_json=as_json)
-    if fmt in ("json", "csv"):
-        from lakectl.cli.render import render_result
+def _run(ctx: typer.Context, params: dict[str, Any], json_out: bool, render: Callable[[Any, str], None]) -> None:
+    """The monitor job, in this process whatever the target; its own human rendering (-o table / wide), its
+    warnings on stderr, exit 7 on an SLA breach."""
+    run_job(ctx, "monitor", params, json_out, remote=False, progress="none", present=_present(render))
 
-        render_result(result, fmt=fmt)
-    else:
-        render(result, fmt)
-    if not as_json:
-        _warnings(result)
-    if result.status == "breach":
-        from lakectl.core.errors import SlaBreach
 
-        raise typer.Exit(SlaBreach.exit_code)
-    if result.status not in ("ok", "dry_run"):
-        raise typer.Exit(1)
+def _present(render: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
+    def present(result: Any, fmt: str) -> None:
+        if fmt in ("json", "csv"):
+            from lakectl.cli.render import render_result
+
+            render_result(result, fmt=fmt)
+        else:
+            render(result, fmt)
+        if fmt != "json":
+            _warnings(result)
+
+    return present
 
 
 def _grid(title: str, columns: list[str], rows: list[list[Any]], fmt: str, styles: list[str] | None = None) -> None:
@@ -211,85 +200,81 @@ def _render_report(result: Any, fmt: str) -> None:
 
 
 @app.command("runs")
-def runs(
-    ctx: typer.Context,
-    command: Optional[str] = typer.Option(None, "--command", help="Only runs of this command (e.g. ingest)."),
-    status: Optional[str] = typer.Option(None, "--status", help="Only runs with this status (ok, failed, dry_run, breach...)."),
-    since_hours: Optional[float] = typer.Option(None, "--since-hours", min=0.001, help="Only runs started in the last N hours."),
-    limit: int = typer.Option(20, "--limit", "-n", min=1, help="Newest N runs."),
-    stages: bool = typer.Option(False, "--stages", help="Also list the stages of nested runs (demo)."),
-    json_out: bool = JSON,
-) -> None:
+@options_from(
+    MonitorParams,
+    command=option(help="Only runs of this command (e.g. ingest)."),
+    status=option(help="Only runs with this status (ok, failed, dry_run, breach...)."),
+    since_hours=option(help="Only runs started in the last N hours."),
+    limit=option("-n", help="Newest N runs."),
+    stages=option(field="include_stages", help="Also list the stages of nested runs (demo)."),
+)
+def runs(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """List recorded runs from the run ledger (ops.runs), newest first."""
-    _execute(ctx, {"action": "runs", "command": command, "status": status, "since_hours": since_hours, "limit": limit,
-                   "include_stages": stages}, json_out, _render_runs)
+    _run(ctx, {"action": "runs", **params}, json_out, _render_runs)
 
 
 @app.command("tables")
-def tables(
-    ctx: typer.Context,
-    table: Optional[list[str]] = typer.Option(None, "--table", help="Only this table (schema.name); repeatable."),
-    history: int = typer.Option(5, "--history", min=0, max=100, help="Last operations to include per table."),
-    json_out: bool = JSON,
-) -> None:
+@options_from(
+    MonitorParams,
+    table=option(field="tables", help="Only this table (schema.name); repeatable."),
+    history=option(help="Last operations to include per table."),
+)
+def tables(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Per table: version, last write, freshness vs SLA, rows, files, small-file ratio, bytes, last operations (Delta log only, no JVM).
 
     `-o wide` adds the version, the exact bytes and the last operations; `-o csv` prints every figure raw."""
-    _execute(ctx, {"action": "tables", "tables": table or [], "history": history}, json_out, _render_tables)
+    _run(ctx, {"action": "tables", **params}, json_out, _render_tables)
+
+
+KAFKA_TIMEOUT = option(help="Seconds to wait for Kafka end offsets.")
 
 
 @app.command("streams")
-def streams(
-    ctx: typer.Context,
-    kafka_timeout: float = typer.Option(5.0, "--kafka-timeout", min=0.1, max=60, help="Seconds to wait for Kafka end offsets."),
-    json_out: bool = JSON,
-) -> None:
+@options_from(MonitorParams, kafka_timeout=KAFKA_TIMEOUT)
+def streams(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Per ingest stream: last batch, input/processing rates, batch duration, backlog, running or not."""
-    _execute(ctx, {"action": "streams", "kafka_timeout": kafka_timeout}, json_out, _render_streams)
+    _run(ctx, {"action": "streams", **params}, json_out, _render_streams)
 
 
 @app.command("quality")
-def quality(
-    ctx: typer.Context,
-    since_hours: Optional[float] = typer.Option(None, "--since-hours", min=0.001, help="Only metrics recorded in the last N hours."),
-    json_out: bool = JSON,
-) -> None:
+@options_from(MonitorParams, since_hours=option(help="Only metrics recorded in the last N hours."))
+def quality(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Expectation pass rates over time (ops.dq_metrics) and quarantine growth."""
-    _execute(ctx, {"action": "quality", "since_hours": since_hours}, json_out, _render_quality)
+    _run(ctx, {"action": "quality", **params}, json_out, _render_quality)
 
 
 @app.command("check")
-def check(
-    ctx: typer.Context,
-    junit: Optional[str] = typer.Option(None, "--junit", help="Also write JUnit XML (one testcase per check) to FILE."),
-    alert: bool = typer.Option(True, "--alert/--no-alert", help="Send webhook/email alerts for new breaches (de-duplicated)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Evaluate and say who would be alerted; send nothing."),
-    kafka_timeout: float = typer.Option(5.0, "--kafka-timeout", min=0.1, max=60, help="Seconds to wait for Kafka end offsets."),
-    json_out: bool = JSON,
-) -> None:
+@options_from(
+    MonitorParams,
+    junit=option(help="Also write JUnit XML (one testcase per check) to FILE."),
+    alert=option("--alert/--no-alert", help="Send webhook/email alerts for new breaches (de-duplicated)."),
+    dry_run=option(help="Evaluate and say who would be alerted; send nothing."),
+    kafka_timeout=KAFKA_TIMEOUT,
+)
+def check(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Evaluate every SLA in the config; print breaches and exit 7 on any breach (for CI)."""
-    _execute(ctx, {"action": "check", "junit": junit, "alert": alert, "dry_run": dry_run, "kafka_timeout": kafka_timeout}, json_out, _render_check)
+    _run(ctx, {"action": "check", **params}, json_out, _render_check)
 
 
 @app.command("models")
-def models(
-    ctx: typer.Context,
-    days: float = typer.Option(7.0, "--days", min=0.001, max=3660, help="Scores of the last N days (by scored_at, UTC)."),
-    model: Optional[str] = typer.Option(None, "--model", help="Only this model name (default: every scored model)."),
-    engine: Engine = typer.Option(Engine.auto, "--engine", help="auto: DuckDB for local tables (no JVM), else Spark; or duckdb, spark."),
-    json_out: bool = JSON,
-) -> None:
+@options_from(
+    MonitorParams,
+    days=option(help="Scores of the last N days (by scored_at, UTC)."),
+    model=option(help="Only this model name (default: every scored model)."),
+    engine=option(help="auto: DuckDB for local tables (no JVM), else Spark; or duckdb, spark."),
+)
+def models(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Per scored model version: daily score distribution, agreement with ratings (a proxy accuracy)
     and score drift (PSI) against the training run."""
-    _execute(ctx, {"action": "models", "days": days, "model": model, "engine": engine.value}, json_out, _render_models)
+    _run(ctx, {"action": "models", **params}, json_out, _render_models)
 
 
 @app.command("report")
-def report(
-    ctx: typer.Context,
-    html: str = typer.Option(..., "--html", help="Write a self-contained HTML report (inline SVG charts, no network) to FILE."),
-    kafka_timeout: float = typer.Option(5.0, "--kafka-timeout", min=0.1, max=60, help="Seconds to wait for Kafka end offsets."),
-    json_out: bool = JSON,
-) -> None:
+@options_from(
+    MonitorParams,
+    html=option(required=True, help="Write a self-contained HTML report (inline SVG charts, no network) to FILE."),
+    kafka_timeout=KAFKA_TIMEOUT,
+)
+def report(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Write an HTML report: freshness, throughput and data-quality charts, SLA checks, tables, streams, runs."""
-    _execute(ctx, {"action": "report", "html": html, "kafka_timeout": kafka_timeout}, json_out, _render_report)
+    _run(ctx, {"action": "report", **params}, json_out, _render_report)

@@ -1,25 +1,20 @@
 from __future__ import annotations
 
-from enum import Enum
+from typing import Any
 
 import typer
 
-from lakectl.cli.options import JSON
-from lakectl.cli.state import execute
+from lakectl.cli.boundary import run_job
+from lakectl.cli.params import argument, option, options_from
+from lakectl.jobs.params import QueryParams
 
 
-class Engine(str, Enum):
-    auto = "auto"
-    duckdb = "duckdb"
-    spark = "spark"
-
-
-def query(
-    ctx: typer.Context,
-    sql: str = typer.Argument(..., metavar="SQL", help="One SELECT, WITH, SHOW, DESCRIBE or EXPLAIN statement."),
-    limit: int = typer.Option(100, "--limit", "-n", min=0, max=2**31 - 1, help="Return at most this many rows (0: no limit)."),
-    engine: Engine = typer.Option(Engine.auto, "--engine", help="auto: DuckDB for SELECT/WITH on local tables (no JVM), else Spark; spark: always Spark SQL."),
-    json_out: bool = JSON,
-) -> None:
+@options_from(
+    QueryParams,
+    sql=argument(metavar="SQL", help="One SELECT, WITH, SHOW, DESCRIBE or EXPLAIN statement."),
+    limit=option("-n", help="Return at most this many rows (0: no limit)."),
+    engine=option(help="auto: DuckDB for SELECT/WITH on local tables (no JVM), else Spark; spark: always Spark SQL."),
+)
+def query(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Run a read-only SQL query; tables by their logical names, e.g. "SELECT * FROM gold.kpi_hourly"."""
-    execute(ctx, "query", {"sql": sql, "limit": limit, "engine": engine.value}, json_out=json_out)
+    run_job(ctx, "query", params, json_out)

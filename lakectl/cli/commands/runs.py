@@ -8,16 +8,14 @@ from typing import Any, Callable
 import typer
 
 from lakectl.cli.options import DRY_RUN, JSON
-from lakectl.cli.state import fail, output_format, state_of
-from lakectl.core.results import json_default
+from lakectl.cli.boundary import guarded
+from lakectl.cli.state import State
 
 app = typer.Typer(name="runs", help="Follow Databricks runs: status, logs, cancel (Databricks targets).", no_args_is_help=True)
 
 
 def _call(ctx: typer.Context, json_out: bool, action: Callable[[Any], dict[str, Any]], render: Callable[[dict[str, Any]], None]) -> None:
-    state = state_of(ctx)
-    as_json = output_format(ctx, json_out) == "json"
-    try:
+    def on_target(state: State) -> dict[str, Any]:
         from lakectl.core.errors import UsageError
         from lakectl.config import DatabricksTarget, load_settings
 
@@ -26,12 +24,12 @@ def _call(ctx: typer.Context, json_out: bool, action: Callable[[Any], dict[str, 
         if not isinstance(target, DatabricksTarget):
             raise UsageError(f"target {state.target or settings.default_target!r} is not a Databricks target",
                              "pass --target NAME of a `kind: databricks` target")
-        doc = action(target)
-    except typer.Exit:
-        raise
-    except BaseException as exc:
-        fail(exc, verbose=state.verbose, as_json=as_json)
-    if as_json:
+        return action(target)
+
+    doc, fmt = guarded(ctx, json_out, on_target)
+    if fmt == "json":
+        from lakectl.core.results import json_default
+
         print(json.dumps(doc, default=json_default))
     else:
         render(doc)

@@ -1,34 +1,25 @@
 from __future__ import annotations
 
-from enum import Enum
-from typing import Optional
+from typing import Any
 
 import typer
 
-from lakectl.cli.options import DRY_RUN, JSON
-from lakectl.cli.state import execute
+from lakectl.cli.boundary import run_job
+from lakectl.cli.params import DRY_RUN, option, options_from
+from lakectl.jobs.params import TransformParams
 
 
-class DriftMode(str, Enum):
-    rescue = "rescue"
-    add = "add"
-    fail = "fail"
-
-
-def transform(
-    ctx: typer.Context,
-    batch: bool = typer.Option(False, "--batch", help="Read the whole bronze table instead of only new rows."),
-    continuous: bool = typer.Option(False, "--continuous", help="Keep streaming from bronze; stop cleanly on Ctrl-C or SIGTERM."),
-    trigger_interval: Optional[str] = typer.Option(None, "--trigger-interval", help="Micro-batch interval with --continuous, e.g. '30 seconds'."),
-    checkpoint: Optional[str] = typer.Option(None, "--checkpoint", help="Checkpoint folder (default: <checkpoints>/transform)."),
-    schema_drift: Optional[DriftMode] = typer.Option(None, "--schema-drift", help="Bronze schema drift: rescue, add or fail (default: transform.schema_drift)."),
-    dry_run: bool = DRY_RUN,
-    json_out: bool = JSON,
-) -> None:
+@options_from(
+    TransformParams,
+    batch=option(help="Read the whole bronze table instead of only new rows."),
+    continuous=option(help="Keep streaming from bronze; stop cleanly on Ctrl-C or SIGTERM."),
+    trigger_interval=option(help="Micro-batch interval with --continuous, e.g. '30 seconds'."),
+    checkpoint=option(help="Checkpoint folder (default: <checkpoints>/transform)."),
+    schema_drift=option(help="Bronze schema drift: rescue, add or fail (default: transform.schema_drift)."),
+    dry_run=DRY_RUN,
+)
+def transform(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Clean, check, deduplicate and enrich bronze events into silver.events (+ reviews, quarantine, DQ metrics)."""
-    if batch and continuous:
+    if params["batch"] and params["continuous"]:
         raise typer.BadParameter("--batch and --continuous cannot be combined", param_hint="--batch")
-    execute(ctx, "transform", {
-        "batch": batch, "continuous": continuous, "trigger_interval": trigger_interval, "checkpoint": checkpoint,
-        "schema_drift": schema_drift.value if schema_drift else None, "dry_run": dry_run,
-    }, json_out=json_out)
+    run_job(ctx, "transform", params, json_out)

@@ -31,7 +31,7 @@ class KafkaSpec:
     """Everything needed to read one Kafka-protocol source. `options` may hold secrets: print
     only `redacted_options()`."""
 
-    kind: str  # "kafka" | "eventhubs"
+    kind: str  # Source.kafka | Source.eventhubs (its value: it goes into Spark as a literal)
     bootstrap: str
     topics: list[str] = field(default_factory=list)
     pattern: str | None = None
