@@ -39,7 +39,8 @@ def run(args: argparse.Namespace, root: Path) -> dict:
     from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
     from lakectl.core.units import parse_size
-    from lakectl.maintenance.file_stats import detail, files_read
+    from lakectl.lake.delta import detail
+    from lakectl.maintenance.file_stats import files_read
     from lakectl.engine.local import get_session
     from lakectl.config import LocalTarget, settings_from_dict
 
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace, root: Path) -> dict:
 
     def measure() -> dict:
         df = spark.read.format("delta").load(handle.path).where(point)
-        scan = files_read(df)  # warm-up run, and the scan metrics
+        scan = files_read(df, "jvm")  # warm-up run, and the scan metrics (a local session: from the JVM's plan)
         rows = len(df.collect())
         seconds = []
         for _ in range(args.repeats):

@@ -87,6 +87,24 @@ class Interrupted(LakectlError):
     kind = "interrupted"
 
 
+def prefixed(exc: LakectlError, doing: str) -> LakectlError:
+    """The same error (kind, exit code, hint) with what was being done in front of its message."""
+    import copy
+
+    out = copy.copy(exc)
+    out.message = f"{doing}: {exc.message}"
+    out.args = (out.message,)
+    return out
+
+
+# Delta's optimistic-concurrency conflicts, as their names appear in an error's text (Spark's, a warehouse's):
+# the other commit won, and retrying on a fresh snapshot is safe.
+DELTA_CONFLICTS = (
+    "ConcurrentModificationException", "ConcurrentAppendException", "ConcurrentDeleteReadException",
+    "ConcurrentDeleteDeleteException", "ConcurrentTransactionException", "MetadataChangedException",
+    "ProtocolChangedException", "DELTA_CONCURRENT_",
+)
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "job or data failure",

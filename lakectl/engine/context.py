@@ -1,16 +1,26 @@
-"""JobContext: what every job receives. The SparkSession is built on first use, never at import."""
+"""JobContext: what every job receives. Its engines are made on first use, its SparkSession on the first
+statement that needs it, never at import.
+
+`engine` is where the job's SQL runs: the target's SQL warehouse for a `databricks` target with
+`warehouse_id` outside a cluster, else Spark (local, Connect, or the Databricks runtime's own session).
+`duckdb` reads local tables in process. A job never asks which one it has; it reads their capabilities.
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from lakectl.core.errors import UsageError
-from lakectl.config import DatabricksTarget, Settings
+from lakectl.config import DatabricksTarget, Settings, SparkTarget
+from lakectl.core.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+    from lakectl.engine.duck import DuckEngine
+    from lakectl.engine.protocol import SqlEngine
 
 
 @dataclass
@@ -23,6 +33,7 @@ class JobContext:
     _spark: "SparkSession | None" = None
     # registers the tables this run creates in storage.catalog (governance/autoregister.py); set by run_job
     catalog_registrar: Any = field(default=None, repr=False)
+    statement_timeout_s: float = 600.0  # bound on one statement on a SQL warehouse (a run's --timeout)
 
     def __post_init__(self) -> None:
         self.settings = self.settings.for_target(self.target_name)
@@ -50,3 +61,32 @@ class JobContext:
     @property
     def has_spark(self) -> bool:
         return self._spark is not None
+
+    @cached_property
+    def engine(self) -> "SqlEngine":
+        target = self.target
+        if isinstance(target, DatabricksTarget) and target.warehouse_id and not self.on_cluster:
+            from lakectl.engine.warehouse import WarehouseEngine
+
+            if not self.settings.storage.catalog:
+                raise ConfigError("a SQL warehouse works on Unity Catalog tables: storage.catalog is not set",
+                                  "set storage.catalog in the config, or remove warehouse_id to run the job on a cluster")
+            return WarehouseEngine(target, catalog=self.settings.storage.catalog, timeout_s=self.statement_timeout_s)
+        from lakectl.engine.spark import SparkEngine
+
+        # Connect or not, known from the target without starting a session; a session handed in, or a
+        # Databricks runtime's (classic or serverless), says itself.
+        ask_session = self._spark is not None or isinstance(target, DatabricksTarget)
+        connect = None if ask_session else isinstance(target, SparkTarget) and bool(target.remote)
+        return SparkEngine(self.settings, lambda: self.spark, connect=connect)
+
+    @cached_property
+    def duckdb(self) -> "DuckEngine":
+        from lakectl.engine.duck import DuckEngine
+
+        return DuckEngine(self.settings)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A foreachBatch body that holds the context travels to a Spark Connect server: without the engines,
+        which the server's process makes again if it asks (a warehouse client does not pickle)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("engine", "duckdb")}

@@ -1,5 +1,6 @@
-"""Read-only SQL over local Delta tables with DuckDB: delta-rs hands each table's current snapshot
-to DuckDB as an Arrow dataset, so `lakectl query` answers in about a second instead of starting a JVM.
+"""The DuckDB engine: read-only SQL over local Delta tables. delta-rs hands each table's current snapshot
+to DuckDB as an Arrow dataset, so `lakectl query` answers in about a second instead of starting a JVM;
+details and history come from the Delta log through delta-rs.
 
 DuckDB's SQL dialect is not Spark's (docs/query.md lists the differences that matter here); a
 statement DuckDB cannot parse or bind is handed back (`NotForDuckDB`) so the caller can run it on Spark.
@@ -8,50 +9,105 @@ statement DuckDB cannot parse or bind is handed back (`NotForDuckDB`) so the cal
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from lakectl.core.errors import TableNotFound, UsageError
 from lakectl.core.sql import quote_ansi_ident
+from lakectl.engine.protocol import Capabilities, NoSessionSettings, Rows
 
 if TYPE_CHECKING:
-    from lakectl.config import Settings
+    from deltalake import DeltaTable
+
+    from lakectl.config import Settings, TableHandle
 
 
 class NotForDuckDB(Exception):
     """DuckDB cannot run this statement here (dialect, table feature): run it on Spark instead."""
 
 
-def run_sql(settings: "Settings", sql: str, keys: list[str], limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Columns and rows (at most limit + 1 when limit > 0) of `sql`, each of `keys` (schema.name)
-    visible under its logical name."""
-    import duckdb
-    from deltalake import DeltaTable
+class DuckEngine(NoSessionSettings):
+    """DuckDB over delta-rs, in this process, for reads of the lake's local tables."""
 
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        for i, key in enumerate(keys):
-            handle = settings.table(key)
-            try:
-                dataset = DeltaTable(handle.path).to_pyarrow_dataset()
-            except Exception as exc:  # a table feature delta-rs cannot read: Spark can
-                raise NotForDuckDB(f"delta-rs cannot read {key}: {str(exc).splitlines()[0][:200]}") from exc
-            source = f"lakectl_table_{i}"
-            con.register(source, dataset)
-            schema, name = quote_ansi_ident(handle.schema_name), quote_ansi_ident(handle.name)
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            con.execute(f"CREATE VIEW {schema}.{name} AS SELECT * FROM {quote_ansi_ident(source)}")
+    name = "duckdb"
+    label = "DuckDB"
+    capabilities = Capabilities(local_files=True)
+
+    def __init__(self, settings: "Settings") -> None:
+        self.settings = settings
+
+    @property
+    def labels(self) -> dict[str, Any]:
+        return {"engine": self.name}
+
+    def query(self, statement: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None,
+              tables: Sequence[str] = ()) -> Rows:
+        """Columns and rows of `statement`, each of `tables` (schema.name) visible under its logical name."""
+        import duckdb
+        from deltalake import DeltaTable
+
+        con = duckdb.connect(":memory:")
         try:
-            relation = con.sql(sql)
-            if relation is None:
-                return [], []
-            columns = list(relation.columns)
-            rows = (relation.limit(limit + 1) if limit else relation).fetchall()
-        except duckdb.Error as exc:
-            raise _translate(exc, settings, sql) from exc
-        return columns, rows
-    finally:
-        con.close()
+            con.execute("SET TimeZone = 'UTC'")
+            for i, key in enumerate(tables):
+                handle = self.settings.table(key)
+                try:
+                    dataset = DeltaTable(handle.path).to_pyarrow_dataset()
+                except Exception as exc:  # a table feature delta-rs cannot read: Spark can
+                    raise NotForDuckDB(f"delta-rs cannot read {key}: {str(exc).splitlines()[0][:200]}") from exc
+                source = f"lakectl_table_{i}"
+                con.register(source, dataset)
+                schema, name = quote_ansi_ident(handle.schema_name), quote_ansi_ident(handle.name)
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                con.execute(f"CREATE VIEW {schema}.{name} AS SELECT * FROM {quote_ansi_ident(source)}")
+            try:  # DuckDB names its parameters $name, not :name: values are bound by its own API
+                relation = con.sql(statement, params=dict(params)) if params else con.sql(statement)
+                if relation is None:
+                    return Rows([], [], False)
+                columns = list(relation.columns)
+                rows = (relation.limit(limit + 1) if limit else relation).fetchall()
+            except duckdb.Error as exc:
+                raise _translate(exc, self.settings, statement) from exc
+        finally:
+            con.close()
+        truncated = bool(limit) and len(rows) > limit  # type: ignore[operator]
+        return Rows(columns, list(rows[:limit] if truncated else rows), truncated)
+
+    def rows(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        answer = self.query(statement, params)
+        return [dict(zip(answer.columns, row)) for row in answer.rows]
+
+    def detail(self, handle: "TableHandle") -> dict[str, Any] | None:
+        table = self._open(handle)
+        if table is None:
+            return None
+        meta, protocol = table.metadata(), table.protocol()
+        sizes = table.get_add_actions(flatten=True).column("size_bytes").to_pylist()
+        return {"format": "delta", "id": meta.id, "name": meta.name, "location": table.table_uri.rstrip("/"),
+                "partitionColumns": list(meta.partition_columns), "numFiles": len(sizes), "sizeInBytes": sum(sizes),
+                "properties": dict(meta.configuration), "minReaderVersion": protocol.min_reader_version,
+                "minWriterVersion": protocol.min_writer_version}
+
+    def history(self, handle: "TableHandle", limit: int | None = None) -> list[dict[str, Any]]:
+        table = self._open(handle)
+        return table.history(limit) if table is not None else []
+
+    def columns(self, handle: "TableHandle") -> list[str]:
+        table = self._open(handle)
+        if table is None:
+            raise TableNotFound(f"table {handle.key} does not exist ({handle.path})", "run the stage that writes it first")
+        return [f.name for f in table.schema().fields]
+
+    def exists(self, handle: "TableHandle") -> bool:
+        return self._open(handle) is not None
+
+    @staticmethod
+    def _open(handle: "TableHandle") -> "DeltaTable | None":
+        from deltalake import DeltaTable
+
+        if handle.spark_catalog or "://" in handle.path or not (Path(handle.path) / "_delta_log").is_dir():
+            return None  # DuckDB reads local paths only; a catalog table is Spark's
+        return DeltaTable(handle.path)
 
 
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.I)

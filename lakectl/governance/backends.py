@@ -26,10 +26,16 @@ def backend_for(ctx: "JobContext", url: str | None = None) -> GrantsBackend:
     return UcOssBackend(url or g.url, token, admins=frozenset(g.admins), timeout_s=g.timeout_s, threads=g.threads)
 
 
+# Tags, masks and row filters wait this long for one statement on the warehouse.
+STATEMENT_TIMEOUT_S = 120.0
+
+
 def _databricks_backend(ctx: "JobContext", target: Any) -> GrantsBackend:
+    from lakectl.engine.warehouse import WarehouseEngine
     from lakectl.engine.workspace import host_label, workspace_client
     from lakectl.governance.databricks import DatabricksBackend
 
     g = ctx.settings.grant
-    return DatabricksBackend(workspace_client(target), warehouse_id=getattr(target, "warehouse_id", None),
-                             admins=frozenset(g.admins), threads=g.threads, where=host_label(target))
+    w = workspace_client(target)
+    warehouse = WarehouseEngine(target, catalog=None, timeout_s=STATEMENT_TIMEOUT_S, client=w) if target.warehouse_id else None
+    return DatabricksBackend(w, warehouse=warehouse, admins=frozenset(g.admins), threads=g.threads, where=host_label(target))

@@ -1,6 +1,6 @@
 """Unity Catalog on Databricks through databricks-sdk: grants with `w.grants.get / update`, owners (read and
 transferred), listings, column masks and row filters (read) with the catalog APIs, and tags, masks and
-row filters (set) through SQL on a warehouse (Statement Execution API).
+row filters (set) through SQL on the target's warehouse (the warehouse engine, lakectl/engine/warehouse.py).
 
 The SDK puts `full_name` into the URL path as given, so every name is percent-encoded here into one
 path segment (a name can never address another object); securable types go as lower-case strings
@@ -11,12 +11,11 @@ lakectl/core/sql.py. databricks-sdk is imported inside functions only.
 
 from __future__ import annotations
 
-import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from lakectl.core.errors import JobFailed, LakectlError, SourceUnavailable, UsageError
+from lakectl.core.errors import JobFailed, LakectlError, SourceUnavailable, UsageError, prefixed
 from lakectl.governance.backend import (ApplyOutcome, Capabilities, ChangeFailure, PrincipalChange, Securable,
                                         apply_securable, unverified)
 from lakectl.governance.names import Name, format_name, full_name
@@ -24,6 +23,8 @@ from lakectl.governance.privileges import PRIVILEGES
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
+
+    from lakectl.engine.warehouse import WarehouseEngine
 
 _LIST = {"schema": "schemas", "table": "tables", "volume": "volumes", "function": "functions", "registered_model": "registered_models"}
 _TAGGABLE = {"catalog", "schema", "table", "volume"}
@@ -38,21 +39,26 @@ def segment(name: Name) -> str:
 class DatabricksBackend:
     name = "databricks"
 
-    def __init__(self, w: "WorkspaceClient", *, warehouse_id: str | None = None, admins: frozenset[str] = frozenset(),
+    def __init__(self, w: "WorkspaceClient", *, warehouse: "WarehouseEngine | None" = None, admins: frozenset[str] = frozenset(),
                  threads: int = 4, where: str = "the workspace", caller: str | None = None) -> None:
         self.w = w
         self.url = where  # how plans name the server (a host, never credentials)
-        self.warehouse_id = warehouse_id
+        self.warehouse = warehouse
         self.admins = admins
         self.threads = max(1, threads)
         # tags, masks and row filters are set with SQL on a warehouse: without one, the plan lists them as
         # unsupported instead of dropping them
-        sql = bool(warehouse_id)
+        sql = warehouse is not None
         self.capabilities = Capabilities(privileges=frozenset().union(*PRIVILEGES.values()), groups=True, owner_transfer=True,
                                          tags=sql, masks=sql, row_filters=sql)
-        self.requests = 0
+        self._requests = 0
         self._caller = caller
         self._pool: ThreadPoolExecutor | None = None
+
+    @property
+    def requests(self) -> int:
+        """API calls made, the warehouse's statements (and their polls) included."""
+        return self._requests + (self.warehouse.requests if self.warehouse is not None else 0)
 
     @property
     def caller(self) -> str | None:
@@ -273,33 +279,18 @@ class DatabricksBackend:
         if unset:
             self._sql(unity_unset_tags(s.type, s.name, column, unset), [], doing)
 
-    def _sql(self, statement: str, params: list[tuple[str, str]], doing: str, timeout_s: float = 120.0) -> list[list[Any]]:
-        from databricks.sdk.service.sql import StatementParameterListItem, StatementState
-
-        if not self.warehouse_id:
+    def _sql(self, statement: str, params: list[tuple[str, str]], doing: str) -> list[list[Any]]:
+        if self.warehouse is None:
             raise UsageError(f"{doing}: tags, masks and row filters need SQL on a warehouse", "set warehouse_id in the databricks target")
-        with self._errors(doing):
-            self._count()
-            resp = self.w.statement_execution.execute_statement(
-                statement=statement, warehouse_id=self.warehouse_id, wait_timeout="30s",
-                parameters=[StatementParameterListItem(name=n, value=v, type="STRING") for n, v in params] or None)
-            deadline = time.monotonic() + timeout_s
-            while resp.status and resp.status.state in (StatementState.PENDING, StatementState.RUNNING):
-                if time.monotonic() > deadline:
-                    raise SourceUnavailable(f"{doing}: the warehouse did not answer within {timeout_s:.0f} s", "check the warehouse")
-                time.sleep(0.5)
-                self._count()
-                resp = self.w.statement_execution.get_statement(resp.statement_id)
-        state = resp.status.state if resp.status else None
-        if state != StatementState.SUCCEEDED:
-            error = resp.status.error.message if resp.status and resp.status.error else str(state)
-            raise JobFailed(f"{doing}: the statement failed on the warehouse: {error}")
-        return [list(r) for r in (resp.result.data_array if resp.result and resp.result.data_array else [])]
+        try:
+            return [list(r) for r in self.warehouse.query(statement, dict(params)).rows]
+        except LakectlError as exc:
+            raise prefixed(exc, doing) from exc
 
     # --- plumbing ---------------------------------------------------------------------------------
 
     def _count(self) -> None:
-        self.requests += 1  # an int += under the GIL is enough for a counter shown as a figure
+        self._requests += 1  # an int += under the GIL is enough for a counter shown as a figure
 
     def _map(self, fn, items: list) -> list:
         if len(items) <= 1 or self.threads == 1:

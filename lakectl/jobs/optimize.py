@@ -2,6 +2,11 @@
 
 With no table named, every configured table (and every default table that exists) is optimized
 by its `optimize` policy; tables that do not exist yet are skipped with a note.
+
+Written once for every engine (`ctx.engine`): local Spark, Spark Connect, a Databricks runtime, or the
+target's SQL warehouse. Where they differ the capabilities decide: Databricks-only statements (bloom
+filter indexes, ANALYZE ... COMPUTE DELTA STATISTICS) run where `databricks_sql`; a forced short VACUUM
+retention and the target file size need `session_settings`; `--advise` needs `plan_metrics`.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from lakectl.core.errors import TableNotFound, UsageError
 from lakectl.core.faults import kill_point
 from lakectl.maintenance import advisor, compaction, properties, vacuum
 from lakectl.core.units import parse_size
-from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, detail, ideal_files
+from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, ideal_files
 from lakectl.core.results import Result
 from lakectl.lake.streaming import stage_lock
 from lakectl.core.typed import parse_params
@@ -22,9 +27,8 @@ from lakectl.jobs.params import OptimizeParams
 from lakectl.core import sql
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
-
     from lakectl.config import TableHandle
+    from lakectl.engine.protocol import SqlEngine
 
 MAX_LISTED_FILES = 20
 
@@ -35,34 +39,38 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         raise UsageError("--zorder and --cluster-by cannot be combined", "liquid clustering replaces Z-order: pick one")
     if p.retain is not None and not p.vacuum:
         raise UsageError("--retain only applies with --vacuum", "add --vacuum")
-    if p.dry_run or p.advise:  # read-only
-        return _run(ctx, p)
+    engine = ctx.engine
+    if p.advise and not engine.capabilities.plan_metrics:
+        raise UsageError(f"--advise measures file skipping with local Spark reads and does not run on {engine.label}",
+                         "run it as a job: use a target without warehouse_id")
+    # read-only runs take no lock; the lock lives with the checkpoints, which only an engine sharing them sees
+    if p.dry_run or p.advise or not engine.capabilities.local_files:
+        return _run(ctx, engine, p)
     with stage_lock(ctx.settings.storage.checkpoints_dir, "optimize"):
-        return _run(ctx, p)
+        return _run(ctx, engine, p)
 
 
-def _run(ctx: JobContext, p: OptimizeParams) -> Result:
+def _run(ctx: JobContext, engine: "SqlEngine", p: OptimizeParams) -> Result:
     _preflight(ctx, p)  # names, columns and retention from the Delta log, before the JVM starts
-    spark = ctx.spark
     explicit = bool(p.tables)
     keys = p.tables or ctx.settings.table_keys()
     handles = [ctx.settings.table(k) for k in keys]
-    on_databricks = properties.on_databricks(spark) if p.databricks is None else p.databricks
     result = Result(job="optimize", dry_run=p.dry_run, status="dry_run" if p.dry_run else "ok")
     for handle in handles:
-        if not _exists(spark, handle):
+        started = time.perf_counter()
+        before = engine.detail(handle)
+        if before is None:
             if explicit:
                 raise TableNotFound(
-                    f"table {handle.display} does not exist (looked at {handle.path if not handle.spark_catalog else handle.ref})",
+                    f"table {handle.display} does not exist (looked at {handle.ref if handle.spark_catalog else handle.path})",
                     "check the name (schema.name, e.g. silver.events) or run the stage that creates it first",
                 )
             result.details.append({"table": handle.display, "action": "skipped", "note": "table does not exist yet"})
             continue
-        started = time.perf_counter()
         if p.advise:
-            report = _advise(ctx, spark, handle, p)
+            report = _advise(ctx, engine, handle, p, before)
         else:
-            report = _optimize_table(ctx, spark, handle, p, on_databricks, result.warnings)
+            report = _optimize_table(ctx, engine, handle, p, before, result.warnings)
         report["duration_s"] = round(time.perf_counter() - started, 3)
         result.details.append(report)
         if report.get("action") in ("optimized", "would optimize"):
@@ -100,16 +108,6 @@ def _preflight(ctx: JobContext, p: OptimizeParams) -> None:
             _retention(handle, p, {"properties": dict(meta.configuration)})
 
 
-def _exists(spark: "SparkSession", handle: "TableHandle") -> bool:
-    from lakectl.lake.delta import exists
-
-    return exists(spark, handle)
-
-
-def _columns(spark: "SparkSession", handle: "TableHandle") -> list[str]:
-    return [f.name for f in spark.sql(f"SELECT * FROM {handle.ref} LIMIT 0").schema.fields]
-
-
 def _check_columns(handle: "TableHandle", wanted: list[str], existing: list[str], what: str) -> None:
     unknown = [c for c in wanted if c not in existing]
     if unknown:
@@ -123,18 +121,26 @@ def _target_size(handle: "TableHandle", p: OptimizeParams) -> int | None:
     return parse_size(p.target_file_size or handle.config.optimize.target_file_size)
 
 
-def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle", p: OptimizeParams,
-                    on_databricks: bool, warnings: list[str]) -> dict[str, Any]:
+def _optimize_table(ctx: JobContext, engine: "SqlEngine", handle: "TableHandle", p: OptimizeParams,
+                    before: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    caps = engine.capabilities
+    databricks_sql = caps.databricks_sql if p.databricks is None else p.databricks
     policy = handle.config.optimize
     cluster_by = p.cluster_by or ([] if p.zorder else policy.cluster_by)
     zorder_by = p.zorder or ([] if p.cluster_by else policy.zorder_by)
-    before = detail(spark, handle.ref)
-    columns = _columns(spark, handle)
+    columns = engine.columns(handle)
     _check_columns(handle, zorder_by, columns, "--zorder/zorder_by")
     _check_columns(handle, cluster_by, columns, "--cluster-by/cluster_by")
     _check_columns(handle, policy.bloom_filter_columns, columns, "bloom_filter_columns")
     target = _target_size(handle, p)
     retain, forced = _retention(handle, p, before) if p.vacuum else (None, None)  # refuse before changing anything
+    if forced and not caps.session_settings:
+        raise UsageError(f"{handle.display}: a VACUUM retention shorter than the table's cannot run on {engine.label} "
+                         "(Delta's retention check cannot be turned off for one statement there, and lakectl never turns it off globally)",
+                         "retain at least the table's delta.deletedFileRetentionDuration, or lower that property in the policy")
+    if target and not caps.session_settings:
+        warnings.append(f"{handle.display}: the target file size is a session setting that {engine.label} does not take; "
+                        "set the table property delta.targetFileSize in the policy's properties instead")
     statements: list[str] = []
     # An explicit --zorder/--cluster-by does that and only that; the policy's properties come with a
     # policy run (no explicit layout) or when asked (--apply-policy).
@@ -142,20 +148,20 @@ def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle
     prop_stmt = properties.properties_statement(handle.ref, policy.properties, before.get("properties") or {}) if with_policy else None
     if prop_stmt:
         statements.append(prop_stmt)
-    unchanged = _already_zordered(spark, handle, zorder_by, before) if zorder_by and not p.where else None
+    unchanged = _already_zordered(engine, handle, zorder_by, before) if zorder_by and not p.where else None
     if unchanged is None:
         statements += compaction.optimize_statements(
             handle.ref, where=p.where, zorder_by=zorder_by, cluster_by=cluster_by,
             current_clustering=before.get("clusteringColumns") or [],
         )
     if p.analyze:
-        if on_databricks:
+        if databricks_sql:
             statements.append(sql.analyze_sql(handle.ref))
         else:  # Delta OSS 4.4's parser has no ANALYZE ... COMPUTE DELTA STATISTICS
             warnings.append(f"{handle.display}: --analyze (ANALYZE TABLE ... COMPUTE DELTA STATISTICS) is Databricks-only; "
                             "here the files OPTIMIZE rewrites get fresh data-skipping statistics")
     if policy.bloom_filter_columns:
-        if on_databricks:
+        if databricks_sql:
             statements.append(properties.bloom_filter_statement(handle.ref, policy.bloom_filter_columns))  # type: ignore[arg-type]
         elif p.dry_run:  # said when planning, not on every local run of a policy written for Databricks too
             warnings.append(properties.bloom_filter_note(handle.display, policy.bloom_filter_columns))
@@ -177,11 +183,11 @@ def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle
     elif not p.dry_run:
         attempts = compaction.Attempts()
         metrics = compaction.run_optimize(
-            spark, statements, target_file_size=target, attempts=attempts,
+            engine, statements, target_file_size=target if caps.session_settings else None, attempts=attempts,
             max_attempts=p.max_attempts, backoff_s=p.backoff_s,
         )
         kill_point("optimize.after_optimize")  # committed; report, properties and VACUUM still to come
-        after = detail(spark, handle.ref)
+        after = engine.detail(handle) or {}
         report.update({
             "files_after": int(after.get("numFiles") or 0),
             "bytes_after": int(after.get("sizeInBytes") or 0),
@@ -195,25 +201,23 @@ def _optimize_table(ctx: JobContext, spark: "SparkSession", handle: "TableHandle
         if prop_stmt:
             report["properties_set"] = properties.changed_properties(policy.properties, before.get("properties") or {})
     if p.vacuum:
-        report.update(_vacuum(ctx, spark, handle, p, before, retain, forced, warnings))  # type: ignore[arg-type]
+        report.update(_vacuum(ctx, engine, handle, p, before, retain, forced, warnings))  # type: ignore[arg-type]
     return report
 
 
-def _already_zordered(spark: "SparkSession", handle: "TableHandle", zorder_by: list[str], before: dict[str, Any]) -> str | None:
+def _already_zordered(engine: "SqlEngine", handle: "TableHandle", zorder_by: list[str], before: dict[str, Any]) -> str | None:
     """Why Z-ordering again would rewrite a table for nothing: it is one file whose last commit was
     OPTIMIZE ZORDER BY the same columns (Delta rewrites even a single file on every ZORDER)."""
     if int(before.get("numFiles") or 0) != 1 or handle.spark_catalog:
         return None
     import json
 
-    from lakectl.lake.delta import history
-
-    last = history(spark, handle.path, 1)
-    row = last.first() if last is not None else None
-    if row is None or row["operation"] != "OPTIMIZE":
+    last = engine.history(handle, 1)
+    row = last[0] if last else None
+    if row is None or row.get("operation") != "OPTIMIZE":
         return None
     try:
-        done = json.loads((row["operationParameters"] or {}).get("zOrderBy") or "[]")
+        done = json.loads((row.get("operationParameters") or {}).get("zOrderBy") or "[]")
     except ValueError:
         return None
     if [c.lower() for c in done] == [c.lower() for c in zorder_by]:
@@ -232,17 +236,22 @@ def _retention(handle: "TableHandle", p: OptimizeParams, before: dict[str, Any])
     return retain, vacuum.check_retention(retain, props, force=p.force, table=handle.display)
 
 
-def _vacuum(ctx: JobContext, spark: "SparkSession", handle: "TableHandle", p: OptimizeParams,
+def _vacuum(ctx: JobContext, engine: "SqlEngine", handle: "TableHandle", p: OptimizeParams,
             before: dict[str, Any], retain: float, forced: str | None, warnings: list[str]) -> dict[str, Any]:
     if forced:
         warnings.append(forced)
     # only reachable with --force: Delta's own check must be off for this one statement
     short = retain < vacuum.table_retention_hours(before.get("properties") or {})
-    candidates = vacuum.dry_run_files(spark, handle.ref, retain, short=short)
-    readers = vacuum.streams_reading(ctx.settings.storage.checkpoints_dir, str(before.get("id")))
+    location = str(before.get("location") or handle.path)
+    candidates = vacuum.dry_run_files(engine, handle, retain, short=short)
+    checkpoints = ctx.settings.storage.checkpoints_dir
+    if not engine.capabilities.local_files and not checkpoints.exists():
+        warnings.append(f"{handle.display}: streaming checkpoints ({checkpoints}) are not readable from this machine, so "
+                        "VACUUM could not check which files running streams still need; retain at least their lag")
+    readers = vacuum.streams_reading(checkpoints, str(before.get("id")))
     for reader in readers:
-        needed = vacuum.files_needed_from(handle.path, reader.version, reader.snapshot)
-        clash = [f for f in candidates if vacuum.relative(handle.path, f) in needed]
+        needed = vacuum.files_needed_from(location, reader.version, reader.snapshot)
+        clash = [f for f in candidates if vacuum.relative(location, f) in needed]
         if clash:
             raise UsageError(
                 f"{handle.display}: VACUUM RETAIN {retain:g}h would delete {len(clash):,} file(s) that the stream with "
@@ -254,20 +263,21 @@ def _vacuum(ctx: JobContext, spark: "SparkSession", handle: "TableHandle", p: Op
         out["vacuum_forced"] = True
     if p.dry_run:
         out["vacuum_would_delete"] = len(candidates)
-        out["vacuum_files"] = [vacuum.relative(handle.path, f) for f in candidates[:MAX_LISTED_FILES]]
+        out["vacuum_files"] = [vacuum.relative(location, f) for f in candidates[:MAX_LISTED_FILES]]
     else:
-        out["vacuum_deleted"] = vacuum.vacuum(spark, handle.ref, retain, short=short, candidates=candidates)
+        out["vacuum_deleted"] = vacuum.vacuum(engine, handle, retain, short=short, candidates=candidates)
     return out
 
 
-def _advise(ctx: JobContext, spark: "SparkSession", handle: "TableHandle", p: OptimizeParams) -> dict[str, Any]:
-    before = detail(spark, handle.ref)
+def _advise(ctx: JobContext, engine: "SqlEngine", handle: "TableHandle", p: OptimizeParams, before: dict[str, Any]) -> dict[str, Any]:
+    assert engine.capabilities.plan_metrics  # run() refuses --advise elsewhere
     target = _target_size(handle, p) or DEFAULT_TARGET_FILE_SIZE
     scratch = ctx.settings.storage.root_dir / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     advice = advisor.advise(
-        spark, handle.ref, size_bytes=int(before.get("sizeInBytes") or 0), num_files=int(before.get("numFiles") or 0),
+        ctx.spark, handle.ref, size_bytes=int(before.get("sizeInBytes") or 0), num_files=int(before.get("numFiles") or 0),
         target_bytes=target, predicates=list(handle.config.optimize.predicates), scratch=scratch,
+        plan_metrics=engine.capabilities.plan_metrics,
     )
     return {"table": handle.display, "action": "advised", "files_before": int(before.get("numFiles") or 0),
             "bytes_before": int(before.get("sizeInBytes") or 0), "target_file_size": target, **advice}

@@ -6,8 +6,9 @@ Anything but SELECT / WITH / SHOW / DESCRIBE / EXPLAIN is refused before Spark s
 is a table name that does not exist (with a "did you mean").
 
 Engine: SELECT / WITH over local tables on a local target runs on DuckDB over delta-rs (about a second,
-no JVM); anything else, or `--engine spark`, runs on Spark. A statement DuckDB cannot parse or bind
-(Spark-only syntax or functions) falls back to Spark with a warning; see docs/query.md.
+no JVM); anything else, or `--engine spark`, runs on the context's engine: Spark, or on a Databricks
+target with `warehouse_id` the SQL warehouse (names resolved in storage.catalog). A statement DuckDB
+cannot parse or bind (Spark-only syntax or functions) falls back to Spark with a warning; see docs/query.md.
 """
 
 from __future__ import annotations
@@ -24,14 +25,11 @@ from lakectl.lake.query import plain, read_only
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     p = parse_params(params, QueryParams)
     answer = read_only(ctx, p.sql, limit=p.limit, engine=p.engine)
-    rows = answer.rows
-    truncated = bool(p.limit) and len(rows) > p.limit
-    rows = rows[: p.limit] if p.limit else rows
     return Result(
         job="query",
-        rows_read=len(rows),
+        rows_read=len(answer.rows),
         tables_read=[ctx.settings.table(k).display for k in answer.tables],
         warnings=answer.warnings,
-        metrics={"columns": answer.columns, "rows": [[plain(v) for v in r] for r in rows], "row_count": len(rows),
-                 "truncated": truncated, "limit": p.limit, "engine": answer.engine},
+        metrics={"columns": answer.columns, "rows": [[plain(v) for v in r] for r in answer.rows], "row_count": len(answer.rows),
+                 "truncated": answer.truncated, "limit": p.limit, **answer.labels},
     )

@@ -79,7 +79,6 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
     """Stream silver.reviews; each micro-batch scores its reviews that have no score from this version
     and MERGEs them (so a batch replayed after a crash writes nothing twice). Ends on SIGINT/SIGTERM
     after the batch in flight commits (exit 130), like `ingest --continuous`."""
-    from lakectl.lake.delta import is_connect
     from lakectl.ml import scoring
     from lakectl.lake.streaming import BatchFigures
 
@@ -87,7 +86,7 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
     spark = ctx.spark
     scorer = _StreamScorer(ctx, ref, target, None)
     server_copy: str | None = None
-    if is_connect(spark):  # the batches run on the server: their figures come back through ops.batch_figures
+    if ctx.engine.capabilities.batches_on_server:  # their figures come back through ops.batch_figures
         scorer.figures = BatchFigures(ctx, "score")
         if not scoring.is_encoder(ref.uri):  # a Spark model holds the client's session: the server loads its own
             from lakectl.ml.connect_compat import spark_model_copy_for_server

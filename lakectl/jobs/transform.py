@@ -147,7 +147,7 @@ def _run(ctx: JobContext, p: TransformParams) -> Result:
     tally = Tally()
     writer = BatchWriter(ctx, t, rules, drift, mode, dims, tally)
     # Over Spark Connect the batch function runs on the server: its figures come back through an ops table.
-    figures = BatchFigures(ctx, "transform") if delta.is_connect(spark) and not p.batch else None
+    figures = BatchFigures(ctx, "transform") if ctx.engine.capabilities.batches_on_server and not p.batch else None
     writer.figures = figures
     previous_meta = spark.conf.get(_USER_METADATA, None)
     spark.conf.set(_USER_METADATA, ctx.run_id)  # tags the MERGE commits of this run (append_once tags its own)

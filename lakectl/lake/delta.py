@@ -16,60 +16,14 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from lakectl.core import sql
 from lakectl.core.sql import path_ref
+# Existence, details and history are what the Spark engine answers with; every job imports them from here.
+from lakectl.engine.spark import detail, exists, history, is_connect, is_delta_table, local_log_exists  # noqa: F401
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
     from lakectl.config import TableHandle
-
-# Error conditions that mean "no Delta table at this path" (not a failure to read one).
-_NOT_A_TABLE = {"DELTA_TABLE_ONLY_OPERATION", "DELTA_MISSING_DELTA_TABLE", "DELTA_TABLE_NOT_FOUND", "PATH_NOT_FOUND",
-                "DELTA_PATH_DOES_NOT_EXIST", "DELTA_EMPTY_DIRECTORY"}
-
-
-def is_connect(spark: "SparkSession") -> bool:
-    """True for a Spark Connect session (the jobs' foreachBatch functions then run on the server)."""
-    return type(spark).__module__.startswith("pyspark.sql.connect")
-
-
-def history(spark: "SparkSession", path: str, limit: int | None = None) -> "DataFrame | None":
-    """The table's DESCRIBE HISTORY (newest first), or None when there is no Delta table at `path`."""
-    from pyspark.errors import AnalysisException
-
-    text = f"DESCRIBE HISTORY {path_ref(path)}" + (f" LIMIT {int(limit)}" if limit else "")
-    try:
-        return spark.sql(text)
-    except AnalysisException as exc:
-        if (exc.getCondition() or "") in _NOT_A_TABLE:
-            return None
-        raise
-
-
-def local_log_exists(path: str) -> bool | None:
-    """Whether a local path holds a Delta log (no Spark job); None for a remote URL (ask Spark)."""
-    if "://" in path:
-        return None
-    log = Path(path) / "_delta_log"
-    return log.is_dir() and any(log.glob("*.json"))
-
-
-def is_delta_table(spark: "SparkSession", path: str) -> bool:
-    local = local_log_exists(path)
-    return local if local is not None else history(spark, path, 1) is not None
-
-
-def exists(spark: "SparkSession", handle: "TableHandle") -> bool:
-    """Whether the table exists: in its catalog when Spark addresses it there, else at its path."""
-    if handle.spark_catalog:
-        return bool(spark.catalog.tableExists(f"{handle.spark_catalog}.{handle.schema_name}.{handle.name}"))
-    return is_delta_table(spark, handle.path)
-
-
-def detail(spark: "SparkSession", ref: str) -> dict[str, Any]:
-    """DESCRIBE DETAIL as a dict (numFiles, sizeInBytes, properties, id, clusteringColumns, ...)."""
-    row = spark.sql(sql.describe_detail_sql(ref)).first()
-    return row.asDict(recursive=True) if row is not None else {}
 
 
 def properties(spark: "SparkSession", path: str) -> dict[str, str]:

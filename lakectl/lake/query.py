@@ -1,6 +1,7 @@
 """Read-only SQL over the lakehouse by logical table names (`gold.kpi_hourly`): the statement is checked
 (one read-only statement, known tables that exist) before any engine starts, then runs on DuckDB over
-delta-rs (no JVM) or on Spark, each table visible under its logical name."""
+delta-rs (no JVM) or on the context's engine (Spark, or a SQL warehouse), each table visible under its
+logical name."""
 
 from __future__ import annotations
 
@@ -14,9 +15,8 @@ from lakectl.core.errors import TableNotFound, UsageError
 from lakectl.core.suggest import did_you_mean
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
-
     from lakectl.engine.context import JobContext
+    from lakectl.engine.protocol import SqlEngine
 
 READ_ONLY_FIRST = {"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN"}
 # Words that make a statement write or change session state, wherever they appear outside literals
@@ -77,7 +77,10 @@ def check_table_names(ctx: "JobContext", sql: str, keys: list[str]) -> None:
 
 
 def choose_engine(ctx: "JobContext", engine: str, sql: str, keys: list[str]) -> str:
-    """duckdb for SELECT / WITH over local tables on a local target; spark otherwise or when asked."""
+    """duckdb for SELECT / WITH over local tables on a local target, or when asked; else the context's engine
+    (Spark, or the SQL warehouse, which reads the catalog's tables rather than this machine's files)."""
+    if not ctx.engine.capabilities.local_files:
+        return ctx.engine.name
     if engine != "auto":
         return engine
     from lakectl.lake import preflight
@@ -95,22 +98,6 @@ def choose_engine(ctx: "JobContext", engine: str, sql: str, keys: list[str]) -> 
     except ImportError:
         return "spark"
     return "duckdb"
-
-
-def register_views(spark: "SparkSession", ctx: "JobContext", keys: list[str]) -> None:
-    """Make `schema.name` resolve to each configured table: a session-catalog view per table."""
-    from lakectl.lake.delta import is_delta_table
-    from lakectl.core.sql import quote_ident, quote_name
-
-    if ctx.settings.spark_catalog:
-        spark.catalog.setCurrentCatalog(ctx.settings.spark_catalog)  # names resolve in the real catalog
-        return
-    for key in keys:
-        table = ctx.settings.table(key)
-        if not is_delta_table(spark, table.path):
-            raise TableNotFound(f"table {key} does not exist yet ({table.path})", "run the stage that writes it first")
-        spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote_ident(table.schema_name)}")
-        spark.sql(f"CREATE OR REPLACE VIEW {quote_name(table.schema_name, table.name)} AS SELECT * FROM {table.ref}")
 
 
 def plain(value: Any) -> Any:
@@ -134,36 +121,34 @@ def plain(value: Any) -> Any:
 @dataclass
 class Answer:
     columns: list[str]
-    rows: list[Any]  # at most limit + 1 when limited: the caller tells "truncated" from the extra row
-    engine: str  # duckdb | spark
+    rows: list[Any]  # at most `limit`
+    truncated: bool  # `limit` cut the rows
+    engine: str  # duckdb | spark | warehouse
+    labels: dict[str, Any]  # what the Result says about where it ran
     tables: list[str] = field(default_factory=list)  # schema.name keys the statement read
     warnings: list[str] = field(default_factory=list)
 
 
 def read_only(ctx: "JobContext", statement: str, *, limit: int, engine: str = "auto") -> Answer:
-    """Check and run one read-only statement; DuckDB when it can (engine auto), else Spark."""
+    """Check and run one read-only statement; DuckDB when it can (engine auto), else the context's engine."""
     sql = check_read_only(statement)  # before any engine starts: a refused statement costs nothing
     keys = mentioned_tables(ctx, sql)
-    check_table_names(ctx, sql, keys)
+    if not ctx.engine.capabilities.catalog_names:  # names resolve among lakectl's tables: check them first
+        check_table_names(ctx, sql, keys)
     chosen = choose_engine(ctx, engine, sql, keys)
     warnings: list[str] = []
     if chosen == "duckdb":
-        from lakectl.engine.duck import NotForDuckDB, run_sql
+        from lakectl.engine.duck import NotForDuckDB
 
         try:
-            columns, rows = run_sql(ctx.settings, sql, keys, limit)
-            return Answer(columns, rows, "duckdb", keys)
+            return _answer(ctx.duckdb, sql, keys, limit, warnings)
         except NotForDuckDB as exc:
             if engine == "duckdb":
                 raise UsageError(f"DuckDB cannot run this query: {exc}", "use --engine spark (Spark SQL dialect)") from None
             warnings.append(f"ran on Spark because DuckDB could not: {exc}")
-    columns, rows = _spark_rows(ctx, sql, keys, limit)
-    return Answer(columns, rows, "spark", keys, warnings)
+    return _answer(ctx.engine, sql, keys, limit, warnings)
 
 
-def _spark_rows(ctx: "JobContext", sql: str, keys: list[str], limit: int) -> tuple[list[str], list[Any]]:
-    spark = ctx.spark
-    register_views(spark, ctx, keys)
-    df = spark.sql(sql)
-    rows = (df.limit(limit + 1) if limit else df).collect()
-    return df.columns, rows
+def _answer(engine: "SqlEngine", sql: str, keys: list[str], limit: int, warnings: list[str]) -> Answer:
+    columns, rows, truncated = engine.query(sql, limit=limit, tables=keys)
+    return Answer(columns, rows, truncated, engine.name, engine.labels, keys, warnings)

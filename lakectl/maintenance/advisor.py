@@ -15,7 +15,7 @@ import re
 import shutil
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from lakectl.core import sql
 from lakectl.maintenance.file_stats import files_read, ideal_files
@@ -92,7 +92,7 @@ def simulate_layout(spark: "SparkSession", df: "DataFrame", rows: int, column: s
 
 
 def advise(spark: "SparkSession", ref: str, *, size_bytes: int, num_files: int, target_bytes: int,
-           predicates: list[str], scratch: Path) -> dict[str, Any]:
+           predicates: list[str], scratch: Path, plan_metrics: Literal["jvm", "connect"]) -> dict[str, Any]:
     from pyspark.sql import functions as F
 
     df = spark.sql(f"SELECT * FROM {ref}")
@@ -120,8 +120,8 @@ def advise(spark: "SparkSession", ref: str, *, size_bytes: int, num_files: int, 
         sim_files = sim_df.inputFiles()
         measured = []
         for predicate in samples:
-            now = files_read(df.where(predicate).agg(F.count(F.lit(1))))["files"]
-            after = files_read(sim_df.where(predicate).agg(F.count(F.lit(1))))["files"]
+            now = files_read(df.where(predicate).agg(F.count(F.lit(1))), plan_metrics)["files"]
+            after = files_read(sim_df.where(predicate).agg(F.count(F.lit(1))), plan_metrics)["files"]
             measured.append({
                 "predicate": predicate, "files_read_now": now, "files_now": num_files,
                 "fraction_now": round(now / max(num_files, 1), 4), "files_read_after": after,

@@ -7,20 +7,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from lakectl.core import sql
-from lakectl.maintenance.session_conf import scoped_conf, small_cluster_conf
+from lakectl.core.errors import DELTA_CONFLICTS
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from lakectl.engine.protocol import SqlEngine
 
 T = TypeVar("T")
 MAX_FILE_SIZE = "spark.databricks.delta.optimize.maxFileSize"
 MIN_FILE_SIZE = "spark.databricks.delta.optimize.minFileSize"
-# Delta's optimistic-concurrency conflicts: the other commit won, retrying on a fresh snapshot is safe.
-CONFLICTS = (
-    "ConcurrentModificationException", "ConcurrentAppendException", "ConcurrentDeleteReadException",
-    "ConcurrentDeleteDeleteException", "ConcurrentTransactionException", "MetadataChangedException",
-    "ProtocolChangedException", "DELTA_CONCURRENT_",
-)
 
 
 @dataclass
@@ -34,7 +28,7 @@ class Attempts:
 
 def is_conflict(exc: BaseException) -> bool:
     text = f"{type(exc).__name__} {str(exc)[:2000]}"
-    return any(name in text for name in CONFLICTS)
+    return any(name in text for name in DELTA_CONFLICTS)
 
 
 def with_retries(fn: Callable[[], T], attempts: Attempts, *, max_attempts: int = 5, backoff_s: float = 1.0,
@@ -53,7 +47,7 @@ def with_retries(fn: Callable[[], T], attempts: Attempts, *, max_attempts: int =
 
 def _conflict_name(exc: BaseException) -> str:
     text = f"{type(exc).__name__} {exc}"
-    for name in CONFLICTS:
+    for name in DELTA_CONFLICTS:
         if name in text:
             i = text.index(name)
             return text[i:].split()[0].strip("[]:,.")
@@ -77,15 +71,14 @@ def optimize_statements(ref: str, *, where: str | None, zorder_by: list[str], cl
     return out
 
 
-def run_optimize(spark: "SparkSession", statements: list[str], *, target_file_size: int | None,
+def run_optimize(engine: "SqlEngine", statements: list[str], *, target_file_size: int | None,
                  attempts: Attempts, max_attempts: int, backoff_s: float) -> dict[str, Any]:
-    """Run the statements (each retried on conflicts); returns OPTIMIZE's metrics row as a dict."""
+    """Run the statements (each retried on conflicts), with the target file size where the engine takes
+    session settings; returns OPTIMIZE's metrics row as a dict."""
     metrics: dict[str, Any] = {}
-    with scoped_conf(spark, {**size_conf(target_file_size), **small_cluster_conf(spark)}) as session:
+    with engine.with_settings(size_conf(target_file_size)) as session:
         for text in statements:
-            def once(text: str = text) -> list:
-                return session.sql(text).collect()
-            rows = with_retries(once, attempts, max_attempts=max_attempts, backoff_s=backoff_s)
+            rows = with_retries(lambda text=text: session.rows(text), attempts, max_attempts=max_attempts, backoff_s=backoff_s)
             if text.startswith("OPTIMIZE") and rows:
-                metrics = rows[0]["metrics"].asDict(recursive=True) if rows[0]["metrics"] is not None else {}
+                metrics = rows[0].get("metrics") or {}
     return metrics

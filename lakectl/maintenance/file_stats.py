@@ -1,36 +1,27 @@
-"""What a table looks like on disk: DESCRIBE DETAIL, sizes, the ideal file count, scan metrics."""
+"""What a table looks like on disk: sizes, the ideal file count, scan metrics."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
-
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame
 
 DEFAULT_TARGET_FILE_SIZE = 1024**3  # Delta's default spark.databricks.delta.optimize.maxFileSize
-
-
-def detail(spark: "SparkSession", ref: str) -> dict[str, Any]:
-    """DESCRIBE DETAIL as a dict (numFiles, sizeInBytes, properties, id, clusteringColumns, ...)."""
-    from lakectl.lake.delta import detail as describe_detail
-
-    return describe_detail(spark, ref)
 
 
 def ideal_files(size_bytes: int, target_bytes: int) -> int:
     return max(1, math.ceil(size_bytes / max(1, target_bytes)))
 
 
-def files_read(df: "DataFrame") -> dict[str, int]:
+def files_read(df: "DataFrame", plan_metrics: Literal["jvm", "connect"]) -> dict[str, int]:
     """Run `df` and sum its file-scan metrics ('number of files read', bytes) over the executed plan
-    (AQE's final plan and query stages included): from the JVM on a classic session, from the metrics
-    the server sends back with the result (`DataFrame.executionInfo`) over Spark Connect."""
-    from lakectl.lake.delta import is_connect
-
+    (AQE's final plan and query stages included), from where the engine has them (Capabilities.plan_metrics):
+    the JVM on a classic session, the metrics the server sends back with the result
+    (`DataFrame.executionInfo`) over Spark Connect."""
     df.collect()
-    nodes = _connect_scan_metrics(df) if is_connect(df.sparkSession) else _jvm_scan_metrics(df)
+    nodes = _connect_scan_metrics(df) if plan_metrics == "connect" else _jvm_scan_metrics(df)
     totals = {"files": 0, "bytes": 0}
     for metrics in nodes:
         if "numFiles" in metrics:

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING
-
 from lakectl.core import sql
-
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
 
 BLOOM_FPP = 0.1
 BLOOM_NUM_ITEMS = 50_000_000
@@ -22,18 +16,6 @@ def changed_properties(wanted: dict[str, str], current: dict[str, str]) -> dict[
 def properties_statement(ref: str, wanted: dict[str, str], current: dict[str, str]) -> str | None:
     changes = changed_properties(wanted, current)
     return sql.set_properties_sql(ref, changes) if changes else None
-
-
-def on_databricks(spark: "SparkSession | None" = None) -> bool:
-    """True inside a Databricks runtime (its clusters set DATABRICKS_RUNTIME_VERSION)."""
-    if os.environ.get("DATABRICKS_RUNTIME_VERSION"):
-        return True
-    if spark is not None:
-        try:
-            return bool(spark.conf.get("spark.databricks.clusterUsageTags.sparkVersion", None))
-        except Exception:
-            return False
-    return False
 
 
 def bloom_filter_statement(ref: str, columns: list[str]) -> str | None:

@@ -1,8 +1,8 @@
 """VACUUM with two guards: the table's retention period, and the streams still reading the table.
 
 Guard 1 (retention): a retention shorter than the table's `delta.deletedFileRetentionDuration`
-(default 7 days) is refused unless forced. A forced short retention runs in a child session with
-Delta's own check off for that one statement; the caller's session conf is never changed.
+(default 7 days) is refused unless forced. A forced short retention runs with Delta's own check off
+for that one statement (an engine with session settings; the caller's session conf is never changed).
 
 Guard 2 (streams): every Structured Streaming checkpoint under `storage.checkpoints_dir` whose
 Delta source offsets name this table (reservoirId = table id) needs the files of every commit from
@@ -22,15 +22,13 @@ from urllib.parse import unquote, urlparse
 
 from lakectl.core import sql
 from lakectl.core.errors import UsageError
-from lakectl.maintenance.session_conf import scoped_conf, small_cluster_conf
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from lakectl.config import TableHandle
+    from lakectl.engine.protocol import SqlEngine
 
 DEFAULT_RETENTION_HOURS = 168.0
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
-# VACUUM lists the table with this many tasks; Spark's default (10000) costs minutes on a small machine.
-LISTING_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)?\s*$", re.I)
 _HOURS_PER = {"s": 1 / 3600, "m": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
 
@@ -157,31 +155,27 @@ def relative(table_path: str, file: str) -> str:
     return local[len(root):] if local.startswith(root) else local
 
 
-def vacuum_conf(spark: "SparkSession", *, short: bool) -> dict[str, str]:
-    """Settings for one VACUUM statement: listing parallelism sized to the cluster, and (forced only)
-    Delta's retention check off."""
-    try:
-        cores = int(spark.sparkContext.defaultParallelism)
-    except Exception:  # Spark Connect: no SparkContext
-        cores = 8
-    conf = {LISTING_PARALLELISM: str(max(2, cores * 2)), **small_cluster_conf(spark)}
-    if short:
-        conf[RETENTION_CHECK] = "false"
-    return conf
+def vacuum_settings(*, short: bool) -> dict[str, str]:
+    """Session settings for one VACUUM statement: Delta's retention check off, for a forced short retention only."""
+    return {RETENTION_CHECK: "false"} if short else {}
 
 
-def dry_run_files(spark: "SparkSession", ref: str, retain_hours: float, *, short: bool) -> list[str]:
+def dry_run_files(engine: "SqlEngine", handle: "TableHandle", retain_hours: float, *, short: bool) -> list[str]:
     """The files VACUUM would delete (VACUUM ... DRY RUN)."""
-    with scoped_conf(spark, vacuum_conf(spark, short=short)) as session:
-        return [r[0] for r in session.sql(sql.vacuum_sql(ref, retain_hours=retain_hours, dry_run=True)).collect()]
+    with engine.with_settings(vacuum_settings(short=short)) as session:
+        return [str(r["path"]) for r in session.rows(sql.vacuum_sql(handle.ref, retain_hours=retain_hours, dry_run=True))]
 
 
-def vacuum(spark: "SparkSession", ref: str, retain_hours: float, *, short: bool, candidates: list[str]) -> int:
+def vacuum(engine: "SqlEngine", handle: "TableHandle", retain_hours: float, *, short: bool, candidates: list[str]) -> int:
     """Run VACUUM; returns the number of files deleted: from the VACUUM END commit's metrics when Delta
-    logs one, else the dry-run candidates that are gone afterwards (local paths)."""
-    with scoped_conf(spark, vacuum_conf(spark, short=short)) as session:
-        session.sql(sql.vacuum_sql(ref, retain_hours=retain_hours)).collect()
-        last = session.sql(f"DESCRIBE HISTORY {ref} LIMIT 1").first()
-    if last is not None and last["operation"] == "VACUUM END":
-        return int((last["operationMetrics"] or {}).get("numDeletedFiles", 0))
-    return sum(1 for f in candidates if not Path(_local(f)).exists())
+    logs one, else the dry-run candidates that are gone afterwards (when they are local paths; all of
+    them when this machine cannot see them)."""
+    with engine.with_settings(vacuum_settings(short=short)) as session:
+        session.rows(sql.vacuum_sql(handle.ref, retain_hours=retain_hours))
+        last = session.history(handle, 1)
+    if last and last[0].get("operation") == "VACUUM END":
+        return int((last[0].get("operationMetrics") or {}).get("numDeletedFiles", 0))
+    local = [f for f in candidates if f.startswith(("/", "file:"))]
+    if local and len(local) == len(candidates):
+        return sum(1 for f in local if not Path(_local(f)).exists())
+    return len(candidates)

@@ -58,7 +58,7 @@ def load_spark_model(uri: str) -> "PipelineModel":
 def _on_connect() -> bool:
     from pyspark.sql import SparkSession
 
-    from lakectl.lake.delta import is_connect
+    from lakectl.engine.spark import is_connect
 
     if os.environ.get("DATABRICKS_RUNTIME_VERSION"):  # MLflow handles Databricks runtimes itself
         return False

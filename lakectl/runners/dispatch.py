@@ -1,5 +1,6 @@
-"""Where a job runs when its target is a Databricks workspace: SQL-only jobs on the target's SQL warehouse,
-everything else submitted as a run of lakectl's wheel. Its Result comes back here either way."""
+"""Where a job runs when its target is a Databricks workspace: SQL-only jobs in this process with the target's
+SQL warehouse as their engine (the same job code as everywhere), everything else submitted as a run of
+lakectl's wheel. Its Result comes back here either way."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from lakectl.config import DatabricksTarget, Settings
 from lakectl.core.results import Result
 
 StatusLine = Callable[[], AbstractContextManager[Callable[[str], None]]]
+# Jobs that are SQL only: with `warehouse_id` they run here on the warehouse (seconds, no cluster starts).
+WAREHOUSE_JOBS = ("query", "optimize")
 
 
 def run_remote(settings: Settings, target_name: str | None, job: str, params: dict[str, Any], *, run_id: str,
@@ -22,17 +25,27 @@ def run_remote(settings: Settings, target_name: str | None, job: str, params: di
     target = settings.target(name)
     assert isinstance(target, DatabricksTarget)
     timeout = timeout_s if timeout_s else target.timeout_minutes * 60
-    if job in ("query", "optimize") and target.warehouse_id:  # SQL only: a warehouse answers in seconds, no cluster starts
-        if job == "query":
-            from lakectl.runners.databricks.warehouse import run_query as run_sql
-        else:  # maintenance is SQL too: statements on the warehouse
-            from lakectl.runners.databricks.warehouse_optimize import run_optimize as run_sql
-        result = run_sql(settings, target, params, timeout)
-        result.metrics.setdefault("run_id", run_id)  # like every local result: find the run by it
-        return result
+    if job in WAREHOUSE_JOBS and target.warehouse_id:
+        return _on_warehouse(settings, name, job, params, run_id=run_id, timeout_s=timeout, verbose=verbose)
     sub = Submission(settings=settings, target_name=name, target=target, job=job, params=params,
                      run_id=run_id, timeout_s=timeout, wait=wait, verbose=verbose)
     if status_line is None:
         return submit_job(sub)
     with status_line() as status:
         return submit_job(sub, status=status)
+
+
+def _on_warehouse(settings: Settings, target_name: str, job: str, params: dict[str, Any], *, run_id: str,
+                  timeout_s: float, verbose: bool) -> Result:
+    """The job's own code with the warehouse as `ctx.engine`. Not recorded in the local run ledger: the
+    lake it would write to is the workspace's."""
+    from lakectl.core.results import Timer
+    from lakectl.engine.context import JobContext
+    from lakectl.jobs import load_job
+
+    ctx = JobContext(settings=settings, target_name=target_name, verbose=verbose, run_id=run_id, statement_timeout_s=timeout_s)
+    with Timer() as t:
+        result = load_job(job).run(ctx, params)
+    result.duration_s = result.duration_s or t.seconds
+    result.metrics.setdefault("run_id", run_id)  # like every local result: find the run by it
+    return result

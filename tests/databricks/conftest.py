@@ -74,6 +74,17 @@ class Cli:
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
+def warehouse_of(sdk, warehouse_id: str | None):  # noqa: ANN001, ANN201 (databricks-sdk imported lazily)
+    """The warehouse engine on `warehouse_id` through the client `sdk` (None without an id), as a target has it."""
+    if warehouse_id is None:
+        return None
+    from lakectl.config import DatabricksTarget
+    from lakectl.engine.warehouse import WarehouseEngine
+
+    target = DatabricksTarget(host=sdk.config.host, serverless=True, warehouse_id=warehouse_id, poll_interval_s=0.2)
+    return WarehouseEngine(target, catalog=None, timeout_s=120.0, client=sdk)
+
+
 def write_config(path: Path, root: Path, landing: Path, **dbx: object) -> Path:
     import yaml
 

@@ -10,7 +10,7 @@ import json
 import pytest
 import yaml
 
-from tests.databricks.conftest import CANARY, encoded, write_grant_config
+from tests.databricks.conftest import CANARY, encoded, warehouse_of, write_grant_config
 from tests.databricks_fake.areas.unity_catalog import add_securable, grant, grants_of, set_principals
 
 pytestmark = [pytest.mark.databricks]
@@ -44,10 +44,11 @@ def _policy(extra_tables: dict | None = None):
     }, "grants.yaml")
 
 
-def _backend(sdk, **kw):
+def _backend(sdk, warehouse_id: str | None = None, **kw):
     from lakectl.governance.databricks import DatabricksBackend
 
-    return DatabricksBackend(sdk, admins=frozenset({"admin"}), threads=4, where="fake", caller="lead@example.com", **kw)
+    return DatabricksBackend(sdk, admins=frozenset({"admin"}), threads=4, where="fake", caller="lead@example.com",
+                             warehouse=warehouse_of(sdk, warehouse_id), **kw)
 
 
 def test_plan_and_apply_send_encoded_names_and_underscore_privileges_then_nothing_is_left(workspace, sdk):

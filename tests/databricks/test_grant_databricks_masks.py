@@ -10,7 +10,7 @@ import json
 import pytest
 import yaml
 
-from tests.databricks.conftest import CANARY, encoded, write_grant_config
+from tests.databricks.conftest import CANARY, encoded, warehouse_of, write_grant_config
 from tests.databricks_fake.areas.unity_catalog import add_securable, grant, set_principals, table_info
 
 pytestmark = [pytest.mark.databricks]
@@ -96,10 +96,11 @@ MASKS = {
 }
 
 
-def _backend(sdk, **kw):
+def _backend(sdk, warehouse_id: str | None = None, **kw):
     from lakectl.governance.databricks import DatabricksBackend
 
-    return DatabricksBackend(sdk, admins=frozenset({"admin"}), threads=2, where="fake", caller="lead@example.com", **kw)
+    return DatabricksBackend(sdk, admins=frozenset({"admin"}), threads=2, where="fake", caller="lead@example.com",
+                             warehouse=warehouse_of(sdk, warehouse_id), **kw)
 
 
 def test_masks_and_row_filters_are_read_from_table_info_set_with_exact_sql_then_nothing_is_left(workspace, sdk):

@@ -78,15 +78,14 @@ def test_a_sql_error_is_one_line_and_exit_2(fake, config, sales):
 
 
 def test_values_are_bound_as_named_parameters(fake, config, sales):
-    from lakectl.engine.workspace import workspace_client
-    from lakectl.runners.databricks.warehouse import execute
+    from lakectl.engine.warehouse import WarehouseEngine
     from lakectl.config import load_settings
 
     target = load_settings(config).target("dbx")
-    w = workspace_client(target)
+    engine = WarehouseEngine(target, catalog=None)
     hostile = "DE' OR '1'='1"
-    columns, rows, _ = execute(w, target, "SELECT units FROM whtest.sales WHERE country = :c OR amount >= :min ORDER BY units",
-                               parameters={"c": hostile, "min": 20.0})
+    columns, rows, _ = engine.execute("SELECT units FROM whtest.sales WHERE country = :c OR amount >= :min ORDER BY units",
+                                      parameters={"c": hostile, "min": 20.0})
     assert rows == [[3]] and columns == [("units", "INT")]
     body = fake.calls("POST", r"/sql/statements/?$")[-1].body
     assert body["parameters"] == [{"name": "c", "value": hostile, "type": "STRING"}, {"name": "min", "value": "20.0", "type": "DOUBLE"}]

@@ -154,7 +154,7 @@ def test_sql_errors_map_to_exit_codes(fake, engine, config, events, spark):
 
 
 def test_statement_states_map_to_lakectl_errors():
-    from lakectl.runners.databricks.warehouse import statement_error
+    from lakectl.engine.warehouse import statement_error
 
     assert statement_error("FAILED", "TEMPORARILY_UNAVAILABLE", "warehouse starting").exit_code == 4
     assert statement_error("FAILED", "INTERNAL_ERROR", "boom\ntrace").exit_code == 1

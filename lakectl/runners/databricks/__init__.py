@@ -1,4 +1,5 @@
 """The Databricks target: lakectl's wheel submitted as a one-time run (jobs.submit), watched and cancellable.
+(SQL-only jobs run in process on the target's warehouse instead: lakectl/engine/warehouse.py.)
 
-Only this package imports databricks-sdk, and only inside functions (`lakectl --help` stays light).
+databricks-sdk is imported only inside functions (`lakectl --help` stays light).
 """
