@@ -28,7 +28,7 @@ from lakectl.core.errors import TableNotFound, UsageError
 from lakectl.pipeline.gold.builders import GOLD, GoldSpec
 from lakectl.core.results import Result, Timer
 from lakectl.core.faults import kill_point
-from lakectl.lake.streaming import stage_lock
+from lakectl.lake.checkpoints import stage_lock
 from lakectl.core.typed import parse_params
 from lakectl.jobs.params import AggregateParams
 

@@ -12,8 +12,10 @@ from lakectl.core.errors import DataLossDetected, UsageError
 from lakectl.governance.autoregister import after_first_batch
 from lakectl.monitor.progress import recorder as progress_recorder
 from lakectl.core.results import Result
-from lakectl.lake.streaming import (checkpoint_app_id, checkpoint_lock, input_rows, kafka_records_per_batch, micro_batch_bytes,
-                               run_query, stoppable)
+from lakectl.lake.batch_size import kafka_records_per_batch, micro_batch_bytes
+from lakectl.lake.checkpoints import checkpoint_app_id, checkpoint_lock
+from lakectl.lake.stream_progress import input_rows
+from lakectl.lake.streaming import run_query, stoppable
 from lakectl.core.typed import parse_params
 from lakectl.core.sources import Source
 from lakectl.jobs.params import IngestParams

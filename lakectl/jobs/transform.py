@@ -25,8 +25,10 @@ from lakectl.pipeline.silver.expectations import (FAILED, OUTCOME, Rule, RuleMet
 from lakectl.core.results import Result
 from lakectl.config import Settings, TableHandle
 from lakectl.core.sql import quote_ident
-from lakectl.lake.streaming import (BatchFigures, carry_error, checkpoint_app_id, checkpoint_lock, micro_batch_bytes, recover_error,
-                               run_query, stoppable)
+from lakectl.lake.batch_size import micro_batch_bytes
+from lakectl.lake.checkpoints import checkpoint_app_id, checkpoint_lock
+from lakectl.lake.server_batches import BatchFigures, carry_error, recover_error
+from lakectl.lake.streaming import run_query, stoppable
 from lakectl.core.typed import parse_params
 from lakectl.jobs.params import TransformParams
 

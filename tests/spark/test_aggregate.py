@@ -328,7 +328,7 @@ def test_a_run_that_died_before_saving_its_state_does_not_count_a_day_twice(lake
 def test_a_second_aggregate_is_refused_while_one_runs(lake):
     from lakectl.core.errors import CheckpointConflict
     from lakectl.jobs.aggregate import state_path
-    from lakectl.lake.streaming import checkpoint_lock
+    from lakectl.lake.checkpoints import checkpoint_lock
 
     ctx, _ = lake
     before = _versions(ctx)
