@@ -1,5 +1,5 @@
-"""A stream's checkpoint as lakectl keeps it: the one-process lock, and the identity of the source it was
-made for (and its stable transaction app id).
+"""A stream's checkpoint as lakectl keeps it: the one-process lock, the identity of the source it was made
+for (and its stable transaction app id), and what a Delta source's checkpoint has not read yet.
 
 Importing this module loads no Spark: `lakectl monitor` reads the lock and state files it names."""
 
@@ -14,9 +14,12 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from lakectl.core.errors import CheckpointConflict
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 STATE_FILE = "_lakectl.json"
 LOCK_FILE = "_lakectl.lock"
@@ -71,3 +74,30 @@ def checkpoint_app_id(checkpoint: Path, identity: dict[str, Any]) -> str:
     tmp.rename(state_file)
     return app_id
 
+
+def pending_delta_rows(spark: "SparkSession", path: str, spark_checkpoint: Path | None) -> int | None:
+    """Rows committed to the Delta table at `path` after the last version the Spark checkpoint of a
+    stream reading it processed (Delta log figures); all of the table's rows when `spark_checkpoint`
+    is None. None when the checkpoint state cannot be read."""
+    from pyspark.sql import functions as F
+
+    from lakectl.lake import delta
+
+    start = 0
+    if spark_checkpoint is not None:
+        offsets = spark_checkpoint / "offsets"
+        files = sorted(offsets.glob("[0-9]*"), key=lambda f: int(f.name)) if offsets.is_dir() else []
+        if files:
+            try:
+                last = json.loads(files[-1].read_text().splitlines()[-1])
+                start = int(last["reservoirVersion"]) + (0 if int(last.get("index", -1)) == -1 else 1)
+            except (ValueError, KeyError, IndexError):
+                return None
+    commits = delta.history(spark, path)
+    if commits is None:
+        return 0
+    row = (
+        commits.where((F.col("version") >= start) & F.col("operation").isin("WRITE", "STREAMING UPDATE", "CREATE TABLE AS SELECT"))
+        .select(F.sum(F.col("operationMetrics")["numOutputRows"].cast("long")).alias("n")).first()
+    )
+    return int(row["n"] or 0)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from lakectl.core.errors import JobFailed, TableNotFound
-from lakectl.jobs.transform import Tally
+from lakectl.pipeline.silver.tally import Tally
 from lakectl.pipeline.silver.expectations import RuleMetric, merge_metrics
 from lakectl.lake.server_batches import carry_error, recover_error
 
