@@ -103,7 +103,7 @@ def main() -> None:
 
     from lakectl.datagen.events import generate
     from lakectl.core.units import parse_size
-    from lakectl.lake.streaming import micro_batch_bytes
+    from lakectl.lake.batch_size import micro_batch_bytes
     from lakectl.config import LocalTarget
 
     memory = parse_size(a.driver_memory) or 0

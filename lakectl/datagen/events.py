@@ -1,8 +1,9 @@
 """Realistic, seeded synthetic data for the customer-behaviour use case.
 
-Pure Python (no Spark): customers and products dimensions, and sessions of events that walk the
-funnel page_view -> click -> add_to_cart -> purchase, with reviews whose 1-5 rating agrees with the
-text (with some noise), an evening-heavy time-of-day profile, and optional malformed records.
+Pure Python (no Spark): sessions of events that walk the funnel page_view -> click -> add_to_cart
+-> purchase, with reviews whose 1-5 rating agrees with the text (with some noise; texts in
+lakectl.datagen.reviews), an evening-heavy time-of-day profile, and optional malformed records,
+written as JSON-lines part files beside the customers and products (lakectl.datagen.dimensions).
 Same arguments and seed give byte-identical files.
 """
 
@@ -18,47 +19,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from lakectl.datagen.dimensions import dimension_rows, write_dimensions
+from lakectl.datagen.reviews import RATING_WEIGHTS, CorpusDraw, review_text
+from lakectl.datagen.weighted import bisect_cum, choice_table
+
 EVENT_TYPES = ("page_view", "click", "add_to_cart", "purchase", "review")
-SEGMENTS = (("new", 0.30), ("regular", 0.45), ("loyal", 0.18), ("vip", 0.07))
 SEGMENT_ACTIVITY = {"new": 1.0, "regular": 1.6, "loyal": 2.6, "vip": 4.0}
-COUNTRIES = (("US", 0.34), ("GB", 0.11), ("DE", 0.10), ("FR", 0.08), ("IN", 0.09), ("BR", 0.07),
-             ("JP", 0.06), ("CA", 0.06), ("AU", 0.04), ("NL", 0.05))
-DEVICES = (("mobile", 0.56), ("desktop", 0.34), ("tablet", 0.10))
-CATEGORIES = {  # category: (median price, spread)
-    "electronics": (180.0, 0.9), "books": (16.0, 0.4), "fashion": (45.0, 0.6), "home": (60.0, 0.7),
-    "beauty": (22.0, 0.5), "sports": (55.0, 0.7), "toys": (28.0, 0.6), "grocery": (9.0, 0.5),
-}
-BRANDS = ("Acme", "Northwind", "Contoso", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay")
 # Share of events per hour of day (UTC): quiet at night, peaks in the evening.
 HOUR_WEIGHTS = (1.2, 0.8, 0.5, 0.4, 0.4, 0.6, 1.2, 2.4, 3.4, 3.8, 4.0, 4.3,
                 4.8, 4.6, 4.3, 4.2, 4.5, 5.0, 5.9, 6.6, 6.9, 6.1, 4.4, 2.4)
-RATING_WEIGHTS = ((5, 0.40), (4, 0.25), (3, 0.12), (2, 0.09), (1, 0.14))
-
-_POSITIVE = (
-    "Absolutely love this {p}, works perfectly and arrived early.",
-    "Great quality {p} for the price, would buy again.",
-    "Exceeded my expectations, the {p} is excellent.",
-    "Fantastic {p}! Highly recommend it to anyone.",
-    "Really happy with this {p}, five stars.",
-    "Solid {p}, easy to use and well made.",
-    "The {p} is wonderful and the delivery was fast.",
-    "Best {p} I have bought in years, great value.",
-)
-_NEUTRAL = (
-    "The {p} is okay, nothing special.",
-    "Average {p}, does the job but feels a bit cheap.",
-    "Decent {p} but the delivery took a while.",
-    "It is fine. The {p} works as described, no more.",
-)
-_NEGATIVE = (
-    "Terrible {p}, it broke after two days.",
-    "Very disappointed with this {p}, poor quality.",
-    "Do not buy this {p}. Waste of money.",
-    "The {p} stopped working and support never answered.",
-    "Awful experience, the {p} arrived damaged.",
-    "Cheap {p} that feels flimsy, I returned it.",
-    "Worst {p} ever, completely useless.",
-)
 CHUNK_EVENTS = 250_000
 BAD_KINDS = ("malformed_json", "type_mismatch", "missing_event_id", "unknown_event_type")
 
@@ -85,85 +54,6 @@ class GenerateResult:
         self.files += other.files
 
 
-def _choice_table(pairs: tuple[tuple[str, float], ...] | tuple[tuple[int, float], ...]) -> tuple[list, list[float]]:
-    values = [v for v, _ in pairs]
-    total = sum(w for _, w in pairs)
-    acc, cum = 0.0, []
-    for _, w in pairs:
-        acc += w / total
-        cum.append(acc)
-    return values, cum
-
-
-def make_customers(rng: random.Random, n: int, start: datetime) -> list[dict]:
-    seg_v, seg_w = _choice_table(SEGMENTS)
-    cty_v, cty_w = _choice_table(COUNTRIES)
-    dev_v, dev_w = _choice_table(DEVICES)
-    customers = []
-    for i in range(n):
-        segment = rng.choices(seg_v, cum_weights=seg_w)[0]
-        tenure = rng.randint(0, 60) if segment == "new" else rng.randint(60, 2000)
-        customers.append({
-            "customer_id": f"C{i:07d}",
-            "segment": segment,
-            "signup_date": (start - timedelta(days=tenure)).date().isoformat(),
-            "country": rng.choices(cty_v, cum_weights=cty_w)[0],
-            "preferred_device": rng.choices(dev_v, cum_weights=dev_w)[0],
-            "age_band": rng.choice(("18-24", "25-34", "35-44", "45-54", "55-64", "65+")),
-        })
-    return customers
-
-
-def make_products(rng: random.Random, n: int) -> list[dict]:
-    categories = list(CATEGORIES)
-    products = []
-    for i in range(n):
-        category = categories[i % len(categories)] if i < len(categories) else rng.choice(categories)
-        median, spread = CATEGORIES[category]
-        price = round(max(1.0, rng.lognormvariate(math.log(median), spread)), 2)
-        brand = rng.choice(BRANDS)
-        products.append({
-            "product_id": f"P{i:05d}",
-            "name": f"{brand} {category.title()} {i:05d}",
-            "category": category,
-            "brand": brand,
-            "list_price": price,
-        })
-    return products
-
-
-def review_text(rng: random.Random, rating: int, product_word: str, noise: float = 0.05) -> str:
-    """A review whose tone agrees with the rating, except for a `noise` share of mismatches."""
-    tone = "pos" if rating >= 4 else "neg" if rating <= 2 else "neu"
-    if rng.random() < noise:
-        tone = rng.choice(("pos", "neg", "neu"))
-    pool = _POSITIVE if tone == "pos" else _NEGATIVE if tone == "neg" else _NEUTRAL
-    text = rng.choice(pool).format(p=product_word)
-    if rng.random() < 0.3:
-        text += " " + rng.choice(pool).format(p=product_word)
-    return text
-
-
-class CorpusDraw:
-    """Review texts from a labelled corpus, in a seeded shuffled order (repeating only once every
-    sentence was used), each with a rating that agrees with its label: positive 4-5, negative 1-2,
-    and a `neutral_share` of 3s that keep their text (silver then gives them no label)."""
-
-    def __init__(self, rng: random.Random, corpus: Sequence[tuple[str, int]], neutral_share: float) -> None:
-        self.corpus, self.neutral_share = corpus, neutral_share
-        self.order = list(range(len(corpus)))
-        rng.shuffle(self.order)
-        self.next = 0
-
-    def draw(self, rng: random.Random) -> tuple[str, int]:
-        text, label = self.corpus[self.order[self.next % len(self.order)]]
-        self.next += 1
-        if rng.random() < self.neutral_share:
-            return text, 3
-        strong = rng.random() < 0.6  # about the 5:4 and 1:2 proportions of RATING_WEIGHTS
-        return text, (5 if strong else 4) if label == 1 else (1 if strong else 2)
-
-
 def resolve_start(start: datetime | None, days: float) -> datetime:
     """The first instant (UTC) of the generated range; by default the `days` before today's midnight (UTC)."""
     start = start or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days)
@@ -173,30 +63,6 @@ def resolve_start(start: datetime | None, days: float) -> datetime:
 def file_tag(seed: int, start: datetime, events: int) -> str:
     """The part of every file name that depends on the arguments: the same run writes the same names."""
     return f"s{seed}-{start.strftime('%Y%m%dT%H%M')}-{events}"
-
-
-def dimension_rows(events: int, *, seed: int, start: datetime, customers: int | None = None,
-                   products: int | None = None) -> tuple[list[dict], list[dict]]:
-    """The customers and products the events of these arguments refer to (drawn first from the seed)."""
-    rng = random.Random(seed)
-    n_customers = customers or max(50, events // 50)
-    n_products = products or max(20, min(2000, events // 500))
-    return make_customers(rng, n_customers, start), make_products(rng, n_products)
-
-
-def write_dimensions(out_dir: Path, tag: str, cust: list[dict], prod: list[dict], *, dry_run: bool = False) -> list[str]:
-    """out_dir/customers/customers-<tag>.jsonl and out_dir/products/products-<tag>.jsonl, each written
-    whole under a temporary name first (a reader never sees half a file). A dry run only names them."""
-    files = []
-    for name, rows in (("customers", cust), ("products", prod)):
-        f = Path(out_dir) / name / f"{name}-{tag}.jsonl"
-        if not dry_run:
-            f.parent.mkdir(parents=True, exist_ok=True)
-            tmp = f.with_suffix(".tmp")
-            tmp.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
-            tmp.rename(f)
-        files.append(str(f))
-    return files
 
 
 def generate(
@@ -323,13 +189,13 @@ class _PartWriter:
 def _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fraction, result, texts=(None, 0.0)):
     span = days * 86400.0
     corpus = CorpusDraw(rng, texts[0], texts[1]) if texts[0] else None
-    hours, hour_cum = _choice_table(tuple((h, w) for h, w in enumerate(HOUR_WEIGHTS)))
+    hours, hour_cum = choice_table(tuple((h, w) for h, w in enumerate(HOUR_WEIGHTS)))
     activity = [SEGMENT_ACTIVITY[c["segment"]] for c in cust]
     act_cum, acc = [], 0.0
     for a in activity:
         acc += a
         act_cum.append(acc)
-    rating_v, rating_w = _choice_table(RATING_WEIGHTS)
+    rating_v, rating_w = choice_table(RATING_WEIGHTS)
     by_category: dict[str, list[dict]] = {}
     for p in prod:
         by_category.setdefault(p["category"], []).append(p)
@@ -353,9 +219,9 @@ def _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fracti
         return f"{prefix}{rest // 1000:02d}.{rest % 1000:03d}Z"
 
     while emitted < n:
-        c = cust[_bisect(act_cum, rng.random() * acc)]
+        c = cust[bisect_cum(act_cum, rng.random() * acc)]
         day = rng.randrange(n_days)
-        hour = hours[_bisect(hour_cum, rng.random())]
+        hour = hours[bisect_cum(hour_cum, rng.random())]
         t = start_ts + day * 86400 + hour * 3600 + rng.random() * 3600
         if t >= start_ts + span:
             t = start_ts + rng.random() * span
@@ -391,7 +257,7 @@ def _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fracti
                     if corpus is not None:
                         text, rating = corpus.draw(rng)
                     else:
-                        rating = rating_v[_bisect(rating_w, rng.random())]
+                        rating = rating_v[bisect_cum(rating_w, rng.random())]
                     rt = min(t + rng.uniform(600, 3 * 86400), start_ts + span - 1)
                     if corpus is None:
                         text = review_text(rng, rating, p["category"].rstrip("s") if p["category"] != "electronics" else "gadget")
@@ -451,14 +317,3 @@ def _bad_record(rng, kind, et, t, c, p, stamp, dumps) -> str:
     elif kind == "unknown_event_type":
         rec["event_type"] = rng.choice(("hover", "wishlist", "PAGEVIEW", ""))
     return dumps(rec, separators=(",", ":"))
-
-
-def _bisect(cum: list[float], x: float) -> int:
-    lo, hi = 0, len(cum) - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cum[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo

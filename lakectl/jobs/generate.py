@@ -55,7 +55,8 @@ def _texts_metrics(p: GenerateParams, texts: list[tuple[str, int]] | None) -> di
 def _to_kafka(ctx: JobContext, p: GenerateParams, texts: list[tuple[str, int]] | None = None) -> Result:
     """The same events as the files (same seed, same lines), produced into a topic, key = customer_id.
     The customers and products go to the landing folder as files, where transform reads them."""
-    from lakectl.datagen.events import dimension_rows, file_tag, iter_event_lines, resolve_start, write_dimensions
+    from lakectl.datagen.dimensions import dimension_rows, write_dimensions
+    from lakectl.datagen.events import file_tag, iter_event_lines, resolve_start
     from lakectl.datagen.kafka import ensure_topic, produce_lines
     from lakectl.pipeline.sources.kafka import kafka_spec
 

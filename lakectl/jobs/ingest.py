@@ -12,8 +12,10 @@ from lakectl.core.errors import DataLossDetected, UsageError
 from lakectl.governance.autoregister import after_first_batch
 from lakectl.monitor.progress import recorder as progress_recorder
 from lakectl.core.results import Result
-from lakectl.lake.streaming import (checkpoint_app_id, checkpoint_lock, input_rows, kafka_records_per_batch, micro_batch_bytes,
-                               run_query, stoppable)
+from lakectl.lake.batch_size import kafka_records_per_batch, micro_batch_bytes
+from lakectl.lake.checkpoints import checkpoint_app_id, checkpoint_lock
+from lakectl.lake.stream_progress import input_rows
+from lakectl.lake.streaming import run_query, stoppable
 from lakectl.core.typed import parse_params
 from lakectl.core.sources import Source
 from lakectl.jobs.params import IngestParams
@@ -152,10 +154,10 @@ def nothing_to_do(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", id
         return "no new landing files since the last run" if files.nothing_new(p.path or files.events_path(ctx.settings), checkpoint / "offsets") else None
     if spec is None:
         return None
-    from lakectl.pipeline.sources import kafka
+    from lakectl.pipeline.sources import kafka_offsets
 
     checkpoint_app_id(checkpoint, identity)  # a checkpoint made for another source is refused first, no-op or not
-    caught_up = kafka.nothing_new(spec, checkpoint / "offsets")
+    caught_up = kafka_offsets.nothing_new(spec, checkpoint / "offsets")
     if caught_up is None:
         return None
     return f"no new records in {', '.join(spec.topics)} since the last run, all {len(caught_up)} partitions read to their end"
@@ -168,7 +170,7 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity
     skipped: list[dict[str, Any]] = []
     warnings: list[str] = []
     if spec is not None:
-        from lakectl.pipeline.sources.kafka import check_source
+        from lakectl.pipeline.sources.kafka_offsets import check_source
 
         skipped = check_source(spec, checkpoint / "offsets", allow_data_loss=p.allow_data_loss)
         if p.allow_data_loss:

@@ -21,7 +21,7 @@ from lakectl.maintenance import advisor, compaction, properties, vacuum
 from lakectl.core.units import parse_size
 from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, ideal_files
 from lakectl.core.results import Result
-from lakectl.lake.streaming import stage_lock
+from lakectl.lake.checkpoints import stage_lock
 from lakectl.core.typed import parse_params
 from lakectl.jobs.params import OptimizeParams
 from lakectl.core import sql

@@ -80,7 +80,7 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
     and MERGEs them (so a batch replayed after a crash writes nothing twice). Ends on SIGINT/SIGTERM
     after the batch in flight commits (exit 130), like `ingest --continuous`."""
     from lakectl.ml import scoring
-    from lakectl.lake.streaming import BatchFigures
+    from lakectl.lake.server_batches import BatchFigures
 
     checkpoint = checkpoint_dir(ctx, p, ref)
     spark = ctx.spark
@@ -110,7 +110,8 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
 
 
 def _stream_scores(ctx: JobContext, p: ScoreParams, source, scorer: "_StreamScorer", checkpoint: Path) -> None:  # noqa: ANN001
-    from lakectl.lake.streaming import checkpoint_lock, run_query, stoppable
+    from lakectl.lake.checkpoints import checkpoint_lock
+    from lakectl.lake.streaming import run_query, stoppable
 
     spark = ctx.spark
     with checkpoint_lock(checkpoint, "wait for the other `lakectl score --continuous` on this model version to stop"):

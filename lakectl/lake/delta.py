@@ -45,6 +45,15 @@ def table_version(spark: "SparkSession", path: str) -> int:
     return -1 if latest is None else int(latest.select("version").first()[0])
 
 
+def log_version(spark: "SparkSession", path: str) -> int:
+    """The table's latest version: from the _delta_log listing for a local path (no Spark job), else Spark."""
+    log = Path(path) / "_delta_log"
+    if "://" in path:
+        return table_version(spark, path)
+    versions = [int(f.name[:20]) for f in log.glob("*.json") if f.name[:20].isdigit()] if log.is_dir() else []
+    return max(versions, default=-1)
+
+
 @contextmanager
 def temp_view(df: "DataFrame") -> Iterator[str]:
     """`df` as a uniquely named temporary view of its session, dropped afterwards (quoted name)."""

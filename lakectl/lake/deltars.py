@@ -29,6 +29,12 @@ def open_table(path: str) -> "DeltaTable | None":
         return None
 
 
+def open_local_table(path: str) -> "DeltaTable | None":
+    """The table opened with delta-rs when it is local, so its log is read without a Spark job; None
+    for a remote path, a missing table or one delta-rs cannot read (the caller asks Spark then)."""
+    return open_table(path) if "://" not in path else None
+
+
 # Column kinds of the ops tables this package writes.
 Kind = str  # "string" | "int64" | "float64" | "timestamp" (UTC, microseconds) | "list<string>"
 

@@ -14,7 +14,7 @@ from lakectl.monitor import progress as progress_table
 from lakectl.lake.deltars import read_rows
 from lakectl.config import Settings
 from lakectl.core.sources import Source
-from lakectl.lake.streaming import LOCK_FILE, STATE_FILE  # stdlib-only module: no Spark import
+from lakectl.lake.checkpoints import LOCK_FILE, STATE_FILE  # stdlib-only module: no Spark import
 
 
 
@@ -158,7 +158,7 @@ def _flock_holders() -> dict[int, int] | None:
 
 
 def query_running(checkpoint: Path) -> bool | None:
-    """Whether an ingest holds the checkpoint's lock (lakectl.lake.streaming.checkpoint_lock) right now.
+    """Whether an ingest holds the checkpoint's lock (lakectl.lake.checkpoints.checkpoint_lock) right now.
 
     Read-only: looks the lock up in /proc/locks instead of trying to take it (which could make a
     starting ingest fail). Falls back to "is the pid in the lock file alive". None: no lock file."""

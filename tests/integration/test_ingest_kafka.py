@@ -144,7 +144,7 @@ def test_second_process_on_the_checkpoint_is_refused(ctx, kafka_broker):
 
 
 def _hold_lock(checkpoint: Path, ready, release) -> None:
-    from lakectl.lake.streaming import checkpoint_lock
+    from lakectl.lake.checkpoints import checkpoint_lock
 
     with checkpoint_lock(checkpoint):
         ready.set()

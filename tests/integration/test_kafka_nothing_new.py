@@ -16,7 +16,8 @@ import pytest
 from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
 from lakectl.config import settings_from_dict
-from lakectl.pipeline.sources.kafka import kafka_spec, nothing_new
+from lakectl.pipeline.sources.kafka import kafka_spec
+from lakectl.pipeline.sources.kafka_offsets import nothing_new
 
 pytestmark = pytest.mark.kafka
 

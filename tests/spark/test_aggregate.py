@@ -120,7 +120,7 @@ def test_first_run_is_full_and_prints_kpis(lake):
     assert kpi["revenue"] > 0 and kpi["orders"] > 0 and kpi["active_customers"] > 0
     assert 0 < kpi["conversion"] < 1
     # read from the gold files with delta-rs; the same figures as the Spark query over the same tables
-    from lakectl.jobs.aggregate import kpi_summary_spark
+    from lakectl.pipeline.gold.summary import kpi_summary_spark
 
     assert kpi == kpi_summary_spark(ctx)
 
@@ -302,7 +302,7 @@ def _land_day(ctx, tmp_path, name: str, day: int, events: int, seed: int) -> Non
 def test_a_run_that_died_before_saving_its_state_does_not_count_a_day_twice(lake, tmp_path):
     """A run appends a new day, then 'dies' before recording it (its state file is put back). The
     next run must see the day in gold itself and replace it, not append it a second time."""
-    from lakectl.jobs.aggregate import state_path
+    from lakectl.pipeline.gold.refresh import state_path
 
     ctx, _ = lake
     _land_day(ctx, tmp_path, "crash", DAYS + 4, 60, 5)
@@ -327,8 +327,8 @@ def test_a_run_that_died_before_saving_its_state_does_not_count_a_day_twice(lake
 
 def test_a_second_aggregate_is_refused_while_one_runs(lake):
     from lakectl.core.errors import CheckpointConflict
-    from lakectl.jobs.aggregate import state_path
-    from lakectl.lake.streaming import checkpoint_lock
+    from lakectl.pipeline.gold.refresh import state_path
+    from lakectl.lake.checkpoints import checkpoint_lock
 
     ctx, _ = lake
     before = _versions(ctx)

@@ -157,7 +157,7 @@ def test_files_per_trigger_replaces_the_byte_budget(settings):
     count wins, else the byte budget (an eighth of the local driver's memory by default)."""
     from lakectl.config import settings_from_dict
     from lakectl.pipeline.sources.files import batch_limit
-    from lakectl.lake.streaming import micro_batch_bytes
+    from lakectl.lake.batch_size import micro_batch_bytes
 
     assert batch_limit(settings, 123) == {"maxBytesPerTrigger": "123"}
     capped = settings_from_dict({"sources": {"files": {"max_files_per_trigger": 7}}})

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from lakectl.core.errors import JobFailed, TableNotFound
-from lakectl.jobs.transform import Tally
+from lakectl.pipeline.silver.tally import Tally
 from lakectl.pipeline.silver.expectations import RuleMetric, merge_metrics
-from lakectl.lake.streaming import carry_error, recover_error
+from lakectl.lake.server_batches import carry_error, recover_error
 
 
 def test_tally_survives_json_and_adds_up():
@@ -37,15 +37,15 @@ def test_progress_from_a_connect_server_gets_its_row_counts_from_the_sources():
     lines, its 'stopped after N batches' figure and ops.stream_progress summed nothing from it."""
     import json as _json
 
-    from lakectl.lake.streaming import _as_dict, batch_line
+    from lakectl.lake.stream_progress import as_dict, batch_line
 
     class Progress:  # what query.recentProgress holds over Connect: an object whose .json lacks the totals
         json = _json.dumps({"batchId": 0, "name": "score-x", "durationMs": {"triggerExecution": 2000},
                            "sources": [{"description": "DeltaSource[a]", "numInputRows": 300, "processedRowsPerSecond": 150.0},
                                        {"description": "DeltaSource[b]", "numInputRows": 100, "processedRowsPerSecond": 50.0}]})
 
-    p = _as_dict(Progress())
+    p = as_dict(Progress())
     assert p["numInputRows"] == 400 and p["processedRowsPerSecond"] == 200.0
     assert "batch 0: 400 rows in 2.0s (200 rows/s)" in batch_line(p)
     local = {"batchId": 1, "numInputRows": 7, "sources": [{"numInputRows": 3}]}
-    assert _as_dict(local)["numInputRows"] == 7  # a local session's own total is kept
+    assert as_dict(local)["numInputRows"] == 7  # a local session's own total is kept

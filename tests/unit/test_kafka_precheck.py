@@ -8,7 +8,8 @@ from pathlib import Path
 
 from lakectl.config import settings_from_dict
 from lakectl.pipeline.sources.eventhubs import eventhubs_spec
-from lakectl.pipeline.sources.kafka import client_replicates, committed_end_offsets, kafka_spec, nothing_new
+from lakectl.pipeline.sources.kafka import kafka_spec
+from lakectl.pipeline.sources.kafka_offsets import client_replicates, committed_end_offsets, nothing_new
 
 
 def write_batch(cp: Path, batch: int, offsets: dict | str, *, commit: bool) -> None:

@@ -18,12 +18,12 @@ import pytest
 
 from lakectl.core.errors import CheckpointConflict
 from lakectl.config import settings_from_dict
-from lakectl.lake.streaming import LOCK_FILE, checkpoint_lock, stage_lock
+from lakectl.lake.checkpoints import LOCK_FILE, checkpoint_lock, stage_lock
 
 HOLD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from lakectl.lake.streaming import checkpoint_lock
+    from lakectl.lake.checkpoints import checkpoint_lock
     with checkpoint_lock(Path(sys.argv[1])):
         print("held", flush=True)
         time.sleep(120)

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from lakectl.lake import streaming
+from lakectl.lake import stream_progress, streaming
 
 
 def test_the_gate_refuses_new_batches_once_a_stop_is_requested():
@@ -38,9 +38,9 @@ def test_batch_line_shows_rows_rate_and_kafka_lag():
     progress = {"name": "ingest-kafka", "batchId": 7, "numInputRows": 20000, "processedRowsPerSecond": 6452.1,
                 "durationMs": {"triggerExecution": 3100},
                 "sources": [{"endOffset": '{"t": {"0": 100, "1": 50}}', "latestOffset": {"t": {"0": 150, "1": 80}}}]}
-    assert streaming.batch_line(progress) == "lakectl: ingest-kafka batch 7: 20,000 rows in 3.1s (6,452 rows/s), lag 80 records"
+    assert stream_progress.batch_line(progress) == "lakectl: ingest-kafka batch 7: 20,000 rows in 3.1s (6,452 rows/s), lag 80 records"
     files = {**progress, "sources": [{"endOffset": {"logOffset": 3}, "latestOffset": None}]}
-    assert "lag" not in streaming.batch_line(files)
+    assert "lag" not in stream_progress.batch_line(files)
 
 
 class _Query:
@@ -81,7 +81,7 @@ def test_a_local_stop_waits_for_the_batch_in_flight_to_return():
     query = _Query()
     streaming._STOP.set()
     try:
-        stopper = threading.Thread(target=streaming._stop_when_no_batch_runs, args=(query, streaming.ProgressFeed(None)))
+        stopper = threading.Thread(target=streaming._stop_when_no_batch_runs, args=(query, stream_progress.ProgressFeed(None)))
         stopper.start()
         stopper.join(0.5)
         assert stopper.is_alive() and query.isActive  # still waiting: the batch in flight has not returned

@@ -1,1 +1,1 @@
-"""Gold: the analytics tables' builders."""
+"""Gold: the analytics tables' builders, refresh planning, writing, the KPI summary and export."""

@@ -16,6 +16,11 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
+# The silver.events and silver.review_scores columns the builders read: all that aggregate reads of them.
+SILVER_COLUMNS = ("event_id", "event_type", "event_date", "event_hour", "customer_id", "session_id", "product_id",
+                  "quantity", "revenue", "rating", "segment", "category")
+SCORE_COLUMNS = ("event_id", "score", "label", "model_version")
+
 MONEY = "decimal(18,2)"
 UNKNOWN = "unknown"  # the key value for a missing segment or category (keys stay non-null)
 

@@ -1,1 +1,1 @@
-"""Silver: cleaning, expectations, dimensions."""
+"""Silver: cleaning, expectations, the batch functions and writer of transform, its tallies and dimensions."""

@@ -1,6 +1,6 @@
 """Silver: pure DataFrame -> DataFrame functions that type, clean, normalise and enrich bronze events.
 
-No I/O here; lakectl.jobs.transform reads, checks and writes.
+No I/O here; transform's batch writer (lakectl.pipeline.silver.writer) checks and writes.
 """
 
 from __future__ import annotations
