@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +79,15 @@ def run_sampled(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args[3:])} failed ({proc.returncode}): {err.strip().splitlines()[-1:]}")
     mib = lambda n: round(n / 2**20)  # noqa: E731
-    return {"result": json.loads(out), "peak_rss_bytes": peak, "seconds": round(time.perf_counter() - started, 1),
-            "peak_rss_mib_by_kind": {k: mib(v) for k, v in by_kind.items()},
-            "high_water_mib": {f"{kind}:{pid}": mib(high) for pid, (kind, high) in sorted(hwm.items())
-                               if kind != "worker" or high > 64 * 2**20}}
+    return {
+        "result": json.loads(out),
+        "peak_rss_bytes": peak,
+        "seconds": round(time.perf_counter() - started, 1),
+        "peak_rss_mib_by_kind": {k: mib(v) for k, v in by_kind.items()},
+        "high_water_mib": {
+            f"{kind}:{pid}": mib(high) for pid, (kind, high) in sorted(hwm.items()) if kind != "worker" or high > 64 * 2**20
+        },
+    }
 
 
 def delta_rows(path: str) -> int:
@@ -101,16 +106,16 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the lake folder")
     a = ap.parse_args()
 
-    from lakectl.datagen.events import generate
-    from lakectl.core.units import parse_size
-    from lakectl.lake.batch_size import micro_batch_bytes
     from lakectl.config import LocalTarget
+    from lakectl.core.units import parse_size
+    from lakectl.datagen.events import generate
+    from lakectl.lake.batch_size import micro_batch_bytes
 
     memory = parse_size(a.driver_memory) or 0
     target_bytes = int(memory * a.times)
     work = Path(tempfile.mkdtemp(prefix="lakectl-bounded-"))
     landing = work / "lake" / "landing"
-    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
     try:
         probe = generate(work / "probe", 20_000, seed=1, start=start)
         per_event = sum(Path(f).stat().st_size for f in (work / "probe" / "events").glob("*.jsonl")) / probe.events
@@ -122,44 +127,72 @@ def main() -> None:
         backlog = sum(f.stat().st_size for f in (landing / "events").glob("*.jsonl"))
 
         config = work / "lakectl.yaml"
-        config.write_text(json.dumps({
-            "targets": {"local": {"kind": "local", "driver_memory": a.driver_memory}},
-            "storage": {"root": str(work / "lake")},
-        }))
+        config.write_text(
+            json.dumps(
+                {
+                    "targets": {"local": {"kind": "local", "driver_memory": a.driver_memory}},
+                    "storage": {"root": str(work / "lake")},
+                }
+            )
+        )
         env = {**os.environ, "LAKECTL_LEDGER": "off", "PYTHONPATH": str(REPO)}
         base = [sys.executable, "-m", "lakectl", "--config", str(config), "--json"]
         ingest = run_sampled(base + ["ingest", "--source", "files"], env)
-        print(json.dumps({"ingest_done": {k: v for k, v in ingest.items() if k != "result"},  # kept if transform fails
-                          "batches": ingest["result"].get("batches")}), file=sys.stderr, flush=True)
+        print(
+            json.dumps(
+                {
+                    "ingest_done": {k: v for k, v in ingest.items() if k != "result"},  # kept if transform fails
+                    "batches": ingest["result"].get("batches"),
+                }
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
         transform = run_sampled(base + ["transform"], env)
 
         lake = work / "lake" / "tables"
         bronze_rows, quarantine_rows = delta_rows(str(lake / "bronze" / "events")), delta_rows(str(lake / "bronze" / "quarantine"))
         silver_rows = delta_rows(str(lake / "silver" / "events"))
         silver_q = delta_rows(str(lake / "silver" / "quarantine")) if (lake / "silver" / "quarantine").exists() else 0
-        print(json.dumps({
-            "driver_memory": a.driver_memory,
-            "backlog_bytes": backlog,
-            "backlog_x_driver_memory": round(backlog / memory, 2),
-            "batch_budget_bytes": micro_batch_bytes(None, LocalTarget(driver_memory=a.driver_memory)),
-            "events_generated": g.events, "valid_events": g.valid_events, "bad_records": g.bad_records,
-            "generate_s": round(generate_s, 1),
-            "ingest": {"seconds": ingest["seconds"], "peak_rss_mib": round(ingest["peak_rss_bytes"] / 2**20),
-                       "peak_rss_mib_by_kind": ingest["peak_rss_mib_by_kind"], "high_water_mib": ingest["high_water_mib"],
-                       "batches": ingest["result"].get("batches"),
-                       "rows_written": ingest["result"].get("rows_written"),
-                       "rows_quarantined": ingest["result"].get("rows_quarantined")},
-            "transform": {"seconds": transform["seconds"], "peak_rss_mib": round(transform["peak_rss_bytes"] / 2**20),
-                          "peak_rss_mib_by_kind": transform["peak_rss_mib_by_kind"],
-                          "high_water_mib": transform["high_water_mib"],
-                          "batches": transform["result"].get("batches"),
-                          "rows_written": transform["result"].get("rows_written")},
-            "bronze_rows": bronze_rows, "bronze_quarantine_rows": quarantine_rows,
-            "silver_rows": silver_rows, "silver_quarantine_rows": silver_q,
-            "bronze_equals_input": bronze_rows == g.valid_events and quarantine_rows == g.bad_records,
-            "silver_plus_quarantine_equals_bronze": silver_rows + silver_q == bronze_rows,
-            "lake": str(work) if a.keep else None,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "driver_memory": a.driver_memory,
+                    "backlog_bytes": backlog,
+                    "backlog_x_driver_memory": round(backlog / memory, 2),
+                    "batch_budget_bytes": micro_batch_bytes(None, LocalTarget(driver_memory=a.driver_memory)),
+                    "events_generated": g.events,
+                    "valid_events": g.valid_events,
+                    "bad_records": g.bad_records,
+                    "generate_s": round(generate_s, 1),
+                    "ingest": {
+                        "seconds": ingest["seconds"],
+                        "peak_rss_mib": round(ingest["peak_rss_bytes"] / 2**20),
+                        "peak_rss_mib_by_kind": ingest["peak_rss_mib_by_kind"],
+                        "high_water_mib": ingest["high_water_mib"],
+                        "batches": ingest["result"].get("batches"),
+                        "rows_written": ingest["result"].get("rows_written"),
+                        "rows_quarantined": ingest["result"].get("rows_quarantined"),
+                    },
+                    "transform": {
+                        "seconds": transform["seconds"],
+                        "peak_rss_mib": round(transform["peak_rss_bytes"] / 2**20),
+                        "peak_rss_mib_by_kind": transform["peak_rss_mib_by_kind"],
+                        "high_water_mib": transform["high_water_mib"],
+                        "batches": transform["result"].get("batches"),
+                        "rows_written": transform["result"].get("rows_written"),
+                    },
+                    "bronze_rows": bronze_rows,
+                    "bronze_quarantine_rows": quarantine_rows,
+                    "silver_rows": silver_rows,
+                    "silver_quarantine_rows": silver_q,
+                    "bronze_equals_input": bronze_rows == g.valid_events and quarantine_rows == g.bad_records,
+                    "silver_plus_quarantine_equals_bronze": silver_rows + silver_q == bronze_rows,
+                    "lake": str(work) if a.keep else None,
+                },
+                indent=2,
+            )
+        )
     finally:
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)

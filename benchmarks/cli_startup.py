@@ -51,17 +51,29 @@ def main() -> None:
         hello = Path(d) / "hello.py"
         hello.write_text(HELLO)
         lakectl = shutil.which("lakectl")
-        figures = medians({
-            "python_pass_s": [sys.executable, "-c", "pass"],
-            "typer_hello_help_s": [sys.executable, str(hello), "--help"],
-            "lakectl_help_s": [lakectl, "--help"] if lakectl else [sys.executable, "-m", "lakectl", "--help"],
-        }, args.runs)
+        figures = medians(
+            {
+                "python_pass_s": [sys.executable, "-c", "pass"],
+                "typer_hello_help_s": [sys.executable, str(hello), "--help"],
+                "lakectl_help_s": [lakectl, "--help"] if lakectl else [sys.executable, "-m", "lakectl", "--help"],
+            },
+            args.runs,
+        )
     ratio = figures["lakectl_help_s"] / figures["typer_hello_help_s"]
-    print(json.dumps({
-        "benchmark": "cli_startup", "runs": args.runs, **figures,
-        "baseline": "typer_hello_help_s", "ratio_vs_baseline": round(ratio, 3), "target_ratio": 1.5,
-        "meets_target": ratio <= 1.5,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "cli_startup",
+                "runs": args.runs,
+                **figures,
+                "baseline": "typer_hello_help_s",
+                "ratio_vs_baseline": round(ratio, 3),
+                "target_ratio": 1.5,
+                "meets_target": ratio <= 1.5,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

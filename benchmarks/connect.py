@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,8 +46,12 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def lakectl(root: Path, args: list[str], url: str | None) -> tuple[dict, float]:
-    env = {**os.environ, "LAKECTL_ROOT": str(root), "LAKECTL_CONFIG": str(REPO / "configs" / "lakectl.yaml"),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "LAKECTL_ROOT": str(root),
+        "LAKECTL_CONFIG": str(REPO / "configs" / "lakectl.yaml"),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
     env.pop("SPARK_CONNECT_MODE_ENABLED", None)
     target = ["--target", "cluster"] if url else []
     if url:
@@ -55,8 +59,9 @@ def lakectl(root: Path, args: list[str], url: str | None) -> tuple[dict, float]:
     else:
         env.pop("SPARK_REMOTE", None)
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "lakectl", *target, *args, "--json"], env=env, cwd=root.parent,
-                          capture_output=True, text=True, timeout=3600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakectl", *target, *args, "--json"], env=env, cwd=root.parent, capture_output=True, text=True, timeout=3600
+    )
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         sys.exit(f"lakectl {' '.join(target + args)} failed:\n{proc.stderr[-2000:]}")
@@ -78,19 +83,24 @@ def run(args: argparse.Namespace, root: Path) -> dict:
     from lakectl.datagen.events import generate
 
     local, remote = root / "local", root / "connect"
-    generate(local / "landing", args.events, seed=11, start=datetime(2026, 11, 2, tzinfo=timezone.utc),
-             bad_fraction=0.01, file_rows=args.file_rows)
+    generate(local / "landing", args.events, seed=11, start=datetime(2026, 11, 2, tzinfo=UTC), bad_fraction=0.01, file_rows=args.file_rows)
     shutil.copytree(local / "landing", remote / "landing")
     cluster_env = None
     url = args.url
     cluster_start_s = None
     if url is None:
-        cluster_env = {**os.environ, "SPARK_CLUSTER_DATA_DIR": str(root / "cluster"), "PYTHON": sys.executable,
-                       "SPARK_CLUSTER_MASTER_PORT": str(free_port()), "SPARK_CONNECT_PORT": str(free_port()),
-                       "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+        cluster_env = {
+            **os.environ,
+            "SPARK_CLUSTER_DATA_DIR": str(root / "cluster"),
+            "PYTHON": sys.executable,
+            "SPARK_CLUSTER_MASTER_PORT": str(free_port()),
+            "SPARK_CONNECT_PORT": str(free_port()),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        }
         started = time.perf_counter()
-        proc = subprocess.run([str(REPO / "scripts" / "spark-cluster-local"), "start"], env=cluster_env,
-                              capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(
+            [str(REPO / "scripts" / "spark-cluster-local"), "start"], env=cluster_env, capture_output=True, text=True, timeout=900
+        )
         if proc.returncode != 0:
             sys.exit(f"spark-cluster-local start failed:\n{proc.stderr[-2000:]}")
         cluster_start_s = round(time.perf_counter() - started, 1)
@@ -100,8 +110,7 @@ def run(args: argparse.Namespace, root: Path) -> dict:
         conn, conn_s = lakectl(remote, ["run"], url)
     finally:
         if cluster_env is not None:
-            subprocess.run([str(REPO / "scripts" / "spark-cluster-local"), "stop"], env=cluster_env,
-                           capture_output=True, timeout=300)
+            subprocess.run([str(REPO / "scripts" / "spark-cluster-local"), "stop"], env=cluster_env, capture_output=True, timeout=300)
     stages = lambda r: {d["job"]: round(d.get("duration_s", 0.0), 1) for d in r["details"]}  # noqa: E731
     return {
         "benchmark": "connect",
@@ -112,8 +121,10 @@ def run(args: argparse.Namespace, root: Path) -> dict:
         "connect_cluster_run_s": round(conn_s, 1),
         "connect_cluster_stages_s": stages(conn),
         "connect_vs_local": round(conn_s / base_s, 2),
-        "rows": {"local": [base["rows_read"], base["rows_written"], base["rows_quarantined"]],
-                 "connect": [conn["rows_read"], conn["rows_written"], conn["rows_quarantined"]]},
+        "rows": {
+            "local": [base["rows_read"], base["rows_written"], base["rows_quarantined"]],
+            "connect": [conn["rows_read"], conn["rows_written"], conn["rows_quarantined"]],
+        },
         "gold_equal": gold_rows(local) == gold_rows(remote),
         "machine": {"cpus": os.cpu_count(), "load_1m": round(os.getloadavg()[0], 1)},
     }

@@ -42,7 +42,9 @@ def lakectl(cfg: Path, *args: str) -> tuple[float, dict]:
     env = {k: v for k, v in os.environ.items() if k not in ("UC_TOKEN", "PYTHONDONTWRITEBYTECODE")}
     env["PYTHONPATH"] = str(REPO)
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(cfg), *args, "--json"], capture_output=True, text=True, env=env, cwd=cfg.parent)
+    out = subprocess.run(
+        [sys.executable, "-m", "lakectl", "--config", str(cfg), *args, "--json"], capture_output=True, text=True, env=env, cwd=cfg.parent
+    )
     elapsed = time.perf_counter() - start
     if out.returncode not in (0, 8):
         raise SystemExit(f"lakectl {' '.join(args)} failed ({out.returncode}): {out.stderr[-800:]}")
@@ -103,10 +105,18 @@ def main() -> None:
         policy = work / "grants.yaml"
         import yaml
 
-        policy.write_text(yaml.safe_dump({"principals": {"users": users}, "tables": {"bench.s.*": {"grants": {u: ["SELECT"] for u in users}}}}))
+        policy.write_text(
+            yaml.safe_dump({"principals": {"users": users}, "tables": {"bench.s.*": {"grants": {u: ["SELECT"] for u in users}}}})
+        )
         cfg = work / "lakectl.yaml"
-        cfg.write_text(yaml.safe_dump({"storage": {"root": str(work / "lake")}, "grant": {
-            "url": server.url, "auth_file": str(server.token_file), "policy": str(policy), "threads": args.threads}}))
+        cfg.write_text(
+            yaml.safe_dump(
+                {
+                    "storage": {"root": str(work / "lake")},
+                    "grant": {"url": server.url, "auth_file": str(server.token_file), "policy": str(policy), "threads": args.threads},
+                }
+            )
+        )
         grants = args.users * args.tables
         for _ in range(2):  # warm the server's JIT before anything is timed
             raw(admin, tables, users, "add", batched=False)
@@ -155,45 +165,64 @@ def main() -> None:
         med = statistics.median
         lakectl_total = med(plan_s) + med(apply_s)
         best = min(p + a for p, a in zip(plan_s, apply_s))
-        print(json.dumps({
-            "grants": grants, "securables": args.tables, "principals": args.users, "rounds": args.rounds, "threads": args.threads,
-            "server_start_s": round(started, 1),
-            "floor_raw_patch_per_principal_s": round(med(floor), 3),
-            "floor_raw_patch_per_table_s": round(med(floor_batched), 3),
-            "lakectl_plan_s": round(med(plan_s), 3), "lakectl_apply_s": round(med(apply_s), 3),
-            "lakectl_plan_plus_apply_s": round(lakectl_total, 3),
-            "ratio_vs_floor": round(lakectl_total / med(floor_batched), 2),  # the target: <= 1.5
-            "ratio_vs_naive_loop": round(lakectl_total / med(floor), 2),
-            # the least-disturbed round of each (a shared machine's noise only ever adds time)
-            "ratio_vs_floor_best_rounds": round(best / min(floor_batched), 2),
-            # each round's lakectl against the floor measured right before it (drifting load cancels out)
-            "ratio_vs_floor_per_round": [round((p + a) / f, 2) for p, a, f in zip(plan_s, apply_s, floor_batched)],
-            "ratio_vs_floor_median_of_rounds": round(med([(p + a) / f for p, a, f in zip(plan_s, apply_s, floor_batched)]), 2),
-            # the same work done raw: plan + apply read every securable twice and write once
-            "floor_raw_read_all_s": round(med(reads), 3),
-            "floor_raw_read_twice_plus_write_s": round(2 * med(reads) + med(floor_batched), 3),
-            "ratio_vs_raw_same_work": round(lakectl_total / (2 * med(reads) + med(floor_batched)), 2),
-            # the same runs without the subprocess's start-up (the job's own duration, from its JSON)
-            "lakectl_plan_plus_apply_in_process_s": round(med(plan_job) + med(apply_job), 3),
-            "ratio_vs_floor_in_process": round((med(plan_job) + med(apply_job)) / med(floor_batched), 2),
-            # `grant apply` without a saved plan: plan and apply in one process, each securable read once
-            "lakectl_apply_alone_s": round(med(apply_alone_s), 3),
-            "ratio_apply_alone_vs_floor": round(med(apply_alone_s) / med(floor_batched), 2),
-            "ratio_apply_alone_vs_floor_per_round": [round(a / f, 2) for a, f in zip(apply_alone_s, floor_batched)],
-            "lakectl_apply_alone_in_process_s": round(med(apply_alone_job), 3),
-            # the server's own CPU for the same changes: what its work costs apart from the client and the load
-            "server_cpu_floor_s": round(med(cpu_floor), 3), "server_cpu_plan_then_apply_s": round(med(cpu_flow), 3),
-            "server_cpu_apply_alone_s": round(med(cpu_alone), 3),
-            "server_cpu_ratio_plan_then_apply": round(med(cpu_flow) / med(cpu_floor), 2) if med(cpu_floor) else None,
-            "server_cpu_ratio_apply_alone": round(med(cpu_alone) / med(cpu_floor), 2) if med(cpu_floor) else None,
-            "lakectl_apply_read_phase_s": round(med(apply_read), 3), "lakectl_apply_patch_phase_s": round(med(apply_patch), 3),
-            "lakectl_plan_no_changes_s": round(med(noop_s), 3),
-            "plan_no_changes_requests": requests_noop, "plan_no_changes_requests_per_securable": round(requests_noop / args.tables, 2),
-            "runs": {"floor": [round(x, 3) for x in floor], "read": [round(x, 3) for x in reads], "floor_batched": [round(x, 3) for x in floor_batched],
-                     "plan": [round(x, 3) for x in plan_s], "apply": [round(x, 3) for x in apply_s], "noop": [round(x, 3) for x in noop_s],
-                     "apply_alone": [round(x, 3) for x in apply_alone_s],
-                     "apply_patch_phase": [round(x, 3) for x in apply_patch]},
-        }, indent=1))
+        print(
+            json.dumps(
+                {
+                    "grants": grants,
+                    "securables": args.tables,
+                    "principals": args.users,
+                    "rounds": args.rounds,
+                    "threads": args.threads,
+                    "server_start_s": round(started, 1),
+                    "floor_raw_patch_per_principal_s": round(med(floor), 3),
+                    "floor_raw_patch_per_table_s": round(med(floor_batched), 3),
+                    "lakectl_plan_s": round(med(plan_s), 3),
+                    "lakectl_apply_s": round(med(apply_s), 3),
+                    "lakectl_plan_plus_apply_s": round(lakectl_total, 3),
+                    "ratio_vs_floor": round(lakectl_total / med(floor_batched), 2),  # the target: <= 1.5
+                    "ratio_vs_naive_loop": round(lakectl_total / med(floor), 2),
+                    # the least-disturbed round of each (a shared machine's noise only ever adds time)
+                    "ratio_vs_floor_best_rounds": round(best / min(floor_batched), 2),
+                    # each round's lakectl against the floor measured right before it (drifting load cancels out)
+                    "ratio_vs_floor_per_round": [round((p + a) / f, 2) for p, a, f in zip(plan_s, apply_s, floor_batched)],
+                    "ratio_vs_floor_median_of_rounds": round(med([(p + a) / f for p, a, f in zip(plan_s, apply_s, floor_batched)]), 2),
+                    # the same work done raw: plan + apply read every securable twice and write once
+                    "floor_raw_read_all_s": round(med(reads), 3),
+                    "floor_raw_read_twice_plus_write_s": round(2 * med(reads) + med(floor_batched), 3),
+                    "ratio_vs_raw_same_work": round(lakectl_total / (2 * med(reads) + med(floor_batched)), 2),
+                    # the same runs without the subprocess's start-up (the job's own duration, from its JSON)
+                    "lakectl_plan_plus_apply_in_process_s": round(med(plan_job) + med(apply_job), 3),
+                    "ratio_vs_floor_in_process": round((med(plan_job) + med(apply_job)) / med(floor_batched), 2),
+                    # `grant apply` without a saved plan: plan and apply in one process, each securable read once
+                    "lakectl_apply_alone_s": round(med(apply_alone_s), 3),
+                    "ratio_apply_alone_vs_floor": round(med(apply_alone_s) / med(floor_batched), 2),
+                    "ratio_apply_alone_vs_floor_per_round": [round(a / f, 2) for a, f in zip(apply_alone_s, floor_batched)],
+                    "lakectl_apply_alone_in_process_s": round(med(apply_alone_job), 3),
+                    # the server's own CPU for the same changes: what its work costs apart from the client and the load
+                    "server_cpu_floor_s": round(med(cpu_floor), 3),
+                    "server_cpu_plan_then_apply_s": round(med(cpu_flow), 3),
+                    "server_cpu_apply_alone_s": round(med(cpu_alone), 3),
+                    "server_cpu_ratio_plan_then_apply": round(med(cpu_flow) / med(cpu_floor), 2) if med(cpu_floor) else None,
+                    "server_cpu_ratio_apply_alone": round(med(cpu_alone) / med(cpu_floor), 2) if med(cpu_floor) else None,
+                    "lakectl_apply_read_phase_s": round(med(apply_read), 3),
+                    "lakectl_apply_patch_phase_s": round(med(apply_patch), 3),
+                    "lakectl_plan_no_changes_s": round(med(noop_s), 3),
+                    "plan_no_changes_requests": requests_noop,
+                    "plan_no_changes_requests_per_securable": round(requests_noop / args.tables, 2),
+                    "runs": {
+                        "floor": [round(x, 3) for x in floor],
+                        "read": [round(x, 3) for x in reads],
+                        "floor_batched": [round(x, 3) for x in floor_batched],
+                        "plan": [round(x, 3) for x in plan_s],
+                        "apply": [round(x, 3) for x in apply_s],
+                        "noop": [round(x, 3) for x in noop_s],
+                        "apply_alone": [round(x, 3) for x in apply_alone_s],
+                        "apply_patch_phase": [round(x, 3) for x in apply_patch],
+                    },
+                },
+                indent=1,
+            )
+        )
     finally:
         server.stop()
 

@@ -59,8 +59,16 @@ def consume(bootstrap: str, topic: str, n: int, on_batch=None) -> float:
     """Read n records from the start of every partition; returns seconds."""
     from confluent_kafka import Consumer
 
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{time.time_ns()}", "enable.auto.commit": False,
-                  "fetch.max.bytes": 64 << 20, "max.partition.fetch.bytes": 16 << 20, "queued.min.messages": 200_000})
+    c = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"bench-{time.time_ns()}",
+            "enable.auto.commit": False,
+            "fetch.max.bytes": 64 << 20,
+            "max.partition.fetch.bytes": 16 << 20,
+            "queued.min.messages": 200_000,
+        }
+    )
     c.assign(all_partitions(bootstrap, topic))
     got = 0
     start = time.perf_counter()
@@ -83,8 +91,20 @@ def baseline_writer(bootstrap: str, topic: str, n: int, path: str) -> float:
     import pyarrow.compute as pc
     from deltalake import write_deltalake
 
-    fields = ("event_id", "event_type", "event_time", "customer_id", "session_id", "product_id", "price", "quantity",
-              "review_text", "rating", "device", "country")
+    fields = (
+        "event_id",
+        "event_type",
+        "event_time",
+        "customer_id",
+        "session_id",
+        "product_id",
+        "price",
+        "quantity",
+        "review_text",
+        "rating",
+        "device",
+        "country",
+    )
 
     def write(msgs) -> None:
         cols: dict[str, list] = {f: [] for f in fields}
@@ -103,50 +123,78 @@ def baseline_writer(bootstrap: str, topic: str, n: int, path: str) -> float:
             offs.append(m.offset())
             keys.append(m.key().decode() if m.key() else None)
             ts.append(m.timestamp()[1])
-        table = pa.table({
-            **{f: pa.array(cols[f], pa.string()) for f in ("event_id", "event_type", "customer_id", "session_id", "product_id", "review_text", "device", "country")},
-            "event_time": pc.cast(pa.array(cols["event_time"], pa.string()), pa.timestamp("ms", "UTC")),
-            "price": pa.array(cols["price"], pa.float64()), "quantity": pa.array(cols["quantity"], pa.int32()),
-            "rating": pa.array(cols["rating"], pa.int32()), "raw": pa.array(raw, pa.string()),
-            "kafka_topic": pa.array(topics, pa.string()), "kafka_partition": pa.array(parts, pa.int32()),
-            "kafka_offset": pa.array(offs, pa.int64()), "kafka_key": pa.array(keys, pa.string()),
-            "kafka_timestamp": pa.array(ts, pa.timestamp("ms", "UTC")),
-        })
+        table = pa.table(
+            {
+                **{
+                    f: pa.array(cols[f], pa.string())
+                    for f in ("event_id", "event_type", "customer_id", "session_id", "product_id", "review_text", "device", "country")
+                },
+                "event_time": pc.cast(pa.array(cols["event_time"], pa.string()), pa.timestamp("ms", "UTC")),
+                "price": pa.array(cols["price"], pa.float64()),
+                "quantity": pa.array(cols["quantity"], pa.int32()),
+                "rating": pa.array(cols["rating"], pa.int32()),
+                "raw": pa.array(raw, pa.string()),
+                "kafka_topic": pa.array(topics, pa.string()),
+                "kafka_partition": pa.array(parts, pa.int32()),
+                "kafka_offset": pa.array(offs, pa.int64()),
+                "kafka_key": pa.array(keys, pa.string()),
+                "kafka_timestamp": pa.array(ts, pa.timestamp("ms", "UTC")),
+            }
+        )
         write_deltalake(path, table, mode="append")
 
     return consume(bootstrap, topic, n, on_batch=write)
 
 
 def lakectl_ingest(bootstrap: str, topic: str, warm_topic: str, warm_events: int, root: Path, spark_conf: dict[str, str]) -> dict:
-    from lakectl.engine.context import JobContext
-    from lakectl.jobs import run_job
-    from lakectl.engine.local import get_session
     from lakectl.config import settings_from_dict
+    from lakectl.engine.context import JobContext
+    from lakectl.engine.local import get_session
+    from lakectl.jobs import run_job
 
-    settings = settings_from_dict({"storage": {"root": str(root)}, "targets": {"local": {"kind": "local", "spark_conf": spark_conf}}}, "<bench>")
+    settings = settings_from_dict(
+        {"storage": {"root": str(root)}, "targets": {"local": {"kind": "local", "spark_conf": spark_conf}}}, "<bench>"
+    )
     t0 = time.perf_counter()
     spark = get_session(settings, settings.target())
     session_s = time.perf_counter() - t0
     warm_settings = settings_from_dict({"storage": {"root": str(root / "warm")}}, "<bench-warm>")
     t0 = time.perf_counter()
-    warm = run_job(JobContext(settings=warm_settings, _spark=spark), "ingest", {"source": "kafka", "topics": [warm_topic], "bootstrap_servers": bootstrap})
+    warm = run_job(
+        JobContext(settings=warm_settings, _spark=spark),
+        "ingest",
+        {"source": "kafka", "topics": [warm_topic], "bootstrap_servers": bootstrap},
+    )
     warmup_s = time.perf_counter() - t0
     assert warm.rows_written + warm.rows_quarantined == warm_events, f"warm-up ingested {warm.rows_written} of {warm_events}"
     t0 = time.perf_counter()
-    result = run_job(JobContext(settings=settings, _spark=spark), "ingest", {"source": "kafka", "topics": [topic], "bootstrap_servers": bootstrap})
+    result = run_job(
+        JobContext(settings=settings, _spark=spark), "ingest", {"source": "kafka", "topics": [topic], "bootstrap_servers": bootstrap}
+    )
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "rows": result.rows_written + result.rows_quarantined,
-            "session_start_s": round(session_s, 1), "warmup_s": warmup_s,
-            "source_only_s": spark_source_only(spark, bootstrap, topic),
-            "floor_s": spark_floor(spark, bootstrap, topic, str(root / "floor" / "bronze"))}
+    return {
+        "seconds": seconds,
+        "rows": result.rows_written + result.rows_quarantined,
+        "session_start_s": round(session_s, 1),
+        "warmup_s": warmup_s,
+        "source_only_s": spark_source_only(spark, bootstrap, topic),
+        "floor_s": spark_floor(spark, bootstrap, topic, str(root / "floor" / "bronze")),
+    }
 
 
 def kafka_batch(spark, bootstrap: str, topic: str):  # noqa: ANN001, ANN201
     """The whole topic as one batch DataFrame, headers included, split into tasks as lakectl's reader
     splits a micro-batch (minPartitions = 2 x default parallelism)."""
-    return (spark.read.format("kafka").option("kafka.bootstrap.servers", bootstrap).option("subscribe", topic)
-            .option("startingOffsets", "earliest").option("endingOffsets", "latest").option("includeHeaders", "true")
-            .option("minPartitions", str(2 * spark.sparkContext.defaultParallelism)).load())
+    return (
+        spark.read.format("kafka")
+        .option("kafka.bootstrap.servers", bootstrap)
+        .option("subscribe", topic)
+        .option("startingOffsets", "earliest")
+        .option("endingOffsets", "latest")
+        .option("includeHeaders", "true")
+        .option("minPartitions", str(2 * spark.sparkContext.defaultParallelism))
+        .load()
+    )
 
 
 def spark_source_only(spark, bootstrap: str, topic: str) -> float:  # noqa: ANN001
@@ -166,13 +214,17 @@ def spark_floor(spark, bootstrap: str, topic: str, path: str) -> float:  # noqa:
     transaction or progress record: what the engine itself allows on this machine (best of two)."""
     from pyspark.sql import functions as F
 
-    from lakectl.pipeline.bronze.parse import parse_events
     from lakectl.jobs.ingest import BRONZE_COLUMNS
+    from lakectl.pipeline.bronze.parse import parse_events
     from lakectl.pipeline.sources.kafka import as_bronze_source
 
-    parsed = (parse_events(as_bronze_source(kafka_batch(spark, bootstrap, topic), "kafka")).withColumn("ingest_time", F.current_timestamp())
-              .withColumn("ingest_run_id", F.lit("floor")).withColumn("batch_id", F.lit(0).cast("long"))
-              .withColumnRenamed("value", "raw"))
+    parsed = (
+        parse_events(as_bronze_source(kafka_batch(spark, bootstrap, topic), "kafka"))
+        .withColumn("ingest_time", F.current_timestamp())
+        .withColumn("ingest_run_id", F.lit("floor"))
+        .withColumn("batch_id", F.lit(0).cast("long"))
+        .withColumnRenamed("value", "raw")
+    )
     # Every benchmark event is valid, so the floor writes them all without a `reason` filter: with one,
     # Spark pushes the filter below the parse and inlines from_json once per field (2x the time here).
     best = float("inf")
@@ -220,26 +272,46 @@ def main() -> None:
         lake = lakectl_ingest(bootstrap, topic, warm, warm_events, work / "lake", spark_conf)
         assert lake["rows"] == args.events, f"lakectl ingested {lake['rows']} of {args.events}"
 
-        eps = {"raw_consume": args.events / raw_s, "confluent_kafka_deltalake_writer": args.events / writer_s,
-               "spark_kafka_source_only": args.events / lake["source_only_s"], "lakectl": args.events / lake["seconds"],
-               "lakectl_first_ingest_in_jvm": warm_events / lake["warmup_s"],
-               "spark_floor_parse_and_write": args.events / lake["floor_s"]}
-        print(json.dumps({
-            "benchmark": "ingest_kafka", "events": args.events, "event_bytes": EVENT_BYTES, "partitions": args.partitions,
-            "events_per_s": {k: round(v) for k, v in eps.items()},
-            "seconds": {"produce": round(produce_s, 2), "raw_consume": round(raw_s, 2), "confluent_kafka_deltalake_writer": round(writer_s, 2),
+        eps = {
+            "raw_consume": args.events / raw_s,
+            "confluent_kafka_deltalake_writer": args.events / writer_s,
+            "spark_kafka_source_only": args.events / lake["source_only_s"],
+            "lakectl": args.events / lake["seconds"],
+            "lakectl_first_ingest_in_jvm": warm_events / lake["warmup_s"],
+            "spark_floor_parse_and_write": args.events / lake["floor_s"],
+        }
+        print(
+            json.dumps(
+                {
+                    "benchmark": "ingest_kafka",
+                    "events": args.events,
+                    "event_bytes": EVENT_BYTES,
+                    "partitions": args.partitions,
+                    "events_per_s": {k: round(v) for k, v in eps.items()},
+                    "seconds": {
+                        "produce": round(produce_s, 2),
+                        "raw_consume": round(raw_s, 2),
+                        "confluent_kafka_deltalake_writer": round(writer_s, 2),
                         "spark_kafka_source_only": round(lake["source_only_s"], 2),
                         "spark_floor_parse_and_write": round(lake["floor_s"], 2),
-                        "lakectl": round(lake["seconds"], 2), "lakectl_session_start": lake["session_start_s"], "lakectl_first_ingest_in_jvm": round(lake["warmup_s"], 2)},
-            "warmup_events": warm_events,
-            "lakectl_vs_writer": round(eps["lakectl"] / eps["confluent_kafka_deltalake_writer"], 2),
-            "lakectl_vs_raw_consume": round(eps["lakectl"] / eps["raw_consume"], 2),
-            "spark_kafka_source_only_vs_raw_consume": round(eps["spark_kafka_source_only"] / eps["raw_consume"], 2),
-            "spark_floor_vs_writer": round(eps["spark_floor_parse_and_write"] / eps["confluent_kafka_deltalake_writer"], 2),
-            "lakectl_vs_spark_floor": round(eps["lakectl"] / eps["spark_floor_parse_and_write"], 2),
-            "baseline": "confluent-kafka consumer + deltalake (delta-rs) write_deltalake append per 50k-record batch",
-            "lakectl_spark_conf": spark_conf, "cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 1),
-        }, indent=2))
+                        "lakectl": round(lake["seconds"], 2),
+                        "lakectl_session_start": lake["session_start_s"],
+                        "lakectl_first_ingest_in_jvm": round(lake["warmup_s"], 2),
+                    },
+                    "warmup_events": warm_events,
+                    "lakectl_vs_writer": round(eps["lakectl"] / eps["confluent_kafka_deltalake_writer"], 2),
+                    "lakectl_vs_raw_consume": round(eps["lakectl"] / eps["raw_consume"], 2),
+                    "spark_kafka_source_only_vs_raw_consume": round(eps["spark_kafka_source_only"] / eps["raw_consume"], 2),
+                    "spark_floor_vs_writer": round(eps["spark_floor_parse_and_write"] / eps["confluent_kafka_deltalake_writer"], 2),
+                    "lakectl_vs_spark_floor": round(eps["lakectl"] / eps["spark_floor_parse_and_write"], 2),
+                    "baseline": "confluent-kafka consumer + deltalake (delta-rs) write_deltalake append per 50k-record batch",
+                    "lakectl_spark_conf": spark_conf,
+                    "cpus": os.cpu_count(),
+                    "load_avg_1m": round(os.getloadavg()[0], 1),
+                },
+                indent=2,
+            )
+        )
     finally:
         if broker:
             broker.stop()

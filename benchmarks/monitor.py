@@ -46,8 +46,17 @@ def build(root: Path, events: int, commits: int) -> list[str]:
         path = root / "tables" / schema / name
         for c in range(commits):
             ids = [f"{key}-{c}-{i}" for i in range(per_commit)]
-            write_deltalake(str(path), pa.table({"event_id": ids, "customer_id": [f"c{i % 97}" for i in range(per_commit)],
-                                                 "price": [float(i % 50) for i in range(per_commit)]}), mode="append")
+            write_deltalake(
+                str(path),
+                pa.table(
+                    {
+                        "event_id": ids,
+                        "customer_id": [f"c{i % 97}" for i in range(per_commit)],
+                        "price": [float(i % 50) for i in range(per_commit)],
+                    }
+                ),
+                mode="append",
+            )
         paths.append(str(path))
     return paths
 
@@ -83,21 +92,34 @@ def main() -> None:
         for _ in range(args.repeat):  # interleaved so load changes hit both sides alike
             lakectl_s.append(timed(lakectl_cmd, env, root))
             baseline_s.append(timed(baseline_cmd, env, root))
-        imports = subprocess.run([sys.executable, "-X", "importtime", *lakectl_cmd[1:]], env=env, cwd=root, capture_output=True, text=True).stderr
+        imports = subprocess.run(
+            [sys.executable, "-X", "importtime", *lakectl_cmd[1:]], env=env, cwd=root, capture_output=True, text=True
+        ).stderr
         jvm_free = not any(line.rstrip().endswith(("| pyspark", "| py4j")) for line in imports.splitlines())
         med_l, med_b = statistics.median(lakectl_s), statistics.median(baseline_s)
-        print(json.dumps({
-            "benchmark": "monitor tables",
-            "tables_present": len(paths), "tables_listed": len(__import__("lakectl.config", fromlist=["x"]).Settings().table_keys()),
-            "rows_per_table": args.events // args.commits * args.commits, "commits_per_table": args.commits, "repeat": args.repeat,
-            "lakectl_monitor_tables_s": round(med_l, 3), "lakectl_first_run_s": round(first_s, 3),
-            "baseline": "cold python subprocess: delta-rs DeltaTable(path).version()/history(25)/get_add_actions() per present table",
-            "baseline_s": round(med_b, 3),
-            "ratio": round(med_l / med_b, 2), "target_ratio": 1.5,
-            "lakectl_runs_s": [round(x, 3) for x in lakectl_s], "baseline_runs_s": [round(x, 3) for x in baseline_s],
-            "imports_pyspark": not jvm_free,
-            "load_average": os.getloadavg()[0],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "benchmark": "monitor tables",
+                    "tables_present": len(paths),
+                    "tables_listed": len(__import__("lakectl.config", fromlist=["x"]).Settings().table_keys()),
+                    "rows_per_table": args.events // args.commits * args.commits,
+                    "commits_per_table": args.commits,
+                    "repeat": args.repeat,
+                    "lakectl_monitor_tables_s": round(med_l, 3),
+                    "lakectl_first_run_s": round(first_s, 3),
+                    "baseline": "cold python subprocess: delta-rs DeltaTable(path).version()/history(25)/get_add_actions() per present table",
+                    "baseline_s": round(med_b, 3),
+                    "ratio": round(med_l / med_b, 2),
+                    "target_ratio": 1.5,
+                    "lakectl_runs_s": [round(x, 3) for x in lakectl_s],
+                    "baseline_runs_s": [round(x, 3) for x in baseline_s],
+                    "imports_pyspark": not jvm_free,
+                    "load_average": os.getloadavg()[0],
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -36,13 +36,13 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(args: argparse.Namespace, root: Path) -> dict:
-    from lakectl.engine.context import JobContext
-    from lakectl.jobs import run_job
+    from lakectl.config import LocalTarget, settings_from_dict
     from lakectl.core.units import parse_size
+    from lakectl.engine.context import JobContext
+    from lakectl.engine.local import get_session
+    from lakectl.jobs import run_job
     from lakectl.lake.delta import detail
     from lakectl.maintenance.file_stats import files_read
-    from lakectl.engine.local import get_session
-    from lakectl.config import LocalTarget, settings_from_dict
 
     settings = settings_from_dict({"storage": {"root": str(root)}}, "<benchmark>")
     spark = get_session(settings, LocalTarget(shuffle_partitions=4))
@@ -52,20 +52,31 @@ def run(args: argparse.Namespace, root: Path) -> dict:
 
     t = time.perf_counter()
     source = root / "source"
-    (spark.range(args.rows, numPartitions=args.batches)
-     .selectExpr("id AS event_id",
-                 f"concat('c', lpad(cast(pmod(xxhash64(id), {args.customers}) as string), 7, '0')) AS customer_id",
-                 "timestamp_seconds(1767225600 + id) AS event_time",
-                 "element_at(array('page_view','click','add_to_cart','purchase'), cast(pmod(id, 4) + 1 as int)) AS event_type",
-                 "round(pmod(xxhash64(id, 1), 10000) / 100.0, 2) AS price",
-                 "concat('s', cast(id div 20 as string)) AS session_id")
-     .write.parquet(str(source)))
+    (
+        spark.range(args.rows, numPartitions=args.batches)
+        .selectExpr(
+            "id AS event_id",
+            f"concat('c', lpad(cast(pmod(xxhash64(id), {args.customers}) as string), 7, '0')) AS customer_id",
+            "timestamp_seconds(1767225600 + id) AS event_time",
+            "element_at(array('page_view','click','add_to_cart','purchase'), cast(pmod(id, 4) + 1 as int)) AS event_type",
+            "round(pmod(xxhash64(id, 1), 10000) / 100.0, 2) AS price",
+            "concat('s', cast(id div 20 as string)) AS session_id",
+        )
+        .write.parquet(str(source))
+    )
     schema = spark.read.parquet(str(source)).schema
     # one source file per micro-batch, spread over files_per_batch output files: many small files, as a
     # stream with frequent triggers and several writers leaves them
-    query = (spark.readStream.schema(schema).option("maxFilesPerTrigger", 1).parquet(str(source))
-             .repartition(args.files_per_batch).writeStream.format("delta").option("checkpointLocation", str(root / "checkpoints" / "bench"))
-             .trigger(availableNow=True).start(handle.path))
+    query = (
+        spark.readStream.schema(schema)
+        .option("maxFilesPerTrigger", 1)
+        .parquet(str(source))
+        .repartition(args.files_per_batch)
+        .writeStream.format("delta")
+        .option("checkpointLocation", str(root / "checkpoints" / "bench"))
+        .trigger(availableNow=True)
+        .start(handle.path)
+    )
     query.awaitTermination()
     timings["write_stream_s"] = round(time.perf_counter() - t, 2)
     micro_batches = len(query.recentProgress)
@@ -83,8 +94,14 @@ def run(args: argparse.Namespace, root: Path) -> dict:
             spark.read.format("delta").load(handle.path).where(point).collect()
             seconds.append(time.perf_counter() - s)
         d = detail(spark, handle.ref)
-        return {"files": int(d["numFiles"]), "bytes": int(d["sizeInBytes"]), "query_files_read": scan["files"],
-                "query_bytes_read": scan["bytes"], "query_rows": rows, "query_s": round(statistics.median(seconds), 4)}
+        return {
+            "files": int(d["numFiles"]),
+            "bytes": int(d["sizeInBytes"]),
+            "query_files_read": scan["files"],
+            "query_bytes_read": scan["bytes"],
+            "query_rows": rows,
+            "query_s": round(statistics.median(seconds), 4),
+        }
 
     before = measure()
     ctx = JobContext(settings=settings, _spark=spark)
@@ -100,7 +117,9 @@ def run(args: argparse.Namespace, root: Path) -> dict:
     return {
         "benchmark": "optimize",
         "command": f"lakectl optimize bench.events --zorder customer_id --target-file-size {args.target_file_size}",
-        "rows": args.rows, "micro_batches": micro_batches, "target_file_size_bytes": target,
+        "rows": args.rows,
+        "micro_batches": micro_batches,
+        "target_file_size_bytes": target,
         "point_query": point,
         "baseline": {"name": "small files written by streaming micro-batches (before OPTIMIZE)", **before},
         "after": after,

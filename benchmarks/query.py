@@ -15,24 +15,29 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC
 from pathlib import Path
 
-SQL = "SELECT date_trunc('day', event_hour) AS day, sum(events) AS events, sum(revenue) AS revenue FROM gold.kpi_hourly GROUP BY 1 ORDER BY 1"
+SQL = (
+    "SELECT date_trunc('day', event_hour) AS day, sum(events) AS events, sum(revenue) AS revenue FROM gold.kpi_hourly GROUP BY 1 ORDER BY 1"
+)
 
 
 def build(root: Path, hours: int) -> None:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
     from decimal import Decimal
 
     import pyarrow as pa
     from deltalake import write_deltalake
 
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    table = pa.table({
-        "event_hour": pa.array([start + timedelta(hours=h) for h in range(hours)], pa.timestamp("us", tz="UTC")),
-        "events": pa.array([100 + h % 24 * 10 for h in range(hours)], pa.int64()),
-        "revenue": pa.array([Decimal(h % 97) + Decimal("0.50") for h in range(hours)], pa.decimal128(18, 2)),
-    })
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    table = pa.table(
+        {
+            "event_hour": pa.array([start + timedelta(hours=h) for h in range(hours)], pa.timestamp("us", tz="UTC")),
+            "events": pa.array([100 + h % 24 * 10 for h in range(hours)], pa.int64()),
+            "revenue": pa.array([Decimal(h % 97) + Decimal("0.50") for h in range(hours)], pa.decimal128(18, 2)),
+        }
+    )
     write_deltalake(str(root / "tables" / "gold" / "kpi_hourly"), table)
 
 
@@ -62,15 +67,21 @@ def main() -> None:
         duck = [timed(base) for _ in range(args.runs)]
         spark = [timed(base + ["--engine", "spark"]) for _ in range(args.spark_runs)]
     assert duck[0][2]["rows"] == spark[0][2]["rows"], "the engines disagree"
-    print(json.dumps({
-        "rows": args.hours, "result_rows": len(duck[0][2]["rows"]),
-        "duckdb_wall_s": round(statistics.median(d[0] for d in duck), 2),
-        "duckdb_cpu_s": round(statistics.median(d[1] for d in duck), 2),
-        "spark_wall_s": round(statistics.median(s[0] for s in spark), 2),
-        "spark_cpu_s": round(statistics.median(s[1] for s in spark), 2),
-        "speedup_wall": round(statistics.median(s[0] for s in spark) / statistics.median(d[0] for d in duck), 1),
-        "load_average_1m": round(os.getloadavg()[0], 1), "cpus": os.cpu_count(),
-    }))
+    print(
+        json.dumps(
+            {
+                "rows": args.hours,
+                "result_rows": len(duck[0][2]["rows"]),
+                "duckdb_wall_s": round(statistics.median(d[0] for d in duck), 2),
+                "duckdb_cpu_s": round(statistics.median(d[1] for d in duck), 2),
+                "spark_wall_s": round(statistics.median(s[0] for s in spark), 2),
+                "spark_cpu_s": round(statistics.median(s[1] for s in spark), 2),
+                "speedup_wall": round(statistics.median(s[0] for s in spark) / statistics.median(d[0] for d in duck), 1),
+                "load_average_1m": round(os.getloadavg()[0], 1),
+                "cpus": os.cpu_count(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

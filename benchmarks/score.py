@@ -52,8 +52,12 @@ def _texts(n: int, seed: int) -> list[tuple[str, int]]:
 
 def _append(spark, path: str, rows: list[tuple[str, int]], start: int) -> None:  # noqa: ANN001
     data = [(f"b{start + i:08d}", text, 5 if label else 1, label) for i, (text, label) in enumerate(rows)]
-    (spark.createDataFrame(data, "event_id string, review_text string, rating int, label int")
-     .write.format("delta").mode("append").save(path))
+    (
+        spark.createDataFrame(data, "event_id string, review_text string, rating int, label int")
+        .write.format("delta")
+        .mode("append")
+        .save(path)
+    )
 
 
 def _scored_ids(path: str) -> set[str]:
@@ -73,9 +77,9 @@ def main() -> None:
     ap.add_argument("--baseline-batch", type=int, default=1_000)
     args = ap.parse_args()
 
+    from lakectl.config import settings_from_dict
     from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
-    from lakectl.config import settings_from_dict
 
     out: dict = {"rows": args.rows, "train_rows": args.train_rows, "cores": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="lakectl-bench-score-") as tmp:
@@ -91,14 +95,25 @@ def main() -> None:
         _append(spark, reviews, _texts(args.train_rows, 1), 0)
         started = time.perf_counter()
         train = run_job(ctx, "train", {"version": 0}).metrics
-        out.update({"featurizer": train["featurizer"], "model_version": train["model_version"],
-                    "train_s": round(time.perf_counter() - started, 1), "test_accuracy": round(train["test_accuracy"], 4)})
+        out.update(
+            {
+                "featurizer": train["featurizer"],
+                "model_version": train["model_version"],
+                "train_s": round(time.perf_counter() - started, 1),
+                "test_accuracy": round(train["test_accuracy"], 4),
+            }
+        )
         _append(spark, reviews, _texts(args.rows - args.train_rows, 2), args.train_rows)
 
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(config), "score", "--json"],
-                              env=env, capture_output=True, text=True, timeout=3600)
+        proc = subprocess.run(
+            [sys.executable, "-m", "lakectl", "--config", str(config), "score", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
         wall = time.perf_counter() - started
         if proc.returncode != 0:
             raise SystemExit(f"score failed ({proc.returncode}): {proc.stderr[-2000:]}")
@@ -121,20 +136,24 @@ def main() -> None:
         started = time.perf_counter()
         probs = []
         for i in range(0, len(table), args.baseline_batch):
-            texts = table["review_text"].iloc[i:i + args.baseline_batch].tolist()
+            texts = table["review_text"].iloc[i : i + args.baseline_batch].tolist()
             probs.append(1.0 / (1.0 + np.exp(-(enc.embed(texts) @ w + model.intercept))))
         floor_s = time.perf_counter() - started
         base = dict(zip(table["event_id"], np.concatenate(probs)))
-        out["baseline_plain_python"] = {"rows": len(table), "seconds": round(floor_s, 1),
-                                        "rows_per_s": round(len(table) / floor_s, 1)}
+        out["baseline_plain_python"] = {"rows": len(table), "seconds": round(floor_s, 1), "rows_per_s": round(len(table) / floor_s, 1)}
         out["ratio_to_baseline"] = round(out["lakectl"]["rows_per_s"] / out["baseline_plain_python"]["rows_per_s"], 3)
         got = DeltaTable(scores).to_pandas(columns=["event_id", "score"]).sample(n=min(1000, written), random_state=0)
         out["max_abs_score_difference_sample"] = float(max(abs(base[e] - s) for e, s in zip(got["event_id"], got["score"])))
 
         # --continuous: seconds from a review landing to its score
-        stream = subprocess.Popen([sys.executable, "-m", "lakectl", "--config", str(config), "score", "--continuous",
-                                   "--trigger-interval", "1 second"], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, text=True, start_new_session=True)
+        stream = subprocess.Popen(
+            [sys.executable, "-m", "lakectl", "--config", str(config), "score", "--continuous", "--trigger-interval", "1 second"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         latencies = []
         try:
             time.sleep(5)
@@ -155,9 +174,13 @@ def main() -> None:
                 stream.wait(timeout=120)
             except subprocess.TimeoutExpired:
                 os.killpg(stream.pid, signal.SIGKILL)
-        out["continuous_latency_s"] = {"median": round(statistics.median(latencies), 2),
-                                       "max": round(max(latencies), 2), "probes": [round(x, 2) for x in latencies],
-                                       "trigger_interval_s": 1, "exit_code": stream.returncode}
+        out["continuous_latency_s"] = {
+            "median": round(statistics.median(latencies), 2),
+            "max": round(max(latencies), 2),
+            "probes": [round(x, 2) for x in latencies],
+            "trigger_interval_s": 1,
+            "exit_code": stream.returncode,
+        }
         out["target"] = {"ratio_to_baseline": 0.5}
         out["meets_target"] = out["ratio_to_baseline"] >= 0.5
     print(json.dumps(out, indent=2))

@@ -34,8 +34,9 @@ def _sklearn_model(reg_param: float, rows: int):  # noqa: ANN202
     from lakectl.ml.featurizers import TOKEN_PATTERN
 
     c = 1.0 / max(reg_param * rows, 1e-6)  # Spark minimises mean loss + reg/2 |w|^2; sklearn sum loss + 1/(2C) |w|^2
-    return make_pipeline(TfidfVectorizer(token_pattern=TOKEN_PATTERN, ngram_range=(1, 2), lowercase=True),
-                         LogisticRegression(C=c, max_iter=2000))
+    return make_pipeline(
+        TfidfVectorizer(token_pattern=TOKEN_PATTERN, ngram_range=(1, 2), lowercase=True), LogisticRegression(C=c, max_iter=2000)
+    )
 
 
 def _baseline_reg(train: dict) -> float:
@@ -60,7 +61,9 @@ def _folds(rows: list[tuple[str, int]], k: int, seed: int) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=None, help="folder of the UCI files (default: $LAKECTL_SENTIMENT_DATA or ../shared/data/sentiment)")
+    parser.add_argument(
+        "--data", default=None, help="folder of the UCI files (default: $LAKECTL_SENTIMENT_DATA or ../shared/data/sentiment)"
+    )
     parser.add_argument("--events", type=int, default=300_000, help="events to generate (enough reviews to use each sentence about once)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--featurizer", choices=("encoder", "tfidf"), default=None, help="default: ml.featurizer (encoder)")
@@ -72,9 +75,9 @@ def main() -> None:
     train_rows = load_review_texts(data / "amazon_cells_labelled.txt") + load_review_texts(data / "yelp_labelled.txt")
     imdb = load_review_texts(data / "imdb_labelled.txt")
 
+    from lakectl.config import settings_from_dict
     from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
-    from lakectl.config import settings_from_dict
 
     out: dict = {"train_sentences": len(train_rows), "imdb_sentences": len(imdb)}
     with tempfile.TemporaryDirectory(prefix="lakectl-sentiment-") as tmp:
@@ -83,14 +86,26 @@ def main() -> None:
         os.environ.setdefault("LAKECTL_LEDGER", "off")
         ctx = JobContext(settings=settings_from_dict({"storage": {"root": str(Path(tmp) / "lake")}}, "<bench>"))
         timings = {}
-        for job, params in (("generate", {"events": args.events, "seed": 3, "review_texts": str(corpus), "neutral_share": 0.0}),
-                            ("ingest", {}), ("transform", {}), ("train", {"featurizer": args.featurizer})):
+        for job, params in (
+            ("generate", {"events": args.events, "seed": 3, "review_texts": str(corpus), "neutral_share": 0.0}),
+            ("ingest", {}),
+            ("transform", {}),
+            ("train", {"featurizer": args.featurizer}),
+        ):
             started = time.perf_counter()
             result = run_job(ctx, job, params)
             timings[f"{job}_s"] = round(time.perf_counter() - started, 1)
         train = result.metrics
-        out.update({"featurizer": train["featurizer"], "lake_labelled_reviews": train["labelled_rows"], "rows_per_split": train["rows"],
-                    "reg_param": train["reg_param"], "lake_test_accuracy": round(train["test_accuracy"], 4), **timings})
+        out.update(
+            {
+                "featurizer": train["featurizer"],
+                "lake_labelled_reviews": train["labelled_rows"],
+                "rows_per_split": train["rows"],
+                "reg_param": train["reg_param"],
+                "lake_test_accuracy": round(train["test_accuracy"], 4),
+                **timings,
+            }
+        )
 
         spark = ctx.spark
         from pyspark.sql import functions as F
@@ -116,13 +131,15 @@ def main() -> None:
         from lakectl.ml import training
 
         fold = _folds(train_rows, args.folds, 11)
-        all_df = spark.createDataFrame([(t, float(y), fold[i]) for i, (t, y) in enumerate(train_rows)],
-                                       "review_text string, label double, fold int").cache()
+        all_df = spark.createDataFrame(
+            [(t, float(y), fold[i]) for i, (t, y) in enumerate(train_rows)], "review_text string, label double, fold int"
+        ).cache()
         spark_acc, sk_acc = [], []
         for k in range(args.folds):
             tr, te = all_df.where(F.col("fold") != k), all_df.where(F.col("fold") == k)
-            fitted = training.fit(tr, te, featurizer=train["featurizer"], reg_params=[train["reg_param"]],
-                                  num_features=ctx.settings.ml.num_features)
+            fitted = training.fit(
+                tr, te, featurizer=train["featurizer"], reg_params=[train["reg_param"]], num_features=ctx.settings.ml.num_features
+            )
             spark_acc.append(fitted.grid[train["reg_param"]]["accuracy"])
             tr_rows = [r for i, r in enumerate(train_rows) if fold[i] != k]
             te_rows = [r for i, r in enumerate(train_rows) if fold[i] == k]

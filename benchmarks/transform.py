@@ -20,15 +20,27 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-EVENT_COLUMNS = ("event_id", "event_type", "event_time", "customer_id", "session_id", "product_id", "price",
-                 "quantity", "review_text", "rating", "device", "country")
+EVENT_COLUMNS = (
+    "event_id",
+    "event_type",
+    "event_time",
+    "customer_id",
+    "session_id",
+    "product_id",
+    "price",
+    "quantity",
+    "review_text",
+    "rating",
+    "device",
+    "country",
+)
 
 # Silver as the contract defines it, from the landing JSON: valid records only (what bronze + silver
 # quarantine), one row per event_id, enriched with the customer segment and product category.
@@ -138,7 +150,7 @@ def _canonical(value: Any) -> Any:
     """One comparable form for both engines: timestamps as UTC text, dates as ISO text."""
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -194,8 +206,11 @@ def spark_floor(spark: Any, settings: Any, out_dir: Path) -> float:
     customers = spark.read.format("delta").load(settings.table("silver.customers").path)
     products = spark.read.format("delta").load(settings.table("silver.products").path)
     rows = silver.to_silver(silver.enrich(silver.clean_events(bronze), customers, products), "floor")
-    keep = [F.coalesce(F.expr(r.expr), F.lit(False)) for r in rules_for(settings.transform.expectations, "silver.events")
-            if r.action in ("quarantine", "drop", "fail")]
+    keep = [
+        F.coalesce(F.expr(r.expr), F.lit(False))
+        for r in rules_for(settings.transform.expectations, "silver.events")
+        if r.action in ("quarantine", "drop", "fail")
+    ]
     for cond in keep:
         rows = rows.where(cond)
     rows.dropDuplicates(["event_id"]).write.format("delta").mode("overwrite").save(str(out_dir / "silver"))
@@ -207,6 +222,7 @@ def spark_floor(spark: Any, settings: Any, out_dir: Path) -> float:
 
 
 # --- the benchmark ----------------------------------------------------------------------------------------
+
 
 def _timed(fn: Any) -> tuple[Any, float]:
     t0 = time.perf_counter()
@@ -220,35 +236,55 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--days", type=int, default=10, help="days the base data spans (default 10)")
     parser.add_argument("--increment", type=float, default=0.01, help="new events as a share of --events, on a new day")
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
-    parser.add_argument("--silver-partition-by", default="",
-                        help="silver.events partition columns, comma-separated (default none, as configs/lakectl.yaml)")
+    parser.add_argument(
+        "--silver-partition-by", default="", help="silver.events partition columns, comma-separated (default none, as configs/lakectl.yaml)"
+    )
     args = parser.parse_args(argv)
 
     import duckdb
 
+    from lakectl.config import settings_from_dict
     from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
-    from lakectl.config import settings_from_dict
 
     work = Path(tempfile.mkdtemp(prefix="lakectl-bench-transform-"))
     partition_by = [c for c in args.silver_partition_by.split(",") if c]
     # silver.events layout: unpartitioned as shipped; --silver-partition-by event_date measures the
     # alternative (incremental reads only touched days, but the dedupe MERGE gets slower)
-    settings = settings_from_dict({"storage": {"root": str(work / "lake")},
-                                   "tables": {"silver.events": {"partition_by": partition_by}}}, "<bench>")
+    settings = settings_from_dict(
+        {"storage": {"root": str(work / "lake")}, "tables": {"silver.events": {"partition_by": partition_by}}}, "<bench>"
+    )
     landing = settings.storage.landing_dir
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     customers, products = max(50, args.events // 50), max(20, min(2000, args.events // 500))
     n_inc = max(1, int(args.events * args.increment))
     common = {"customers": customers, "products": products, "bad_fraction": 0.01, "duplicate_fraction": 0.01}
-    out: dict[str, Any] = {"benchmark": "transform", "events": args.events, "days": args.days, "increment_events": n_inc,
-                           "silver_partition_by": partition_by,
-                           "cpus": os.cpu_count(), "load_avg_1m_at_start": round(os.getloadavg()[0], 1)}
+    out: dict[str, Any] = {
+        "benchmark": "transform",
+        "events": args.events,
+        "days": args.days,
+        "increment_events": n_inc,
+        "silver_partition_by": partition_by,
+        "cpus": os.cpu_count(),
+        "load_avg_1m_at_start": round(os.getloadavg()[0], 1),
+    }
     try:
         ctx = JobContext(settings=settings)
-        _, gen_s = _timed(lambda: run_job(ctx, "generate", {"events": args.events, "seed": 1, "start": start.isoformat(), "days": args.days, **common}))
-        run_job(ctx, "generate", {"events": n_inc, "seed": 2, "start": (start + timedelta(days=args.days)).isoformat(),
-                                  "days": 1, "out": str(work / "increment"), **common})
+        _, gen_s = _timed(
+            lambda: run_job(ctx, "generate", {"events": args.events, "seed": 1, "start": start.isoformat(), "days": args.days, **common})
+        )
+        run_job(
+            ctx,
+            "generate",
+            {
+                "events": n_inc,
+                "seed": 2,
+                "start": (start + timedelta(days=args.days)).isoformat(),
+                "days": 1,
+                "out": str(work / "increment"),
+                **common,
+            },
+        )
         _, out["spark_session_start_s"] = _timed(lambda: ctx.spark)
 
         # lakectl: landing -> bronze -> silver -> gold
@@ -256,8 +292,13 @@ def main(argv: list[str] | None = None) -> None:
         _, transform_s = _timed(lambda: run_job(ctx, "transform", {}))
         agg, aggregate_s = _timed(lambda: run_job(ctx, "aggregate", {}))
         lakectl_b2g = round(transform_s + aggregate_s, 3)
-        out["lakectl"] = {"ingest_s": ingest_s, "transform_s": transform_s, "aggregate_full_s": aggregate_s,
-                          "bronze_to_gold_s": lakectl_b2g, "landing_to_gold_s": round(ingest_s + lakectl_b2g, 3)}
+        out["lakectl"] = {
+            "ingest_s": ingest_s,
+            "transform_s": transform_s,
+            "aggregate_full_s": aggregate_s,
+            "bronze_to_gold_s": lakectl_b2g,
+            "landing_to_gold_s": round(ingest_s + lakectl_b2g, 3),
+        }
 
         # DuckDB: the same files -> silver -> gold, tables persisted in a database file
         def duck() -> Any:
@@ -266,6 +307,7 @@ def main(argv: list[str] | None = None) -> None:
             for table, sql in GOLD_SQL.items():
                 con.execute(f"CREATE OR REPLACE TABLE {table.replace('.', '_')} AS {sql}")
             return con
+
         con, duck_s = _timed(duck)
         out["duckdb_landing_to_gold_s"] = duck_s
         out["ratio_bronze_to_gold_vs_duckdb"] = round(lakectl_b2g / duck_s, 2)
@@ -286,16 +328,22 @@ def main(argv: list[str] | None = None) -> None:
         incremental_rows = spark_gold(ctx.spark, settings)
         full, full_s = _timed(lambda: run_job(ctx, "aggregate", {"full_refresh": True}))
         out["increment"] = {
-            "ingest_s": inc_ingest_s, "transform_s": inc_transform_s, "aggregate_incremental_s": inc_s,
-            "aggregate_full_refresh_s": full_s, "ratio_incremental_vs_full": round(inc_s / full_s, 3),
-            "modes": inc.metrics["modes"], "changed_rows": inc.rows_read,
+            "ingest_s": inc_ingest_s,
+            "transform_s": inc_transform_s,
+            "aggregate_incremental_s": inc_s,
+            "aggregate_full_refresh_s": full_s,
+            "ratio_incremental_vs_full": round(inc_s / full_s, 3),
+            "modes": inc.metrics["modes"],
+            "changed_rows": inc.rows_read,
             "per_table_s": {d["table"]: d["seconds"] for d in inc.details},
             "writes": {d["table"]: d["write"] for d in inc.details},
             "full_per_table_s": {d["table"]: d["seconds"] for d in full.details},
             "incremental_equals_full_refresh": spark_gold(ctx.spark, settings) == incremental_rows,
         }
-        out["targets"] = {"bronze_to_gold_le_2x_duckdb": out["ratio_bronze_to_gold_vs_duckdb"] <= 2.0,
-                          "incremental_le_0.1x_full": out["increment"]["ratio_incremental_vs_full"] <= 0.1}
+        out["targets"] = {
+            "bronze_to_gold_le_2x_duckdb": out["ratio_bronze_to_gold_vs_duckdb"] <= 2.0,
+            "incremental_le_0.1x_full": out["increment"]["ratio_incremental_vs_full"] <= 0.1,
+        }
         out["generate_s"] = gen_s
         out["kpi"] = agg.metrics.get("kpi")
         out["load_avg_1m_at_end"] = round(os.getloadavg()[0], 1)

@@ -24,8 +24,8 @@ def settings(tmp_path: Path):
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory: pytest.TempPathFactory):
     """The one SparkSession of the test run (local Delta + Kafka connector), built by lakectl's runner."""
-    from lakectl.engine.local import get_session, stop_session
     from lakectl.config import LocalTarget, settings_from_dict
+    from lakectl.engine.local import get_session, stop_session
 
     root = tmp_path_factory.mktemp("spark-session")
     boot = settings_from_dict({"storage": {"root": str(root)}}, "<test-session>")
@@ -63,8 +63,12 @@ def uc_server(tmp_path_factory: pytest.TempPathFactory):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--run-slow", action="store_true", default=False,
-                     help="also run the tests marked `slow` (long variants; LAKECTL_RUN_SLOW=1 does the same)")
+    parser.addoption(
+        "--run-slow",
+        action="store_true",
+        default=False,
+        help="also run the tests marked `slow` (long variants; LAKECTL_RUN_SLOW=1 does the same)",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-from typing import Optional
 
 import typer
 
@@ -14,7 +13,6 @@ from lakectl.cli.state import State
 from lakectl.cli.usage import LakectlGroup
 
 
-
 def _version(value: bool) -> None:
     if value:
         print(f"lakectl {__version__}")
@@ -23,24 +21,38 @@ def _version(value: bool) -> None:
 
 def main(
     ctx: typer.Context,
-    config: Optional[str] = typer.Option(
-        None, "--config", "-c", envvar="LAKECTL_CONFIG", help="Config file (default: configs/lakectl.yaml)."
+    config: str | None = typer.Option(None, "--config", "-c", envvar="LAKECTL_CONFIG", help="Config file (default: configs/lakectl.yaml)."),
+    target: str | None = typer.Option(
+        None, "--target", "-t", envvar="LAKECTL_TARGET", help="Target from the config (default: its default_target)."
     ),
-    target: Optional[str] = typer.Option(None, "--target", "-t", envvar="LAKECTL_TARGET", help="Target from the config (default: its default_target)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document (for CI); the same as -o json."),
-    output: Optional[Output] = typer.Option(
-        None, "--output", "-o", metavar="FORMAT",
+    output: Output | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        metavar="FORMAT",
         help="table (default: fits the terminal), wide (nothing cut), json (= --json) or csv (the main table).",
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show stack traces and the JVM's output."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
-    no_wait: bool = typer.Option(False, "--no-wait", help="Databricks targets: print the run id and URL and return; follow with `lakectl runs`."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Databricks targets: cancel a run after this many seconds (default: the target's timeout_minutes)."),
+    no_wait: bool = typer.Option(
+        False, "--no-wait", help="Databricks targets: print the run id and URL and return; follow with `lakectl runs`."
+    ),
+    timeout: float | None = typer.Option(
+        None, "--timeout", min=1, help="Databricks targets: cancel a run after this many seconds (default: the target's timeout_minutes)."
+    ),
 ) -> None:
     if json_out and output not in (None, Output.json):
         raise typer.BadParameter(f"--json and -o {output.value} ask for different outputs; give one of them", param_hint="--output")
-    ctx.obj = State(config=config, target=target, json=json_out or output == Output.json, output=output.value if output else None,
-                    verbose=verbose, no_wait=no_wait, timeout=timeout)
+    ctx.obj = State(
+        config=config,
+        target=target,
+        json=json_out or output == Output.json,
+        output=output.value if output else None,
+        verbose=verbose,
+        no_wait=no_wait,
+        timeout=timeout,
+    )
 
 
 def build(only: str | None = None) -> typer.Typer:

@@ -4,8 +4,25 @@ from __future__ import annotations
 
 # In --help order. Each is a module under lakectl.cli.commands that defines a function of the same
 # name, or `app` (a Typer of subcommands).
-COMMANDS = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run", "train", "score",
-            "model", "grant", "runs", "deploy", "init", "doctor")
+COMMANDS = (
+    "generate",
+    "ingest",
+    "transform",
+    "demo",
+    "monitor",
+    "optimize",
+    "aggregate",
+    "query",
+    "run",
+    "train",
+    "score",
+    "model",
+    "grant",
+    "runs",
+    "deploy",
+    "init",
+    "doctor",
+)
 _VALUE_OPTIONS = {"--config", "-c", "--target", "-t", "--timeout", "--output", "-o"}  # global options that take a value
 
 

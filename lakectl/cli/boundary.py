@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Literal, NoReturn, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
 import typer
 
@@ -29,13 +30,34 @@ Progress = Literal["spinner", "stages", "none"]
 OK_STATUSES = ("ok", "dry_run", "submitted")  # submitted: a --no-wait run on Databricks
 
 # Commands whose result has a main table, so that `-o csv` can print it (header + raw values).
-CSV_COMMANDS = ("query", "optimize", "aggregate", "model list", "model show", "monitor runs", "monitor tables",
-                "monitor streams", "monitor quality", "monitor check", "monitor models", "grant show")
+CSV_COMMANDS = (
+    "query",
+    "optimize",
+    "aggregate",
+    "model list",
+    "model show",
+    "monitor runs",
+    "monitor tables",
+    "monitor streams",
+    "monitor quality",
+    "monitor check",
+    "monitor models",
+    "grant show",
+)
 
 
-def run_job(ctx: typer.Context, job: str, params: dict[str, Any], json_out: bool = False, *, remote: bool = True,
-            progress: Progress = "spinner", tracked: bool = True, present: Present | None = None,
-            changes_exit: bool = False) -> None:
+def run_job(
+    ctx: typer.Context,
+    job: str,
+    params: dict[str, Any],
+    json_out: bool = False,
+    *,
+    remote: bool = True,
+    progress: Progress = "spinner",
+    tracked: bool = True,
+    present: Present | None = None,
+    changes_exit: bool = False,
+) -> None:
     """Run `job` for this command line and end the command: its Result printed, its exit code raised.
 
     remote: on a Databricks target the job runs there (else in this process whatever the target).
@@ -73,7 +95,7 @@ def run_job(ctx: typer.Context, job: str, params: dict[str, Any], json_out: bool
         raise typer.Exit(code)
 
 
-def exit_code(result: "Result", *, changes_exit: bool = False) -> int:
+def exit_code(result: Result, *, changes_exit: bool = False) -> int:
     """The one map from a Result to the process's exit code (README: Exit codes)."""
     from lakectl.core.errors import ChangesPending, SlaBreach
 
@@ -111,19 +133,25 @@ def output_format(ctx: typer.Context, json_out: bool = False) -> str:
         fail_usage(f"--json and -o {state.output} ask for different outputs", "give one of them", as_json=True)
     fmt = state.output or ("json" if json_out or state.json else "table")
     if fmt == "csv" and command_of(ctx) not in CSV_COMMANDS:
-        fail_usage(f"-o csv is not available for `lakectl {command_of(ctx)}`: its result has no main table",
-                   f"csv works with: {', '.join(CSV_COMMANDS)}; use -o json for the whole result", as_json=False)
+        fail_usage(
+            f"-o csv is not available for `lakectl {command_of(ctx)}`: its result has no main table",
+            f"csv works with: {', '.join(CSV_COMMANDS)}; use -o json for the whole result",
+            as_json=False,
+        )
     return fmt
 
 
-def load_settings_of(state: State, *, warn: bool = True) -> "Settings":
+def load_settings_of(state: State, *, warn: bool = True) -> Settings:
     """The settings for this command line; without any config file, say where lakectl looked (unless not `warn`)."""
     from lakectl.config import DEFAULT_CONFIG, load_settings
 
     settings = load_settings(state.config)
     if warn and settings.source_file == "<defaults>":
-        print(f"lakectl: warning: no config file (looked for {DEFAULT_CONFIG.absolute()}; --config and LAKECTL_CONFIG are not set): "
-              f"using built-in defaults with the lake in {settings.storage.root_dir.absolute()}", file=sys.stderr)
+        print(
+            f"lakectl: warning: no config file (looked for {DEFAULT_CONFIG.absolute()}; --config and LAKECTL_CONFIG are not set): "
+            f"using built-in defaults with the lake in {settings.storage.root_dir.absolute()}",
+            file=sys.stderr,
+        )
     return settings
 
 
@@ -137,7 +165,11 @@ def fail(exc: BaseException, *, verbose: bool, as_json: bool) -> NoReturn:
 
         traceback.print_exception(exc, file=sys.stderr)
     if as_json:
-        print(json.dumps({"status": "error", "error": {"kind": err.kind, "message": err.message, "hint": err.hint, "exit_code": err.exit_code}}))
+        print(
+            json.dumps(
+                {"status": "error", "error": {"kind": err.kind, "message": err.message, "hint": err.hint, "exit_code": err.exit_code}}
+            )
+        )
     print(f"lakectl: error: {err.one_line()}", file=sys.stderr)
     raise typer.Exit(err.exit_code)
 
@@ -148,15 +180,24 @@ def fail_usage(message: str, hint: str, *, as_json: bool) -> NoReturn:
     fail(UsageError(message, hint), verbose=False, as_json=as_json)
 
 
-def _run_remote(settings: "Settings", state: State, job: str, params: dict[str, Any], run_id: str) -> "Result":
+def _run_remote(settings: Settings, state: State, job: str, params: dict[str, Any], run_id: str) -> Result:
     from lakectl.cli.status import StatusLine
     from lakectl.runners.dispatch import run_remote
 
-    return run_remote(settings, state.target, job, params, run_id=run_id, timeout_s=state.timeout,
-                      wait=not state.no_wait, verbose=state.verbose, status_line=StatusLine)
+    return run_remote(
+        settings,
+        state.target,
+        job,
+        params,
+        run_id=run_id,
+        timeout_s=state.timeout,
+        wait=not state.no_wait,
+        verbose=state.verbose,
+        status_line=StatusLine,
+    )
 
 
-def _run_here(job_ctx: "JobContext", job: str, params: dict[str, Any], *, tracked: bool, spinner: bool) -> "Result":
+def _run_here(job_ctx: JobContext, job: str, params: dict[str, Any], *, tracked: bool, spinner: bool) -> Result:
     from lakectl.cli.status import spinner as spinning
 
     with spinning(job, shown=spinner):
@@ -173,7 +214,7 @@ def _run_here(job_ctx: "JobContext", job: str, params: dict[str, Any], *, tracke
         return result
 
 
-def _run_stages(job_ctx: "JobContext", job: str, params: dict[str, Any], *, show: bool) -> "Result":
+def _run_stages(job_ctx: JobContext, job: str, params: dict[str, Any], *, show: bool) -> Result:
     """A job of stages (run, demo): one ledger row as the parent the stages nest under, a line per stage."""
     from lakectl.cli.status import stage_progress
     from lakectl.jobs import load_job

@@ -27,8 +27,14 @@ def main() -> None:
         if json_requested(argv):
             import json
 
-            print(json.dumps({"status": "error", "error": {"kind": "usage", "message": exc.format_message(),
-                                                           "hint": "see --help", "exit_code": exc.exit_code}}))
+            print(
+                json.dumps(
+                    {
+                        "status": "error",
+                        "error": {"kind": "usage", "message": exc.format_message(), "hint": "see --help", "exit_code": exc.exit_code},
+                    }
+                )
+            )
         from typer import rich_utils
 
         rich_utils.rich_format_error(exc)

@@ -11,14 +11,16 @@ import functools
 import inspect
 import types
 import typing
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Optional
 
 import msgspec
 import typer
 
-from lakectl.cli.options import DRY_RUN as DRY_RUN_FLAG, JSON
+from lakectl.cli.options import DRY_RUN as DRY_RUN_FLAG
+from lakectl.cli.options import JSON
 
 NO_DEFAULT = ...  # Typer's mark of a required parameter
 _SCALARS = (bool, int, float, str, datetime)
@@ -29,9 +31,19 @@ class Opt:
 
     __slots__ = ("flags", "help", "field", "fields", "argument", "single", "required", "metavar", "show_default", "convert")
 
-    def __init__(self, *flags: str, help: str, field: str | None = None, fields: tuple[str, ...] = (), argument: bool = False,
-                 single: bool = False, required: bool = False, metavar: str | None = None, show_default: bool = True,
-                 convert: Callable[[Any], Any] | None = None) -> None:
+    def __init__(
+        self,
+        *flags: str,
+        help: str,
+        field: str | None = None,
+        fields: tuple[str, ...] = (),
+        argument: bool = False,
+        single: bool = False,
+        required: bool = False,
+        metavar: str | None = None,
+        show_default: bool = True,
+        convert: Callable[[Any], Any] | None = None,
+    ) -> None:
         self.flags = flags  # without a --long flag, `--<name>` is added
         self.help = help
         self.field = field  # the Params field it sets (default: the option's own name)
@@ -158,7 +170,7 @@ def _typer_parameter(name: str, opt: Opt, fields: dict[str, Field]) -> tuple[Any
     if opt.metavar is not None:
         kw["metavar"] = opt.metavar
     if opt.fields:  # several values, each of its field's type: an optional tuple
-        annotation = Optional[Tuple[tuple(_cli_type(fields[f].type, f) for f in opt.fields)]]  # type: ignore[misc]
+        annotation = Optional[tuple[tuple(_cli_type(fields[f].type, f) for f in opt.fields)]]  # type: ignore[misc]
         default: Any = None
     else:
         f = fields[opt.field or name]
@@ -167,7 +179,7 @@ def _typer_parameter(name: str, opt: Opt, fields: dict[str, Field]) -> tuple[Any
         if opt.single:
             annotation, default = _cli_type(f.item, f.name), NO_DEFAULT
         elif f.is_list:  # repeatable; not given: the field's default
-            annotation, default = Optional[List[_cli_type(f.item, f.name)]], None  # type: ignore[misc]
+            annotation, default = Optional[list[_cli_type(f.item, f.name)]], None  # type: ignore[misc]
         else:
             annotation = _cli_type(f.type, f.name)
             default = f.default

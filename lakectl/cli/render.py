@@ -111,8 +111,7 @@ def _table_like(value: Any) -> bool:
 def _render_nested(console: Any, name: str, key: str, rows: list[dict[str, Any]]) -> None:
     """One renderer for a result's nested records, wherever they sit (a standalone job or a pipeline's stage)."""
     # a text column with one value for every row goes into the title, to leave the width to the rest
-    same = {c: v for c, v in rows[0].items()
-            if isinstance(v, str) and len(rows) > 1 and all(r.get(c) == v for r in rows)}
+    same = {c: v for c, v in rows[0].items() if isinstance(v, str) and len(rows) > 1 and all(r.get(c) == v for r in rows)}
     columns = [c for c in rows[0] if c not in same]
     title = f"{name} {key.replace('_', ' ')}".strip() + (f" ({fmt_value(same)})" if same else "")
     render_rows(console, columns, [[r.get(c) for c in columns] for r in rows], title=title)
@@ -144,8 +143,8 @@ def write_csv(columns: list[str], rows: list[list[Any]]) -> None:
 def _uniform(details: list[Any]) -> bool:
     """Several flat dicts with the same keys."""
     return len(details) > 1 and all(
-        isinstance(d, dict) and d.keys() == details[0].keys() and not any(isinstance(v, (dict, list)) for v in d.values())
-        for d in details)
+        isinstance(d, dict) and d.keys() == details[0].keys() and not any(isinstance(v, (dict, list)) for v in d.values()) for d in details
+    )
 
 
 def render_rows(console: Any, columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
@@ -154,10 +153,14 @@ def render_rows(console: Any, columns: list[str], rows: list[list[Any]], title: 
     from rich.text import Text
 
     table = Table(title=title, title_justify="left", header_style="bold cyan")
-    numeric = [bool(rows) and all(isinstance(r[i], (int, float, Decimal)) and not isinstance(r[i], bool) for r in rows if r[i] is not None)
-               for i in range(len(columns))]
+    numeric = [
+        bool(rows) and all(isinstance(r[i], (int, float, Decimal)) and not isinstance(r[i], bool) for r in rows if r[i] is not None)
+        for i in range(len(columns))
+    ]
     for name, is_num in zip(columns, numeric):
         table.add_column(name, justify="right" if is_num else "left")
     for row in rows:
-        table.add_row(*(Text("NULL", style="dim") if v is None else Text(fmt_value(v, c)) for c, v in zip(columns, row)))  # data is never markup
+        table.add_row(
+            *(Text("NULL", style="dim") if v is None else Text(fmt_value(v, c)) for c, v in zip(columns, row))
+        )  # data is never markup
     console.print(table)

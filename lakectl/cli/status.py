@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lakectl.jobs.run import StageEvent
@@ -24,7 +25,7 @@ def spinner(job: str, *, shown: bool = True) -> Iterator[None]:
 
 
 @contextmanager
-def stage_progress(*, shown: bool = True) -> Iterator["StageEvent | None"]:
+def stage_progress(*, shown: bool = True) -> Iterator[StageEvent | None]:
     """A line per stage (live on a terminal, plain lines otherwise); yields the callback a job of stages calls."""
     if not shown:
         yield None
@@ -47,8 +48,13 @@ class StageProgress:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self.console = Console(stderr=True)
-        self.progress = Progress(SpinnerColumn(finished_text="[green]✓[/]"), TextColumn("{task.description}"),
-                                 TimeElapsedColumn(), console=self.console, transient=False)
+        self.progress = Progress(
+            SpinnerColumn(finished_text="[green]✓[/]"),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+        )
         self.tasks: dict[str, Any] = {}
         self.current: str | None = None
 
@@ -80,7 +86,7 @@ class StatusLine:
     """One live line on stderr (state, elapsed time, run page URL); plain lines on state changes when
     stderr is not a terminal."""
 
-    def __enter__(self) -> "StatusLine":
+    def __enter__(self) -> StatusLine:
         from rich.console import Console
 
         self.console = Console(stderr=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from typer import Abort
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
@@ -13,8 +14,14 @@ from typer.core import TyperGroup
 
 
 class LakectlGroup(TyperGroup):
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
-             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         from lakectl.cli.argv import hoist_global_options
 
         # global options after the command (-o, --json, -c ...) move before it, wherever the CLI is

@@ -126,15 +126,16 @@ def _expand(text: str, i: int, *, nested: bool, where: str) -> tuple[str, int]:
             var = m.group()
             default, i = _expand(text, end + 2, nested=True, where=where)
         else:
-            raise ConfigError(f"{where}: malformed environment reference at character {i + 1}",  # the value may be secret
-                              "write ${VAR} or ${VAR:-default} (VAR: letters, digits, _)")
+            raise ConfigError(
+                f"{where}: malformed environment reference at character {i + 1}",  # the value may be secret
+                "write ${VAR} or ${VAR:-default} (VAR: letters, digits, _)",
+            )
         if var in os.environ:
             out.append(os.environ[var])
         elif default is not None:
             out.append(default)
         else:
-            raise ConfigError(f"{where}: environment variable {var} is not set",
-                              f"export {var}=... or write ${{{var}:-default}}")
+            raise ConfigError(f"{where}: environment variable {var} is not set", f"export {var}=... or write ${{{var}:-default}}")
     if nested:
         raise ConfigError(f"{where}: unclosed environment reference", "close ${VAR:-default} with }")
     return "".join(out), i
@@ -151,5 +152,5 @@ def _reject_inline_secrets(value: Any, source: str, path: tuple[str, ...]) -> No
         if value and not ENV_REF.search(value):
             raise ConfigError(
                 f"{source}: {'.'.join(path)}: secrets must come from the environment",
-                f"write ${{SOME_ENV_VAR}} instead of the value",
+                "write ${SOME_ENV_VAR} instead of the value",
             )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 SECRET_KEY = re.compile(r"(password|secret|token|jaas|connection_string|sasl\.jaas|access_key)", re.I)
 _URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")  # user:password@ in a URL value (e.g. score's endpoint)

@@ -55,26 +55,37 @@ class Settings(Struct):
             )
         return self.targets[name]
 
-    def table(self, key: str) -> "TableHandle":
+    def table(self, key: str) -> TableHandle:
         """The table called `key` (schema.name); unconfigured tables get defaults."""
         schema, _, name = key.partition(".")
         if not name:
             raise ConfigError(f"table {key!r} must be written <schema>.<name>")
-        return TableHandle(key=key, schema_name=schema, name=name, config=self.tables.get(key, TableConfig()), storage=self.storage,
-                           by_path=self.tables_by_path)
+        return TableHandle(
+            key=key,
+            schema_name=schema,
+            name=name,
+            config=self.tables.get(key, TableConfig()),
+            storage=self.storage,
+            by_path=self.tables_by_path,
+        )
 
     @property
     def spark_catalog(self) -> str | None:
         """The catalog Spark addresses tables in, or None: by path."""
         return None if self.tables_by_path else self.storage.catalog
 
-    def for_target(self, name: str | None) -> "Settings":
+    def for_target(self, name: str | None) -> Settings:
         """These settings as jobs on target `name` use them. A local Spark has no Unity Catalog (no UC
         connector for Spark 4): unless its spark_conf declares spark.sql.catalog.<storage.catalog>, tables
         keep their path addresses there, and lakectl registers them in the catalog (docs/grant.md)."""
         catalog, target = self.storage.catalog, self.targets.get(name or self.default_target)
-        if (not catalog or self.tables_by_path or not isinstance(target, LocalTarget) or catalog == "spark_catalog"
-                or f"spark.sql.catalog.{catalog}" in target.spark_conf):
+        if (
+            not catalog
+            or self.tables_by_path
+            or not isinstance(target, LocalTarget)
+            or catalog == "spark_catalog"
+            or f"spark.sql.catalog.{catalog}" in target.spark_conf
+        ):
             return self
         from msgspec.structs import replace
 

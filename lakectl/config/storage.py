@@ -71,11 +71,22 @@ class TableConfig(Struct):
 
 
 DEFAULT_TABLES = [
-    "bronze.events", "bronze.quarantine",
-    "silver.events", "silver.reviews", "silver.quarantine", "silver.customers", "silver.products",
-    "gold.customer_behavior_daily", "gold.product_performance_daily", "gold.funnel_daily",
-    "gold.kpi_hourly", "gold.sentiment_daily",
-    "ops.runs", "ops.dq_metrics", "ops.stream_progress", "silver.review_scores",
+    "bronze.events",
+    "bronze.quarantine",
+    "silver.events",
+    "silver.reviews",
+    "silver.quarantine",
+    "silver.customers",
+    "silver.products",
+    "gold.customer_behavior_daily",
+    "gold.product_performance_daily",
+    "gold.funnel_daily",
+    "gold.kpi_hourly",
+    "gold.sentiment_daily",
+    "ops.runs",
+    "ops.dq_metrics",
+    "ops.stream_progress",
+    "silver.review_scores",
 ]
 
 

@@ -14,7 +14,7 @@ class _Target(Struct):
 
     @property
     def kind(self) -> str:
-        return self.__struct_config__.tag
+        return str(self.__struct_config__.tag)
 
 
 class LocalTarget(_Target, tag_field="kind", tag="local"):
@@ -61,8 +61,9 @@ class DatabricksTarget(_Target, tag_field="kind", tag="databricks"):
     warehouse_id: str | None = None  # `lakectl query` runs on this SQL warehouse instead of as a job
 
     def __post_init__(self) -> None:
-        chosen = [n for n, on in (("serverless", self.serverless), ("cluster_id", self.cluster_id),
-                                  ("spark_version", self.spark_version)) if on]
+        chosen = [
+            n for n, on in (("serverless", self.serverless), ("cluster_id", self.cluster_id), ("spark_version", self.spark_version)) if on
+        ]
         if len(chosen) > 1:
             raise ValueError(f"choose one compute: serverless, cluster_id or spark_version + node_type_id (got {', '.join(chosen)})")
         if self.artifact_path and not self.artifact_path.startswith(("/Volumes/", "/Workspace/")):

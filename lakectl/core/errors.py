@@ -100,9 +100,14 @@ def prefixed(exc: LakectlError, doing: str) -> LakectlError:
 # Delta's optimistic-concurrency conflicts, as their names appear in an error's text (Spark's, a warehouse's):
 # the other commit won, and retrying on a fresh snapshot is safe.
 DELTA_CONFLICTS = (
-    "ConcurrentModificationException", "ConcurrentAppendException", "ConcurrentDeleteReadException",
-    "ConcurrentDeleteDeleteException", "ConcurrentTransactionException", "MetadataChangedException",
-    "ProtocolChangedException", "DELTA_CONCURRENT_",
+    "ConcurrentModificationException",
+    "ConcurrentAppendException",
+    "ConcurrentDeleteReadException",
+    "ConcurrentDeleteDeleteException",
+    "ConcurrentTransactionException",
+    "MetadataChangedException",
+    "ProtocolChangedException",
+    "DELTA_CONCURRENT_",
 )
 
 EXIT_CODES: dict[int, str] = {
@@ -132,18 +137,24 @@ def translate(exc: BaseException) -> LakectlError:
         return UsageError(f"SQL syntax error: {first}", "check the SQL near the position shown")
     if name == "AnalysisException" or "AnalysisException" in text[:200]:
         if "TABLE_OR_VIEW_NOT_FOUND" in text:  # a name in a statement: a typo far more often than a missing stage
-            return TableNotFound(f"table not found: {first}",
-                                 "tables are schema.name, e.g. silver.events; `lakectl monitor tables` lists them")
+            return TableNotFound(
+                f"table not found: {first}", "tables are schema.name, e.g. silver.events; `lakectl monitor tables` lists them"
+            )
         if "PATH_NOT_FOUND" in text or "is not a Delta table" in text or "DELTA_MISSING_DELTA_TABLE" in text:
             return TableNotFound(f"table not found: {first}", "run the stage that creates it first (see `lakectl --help`)")
         if "UNRESOLVED_COLUMN" in text:
             return UsageError(f"unknown column: {first}", "Spark lists the columns it knows in the message; --verbose shows the trace")
         return UsageError(f"Spark analysis error: {first}", "check table and column names; --verbose shows the trace")
     if "JAVA_GATEWAY_EXITED" in text or "Java gateway process exited" in text:
-        return EnvironmentProblem("the Spark JVM did not start", "check that Java 17 is installed and JAVA_HOME points to it; --verbose shows the JVM log")
+        return EnvironmentProblem(
+            "the Spark JVM did not start", "check that Java 17 is installed and JAVA_HOME points to it; --verbose shows the JVM log"
+        )
     if name == "StreamingQueryException":
         return JobFailed(f"streaming query failed: {first}", "--verbose shows the trace")
-    if name in {"Py4JJavaError", "SparkRuntimeException", "PySparkException", "CapturedException", "IllegalArgumentException"} or "pyspark" in type(exc).__module__:
+    if (
+        name in {"Py4JJavaError", "SparkRuntimeException", "PySparkException", "CapturedException", "IllegalArgumentException"}
+        or "pyspark" in type(exc).__module__
+    ):
         return JobFailed(f"Spark job failed: {first}", "--verbose shows the trace")
     if isinstance(exc, FileNotFoundError):
         return UsageError(f"file not found: {exc.filename or first}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, fields, is_dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 
@@ -12,7 +12,7 @@ def json_default(value: Any) -> Any:
     """JSON for what json cannot encode itself: timestamps in ISO 8601 with their zone (a naive one is UTC,
     the session time zone of every lakectl Spark session), dates in ISO 8601, anything else as its str."""
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -43,7 +43,7 @@ class Result:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Result":
+    def from_dict(cls, data: dict[str, Any]) -> Result:
         known = {f for f in cls.__dataclass_fields__}
         base = {k: v for k, v in data.items() if k in known}
         extra = {k: v for k, v in data.items() if k not in known}
@@ -68,7 +68,7 @@ def _plain(value: Any) -> Any:
 class Timer:
     """Context manager measuring wall time in seconds."""
 
-    def __enter__(self) -> "Timer":
+    def __enter__(self) -> Timer:
         self.start = time.perf_counter()
         self.seconds = 0.0
         return self

@@ -55,8 +55,10 @@ def days_predicate_sql(column: str, days: Iterable[date], *, hourly: bool) -> st
     col = quote_ident(column)
     if not hourly:
         return f"{col} IN (" + ", ".join(f"DATE'{d.isoformat()}'" for d in days) + ")"
-    return " OR ".join(f"({col} >= TIMESTAMP'{d.isoformat()} 00:00:00' AND {col} < TIMESTAMP'{(d + timedelta(days=1)).isoformat()} 00:00:00')"
-                       for d in days)
+    return " OR ".join(
+        f"({col} >= TIMESTAMP'{d.isoformat()} 00:00:00' AND {col} < TIMESTAMP'{(d + timedelta(days=1)).isoformat()} 00:00:00')"
+        for d in days
+    )
 
 
 def is_simple_identifier(name: str) -> bool:
@@ -66,6 +68,7 @@ def is_simple_identifier(name: str) -> bool:
 # --- maintenance statements (optimize) -------------------------------------------------------------
 # `ref` is always a reference already built here (path_ref / quote_name); columns are quoted here;
 # `where` is a user-written SQL predicate (an expression, like an expectation), passed through as text.
+
 
 def optimize_sql(ref: str, *, where: str | None = None, zorder_by: Iterable[str] = ()) -> str:
     cols = list(zorder_by)
@@ -114,9 +117,12 @@ def bloom_filter_sql(ref: str, columns: Iterable[str], *, fpp: float = 0.1, num_
 # Names are quoted here; tag keys and values are string literals; the tag read binds names as :markers.
 
 _TAG_OBJECT = {"catalog": "CATALOG", "schema": "SCHEMA", "table": "TABLE", "volume": "VOLUME"}
-_TAG_VIEWS = {"catalog": ("catalog_tags", ("catalog_name",)), "schema": ("schema_tags", ("catalog_name", "schema_name")),
-              "table": ("table_tags", ("catalog_name", "schema_name", "table_name")),
-              "volume": ("volume_tags", ("catalog_name", "schema_name", "volume_name"))}
+_TAG_VIEWS = {
+    "catalog": ("catalog_tags", ("catalog_name",)),
+    "schema": ("schema_tags", ("catalog_name", "schema_name")),
+    "table": ("table_tags", ("catalog_name", "schema_name", "table_name")),
+    "volume": ("volume_tags", ("catalog_name", "schema_name", "volume_name")),
+}
 
 
 def unity_tags_select(securable_type: str, name: tuple[str, ...]) -> tuple[str, list[tuple[str, str]]]:
@@ -181,8 +187,10 @@ def columns_probe_sql(ref: str) -> str:
 # --- table creation and MERGE (lakectl.lake.delta) ----------------------------------------------------------
 # `ref` is a table reference and `view` a temporary view name, both already quoted here.
 
-def create_table_sql(ref: str, view: str, *, partition_by: Iterable[str] = (), properties: dict[str, str] | None = None,
-                     location: str | None = None) -> str:
+
+def create_table_sql(
+    ref: str, view: str, *, partition_by: Iterable[str] = (), properties: dict[str, str] | None = None, location: str | None = None
+) -> str:
     """CREATE TABLE IF NOT EXISTS ref USING DELTA [PARTITIONED BY] [LOCATION] [TBLPROPERTIES] AS SELECT * FROM view
     (the view is empty: it only carries the schema, nested types included)."""
     parts = list(partition_by)
@@ -212,8 +220,8 @@ def merge_sql(ref: str, view: str, key: str | Sequence[str], *, update_columns: 
 
 # --- scoring through a Databricks serving endpoint (score --via ai_query) -----------------------------
 
-def ai_query_scores_sql(endpoint: str, view: str, *, key: str = "event_id", text: str = "review_text",
-                        score: str = "score") -> str:
+
+def ai_query_scores_sql(endpoint: str, view: str, *, key: str = "event_id", text: str = "review_text", score: str = "score") -> str:
     """SELECT `key`, ai_query('endpoint', `text`, returnType => 'DOUBLE') AS `score` FROM view: the endpoint
     name is a string literal (quote_string), the columns identifiers, `view` a name already quoted here."""
     if not isinstance(endpoint, str) or not endpoint or "\x00" in endpoint:

@@ -14,10 +14,10 @@ import math
 import multiprocessing
 import os
 import random
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from lakectl.datagen.dimensions import dimension_rows, write_dimensions
 from lakectl.datagen.reviews import RATING_WEIGHTS, CorpusDraw, review_text
@@ -26,8 +26,7 @@ from lakectl.datagen.weighted import bisect_cum, choice_table
 EVENT_TYPES = ("page_view", "click", "add_to_cart", "purchase", "review")
 SEGMENT_ACTIVITY = {"new": 1.0, "regular": 1.6, "loyal": 2.6, "vip": 4.0}
 # Share of events per hour of day (UTC): quiet at night, peaks in the evening.
-HOUR_WEIGHTS = (1.2, 0.8, 0.5, 0.4, 0.4, 0.6, 1.2, 2.4, 3.4, 3.8, 4.0, 4.3,
-                4.8, 4.6, 4.3, 4.2, 4.5, 5.0, 5.9, 6.6, 6.9, 6.1, 4.4, 2.4)
+HOUR_WEIGHTS = (1.2, 0.8, 0.5, 0.4, 0.4, 0.6, 1.2, 2.4, 3.4, 3.8, 4.0, 4.3, 4.8, 4.6, 4.3, 4.2, 4.5, 5.0, 5.9, 6.6, 6.9, 6.1, 4.4, 2.4)
 CHUNK_EVENTS = 250_000
 BAD_KINDS = ("malformed_json", "type_mismatch", "missing_event_id", "unknown_event_type")
 
@@ -44,7 +43,7 @@ class GenerateResult:
     products: int = 0
     files: list[str] = field(default_factory=list)
 
-    def merge(self, other: "GenerateResult") -> None:
+    def merge(self, other: GenerateResult) -> None:
         for name in ("events", "valid_events", "duplicates", "bad_records"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for k, v in other.bad_by_kind.items():
@@ -56,8 +55,8 @@ class GenerateResult:
 
 def resolve_start(start: datetime | None, days: float) -> datetime:
     """The first instant (UTC) of the generated range; by default the `days` before today's midnight (UTC)."""
-    start = start or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days)
-    return start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start.astimezone(timezone.utc)
+    start = start or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days)
+    return start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
 
 
 def file_tag(seed: int, start: datetime, events: int) -> str:
@@ -103,8 +102,10 @@ def generate(
     # never on how many processes wrote it.
     chunks = [(i, min(CHUNK_EVENTS, events - i * CHUNK_EVENTS)) for i in range(math.ceil(events / CHUNK_EVENTS))]
     texts = (review_texts, neutral_share)
-    args = [(events_dir, dry_run, f"{tag}-c{i:03d}", n, seed, i, start, days, cust, prod, bad_fraction, duplicate_fraction, file_rows, texts)
-            for i, n in chunks]
+    args = [
+        (events_dir, dry_run, f"{tag}-c{i:03d}", n, seed, i, start, days, cust, prod, bad_fraction, duplicate_fraction, file_rows, texts)
+        for i, n in chunks
+    ]
     workers = min(len(args), os.cpu_count() or 1)
     if workers > 1:
         ctx = multiprocessing.get_context("fork")
@@ -141,8 +142,18 @@ def iter_event_lines(
     result.customers, result.products = len(cust), len(prod)
     for i in range(math.ceil(events / CHUNK_EVENTS)):
         n = min(CHUNK_EVENTS, events - i * CHUNK_EVENTS)
-        yield from _event_lines(random.Random(f"{seed}/{i}"), n, start, days, cust, prod, bad_fraction, duplicate_fraction, result,
-                                (review_texts, neutral_share))
+        yield from _event_lines(
+            random.Random(f"{seed}/{i}"),
+            n,
+            start,
+            days,
+            cust,
+            prod,
+            bad_fraction,
+            duplicate_fraction,
+            result,
+            (review_texts, neutral_share),
+        )
 
 
 def _write_chunk(args: tuple) -> GenerateResult:
@@ -215,7 +226,7 @@ def _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fracti
         minute, rest = divmod(ms, 60_000)
         prefix = minute_prefix.get(minute)
         if prefix is None:
-            prefix = minute_prefix[minute] = datetime.fromtimestamp(minute * 60, timezone.utc).strftime("%Y-%m-%dT%H:%M:")
+            prefix = minute_prefix[minute] = datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M:")
         return f"{prefix}{rest // 1000:02d}.{rest % 1000:03d}Z"
 
     while emitted < n:
@@ -242,14 +253,50 @@ def _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fracti
                 if qty:
                     cart.append((p, qty))
                 t += rng.uniform(2, 90)
-                yield from _emit(rng, et, t, c, session, p, qty, None, None, device, country, stamp, dumps, result, recent, bad_fraction, duplicate_fraction)
+                yield from _emit(
+                    rng,
+                    et,
+                    t,
+                    c,
+                    session,
+                    p,
+                    qty,
+                    None,
+                    None,
+                    device,
+                    country,
+                    stamp,
+                    dumps,
+                    result,
+                    recent,
+                    bad_fraction,
+                    duplicate_fraction,
+                )
                 emitted += 1
                 if emitted >= n:
                     return
         if cart and rng.random() < 0.55:
             for p, qty in cart:
                 t += rng.uniform(1, 20)
-                yield from _emit(rng, "purchase", t, c, session, p, qty, None, None, device, country, stamp, dumps, result, recent, bad_fraction, duplicate_fraction)
+                yield from _emit(
+                    rng,
+                    "purchase",
+                    t,
+                    c,
+                    session,
+                    p,
+                    qty,
+                    None,
+                    None,
+                    device,
+                    country,
+                    stamp,
+                    dumps,
+                    result,
+                    recent,
+                    bad_fraction,
+                    duplicate_fraction,
+                )
                 emitted += 1
                 if emitted >= n:
                     return
@@ -261,7 +308,25 @@ def _event_lines(rng, n, start, days, cust, prod, bad_fraction, duplicate_fracti
                     rt = min(t + rng.uniform(600, 3 * 86400), start_ts + span - 1)
                     if corpus is None:
                         text = review_text(rng, rating, p["category"].rstrip("s") if p["category"] != "electronics" else "gadget")
-                    yield from _emit(rng, "review", max(rt, t), c, session, p, None, text, rating, device, country, stamp, dumps, result, recent, bad_fraction, duplicate_fraction)
+                    yield from _emit(
+                        rng,
+                        "review",
+                        max(rt, t),
+                        c,
+                        session,
+                        p,
+                        None,
+                        text,
+                        rating,
+                        device,
+                        country,
+                        stamp,
+                        dumps,
+                        result,
+                        recent,
+                        bad_fraction,
+                        duplicate_fraction,
+                    )
                     emitted += 1
                     if emitted >= n:
                         return
@@ -305,8 +370,15 @@ def _emit(rng, et, t, c, session, p, qty, text, rating, device, country, stamp, 
 
 
 def _bad_record(rng, kind, et, t, c, p, stamp, dumps) -> str:
-    rec = {"event_id": f"{rng.getrandbits(128):032x}", "event_type": et, "event_time": stamp(t),
-           "customer_id": c["customer_id"], "product_id": p["product_id"], "price": p["list_price"], "quantity": 1}
+    rec = {
+        "event_id": f"{rng.getrandbits(128):032x}",
+        "event_type": et,
+        "event_time": stamp(t),
+        "customer_id": c["customer_id"],
+        "product_id": p["product_id"],
+        "price": p["list_price"],
+        "quantity": 1,
+    }
     if kind == "malformed_json":
         line = dumps(rec, separators=(",", ":"))
         return line[: rng.randrange(5, len(line) - 2)]

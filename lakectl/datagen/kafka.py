@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from lakectl.core.errors import EnvironmentProblem, SourceUnavailable, UsageError
 
@@ -59,7 +60,10 @@ def ensure_topic(client_conf: dict[str, Any], topic: str, partitions: int | None
     except ck.KafkaException as exc:
         if exc.args and getattr(exc.args[0], "code", lambda: None)() == ck.KafkaError.TOPIC_ALREADY_EXISTS:
             return False, partitions or 1
-        raise UsageError(f"could not create topic {topic!r}: {exc.args[0].str() if exc.args else exc}", "check the broker's permissions or create the topic yourself") from exc
+        raise UsageError(
+            f"could not create topic {topic!r}: {exc.args[0].str() if exc.args else exc}",
+            "check the broker's permissions or create the topic yourself",
+        ) from exc
     return True, partitions or 1
 
 

@@ -4,7 +4,7 @@ labelled corpus with a rating that agrees with the label."""
 from __future__ import annotations
 
 import random
-from typing import Sequence
+from collections.abc import Sequence
 
 RATING_WEIGHTS = ((5, 0.40), (4, 0.25), (3, 0.12), (2, 0.09), (1, 0.14))
 

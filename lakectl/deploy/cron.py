@@ -8,8 +8,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from lakectl.core.errors import ConfigError
 from lakectl.config import Schedule, Settings
+from lakectl.core.errors import ConfigError
 
 _DOW_NAMES = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}
 
@@ -22,8 +22,9 @@ def to_quartz(cron: str) -> str:
         dow = _quartz_dow(dow)
         dom = "?" if dom == "*" else dom
         if dom != "?":
-            raise ConfigError(f"cron {cron!r}: Databricks (Quartz) cannot combine a day of month with a day of week",
-                              "set one of them to *")
+            raise ConfigError(
+                f"cron {cron!r}: Databricks (Quartz) cannot combine a day of month with a day of week", "set one of them to *"
+            )
     else:
         dow = "?"
     return f"0 {minute} {hour} {dom} {month} {dow}"

@@ -6,8 +6,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Top-level job settings lakectl writes: one it no longer sets but the deployed job has is a change.
-MANAGED = ("name", "tags", "tasks", "schedule", "max_concurrent_runs", "email_notifications",
-           "webhook_notifications", "environments", "timeout_seconds")
+MANAGED = (
+    "name",
+    "tags",
+    "tasks",
+    "schedule",
+    "max_concurrent_runs",
+    "email_notifications",
+    "webhook_notifications",
+    "environments",
+    "timeout_seconds",
+)
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lakectl.deploy.cron import task_order, to_quartz
-from lakectl.core.errors import ConfigError
 from lakectl.config import DatabricksTarget, Schedule, Settings
+from lakectl.core.errors import ConfigError
+from lakectl.deploy.cron import task_order, to_quartz
 
 TAG_PROJECT = "lakectl_project"
 TAG_SCHEDULE = "lakectl_schedule"
@@ -24,28 +24,42 @@ def check_jobs(settings: Settings) -> None:
     for name, schedule in settings.schedules.items():
         for key, task in schedule.tasks.items():
             if task.job not in JOBS:
-                raise ConfigError(f"{settings.source_file}: schedules.{name}.tasks.{key}.job: unknown job {task.job!r}",
-                                  f"choose one of: {', '.join(sorted(JOBS))}")
+                raise ConfigError(
+                    f"{settings.source_file}: schedules.{name}.tasks.{key}.job: unknown job {task.job!r}",
+                    f"choose one of: {', '.join(sorted(JOBS))}",
+                )
 
 
 def desired(settings: Settings, target_name: str, target: DatabricksTarget, wheel: str, config: str) -> dict[str, dict[str, Any]]:
     check_jobs(settings)
-    return {key: job_settings(settings, key, schedule, target_name, target, wheel, config)
-            for key, schedule in settings.schedules.items()}
+    return {key: job_settings(settings, key, schedule, target_name, target, wheel, config) for key, schedule in settings.schedules.items()}
 
 
-def job_settings(settings: Settings, key: str, schedule: Schedule, target_name: str, target: DatabricksTarget,
-                 wheel: str, config: str) -> dict[str, Any]:
+def job_settings(
+    settings: Settings, key: str, schedule: Schedule, target_name: str, target: DatabricksTarget, wheel: str, config: str
+) -> dict[str, Any]:
     tags = {TAG_PROJECT: settings.project, TAG_SCHEDULE: key}
-    job: dict[str, Any] = {"name": job_name(settings, key), "tags": tags,
-                           "max_concurrent_runs": schedule.max_concurrent_runs}
+    job: dict[str, Any] = {"name": job_name(settings, key), "tags": tags, "max_concurrent_runs": schedule.max_concurrent_runs}
     tasks = []
     for task_key in task_order(schedule, key):
         task = schedule.tasks[task_key]
-        out: dict[str, Any] = {"task_key": task_key, "python_wheel_task": {
-            "package_name": "lakectl", "entry_point": "lakectl-job",
-            "parameters": [task.job, "--params", json.dumps(task.params, sort_keys=True), "--config", config,
-                           "--target", target_name, "--on-cluster"]}}
+        out: dict[str, Any] = {
+            "task_key": task_key,
+            "python_wheel_task": {
+                "package_name": "lakectl",
+                "entry_point": "lakectl-job",
+                "parameters": [
+                    task.job,
+                    "--params",
+                    json.dumps(task.params, sort_keys=True),
+                    "--config",
+                    config,
+                    "--target",
+                    target_name,
+                    "--on-cluster",
+                ],
+            },
+        }
         if task.depends_on:
             out["depends_on"] = [{"task_key": d} for d in task.depends_on]
         if task.retries:
@@ -56,11 +70,15 @@ def job_settings(settings: Settings, key: str, schedule: Schedule, target_name: 
         tasks.append(out)
     job["tasks"] = tasks
     if target.serverless:
-        job["environments"] = [{"environment_key": ENVIRONMENT_KEY, "spec": {
-            "environment_version": target.environment_version, "dependencies": [wheel]}}]
+        job["environments"] = [
+            {"environment_key": ENVIRONMENT_KEY, "spec": {"environment_version": target.environment_version, "dependencies": [wheel]}}
+        ]
     if schedule.cron:
-        job["schedule"] = {"quartz_cron_expression": to_quartz(schedule.cron), "timezone_id": schedule.timezone,
-                           "pause_status": "PAUSED" if schedule.paused else "UNPAUSED"}
+        job["schedule"] = {
+            "quartz_cron_expression": to_quartz(schedule.cron),
+            "timezone_id": schedule.timezone,
+            "pause_status": "PAUSED" if schedule.paused else "UNPAUSED",
+        }
     if schedule.timeout_minutes:
         job["timeout_seconds"] = int(schedule.timeout_minutes * 60)
     if schedule.notifications.emails_on_failure:
@@ -76,8 +94,16 @@ def _compute(target: DatabricksTarget, target_name: str, wheel: str, tags: dict[
     if target.cluster_id:
         return {"existing_cluster_id": target.cluster_id, "libraries": [{"whl": wheel}]}
     if target.spark_version and target.node_type_id:
-        return {"new_cluster": {"spark_version": target.spark_version, "node_type_id": target.node_type_id,
-                                "num_workers": target.num_workers, "custom_tags": tags},
-                "libraries": [{"whl": wheel}]}
-    raise ConfigError(f"target {target_name!r} names no compute",
-                      "set `serverless: true`, `cluster_id`, or `spark_version` + `node_type_id` (see docs/targets.md)")
+        return {
+            "new_cluster": {
+                "spark_version": target.spark_version,
+                "node_type_id": target.node_type_id,
+                "num_workers": target.num_workers,
+                "custom_tags": tags,
+            },
+            "libraries": [{"whl": wheel}],
+        }
+    raise ConfigError(
+        f"target {target_name!r} names no compute",
+        "set `serverless: true`, `cluster_id`, or `spark_version` + `node_type_id` (see docs/targets.md)",
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lakectl.config import DatabricksTarget, Settings
 from lakectl.deploy.plan import Change, diff
 from lakectl.deploy.spec import TAG_PROJECT, TAG_SCHEDULE, desired
-from lakectl.config import DatabricksTarget, Settings
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -20,7 +20,7 @@ class Outcome:
     uploaded: list[str] = field(default_factory=list)
 
 
-def deployed(w: "WorkspaceClient", project: str) -> dict[str, tuple[int, dict[str, Any]]]:
+def deployed(w: WorkspaceClient, project: str) -> dict[str, tuple[int, dict[str, Any]]]:
     """schedule -> (job_id, settings) of the jobs tagged as this project's; never anyone else's."""
     found: dict[str, tuple[int, dict[str, Any]]] = {}
     for job in w.jobs.list(expand_tasks=True, limit=100):
@@ -35,17 +35,16 @@ def deployed(w: "WorkspaceClient", project: str) -> dict[str, tuple[int, dict[st
     return found
 
 
-def config_path(w: "WorkspaceClient", target: DatabricksTarget, settings: Settings) -> str:
+def config_path(w: WorkspaceClient, target: DatabricksTarget, settings: Settings) -> str:
     """One stable config per project for its jobs: a config change updates that file, not every job."""
     from lakectl.runners.databricks.artifacts import artifact_dir
 
     return f"{artifact_dir(w, target)}/lakectl-deploy-{settings.project}.yaml"
 
 
-def plan_and_apply(settings: Settings, target_name: str, target: DatabricksTarget, *, dry_run: bool,
-                   destroy: bool) -> Outcome:
-    from lakectl.runners.databricks import artifacts
+def plan_and_apply(settings: Settings, target_name: str, target: DatabricksTarget, *, dry_run: bool, destroy: bool) -> Outcome:
     from lakectl.engine.workspace import api_errors, workspace_client
+    from lakectl.runners.databricks import artifacts
     from lakectl.runners.databricks.wheel import build_wheel
 
     w = workspace_client(target)
@@ -60,8 +59,7 @@ def plan_and_apply(settings: Settings, target_name: str, target: DatabricksTarge
             wheel = build_wheel()
             wheel_path = artifacts.planned(w, target, settings, wheel).wheel
             local_config = artifacts.config_bytes(settings)
-            config_action = ("create" if remote_config is None else
-                             "unchanged" if remote_config == local_config else "update")
+            config_action = "create" if remote_config is None else "unchanged" if remote_config == local_config else "update"
             wanted = desired(settings, target_name, target, wheel_path, config)
     changes = diff(wanted, current)
     outcome = Outcome(changes, config_action)
@@ -93,7 +91,7 @@ def plan_and_apply(settings: Settings, target_name: str, target: DatabricksTarge
     return outcome
 
 
-def _delete(w: "WorkspaceClient", path: str) -> None:
+def _delete(w: WorkspaceClient, path: str) -> None:
     if path.startswith("/Volumes/"):
         w.files.delete(path)
     else:

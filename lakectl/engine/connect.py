@@ -10,10 +10,10 @@ import socket
 import threading
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from lakectl.core.errors import EnvironmentProblem, SourceUnavailable, UsageError
 from lakectl.config import SparkTarget
+from lakectl.core.errors import EnvironmentProblem, SourceUnavailable, UsageError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -40,7 +40,7 @@ def endpoint(url: str) -> Endpoint:
     """Host and port of a Spark Connect URL: sc://host[:port][/;param=value...]."""
     if not url.startswith("sc://"):
         raise UsageError(f"not a Spark Connect URL: {url.split(';')[0]}", "write sc://host:15002")
-    netloc = url[len("sc://"):].split("/", 1)[0].split(";", 1)[0]
+    netloc = url[len("sc://") :].split("/", 1)[0].split(";", 1)[0]
     if netloc.startswith("["):  # IPv6 literal
         host, _, rest = netloc[1:].partition("]")
         port_text = rest.removeprefix(":")
@@ -73,8 +73,9 @@ def probe(ep: Endpoint, timeout_s: float) -> None:
         with socket.create_connection((ep.host, ep.port), timeout=timeout_s):
             return
     except socket.gaierror as exc:
-        raise SourceUnavailable(f"Spark Connect server {ep.display}: unknown host ({exc.strerror})",
-                                "check `remote` in the target (or SPARK_REMOTE)") from None
+        raise SourceUnavailable(
+            f"Spark Connect server {ep.display}: unknown host ({exc.strerror})", "check `remote` in the target (or SPARK_REMOTE)"
+        ) from None
     except OSError as exc:
         reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__).lower()
         raise SourceUnavailable(
@@ -83,7 +84,7 @@ def probe(ep: Endpoint, timeout_s: float) -> None:
         ) from None
 
 
-def build_session(target: SparkTarget, *, verbose: bool = False) -> "SparkSession":
+def build_session(target: SparkTarget, *, verbose: bool = False) -> SparkSession:
     """A Spark Connect session to `target.remote`, checked with one bounded round trip."""
     assert target.remote
     ep = endpoint(target.remote)
@@ -103,7 +104,7 @@ def build_session(target: SparkTarget, *, verbose: bool = False) -> "SparkSessio
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=r".*RETRIES_EXCEEDED")
-                session.conf._set_all(configs={**SESSION_CONF, **target.spark_conf}, silent=True)
+                session.conf._set_all(configs={**SESSION_CONF, **target.spark_conf}, silent=True)  # type: ignore[attr-defined]
                 outcome["version"] = session.version
         except BaseException as exc:  # noqa: BLE001 - reported on the caller's thread
             outcome["error"] = exc
@@ -126,20 +127,20 @@ def _reason(error: object) -> str:
     """One short line about why the handshake failed (gRPC errors print as multi-line reprs)."""
     if error is None:
         return "no answer in time"
-    cause = error
+    cause: Any = error
     while cause is not None and not hasattr(cause, "details"):
-        cause = cause.__cause__ or cause.__context__  # type: ignore[union-attr]
+        cause = cause.__cause__ or cause.__context__
     if cause is not None:
         try:
-            code = cause.code()  # type: ignore[attr-defined]
-            return f"{getattr(code, 'name', code)}: {cause.details()}"[:200]  # type: ignore[attr-defined]
+            code = cause.code()
+            return f"{getattr(code, 'name', code)}: {cause.details()}"[:200]
         except Exception:  # noqa: BLE001 - not a grpc.Call after all
             pass
     text = str(error).strip()
     return (text.splitlines()[0] if text else type(error).__name__)[:200]
 
 
-def _close_quietly(session: "SparkSession") -> None:
+def _close_quietly(session: SparkSession) -> None:
     try:
         session.client.close()
     except Exception:  # noqa: BLE001 - best effort on a failed connection

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from lakectl.config import DatabricksTarget, Settings, SparkTarget
+from lakectl.config import DatabricksTarget, Settings, SparkTarget, Target
 from lakectl.core.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class JobContext:
     verbose: bool = False
     on_cluster: bool = False  # lakectl-job inside a Databricks run: use the runtime's own session
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    _spark: "SparkSession | None" = None
+    _spark: SparkSession | None = None
     # registers the tables this run creates in storage.catalog (governance/autoregister.py); set by run_job
     catalog_registrar: Any = field(default=None, repr=False)
     statement_timeout_s: float = 600.0  # bound on one statement on a SQL warehouse (a run's --timeout)
@@ -39,11 +39,11 @@ class JobContext:
         self.settings = self.settings.for_target(self.target_name)
 
     @property
-    def target(self):
+    def target(self) -> Target:
         return self.settings.target(self.target_name)
 
     @property
-    def spark(self) -> "SparkSession":
+    def spark(self) -> SparkSession:
         if self._spark is None:
             target = self.target
             if isinstance(target, DatabricksTarget):
@@ -63,14 +63,16 @@ class JobContext:
         return self._spark is not None
 
     @cached_property
-    def engine(self) -> "SqlEngine":
+    def engine(self) -> SqlEngine:
         target = self.target
         if isinstance(target, DatabricksTarget) and target.warehouse_id and not self.on_cluster:
             from lakectl.engine.warehouse import WarehouseEngine
 
             if not self.settings.storage.catalog:
-                raise ConfigError("a SQL warehouse works on Unity Catalog tables: storage.catalog is not set",
-                                  "set storage.catalog in the config, or remove warehouse_id to run the job on a cluster")
+                raise ConfigError(
+                    "a SQL warehouse works on Unity Catalog tables: storage.catalog is not set",
+                    "set storage.catalog in the config, or remove warehouse_id to run the job on a cluster",
+                )
             return WarehouseEngine(target, catalog=self.settings.storage.catalog, timeout_s=self.statement_timeout_s)
         from lakectl.engine.spark import SparkEngine
 
@@ -81,7 +83,7 @@ class JobContext:
         return SparkEngine(self.settings, lambda: self.spark, connect=connect)
 
     @cached_property
-    def duckdb(self) -> "DuckEngine":
+    def duckdb(self) -> DuckEngine:
         from lakectl.engine.duck import DuckEngine
 
         return DuckEngine(self.settings)

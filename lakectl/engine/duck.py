@@ -9,8 +9,9 @@ statement DuckDB cannot parse or bind is handed back (`NotForDuckDB`) so the cal
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from lakectl.core.errors import TableNotFound, UsageError
 from lakectl.core.sql import quote_ansi_ident
@@ -33,15 +34,16 @@ class DuckEngine(NoSessionSettings):
     label = "DuckDB"
     capabilities = Capabilities(local_files=True)
 
-    def __init__(self, settings: "Settings") -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     @property
     def labels(self) -> dict[str, Any]:
         return {"engine": self.name}
 
-    def query(self, statement: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None,
-              tables: Sequence[str] = ()) -> Rows:
+    def query(
+        self, statement: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None, tables: Sequence[str] = ()
+    ) -> Rows:
         """Columns and rows of `statement`, each of `tables` (schema.name) visible under its logical name."""
         import duckdb
         from deltalake import DeltaTable
@@ -77,32 +79,40 @@ class DuckEngine(NoSessionSettings):
         answer = self.query(statement, params)
         return [dict(zip(answer.columns, row)) for row in answer.rows]
 
-    def detail(self, handle: "TableHandle") -> dict[str, Any] | None:
+    def detail(self, handle: TableHandle) -> dict[str, Any] | None:
         table = self._open(handle)
         if table is None:
             return None
         meta, protocol = table.metadata(), table.protocol()
         sizes = table.get_add_actions(flatten=True).column("size_bytes").to_pylist()
-        return {"format": "delta", "id": meta.id, "name": meta.name, "location": table.table_uri.rstrip("/"),
-                "partitionColumns": list(meta.partition_columns), "numFiles": len(sizes), "sizeInBytes": sum(sizes),
-                "properties": dict(meta.configuration), "minReaderVersion": protocol.min_reader_version,
-                "minWriterVersion": protocol.min_writer_version}
+        return {
+            "format": "delta",
+            "id": meta.id,
+            "name": meta.name,
+            "location": table.table_uri.rstrip("/"),
+            "partitionColumns": list(meta.partition_columns),
+            "numFiles": len(sizes),
+            "sizeInBytes": sum(sizes),
+            "properties": dict(meta.configuration),
+            "minReaderVersion": protocol.min_reader_version,
+            "minWriterVersion": protocol.min_writer_version,
+        }
 
-    def history(self, handle: "TableHandle", limit: int | None = None) -> list[dict[str, Any]]:
+    def history(self, handle: TableHandle, limit: int | None = None) -> list[dict[str, Any]]:
         table = self._open(handle)
         return table.history(limit) if table is not None else []
 
-    def columns(self, handle: "TableHandle") -> list[str]:
+    def columns(self, handle: TableHandle) -> list[str]:
         table = self._open(handle)
         if table is None:
             raise TableNotFound(f"table {handle.key} does not exist ({handle.path})", "run the stage that writes it first")
         return [f.name for f in table.schema().fields]
 
-    def exists(self, handle: "TableHandle") -> bool:
+    def exists(self, handle: TableHandle) -> bool:
         return self._open(handle) is not None
 
     @staticmethod
-    def _open(handle: "TableHandle") -> "DeltaTable | None":
+    def _open(handle: TableHandle) -> DeltaTable | None:
         from deltalake import DeltaTable
 
         if handle.spark_catalog or "://" in handle.path or not (Path(handle.path) / "_delta_log").is_dir():
@@ -111,11 +121,11 @@ class DuckEngine(NoSessionSettings):
 
 
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.I)
-_CANDIDATES = re.compile(r'Candidate bindings:\s*(.+)', re.I)
+_CANDIDATES = re.compile(r"Candidate bindings:\s*(.+)", re.I)
 _MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist", re.I)
 
 
-def _translate(exc: Exception, settings: "Settings", sql: str) -> Exception:
+def _translate(exc: Exception, settings: Settings, sql: str) -> Exception:
     """A user mistake becomes a usage error with a hint; a dialect gap becomes NotForDuckDB."""
     import duckdb
 
@@ -131,6 +141,7 @@ def _translate(exc: Exception, settings: "Settings", sql: str) -> Exception:
 
         name = m.group(1).strip('"!')
         known = settings.table_keys()
-        return TableNotFound(f"unknown table {name} in the query",
-                             did_you_mean(name, known) or f"tables are named schema.name: {', '.join(known)}")
+        return TableNotFound(
+            f"unknown table {name} in the query", did_you_mean(name, known) or f"tables are named schema.name: {', '.join(known)}"
+        )
     return NotForDuckDB(first[:300])

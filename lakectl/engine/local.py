@@ -7,13 +7,14 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
+from lakectl.config import LocalTarget, Settings, SparkTarget
 from lakectl.core.cache import cache_dir
 from lakectl.core.errors import EnvironmentProblem
-from lakectl.config import LocalTarget, Settings, SparkTarget
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -24,14 +25,14 @@ KAFKA_PACKAGE = f"org.apache.spark:spark-sql-kafka-0-{10}_{SCALA_BINARY}:{SPARK_
 # One session per kind of engine: the in-process JVM ("local") or a Spark Connect server (its URL).
 # A command uses one target, so a CLI process holds one; keying by target keeps a process that
 # already runs a local session (a notebook, the test suite) from sending a Connect target's jobs to it.
-_sessions: dict[str, "SparkSession"] = {}
+_sessions: dict[str, SparkSession] = {}
 
 
 def _engine_key(target: LocalTarget | SparkTarget) -> str:
     return target.remote if isinstance(target, SparkTarget) and target.remote else "local"
 
 
-def get_session(settings: Settings, target: LocalTarget | SparkTarget, *, verbose: bool = False) -> "SparkSession":
+def get_session(settings: Settings, target: LocalTarget | SparkTarget, *, verbose: bool = False) -> SparkSession:
     """The process's SparkSession for this target's engine, built on first use."""
     key = _engine_key(target)
     if key not in _sessions:
@@ -67,7 +68,7 @@ def stop_session() -> None:
         _sessions.popitem()[1].stop()
 
 
-def _build(settings: Settings, target: LocalTarget | SparkTarget, verbose: bool) -> "SparkSession":
+def _build(settings: Settings, target: LocalTarget | SparkTarget, verbose: bool) -> SparkSession:
     if isinstance(target, SparkTarget) and target.remote:
         from lakectl.engine.connect import build_session
 
@@ -85,7 +86,7 @@ def _build(settings: Settings, target: LocalTarget | SparkTarget, verbose: bool)
     log_file = log_dir / f"spark-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     conf = local_conf(settings, target)
     builder = SparkSession.builder.appName(f"lakectl:{settings.project}")
-    if isinstance(target, SparkTarget):
+    if isinstance(target, SparkTarget) and target.master:
         builder = builder.master(target.master)
     for key, value in conf.items():
         builder = builder.config(key, value)
@@ -163,11 +164,11 @@ def cached_jars() -> list[str]:
     return jars if jars and all(Path(j).exists() for j in jars) else []
 
 
-def _remember_jars(spark: "SparkSession") -> None:
+def _remember_jars(spark: SparkSession) -> None:
     manifest = jar_manifest()
     if manifest.exists():
         return
-    jars = [j.removeprefix("file://").removeprefix("file:") for j in spark.conf.get("spark.jars", "").split(",") if j]
+    jars = [j.removeprefix("file://").removeprefix("file:") for j in (spark.conf.get("spark.jars", "") or "").split(",") if j]
     if jars and all(Path(j).exists() for j in jars):
         manifest.parent.mkdir(parents=True, exist_ok=True)
         manifest.write_text(json.dumps(jars))
@@ -215,7 +216,9 @@ def _startup_error(exc: Exception, log_file: Path) -> EnvironmentProblem:
             f"could not resolve the Spark jars {', '.join(packages())}",
             f"check network access to the Maven repository or the Ivy cache at {cache_dir() / 'ivy'}; log: {log_file}",
         )
-    return EnvironmentProblem(f"the local Spark session did not start: {str(exc).splitlines()[0][:200]}", f"see {log_file}; --verbose shows the JVM output")
+    return EnvironmentProblem(
+        f"the local Spark session did not start: {str(exc).splitlines()[0][:200]}", f"see {log_file}; --verbose shows the JVM output"
+    )
 
 
 def _prune_logs(log_dir: Path, keep: int = 20) -> None:

@@ -8,9 +8,10 @@ the job reads `Capabilities` (data, as dlt's destination capabilities are), neve
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator, Literal, Mapping, NamedTuple, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from lakectl.config import TableHandle
@@ -57,7 +58,11 @@ class SqlEngine(Protocol):
 
     name: str  # spark | warehouse | duckdb
     label: str  # how messages name it: "Spark", "a SQL warehouse", "DuckDB"
-    capabilities: Capabilities
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this engine can do (decided without starting it where that is possible)."""
+        ...
 
     @property
     def labels(self) -> dict[str, Any]:
@@ -68,29 +73,29 @@ class SqlEngine(Protocol):
         """Run one statement; its rows as dicts keyed by column name (nested structs as dicts)."""
         ...
 
-    def query(self, statement: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None,
-              tables: Sequence[str] = ()) -> Rows:
+    def query(
+        self, statement: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None, tables: Sequence[str] = ()
+    ) -> Rows:
         """Run one statement; at most `limit` rows (None or 0: all). `tables` are configured table keys
         (schema.name) the statement names by their logical names: the engine makes them resolve."""
         ...
 
-    def detail(self, handle: "TableHandle") -> dict[str, Any] | None:
+    def detail(self, handle: TableHandle) -> dict[str, Any] | None:
         """DESCRIBE DETAIL as a dict (numFiles, sizeInBytes, properties, id, location, clusteringColumns, ...),
         or None when the table does not exist."""
         ...
 
-    def history(self, handle: "TableHandle", limit: int | None = None) -> list[dict[str, Any]]:
+    def history(self, handle: TableHandle, limit: int | None = None) -> list[dict[str, Any]]:
         """DESCRIBE HISTORY, newest first (version, operation, operationParameters, operationMetrics, ...)."""
         ...
 
-    def columns(self, handle: "TableHandle") -> list[str]:
+    def columns(self, handle: TableHandle) -> list[str]:
         """The table's column names (no rows read)."""
         ...
 
-    def exists(self, handle: "TableHandle") -> bool:
-        ...
+    def exists(self, handle: TableHandle) -> bool: ...
 
-    def with_settings(self, settings: Mapping[str, str]) -> AbstractContextManager["SqlEngine"]:
+    def with_settings(self, settings: Mapping[str, str]) -> AbstractContextManager[SqlEngine]:
         """This engine with Spark `settings` for the statements run through it, never leaked to other
         statements. An engine without `session_settings` takes only `{}`."""
         ...

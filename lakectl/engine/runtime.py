@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
-def runtime_session() -> "SparkSession":
+def runtime_session() -> SparkSession:
     from pyspark.sql import SparkSession
 
     spark = SparkSession.builder.getOrCreate()

@@ -9,9 +9,10 @@ Spark settings scoped to a few statements.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from lakectl.core import sql
 from lakectl.core.errors import TableNotFound
@@ -23,19 +24,25 @@ if TYPE_CHECKING:
     from lakectl.config import Settings, TableHandle
 
 # Error conditions that mean "no Delta table at this path" (not a failure to read one).
-_NOT_A_TABLE = {"DELTA_TABLE_ONLY_OPERATION", "DELTA_MISSING_DELTA_TABLE", "DELTA_TABLE_NOT_FOUND", "PATH_NOT_FOUND",
-                "DELTA_PATH_DOES_NOT_EXIST", "DELTA_EMPTY_DIRECTORY"}
+_NOT_A_TABLE = {
+    "DELTA_TABLE_ONLY_OPERATION",
+    "DELTA_MISSING_DELTA_TABLE",
+    "DELTA_TABLE_NOT_FOUND",
+    "PATH_NOT_FOUND",
+    "DELTA_PATH_DOES_NOT_EXIST",
+    "DELTA_EMPTY_DIRECTORY",
+}
 SNAPSHOT_PARTITIONS = "spark.databricks.delta.snapshotPartitions"
 # VACUUM lists the table with this many tasks; Spark's default (10000) costs minutes on a small machine.
 LISTING_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
 
 
-def is_connect(spark: "SparkSession") -> bool:
+def is_connect(spark: SparkSession) -> bool:
     """True for a Spark Connect session (foreachBatch functions then run on the server)."""
     return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
-def on_databricks_runtime(spark: "SparkSession | None" = None) -> bool:
+def on_databricks_runtime(spark: SparkSession | None = None) -> bool:
     """True inside a Databricks runtime (its clusters set DATABRICKS_RUNTIME_VERSION; with a session at hand,
     also when it reports a Databricks cluster version)."""
     if os.environ.get("DATABRICKS_RUNTIME_VERSION"):
@@ -49,13 +56,21 @@ def on_databricks_runtime(spark: "SparkSession | None" = None) -> bool:
 
 
 def spark_capabilities(*, connect: bool, databricks: bool) -> Capabilities:
-    return Capabilities(dataframes=True, writes=True, session_settings=True, databricks_sql=databricks,
-                        plan_metrics="connect" if connect else "jvm", batches_on_server=connect, local_files=True)
+    return Capabilities(
+        dataframes=True,
+        writes=True,
+        session_settings=True,
+        databricks_sql=databricks,
+        plan_metrics="connect" if connect else "jvm",
+        batches_on_server=connect,
+        local_files=True,
+    )
 
 
 # --- Delta on Spark: existence, details, history -------------------------------------------------------
 
-def history(spark: "SparkSession", path: str, limit: int | None = None) -> "DataFrame | None":
+
+def history(spark: SparkSession, path: str, limit: int | None = None) -> DataFrame | None:
     """The table's DESCRIBE HISTORY (newest first), or None when there is no Delta table at `path`."""
     from pyspark.errors import AnalysisException
 
@@ -75,19 +90,19 @@ def local_log_exists(path: str) -> bool | None:
     return log.is_dir() and any(log.glob("*.json"))
 
 
-def is_delta_table(spark: "SparkSession", path: str) -> bool:
+def is_delta_table(spark: SparkSession, path: str) -> bool:
     local = local_log_exists(path)
     return local if local is not None else history(spark, path, 1) is not None
 
 
-def exists(spark: "SparkSession", handle: "TableHandle") -> bool:
+def exists(spark: SparkSession, handle: TableHandle) -> bool:
     """Whether the table exists: in its catalog when Spark addresses it there, else at its path."""
     if handle.spark_catalog:
         return bool(spark.catalog.tableExists(f"{handle.spark_catalog}.{handle.schema_name}.{handle.name}"))
     return is_delta_table(spark, handle.path)
 
 
-def detail(spark: "SparkSession", ref: str) -> dict[str, Any]:
+def detail(spark: SparkSession, ref: str) -> dict[str, Any]:
     """DESCRIBE DETAIL as a dict (numFiles, sizeInBytes, properties, id, clusteringColumns, ...)."""
     row = spark.sql(sql.describe_detail_sql(ref)).first()
     return row.asDict(recursive=True) if row is not None else {}
@@ -95,8 +110,9 @@ def detail(spark: "SparkSession", ref: str) -> dict[str, Any]:
 
 # --- settings for a few statements ----------------------------------------------------------------------
 
+
 @contextmanager
-def scoped_conf(spark: "SparkSession", conf: Mapping[str, str]) -> Iterator["SparkSession"]:
+def scoped_conf(spark: SparkSession, conf: Mapping[str, str]) -> Iterator[SparkSession]:
     """A session to run statements with `conf` set. On classic Spark this is `spark.newSession()`: it
     shares the SparkContext, caches and Delta logs but has its own SQL conf, so the caller's session
     (and any stream running on it) never sees the setting. Where child sessions are unavailable
@@ -113,20 +129,20 @@ def scoped_conf(spark: "SparkSession", conf: Mapping[str, str]) -> Iterator["Spa
             child.conf.set(key, value)
         yield child
         return
-    saved = {key: spark.conf.get(key, None) for key in conf}
+    saved: dict[str, str | None] = {key: spark.conf.get(key, None) for key in conf}
     try:
         for key, value in conf.items():
             spark.conf.set(key, value)
         yield spark
     finally:
-        for key, value in saved.items():
-            if value is None:
+        for key, old in saved.items():
+            if old is None:
                 spark.conf.unset(key)
             else:
-                spark.conf.set(key, value)
+                spark.conf.set(key, old)
 
 
-def maintenance_sizing(spark: "SparkSession") -> dict[str, str]:
+def maintenance_sizing(spark: SparkSession) -> dict[str, str]:
     """Delta's maintenance work sized to this Spark: it rebuilds table state with 50 partitions and VACUUM
     lists files with 10000 tasks unless told otherwise, most of a statement's time on a small local[*]
     session. Sized to the cores (a Connect client cannot see them: the listing gets 16 tasks, the state
@@ -146,6 +162,7 @@ def maintenance_sizing(spark: "SparkSession") -> dict[str, str]:
 
 # --- the engine -----------------------------------------------------------------------------------------
 
+
 class SparkEngine:
     """SQL on a SparkSession that is built on first use (`session()`), never when the engine is made.
 
@@ -155,14 +172,14 @@ class SparkEngine:
     name = "spark"
     label = "Spark"
 
-    def __init__(self, settings: "Settings", session: Callable[[], "SparkSession"], *, connect: bool | None = None) -> None:
+    def __init__(self, settings: Settings, session: Callable[[], SparkSession], *, connect: bool | None = None) -> None:
         self.settings = settings
         self._session = session
         self._connect = connect
         self._capabilities: Capabilities | None = None
 
     @property
-    def spark(self) -> "SparkSession":
+    def spark(self) -> SparkSession:
         return self._session()
 
     @property
@@ -182,29 +199,30 @@ class SparkEngine:
     def rows(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         return [r.asDict(recursive=True) for r in self._sql(statement, params).collect()]
 
-    def query(self, statement: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None,
-              tables: Sequence[str] = ()) -> Rows:
+    def query(
+        self, statement: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None, tables: Sequence[str] = ()
+    ) -> Rows:
         self._expose(tables)
         df = self._sql(statement, params)
         rows = (df.limit(limit + 1) if limit else df).collect()
         truncated = bool(limit) and len(rows) > limit  # type: ignore[operator]
         return Rows(list(df.columns), list(rows[:limit] if truncated else rows), truncated)
 
-    def detail(self, handle: "TableHandle") -> dict[str, Any] | None:
+    def detail(self, handle: TableHandle) -> dict[str, Any] | None:
         return detail(self.spark, handle.ref) if self.exists(handle) else None
 
-    def history(self, handle: "TableHandle", limit: int | None = None) -> list[dict[str, Any]]:
+    def history(self, handle: TableHandle, limit: int | None = None) -> list[dict[str, Any]]:
         return self.rows(sql.describe_history_sql(handle.ref, limit=limit))
 
-    def columns(self, handle: "TableHandle") -> list[str]:
+    def columns(self, handle: TableHandle) -> list[str]:
         return [f.name for f in self.spark.sql(sql.columns_probe_sql(handle.ref)).schema.fields]
 
-    def exists(self, handle: "TableHandle") -> bool:
+    def exists(self, handle: TableHandle) -> bool:
         local = None if handle.spark_catalog else local_log_exists(handle.path)  # a local path: no Spark call
         return local if local is not None else exists(self.spark, handle)
 
     @contextmanager
-    def with_settings(self, settings: Mapping[str, str]) -> Iterator["SparkEngine"]:
+    def with_settings(self, settings: Mapping[str, str]) -> Iterator[SparkEngine]:
         """Statements with `settings` (and Delta's maintenance work sized to this Spark) in a child session,
         or over Connect set on the session and restored afterwards."""
         spark = self.spark
@@ -213,7 +231,7 @@ class SparkEngine:
             scoped._capabilities = self._capabilities
             yield scoped
 
-    def _sql(self, statement: str, params: Mapping[str, Any] | None) -> "DataFrame":
+    def _sql(self, statement: str, params: Mapping[str, Any] | None) -> DataFrame:
         if params:  # checked: `spark.sql(q, args=...)` fails with UNBOUND_SQL_PARAMETER under Delta's session extension
             raise ValueError("the Spark engine binds no statement parameters (Spark 4.2 with Delta 4.4 leaves them unbound)")
         return self.spark.sql(statement)

@@ -7,9 +7,9 @@ import tempfile
 
 
 def main() -> int:
+    from lakectl.config import LocalTarget, settings_from_dict
     from lakectl.core.errors import LakectlError
     from lakectl.engine.local import cached_jars, get_session, packages, stop_session
-    from lakectl.config import LocalTarget, settings_from_dict
 
     if cached_jars():
         print("Spark jars already cached", file=sys.stderr)

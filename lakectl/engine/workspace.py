@@ -7,11 +7,12 @@ lakectl never reads a token, and no message it prints is built from one.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
-from lakectl.core.errors import ConfigError, EnvironmentProblem, JobFailed, LakectlError, SourceUnavailable, UsageError
 from lakectl.config import DatabricksTarget
+from lakectl.core.errors import ConfigError, EnvironmentProblem, JobFailed, LakectlError, SourceUnavailable, UsageError
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -49,12 +50,14 @@ def probe_host(target: DatabricksTarget) -> None:
     try:
         socket.create_connection((url.hostname, port), timeout=min(10.0, float(target.connect_timeout_s))).close()
     except OSError as exc:
-        raise SourceUnavailable(f"Databricks workspace {host_label(target)} is not reachable while connecting "
-                                f"({url.hostname}:{port}: {exc.strerror or type(exc).__name__})",
-                                "check the host and your network (a proxy: set HTTPS_PROXY)") from exc
+        raise SourceUnavailable(
+            f"Databricks workspace {host_label(target)} is not reachable while connecting "
+            f"({url.hostname}:{port}: {exc.strerror or type(exc).__name__})",
+            "check the host and your network (a proxy: set HTTPS_PROXY)",
+        ) from exc
 
 
-def workspace_client(target: DatabricksTarget) -> "WorkspaceClient":
+def workspace_client(target: DatabricksTarget) -> WorkspaceClient:
     require_sdk()
     from lakectl import __version__
 
@@ -63,8 +66,11 @@ def workspace_client(target: DatabricksTarget) -> "WorkspaceClient":
         from databricks.sdk import WorkspaceClient
         from databricks.sdk.config import Config
 
-        kwargs: dict[str, object] = {"product": "lakectl", "product_version": __version__,
-                                     "retry_timeout_seconds": target.connect_timeout_s}
+        kwargs: dict[str, object] = {
+            "product": "lakectl",
+            "product_version": __version__,
+            "retry_timeout_seconds": target.connect_timeout_s,
+        }
         if target.profile:
             kwargs["profile"] = target.profile
         if target.host:
@@ -89,14 +95,17 @@ def classify(exc: BaseException, target: DatabricksTarget, doing: str) -> Lakect
     where = host_label(target)
     name = type(exc).__name__
     if isinstance(exc, ValueError) and ("auth" in str(exc).lower() or "host" in str(exc).lower() or "profile" in str(exc).lower()):
-        return ConfigError(f"Databricks {where}: no usable credentials ({_first_line(exc)})",
-                           "set `profile` in the target (~/.databrickscfg) or export DATABRICKS_HOST and DATABRICKS_TOKEN")
+        return ConfigError(
+            f"Databricks {where}: no usable credentials ({_first_line(exc)})",
+            "set `profile` in the target (~/.databrickscfg) or export DATABRICKS_HOST and DATABRICKS_TOKEN",
+        )
     if isinstance(exc, TimeoutError) or name in {"ConnectionError", "ConnectTimeout", "ReadTimeout", "ProxyError", "SSLError"}:
-        return SourceUnavailable(f"Databricks workspace {where} is not reachable while {doing} (gave up after {target.connect_timeout_s} s)",
-                                 "check the host, your network, or raise `connect_timeout_s` in the target")
+        return SourceUnavailable(
+            f"Databricks workspace {where} is not reachable while {doing} (gave up after {target.connect_timeout_s} s)",
+            "check the host, your network, or raise `connect_timeout_s` in the target",
+        )
     try:
-        from databricks.sdk.errors import (DatabricksError, NotFound, PermissionDenied, ResourceDoesNotExist,
-                                           Unauthenticated)
+        from databricks.sdk.errors import DatabricksError, NotFound, PermissionDenied, ResourceDoesNotExist, Unauthenticated
     except ImportError:  # pragma: no cover - require_sdk ran first
         return JobFailed(f"{name}: {_first_line(exc)}")
     if isinstance(exc, Unauthenticated):
@@ -104,13 +113,17 @@ def classify(exc: BaseException, target: DatabricksTarget, doing: str) -> Lakect
     if isinstance(exc, PermissionDenied):
         return UsageError(f"Databricks {where}: permission denied while {doing}: {_first_line(exc)}", "ask a workspace admin for access")
     if isinstance(exc, (NotFound, ResourceDoesNotExist)):
-        return UsageError(f"Databricks {where}: not found while {doing}: {_first_line(exc)}", "check the target's cluster_id, artifact_path and warehouse_id")
+        return UsageError(
+            f"Databricks {where}: not found while {doing}: {_first_line(exc)}",
+            "check the target's cluster_id, artifact_path and warehouse_id",
+        )
     if isinstance(exc, DatabricksError):
         status = getattr(exc, "error_code", None) or name
         if any(code in str(status) for code in ("INVALID_PARAMETER", "BAD_REQUEST", "MALFORMED")):
             return UsageError(f"Databricks {where} refused the request while {doing}: {_first_line(exc)}")
-        return SourceUnavailable(f"Databricks {where} failed while {doing}: {status}: {_first_line(exc)}",
-                                 "retry later; --verbose shows the trace")
+        return SourceUnavailable(
+            f"Databricks {where} failed while {doing}: {status}: {_first_line(exc)}", "retry later; --verbose shows the trace"
+        )
     return JobFailed(f"{name} while {doing}: {_first_line(exc)}", "--verbose shows the trace")
 
 

@@ -12,17 +12,18 @@ run: the result carries a warning naming the tables and `lakectl grant register`
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from lakectl.lake.delta import local_log_exists
 
 if TYPE_CHECKING:
-    from lakectl.engine.context import JobContext
     from lakectl.core.results import Result
+    from lakectl.engine.context import JobContext
 
 
 class CatalogRegistrar:
-    def __init__(self, ctx: "JobContext") -> None:
+    def __init__(self, ctx: JobContext) -> None:
         self.ctx = ctx
         settings = ctx.settings
         self.keys = [k for k in settings.table_keys() if "://" not in settings.table(k).path]
@@ -41,8 +42,8 @@ class CatalogRegistrar:
         fix = f"fix that, then run `lakectl grant register {' '.join(new)}`"
         backend = None
         try:
-            from lakectl.governance.register import register_tables
             from lakectl.governance.backends import backend_for
+            from lakectl.governance.register import register_tables
 
             backend = backend_for(self.ctx)
             rows = register_tables(settings, backend, keys=new, dry_run=False)
@@ -57,12 +58,14 @@ class CatalogRegistrar:
         self.registered += [r["table"] for r in rows if r["action"] == "created"]
         for r in rows:
             if r["action"] == "conflict":
-                self.warnings.append(f"{r['table']} is already registered at another location, left as it is ({r['detail']}; "
-                                     f"this table is at {r['location']}): drop or rename one of them, then run `lakectl grant register`")
+                self.warnings.append(
+                    f"{r['table']} is already registered at another location, left as it is ({r['detail']}; "
+                    f"this table is at {r['location']}): drop or rename one of them, then run `lakectl grant register`"
+                )
             elif r["action"] == "failed":
                 self.warnings.append(f"{r['table']} created but not registered in catalog {catalog}: {r['detail']}; {fix}")
 
-    def finish(self, result: "Result | None") -> None:
+    def finish(self, result: Result | None) -> None:
         """The last look; what was registered and any warning go on the result (on stderr when the run failed)."""
         self.register_new()
         warnings, registered, self.warnings, self.registered = self.warnings, self.registered, [], []
@@ -75,7 +78,7 @@ class CatalogRegistrar:
         result.warnings += warnings
 
 
-def start(ctx: "JobContext") -> CatalogRegistrar | None:
+def start(ctx: JobContext) -> CatalogRegistrar | None:
     """A registrar for the outermost run on a local target with storage.catalog set (None otherwise,
     and for the stages of a run, which the outer run's registrar covers)."""
     settings = ctx.settings
@@ -85,8 +88,9 @@ def start(ctx: "JobContext") -> CatalogRegistrar | None:
     return ctx.catalog_registrar
 
 
-def after_first_batch(ctx: "JobContext", on_progress: Callable[[list[dict[str, Any]]], None] | None = None
-                      ) -> Callable[[list[dict[str, Any]]], None] | None:
+def after_first_batch(
+    ctx: JobContext, on_progress: Callable[[list[dict[str, Any]]], None] | None = None
+) -> Callable[[list[dict[str, Any]]], None] | None:
     """`on_progress` for run_query that also registers new tables once, at the first progress report
     (a continuous stream runs for days: its tables should not wait for its end)."""
     registrar = ctx.catalog_registrar

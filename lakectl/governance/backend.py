@@ -6,11 +6,11 @@ of parts; translating to a server's own spelling and URL encoding is theirs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 from lakectl.core.errors import LakectlError
-
 from lakectl.governance.names import Name
 
 
@@ -84,10 +84,12 @@ def unverified(change: PrincipalChange, held: set[str] | frozenset[str], *, who:
     return f"{who} accepted the change but its answer shows {'; '.join(what)}{hint}"
 
 
-def apply_securable(changes: list[PrincipalChange],
-                    patch: Callable[[Securable, list[PrincipalChange]], list[tuple[PrincipalChange, str | None]]],
-                    get_one: Callable[[Securable], dict[str, frozenset[str]]],
-                    check: Callable[[PrincipalChange, frozenset[str]], str | None]) -> list[tuple[PrincipalChange, str | None]]:
+def apply_securable(
+    changes: list[PrincipalChange],
+    patch: Callable[[Securable, list[PrincipalChange]], list[tuple[PrincipalChange, str | None]]],
+    get_one: Callable[[Securable], dict[str, frozenset[str]]],
+    check: Callable[[PrincipalChange, frozenset[str]], str | None],
+) -> list[tuple[PrincipalChange, str | None]]:
     """All principals of one securable in one PATCH. After a failure the securable is re-read to learn which
     changes landed (a server may stop at the first error), and the rest are retried one principal at a time,
     so each change is reported applied or failed with its own error."""

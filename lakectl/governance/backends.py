@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from lakectl.engine.context import JobContext
 
 
-def backend_for(ctx: "JobContext", url: str | None = None) -> GrantsBackend:
+def backend_for(ctx: JobContext, url: str | None = None) -> GrantsBackend:
     """The grants backend: Databricks' Unity Catalog when the target is a `databricks` one (grant.backend
     auto, and no --url), else the configured server with its token from the environment or the token file."""
     g = ctx.settings.grant
@@ -30,7 +30,7 @@ def backend_for(ctx: "JobContext", url: str | None = None) -> GrantsBackend:
 STATEMENT_TIMEOUT_S = 120.0
 
 
-def _databricks_backend(ctx: "JobContext", target: Any) -> GrantsBackend:
+def _databricks_backend(ctx: JobContext, target: Any) -> GrantsBackend:
     from lakectl.engine.warehouse import WarehouseEngine
     from lakectl.engine.workspace import host_label, workspace_client
     from lakectl.governance.databricks import DatabricksBackend

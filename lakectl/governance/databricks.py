@@ -12,12 +12,12 @@ lakectl/core/sql.py. databricks-sdk is imported inside functions only.
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from lakectl.core.errors import JobFailed, LakectlError, SourceUnavailable, UsageError, prefixed
-from lakectl.governance.backend import (ApplyOutcome, Capabilities, ChangeFailure, PrincipalChange, Securable,
-                                        apply_securable, unverified)
+from lakectl.governance.backend import ApplyOutcome, Capabilities, ChangeFailure, PrincipalChange, Securable, apply_securable, unverified
 from lakectl.governance.names import Name, format_name, full_name
 from lakectl.governance.privileges import PRIVILEGES
 
@@ -39,8 +39,16 @@ def segment(name: Name) -> str:
 class DatabricksBackend:
     name = "databricks"
 
-    def __init__(self, w: "WorkspaceClient", *, warehouse: "WarehouseEngine | None" = None, admins: frozenset[str] = frozenset(),
-                 threads: int = 4, where: str = "the workspace", caller: str | None = None) -> None:
+    def __init__(
+        self,
+        w: WorkspaceClient,
+        *,
+        warehouse: WarehouseEngine | None = None,
+        admins: frozenset[str] = frozenset(),
+        threads: int = 4,
+        where: str = "the workspace",
+        caller: str | None = None,
+    ) -> None:
         self.w = w
         self.url = where  # how plans name the server (a host, never credentials)
         self.warehouse = warehouse
@@ -49,8 +57,9 @@ class DatabricksBackend:
         # tags, masks and row filters are set with SQL on a warehouse: without one, the plan lists them as
         # unsupported instead of dropping them
         sql = warehouse is not None
-        self.capabilities = Capabilities(privileges=frozenset().union(*PRIVILEGES.values()), groups=True, owner_transfer=True,
-                                         tags=sql, masks=sql, row_filters=sql)
+        self.capabilities = Capabilities(
+            privileges=frozenset().union(*PRIVILEGES.values()), groups=True, owner_transfer=True, tags=sql, masks=sql, row_filters=sql
+        )
         self._requests = 0
         self._caller = caller
         self._pool: ThreadPoolExecutor | None = None
@@ -105,15 +114,23 @@ class DatabricksBackend:
                 if p.inherited_from_name:
                     kind = p.inherited_from_type.value.lower() if p.inherited_from_type else "securable"
                     inherited = f"{kind} {format_name(tuple(p.inherited_from_name.split('.')))}"
-                rows.append({"principal": a.principal, "privilege": p.privilege.value if p.privilege else None, "inherited_from": inherited})
-        return sorted(rows, key=lambda r: (r["inherited_from"] is not None, r["inherited_from"] or "", r["principal"] or "", r["privilege"] or ""))
+                rows.append(
+                    {"principal": a.principal, "privilege": p.privilege.value if p.privilege else None, "inherited_from": inherited}
+                )
+        return sorted(
+            rows, key=lambda r: (r["inherited_from"] is not None, r["inherited_from"] or "", r["principal"] or "", r["privilege"] or "")
+        )
 
     def owner(self, securable: Securable) -> str | None:
         name = segment(securable.name)
         get: dict[str, Callable[[], Any]] = {
-            "catalog": lambda: self.w.catalogs.get(name), "schema": lambda: self.w.schemas.get(name),
-            "table": lambda: self.w.tables.get(name), "volume": lambda: self.w.volumes.read(name),
-            "function": lambda: self.w.functions.get(name), "registered_model": lambda: self.w.registered_models.get(name)}
+            "catalog": lambda: self.w.catalogs.get(name),
+            "schema": lambda: self.w.schemas.get(name),
+            "table": lambda: self.w.tables.get(name),
+            "volume": lambda: self.w.volumes.read(name),
+            "function": lambda: self.w.functions.get(name),
+            "registered_model": lambda: self.w.registered_models.get(name),
+        }
         with self._errors(f"reading the owner of {securable.type} {full_name(securable.name)!r}", securable):
             self._count()
             return get[securable.type]().owner
@@ -157,8 +174,12 @@ class DatabricksBackend:
         """One PATCH; its answer lists every principal's privileges after it, so each change is verified from it."""
         from databricks.sdk.service.catalog import PermissionsChange, Privilege
 
-        body = [PermissionsChange(principal=c.principal, add=[Privilege(p) for p in c.add] or None,
-                                  remove=[Privilege(p) for p in c.remove] or None) for c in changes]
+        body = [
+            PermissionsChange(
+                principal=c.principal, add=[Privilege(p) for p in c.add] or None, remove=[Privilege(p) for p in c.remove] or None
+            )
+            for c in changes
+        ]
         with self._errors(f"changing the grants on {securable.type} {full_name(securable.name)!r}", securable):
             self._count()
             resp = self.w.grants.update(securable.type, segment(securable.name), changes=body)
@@ -198,12 +219,17 @@ class DatabricksBackend:
         with self._errors(f"reading the masks and row filter of table {full_name(s.name)!r}", s):
             self._count()
             info = self.w.tables.get(segment(s.name))
-        masks = {c.name: (c.mask.function_name, list(c.mask.using_column_names or []))
-                 for c in info.columns or [] if c.name and c.mask and c.mask.function_name}
+        masks = {
+            c.name: (c.mask.function_name, list(c.mask.using_column_names or []))
+            for c in info.columns or []
+            if c.name and c.mask and c.mask.function_name
+        }
         rf = info.row_filter
         return masks, ((rf.function_name, list(rf.input_column_names or [])) if rf and rf.function_name else None)
 
-    def get_table_policies(self, securables: list[Securable]) -> dict[Securable, tuple[dict[str, tuple[str, list[str]]], tuple[str, list[str]] | None]]:
+    def get_table_policies(
+        self, securables: list[Securable]
+    ) -> dict[Securable, tuple[dict[str, tuple[str, list[str]]], tuple[str, list[str]] | None]]:
         """({column: (mask function, using columns)}, (row filter function, columns) or None) per table, from
         the SDK's TableInfo (one GET per table, no SQL)."""
         return dict(zip(securables, self._map(self._table_policy, securables)))
@@ -220,18 +246,22 @@ class DatabricksBackend:
         return out
 
     def _apply_table_masks(self, changes: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str | None]]:
+        from lakectl.core.sql import unity_drop_column_mask, unity_drop_row_filter, unity_set_column_mask, unity_set_row_filter
         from lakectl.governance.names import parse_name
         from lakectl.governance.plan import same_binding
-        from lakectl.core.sql import unity_drop_column_mask, unity_drop_row_filter, unity_set_column_mask, unity_set_row_filter
 
         table = tuple(changes[0]["name"])
         errors: dict[int, str] = {}
         for i, c in enumerate(changes):
             kind, fn = c["kind"], c["function"]
-            statement = {"mask_set": lambda: unity_set_column_mask(table, c["column"], parse_name(fn), c["columns"]),
-                         "mask_drop": lambda: unity_drop_column_mask(table, c["column"]),
-                         "row_filter_set": lambda: unity_set_row_filter(table, parse_name(fn), c["columns"]),
-                         "row_filter_drop": lambda: unity_drop_row_filter(table)}[kind]()
+            if kind == "mask_set":
+                statement = unity_set_column_mask(table, c["column"], parse_name(fn), c["columns"])
+            elif kind == "mask_drop":
+                statement = unity_drop_column_mask(table, c["column"])
+            elif kind == "row_filter_set":
+                statement = unity_set_row_filter(table, parse_name(fn), c["columns"])
+            else:
+                statement = unity_drop_row_filter(table)
             what = f"column {c['column']!r} mask" if c["column"] is not None else "row filter"
             try:
                 self._sql(statement, [], f"{'setting' if fn else 'dropping'} the {what} of table {full_name(table)!r}")
@@ -246,9 +276,11 @@ class DatabricksBackend:
             if i in errors:
                 out.append((c, errors[i]))
                 continue
-            held_fn, held_cols = (masks.get(c["column"], (None, [])) if c["column"] is not None else row_filter or (None, []))
+            held_fn, held_cols = masks.get(c["column"], (None, [])) if c["column"] is not None else row_filter or (None, [])
             ok = same_binding(held_fn, held_cols, c["function"], c["columns"])
-            out.append((c, None if ok else f"the workspace ran the statement but table {full_name(table)!r} shows {held_fn or 'none'} there"))
+            out.append(
+                (c, None if ok else f"the workspace ran the statement but table {full_name(table)!r} shows {held_fn or 'none'} there")
+            )
         return out
 
     # --- tags (SQL on the warehouse) ---------------------------------------------------------------
@@ -327,7 +359,9 @@ class _SdkErrors:
         if isinstance(exc, (PermissionDenied, BadRequest, NotFound)):
             raise UsageError(f"{self.doing}: {first}") from exc
         if isinstance(exc, DatabricksError):
-            raise SourceUnavailable(f"Databricks {self.where} failed while {self.doing}: {first}", "retry later; --verbose shows the trace") from exc
+            raise SourceUnavailable(
+                f"Databricks {self.where} failed while {self.doing}: {first}", "retry later; --verbose shows the trace"
+            ) from exc
         if isinstance(exc, (OSError, TimeoutError)) or type(exc).__name__ in {"ConnectionError", "ConnectTimeout", "ReadTimeout"}:
             raise SourceUnavailable(f"Databricks {self.where} is not reachable while {self.doing}: {first}") from exc
         return False

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from lakectl.core.errors import UsageError
 from lakectl.governance.backend import GrantsBackend, Securable
 from lakectl.governance.names import Name, format_name, parse_name
 from lakectl.governance.plan import _CHILD_TYPES
 from lakectl.governance.privileges import PRIVILEGES, SECTIONS
-from lakectl.core.errors import UsageError
 
 _SECTION_OF = {t: s for s, (t, _) in SECTIONS.items()}
 
@@ -63,7 +63,9 @@ def export_policy(backend: GrantsBackend, roots: list[Securable]) -> tuple[dict[
         for principal, privs in sorted(grants[s].items()):
             ok = sorted(p for p in privs if p in PRIVILEGES[s.type])
             for bad in sorted(privs - set(ok)):
-                warnings.append(f"{s.type} {format_name(s.name)}: {principal} holds {bad}, which a policy cannot grant on a {s.type}; left out")
+                warnings.append(
+                    f"{s.type} {format_name(s.name)}: {principal} holds {bad}, which a policy cannot grant on a {s.type}; left out"
+                )
             if ok:
                 g[principal] = ok
                 principals.add(principal)

@@ -86,8 +86,15 @@ def flatten(changes: list[PrincipalChange]) -> list[dict[str, Any]]:
     for c in changes:
         for action, privs in (("revoke", c.remove), ("add", c.add)):
             for p in privs:
-                out.append({"action": action, "securable_type": c.securable.type, "securable": format_name(c.securable.name),
-                            "principal": c.principal, "privilege": p})
+                out.append(
+                    {
+                        "action": action,
+                        "securable_type": c.securable.type,
+                        "securable": format_name(c.securable.name),
+                        "principal": c.principal,
+                        "privilege": p,
+                    }
+                )
     return out
 
 
@@ -129,21 +136,32 @@ def desired_grants(policy: Policy, entries: list[Entry], backend: GrantsBackend,
         for principal, privs in e.grants.items():
             unknown = sorted(privs - caps.privileges)
             if unknown:
-                _once(plan.unsupported, f"{e.key_path}.grants.{principal}: {', '.join(unknown)} — this server has no such privilege; not applied")
+                _once(
+                    plan.unsupported,
+                    f"{e.key_path}.grants.{principal}: {', '.join(unknown)} — this server has no such privilege; not applied",
+                )
             privs = privs & caps.privileges
             targets = [principal]
             if principal in policy.groups and not caps.groups:
                 members = policy.groups[principal]
                 if members:
-                    _once(plan.notes, f"group {principal!r}: this server has no groups; its grants go to its declared members ({', '.join(members)})")
+                    _once(
+                        plan.notes,
+                        f"group {principal!r}: this server has no groups; its grants go to its declared members ({', '.join(members)})",
+                    )
                     targets = members
                 else:
-                    _once(plan.unsupported, f"{e.key_path}.grants.{principal}: this server has no groups (declare members: to grant them one by one); not applied")
+                    _once(
+                        plan.unsupported,
+                        f"{e.key_path}.grants.{principal}: this server has no groups (declare members: to grant them one by one); not applied",
+                    )
                     continue
             for t in targets:
                 out.setdefault(t, set()).update(privs)
         if not caps.tags and (e.tags or e.column_tags):
-            what = ", ".join([f"{k}={v}" for k, v in e.tags.items()] + [f"{c}.{k}={v}" for c, tags in e.column_tags.items() for k, v in tags.items()])
+            what = ", ".join(
+                [f"{k}={v}" for k, v in e.tags.items()] + [f"{c}.{k}={v}" for c, tags in e.column_tags.items() for k, v in tags.items()]
+            )
             _once(plan.unsupported, f"{e.key_path}: tags ({what}) — this server cannot hold tags; not set")
         why = "Databricks only" if backend.name != "databricks" else "needs SQL on a warehouse (set warehouse_id in the databricks target)"
         if not caps.masks and e.column_masks:
@@ -179,7 +197,9 @@ def build_plan(policy: Policy, backend: GrantsBackend) -> Plan:
             plan.kept.append({"securable": key(c.securable), "principal": c.principal, "privileges": list(c.remove), "why": role})
             c.remove = ()
         elif c.remove and c.principal == backend.caller and MANAGING & set(c.remove):
-            plan.self_lockout.append({"securable": key(c.securable), "principal": c.principal, "privileges": sorted(MANAGING & set(c.remove))})
+            plan.self_lockout.append(
+                {"securable": key(c.securable), "principal": c.principal, "privileges": sorted(MANAGING & set(c.remove))}
+            )
         if c.add or c.remove:
             plan.changes.append(c)
 
@@ -203,11 +223,22 @@ def build_plan(policy: Policy, backend: GrantsBackend) -> Plan:
             if not e.owner or owned.get(s) == e.owner:
                 continue
             if not transferable or s.type not in _OWNER_TYPES:
-                _once(plan.unsupported, f"{e.key_path}.owner: {e.owner!r} (now {owned.get(s)!r}) — this server cannot transfer ownership"
-                                        f"{'' if not transferable else ' of a ' + s.type}; not changed")
+                _once(
+                    plan.unsupported,
+                    f"{e.key_path}.owner: {e.owner!r} (now {owned.get(s)!r}) — this server cannot transfer ownership"
+                    f"{'' if not transferable else ' of a ' + s.type}; not changed",
+                )
                 continue
-            plan.owner_changes.append({"kind": "owner_change", "securable_type": s.type, "securable": format_name(s.name),
-                                       "name": list(s.name), "from": owned.get(s), "to": e.owner})
+            plan.owner_changes.append(
+                {
+                    "kind": "owner_change",
+                    "securable_type": s.type,
+                    "securable": format_name(s.name),
+                    "name": list(s.name),
+                    "from": owned.get(s),
+                    "to": e.owner,
+                }
+            )
             _owner_lockout(plan, s, owned.get(s), e.owner, backend)
     return plan
 
@@ -269,14 +300,30 @@ def plan_masks(securables: list[Securable], entries: dict[Securable, list[Entry]
                 held_fn, held_using = held_masks.get(column, (None, []))
                 if same_binding(held_fn, held_using, fn, using):
                     continue
-                out.append({"kind": "mask_set" if fn else "mask_drop", **base, "column": column, "function": fn,
-                            "columns": list(using) if fn else [], "was": held_fn})
+                out.append(
+                    {
+                        "kind": "mask_set" if fn else "mask_drop",
+                        **base,
+                        "column": column,
+                        "function": fn,
+                        "columns": list(using) if fn else [],
+                        "was": held_fn,
+                    }
+                )
         if backend.capabilities.row_filters and row_filter:
             fn, cols = row_filter["function"], row_filter["columns"]
             held_fn, held_cols = held_filter or (None, [])
             if not same_binding(held_fn, held_cols, fn, cols):
-                out.append({"kind": "row_filter_set" if fn else "row_filter_drop", **base, "column": None, "function": fn,
-                            "columns": list(cols) if fn else [], "was": held_fn})
+                out.append(
+                    {
+                        "kind": "row_filter_set" if fn else "row_filter_drop",
+                        **base,
+                        "column": None,
+                        "function": fn,
+                        "columns": list(cols) if fn else [],
+                        "was": held_fn,
+                    }
+                )
     return out
 
 
@@ -306,8 +353,16 @@ def plan_tags(securables: list[Securable], entries: dict[Securable, list[Entry]]
             to_set = {k: v for k, v in sorted(w.items()) if h.get(k) != v}
             to_unset = sorted(set(h) - set(w))
             if to_set or to_unset:
-                out.append({"securable_type": s.type, "securable": format_name(s.name), "name": list(s.name),
-                            "column": column, "set": to_set, "unset": to_unset})
+                out.append(
+                    {
+                        "securable_type": s.type,
+                        "securable": format_name(s.name),
+                        "name": list(s.name),
+                        "column": column,
+                        "set": to_set,
+                        "unset": to_unset,
+                    }
+                )
     return out
 
 

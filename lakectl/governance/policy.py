@@ -171,7 +171,10 @@ def _parse(raw: Any, source: str) -> Policy:
             wildcard_ok = stype != "catalog" and name[-1] == "*" and "*" not in name[:-1]
             if len(name) != nparts or ("*" in name and not wildcard_ok):
                 want = ".".join(["catalog", "schema", "name"][:nparts]) if nparts < 3 else "catalog.schema.name"
-                raise _Err(where, f"a {stype} is named {want}" + ("" if stype == "catalog" else f" (or {'.'.join(want.split('.')[:-1])}.* for all)"))
+                raise _Err(
+                    where,
+                    f"a {stype} is named {want}" + ("" if stype == "catalog" else f" (or {'.'.join(want.split('.')[:-1])}.* for all)"),
+                )
             if (stype, name) in seen:
                 raise _Err(where, f"duplicate {stype}: same securable as {seen[(stype, name)]}")
             seen[(stype, name)] = where
@@ -206,7 +209,11 @@ def _entry(stype: str, name: Name, spec: Any, where: str, declared: dict[str, st
         for i, p in enumerate(values):
             if p not in allowed:
                 near = " ".join(p.upper().replace(" ", "_").split())
-                hint = f"did you mean {near}? (one spelling: Databricks', with underscores)" if near in allowed else f"privileges on a {stype}: {', '.join(sorted(allowed))}"
+                hint = (
+                    f"did you mean {near}? (one spelling: Databricks', with underscores)"
+                    if near in allowed
+                    else f"privileges on a {stype}: {', '.join(sorted(allowed))}"
+                )
                 raise _Err(f"{pwhere}[{i}]", f"unknown privilege {p!r} for a {stype}", hint)
         entry.grants[str(principal)] = frozenset(values)
     if stype == "table":
@@ -274,8 +281,10 @@ def _no_duplicate_keys(node: Any, file: Path, path: tuple[str, ...]) -> None:
         for key_node, value_node in node.value:
             key = str(key_node.value)
             if key in seen:
-                raise ConfigError(f"{file}: {'.'.join(path + (key,))}: duplicate key (line {key_node.start_mark.line + 1})",
-                                  "each securable, principal and key may appear once")
+                raise ConfigError(
+                    f"{file}: {'.'.join(path + (key,))}: duplicate key (line {key_node.start_mark.line + 1})",
+                    "each securable, principal and key may appear once",
+                )
             seen.add(key)
             _no_duplicate_keys(value_node, file, path + (key,))
     elif isinstance(node, yaml.SequenceNode):

@@ -12,13 +12,23 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lakectl.core.errors import LakectlError, UsageError
 from lakectl.config import Settings
+from lakectl.core.errors import LakectlError, UsageError
 
-_NAMES = {"string": ("STRING", "string"), "long": ("LONG", "bigint"), "integer": ("INT", "int"), "short": ("SHORT", "smallint"),
-          "byte": ("BYTE", "tinyint"), "float": ("FLOAT", "float"), "double": ("DOUBLE", "double"), "boolean": ("BOOLEAN", "boolean"),
-          "binary": ("BINARY", "binary"), "date": ("DATE", "date"), "timestamp": ("TIMESTAMP", "timestamp"),
-          "timestamp_ntz": ("TIMESTAMP_NTZ", "timestamp_ntz")}
+_NAMES = {
+    "string": ("STRING", "string"),
+    "long": ("LONG", "bigint"),
+    "integer": ("INT", "int"),
+    "short": ("SHORT", "smallint"),
+    "byte": ("BYTE", "tinyint"),
+    "float": ("FLOAT", "float"),
+    "double": ("DOUBLE", "double"),
+    "boolean": ("BOOLEAN", "boolean"),
+    "binary": ("BINARY", "binary"),
+    "date": ("DATE", "date"),
+    "timestamp": ("TIMESTAMP", "timestamp"),
+    "timestamp_ntz": ("TIMESTAMP_NTZ", "timestamp_ntz"),
+}
 
 
 def type_text(t: Any) -> str:
@@ -47,8 +57,14 @@ def columns_of(schema_json: str) -> list[dict[str, Any]]:
     """The server's column objects for a Delta schema (as DeltaTable.schema().to_json() gives it)."""
     cols = []
     for i, f in enumerate(json.loads(schema_json)["fields"]):
-        col: dict[str, Any] = {"name": f["name"], "type_name": type_name(f["type"]), "type_text": type_text(f["type"]),
-                               "type_json": json.dumps(f), "position": i, "nullable": bool(f.get("nullable", True))}
+        col: dict[str, Any] = {
+            "name": f["name"],
+            "type_name": type_name(f["type"]),
+            "type_text": type_text(f["type"]),
+            "type_json": json.dumps(f),
+            "position": i,
+            "nullable": bool(f.get("nullable", True)),
+        }
         if isinstance(f["type"], str) and f["type"].startswith("decimal("):
             p, s = f["type"][8:-1].split(",")
             col.update(type_precision=int(p), type_scale=int(s))
@@ -75,8 +91,13 @@ def register_tables(settings: Settings, backend: Any, *, keys: list[str], dry_ru
         existing = backend.get_table((catalog, handle.schema_name, handle.name))
         if existing is not None:
             same = existing.get("storage_location", "").rstrip("/") == location.rstrip("/")
-            out.append({**row, "action": "exists" if same else "conflict",
-                        "detail": "" if same else f"registered at {existing.get('storage_location')}"})
+            out.append(
+                {
+                    **row,
+                    "action": "exists" if same else "conflict",
+                    "detail": "" if same else f"registered at {existing.get('storage_location')}",
+                }
+            )
             continue
         if dry_run:
             out.append({**row, "action": "would_create", "detail": ""})

@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lakectl.core.errors import ConfigError, LakectlError, SourceUnavailable, UsageError
-from lakectl.governance.backend import (ApplyOutcome, Capabilities, ChangeFailure, PrincipalChange, Securable,
-                                        apply_securable, unverified)
+from lakectl.governance.backend import ApplyOutcome, Capabilities, ChangeFailure, PrincipalChange, Securable, apply_securable, unverified
 from lakectl.governance.names import Name, full_name
 from lakectl.governance.privileges import OSS_KNOWN, from_oss, to_oss
 from lakectl.governance.transport import HttpStatus, KeepAliveClient
@@ -35,8 +34,10 @@ class HttpError(LakectlError):
     """The server answered with an error status. 401/403 are credential problems (exit 2 with a hint);
     other 4xx name something wrong in the request (exit 2); 5xx is the server's failure (exit 1)."""
 
-    _HINTS = {401: "check the token: UC_TOKEN (grant.token_env) or grant.auth_file",
-              403: "the token's user may not do this: use the admin token or the object's owner"}
+    _HINTS = {
+        401: "check the token: UC_TOKEN (grant.token_env) or grant.auth_file",
+        403: "the token's user may not do this: use the admin token or the object's owner",
+    }
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message, self._HINTS.get(status))
@@ -78,8 +79,9 @@ class UcOssBackend:
     name = "uc_oss"
     capabilities = Capabilities(privileges=OSS_KNOWN)
 
-    def __init__(self, url: str, token: str, *, admins: frozenset[str] = frozenset({"admin"}),
-                 timeout_s: float = 10.0, threads: int = 4) -> None:
+    def __init__(
+        self, url: str, token: str, *, admins: frozenset[str] = frozenset({"admin"}), timeout_s: float = 10.0, threads: int = 4
+    ) -> None:
         self.url = url.rstrip("/")
         self.caller = _jwt_subject(token)
         self.admins = admins
@@ -115,8 +117,9 @@ class UcOssBackend:
         except HttpStatus as e:
             raise HttpError(e.status, f"{method} {urllib.parse.unquote(path)}: HTTP {e.status}: {_message(e)}") from None
         except (OSError, http.client.HTTPException) as e:
-            raise SourceUnavailable(f"Unity Catalog server at {self.url} unreachable: {e}",
-                                    "start it (scripts/uc-local start) or fix grant.url") from None
+            raise SourceUnavailable(
+                f"Unity Catalog server at {self.url} unreachable: {e}", "start it (scripts/uc-local start) or fix grant.url"
+            ) from None
 
     # --- reads ------------------------------------------------------------------------------------
 
@@ -130,11 +133,16 @@ class UcOssBackend:
             if e.status == 404:
                 raise UsageError(f"{s.type} {full_name(s.name)!r} not found on the server", "create it first, or fix the policy") from None
             if e.status == 400:
-                raise UsageError(f"{s.type} {full_name(s.name)!r}: the server refused the name ({e.message.rsplit(': ', 1)[-1]})",
-                                 "Unity Catalog names allow letters, digits, _, @ and -") from None
+                raise UsageError(
+                    f"{s.type} {full_name(s.name)!r}: the server refused the name ({e.message.rsplit(': ', 1)[-1]})",
+                    "Unity Catalog names allow letters, digits, _, @ and -",
+                ) from None
             raise
-        return {a["principal"]: frozenset(from_oss(p) for p in a.get("privileges") or [])
-                for a in data.get("privilege_assignments") or [] if a.get("privileges")}
+        return {
+            a["principal"]: frozenset(from_oss(p) for p in a.get("privileges") or [])
+            for a in data.get("privilege_assignments") or []
+            if a.get("privileges")
+        }
 
     def get_grants(self, securables: list[Securable]) -> dict[Securable, dict[str, frozenset[str]]]:
         return dict(zip(securables, self._map(self._get_one, securables)))
@@ -161,8 +169,10 @@ class UcOssBackend:
                 page = self._call("GET", path, query={**query, "max_results": "1000", **({"page_token": token} if token else {})})
             except HttpError as e:
                 if e.status == 404:
-                    raise UsageError(f"{'schema' if len(parent) == 2 else 'catalog'} {full_name(parent)!r} not found on the server",
-                                     "create it first, or fix the policy") from None
+                    raise UsageError(
+                        f"{'schema' if len(parent) == 2 else 'catalog'} {full_name(parent)!r} not found on the server",
+                        "create it first, or fix the policy",
+                    ) from None
                 raise
             names += [(*parent, item["name"]) for item in page.get(key) or []]
             token = page.get("next_page_token")
@@ -194,8 +204,19 @@ class UcOssBackend:
 
     def create_external_table(self, name: Name, location: str, columns: list[dict[str, Any]]) -> None:
         catalog, schema, table = name
-        self._call("POST", f"{API}/tables", {"name": table, "catalog_name": catalog, "schema_name": schema, "table_type": "EXTERNAL",
-                                             "data_source_format": "DELTA", "storage_location": location, "columns": columns})
+        self._call(
+            "POST",
+            f"{API}/tables",
+            {
+                "name": table,
+                "catalog_name": catalog,
+                "schema_name": schema,
+                "table_type": "EXTERNAL",
+                "data_source_format": "DELTA",
+                "storage_location": location,
+                "columns": columns,
+            },
+        )
 
     def users(self) -> set[str]:
         found: set[str] = set()

@@ -9,8 +9,8 @@ import importlib
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # not at run time: lakectl.jobs.params (read by `lakectl --help`) stays free of the config's imports
-    from lakectl.engine.context import JobContext
     from lakectl.core.results import Result
+    from lakectl.engine.context import JobContext
 
 JOBS: dict[str, str] = {
     "generate": "lakectl.jobs.generate",
@@ -43,8 +43,8 @@ def load_job(name: str) -> Job:
 
 def run_job(ctx: JobContext, name: str, params: dict[str, Any]) -> Result:
     """Run a job in this process, time it, and record it in the run ledger (ops.runs)."""
-    from lakectl.monitor.ledger import recording
     from lakectl.core.results import Timer
+    from lakectl.monitor.ledger import recording
 
     registrar = None
     if ctx.settings.tables_by_path:  # a catalog Spark cannot reach here: register the tables this run creates

@@ -53,15 +53,26 @@ def _run(ctx: JobContext, p: AggregateParams) -> Result:
         raise TableNotFound(f"{silver.display} does not exist at {silver.path}", "run `lakectl transform` first")
     scores_version = log_version(spark, ctx.settings.table("silver.review_scores").path)
     warnings: list[str] = []
-    plans = make_plans(ctx, silver.path, silver_version, scores_version, warnings,
-                       full_refresh=p.full_refresh, threshold=p.full_refresh_threshold)
+    plans = make_plans(
+        ctx, silver.path, silver_version, scores_version, warnings, full_refresh=p.full_refresh, threshold=p.full_refresh_threshold
+    )
     tables_read = [silver.display] + ([ctx.settings.table("silver.review_scores").display] if scores_version >= 0 else [])
     metrics: dict[str, Any] = {"silver_version": silver_version, "modes": {pl.table: pl.mode for pl in plans}}
     if p.export_format:
-        metrics["export"] = {"format": p.export_format, "dir": str(Path(p.export_dir).absolute()) if "://" not in p.export_dir else p.export_dir}
+        metrics["export"] = {
+            "format": p.export_format,
+            "dir": str(Path(p.export_dir).absolute()) if "://" not in p.export_dir else p.export_dir,
+        }
     if p.dry_run:
-        return Result(job="aggregate", dry_run=True, tables_read=tables_read, tables_written=gold_names,
-                      warnings=warnings, metrics=metrics, details=[pl.to_dict() for pl in plans])
+        return Result(
+            job="aggregate",
+            dry_run=True,
+            tables_read=tables_read,
+            tables_written=gold_names,
+            warnings=warnings,
+            metrics=metrics,
+            details=[pl.to_dict() for pl in plans],
+        )
 
     state = load_state(ctx)
     silver_df = read_silver(spark, silver.path, silver_version)
@@ -97,8 +108,15 @@ def _run(ctx: JobContext, p: AggregateParams) -> Result:
         if inc_input is not silver_df:
             inc_input.unpersist()
     written = sum(d["written"] for d in details)
-    result = Result(job="aggregate", tables_read=tables_read, tables_written=gold_names, warnings=warnings,
-                    rows_written=written, details=details, metrics=metrics)
+    result = Result(
+        job="aggregate",
+        tables_read=tables_read,
+        tables_written=gold_names,
+        warnings=warnings,
+        rows_written=written,
+        details=details,
+        metrics=metrics,
+    )
     # every plan counts the feed rows after its own version: the one that starts earliest saw them all
     result.rows_read = max((pl.changed_rows for pl in plans if pl.mode == "incremental"), default=0)
     if p.summary:

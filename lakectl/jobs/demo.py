@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lakectl.engine.context import JobContext
 from lakectl.core.results import Result
-from lakectl.core.typed import parse_params
 from lakectl.core.sources import Source
+from lakectl.core.typed import parse_params
+from lakectl.engine.context import JobContext
 from lakectl.jobs.params import DemoParams, RunParams
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ def stages(p: DemoParams) -> list[tuple[str, dict[str, Any]]]:
     return [("generate", {"events": p.events, "bad_fraction": p.bad_fraction, "seed": p.seed})] + pipeline(RunParams(source=Source.files))
 
 
-def run(ctx: JobContext, params: dict[str, Any], on_stage: "StageEvent | None" = None) -> Result:
+def run(ctx: JobContext, params: dict[str, Any], on_stage: StageEvent | None = None) -> Result:
     from time import perf_counter
 
     from lakectl.jobs import run_job

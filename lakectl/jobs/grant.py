@@ -9,12 +9,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lakectl.engine.context import JobContext
 from lakectl.core.errors import CheckpointConflict, UsageError
 from lakectl.core.results import Result, Timer
 from lakectl.core.typed import parse_params
-from lakectl.jobs.params import GrantParams
+from lakectl.engine.context import JobContext
 from lakectl.governance.backends import backend_for
+from lakectl.jobs.params import GrantParams
 
 PLAN_FORMAT = 1
 
@@ -69,8 +69,9 @@ def _prefetch_ledger() -> None:
 
     def load() -> None:
         try:
-            import lakectl.lake.deltars  # noqa: F401
             import deltalake  # noqa: F401
+
+            import lakectl.lake.deltars  # noqa: F401
         except Exception:  # the ledger reports its own problems later
             pass
 
@@ -80,14 +81,28 @@ def _prefetch_ledger() -> None:
 def _plan_result(action: str, plan, policy_file: str, backend) -> Result:
     changes = plan.flat()
     metrics: dict[str, Any] = {
-        "policy": policy_file, "server": backend.url, "securables": len(plan.securables),
-        "to_add": plan.to_add, "to_revoke": plan.to_revoke, "unchanged": plan.unchanged,
-        "changes": changes, "unsupported": plan.unsupported, "kept": plan.kept, "self_lockout": plan.self_lockout, "orphaned": plan.orphaned,
-        "notes": plan.notes, "requests": backend.requests,
-        "tags_to_set": plan.tags_to_set, "tags_to_unset": plan.tags_to_unset, "tag_changes": plan.tag_changes,
-        "owners_to_change": len(plan.owner_changes), "owner_changes": plan.owner_changes,
-        "masks_to_set": plan.count("mask_set"), "masks_to_drop": plan.count("mask_drop"),
-        "row_filters_to_set": plan.count("row_filter_set"), "row_filters_to_drop": plan.count("row_filter_drop"),
+        "policy": policy_file,
+        "server": backend.url,
+        "securables": len(plan.securables),
+        "to_add": plan.to_add,
+        "to_revoke": plan.to_revoke,
+        "unchanged": plan.unchanged,
+        "changes": changes,
+        "unsupported": plan.unsupported,
+        "kept": plan.kept,
+        "self_lockout": plan.self_lockout,
+        "orphaned": plan.orphaned,
+        "notes": plan.notes,
+        "requests": backend.requests,
+        "tags_to_set": plan.tags_to_set,
+        "tags_to_unset": plan.tags_to_unset,
+        "tag_changes": plan.tag_changes,
+        "owners_to_change": len(plan.owner_changes),
+        "owner_changes": plan.owner_changes,
+        "masks_to_set": plan.count("mask_set"),
+        "masks_to_drop": plan.count("mask_drop"),
+        "row_filters_to_set": plan.count("row_filter_set"),
+        "row_filters_to_drop": plan.count("row_filter_drop"),
         "mask_changes": plan.mask_changes,
     }
     if action == "drift":
@@ -97,8 +112,16 @@ def _plan_result(action: str, plan, policy_file: str, backend) -> Result:
 
 
 def _save_plan(path: Path, plan, policy_file: str, url: str) -> None:
-    doc = {"format": PLAN_FORMAT, "policy": policy_file, "server": url, "fingerprints": plan.fingerprints(), "changes": plan.flat(),
-           "tag_changes": plan.tag_changes, "owner_changes": plan.owner_changes, "mask_changes": plan.mask_changes}
+    doc = {
+        "format": PLAN_FORMAT,
+        "policy": policy_file,
+        "server": url,
+        "fingerprints": plan.fingerprints(),
+        "changes": plan.flat(),
+        "tag_changes": plan.tag_changes,
+        "owner_changes": plan.owner_changes,
+        "mask_changes": plan.mask_changes,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False))
 
@@ -115,9 +138,13 @@ def _check_saved_plan(path: Path, plan) -> None:
     changed = sorted(k for k in set(now) | set(saved.get("fingerprints", {})) if now.get(k) != saved.get("fingerprints", {}).get(k))
     if changed:
         more = f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
-        raise CheckpointConflict(f"the server's grants changed since the plan in {path}: {', '.join(changed[:5])}{more}",
-                                 "run `lakectl grant plan` again, review it, then apply the new plan")
-    if saved.get("changes") != plan.flat() or any(saved.get(k, []) != getattr(plan, k) for k in ("tag_changes", "owner_changes", "mask_changes")):
+        raise CheckpointConflict(
+            f"the server's grants changed since the plan in {path}: {', '.join(changed[:5])}{more}",
+            "run `lakectl grant plan` again, review it, then apply the new plan",
+        )
+    if saved.get("changes") != plan.flat() or any(
+        saved.get(k, []) != getattr(plan, k) for k in ("tag_changes", "owner_changes", "mask_changes")
+    ):
         raise CheckpointConflict(f"the policy changed since the plan in {path}", "run `lakectl grant plan` again, review it, then apply")
 
 
@@ -127,15 +154,21 @@ def apply(p: GrantParams, params: dict[str, Any], plan, backend, policy_file: st
     if p.plan_file:
         _check_saved_plan(Path(p.plan_file), plan)
     if plan.unsupported and not p.skip_unsupported:
-        raise UsageError(f"{len(plan.unsupported)} part(s) of the policy cannot be held by this server: {plan.unsupported[0]}",
-                         "see `lakectl grant plan`; apply the rest with --skip-unsupported")
+        raise UsageError(
+            f"{len(plan.unsupported)} part(s) of the policy cannot be held by this server: {plan.unsupported[0]}",
+            "see `lakectl grant plan`; apply the rest with --skip-unsupported",
+        )
     if plan.self_lockout and not p.allow_self_lockout:
         s = plan.self_lockout[0]
-        raise UsageError(f"the plan revokes your own {', '.join(s['privileges'])} on {s['securable']} (as {s['principal']})",
-                         "fix the policy, or pass --allow-self-lockout if that is really wanted")
+        raise UsageError(
+            f"the plan revokes your own {', '.join(s['privileges'])} on {s['securable']} (as {s['principal']})",
+            "fix the policy, or pass --allow-self-lockout if that is really wanted",
+        )
     if plan.orphaned and not p.allow_self_lockout:
-        raise UsageError(f"the plan leaves {plan.orphaned[0]} with no owner and nobody holding MANAGE",
-                         "keep a MANAGE grant in the policy, or pass --allow-self-lockout if that is really wanted")
+        raise UsageError(
+            f"the plan leaves {plan.orphaned[0]} with no owner and nobody holding MANAGE",
+            "keep a MANAGE grant in the policy, or pass --allow-self-lockout if that is really wanted",
+        )
     result = _plan_result("apply", plan, policy_file, backend)
     if not plan.pending:
         result.metrics["changes_applied"] = 0
@@ -162,7 +195,9 @@ def apply(p: GrantParams, params: dict[str, Any], plan, backend, policy_file: st
     result.metrics.update(changes_applied=len(applied), failed=failed, requests=backend.requests)
     result.status = "failed" if failed else "ok"
     if failed:
-        result.warnings.append(f"{len(failed):,} change(s) failed, {len(applied):,} applied: the server now differs from the plan; run `lakectl grant plan`")
+        result.warnings.append(
+            f"{len(failed):,} change(s) failed, {len(applied):,} applied: the server now differs from the plan; run `lakectl grant plan`"
+        )
     return result
 
 
@@ -217,8 +252,12 @@ def export(ctx: JobContext, p: GrantParams, backend) -> Result:
         Path(p.out).parent.mkdir(parents=True, exist_ok=True)
         Path(p.out).write_text(text)
     n = sum(len(v) for k, v in doc.items() if isinstance(v, dict) and k not in ("principals", "managed"))
-    return Result(job="grant export", dry_run=p.dry_run, warnings=warnings,
-                  metrics={"securables": n, "principals": len(doc["principals"]["users"]), "out": p.out, "policy_yaml": text})
+    return Result(
+        job="grant export",
+        dry_run=p.dry_run,
+        warnings=warnings,
+        metrics={"securables": n, "principals": len(doc["principals"]["users"]), "out": p.out, "policy_yaml": text},
+    )
 
 
 def show(p: GrantParams, backend) -> Result:
@@ -251,8 +290,13 @@ def register(ctx: JobContext, p: GrantParams, backend) -> Result:
 
     rows = register_tables(ctx.settings, backend, keys=p.securables, dry_run=p.dry_run)
     counts = {a: sum(r["action"] == a for r in rows) for a in ("created", "would_create", "exists", "missing", "conflict", "failed")}
-    result = Result(job="grant register", dry_run=p.dry_run, details=rows, metrics={"catalog": ctx.settings.storage.catalog, **counts},
-                    tables_written=[r["table"] for r in rows if r["action"] == "created"])
+    result = Result(
+        job="grant register",
+        dry_run=p.dry_run,
+        details=rows,
+        metrics={"catalog": ctx.settings.storage.catalog, **counts},
+        tables_written=[r["table"] for r in rows if r["action"] == "created"],
+    )
     if counts["conflict"] or counts["failed"]:
         result.status = "failed"
         result.warnings += [f"{r['table']}: {r['action']}: {r['detail']}" for r in rows if r["action"] in ("conflict", "failed")]

@@ -5,20 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakectl.pipeline.bronze.parse import EVENT_FIELDS, SOURCE_COLUMNS, parse_events
-from lakectl.engine.context import JobContext
-from lakectl.lake.delta import append_once, ensure_table, exists, rows_committed, table_version
 from lakectl.core.errors import DataLossDetected, UsageError
-from lakectl.governance.autoregister import after_first_batch
-from lakectl.monitor.progress import recorder as progress_recorder
 from lakectl.core.results import Result
+from lakectl.core.sources import Source
+from lakectl.core.typed import parse_params
+from lakectl.engine.context import JobContext
+from lakectl.governance.autoregister import after_first_batch
+from lakectl.jobs.params import IngestParams
 from lakectl.lake.batch_size import kafka_records_per_batch, micro_batch_bytes
 from lakectl.lake.checkpoints import checkpoint_app_id, checkpoint_lock
+from lakectl.lake.delta import append_once, ensure_table, exists, rows_committed, table_version
 from lakectl.lake.stream_progress import input_rows
 from lakectl.lake.streaming import run_query, stoppable
-from lakectl.core.typed import parse_params
-from lakectl.core.sources import Source
-from lakectl.jobs.params import IngestParams
+from lakectl.monitor.progress import recorder as progress_recorder
+from lakectl.pipeline.bronze.parse import EVENT_FIELDS, SOURCE_COLUMNS, parse_events
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -38,26 +38,36 @@ def batch_bytes(ctx: JobContext) -> int:
     return micro_batch_bytes(ctx.settings.ingest.max_bytes_per_trigger, ctx.target)
 
 
-def kafka_source(ctx: JobContext, p: IngestParams) -> "KafkaSpec | None":
+def kafka_source(ctx: JobContext, p: IngestParams) -> KafkaSpec | None:
     """The Kafka-protocol source spec (kafka or eventhubs), or None for other sources. No Spark needed.
     Without a configured maxOffsetsPerTrigger, batches are bounded by the byte budget in records."""
-    spec: "KafkaSpec | None" = None
+    spec: KafkaSpec | None = None
     if p.source == Source.kafka:
         from lakectl.pipeline.sources.kafka import kafka_spec
 
-        spec = kafka_spec(ctx.settings.sources.kafka, topics=p.topics, pattern=p.topic_pattern, bootstrap=p.bootstrap_servers,
-                          starting_offsets=p.starting_offsets, max_offsets_per_trigger=p.max_offsets_per_trigger)
+        spec = kafka_spec(
+            ctx.settings.sources.kafka,
+            topics=p.topics,
+            pattern=p.topic_pattern,
+            bootstrap=p.bootstrap_servers,
+            starting_offsets=p.starting_offsets,
+            max_offsets_per_trigger=p.max_offsets_per_trigger,
+        )
     elif p.source == Source.eventhubs:
         from lakectl.pipeline.sources.eventhubs import eventhubs_spec
 
-        spec = eventhubs_spec(ctx.settings.sources.eventhubs, event_hub=(p.topics or [None])[0],
-                              starting_offsets=p.starting_offsets, max_offsets_per_trigger=p.max_offsets_per_trigger)
+        spec = eventhubs_spec(
+            ctx.settings.sources.eventhubs,
+            event_hub=(p.topics or [None])[0],
+            starting_offsets=p.starting_offsets,
+            max_offsets_per_trigger=p.max_offsets_per_trigger,
+        )
     if spec is not None and spec.max_offsets_per_trigger is None:
         spec.max_offsets_per_trigger = kafka_records_per_batch(batch_bytes(ctx))
     return spec
 
 
-def source_identity(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None") -> dict[str, Any]:
+def source_identity(ctx: JobContext, p: IngestParams, spec: KafkaSpec | None) -> dict[str, Any]:
     """What the checkpoint is made for; another identity on the same checkpoint is refused."""
     if spec is not None:
         return spec.identity()
@@ -74,7 +84,7 @@ def source_identity(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None") 
     raise UsageError(f"source {p.source.value!r} is not available in this version", "use --source files or kafka")
 
 
-def open_source(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None") -> "DataFrame":
+def open_source(ctx: JobContext, p: IngestParams, spec: KafkaSpec | None) -> DataFrame:
     """The source's streaming DataFrame: `value` (the raw record) plus the bronze source columns."""
     if spec is not None:
         from lakectl.pipeline.sources import kafka
@@ -89,13 +99,17 @@ def open_source(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None") -> "
     return files.read_stream(ctx.spark, ctx.settings, p.path or files.events_path(ctx.settings), batch_bytes=batch_bytes(ctx))
 
 
-def shape(records: "DataFrame", run_id: str, batch_id: int) -> "DataFrame":
+def shape(records: DataFrame, run_id: str, batch_id: int) -> DataFrame:
     """Source records -> parsed events with the ingest columns (bronze and quarantine select from it)."""
     from pyspark.sql import functions as F
 
-    return (parse_events(records).withColumn("ingest_time", F.current_timestamp())
-            .withColumn("ingest_run_id", F.lit(run_id)).withColumn("batch_id", F.lit(batch_id).cast("long"))
-            .withColumnRenamed("value", "raw"))
+    return (
+        parse_events(records)
+        .withColumn("ingest_time", F.current_timestamp())
+        .withColumn("ingest_run_id", F.lit(run_id))
+        .withColumn("batch_id", F.lit(batch_id).cast("long"))
+        .withColumnRenamed("value", "raw")
+    )
 
 
 def record_data_loss(ctx: JobContext, checkpoint: Path, identity: dict[str, Any], ranges: list[dict[str, Any]]) -> Path:
@@ -107,8 +121,18 @@ def record_data_loss(ctx: JobContext, checkpoint: Path, identity: dict[str, Any]
     ops.mkdir(parents=True, exist_ok=True)
     path = ops / "data_loss.jsonl"
     with path.open("a") as f:
-        f.write(json.dumps({"run_id": ctx.run_id, "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                            "checkpoint": str(checkpoint), "source": identity, "skipped": ranges}) + "\n")
+        f.write(
+            json.dumps(
+                {
+                    "run_id": ctx.run_id,
+                    "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "checkpoint": str(checkpoint),
+                    "source": identity,
+                    "skipped": ranges,
+                }
+            )
+            + "\n"
+        )
     return path
 
 
@@ -124,7 +148,11 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     checkpoint = checkpoint_dir(ctx, p)
     spec = kafka_source(ctx, p)
     if p.dry_run:
-        metrics: dict[str, Any] = {"source": p.source, "checkpoint": str(checkpoint), "trigger": "continuous" if p.continuous else "availableNow"}
+        metrics: dict[str, Any] = {
+            "source": p.source,
+            "checkpoint": str(checkpoint),
+            "trigger": "continuous" if p.continuous else "availableNow",
+        }
         if spec is not None:
             metrics.update(source_identity=spec.identity(), source_options=spec.redacted_options())
         elif p.source == Source.files:
@@ -140,18 +168,29 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     with checkpoint_lock(checkpoint):
         why = None if p.continuous else nothing_to_do(ctx, p, spec, identity, checkpoint)
         if why:
-            return Result(job="ingest", tables_written=[bronze.display, quarantine.display],
-                          metrics={"source": p.source, "batches": 0, "checkpoint": str(checkpoint),
-                                   "note": f"nothing to do: {why} (no Spark started)"})
+            return Result(
+                job="ingest",
+                tables_written=[bronze.display, quarantine.display],
+                metrics={
+                    "source": p.source,
+                    "batches": 0,
+                    "checkpoint": str(checkpoint),
+                    "note": f"nothing to do: {why} (no Spark started)",
+                },
+            )
         return _ingest(ctx, p, spec, identity, checkpoint)
 
 
-def nothing_to_do(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity: dict[str, Any], checkpoint: Path) -> str | None:
+def nothing_to_do(ctx: JobContext, p: IngestParams, spec: KafkaSpec | None, identity: dict[str, Any], checkpoint: Path) -> str | None:
     """Why a one-shot run would read nothing (then no JVM starts), or None whenever unsure: Spark decides."""
     if p.source == Source.files:
         from lakectl.pipeline.sources import files
 
-        return "no new landing files since the last run" if files.nothing_new(p.path or files.events_path(ctx.settings), checkpoint / "offsets") else None
+        return (
+            "no new landing files since the last run"
+            if files.nothing_new(p.path or files.events_path(ctx.settings), checkpoint / "offsets")
+            else None
+        )
     if spec is None:
         return None
     from lakectl.pipeline.sources import kafka_offsets
@@ -163,7 +202,7 @@ def nothing_to_do(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", id
     return f"no new records in {', '.join(spec.topics)} since the last run, all {len(caught_up)} partitions read to their end"
 
 
-def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity: dict[str, Any], checkpoint: Path) -> Result:
+def _ingest(ctx: JobContext, p: IngestParams, spec: KafkaSpec | None, identity: dict[str, Any], checkpoint: Path) -> Result:
     bronze = ctx.settings.table("bronze.events")
     quarantine = ctx.settings.table("bronze.quarantine")
     app_id = checkpoint_app_id(checkpoint, identity)
@@ -187,7 +226,7 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity
         if not exists(spark, handle):  # an existing local table costs no Spark call, not even analysis
             ensure_table(spark, handle, shape(stream, ctx.run_id, 0).select(*columns).schema)
 
-    def write_batch(batch: "DataFrame", batch_id: int) -> None:
+    def write_batch(batch: DataFrame, batch_id: int) -> None:
         from pyspark.sql import functions as F
 
         # persisted: both outputs filter on `reason`, and without the cache Spark pushes that filter
@@ -207,12 +246,20 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity
         finally:
             parsed.unpersist()
 
-    writer = stream.writeStream.foreachBatch(stoppable(write_batch)).option("checkpointLocation", str(checkpoint / "offsets")).queryName(f"ingest-{p.source}")
+    writer = (
+        stream.writeStream.foreachBatch(stoppable(write_batch))
+        .option("checkpointLocation", str(checkpoint / "offsets"))
+        .queryName(f"ingest-{p.source}")
+    )
     interval = p.trigger_interval or ctx.settings.ingest.trigger_interval
     try:
         # each batch's progress goes to ops.stream_progress for `lakectl monitor streams` as it finishes
-        query = run_query(writer, continuous=p.continuous, interval=interval,
-                          on_progress=after_first_batch(ctx, progress_recorder(ctx, checkpoint.name, str(checkpoint))))
+        query = run_query(
+            writer,
+            continuous=p.continuous,
+            interval=interval,
+            on_progress=after_first_batch(ctx, progress_recorder(ctx, checkpoint.name, str(checkpoint))),
+        )
     except Exception as exc:
         if spec is not None and _data_loss_during_run(exc):
             raise DataLossDetected(
@@ -229,6 +276,10 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: "KafkaSpec | None", identity
         rows_quarantined=quarantined,
         tables_written=[bronze.display, quarantine.display],
         warnings=warnings,
-        metrics={"source": p.source, "batches": len(query.recentProgress), "checkpoint": str(checkpoint),
-                 **({"skipped_offsets": skipped} if skipped else {})},
+        metrics={
+            "source": p.source,
+            "batches": len(query.recentProgress),
+            "checkpoint": str(checkpoint),
+            **({"skipped_offsets": skipped} if skipped else {}),
+        },
     )

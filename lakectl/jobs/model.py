@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakectl.engine.context import JobContext
 from lakectl.core.errors import UsageError
 from lakectl.core.results import Result
 from lakectl.core.typed import parse_params
+from lakectl.engine.context import JobContext
 from lakectl.jobs.params import ModelParams
 
 
@@ -24,8 +24,9 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     result = Result(job="model", metrics={"action": p.action, "tracking_uri": store.display})
     if p.action == "list":
         for m in client.search_registered_models():
-            result.details.append({"name": m.name, "aliases": _aliases(m), "latest_version": _latest(client, m.name),
-                                   "description": m.description or ""})
+            result.details.append(
+                {"name": m.name, "aliases": _aliases(m), "latest_version": _latest(client, m.name), "description": m.description or ""}
+            )
         return result
     name = p.name or store.model_name
     _require(client, name)
@@ -34,13 +35,17 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         result.metrics.update({"name": name, "aliases": aliases, "champion_history": registry.history(client, name)})
         for mv in sorted(client.search_model_versions(f"name = '{_literal(name)}'"), key=lambda v: int(v.version)):
             run = client.get_run(mv.run_id) if mv.run_id else None
-            result.details.append({
-                "version": str(mv.version), "aliases": sorted(a for a, v in aliases.items() if v == str(mv.version)),
-                "run_id": mv.run_id,
-                "created": mv.creation_timestamp, "status": mv.status,
-                "test_accuracy": run.data.metrics.get("test_accuracy") if run else None,
-                "table_version": run.data.params.get("table_version") if run else None,
-            })
+            result.details.append(
+                {
+                    "version": str(mv.version),
+                    "aliases": sorted(a for a, v in aliases.items() if v == str(mv.version)),
+                    "run_id": mv.run_id,
+                    "created": mv.creation_timestamp,
+                    "status": mv.status,
+                    "test_accuracy": run.data.metrics.get("test_accuracy") if run else None,
+                    "table_version": run.data.params.get("table_version") if run else None,
+                }
+            )
         return result
     before = registry.champion(client, name)
     result.metrics["name"] = name

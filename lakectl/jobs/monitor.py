@@ -5,21 +5,22 @@ No SparkSession: everything is read from Delta logs and small ops tables with de
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lakectl.engine.context import JobContext
 from lakectl.core.errors import UsageError
-from lakectl.jobs import JOBS
 from lakectl.core.results import Result, Timer
 from lakectl.core.typed import parse_params
+from lakectl.engine.context import JobContext
+from lakectl.jobs import JOBS
 from lakectl.jobs.params import MonitorParams
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     p = parse_params(params, MonitorParams)
-    return {"runs": runs, "tables": tables, "streams": streams, "quality": quality, "check": check, "report": report,
-            "models": models}[p.action](ctx, p)
+    return {"runs": runs, "tables": tables, "streams": streams, "quality": quality, "check": check, "report": report, "models": models}[
+        p.action
+    ](ctx, p)
 
 
 STATUSES = {"ok", "failed", "dry_run", "breach", "interrupted"}
@@ -39,7 +40,7 @@ def _since(p: MonitorParams) -> datetime | None:
     if not p.since_hours:
         return None
     try:
-        return datetime.now(timezone.utc) - timedelta(hours=p.since_hours)
+        return datetime.now(UTC) - timedelta(hours=p.since_hours)
     except OverflowError:  # further back than datetime goes: everything qualifies
         return None
 
@@ -52,20 +53,25 @@ def runs(ctx: JobContext, p: MonitorParams) -> Result:
     _known("--status", p.status, STATUSES | {r.get("status") for r in rows if r.get("status")})
     since = _since(p)
     rows = [
-        r for r in rows
+        r
+        for r in rows
         if (p.include_stages or not r.get("parent_run_id"))
         and (p.command is None or r.get("command") == p.command)
         and (p.status is None or r.get("status") == p.status)
         and (since is None or (r.get("started_at") and r["started_at"] >= since))
     ]
-    rows.sort(key=lambda r: r.get("started_at") or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
+    rows.sort(key=lambda r: r.get("started_at") or datetime.min.replace(tzinfo=UTC), reverse=True)
     shown = rows[: p.limit]
     for r in shown:
         for k in ("started_at", "ended_at"):
             if r.get(k) is not None:
                 r[k] = r[k].isoformat(timespec="seconds")
-    return Result(job="monitor runs", tables_read=[ctx.settings.table(TABLE).display], details=shown,
-                  metrics={"matched": len(rows), "shown": len(shown)})
+    return Result(
+        job="monitor runs",
+        tables_read=[ctx.settings.table(TABLE).display],
+        details=shown,
+        metrics={"matched": len(rows), "shown": len(shown)},
+    )
 
 
 def tables(ctx: JobContext, p: MonitorParams) -> Result:
@@ -78,8 +84,12 @@ def tables(ctx: JobContext, p: MonitorParams) -> Result:
             _known("--table", k, set(ctx.settings.table_keys()))
     health = all_tables(ctx.settings, keys, history_limit=p.history)
     present = [h for h in health if h.status == "ok"]
-    return Result(job="monitor tables", tables_read=[h.table for h in present], details=[h.to_dict() for h in health],
-                  metrics={"tables": len(health), "present": len(present), "missing": sum(h.status == "missing" for h in health)})
+    return Result(
+        job="monitor tables",
+        tables_read=[h.table for h in present],
+        details=[h.to_dict() for h in health],
+        metrics={"tables": len(health), "present": len(present), "missing": sum(h.status == "missing" for h in health)},
+    )
 
 
 def streams(ctx: JobContext, p: MonitorParams) -> Result:
@@ -87,8 +97,12 @@ def streams(ctx: JobContext, p: MonitorParams) -> Result:
 
     found = all_streams(ctx.settings, kafka_timeout=p.kafka_timeout)
     warnings = [f"{s.stream}: {s.error}" for s in found if s.error]
-    return Result(job="monitor streams", details=[s.to_dict() for s in found], warnings=warnings,
-                  metrics={"streams": len(found), "running": sum(s.state == "running" for s in found)})
+    return Result(
+        job="monitor streams",
+        details=[s.to_dict() for s in found],
+        warnings=warnings,
+        metrics={"streams": len(found), "running": sum(s.state == "running" for s in found)},
+    )
 
 
 def quality(ctx: JobContext, p: MonitorParams) -> Result:
@@ -96,22 +110,37 @@ def quality(ctx: JobContext, p: MonitorParams) -> Result:
 
     rules = rule_quality(ctx.settings, since=_since(p))
     growth = quarantine_growth(ctx.settings)
-    return Result(job="monitor quality", tables_read=[ctx.settings.table(DQ_TABLE).display] + [g["table"] for g in growth],
-                  details=[r.to_dict() for r in rules], metrics={"rules": len(rules), "quarantine": growth})
+    return Result(
+        job="monitor quality",
+        tables_read=[ctx.settings.table(DQ_TABLE).display] + [g["table"] for g in growth],
+        details=[r.to_dict() for r in rules],
+        metrics={"rules": len(rules), "quarantine": growth},
+    )
 
 
 def models(ctx: JobContext, p: MonitorParams) -> Result:
     from lakectl.monitor.model_health import SCORES, model_report, to_details
 
     report = model_report(ctx, days=p.days, model=p.model, engine=p.engine)
-    metrics: dict[str, Any] = {"days": p.days, "since": report.since.isoformat(timespec="seconds"), "model": p.model,
-                               "versions": len(report.versions), "rows": sum(v.rows for v in report.versions),
-                               "engine": report.engine}
+    metrics: dict[str, Any] = {
+        "days": p.days,
+        "since": report.since.isoformat(timespec="seconds"),
+        "model": p.model,
+        "versions": len(report.versions),
+        "rows": sum(v.rows for v in report.versions),
+        "engine": report.engine,
+    }
     if report.missing:
         metrics["message"] = report.missing
     tables_read = [] if report.missing else [ctx.settings.table(SCORES).display]
-    return Result(job="monitor models", tables_read=tables_read, rows_read=metrics["rows"], details=to_details(report),
-                  warnings=report.warnings, metrics=metrics)
+    return Result(
+        job="monitor models",
+        tables_read=tables_read,
+        rows_read=metrics["rows"],
+        details=to_details(report),
+        warnings=report.warnings,
+        metrics=metrics,
+    )
 
 
 def check(ctx: JobContext, p: MonitorParams) -> Result:
@@ -122,9 +151,13 @@ def check(ctx: JobContext, p: MonitorParams) -> Result:
     with Timer() as t:
         checks = evaluate(ctx.settings, kafka_timeout=p.kafka_timeout)
     failed = breaches(checks)
-    result = Result(job="monitor check", status="breach" if failed else "ok", dry_run=p.dry_run,
-                    details=[c.to_dict() for c in checks],
-                    metrics={"checks": len(checks), "breaches": len(failed), "skipped": sum(c.status == "skipped" for c in checks)})
+    result = Result(
+        job="monitor check",
+        status="breach" if failed else "ok",
+        dry_run=p.dry_run,
+        details=[c.to_dict() for c in checks],
+        metrics={"checks": len(checks), "breaches": len(failed), "skipped": sum(c.status == "skipped" for c in checks)},
+    )
     if p.junit:
         write_junit(p.junit, checks, t.seconds)
         result.metrics["junit"] = p.junit
@@ -136,11 +169,11 @@ def check(ctx: JobContext, p: MonitorParams) -> Result:
 
 
 def report(ctx: JobContext, p: MonitorParams) -> Result:
-    from lakectl.monitor import progress as progress_table
     from lakectl.lake.deltars import open_table, read_rows
+    from lakectl.monitor import progress as progress_table
+    from lakectl.monitor.kpis import latest_kpis
     from lakectl.monitor.ledger import TABLE as RUNS
     from lakectl.monitor.quality import quarantine_growth, rule_quality
-    from lakectl.monitor.kpis import latest_kpis
     from lakectl.monitor.report import recent_runs, render_html, write_report
     from lakectl.monitor.sla import evaluate
     from lakectl.monitor.streams import all_streams
@@ -154,16 +187,27 @@ def report(ctx: JobContext, p: MonitorParams) -> Result:
     for h in health:
         dt = open_table(h.path) if h.status == "ok" and not h.table.endswith(("ops.runs", "ops.stream_progress")) else None
         if dt is not None:
-            commits[h.table] = [{"timestamp": iso(c.get("timestamp")), "rows": committed_rows(c)}
-                                for c in dt.history(200) if c.get("operation") not in MAINTENANCE_OPS]
+            commits[h.table] = [
+                {"timestamp": iso(c.get("timestamp")), "rows": committed_rows(c)}
+                for c in dt.history(200)
+                if c.get("operation") not in MAINTENANCE_OPS
+            ]
     runs_rows, hidden_runs = recent_runs(read_rows(s.table(RUNS).path))
     rules = rule_quality(s, since=_since(p))
     rates = [t.config.sla.min_pass_rate for t in (s.table(k) for k in s.table_keys()) if t.config.sla.min_pass_rate is not None]
     html = render_html(
-        project=s.project, tables=health, commits=commits, streams=all_streams(s, kafka_timeout=p.kafka_timeout),
-        progress=read_rows(s.table(progress_table.TABLE).path), rules=rules, growth=quarantine_growth(s),
-        checks=evaluate(s, kafka_timeout=p.kafka_timeout), runs=runs_rows, min_pass_rate=min(rates) if rates else None,
-        kpis=latest_kpis(s), hidden_runs=hidden_runs,
+        project=s.project,
+        tables=health,
+        commits=commits,
+        streams=all_streams(s, kafka_timeout=p.kafka_timeout),
+        progress=read_rows(s.table(progress_table.TABLE).path),
+        rules=rules,
+        growth=quarantine_growth(s),
+        checks=evaluate(s, kafka_timeout=p.kafka_timeout),
+        runs=runs_rows,
+        min_pass_rate=min(rates) if rates else None,
+        kpis=latest_kpis(s),
+        hidden_runs=hidden_runs,
     )
     path = write_report(p.html, html)
     return Result(job="monitor report", metrics={"html": str(path.absolute()), "bytes": len(html.encode())})

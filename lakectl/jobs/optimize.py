@@ -14,17 +14,17 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from lakectl.engine.context import JobContext
+from lakectl.core import sql
 from lakectl.core.errors import TableNotFound, UsageError
 from lakectl.core.faults import kill_point
-from lakectl.maintenance import advisor, compaction, properties, vacuum
-from lakectl.core.units import parse_size
-from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, ideal_files
 from lakectl.core.results import Result
-from lakectl.lake.checkpoints import stage_lock
 from lakectl.core.typed import parse_params
+from lakectl.core.units import parse_size
+from lakectl.engine.context import JobContext
 from lakectl.jobs.params import OptimizeParams
-from lakectl.core import sql
+from lakectl.lake.checkpoints import stage_lock
+from lakectl.maintenance import advisor, compaction, properties, vacuum
+from lakectl.maintenance.file_stats import DEFAULT_TARGET_FILE_SIZE, ideal_files
 
 if TYPE_CHECKING:
     from lakectl.config import TableHandle
@@ -41,8 +41,10 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         raise UsageError("--retain only applies with --vacuum", "add --vacuum")
     engine = ctx.engine
     if p.advise and not engine.capabilities.plan_metrics:
-        raise UsageError(f"--advise measures file skipping with local Spark reads and does not run on {engine.label}",
-                         "run it as a job: use a target without warehouse_id")
+        raise UsageError(
+            f"--advise measures file skipping with local Spark reads and does not run on {engine.label}",
+            "run it as a job: use a target without warehouse_id",
+        )
     # read-only runs take no lock; the lock lives with the checkpoints, which only an engine sharing them sees
     if p.dry_run or p.advise or not engine.capabilities.local_files:
         return _run(ctx, engine, p)
@@ -50,7 +52,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         return _run(ctx, engine, p)
 
 
-def _run(ctx: JobContext, engine: "SqlEngine", p: OptimizeParams) -> Result:
+def _run(ctx: JobContext, engine: SqlEngine, p: OptimizeParams) -> Result:
     _preflight(ctx, p)  # names, columns and retention from the Delta log, before the JVM starts
     explicit = bool(p.tables)
     keys = p.tables or ctx.settings.table_keys()
@@ -108,7 +110,7 @@ def _preflight(ctx: JobContext, p: OptimizeParams) -> None:
             _retention(handle, p, {"properties": dict(meta.configuration)})
 
 
-def _check_columns(handle: "TableHandle", wanted: list[str], existing: list[str], what: str) -> None:
+def _check_columns(handle: TableHandle, wanted: list[str], existing: list[str], what: str) -> None:
     unknown = [c for c in wanted if c not in existing]
     if unknown:
         raise UsageError(
@@ -117,12 +119,13 @@ def _check_columns(handle: "TableHandle", wanted: list[str], existing: list[str]
         )
 
 
-def _target_size(handle: "TableHandle", p: OptimizeParams) -> int | None:
+def _target_size(handle: TableHandle, p: OptimizeParams) -> int | None:
     return parse_size(p.target_file_size or handle.config.optimize.target_file_size)
 
 
-def _optimize_table(ctx: JobContext, engine: "SqlEngine", handle: "TableHandle", p: OptimizeParams,
-                    before: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+def _optimize_table(
+    ctx: JobContext, engine: SqlEngine, handle: TableHandle, p: OptimizeParams, before: dict[str, Any], warnings: list[str]
+) -> dict[str, Any]:
     caps = engine.capabilities
     databricks_sql = caps.databricks_sql if p.databricks is None else p.databricks
     policy = handle.config.optimize
@@ -135,12 +138,16 @@ def _optimize_table(ctx: JobContext, engine: "SqlEngine", handle: "TableHandle",
     target = _target_size(handle, p)
     retain, forced = _retention(handle, p, before) if p.vacuum else (None, None)  # refuse before changing anything
     if forced and not caps.session_settings:
-        raise UsageError(f"{handle.display}: a VACUUM retention shorter than the table's cannot run on {engine.label} "
-                         "(Delta's retention check cannot be turned off for one statement there, and lakectl never turns it off globally)",
-                         "retain at least the table's delta.deletedFileRetentionDuration, or lower that property in the policy")
+        raise UsageError(
+            f"{handle.display}: a VACUUM retention shorter than the table's cannot run on {engine.label} "
+            "(Delta's retention check cannot be turned off for one statement there, and lakectl never turns it off globally)",
+            "retain at least the table's delta.deletedFileRetentionDuration, or lower that property in the policy",
+        )
     if target and not caps.session_settings:
-        warnings.append(f"{handle.display}: the target file size is a session setting that {engine.label} does not take; "
-                        "set the table property delta.targetFileSize in the policy's properties instead")
+        warnings.append(
+            f"{handle.display}: the target file size is a session setting that {engine.label} does not take; "
+            "set the table property delta.targetFileSize in the policy's properties instead"
+        )
     statements: list[str] = []
     # An explicit --zorder/--cluster-by does that and only that; the policy's properties come with a
     # policy run (no explicit layout) or when asked (--apply-policy).
@@ -151,15 +158,20 @@ def _optimize_table(ctx: JobContext, engine: "SqlEngine", handle: "TableHandle",
     unchanged = _already_zordered(engine, handle, zorder_by, before) if zorder_by and not p.where else None
     if unchanged is None:
         statements += compaction.optimize_statements(
-            handle.ref, where=p.where, zorder_by=zorder_by, cluster_by=cluster_by,
+            handle.ref,
+            where=p.where,
+            zorder_by=zorder_by,
+            cluster_by=cluster_by,
             current_clustering=before.get("clusteringColumns") or [],
         )
     if p.analyze:
         if databricks_sql:
             statements.append(sql.analyze_sql(handle.ref))
         else:  # Delta OSS 4.4's parser has no ANALYZE ... COMPUTE DELTA STATISTICS
-            warnings.append(f"{handle.display}: --analyze (ANALYZE TABLE ... COMPUTE DELTA STATISTICS) is Databricks-only; "
-                            "here the files OPTIMIZE rewrites get fresh data-skipping statistics")
+            warnings.append(
+                f"{handle.display}: --analyze (ANALYZE TABLE ... COMPUTE DELTA STATISTICS) is Databricks-only; "
+                "here the files OPTIMIZE rewrites get fresh data-skipping statistics"
+            )
     if policy.bloom_filter_columns:
         if databricks_sql:
             statements.append(properties.bloom_filter_statement(handle.ref, policy.bloom_filter_columns))  # type: ignore[arg-type]
@@ -183,21 +195,29 @@ def _optimize_table(ctx: JobContext, engine: "SqlEngine", handle: "TableHandle",
     elif not p.dry_run:
         attempts = compaction.Attempts()
         metrics = compaction.run_optimize(
-            engine, statements, target_file_size=target if caps.session_settings else None, attempts=attempts,
-            max_attempts=p.max_attempts, backoff_s=p.backoff_s,
+            engine,
+            statements,
+            target_file_size=target if caps.session_settings else None,
+            attempts=attempts,
+            max_attempts=p.max_attempts,
+            backoff_s=p.backoff_s,
         )
         kill_point("optimize.after_optimize")  # committed; report, properties and VACUUM still to come
         after = engine.detail(handle) or {}
-        report.update({
-            "files_after": int(after.get("numFiles") or 0),
-            "bytes_after": int(after.get("sizeInBytes") or 0),
-            "files_removed": int(metrics.get("numFilesRemoved") or 0),
-            "files_added": int(metrics.get("numFilesAdded") or 0),
-            "conflicts_retried": attempts.retries,
-            "conflicts": attempts.conflicts,
-        })
+        report.update(
+            {
+                "files_after": int(after.get("numFiles") or 0),
+                "bytes_after": int(after.get("sizeInBytes") or 0),
+                "files_removed": int(metrics.get("numFilesRemoved") or 0),
+                "files_added": int(metrics.get("numFilesAdded") or 0),
+                "conflicts_retried": attempts.retries,
+                "conflicts": attempts.conflicts,
+            }
+        )
         if attempts.retries:
-            warnings.append(f"{handle.display}: OPTIMIZE retried after {attempts.retries} concurrent-commit conflict(s): {', '.join(attempts.conflicts)}")
+            warnings.append(
+                f"{handle.display}: OPTIMIZE retried after {attempts.retries} concurrent-commit conflict(s): {', '.join(attempts.conflicts)}"
+            )
         if prop_stmt:
             report["properties_set"] = properties.changed_properties(policy.properties, before.get("properties") or {})
     if p.vacuum:
@@ -205,7 +225,7 @@ def _optimize_table(ctx: JobContext, engine: "SqlEngine", handle: "TableHandle",
     return report
 
 
-def _already_zordered(engine: "SqlEngine", handle: "TableHandle", zorder_by: list[str], before: dict[str, Any]) -> str | None:
+def _already_zordered(engine: SqlEngine, handle: TableHandle, zorder_by: list[str], before: dict[str, Any]) -> str | None:
     """Why Z-ordering again would rewrite a table for nothing: it is one file whose last commit was
     OPTIMIZE ZORDER BY the same columns (Delta rewrites even a single file on every ZORDER)."""
     if int(before.get("numFiles") or 0) != 1 or handle.spark_catalog:
@@ -225,7 +245,7 @@ def _already_zordered(engine: "SqlEngine", handle: "TableHandle", zorder_by: lis
     return None
 
 
-def _retention(handle: "TableHandle", p: OptimizeParams, before: dict[str, Any]) -> tuple[float, str | None]:
+def _retention(handle: TableHandle, p: OptimizeParams, before: dict[str, Any]) -> tuple[float, str | None]:
     """The VACUUM retention in hours (flag, else policy, else the table's), and the --force warning if short."""
     props = before.get("properties") or {}
     retain = vacuum.parse_hours(p.retain)
@@ -236,8 +256,16 @@ def _retention(handle: "TableHandle", p: OptimizeParams, before: dict[str, Any])
     return retain, vacuum.check_retention(retain, props, force=p.force, table=handle.display)
 
 
-def _vacuum(ctx: JobContext, engine: "SqlEngine", handle: "TableHandle", p: OptimizeParams,
-            before: dict[str, Any], retain: float, forced: str | None, warnings: list[str]) -> dict[str, Any]:
+def _vacuum(
+    ctx: JobContext,
+    engine: SqlEngine,
+    handle: TableHandle,
+    p: OptimizeParams,
+    before: dict[str, Any],
+    retain: float,
+    forced: str | None,
+    warnings: list[str],
+) -> dict[str, Any]:
     if forced:
         warnings.append(forced)
     # only reachable with --force: Delta's own check must be off for this one statement
@@ -246,8 +274,10 @@ def _vacuum(ctx: JobContext, engine: "SqlEngine", handle: "TableHandle", p: Opti
     candidates = vacuum.dry_run_files(engine, handle, retain, short=short)
     checkpoints = ctx.settings.storage.checkpoints_dir
     if not engine.capabilities.local_files and not checkpoints.exists():
-        warnings.append(f"{handle.display}: streaming checkpoints ({checkpoints}) are not readable from this machine, so "
-                        "VACUUM could not check which files running streams still need; retain at least their lag")
+        warnings.append(
+            f"{handle.display}: streaming checkpoints ({checkpoints}) are not readable from this machine, so "
+            "VACUUM could not check which files running streams still need; retain at least their lag"
+        )
     readers = vacuum.streams_reading(checkpoints, str(before.get("id")))
     for reader in readers:
         needed = vacuum.files_needed_from(location, reader.version, reader.snapshot)
@@ -269,15 +299,26 @@ def _vacuum(ctx: JobContext, engine: "SqlEngine", handle: "TableHandle", p: Opti
     return out
 
 
-def _advise(ctx: JobContext, engine: "SqlEngine", handle: "TableHandle", p: OptimizeParams, before: dict[str, Any]) -> dict[str, Any]:
+def _advise(ctx: JobContext, engine: SqlEngine, handle: TableHandle, p: OptimizeParams, before: dict[str, Any]) -> dict[str, Any]:
     assert engine.capabilities.plan_metrics  # run() refuses --advise elsewhere
     target = _target_size(handle, p) or DEFAULT_TARGET_FILE_SIZE
     scratch = ctx.settings.storage.root_dir / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     advice = advisor.advise(
-        ctx.spark, handle.ref, size_bytes=int(before.get("sizeInBytes") or 0), num_files=int(before.get("numFiles") or 0),
-        target_bytes=target, predicates=list(handle.config.optimize.predicates), scratch=scratch,
+        ctx.spark,
+        handle.ref,
+        size_bytes=int(before.get("sizeInBytes") or 0),
+        num_files=int(before.get("numFiles") or 0),
+        target_bytes=target,
+        predicates=list(handle.config.optimize.predicates),
+        scratch=scratch,
         plan_metrics=engine.capabilities.plan_metrics,
     )
-    return {"table": handle.display, "action": "advised", "files_before": int(before.get("numFiles") or 0),
-            "bytes_before": int(before.get("sizeInBytes") or 0), "target_file_size": target, **advice}
+    return {
+        "table": handle.display,
+        "action": "advised",
+        "files_before": int(before.get("numFiles") or 0),
+        "bytes_before": int(before.get("sizeInBytes") or 0),
+        "target_file_size": target,
+        **advice,
+    }

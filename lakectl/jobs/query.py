@@ -17,8 +17,8 @@ from typing import Any
 
 from lakectl.core.results import Result
 from lakectl.core.typed import parse_params
-from lakectl.jobs.params import QueryParams
 from lakectl.engine.context import JobContext
+from lakectl.jobs.params import QueryParams
 from lakectl.lake.query import plain, read_only
 
 
@@ -30,6 +30,12 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         rows_read=len(answer.rows),
         tables_read=[ctx.settings.table(k).display for k in answer.tables],
         warnings=answer.warnings,
-        metrics={"columns": answer.columns, "rows": [[plain(v) for v in r] for r in answer.rows], "row_count": len(answer.rows),
-                 "truncated": answer.truncated, "limit": p.limit, **answer.labels},
+        metrics={
+            "columns": answer.columns,
+            "rows": [[plain(v) for v in r] for r in answer.rows],
+            "row_count": len(answer.rows),
+            "truncated": answer.truncated,
+            "limit": p.limit,
+            **answer.labels,
+        },
     )

@@ -7,12 +7,13 @@ stage's own result. `on_stage` lets a caller (the CLI's progress display) follow
 
 from __future__ import annotations
 
-from typing import Any, Callable, get_args
+from collections.abc import Callable
+from typing import Any, get_args
 
-from lakectl.engine.context import JobContext
 from lakectl.core.errors import translate
 from lakectl.core.results import Result
 from lakectl.core.typed import parse_params
+from lakectl.engine.context import JobContext
 from lakectl.jobs.params import PipelineStage, RunParams
 
 STAGES: tuple[str, ...] = get_args(PipelineStage)
@@ -37,9 +38,9 @@ def rows_by_layer(details: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def run(ctx: JobContext, params: dict[str, Any], on_stage: StageEvent | None = None) -> Result:
-    from lakectl.jobs import run_job
-
     from time import perf_counter
+
+    from lakectl.jobs import run_job
 
     p = parse_params(params, RunParams)
     notify = on_stage or (lambda *_: None)
@@ -64,8 +65,10 @@ def run(ctx: JobContext, params: dict[str, Any], on_stage: StageEvent | None = N
     result.rows_read = by_job.get("ingest", {}).get("rows_read", 0)
     result.rows_written = by_job.get("aggregate", {}).get("rows_written", 0)
     result.rows_quarantined = sum(d.get("rows_quarantined", 0) for d in result.details)
-    result.metrics = {"rows_written_by_layer": rows_by_layer(result.details),
-                      "stages": {d["job"]: d.get("duration_s", 0.0) for d in result.details}}
+    result.metrics = {
+        "rows_written_by_layer": rows_by_layer(result.details),
+        "stages": {d["job"]: d.get("duration_s", 0.0) for d in result.details},
+    }
     result.duration_s = round(perf_counter() - started, 3)
     if "kpi" in by_job.get("aggregate", {}):
         result.metrics["kpi"] = by_job["aggregate"]["kpi"]

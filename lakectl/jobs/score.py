@@ -11,14 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lakectl.engine.context import JobContext
 from lakectl.core.errors import TableNotFound
 from lakectl.core.faults import kill_point
 from lakectl.core.results import Result
 from lakectl.core.typed import parse_params
+from lakectl.engine.context import JobContext
 from lakectl.jobs.params import ScoreParams
 from lakectl.ml.review_scores import SOURCE, TARGET, merge_scored, pending, scored_rows
-
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
@@ -52,8 +51,14 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         return _continuous(ctx, p, ref, source, target)
     target_version = table_version(spark, target.path)
     todo = pending(spark, source.path, source_version, target.path if target_version >= 0 else None, ref.version, p.rescore)
-    metrics: dict[str, Any] = {"model_name": ref.name, "model_version": ref.version, "model_alias": ref.alias,
-                               "model_uri": ref.uri, "source_version": source_version, "rescore": p.rescore}
+    metrics: dict[str, Any] = {
+        "model_name": ref.name,
+        "model_version": ref.version,
+        "model_alias": ref.alias,
+        "model_uri": ref.uri,
+        "source_version": source_version,
+        "rescore": p.rescore,
+    }
     result = Result(job="score", tables_read=[source.display], tables_written=[target.display], metrics=metrics)
     if p.dry_run:
         n = todo.count()
@@ -79,8 +84,8 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
     """Stream silver.reviews; each micro-batch scores its reviews that have no score from this version
     and MERGEs them (so a batch replayed after a crash writes nothing twice). Ends on SIGINT/SIGTERM
     after the batch in flight commits (exit 130), like `ingest --continuous`."""
-    from lakectl.ml import scoring
     from lakectl.lake.server_batches import BatchFigures
+    from lakectl.ml import scoring
 
     checkpoint = checkpoint_dir(ctx, p, ref)
     spark = ctx.spark
@@ -104,19 +109,35 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
     if scorer.figures is not None:  # the query ended by itself (a signal ends in Interrupted with the stream's counts)
         found = [json.loads(f) for f in scorer.figures.collect(spark)]
         scorer.rows, scorer.batches = sum(int(f["rows"]) for f in found), len(found)
-    return Result(job="score", tables_read=[source.display], tables_written=[target.display], rows_written=scorer.rows,
-                  metrics={"model_name": ref.name, "model_version": ref.version, "model_alias": ref.alias,
-                           "model_uri": ref.uri, "continuous": True, "batches": scorer.batches})
+    return Result(
+        job="score",
+        tables_read=[source.display],
+        tables_written=[target.display],
+        rows_written=scorer.rows,
+        metrics={
+            "model_name": ref.name,
+            "model_version": ref.version,
+            "model_alias": ref.alias,
+            "model_uri": ref.uri,
+            "continuous": True,
+            "batches": scorer.batches,
+        },
+    )
 
 
-def _stream_scores(ctx: JobContext, p: ScoreParams, source, scorer: "_StreamScorer", checkpoint: Path) -> None:  # noqa: ANN001
+def _stream_scores(ctx: JobContext, p: ScoreParams, source, scorer: _StreamScorer, checkpoint: Path) -> None:  # noqa: ANN001
     from lakectl.lake.checkpoints import checkpoint_lock
     from lakectl.lake.streaming import run_query, stoppable
 
     spark = ctx.spark
     with checkpoint_lock(checkpoint, "wait for the other `lakectl score --continuous` on this model version to stop"):
-        query = (spark.readStream.format("delta").load(source.path).writeStream.foreachBatch(stoppable(scorer))
-                 .option("checkpointLocation", str(checkpoint / "offsets")).queryName(f"score-{ctx.run_id}"))
+        query = (
+            spark.readStream.format("delta")
+            .load(source.path)
+            .writeStream.foreachBatch(stoppable(scorer))
+            .option("checkpointLocation", str(checkpoint / "offsets"))
+            .queryName(f"score-{ctx.run_id}")
+        )
         run_query(query, continuous=True, interval=p.trigger_interval or ctx.settings.ingest.trigger_interval)
 
 
@@ -141,8 +162,7 @@ class _StreamScorer:
             self.model = PipelineModel.load(self.model_path)
         todo = batch.where(F.col("review_text").isNotNull()).select("event_id", "review_text")
         if table_version(spark, self.target.path) >= 0:  # a batch run or a replayed batch may have scored some
-            done = (spark.read.format("delta").load(self.target.path)
-                    .where(F.col("model_version") == self.ref.version).select("event_id"))
+            done = spark.read.format("delta").load(self.target.path).where(F.col("model_version") == self.ref.version).select("event_id")
             todo = todo.join(done, "event_id", "left_anti")
         rows = 0
         if todo.limit(1).count():

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from lakectl import __version__
-from lakectl.engine.context import JobContext
 from lakectl.core.errors import JobFailed, TableNotFound
 from lakectl.core.results import Result
 from lakectl.core.typed import parse_params
+from lakectl.engine.context import JobContext
 from lakectl.jobs.params import TrainParams
 
 TABLE = "silver.reviews"
@@ -37,16 +37,24 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         raise TableNotFound(f"{handle.display} has no version {version} (latest {latest})", "omit --version for the latest")
     data = dataset.load(spark, handle.display, handle.path, version, ml)
     metrics: dict[str, Any] = {
-        "model_name": store.model_name, "table": handle.display, "table_version": version, "featurizer": featurizer,
-        "rows": data.counts, "labelled_rows": data.labelled, "tracking_uri": store.display, "experiment": store.experiment,
+        "model_name": store.model_name,
+        "table": handle.display,
+        "table_version": version,
+        "featurizer": featurizer,
+        "rows": data.counts,
+        "labelled_rows": data.labelled,
+        "tracking_uri": store.display,
+        "experiment": store.experiment,
     }
     result = Result(job="train", tables_read=[handle.display], rows_read=data.labelled, metrics=metrics)
     try:
         _check(data, ml.min_labelled_rows, handle.display, version)
         if p.dry_run:
             result.dry_run, result.status = True, "dry_run"
-            metrics["would_write"] = (f"one MLflow run in experiment {store.experiment!r} and a new version of model "
-                                      f"{store.model_name!r} (alias challenger; champion if it passes the gate) in {store.display}")
+            metrics["would_write"] = (
+                f"one MLflow run in experiment {store.experiment!r} and a new version of model "
+                f"{store.model_name!r} (alias challenger; champion if it passes the gate) in {store.display}"
+            )
             return result
         return _train(ctx, p, data, store, featurizer, reg_params, result)
     finally:
@@ -56,8 +64,10 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
 def _check(data, minimum: int, table: str, version: int) -> None:  # noqa: ANN001
     per_label = {k: sum(c[k] for c in data.counts.values()) for k in ("positive", "negative")}
     where = f"{table} v{version}"
-    hint = ("generate reviews with labelled text (`lakectl generate --review-texts FILE`), ingest and transform them; "
-            "labels come from ratings (ml.positive_min_rating / ml.negative_max_rating)")
+    hint = (
+        "generate reviews with labelled text (`lakectl generate --review-texts FILE`), ingest and transform them; "
+        "labels come from ratings (ml.positive_min_rating / ml.negative_max_rating)"
+    )
     if data.labelled < minimum:
         raise JobFailed(f"too few labelled reviews to train: {data.labelled} in {where} (need {minimum}: ml.min_labelled_rows)", hint)
     if min(per_label.values()) == 0:
@@ -66,14 +76,14 @@ def _check(data, minimum: int, table: str, version: int) -> None:  # noqa: ANN00
     for split in ("train", "validation", "test"):
         counts = data.counts[split]
         if split == "train" and min(counts.values()) == 0 or sum(counts.values()) == 0:
-            raise JobFailed(f"the {split} split of {where} is empty or has one class ({counts})",
-                            "add reviews or change ml.split fractions")
+            raise JobFailed(
+                f"the {split} split of {where} is empty or has one class ({counts})", "add reviews or change ml.split fractions"
+            )
 
 
 def _train(ctx: JobContext, p: TrainParams, data, store, featurizer: str, reg_params: list[float], result: Result) -> Result:  # noqa: ANN001
     from lakectl.ml import registry, training
-    from lakectl.ml.metrics import calibration_png, classification_metrics, confusion
-    from lakectl.ml.metrics import score_histogram
+    from lakectl.ml.metrics import calibration_png, classification_metrics, confusion, score_histogram
     from lakectl.ml.store import connect, ensure_experiment
 
     ml = ctx.settings.ml
@@ -81,8 +91,9 @@ def _train(ctx: JobContext, p: TrainParams, data, store, featurizer: str, reg_pa
     import mlflow
 
     experiment_id = ensure_experiment(client, store)
-    fitted = training.fit(data.part("train"), data.part("validation"), featurizer=featurizer, reg_params=reg_params,
-                          num_features=ml.num_features)
+    fitted = training.fit(
+        data.part("train"), data.part("validation"), featurizer=featurizer, reg_params=reg_params, num_features=ml.num_features
+    )
     val_y, val_p = training.probabilities(fitted.model, data.part("validation"))
     test_y, test_p = training.probabilities(fitted.model, data.part("test"))
     val, test = classification_metrics(val_y, val_p), classification_metrics(test_y, test_p)
@@ -94,21 +105,40 @@ def _train(ctx: JobContext, p: TrainParams, data, store, featurizer: str, reg_pa
 
         cy, cp = training.probabilities(scoring.load(current.uri), data.part("test"))
         champion_value = classification_metrics(cy, cp)[ml.gate.metric]
-    decision = registry.gate(ml.gate.metric, test[ml.gate.metric], champion_value, current.version if current else None,
-                             minimum=ml.gate.min_test_metric, tolerance=ml.gate.tolerance)
+    decision = registry.gate(
+        ml.gate.metric,
+        test[ml.gate.metric],
+        champion_value,
+        current.version if current else None,
+        minimum=ml.gate.min_test_metric,
+        tolerance=ml.gate.tolerance,
+    )
     promote = decision.promote if p.promote is None else p.promote
 
     example = data.part("train").select("review_text").limit(5).toPandas()
-    tags = {"lakectl.version": __version__, "lakectl.run_id": ctx.run_id, "lakectl.table": data.table,
-            "lakectl.table_version": str(data.version)}
+    tags = {
+        "lakectl.version": __version__,
+        "lakectl.run_id": ctx.run_id,
+        "lakectl.table": data.table,
+        "lakectl.table_version": str(data.version),
+    }
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{ctx.run_id}", tags=tags) as run:
-        mlflow.log_params({
-            "featurizer": featurizer, "reg_param": fitted.reg_param, "reg_params": ",".join(map(str, reg_params)),
-            "num_features": ml.num_features, "table": data.table, "table_version": data.version,
-            "positive_min_rating": ml.positive_min_rating, "negative_max_rating": ml.negative_max_rating,
-            "split_train": ml.split.train, "split_validation": ml.split.validation, "split_seed": ml.split.seed,
-            **{f"rows_{s}": sum(c.values()) for s, c in data.counts.items()},
-        })
+        mlflow.log_params(
+            {
+                "featurizer": featurizer,
+                "reg_param": fitted.reg_param,
+                "reg_params": ",".join(map(str, reg_params)),
+                "num_features": ml.num_features,
+                "table": data.table,
+                "table_version": data.version,
+                "positive_min_rating": ml.positive_min_rating,
+                "negative_max_rating": ml.negative_max_rating,
+                "split_train": ml.split.train,
+                "split_validation": ml.split.validation,
+                "split_seed": ml.split.seed,
+                **{f"rows_{s}": sum(c.values()) for s, c in data.counts.items()},
+            }
+        )
         mlflow.log_metrics({**{f"validation_{k}": v for k, v in val.items()}, **{f"test_{k}": v for k, v in test.items()}})
         mlflow.log_metrics({f"grid_validation_accuracy_reg_{r:g}": m["accuracy"] for r, m in fitted.grid.items()})
         if champion_value is not None:
@@ -127,24 +157,32 @@ def _train(ctx: JobContext, p: TrainParams, data, store, featurizer: str, reg_pa
         client.set_registered_model_alias(store.model_name, registry.CHALLENGER, version)
         if promote:
             registry.set_champion(client, store.model_name, version)
-        mlflow.set_tags({"lakectl.gate": decision.reason, "lakectl.promoted": str(promote).lower(),
-                         "lakectl.model_version": version})
+        mlflow.set_tags({"lakectl.gate": decision.reason, "lakectl.promoted": str(promote).lower(), "lakectl.model_version": version})
         run_id = run.info.run_id
 
     result.tables_written = [f"mlflow:{store.model_name}/{version}"]
-    result.metrics.update({
-        "model_version": version, "alias": registry.CHAMPION if promote else registry.CHALLENGER, "promoted": promote,
-        "promote_forced": p.promote, "gate": decision.to_dict(), "mlflow_run_id": run_id, "experiment_id": experiment_id,
-        "reg_param": fitted.reg_param, "grid": {f"{r:g}": m["accuracy"] for r, m in fitted.grid.items()},
-        "champion_before": current.version if current else None,
-        **{f"validation_{k}": v for k, v in val.items() if k != "rows"},
-        **{f"test_{k}": v for k, v in test.items() if k != "rows"},
-    })
+    result.metrics.update(
+        {
+            "model_version": version,
+            "alias": registry.CHAMPION if promote else registry.CHALLENGER,
+            "promoted": promote,
+            "promote_forced": p.promote,
+            "gate": decision.to_dict(),
+            "mlflow_run_id": run_id,
+            "experiment_id": experiment_id,
+            "reg_param": fitted.reg_param,
+            "grid": {f"{r:g}": m["accuracy"] for r, m in fitted.grid.items()},
+            "champion_before": current.version if current else None,
+            **{f"validation_{k}": v for k, v in val.items() if k != "rows"},
+            **{f"test_{k}": v for k, v in test.items() if k != "rows"},
+        }
+    )
     if p.promote is not None and p.promote != decision.promote:
-        result.warnings.append(f"gate said {'promote' if decision.promote else 'do not promote'} ({decision.reason}); "
-                               f"{'--promote' if p.promote else '--no-promote'} overrode it")
+        result.warnings.append(
+            f"gate said {'promote' if decision.promote else 'do not promote'} ({decision.reason}); "
+            f"{'--promote' if p.promote else '--no-promote'} overrode it"
+        )
     return result
-
 
 
 def _log_model(model: Any, featurizer: str, example: Any, sample: Any, name: str) -> Any:  # noqa: ANN401
@@ -162,10 +200,19 @@ def _log_model(model: Any, featurizer: str, example: Any, sample: Any, name: str
         signature = infer_signature(example, model.probabilities(example["review_text"].tolist()))
         with tempfile.TemporaryDirectory() as tmp:
             return mlflow.pyfunc.log_model(
-                name="model", python_model=SentimentEncoderModel(), artifacts=artifacts(model, Path(tmp)),
-                metadata=model.metadata(), signature=signature, input_example=example, registered_model_name=name,
-                pip_requirements=[f"mlflow=={mlflow.__version__}", f"onnxruntime=={onnxruntime.__version__}",
-                                  f"tokenizers=={tokenizers.__version__}", f"lakectl=={__version__}"],
+                name="model",
+                python_model=SentimentEncoderModel(),
+                artifacts=artifacts(model, Path(tmp)),
+                metadata=model.metadata(),
+                signature=signature,
+                input_example=example,
+                registered_model_name=name,
+                pip_requirements=[
+                    f"mlflow=={mlflow.__version__}",
+                    f"onnxruntime=={onnxruntime.__version__}",
+                    f"tokenizers=={tokenizers.__version__}",
+                    f"lakectl=={__version__}",
+                ],
             )
     import pyspark
 
@@ -173,6 +220,10 @@ def _log_model(model: Any, featurizer: str, example: Any, sample: Any, name: str
 
     signature = infer_signature(example, model.transform(sample).select("prediction").toPandas())
     return log_spark_model(  # mlflow.spark.log_model, over Spark Connect too
-        model, "model", signature=signature, input_example=example, registered_model_name=name,
+        model,
+        "model",
+        signature=signature,
+        input_example=example,
+        registered_model_name=name,
         pip_requirements=[f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"],
     )

@@ -111,28 +111,39 @@ def _stream(ctx: JobContext, p: TransformParams, t: TransformTables, writer: Bat
     writer.app_id = checkpoint_app_id(checkpoint, {"source": t.bronze.display, "path": t.bronze.path})
     # Delta's source takes both limits (whichever is reached first; the byte limit is soft).
     reader = spark.readStream.format("delta").option(
-        "maxBytesPerTrigger", micro_batch_bytes(ctx.settings.transform.max_bytes_per_trigger, ctx.target))
+        "maxBytesPerTrigger", micro_batch_bytes(ctx.settings.transform.max_bytes_per_trigger, ctx.target)
+    )
     if p.max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", p.max_files_per_trigger)
     stream = reader.load(t.bronze.path)
     query = (
-        stream.writeStream.foreachBatch(stoppable(writer)).option("checkpointLocation", str(checkpoint / "offsets"))
+        stream.writeStream.foreachBatch(stoppable(writer))
+        .option("checkpointLocation", str(checkpoint / "offsets"))
         .queryName(f"transform-{ctx.run_id}")
     )
     from lakectl.governance.autoregister import after_first_batch
 
-    run_query(query, continuous=p.continuous, interval=p.trigger_interval or ctx.settings.ingest.trigger_interval,
-              on_progress=after_first_batch(ctx))
+    run_query(
+        query,
+        continuous=p.continuous,
+        interval=p.trigger_interval or ctx.settings.ingest.trigger_interval,
+        on_progress=after_first_batch(ctx),
+    )
 
 
 # --- result and plan -----------------------------------------------------------------------------------
 
-def _result(ctx: JobContext, p: TransformParams, t: TransformTables, rules: list[Rule], mode: str, drift: silver.Drift,
-            tally: Tally) -> Result:
+
+def _result(
+    ctx: JobContext, p: TransformParams, t: TransformTables, rules: list[Rule], mode: str, drift: silver.Drift, tally: Tally
+) -> Result:
     written, quarantined = tally.inserted, tally.quarantined
     rule_metrics = [m.to_dict() for m in tally.rules.values()]
-    warnings = [f"rule {m['rule']} ({m['action']}) failed on {m['rows_failed']} of {m['rows_checked']} rows"
-                for m in rule_metrics if m["rows_failed"] and m["action"] == "warn"]
+    warnings = [
+        f"rule {m['rule']} ({m['action']}) failed on {m['rows_failed']} of {m['rows_checked']} rows"
+        for m in rule_metrics
+        if m["rows_failed"] and m["action"] == "warn"
+    ]
     if drift:
         warnings.append(f"schema drift in {t.bronze.display} handled by mode {mode}: {drift.describe()}")
     return Result(
@@ -162,8 +173,9 @@ def _result(ctx: JobContext, p: TransformParams, t: TransformTables, rules: list
     )
 
 
-def plan(ctx: JobContext, p: TransformParams, t: TransformTables, rules: list[Rule], mode: str, drift: silver.Drift,
-         checkpoint: Path) -> Result:
+def plan(
+    ctx: JobContext, p: TransformParams, t: TransformTables, rules: list[Rule], mode: str, drift: silver.Drift, checkpoint: Path
+) -> Result:
     """What a run would do, from schemas and the Delta log only (no data is read)."""
     spark = ctx.spark
     landing = ctx.settings.storage.landing_dir
@@ -174,7 +186,8 @@ def plan(ctx: JobContext, p: TransformParams, t: TransformTables, rules: list[Ru
         verdict = "the run would fail" if mode == "fail" else f"handled by mode {mode}"
         warnings.append(f"schema drift in {t.bronze.display}: {drift.describe()} ({verdict})")
     return Result(
-        job="transform", dry_run=True,
+        job="transform",
+        dry_run=True,
         tables_read=[t.bronze.display, str(landing / "customers"), str(landing / "products")],
         tables_written=[h.display for h in t.written()],
         warnings=warnings,

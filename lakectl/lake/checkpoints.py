@@ -12,9 +12,10 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from lakectl.core.errors import CheckpointConflict
 
@@ -48,11 +49,12 @@ def checkpoint_lock(checkpoint: Path, hint: str = STREAM_LOCK_HINT, *, what: str
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def stage_lock(checkpoints_dir: Path, stage: str) -> "contextlib.AbstractContextManager[None]":
+def stage_lock(checkpoints_dir: Path, stage: str) -> contextlib.AbstractContextManager[None]:
     """The one-at-a-time lock of a batch stage that has no checkpoint of its own (optimize; later
     score, train): <checkpoints>/<stage>/_lakectl.lock, the same mechanism as a stream's checkpoint."""
-    return checkpoint_lock(checkpoints_dir / stage, f"wait for the other `lakectl {stage}` to finish",
-                           what=f"lakectl {stage} ({checkpoints_dir / stage})")
+    return checkpoint_lock(
+        checkpoints_dir / stage, f"wait for the other `lakectl {stage}` to finish", what=f"lakectl {stage} ({checkpoints_dir / stage})"
+    )
 
 
 def checkpoint_app_id(checkpoint: Path, identity: dict[str, Any]) -> str:
@@ -75,7 +77,7 @@ def checkpoint_app_id(checkpoint: Path, identity: dict[str, Any]) -> str:
     return app_id
 
 
-def pending_delta_rows(spark: "SparkSession", path: str, spark_checkpoint: Path | None) -> int | None:
+def pending_delta_rows(spark: SparkSession, path: str, spark_checkpoint: Path | None) -> int | None:
     """Rows committed to the Delta table at `path` after the last version the Spark checkpoint of a
     stream reading it processed (Delta log figures); all of the table's rows when `spark_checkpoint`
     is None. None when the checkpoint state cannot be read."""
@@ -98,6 +100,7 @@ def pending_delta_rows(spark: "SparkSession", path: str, spark_checkpoint: Path 
         return 0
     row = (
         commits.where((F.col("version") >= start) & F.col("operation").isin("WRITE", "STREAMING UPDATE", "CREATE TABLE AS SELECT"))
-        .select(F.sum(F.col("operationMetrics")["numOutputRows"].cast("long")).alias("n")).first()
+        .select(F.sum(F.col("operationMetrics")["numOutputRows"].cast("long")).alias("n"))
+        .first()
     )
     return int(row["n"] or 0)

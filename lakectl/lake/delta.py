@@ -10,12 +10,14 @@ Spark 4.2. For a table on a local path, existence is read from the _delta_log fo
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from lakectl.core import sql
 from lakectl.core.sql import path_ref
+
 # Existence, details and history are what the Spark engine answers with; every job imports them from here.
 from lakectl.engine.spark import detail, exists, history, is_connect, is_delta_table, local_log_exists  # noqa: F401
 
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from lakectl.config import TableHandle
 
 
-def properties(spark: "SparkSession", path: str) -> dict[str, str]:
+def properties(spark: SparkSession, path: str) -> dict[str, str]:
     """The table's properties: from its log with delta-rs for a local path, else DESCRIBE DETAIL."""
     if "://" not in path:
         from lakectl.lake.deltars import open_table
@@ -37,7 +39,7 @@ def properties(spark: "SparkSession", path: str) -> dict[str, str]:
     return dict(detail(spark, path_ref(path)).get("properties") or {})
 
 
-def table_version(spark: "SparkSession", path: str) -> int:
+def table_version(spark: SparkSession, path: str) -> int:
     """The latest version of the table at `path`, or -1 when there is no table yet."""
     if local_log_exists(path) is False:
         return -1
@@ -45,7 +47,7 @@ def table_version(spark: "SparkSession", path: str) -> int:
     return -1 if latest is None else int(latest.select("version").first()[0])
 
 
-def log_version(spark: "SparkSession", path: str) -> int:
+def log_version(spark: SparkSession, path: str) -> int:
     """The table's latest version: from the _delta_log listing for a local path (no Spark job), else Spark."""
     log = Path(path) / "_delta_log"
     if "://" in path:
@@ -55,7 +57,7 @@ def log_version(spark: "SparkSession", path: str) -> int:
 
 
 @contextmanager
-def temp_view(df: "DataFrame") -> Iterator[str]:
+def temp_view(df: DataFrame) -> Iterator[str]:
     """`df` as a uniquely named temporary view of its session, dropped afterwards (quoted name)."""
     name = f"_lakectl_{uuid.uuid4().hex}"
     df.createOrReplaceTempView(name)
@@ -65,7 +67,7 @@ def temp_view(df: "DataFrame") -> Iterator[str]:
         df.sparkSession.catalog.dropTempView(name)
 
 
-def table_properties(handle: "TableHandle", *, change_feed: bool = False) -> dict[str, str]:
+def table_properties(handle: TableHandle, *, change_feed: bool = False) -> dict[str, str]:
     """The properties a table is created with: its optimize policy's (optimizeWrite, autoCompact, stats
     columns, checkpoint interval, ...), plus the change data feed where a job reads it."""
     props = {k: str(v) for k, v in handle.config.optimize.properties.items()}
@@ -74,8 +76,14 @@ def table_properties(handle: "TableHandle", *, change_feed: bool = False) -> dic
     return props
 
 
-def ensure_table(spark: "SparkSession", handle: "TableHandle", schema: "StructType | str", *,
-                 props: dict[str, str] | None = None, partition_by: list[str] | None = None) -> bool:
+def ensure_table(
+    spark: SparkSession,
+    handle: TableHandle,
+    schema: StructType | str,
+    *,
+    props: dict[str, str] | None = None,
+    partition_by: list[str] | None = None,
+) -> bool:
     """Create the table with `schema` (a StructType or DDL), its partitioning and properties unless it exists (CREATE TABLE
     IF NOT EXISTS ... USING DELTA, so a concurrent creator is harmless). True when it was missing.
     A local table that exists costs no Spark call."""
@@ -92,20 +100,16 @@ def ensure_table(spark: "SparkSession", handle: "TableHandle", schema: "StructTy
     return True
 
 
-def append_once(df: "DataFrame", path: str, *, app_id: str, version: int, run_id: str, merge_schema: bool = False) -> None:
+def append_once(df: DataFrame, path: str, *, app_id: str, version: int, run_id: str, merge_schema: bool = False) -> None:
     """Append exactly once: Delta skips a (txnAppId, txnVersion) it has already committed, so a
     micro-batch replayed after a crash is not written twice."""
-    writer = (
-        df.write.format("delta").mode("append")
-        .option("txnAppId", app_id).option("txnVersion", version)
-        .option("userMetadata", run_id)
-    )
+    writer = df.write.format("delta").mode("append").option("txnAppId", app_id).option("txnVersion", version).option("userMetadata", run_id)
     if merge_schema:
         writer = writer.option("mergeSchema", "true")
     writer.save(path)
 
 
-def _merge_counts(result: "DataFrame") -> dict[str, int]:
+def _merge_counts(result: DataFrame) -> dict[str, int]:
     """num_inserted_rows / num_updated_rows of a MERGE (its result is one row of commit metrics)."""
     row = result.first()
     if row is None:
@@ -114,7 +118,7 @@ def _merge_counts(result: "DataFrame") -> dict[str, int]:
     return {"inserted": int(d.get("num_inserted_rows") or 0), "updated": int(d.get("num_updated_rows") or 0)}
 
 
-def _aligned(spark: "SparkSession", ref: str, source: "DataFrame") -> tuple["DataFrame", bool]:
+def _aligned(spark: SparkSession, ref: str, source: DataFrame) -> tuple[DataFrame, bool]:
     """`source` with the target's columns it lacks added as NULLs (an earlier schema evolution), and
     whether it brings columns the target lacks (the MERGE then evolves the schema)."""
     from pyspark.sql import functions as F
@@ -127,7 +131,7 @@ def _aligned(spark: "SparkSession", ref: str, source: "DataFrame") -> tuple["Dat
     return source, any(c not in names for c in source.columns)
 
 
-def merge_insert_only(spark: "SparkSession", ref: str, source: "DataFrame", key: str | list[str]) -> int:
+def merge_insert_only(spark: SparkSession, ref: str, source: DataFrame, key: str | list[str]) -> int:
     """Insert the rows whose `key` the table does not hold yet; returns how many were inserted.
     Replaying the same rows inserts nothing: the write is idempotent."""
     source, evolve = _aligned(spark, ref, source)
@@ -136,7 +140,7 @@ def merge_insert_only(spark: "SparkSession", ref: str, source: "DataFrame", key:
         return _merge_counts(spark.sql(text))["inserted"]
 
 
-def merge_upsert(spark: "SparkSession", ref: str, source: "DataFrame", key: str | list[str]) -> int:
+def merge_upsert(spark: SparkSession, ref: str, source: DataFrame, key: str | list[str]) -> int:
     """Insert new keys and update rows whose other columns changed (equal rows are left alone);
     returns inserted + updated."""
     keys = [key] if isinstance(key, str) else key
@@ -146,7 +150,7 @@ def merge_upsert(spark: "SparkSession", ref: str, source: "DataFrame", key: str 
     return counts["inserted"] + counts["updated"]
 
 
-def commits_after(spark: "SparkSession", path: str, after: int) -> list[dict[str, Any]]:
+def commits_after(spark: SparkSession, path: str, after: int) -> list[dict[str, Any]]:
     """operation, operationMetrics and userMetadata of every commit after version `after`: read from
     the log files for a local path (no Spark job), else from DESCRIBE HISTORY."""
     import json
@@ -160,8 +164,14 @@ def commits_after(spark: "SparkSession", path: str, after: int) -> list[dict[str
                 action = json.loads(line)
                 if "commitInfo" in action:
                     info = action["commitInfo"]
-                    infos.append({"version": version, "operation": info.get("operation"),
-                                  "operationMetrics": info.get("operationMetrics") or {}, "userMetadata": info.get("userMetadata")})
+                    infos.append(
+                        {
+                            "version": version,
+                            "operation": info.get("operation"),
+                            "operationMetrics": info.get("operationMetrics") or {},
+                            "userMetadata": info.get("userMetadata"),
+                        }
+                    )
         return infos
     from pyspark.sql import functions as F
 
@@ -169,11 +179,18 @@ def commits_after(spark: "SparkSession", path: str, after: int) -> list[dict[str
     if hist is None:
         return []
     rows = hist.where(F.col("version") > after).select("version", "operation", "operationMetrics", "userMetadata").collect()
-    return [{"version": r["version"], "operation": r["operation"], "operationMetrics": r["operationMetrics"] or {},
-             "userMetadata": r["userMetadata"]} for r in rows]
+    return [
+        {
+            "version": r["version"],
+            "operation": r["operation"],
+            "operationMetrics": r["operationMetrics"] or {},
+            "userMetadata": r["userMetadata"],
+        }
+        for r in rows
+    ]
 
 
-def rows_committed(spark: "SparkSession", path: str, run_id: str, after_version: int) -> int:
+def rows_committed(spark: SparkSession, path: str, run_id: str, after_version: int) -> int:
     """Rows that commits tagged with `run_id` wrote after `after_version` (from the Delta log, no scan)."""
     from pyspark.sql import functions as F
 

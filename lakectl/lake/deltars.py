@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from deltalake import DeltaTable
 
 
-def open_table(path: str) -> "DeltaTable | None":
+def open_table(path: str) -> DeltaTable | None:
     """The Delta table at `path`, or None when there is none (yet)."""
     from deltalake import DeltaTable
 
@@ -29,7 +29,7 @@ def open_table(path: str) -> "DeltaTable | None":
         return None
 
 
-def open_local_table(path: str) -> "DeltaTable | None":
+def open_local_table(path: str) -> DeltaTable | None:
     """The table opened with delta-rs when it is local, so its log is read without a Spark job; None
     for a remote path, a missing table or one delta-rs cannot read (the caller asks Spark then)."""
     return open_table(path) if "://" not in path else None
@@ -81,8 +81,9 @@ def append(path: str, rows: list[dict[str, Any]], columns: list[tuple[str, Kind]
     for attempt in range(attempts):
         new = "://" not in path and not (Path(path) / "_delta_log").is_dir()
         try:  # a fresh Arrow table each time: a failed write may have consumed the stream
-            write_deltalake(path, to_arro3(rows, columns), mode="append", schema_mode="merge",
-                            configuration=OPS_TABLE_PROPERTIES if new else None)
+            write_deltalake(
+                path, to_arro3(rows, columns), mode="append", schema_mode="merge", configuration=OPS_TABLE_PROPERTIES if new else None
+            )
             return
         except CommitFailedError:
             if attempt == attempts - 1:
@@ -95,7 +96,7 @@ def column_lists(table: Any) -> dict[str, list[Any]]:
     return {f.name: table.column(f.name).to_pylist() for f in table.schema}
 
 
-def arrow(data: Any) -> "pa.Table":
+def arrow(data: Any) -> pa.Table:
     """A pyarrow Table from anything that exports the Arrow C stream (delta-rs' arro3 results)."""
     import pyarrow as pa
 

@@ -7,8 +7,9 @@ names lakectl knows. Tables in a catalog (storage.catalog) or on object storage 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from lakectl.core.errors import TableNotFound, UsageError
 from lakectl.core.suggest import did_you_mean
@@ -20,16 +21,16 @@ if TYPE_CHECKING:
 CREATED_BY = {"bronze": "lakectl ingest", "silver": "lakectl transform", "gold": "lakectl aggregate", "ops": "any lakectl command"}
 
 
-def checkable(handle: "TableHandle") -> bool:
+def checkable(handle: TableHandle) -> bool:
     """Whether delta-rs can answer for this table here: a local path, no catalog."""
     return not handle.spark_catalog and "://" not in handle.path
 
 
-def exists(handle: "TableHandle") -> bool:
+def exists(handle: TableHandle) -> bool:
     return (Path(handle.path) / "_delta_log").is_dir()
 
 
-def require_table(settings: "Settings", key: str) -> "TableHandle":
+def require_table(settings: Settings, key: str) -> TableHandle:
     """The table `key`, or TableNotFound: an unknown name says which known name is close; a known
     one that was not written yet names the command that creates it."""
     handle = settings.table(key)
@@ -40,17 +41,18 @@ def require_table(settings: "Settings", key: str) -> "TableHandle":
         hint = did_you_mean(key, known) or f"known tables: {', '.join(known)}"
         raise TableNotFound(f"table {key} does not exist", hint)
     maker = CREATED_BY.get(handle.schema_name)
-    raise TableNotFound(f"table {key} does not exist yet ({handle.path})",
-                        f"run `{maker}` first" if maker else "run the stage that writes it first")
+    raise TableNotFound(
+        f"table {key} does not exist yet ({handle.path})", f"run `{maker}` first" if maker else "run the stage that writes it first"
+    )
 
 
-def columns(handle: "TableHandle") -> list[str]:
+def columns(handle: TableHandle) -> list[str]:
     from deltalake import DeltaTable
 
     return [f.name for f in DeltaTable(handle.path).schema().fields]
 
 
-def require_columns(handle: "TableHandle", wanted: Iterable[str], existing: list[str], what: str) -> None:
+def require_columns(handle: TableHandle, wanted: Iterable[str], existing: list[str], what: str) -> None:
     for name in wanted:
         if name not in existing:
             hint = did_you_mean(name, existing) or f"columns: {', '.join(existing)}"
@@ -59,9 +61,45 @@ def require_columns(handle: "TableHandle", wanted: Iterable[str], existing: list
 
 # Words a partition predicate may hold besides column names (SQL keywords, literals).
 _SQL_WORDS = {
-    "and", "or", "not", "in", "is", "null", "true", "false", "between", "like", "rlike", "ilike", "date", "timestamp",
-    "interval", "year", "years", "month", "months", "day", "days", "hour", "hours", "minute", "minutes", "case",
-    "when", "then", "else", "end", "cast", "as", "string", "int", "bigint", "long", "double", "float", "decimal",
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "null",
+    "true",
+    "false",
+    "between",
+    "like",
+    "rlike",
+    "ilike",
+    "date",
+    "timestamp",
+    "interval",
+    "year",
+    "years",
+    "month",
+    "months",
+    "day",
+    "days",
+    "hour",
+    "hours",
+    "minute",
+    "minutes",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "cast",
+    "as",
+    "string",
+    "int",
+    "bigint",
+    "long",
+    "double",
+    "float",
+    "decimal",
 }
 _LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _NAME = re.compile(r"`((?:[^`]|``)+)`|\b([A-Za-z_][A-Za-z0-9_]*)\b(\s*\()?")
@@ -79,13 +117,15 @@ def predicate_columns(predicate: str) -> list[str]:
     return names
 
 
-def check_partition_predicate(handle: "TableHandle", predicate: str, existing: list[str], partitions: list[str]) -> None:
+def check_partition_predicate(handle: TableHandle, predicate: str, existing: list[str], partitions: list[str]) -> None:
     """OPTIMIZE ... WHERE may only name partition columns: say so before Spark does."""
     for name in predicate_columns(predicate):
         if name in partitions:
             continue
         if name in existing:
-            raise UsageError(f"{handle.display}: --where may only use partition columns; {name!r} is not one",
-                             f"partition columns: {', '.join(partitions)}" if partitions else f"{handle.display} is not partitioned: drop --where")
+            raise UsageError(
+                f"{handle.display}: --where may only use partition columns; {name!r} is not one",
+                f"partition columns: {', '.join(partitions)}" if partitions else f"{handle.display} is not partitioned: drop --where",
+            )
         hint = did_you_mean(name, partitions or existing) or f"partition columns: {', '.join(partitions) or '(none)'}"
         raise UsageError(f"{handle.display}: --where column {name!r} is not in the table", hint)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +21,35 @@ if TYPE_CHECKING:
 READ_ONLY_FIRST = {"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN"}
 # Words that make a statement write or change session state, wherever they appear outside literals
 # (e.g. `WITH x AS (...) INSERT INTO ...`).
-WRITE_WORDS = {"INSERT", "UPDATE", "DELETE", "MERGE", "DROP", "CREATE", "ALTER", "TRUNCATE", "REPLACE", "OPTIMIZE",
-               "VACUUM", "RESTORE", "COPY", "GRANT", "REVOKE", "SET", "RESET", "CACHE", "UNCACHE", "REFRESH", "LOAD",
-               "MSCK", "USE", "ADD", "CLONE", "CALL", "EXECUTE"}
+WRITE_WORDS = {
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "MERGE",
+    "DROP",
+    "CREATE",
+    "ALTER",
+    "TRUNCATE",
+    "REPLACE",
+    "OPTIMIZE",
+    "VACUUM",
+    "RESTORE",
+    "COPY",
+    "GRANT",
+    "REVOKE",
+    "SET",
+    "RESET",
+    "CACHE",
+    "UNCACHE",
+    "REFRESH",
+    "LOAD",
+    "MSCK",
+    "USE",
+    "ADD",
+    "CLONE",
+    "CALL",
+    "EXECUTE",
+}
 _LITERALS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`(?:[^`]|``)*`", re.S)
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -41,25 +67,30 @@ def check_read_only(sql: str) -> str:
         raise UsageError("only one statement per query", "remove the extra statements after ';'")
     words = [w.upper() for w in _WORD.findall(code)]
     if words and words[0] not in READ_ONLY_FIRST and words[0] not in WRITE_WORDS:
-        raise UsageError(f"SQL syntax error: a statement cannot start with {_WORD.findall(code)[0]!r}",
-                         did_you_mean(words[0], sorted(READ_ONLY_FIRST)) or "start with SELECT, WITH, SHOW, DESCRIBE or EXPLAIN")
+        raise UsageError(
+            f"SQL syntax error: a statement cannot start with {_WORD.findall(code)[0]!r}",
+            did_you_mean(words[0], sorted(READ_ONLY_FIRST)) or "start with SELECT, WITH, SHOW, DESCRIBE or EXPLAIN",
+        )
     if not words or words[0] not in READ_ONLY_FIRST:
-        raise UsageError(f"refusing {words[0] if words else 'this statement'}: lakectl query is read-only",
-                         "use SELECT, WITH, SHOW, DESCRIBE or EXPLAIN")
+        raise UsageError(
+            f"refusing {words[0] if words else 'this statement'}: lakectl query is read-only", "use SELECT, WITH, SHOW, DESCRIBE or EXPLAIN"
+        )
     writes = sorted(set(words) & WRITE_WORDS)
     if writes:
-        raise UsageError(f"refusing a statement containing {', '.join(writes)}: lakectl query is read-only",
-                         "quote a column of that name with backticks, or use another lakectl command to change data")
+        raise UsageError(
+            f"refusing a statement containing {', '.join(writes)}: lakectl query is read-only",
+            "quote a column of that name with backticks, or use another lakectl command to change data",
+        )
     return sql
 
 
-def mentioned_tables(ctx: "JobContext", sql: str) -> list[str]:
+def mentioned_tables(ctx: JobContext, sql: str) -> list[str]:
     """Configured table keys (schema.name) that the statement mentions, outside literals and comments."""
     code = _COMMENTS.sub(" ", _LITERALS.sub("''", sql)).lower()
     return [key for key in ctx.settings.table_keys() if re.search(rf"(?<![\w.`]){re.escape(key.lower())}(?![\w`])", code)]
 
 
-def check_table_names(ctx: "JobContext", sql: str, keys: list[str]) -> None:
+def check_table_names(ctx: JobContext, sql: str, keys: list[str]) -> None:
     """Before any engine starts: every schema.name in a known schema is a known table that exists."""
     from lakectl.lake import preflight
 
@@ -70,21 +101,22 @@ def check_table_names(ctx: "JobContext", sql: str, keys: list[str]) -> None:
     for m in re.finditer(pattern, code, re.I):
         name = f"{m.group(1)}.{m.group(2)}"
         if name.lower() not in {k.lower() for k in known}:
-            raise TableNotFound(f"table {name} in the query does not exist",
-                                did_you_mean(name, known) or f"known tables: {', '.join(known)}")
+            raise TableNotFound(
+                f"table {name} in the query does not exist", did_you_mean(name, known) or f"known tables: {', '.join(known)}"
+            )
     for key in keys:
         preflight.require_table(ctx.settings, key)
 
 
-def choose_engine(ctx: "JobContext", engine: str, sql: str, keys: list[str]) -> str:
+def choose_engine(ctx: JobContext, engine: str, sql: str, keys: list[str]) -> str:
     """duckdb for SELECT / WITH over local tables on a local target, or when asked; else the context's engine
     (Spark, or the SQL warehouse, which reads the catalog's tables rather than this machine's files)."""
     if not ctx.engine.capabilities.local_files:
         return ctx.engine.name
     if engine != "auto":
         return engine
-    from lakectl.lake import preflight
     from lakectl.config import LocalTarget
+    from lakectl.lake import preflight
 
     first = _WORD.findall(_COMMENTS.sub(" ", _LITERALS.sub("''", sql)))[:1]
     if not first or first[0].upper() not in {"SELECT", "WITH"}:
@@ -104,7 +136,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, datetime) and value.tzinfo is not None:  # DuckDB's TIMESTAMPTZ: UTC like Spark's session
-        return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat()
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
@@ -129,7 +161,7 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_only(ctx: "JobContext", statement: str, *, limit: int, engine: str = "auto") -> Answer:
+def read_only(ctx: JobContext, statement: str, *, limit: int, engine: str = "auto") -> Answer:
     """Check and run one read-only statement; DuckDB when it can (engine auto), else the context's engine."""
     sql = check_read_only(statement)  # before any engine starts: a refused statement costs nothing
     keys = mentioned_tables(ctx, sql)
@@ -149,6 +181,6 @@ def read_only(ctx: "JobContext", statement: str, *, limit: int, engine: str = "a
     return _answer(ctx.engine, sql, keys, limit, warnings)
 
 
-def _answer(engine: "SqlEngine", sql: str, keys: list[str], limit: int, warnings: list[str]) -> Answer:
+def _answer(engine: SqlEngine, sql: str, keys: list[str], limit: int, warnings: list[str]) -> Answer:
     columns, rows, truncated = engine.query(sql, limit=limit, tables=keys)
     return Answer(columns, rows, truncated, engine.name, engine.labels, keys, warnings)

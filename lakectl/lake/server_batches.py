@@ -28,17 +28,22 @@ class BatchFigures:
     def record(self, spark: Any, batch_id: int, figures: str) -> None:
         from pyspark.sql import functions as F
 
-        row = spark.createDataFrame([(self.job, self.run_id, int(batch_id), figures)],
-                                    "job string, run_id string, batch_id long, figures string")
+        row = spark.createDataFrame(
+            [(self.job, self.run_id, int(batch_id), figures)], "job string, run_id string, batch_id long, figures string"
+        )
         row.withColumn("recorded_at", F.current_timestamp()).write.format("delta").mode("append").save(self.path)
 
     def collect(self, spark: Any) -> list[str]:
         """This run's figures, one per batch (the last one recorded for a batch id), in batch order."""
         from pyspark.sql import functions as F
 
-        rows = (spark.read.format("delta").load(self.path)
-                .where((F.col("job") == self.job) & (F.col("run_id") == self.run_id))
-                .select("batch_id", "figures", "recorded_at").collect())
+        rows = (
+            spark.read.format("delta")
+            .load(self.path)
+            .where((F.col("job") == self.job) & (F.col("run_id") == self.run_id))
+            .select("batch_id", "figures", "recorded_at")
+            .collect()
+        )
         latest: dict[int, Any] = {}
         for r in rows:
             if r["batch_id"] not in latest or r["recorded_at"] >= latest[r["batch_id"]]["recorded_at"]:

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pyspark.sql.streaming import StreamingQuery
@@ -20,7 +21,7 @@ class ProgressFeed:
         self.callback = callback
         self.last_batch = -1
 
-    def __call__(self, query: "StreamingQuery") -> None:
+    def __call__(self, query: StreamingQuery) -> None:
         if self.callback is None:
             return
         last = query.lastProgress
@@ -90,7 +91,7 @@ def print_batches(progress: list[dict[str, Any]]) -> None:
             print(batch_line(p), file=sys.stderr, flush=True)
 
 
-def input_rows(query: "StreamingQuery") -> int:
+def input_rows(query: StreamingQuery) -> int:
     """The rows the query read, as a local session reports them; 0 over Spark Connect, whose per-source
     counts add up every action a batch function ran on its batch (1,600 for 1,200 rows read once by ingest
     in a parity run), so callers fall back to the Delta log's figures there."""

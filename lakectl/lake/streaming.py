@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from lakectl.core.errors import Interrupted
 from lakectl.lake.stream_progress import ProgressCallback, ProgressFeed, as_dict, print_batches
@@ -59,8 +60,7 @@ def batches_running() -> int:
         return _RUNNING
 
 
-def run_query(writer: "DataStreamWriter", *, continuous: bool, interval: str,
-              on_progress: ProgressCallback | None = None) -> "StreamingQuery":
+def run_query(writer: DataStreamWriter, *, continuous: bool, interval: str, on_progress: ProgressCallback | None = None) -> StreamingQuery:
     """Start the query with availableNow (one shot) or a processing-time trigger (continuous), and wait.
 
     `on_progress` gets each batch's progress as the batch finishes; in continuous mode each finished
@@ -112,14 +112,16 @@ def run_query(writer: "DataStreamWriter", *, continuous: bool, interval: str,
         done = [as_dict(p) for p in query.recentProgress or []]
         rows = sum(int(p.get("numInputRows") or 0) for p in done)
         batches = len({p.get("batchId") for p in done if int(p.get("numInputRows") or 0)})
-        raise Interrupted(f"stopped by {signals[0]} after {batches} batch(es) with data, {rows:,} rows",
-                          "run the same command again to continue from the last committed batch")
+        raise Interrupted(
+            f"stopped by {signals[0]} after {batches} batch(es) with data, {rows:,} rows",
+            "run the same command again to continue from the last committed batch",
+        )
     if error is not None:
         raise error  # type: ignore[misc]
     return query
 
 
-def _stop_when_no_batch_runs(query: "StreamingQuery", feed: ProgressFeed) -> None:
+def _stop_when_no_batch_runs(query: StreamingQuery, feed: ProgressFeed) -> None:
     """Local session: wait for the batch function in flight (if any) to return, then stop the query.
     Stopping while it runs would cancel its Spark jobs and fail the query; `_STOP` is set, so no new
     batch can start in between (the gate refuses it and the query ends by itself)."""
@@ -133,7 +135,7 @@ def _stop_when_no_batch_runs(query: "StreamingQuery", feed: ProgressFeed) -> Non
         query.stop()
 
 
-def _stop_after_batch_in_flight(query: "StreamingQuery", feed: ProgressFeed) -> None:
+def _stop_after_batch_in_flight(query: StreamingQuery, feed: ProgressFeed) -> None:
     """Spark Connect: stop the query once no batch is running, judged from its progress (the batch
     functions run on the server, where the stop flag is never set)."""
     last = query.lastProgress

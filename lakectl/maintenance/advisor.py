@@ -46,7 +46,7 @@ def literal(value: Any, type_name: str) -> str:
     return sql.quote_string(str(value))
 
 
-def profile(df: "DataFrame") -> tuple[int, dict[str, dict[str, Any]]]:
+def profile(df: DataFrame) -> tuple[int, dict[str, dict[str, Any]]]:
     """Row count, and per skippable column its approximate cardinality and a sample value, its minimum (one pass)."""
     from pyspark.sql import functions as F
 
@@ -80,7 +80,7 @@ def rank(rows: int, stats: dict[str, dict[str, Any]], predicates: list[str], ide
     return sorted(out, key=lambda c: -c["score"])
 
 
-def simulate_layout(spark: "SparkSession", df: "DataFrame", rows: int, column: str, files: int, scratch: Path) -> str:
+def simulate_layout(spark: SparkSession, df: DataFrame, rows: int, column: str, files: int, scratch: Path) -> str:
     """Write a sample sorted by `column` into `files` files as a scratch Delta table; returns its path."""
     from pyspark.sql import functions as F
 
@@ -91,8 +91,17 @@ def simulate_layout(spark: "SparkSession", df: "DataFrame", rows: int, column: s
     return path
 
 
-def advise(spark: "SparkSession", ref: str, *, size_bytes: int, num_files: int, target_bytes: int,
-           predicates: list[str], scratch: Path, plan_metrics: Literal["jvm", "connect"]) -> dict[str, Any]:
+def advise(
+    spark: SparkSession,
+    ref: str,
+    *,
+    size_bytes: int,
+    num_files: int,
+    target_bytes: int,
+    predicates: list[str],
+    scratch: Path,
+    plan_metrics: Literal["jvm", "connect"],
+) -> dict[str, Any]:
     from pyspark.sql import functions as F
 
     df = spark.sql(f"SELECT * FROM {ref}")
@@ -104,7 +113,9 @@ def advise(spark: "SparkSession", ref: str, *, size_bytes: int, num_files: int, 
         advice["recommendation"] = "no column would make data skipping better (too few distinct values)"
         return advice
     if ideal <= 1:  # one file of the target size holds it all: no layout can skip a file
-        advice["recommendation"] = "the table fits in one file of the target size: no layout can read fewer files (compaction alone is enough)"
+        advice["recommendation"] = (
+            "the table fits in one file of the target size: no layout can read fewer files (compaction alone is enough)"
+        )
         return advice
     top = [c["column"] for c in candidates[:4]]
     advice["recommend_zorder_by"] = top[:2]
@@ -122,18 +133,26 @@ def advise(spark: "SparkSession", ref: str, *, size_bytes: int, num_files: int, 
         for predicate in samples:
             now = files_read(df.where(predicate).agg(F.count(F.lit(1))), plan_metrics)["files"]
             after = files_read(sim_df.where(predicate).agg(F.count(F.lit(1))), plan_metrics)["files"]
-            measured.append({
-                "predicate": predicate, "files_read_now": now, "files_now": num_files,
-                "fraction_now": round(now / max(num_files, 1), 4), "files_read_after": after,
-                "files_after": len(sim_files), "fraction_after": round(after / max(len(sim_files), 1), 4),
-                "simulated_sort_by": best,
-            })
+            measured.append(
+                {
+                    "predicate": predicate,
+                    "files_read_now": now,
+                    "files_now": num_files,
+                    "fraction_now": round(now / max(num_files, 1), 4),
+                    "files_read_after": after,
+                    "files_after": len(sim_files),
+                    "fraction_after": round(after / max(len(sim_files), 1), 4),
+                    "simulated_sort_by": best,
+                }
+            )
         advice["predicates"] = measured
         if not any(m["fraction_after"] < m["fraction_now"] for m in measured):
             for key in ("recommend_zorder_by", "recommend_cluster_by"):
                 advice.pop(key)
-            advice["recommendation"] = (f"no layout reads fewer files: sorted by {best} into {len(sim_files):,} file(s), "
-                                        "the sample predicates read as large a share of the files as now")
+            advice["recommendation"] = (
+                f"no layout reads fewer files: sorted by {best} into {len(sim_files):,} file(s), "
+                "the sample predicates read as large a share of the files as now"
+            )
     finally:
         shutil.rmtree(sim, ignore_errors=True)
     return advice

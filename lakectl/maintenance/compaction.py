@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lakectl.core import sql
 from lakectl.core.errors import DELTA_CONFLICTS
@@ -31,8 +32,15 @@ def is_conflict(exc: BaseException) -> bool:
     return any(name in text for name in DELTA_CONFLICTS)
 
 
-def with_retries(fn: Callable[[], T], attempts: Attempts, *, max_attempts: int = 5, backoff_s: float = 1.0,
-                 max_backoff_s: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> T:
+def with_retries(
+    fn: Callable[[], T],
+    attempts: Attempts,
+    *,
+    max_attempts: int = 5,
+    backoff_s: float = 1.0,
+    max_backoff_s: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
     """Call fn; on a Delta concurrency conflict wait backoff_s * 2^n (at most max_backoff_s) and retry."""
     for attempt in range(1, max_attempts + 1):
         try:
@@ -61,8 +69,9 @@ def size_conf(target_file_size: int | None) -> dict[str, str]:
     return {MAX_FILE_SIZE: str(target_file_size), MIN_FILE_SIZE: str(target_file_size)}
 
 
-def optimize_statements(ref: str, *, where: str | None, zorder_by: list[str], cluster_by: list[str],
-                        current_clustering: list[str]) -> list[str]:
+def optimize_statements(
+    ref: str, *, where: str | None, zorder_by: list[str], cluster_by: list[str], current_clustering: list[str]
+) -> list[str]:
     """The SQL that OPTIMIZE runs for this policy (also what --dry-run prints)."""
     out = []
     if cluster_by and list(cluster_by) != list(current_clustering):
@@ -71,8 +80,9 @@ def optimize_statements(ref: str, *, where: str | None, zorder_by: list[str], cl
     return out
 
 
-def run_optimize(engine: "SqlEngine", statements: list[str], *, target_file_size: int | None,
-                 attempts: Attempts, max_attempts: int, backoff_s: float) -> dict[str, Any]:
+def run_optimize(
+    engine: SqlEngine, statements: list[str], *, target_file_size: int | None, attempts: Attempts, max_attempts: int, backoff_s: float
+) -> dict[str, Any]:
     """Run the statements (each retried on conflicts), with the target file size where the engine takes
     session settings; returns OPTIMIZE's metrics row as a dict."""
     metrics: dict[str, Any] = {}

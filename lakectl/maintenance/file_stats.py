@@ -15,7 +15,7 @@ def ideal_files(size_bytes: int, target_bytes: int) -> int:
     return max(1, math.ceil(size_bytes / max(1, target_bytes)))
 
 
-def files_read(df: "DataFrame", plan_metrics: Literal["jvm", "connect"]) -> dict[str, int]:
+def files_read(df: DataFrame, plan_metrics: Literal["jvm", "connect"]) -> dict[str, int]:
     """Run `df` and sum its file-scan metrics ('number of files read', bytes) over the executed plan
     (AQE's final plan and query stages included), from where the engine has them (Capabilities.plan_metrics):
     the JVM on a classic session, the metrics the server sends back with the result
@@ -30,7 +30,7 @@ def files_read(df: "DataFrame", plan_metrics: Literal["jvm", "connect"]) -> dict
     return totals
 
 
-def _connect_scan_metrics(df: "DataFrame") -> list[dict[str, int]]:
+def _connect_scan_metrics(df: DataFrame) -> list[dict[str, int]]:
     info = df.executionInfo  # set by the action above; the server walks AQE stages as the JVM walk below does
     collected = info.metrics if info is not None else None
     if collected is None:
@@ -39,7 +39,7 @@ def _connect_scan_metrics(df: "DataFrame") -> list[dict[str, int]]:
     return [{m.name: m.value for m in node.metrics} for node in collected._metrics]
 
 
-def _jvm_scan_metrics(df: "DataFrame") -> list[dict[str, int]]:
+def _jvm_scan_metrics(df: DataFrame) -> list[dict[str, int]]:
     plan = df._jdf.queryExecution().executedPlan()
     out = []
     stack = [plan]

@@ -24,5 +24,7 @@ def bloom_filter_statement(ref: str, columns: list[str]) -> str | None:
 
 def bloom_filter_note(table: str, columns: list[str]) -> str:
     cols = ",".join(columns)
-    return (f"{table}: bloom filter index on {cols} is Databricks-only (CREATE BLOOMFILTER INDEX); skipped here — "
-            f"use --zorder {cols} (or cluster_by) for data skipping on these columns")
+    return (
+        f"{table}: bloom filter index on {cols} is Databricks-only (CREATE BLOOMFILTER INDEX); skipped here — "
+        f"use --zorder {cols} (or cluster_by) for data skipping on these columns"
+    )

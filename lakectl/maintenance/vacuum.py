@@ -41,7 +41,7 @@ def parse_hours(text: str | float | int | None) -> float | None:
         return float(text)
     value = str(text).strip()
     if value.lower().startswith("interval"):
-        value = value[len("interval"):]
+        value = value[len("interval") :]
     m = _DURATION.match(value)
     if not m:
         raise UsageError(f"bad retention {text!r}", "write hours like 168h, or 7d, 30m")
@@ -152,7 +152,7 @@ def _local(path: str) -> str:
 def relative(table_path: str, file: str) -> str:
     root = _local(table_path).rstrip("/") + "/"
     local = unquote(_local(file))
-    return local[len(root):] if local.startswith(root) else local
+    return local[len(root) :] if local.startswith(root) else local
 
 
 def vacuum_settings(*, short: bool) -> dict[str, str]:
@@ -160,13 +160,13 @@ def vacuum_settings(*, short: bool) -> dict[str, str]:
     return {RETENTION_CHECK: "false"} if short else {}
 
 
-def dry_run_files(engine: "SqlEngine", handle: "TableHandle", retain_hours: float, *, short: bool) -> list[str]:
+def dry_run_files(engine: SqlEngine, handle: TableHandle, retain_hours: float, *, short: bool) -> list[str]:
     """The files VACUUM would delete (VACUUM ... DRY RUN)."""
     with engine.with_settings(vacuum_settings(short=short)) as session:
         return [str(r["path"]) for r in session.rows(sql.vacuum_sql(handle.ref, retain_hours=retain_hours, dry_run=True))]
 
 
-def vacuum(engine: "SqlEngine", handle: "TableHandle", retain_hours: float, *, short: bool, candidates: list[str]) -> int:
+def vacuum(engine: SqlEngine, handle: TableHandle, retain_hours: float, *, short: bool, candidates: list[str]) -> int:
     """Run VACUUM; returns the number of files deleted: from the VACUUM END commit's metrics when Delta
     logs one, else the dry-run candidates that are gone afterwards (when they are local paths; all of
     them when this machine cannot see them)."""

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pyspark.ml import PipelineModel
@@ -45,7 +46,7 @@ def log_spark_model(spark_model: Any, artifact_path: str, **kwargs: Any) -> Any:
         return mlflow.spark.log_model(spark_model, artifact_path, **kwargs)
 
 
-def load_spark_model(uri: str) -> "PipelineModel":
+def load_spark_model(uri: str) -> PipelineModel:
     """`mlflow.spark.load_model(uri)`, over Spark Connect too (the model is loaded on the server)."""
     import mlflow.spark
 
@@ -100,7 +101,7 @@ def _through_shared_dir() -> Iterator[str | None]:
 
 
 def _local(path: str) -> str:
-    return path[len("file:"):] if path.startswith("file:") else path
+    return path[len("file:") :] if path.startswith("file:") else path
 
 
 class _SharedFileSystem:

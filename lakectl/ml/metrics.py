@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 
 def classification_metrics(labels: Sequence[float], probs: Sequence[float], threshold: float = 0.5) -> dict[str, float]:

@@ -46,7 +46,7 @@ def parse_spec(spec: str, default_name: str) -> tuple[str, str | None, str | Non
     return name, ref, None
 
 
-def resolve(client: "MlflowClient", spec: str, default_name: str) -> ModelRef:
+def resolve(client: MlflowClient, spec: str, default_name: str) -> ModelRef:
     """The model version a spec names; a usage error (exit 2) when the model, alias or version is unknown."""
     name, alias, version = parse_spec(spec, default_name)
     try:
@@ -54,12 +54,14 @@ def resolve(client: "MlflowClient", spec: str, default_name: str) -> ModelRef:
     except Exception as exc:
         if not_found(exc):
             what = f"alias @{alias}" if alias else f"version {version}"
-            raise UsageError(f"model {name}: no {what} in the registry", "see `lakectl model list`; train one with `lakectl train`") from None
+            raise UsageError(
+                f"model {name}: no {what} in the registry", "see `lakectl model list`; train one with `lakectl train`"
+            ) from None
         raise
     return ModelRef(name=name, version=str(mv.version), alias=alias, run_id=mv.run_id)
 
 
-def champion(client: "MlflowClient", name: str) -> ModelRef | None:
+def champion(client: MlflowClient, name: str) -> ModelRef | None:
     try:
         mv = client.get_model_version_by_alias(name, CHAMPION)
     except Exception as exc:
@@ -69,13 +71,13 @@ def champion(client: "MlflowClient", name: str) -> ModelRef | None:
     return ModelRef(name=name, version=str(mv.version), alias=CHAMPION, run_id=mv.run_id)
 
 
-def history(client: "MlflowClient", name: str) -> list[str]:
+def history(client: MlflowClient, name: str) -> list[str]:
     model = client.get_registered_model(name)
     raw = (model.tags or {}).get(HISTORY_TAG, "")
     return [v for v in raw.split(",") if v]
 
 
-def set_champion(client: "MlflowClient", name: str, version: str) -> None:
+def set_champion(client: MlflowClient, name: str, version: str) -> None:
     """Move `champion` to `version` and append it to the champion history."""
     client.set_registered_model_alias(name, CHAMPION, version)
     past = history(client, name)
@@ -83,7 +85,7 @@ def set_champion(client: "MlflowClient", name: str, version: str) -> None:
         client.set_registered_model_tag(name, HISTORY_TAG, ",".join((past + [version])[-50:]))
 
 
-def rollback(client: "MlflowClient", name: str) -> tuple[str, str]:
+def rollback(client: MlflowClient, name: str) -> tuple[str, str]:
     """Give `champion` back to the previous champion; (from_version, to_version)."""
     past = history(client, name)
     current = champion(client, name)
@@ -108,14 +110,22 @@ class GateDecision:
     champion_version: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"promote": self.promote, "reason": self.reason, "metric": self.metric, "challenger": self.challenger,
-                "champion": self.champion, "champion_version": self.champion_version}
+        return {
+            "promote": self.promote,
+            "reason": self.reason,
+            "metric": self.metric,
+            "challenger": self.challenger,
+            "champion": self.champion,
+            "champion_version": self.champion_version,
+        }
 
 
-def gate(metric: str, challenger: float, champion_value: float | None, champion_version: str | None, *,
-         minimum: float, tolerance: float) -> GateDecision:
+def gate(
+    metric: str, challenger: float, champion_value: float | None, champion_version: str | None, *, minimum: float, tolerance: float
+) -> GateDecision:
     """Promote when the test metric reaches `minimum` and beats the champion's on the same test split
     minus `tolerance` (strictly, so an equal model does not replace the champion)."""
+
     def decide(ok: bool, reason: str) -> GateDecision:
         return GateDecision(ok, reason, metric, challenger, champion_value, champion_version)
 
@@ -125,7 +135,9 @@ def gate(metric: str, challenger: float, champion_value: float | None, champion_
         return decide(True, f"no champion yet; test {metric} {challenger:.4f} >= minimum {minimum:.4f}")
     if challenger > champion_value - tolerance:
         return decide(True, f"test {metric} {challenger:.4f} > champion v{champion_version} {champion_value:.4f} - tolerance {tolerance:g}")
-    return decide(False, f"test {metric} {challenger:.4f} does not beat champion v{champion_version} {champion_value:.4f} - tolerance {tolerance:g}")
+    return decide(
+        False, f"test {metric} {challenger:.4f} does not beat champion v{champion_version} {champion_value:.4f} - tolerance {tolerance:g}"
+    )
 
 
 def not_found(exc: Exception) -> bool:

@@ -4,8 +4,7 @@ MERGE on (event_id, model_version) that makes scoring exactly once (batch, strea
 from __future__ import annotations
 
 SOURCE, TARGET = "silver.reviews", "silver.review_scores"
-SCORE_COLUMNS = ("event_id", "score", "label", "model_name", "model_version", "model_alias", "scored_at",
-                 "mlflow_run_id", "run_id")
+SCORE_COLUMNS = ("event_id", "score", "label", "model_name", "model_version", "model_alias", "scored_at", "mlflow_run_id", "run_id")
 
 
 def merge_scored(spark, target, scored, rescore: bool) -> tuple[int, int]:  # noqa: ANN001
@@ -25,8 +24,13 @@ def pending(spark, source_path: str, version: int, target_path: str | None, mode
     """Reviews with text and no score from `model_version` yet (all reviews with text when rescoring)."""
     from pyspark.sql import functions as F
 
-    reviews = (spark.read.format("delta").option("versionAsOf", version).load(source_path)
-               .where(F.col("review_text").isNotNull()).select("event_id", "review_text"))
+    reviews = (
+        spark.read.format("delta")
+        .option("versionAsOf", version)
+        .load(source_path)
+        .where(F.col("review_text").isNotNull())
+        .select("event_id", "review_text")
+    )
     if target_path is None or rescore:
         return reviews
     done = spark.read.format("delta").load(target_path).where(F.col("model_version") == model_version).select("event_id")
@@ -41,10 +45,15 @@ def scored_rows(todo, ref, run_id: str, model=None):  # noqa: ANN001, ANN202
     model = model or scoring.load(ref.uri)  # once per process, whatever the number of batches
     out = scoring.predict(model, todo)
     return out.select(
-        "event_id", F.col("score").cast("double").alias("score"), F.col("predicted").alias("label"),
-        F.lit(ref.name).alias("model_name"), F.lit(ref.version).alias("model_version"),
-        F.lit(ref.alias).cast("string").alias("model_alias"), F.current_timestamp().alias("scored_at"),
-        F.lit(ref.run_id).cast("string").alias("mlflow_run_id"), F.lit(run_id).alias("run_id"),
+        "event_id",
+        F.col("score").cast("double").alias("score"),
+        F.col("predicted").alias("label"),
+        F.lit(ref.name).alias("model_name"),
+        F.lit(ref.version).alias("model_version"),
+        F.lit(ref.alias).cast("string").alias("model_alias"),
+        F.current_timestamp().alias("scored_at"),
+        F.lit(ref.run_id).cast("string").alias("mlflow_run_id"),
+        F.lit(run_id).alias("run_id"),
     )
 
 

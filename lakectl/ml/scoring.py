@@ -48,7 +48,7 @@ def _metadata(uri: str) -> dict[str, Any]:
     return get_model_info(uri).metadata or {}
 
 
-def predict(model: Any, df: "DataFrame") -> "DataFrame":
+def predict(model: Any, df: DataFrame) -> DataFrame:
     """`df` plus `score` (P(positive), 0-1) and `predicted` (1 positive, 0 negative)."""
     from lakectl.ml.encoder_model import EncoderLR, score_frame
 
@@ -58,6 +58,8 @@ def predict(model: Any, df: "DataFrame") -> "DataFrame":
     from pyspark.sql import functions as F
 
     out = model.transform(df)
-    return out.select(*(F.col(c) for c in df.columns), vector_to_array("probability")[1].alias("score"),
-                      F.col("prediction").cast("int").alias("predicted"))
-
+    return out.select(
+        *(F.col(c) for c in df.columns),
+        vector_to_array("probability")[1].alias("score"),
+        F.col("prediction").cast("int").alias("predicted"),
+    )

@@ -35,29 +35,37 @@ class ServeOptions(Protocol):
     concurrency: int
     max_attempts: int
     request_timeout_s: float
+
+
 CHUNK_BATCHES = 8  # batches per concurrent slot in one chunk (one MERGE per chunk)
 
 
-def run(ctx: "JobContext", p: "ServeOptions") -> Result:
+def run(ctx: JobContext, p: ServeOptions) -> Result:
     from lakectl.lake.delta import table_version
-    from lakectl.ml.review_scores import SOURCE, TARGET, pending
     from lakectl.ml import registry
+    from lakectl.ml.review_scores import SOURCE, TARGET, pending
     from lakectl.ml.store import connect, store_of
 
     if p.via is None:
         from lakectl.ml.store import mask_uri
 
-        raise UsageError(f"endpoint {mask_uri(p.endpoint or '')!r} given without --via", "add --via endpoint (a URL or serving endpoint NAME) or --via ai_query")
+        raise UsageError(
+            f"endpoint {mask_uri(p.endpoint or '')!r} given without --via",
+            "add --via endpoint (a URL or serving endpoint NAME) or --via ai_query",
+        )
     if p.via not in VIA:
         raise UsageError(f"--via {p.via!r} is not one of {', '.join(VIA)}", "e.g. --via endpoint http://127.0.0.1:5000")
     if not p.endpoint:
-        raise UsageError(f"--via {p.via} needs the endpoint: a URL or a serving endpoint NAME",
-                         "e.g. lakectl score --via endpoint http://127.0.0.1:5000")
+        raise UsageError(
+            f"--via {p.via} needs the endpoint: a URL or a serving endpoint NAME", "e.g. lakectl score --via endpoint http://127.0.0.1:5000"
+        )
     if p.batch_size < 1 or p.concurrency < 1 or p.max_attempts < 1 or not p.request_timeout_s > 0:
         raise UsageError("--batch-size, --concurrency and --max-attempts must be at least 1, --request-timeout above 0")
     databricks = ctx.target.kind == "databricks"
     if p.via == "ai_query" and not databricks:
-        raise UsageError("--via ai_query runs SQL ai_query() and needs a Databricks target", "use --target <databricks target>, or --via endpoint URL")
+        raise UsageError(
+            "--via ai_query runs SQL ai_query() and needs a Databricks target", "use --target <databricks target>, or --via endpoint URL"
+        )
     if p.via == "ai_query":
         from lakectl.ml.endpoint import check_endpoint_name
 
@@ -74,9 +82,18 @@ def run(ctx: "JobContext", p: "ServeOptions") -> Result:
     target_version = table_version(spark, target.path)
     todo = pending(spark, source.path, source_version, target.path if target_version >= 0 else None, ref.version, p.rescore)
     served_by = endpoint.display if endpoint else f"ai_query({p.endpoint})"
-    metrics: dict[str, Any] = {"model_name": ref.name, "model_version": ref.version, "model_alias": ref.alias,
-                               "model_uri": ref.uri, "source_version": source_version, "rescore": p.rescore,
-                               "via": p.via, "served_by": served_by, "requests": 0, "retries": 0}
+    metrics: dict[str, Any] = {
+        "model_name": ref.name,
+        "model_version": ref.version,
+        "model_alias": ref.alias,
+        "model_uri": ref.uri,
+        "source_version": source_version,
+        "rescore": p.rescore,
+        "via": p.via,
+        "served_by": served_by,
+        "requests": 0,
+        "retries": 0,
+    }
     result = Result(job="score", tables_read=[source.display], tables_written=[target.display], metrics=metrics)
     if p.dry_run:
         n = todo.count()
@@ -84,8 +101,10 @@ def run(ctx: "JobContext", p: "ServeOptions") -> Result:
         metrics["would_score"] = n
         if endpoint:
             metrics["would_request"] = math.ceil(n / p.batch_size)
-            metrics["plan"] = (f"would send {n} review(s) to {served_by} in {metrics['would_request']} request(s) of up to "
-                               f"{p.batch_size}, {p.concurrency} at a time")
+            metrics["plan"] = (
+                f"would send {n} review(s) to {served_by} in {metrics['would_request']} request(s) of up to "
+                f"{p.batch_size}, {p.concurrency} at a time"
+            )
         else:
             metrics["plan"] = f"would score {n} review(s) with SQL ai_query on serving endpoint {p.endpoint}"
         return result
@@ -112,7 +131,7 @@ def run(ctx: "JobContext", p: "ServeOptions") -> Result:
     return result
 
 
-def open_endpoint(ctx: "JobContext", endpoint: str, *, timeout_s: float) -> "Endpoint":
+def open_endpoint(ctx: JobContext, endpoint: str, *, timeout_s: float) -> Endpoint:
     """A URL is an MLflow scoring server; a bare NAME a serving endpoint of the Databricks target."""
     from lakectl.ml.endpoint import MlflowServer, ServingEndpoint, check_endpoint_name
 
@@ -120,22 +139,24 @@ def open_endpoint(ctx: "JobContext", endpoint: str, *, timeout_s: float) -> "End
         return MlflowServer(endpoint, timeout_s=timeout_s)
     target = ctx.target
     if target.kind != "databricks":
-        raise UsageError(f"endpoint {endpoint!r} is not a URL, and a serving endpoint NAME needs a Databricks target",
-                         "give the scoring server's URL, e.g. http://127.0.0.1:5000, or use --target <databricks target>")
+        raise UsageError(
+            f"endpoint {endpoint!r} is not a URL, and a serving endpoint NAME needs a Databricks target",
+            "give the scoring server's URL, e.g. http://127.0.0.1:5000, or use --target <databricks target>",
+        )
     from lakectl.engine.workspace import host_label, workspace_client
 
     check_endpoint_name(endpoint)  # before connecting
     return ServingEndpoint(workspace_client(target), endpoint, host_label(target))
 
 
-def _write_chunk(ctx: "JobContext", rows: list[tuple[str, str]], scorer: "Scorer", ref: "ModelRef", rescore: bool) -> int:
+def _write_chunk(ctx: JobContext, rows: list[tuple[str, str]], scorer: Scorer, ref: ModelRef, rescore: bool) -> int:
     """Score one chunk through the endpoint and MERGE it; returns the rows written."""
     scores = scorer.score([text for _, text in rows])
     scored = ctx.spark.createDataFrame([(eid, s) for (eid, _), s in zip(rows, scores)], "event_id string, score double")
     return _land(ctx, scored, ref, rescore)
 
 
-def _score_with_ai_query(ctx: "JobContext", todo: Any, ref: "ModelRef", p: "ServeOptions") -> tuple[int, int]:
+def _score_with_ai_query(ctx: JobContext, todo: Any, ref: ModelRef, p: ServeOptions) -> tuple[int, int]:
     """One statement: the pending reviews scored by SQL ai_query() on the serving endpoint, then MERGEd."""
     from lakectl.core import sql
     from lakectl.lake.delta import temp_view
@@ -149,18 +170,22 @@ def _score_with_ai_query(ctx: "JobContext", todo: Any, ref: "ModelRef", p: "Serv
             scored.unpersist()
 
 
-def _land(ctx: "JobContext", scored: Any, ref: "ModelRef", rescore: bool) -> int:
+def _land(ctx: JobContext, scored: Any, ref: ModelRef, rescore: bool) -> int:
     """(event_id, score) rows with batch scoring's other columns, through its MERGE."""
     from pyspark.sql import functions as F
 
     from lakectl.ml.review_scores import SCORE_COLUMNS, TARGET, merge
 
     out = scored.select(
-        "event_id", F.col("score").cast("double").alias("score"),
+        "event_id",
+        F.col("score").cast("double").alias("score"),
         F.when(F.col("score") >= 0.5, 1).otherwise(0).cast("int").alias("label"),
-        F.lit(ref.name).alias("model_name"), F.lit(ref.version).alias("model_version"),
-        F.lit(ref.alias).cast("string").alias("model_alias"), F.current_timestamp().alias("scored_at"),
-        F.lit(ref.run_id).cast("string").alias("mlflow_run_id"), F.lit(ctx.run_id).alias("run_id"),
+        F.lit(ref.name).alias("model_name"),
+        F.lit(ref.version).alias("model_version"),
+        F.lit(ref.alias).cast("string").alias("model_alias"),
+        F.current_timestamp().alias("scored_at"),
+        F.lit(ref.run_id).cast("string").alias("mlflow_run_id"),
+        F.lit(ctx.run_id).alias("run_id"),
     )
     assert tuple(out.columns) == SCORE_COLUMNS
     return merge(ctx.spark, ctx.settings.table(TARGET), out, rescore)

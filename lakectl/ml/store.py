@@ -40,7 +40,7 @@ class Store:
         return mask_uri(self.tracking_uri) + ("" if same else f" (registry {mask_uri(self.registry_uri)})")
 
 
-def store_of(settings: "Settings", target: Any = None) -> Store:
+def store_of(settings: Settings, target: Any = None) -> Store:
     """The MLflow stores: the config's URIs, else sqlite under the storage root; on a Databricks target
     the workspace's tracking server and the Unity Catalog registry, where a model is `catalog.schema.name`."""
     ml = settings.ml
@@ -48,9 +48,13 @@ def store_of(settings: "Settings", target: Any = None) -> Store:
         tracking = ml.tracking_uri or "databricks"
         registry = ml.registry_uri or ("databricks-uc" if tracking == "databricks" else tracking)
         uc = registry.startswith("databricks-uc")
-        return Store(tracking_uri=tracking, registry_uri=registry, artifact_location=ml.artifact_location or "",
-                     experiment=_workspace_experiment(ml.experiment) if tracking == "databricks" else ml.experiment,
-                     model_name=uc_model_name(ml.model_name, settings.storage.catalog, ml.model_schema) if uc else ml.model_name)
+        return Store(
+            tracking_uri=tracking,
+            registry_uri=registry,
+            artifact_location=ml.artifact_location or "",
+            experiment=_workspace_experiment(ml.experiment) if tracking == "databricks" else ml.experiment,
+            model_name=uc_model_name(ml.model_name, settings.storage.catalog, ml.model_schema) if uc else ml.model_name,
+        )
     base = settings.storage.root_dir / "mlflow"
     tracking = ml.tracking_uri or f"sqlite:///{base / 'mlflow.db'}"
     return Store(
@@ -70,8 +74,10 @@ def uc_model_name(name: str, catalog: str | None, schema: str) -> str:
     if "." in name or not catalog:
         from lakectl.core.errors import ConfigError
 
-        raise ConfigError(f"ml.model_name {name!r}: the Unity Catalog registry names a model catalog.schema.name",
-                          "set storage.catalog (the model goes to <catalog>.<ml.model_schema>.<name>) or a three-part ml.model_name")
+        raise ConfigError(
+            f"ml.model_name {name!r}: the Unity Catalog registry names a model catalog.schema.name",
+            "set storage.catalog (the model goes to <catalog>.<ml.model_schema>.<name>) or a three-part ml.model_name",
+        )
     return f"{catalog}.{schema}.{name}"
 
 
@@ -94,19 +100,21 @@ def import_mlflow():  # noqa: ANN201
     return mlflow
 
 
-def connect(store: Store, *, create: bool = True) -> "MlflowClient":
+def connect(store: Store, *, create: bool = True) -> MlflowClient:
     """A client on the store, set as this process's tracking/registry URI; exit 4 if it cannot be reached."""
     mlflow = import_mlflow()
     for uri in {store.tracking_uri, store.registry_uri}:
         if uri.startswith("sqlite:///"):
-            db = Path(uri[len("sqlite:///"):])
+            db = Path(uri[len("sqlite:///") :])
             if not db.exists() and not create:
                 raise SourceUnavailable(f"MLflow store not found: {mask_uri(uri)}", "run `lakectl train` first, or set ml.tracking_uri")
             try:
                 db.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise SourceUnavailable(f"MLflow store {mask_uri(uri)} cannot be reached: {exc.strerror}",
-                                        "check ml.tracking_uri / ml.registry_uri in the config") from None
+                raise SourceUnavailable(
+                    f"MLflow store {mask_uri(uri)} cannot be reached: {exc.strerror}",
+                    "check ml.tracking_uri / ml.registry_uri in the config",
+                ) from None
     if store.shared_dir:
         from lakectl.ml.connect_compat import use_shared_dir
 
@@ -119,12 +127,14 @@ def connect(store: Store, *, create: bool = True) -> "MlflowClient":
         client.search_registered_models(max_results=1)
     except Exception as exc:  # any failure to talk to the store: a connection, a bad path, a locked DB
         first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
-        raise SourceUnavailable(f"MLflow store {store.display} cannot be reached: {mask_uri(first)}",
-                                "check ml.tracking_uri / ml.registry_uri and that the server or file is there") from None
+        raise SourceUnavailable(
+            f"MLflow store {store.display} cannot be reached: {mask_uri(first)}",
+            "check ml.tracking_uri / ml.registry_uri and that the server or file is there",
+        ) from None
     return client
 
 
-def ensure_experiment(client: "MlflowClient", store: Store) -> str:
+def ensure_experiment(client: MlflowClient, store: Store) -> str:
     """The experiment's id, creating it with an explicit artifact location (never ./mlruns)."""
     found = client.get_experiment_by_name(store.experiment)
     if found is not None:

@@ -19,7 +19,7 @@ class Fitted:
     grid: dict[float, dict[str, float]] = field(default_factory=dict)  # regParam -> validation metrics
 
 
-def probabilities(model: Any, df: "DataFrame") -> tuple[list[float], list[float]]:
+def probabilities(model: Any, df: DataFrame) -> tuple[list[float], list[float]]:
     """(labels, P(positive)) of a labelled frame, collected to the driver (a split is small)."""
     from lakectl.ml import scoring
 
@@ -27,29 +27,31 @@ def probabilities(model: Any, df: "DataFrame") -> tuple[list[float], list[float]
     return [float(r["label"]) for r in rows], [float(r["score"]) for r in rows]
 
 
-def _vector_probabilities(lr_model, features: "DataFrame") -> tuple[list[float], list[float]]:  # noqa: ANN001
+def _vector_probabilities(lr_model, features: DataFrame) -> tuple[list[float], list[float]]:  # noqa: ANN001
     from pyspark.ml.functions import vector_to_array
 
     rows = lr_model.transform(features).select("label", vector_to_array("probability")[1].alias("p")).collect()
     return [float(r["label"]) for r in rows], [float(r["p"]) for r in rows]
 
 
-def _grid(train_features: "DataFrame", val_features: "DataFrame", reg_params: list[float], *,
-          standardization: bool) -> tuple[float, dict, dict]:
+def _grid(
+    train_features: DataFrame, val_features: DataFrame, reg_params: list[float], *, standardization: bool
+) -> tuple[float, dict, dict]:
     from pyspark.ml.classification import LogisticRegression
 
     grid: dict[float, dict[str, float]] = {}
     models = {}
     for reg in reg_params:
-        lr = LogisticRegression(featuresCol="features", labelCol="label", regParam=reg, elasticNetParam=0.0,
-                                standardization=standardization, maxIter=100)
+        lr = LogisticRegression(
+            featuresCol="features", labelCol="label", regParam=reg, elasticNetParam=0.0, standardization=standardization, maxIter=100
+        )
         models[reg] = lr.fit(train_features)
         grid[reg] = classification_metrics(*_vector_probabilities(models[reg], val_features))
     best = max(reg_params, key=lambda r: (grid[r]["accuracy"], -grid[r]["log_loss"]))
     return best, models, grid
 
 
-def fit(train: "DataFrame", validation: "DataFrame", *, featurizer: str, reg_params: list[float], num_features: int) -> Fitted:
+def fit(train: DataFrame, validation: DataFrame, *, featurizer: str, reg_params: list[float], num_features: int) -> Fitted:
     if featurizer == "encoder":
         return _fit_encoder(train, validation, reg_params)
     from pyspark.ml import PipelineModel
@@ -67,7 +69,7 @@ def fit(train: "DataFrame", validation: "DataFrame", *, featurizer: str, reg_par
     return Fitted(model=PipelineModel(stages=[*features.stages, models[best]]), reg_param=best, grid=grid)
 
 
-def _fit_encoder(train: "DataFrame", validation: "DataFrame", reg_params: list[float]) -> Fitted:
+def _fit_encoder(train: DataFrame, validation: DataFrame, reg_params: list[float]) -> Fitted:
     """Each text is embedded once (cached), every regParam fits on the same vectors.
 
     Standardised: Spark's L2 path with standardization=False stops at the zero vector on these dense
@@ -83,5 +85,6 @@ def _fit_encoder(train: "DataFrame", validation: "DataFrame", reg_params: list[f
         train_features.unpersist()
         val_features.unpersist()
     lr = models[best]
-    return Fitted(model=EncoderLR(coef=tuple(float(c) for c in lr.coefficients.toArray()), intercept=float(lr.intercept)),
-                  reg_param=best, grid=grid)
+    return Fitted(
+        model=EncoderLR(coef=tuple(float(c) for c in lr.coefficients.toArray()), intercept=float(lr.intercept)), reg_param=best, grid=grid
+    )

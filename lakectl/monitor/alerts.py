@@ -17,8 +17,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from lakectl.monitor.sla import Check
 from lakectl.config import MonitorSettings, Settings
+from lakectl.monitor.sla import Check
 
 
 @dataclass

@@ -10,9 +10,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 KILLED = "the process ended before recording its result (killed: kill -9, out of memory or a lost machine)"
 

@@ -12,8 +12,16 @@ def junit_xml(checks: list[Check], *, suite: str = "lakectl.monitor.check", dura
     failures = sum(1 for c in checks if c.status == "breach")
     skipped = sum(1 for c in checks if c.status == "skipped")
     root = ET.Element("testsuites", name="lakectl", tests=str(len(checks)), failures=str(failures))
-    ts = ET.SubElement(root, "testsuite", name=suite, tests=str(len(checks)), failures=str(failures),
-                       errors="0", skipped=str(skipped), time=f"{duration_s:.3f}")
+    ts = ET.SubElement(
+        root,
+        "testsuite",
+        name=suite,
+        tests=str(len(checks)),
+        failures=str(failures),
+        errors="0",
+        skipped=str(skipped),
+        time=f"{duration_s:.3f}",
+    )
     for c in checks:
         case = ET.SubElement(ts, "testcase", classname=f"{suite}.{c.kind}", name=c.name, time="0")
         if c.status == "breach":

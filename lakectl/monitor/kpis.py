@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakectl.lake.deltars import arrow, open_table
 from lakectl.config import Settings
+from lakectl.lake.deltars import arrow, open_table
 
 TABLE = "gold.kpi_hourly"
 

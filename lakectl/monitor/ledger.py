@@ -11,21 +11,22 @@ import json
 import logging
 import os
 import sys
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from lakectl.core.results import Result
     from lakectl.engine.context import JobContext
     from lakectl.monitor.inflight import Marker
-    from lakectl.core.results import Result
 
 TABLE = "ops.runs"
 log = logging.getLogger(__name__)
 
 # The run that is in progress in this process: a job started inside it is a stage of it.
-_current: contextvars.ContextVar["RunRecord | None"] = contextvars.ContextVar("lakectl_run", default=None)
+_current: contextvars.ContextVar[RunRecord | None] = contextvars.ContextVar("lakectl_run", default=None)
 
 
 @dataclass
@@ -35,16 +36,28 @@ class RunRecord:
     params: dict[str, Any]
     target: str
     parent_run_id: str | None = None
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     stages: int = 0
-    result: "Result | None" = None  # set by run_job when the job returns
+    result: Result | None = None  # set by run_job when the job returns
 
 
 COLUMNS: list[tuple[str, str]] = [
-    ("run_id", "string"), ("parent_run_id", "string"), ("command", "string"), ("params", "string"),
-    ("target", "string"), ("user", "string"), ("started_at", "timestamp"), ("ended_at", "timestamp"),
-    ("duration_s", "float64"), ("status", "string"), ("rows_in", "int64"), ("rows_out", "int64"),
-    ("rows_quarantined", "int64"), ("tables_read", "list<string>"), ("tables_written", "list<string>"), ("error", "string"),
+    ("run_id", "string"),
+    ("parent_run_id", "string"),
+    ("command", "string"),
+    ("params", "string"),
+    ("target", "string"),
+    ("user", "string"),
+    ("started_at", "timestamp"),
+    ("ended_at", "timestamp"),
+    ("duration_s", "float64"),
+    ("status", "string"),
+    ("rows_in", "int64"),
+    ("rows_out", "int64"),
+    ("rows_quarantined", "int64"),
+    ("tables_read", "list<string>"),
+    ("tables_written", "list<string>"),
+    ("error", "string"),
 ]
 
 
@@ -61,10 +74,10 @@ def _one_line(exc: BaseException) -> str:
     return translate(exc).one_line()[:500]
 
 
-def row(record: RunRecord, result: "Result | None", error: BaseException | None) -> dict[str, Any]:
+def row(record: RunRecord, result: Result | None, error: BaseException | None) -> dict[str, Any]:
     from lakectl.config import mask_secrets
 
-    ended = datetime.now(timezone.utc)
+    ended = datetime.now(UTC)
     if error is not None:
         from lakectl.core.errors import Interrupted
 
@@ -74,11 +87,18 @@ def row(record: RunRecord, result: "Result | None", error: BaseException | None)
         if result is not None and result.dry_run:
             status = "dry_run"
     return {
-        "run_id": record.run_id, "parent_run_id": record.parent_run_id, "command": record.command,
+        "run_id": record.run_id,
+        "parent_run_id": record.parent_run_id,
+        "command": record.command,
         "params": json.dumps(mask_secrets(record.params), default=str, sort_keys=True),
-        "target": record.target, "user": _user(), "started_at": record.started_at, "ended_at": ended,
-        "duration_s": round((ended - record.started_at).total_seconds(), 3), "status": status,
-        "rows_in": result.rows_read if result else None, "rows_out": result.rows_written if result else None,
+        "target": record.target,
+        "user": _user(),
+        "started_at": record.started_at,
+        "ended_at": ended,
+        "duration_s": round((ended - record.started_at).total_seconds(), 3),
+        "status": status,
+        "rows_in": result.rows_read if result else None,
+        "rows_out": result.rows_written if result else None,
         "rows_quarantined": result.rows_quarantined if result else None,
         "tables_read": list(result.tables_read) if result else [],
         "tables_written": list(result.tables_written) if result else [],
@@ -93,7 +113,7 @@ def write_rows(path: str, rows: list[dict[str, Any]]) -> None:
 
 
 @contextmanager
-def recording(ctx: "JobContext", name: str, params: dict[str, Any]) -> Iterator[RunRecord]:
+def recording(ctx: JobContext, name: str, params: dict[str, Any]) -> Iterator[RunRecord]:
     """Record the job run inside this block in ops.runs, whether it succeeds or fails.
 
     The outermost job gets ctx.run_id; jobs started inside it (demo's stages) are recorded as
@@ -131,7 +151,7 @@ def _ledger_off() -> bool:
     return os.environ.get("LAKECTL_LEDGER", "").lower() in {"0", "off", "false", "no"}
 
 
-def _mark_in_flight(ctx: "JobContext", record: RunRecord) -> "Marker | None":
+def _mark_in_flight(ctx: JobContext, record: RunRecord) -> Marker | None:
     """Record runs that died unrecorded (see monitor/inflight.py), then mark this one as in flight."""
     if _ledger_off():
         return None
@@ -158,11 +178,11 @@ def _read_only(name: str, params: dict[str, Any]) -> bool:
     return name in READ_ONLY_COMMANDS or bool(params.get("dry_run"))
 
 
-def _target_name(ctx: "JobContext") -> str:
+def _target_name(ctx: JobContext) -> str:
     return ctx.target_name or ctx.settings.default_target
 
 
-def _safe_write(ctx: "JobContext", record: RunRecord, result: "Result | None", error: BaseException | None) -> str | None:
+def _safe_write(ctx: JobContext, record: RunRecord, result: Result | None, error: BaseException | None) -> str | None:
     """Append the row; return a one-line problem instead of raising (the ledger never fails a command)."""
     if _ledger_off():
         return None

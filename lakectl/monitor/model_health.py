@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +39,15 @@ class DayFigures:
     histogram: list[int] = field(default_factory=lambda: [0] * BINS)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"day": self.day, "rows": self.rows, "mean_score": _ratio(self.score_sum, self.rows),
-                "positive_share": _ratio(self.positive, self.rows), "rated_rows": self.rated_rows,
-                "rating_agreement": _ratio(self.agreeing_rows, self.rated_rows), "histogram": self.histogram}
+        return {
+            "day": self.day,
+            "rows": self.rows,
+            "mean_score": _ratio(self.score_sum, self.rows),
+            "positive_share": _ratio(self.positive, self.rows),
+            "rated_rows": self.rated_rows,
+            "rating_agreement": _ratio(self.agreeing_rows, self.rated_rows),
+            "histogram": self.histogram,
+        }
 
 
 @dataclass
@@ -79,13 +85,25 @@ class VersionFigures:
     def to_dict(self) -> dict[str, Any]:
         days = sorted(self.days)
         return {
-            "model_name": self.model_name, "model_version": self.model_version, "aliases": self.aliases,
+            "model_name": self.model_name,
+            "model_version": self.model_version,
+            "aliases": self.aliases,
             "mlflow_run_id": self.mlflow_run_id,
-            "rows": self.rows, "days": len(days), "first_day": days[0] if days else None, "last_day": days[-1] if days else None,
-            "mean_score": _ratio(self.total("score_sum"), self.rows), "positive_share": _ratio(self.total("positive"), self.rows),
-            "rated_rows": self.rated_rows, "agreeing_rows": self.total("agreeing_rows"), "rating_agreement": self.rating_agreement,
-            "histogram": self.histogram, "psi": self.psi, "psi_reading": psi_reading(self.psi), "psi_reason": self.psi_reason,
-            "reference_rows": self.reference_rows, "per_day": [self.days[d].to_dict() for d in days],
+            "rows": self.rows,
+            "days": len(days),
+            "first_day": days[0] if days else None,
+            "last_day": days[-1] if days else None,
+            "mean_score": _ratio(self.total("score_sum"), self.rows),
+            "positive_share": _ratio(self.total("positive"), self.rows),
+            "rated_rows": self.rated_rows,
+            "agreeing_rows": self.total("agreeing_rows"),
+            "rating_agreement": self.rating_agreement,
+            "histogram": self.histogram,
+            "psi": self.psi,
+            "psi_reading": psi_reading(self.psi),
+            "psi_reason": self.psi_reason,
+            "reference_rows": self.reference_rows,
+            "per_day": [self.days[d].to_dict() for d in days],
         }
 
 
@@ -107,7 +125,7 @@ def aggregate_sql(since: datetime, *, with_reviews: bool) -> str:
     review has a rating label and rows whose predicted label equals it. Spark SQL and DuckDB alike.
     Nothing a user typed goes into it (the two dialects escape string literals differently): the
     cutoff is formatted here, and a --model filter is applied to the grouped rows."""
-    cutoff = since.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    cutoff = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     rated = "r.label" if with_reviews else "CAST(NULL AS INT)"
     join = f" LEFT JOIN {REVIEWS} r ON r.event_id = s.event_id" if with_reviews else ""
     where = f"s.scored_at >= TIMESTAMP '{cutoff}' AND s.score IS NOT NULL"
@@ -126,24 +144,26 @@ def aggregate_sql(since: datetime, *, with_reviews: bool) -> str:
     )
 
 
-def model_report(ctx: "JobContext", *, days: float, model: str | None = None, engine: str = "auto") -> ModelsReport:
+def model_report(ctx: JobContext, *, days: float, model: str | None = None, engine: str = "auto") -> ModelsReport:
     """The figures of every model version scored in the last `days` days (optionally one model's)."""
     from lakectl.lake import preflight
     from lakectl.lake.query import plain, read_only
 
-    since = datetime.now(timezone.utc) - timedelta(days=days)
+    since = datetime.now(UTC) - timedelta(days=days)
     scores, reviews = ctx.settings.table(SCORES), ctx.settings.table(REVIEWS)
     if preflight.checkable(scores) and not preflight.exists(scores):
-        return ModelsReport(since, [], missing=f"no model scores yet: {scores.display} is written by `lakectl score` "
-                                                 f"(after `lakectl train`)")
+        return ModelsReport(
+            since, [], missing=f"no model scores yet: {scores.display} is written by `lakectl score` (after `lakectl train`)"
+        )
     with_reviews = not preflight.checkable(reviews) or preflight.exists(reviews)
     out = read_only(ctx, aggregate_sql(since, with_reviews=with_reviews), limit=0, engine=engine)
     found = _versions(out.columns, [[plain(v) for v in r] for r in out.rows])
     versions = [v for v in found if model is None or v.model_name == model]
     report = ModelsReport(since, versions, engine=out.engine, warnings=list(out.warnings))
     if found and not versions:
-        report.missing = (f"no scores of model {model} in the last {days:g} day(s); scored models: "
-                          f"{', '.join(sorted({v.model_name for v in found}))}")
+        report.missing = (
+            f"no scores of model {model} in the last {days:g} day(s); scored models: {', '.join(sorted({v.model_name for v in found}))}"
+        )
     if not with_reviews:
         report.warnings.append(f"{reviews.display} does not exist: no rating agreement")
     if report.versions:
@@ -173,7 +193,7 @@ def _version_key(version: str) -> tuple[int, str]:
     return (int(version), "") if version.isdigit() else (1 << 62, version)
 
 
-def _reference_psi(ctx: "JobContext", versions: list[VersionFigures]) -> None:
+def _reference_psi(ctx: JobContext, versions: list[VersionFigures]) -> None:
     """Fill each version's PSI from its training run's histogram; a reason instead when it has none."""
     from lakectl.core.errors import LakectlError
     from lakectl.ml.store import connect, store_of
@@ -215,8 +235,7 @@ def _reference(client, v: VersionFigures) -> dict[str, Any] | str:  # noqa: ANN0
         return f"model {v.model_name} version {v.model_version} has no MLflow run"
     names = {Path(a.path).name for a in client.list_artifacts(v.mlflow_run_id)}
     if REFERENCE_ARTIFACT not in names:
-        return (f"run {v.mlflow_run_id} has no {REFERENCE_ARTIFACT} (trained before lakectl logged it): "
-                f"retrain to get a drift reference")
+        return f"run {v.mlflow_run_id} has no {REFERENCE_ARTIFACT} (trained before lakectl logged it): retrain to get a drift reference"
     with tempfile.TemporaryDirectory() as tmp:
         path = client.download_artifacts(v.mlflow_run_id, REFERENCE_ARTIFACT, tmp)
         return json.loads(Path(path).read_text())

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lakectl.engine.context import JobContext
@@ -20,10 +21,19 @@ log = logging.getLogger(__name__)
 
 
 COLUMNS: list[tuple[str, str]] = [
-    ("stream", "string"), ("checkpoint", "string"), ("run_id", "string"), ("query_id", "string"),
-    ("query_run_id", "string"), ("batch_id", "int64"), ("timestamp", "timestamp"), ("num_input_rows", "int64"),
-    ("input_rows_per_second", "float64"), ("processed_rows_per_second", "float64"),
-    ("duration_ms", "int64"), ("sources", "string"), ("recorded_at", "timestamp"),
+    ("stream", "string"),
+    ("checkpoint", "string"),
+    ("run_id", "string"),
+    ("query_id", "string"),
+    ("query_run_id", "string"),
+    ("batch_id", "int64"),
+    ("timestamp", "timestamp"),
+    ("num_input_rows", "int64"),
+    ("input_rows_per_second", "float64"),
+    ("processed_rows_per_second", "float64"),
+    ("duration_ms", "int64"),
+    ("sources", "string"),
+    ("recorded_at", "timestamp"),
 ]
 
 
@@ -43,7 +53,7 @@ def _float(value: Any) -> float | None:
 
 def progress_rows(progress: list[dict[str, Any]], stream: str, run_id: str, checkpoint: str | None) -> list[dict[str, Any]]:
     """Rows for ops.stream_progress from StreamingQueryProgress dicts (query.recentProgress)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = []
     for p in progress:
         durations = p.get("durationMs") or {}
@@ -51,19 +61,27 @@ def progress_rows(progress: list[dict[str, Any]], stream: str, run_id: str, chec
             {k: s.get(k) for k in ("description", "startOffset", "endOffset", "latestOffset", "numInputRows")}
             for s in p.get("sources") or []
         ]
-        rows.append({
-            "stream": stream, "checkpoint": checkpoint, "run_id": run_id, "query_id": p.get("id"),
-            "query_run_id": p.get("runId"), "batch_id": int(p.get("batchId", -1)), "timestamp": _ts(p.get("timestamp")),
-            "num_input_rows": int(p.get("numInputRows") or 0),
-            "input_rows_per_second": _float(p.get("inputRowsPerSecond")),
-            "processed_rows_per_second": _float(p.get("processedRowsPerSecond")),
-            "duration_ms": int(durations.get("triggerExecution") or 0),
-            "sources": json.dumps(sources, default=str), "recorded_at": now,
-        })
+        rows.append(
+            {
+                "stream": stream,
+                "checkpoint": checkpoint,
+                "run_id": run_id,
+                "query_id": p.get("id"),
+                "query_run_id": p.get("runId"),
+                "batch_id": int(p.get("batchId", -1)),
+                "timestamp": _ts(p.get("timestamp")),
+                "num_input_rows": int(p.get("numInputRows") or 0),
+                "input_rows_per_second": _float(p.get("inputRowsPerSecond")),
+                "processed_rows_per_second": _float(p.get("processedRowsPerSecond")),
+                "duration_ms": int(durations.get("triggerExecution") or 0),
+                "sources": json.dumps(sources, default=str),
+                "recorded_at": now,
+            }
+        )
     return rows
 
 
-def record_events(ctx: "JobContext", progress: list[dict[str, Any]], stream_name: str, checkpoint: str | None = None) -> int:
+def record_events(ctx: JobContext, progress: list[dict[str, Any]], stream_name: str, checkpoint: str | None = None) -> int:
     """Append progress events (StreamingQueryProgress dicts) to ops.stream_progress; returns the rows
     written. Never raises: monitoring must never fail an ingest."""
     try:
@@ -78,7 +96,7 @@ def record_events(ctx: "JobContext", progress: list[dict[str, Any]], stream_name
         return 0
 
 
-def recorder(ctx: "JobContext", stream_name: str, checkpoint: str | None = None) -> Callable[[list[dict[str, Any]]], None]:
+def recorder(ctx: JobContext, stream_name: str, checkpoint: str | None = None) -> Callable[[list[dict[str, Any]]], None]:
     """A progress callback for `lakectl.lake.streaming.run_query`."""
 
     def record(progress: list[dict[str, Any]]) -> None:

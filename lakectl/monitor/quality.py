@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from lakectl.config import Settings
 from lakectl.lake.deltars import column_lists, open_table, read_rows
 from lakectl.monitor.tables import MAINTENANCE_OPS, committed_rows, iso
-from lakectl.config import Settings
 
 DQ_TABLE = "ops.dq_metrics"
 QUARANTINE_TABLES = ("bronze.quarantine", "silver.quarantine")
@@ -50,19 +50,30 @@ def rule_quality(settings: Settings, *, since: datetime | None = None) -> list[R
     for (table, rule), items in sorted(groups.items()):
         items.sort(key=lambda r: (r.get("recorded_at") is None, r.get("recorded_at")))
         history = [
-            {"recorded_at": r["recorded_at"].isoformat(timespec="seconds") if r.get("recorded_at") else None,
-             "run_id": r.get("run_id"), "pass_rate": pass_rate(r.get("rows_checked"), r.get("rows_passed")),
-             "rows_checked": r.get("rows_checked"), "rows_failed": r.get("rows_failed")}
+            {
+                "recorded_at": r["recorded_at"].isoformat(timespec="seconds") if r.get("recorded_at") else None,
+                "run_id": r.get("run_id"),
+                "pass_rate": pass_rate(r.get("rows_checked"), r.get("rows_passed")),
+                "rows_checked": r.get("rows_checked"),
+                "rows_failed": r.get("rows_failed"),
+            }
             for r in items
         ]
         rates = [h["pass_rate"] for h in history if h["pass_rate"] is not None]
-        out.append(RuleQuality(
-            table=table, rule=rule, action=items[-1].get("action"), runs=len({r.get("run_id") for r in items}),
-            rows_checked=sum(int(r.get("rows_checked") or 0) for r in items),
-            rows_failed=sum(int(r.get("rows_failed") or 0) for r in items),
-            last_pass_rate=rates[-1] if rates else None, min_pass_rate=min(rates) if rates else None,
-            last_recorded_at=history[-1]["recorded_at"], history=history,
-        ))
+        out.append(
+            RuleQuality(
+                table=table,
+                rule=rule,
+                action=items[-1].get("action"),
+                runs=len({r.get("run_id") for r in items}),
+                rows_checked=sum(int(r.get("rows_checked") or 0) for r in items),
+                rows_failed=sum(int(r.get("rows_failed") or 0) for r in items),
+                last_pass_rate=rates[-1] if rates else None,
+                min_pass_rate=min(rates) if rates else None,
+                last_recorded_at=history[-1]["recorded_at"],
+                history=history,
+            )
+        )
     return out
 
 
@@ -85,9 +96,14 @@ def quarantine_growth(settings: Settings, keys: tuple[str, ...] = QUARANTINE_TAB
             continue
         history = sorted(dt.history(), key=lambda c: c.get("version", 0))
         per_version = [
-            {"version": c.get("version"), "timestamp": iso(c.get("timestamp")), "rows_added": committed_rows(c),
-             "operation": c.get("operation")}
-            for c in history if c.get("operation") not in MAINTENANCE_OPS
+            {
+                "version": c.get("version"),
+                "timestamp": iso(c.get("timestamp")),
+                "rows_added": committed_rows(c),
+                "operation": c.get("operation"),
+            }
+            for c in history
+            if c.get("operation") not in MAINTENANCE_OPS
         ]
         per_day: dict[str, int] = defaultdict(int)
         for v in per_version:
@@ -95,6 +111,14 @@ def quarantine_growth(settings: Settings, keys: tuple[str, ...] = QUARANTINE_TAB
                 per_day[v["timestamp"][:10]] += v["rows_added"]
         stats = column_lists(dt.get_add_actions(flatten=True))
         rows = sum(n for n in stats["num_records"] if n) if "num_records" in stats else None
-        out.append({"table": handle.display, "status": "ok", "version": dt.version(), "rows": rows,
-                    "per_version": per_version, "per_day": [{"day": d, "rows_added": n} for d, n in sorted(per_day.items())]})
+        out.append(
+            {
+                "table": handle.display,
+                "status": "ok",
+                "version": dt.version(),
+                "rows": rows,
+                "per_version": per_version,
+                "per_day": [{"day": d, "rows_added": n} for d, n in sorted(per_day.items())],
+            }
+        )
     return out

@@ -4,7 +4,7 @@ gold KPIs, recent runs, throughput and data-quality charts, table and stream hea
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
 from pathlib import Path
@@ -73,7 +73,7 @@ def _table(headers: list[str], rows: list[list[Any]], classes: list[str] | None 
     for i, r in enumerate(rows):
         cls = f' class="{escape(classes[i])}"' if classes else ""
         body.append(f"<tr{cls}>" + "".join(_td(c, f"st-{escape(str(c))}" if j == status_col else None) for j, c in enumerate(r)) + "</tr>")
-    return f"<div class=\"scroll\"><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
 def _charts(*charts: str) -> str:
@@ -101,7 +101,12 @@ def throughput_chart(progress: list[dict[str, Any]]) -> str:
 
 
 def quality_chart(rules: list[RuleQuality], min_pass_rate: float | None = None) -> str:
-    series = {f"{r.table}:{r.rule}": [(_epoch(h["recorded_at"]), h["pass_rate"]) for h in r.history if h["recorded_at"] and h["pass_rate"] is not None] for r in rules}
+    series = {
+        f"{r.table}:{r.rule}": [
+            (_epoch(h["recorded_at"]), h["pass_rate"]) for h in r.history if h["recorded_at"] and h["pass_rate"] is not None
+        ]
+        for r in rules
+    }
     return svg.line_chart("Data-quality pass rate per rule over time", series, y_label="pass rate", y_max=1.0, threshold=min_pass_rate)
 
 
@@ -149,8 +154,11 @@ def breaches_block(checks: list[Check]) -> str:
     if not breached:
         return f'<div class="allclear">All {len(checks):,} SLA checks met.</div>'
     rows = [[c.table, c.kind, Num(_figure(c.kind, c.value)), Num(_sla(c.kind, c.threshold)), c.message] for c in breached]
-    return (f'<section class="alert" id="breaches"><h2>{len(breached):,} SLA breach{"es" if len(breached) > 1 else ""}</h2>'
-            + _table(["table", "check", "figure", "SLA", "message"], rows, ["breach"] * len(rows)) + "</section>")
+    return (
+        f'<section class="alert" id="breaches"><h2>{len(breached):,} SLA breach{"es" if len(breached) > 1 else ""}</h2>'
+        + _table(["table", "check", "figure", "SLA", "message"], rows, ["breach"] * len(rows))
+        + "</section>"
+    )
 
 
 def recent_runs(rows: list[dict[str, Any]], limit: int = 20) -> tuple[list[dict[str, Any]], int]:
@@ -158,16 +166,34 @@ def recent_runs(rows: list[dict[str, Any]], limit: int = 20) -> tuple[list[dict[
     monitor.record_read_only lets into ops.runs; and how many of those were left out."""
     top = [r for r in rows if not r.get("parent_run_id")]
     kept = [r for r in top if r.get("command") not in READ_ONLY_COMMANDS and r.get("status") != "dry_run"]
-    kept.sort(key=lambda r: r.get("started_at") or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
+    kept.sort(key=lambda r: r.get("started_at") or datetime.min.replace(tzinfo=UTC), reverse=True)
     return kept[:limit], len(top) - len(kept)
 
 
 def runs_table(runs: list[dict[str, Any]], hidden: int = 0) -> str:
-    rows = [[r.get("run_id"), r.get("started_at").isoformat(timespec="seconds") if r.get("started_at") else None, r.get("command"),
-             r.get("status"), r.get("rows_in"), r.get("rows_out"), r.get("duration_s"), r.get("error")] for r in runs]
+    rows = [
+        [
+            r.get("run_id"),
+            r.get("started_at").isoformat(timespec="seconds") if r.get("started_at") else None,
+            r.get("command"),
+            r.get("status"),
+            r.get("rows_in"),
+            r.get("rows_out"),
+            r.get("duration_s"),
+            r.get("error"),
+        ]
+        for r in runs
+    ]
     note = f'<p class="note">{hidden} read-only run(s) (monitor, query, dry runs) not shown.</p>' if hidden else ""
-    return _table(["run id", "started", "command", "status", "rows in", "rows out", "duration (s)", "error"], rows,
-                  [str(r.get("status") or "") for r in runs], status_col=3) + note
+    return (
+        _table(
+            ["run id", "started", "command", "status", "rows in", "rows out", "duration (s)", "error"],
+            rows,
+            [str(r.get("status") or "") for r in runs],
+            status_col=3,
+        )
+        + note
+    )
 
 
 KPI_TILES = ("events", "revenue", "orders", "active_customers")
@@ -186,41 +212,93 @@ def kpi_summary(kpis: list[dict[str, Any]]) -> str:
             before = f"<small>hour before: {_cell(prev.get(k))}</small>" if k in prev else ""
             tiles.append(f'<div class="kpi">{escape(k.replace("_", " "))}<b>{_cell(latest[k])}</b>{before}</div>')
     columns = list(latest)
-    table = _table([c.replace("_", " ") for c in columns],
-                   [[r.get(c).strftime("%Y-%m-%d %H:%M") if isinstance(r.get(c), datetime) else r.get(c) for c in columns] for r in kpis])
+    table = _table(
+        [c.replace("_", " ") for c in columns],
+        [[r.get(c).strftime("%Y-%m-%d %H:%M") if isinstance(r.get(c), datetime) else r.get(c) for c in columns] for r in kpis],
+    )
     return f'<p>Latest hour: {escape(hour_s)}</p><div class="kpis">{"".join(tiles)}</div>{table}'
 
 
-def render_html(*, project: str, tables: list[TableHealth], commits: dict[str, list[dict[str, Any]]], streams: list[StreamHealth],
-                progress: list[dict[str, Any]], rules: list[RuleQuality], growth: list[dict[str, Any]], checks: list[Check],
-                runs: list[dict[str, Any]], min_pass_rate: float | None = None, kpis: list[dict[str, Any]] | None = None,
-                hidden_runs: int = 0) -> str:
+def render_html(
+    *,
+    project: str,
+    tables: list[TableHealth],
+    commits: dict[str, list[dict[str, Any]]],
+    streams: list[StreamHealth],
+    progress: list[dict[str, Any]],
+    rules: list[RuleQuality],
+    growth: list[dict[str, Any]],
+    checks: list[Check],
+    runs: list[dict[str, Any]],
+    min_pass_rate: float | None = None,
+    kpis: list[dict[str, Any]] | None = None,
+    hidden_runs: int = 0,
+) -> str:
     from lakectl.core.formatting import human_bytes
 
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     ordered = sort_checks(checks)
     parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>lakectl monitor: {escape(project)}</title><style>{CSS}</style></head><body>",
-        f"<h1>lakectl monitor — {escape(project)}</h1><p class=\"note\">Generated {now}</p>", breaches_block(checks),
+        f'<h1>lakectl monitor — {escape(project)}</h1><p class="note">Generated {now}</p>',
+        breaches_block(checks),
         "<h2>SLA checks</h2>",
-        _table(["table", "check", "status", "figure", "SLA", "message"],
-               [[c.table, c.kind, c.status, Num(_figure(c.kind, c.value)), Num(_sla(c.kind, c.threshold)), c.message] for c in ordered],
-               [c.status for c in ordered], status_col=2),
-        "<h2>Freshness</h2>", _charts(freshness_chart(tables), writes_chart(tables, commits)),
-        "<h2>Gold KPIs (gold.kpi_hourly)</h2>", kpi_summary(kpis) if kpis is not None else '<p class="note">gold.kpi_hourly does not exist yet.</p>',
-        "<h2>Recent runs</h2>", runs_table(runs, hidden_runs),
-        "<h2>Throughput</h2>", _charts(throughput_chart(progress)),
-        "<h2>Data quality</h2>", _charts(quality_chart(rules, min_pass_rate), quarantine_chart(growth)),
+        _table(
+            ["table", "check", "status", "figure", "SLA", "message"],
+            [[c.table, c.kind, c.status, Num(_figure(c.kind, c.value)), Num(_sla(c.kind, c.threshold)), c.message] for c in ordered],
+            [c.status for c in ordered],
+            status_col=2,
+        ),
+        "<h2>Freshness</h2>",
+        _charts(freshness_chart(tables), writes_chart(tables, commits)),
+        "<h2>Gold KPIs (gold.kpi_hourly)</h2>",
+        kpi_summary(kpis) if kpis is not None else '<p class="note">gold.kpi_hourly does not exist yet.</p>',
+        "<h2>Recent runs</h2>",
+        runs_table(runs, hidden_runs),
+        "<h2>Throughput</h2>",
+        _charts(throughput_chart(progress)),
+        "<h2>Data quality</h2>",
+        _charts(quality_chart(rules, min_pass_rate), quarantine_chart(growth)),
         "<h2>Tables</h2>",
-        _table(["table", "status", "version", "last write", "freshness (min)", "rows", "files", "small-file ratio", "size"],
-               [[t.table, t.status, t.version, t.last_write, t.freshness_minutes, t.rows, t.files, t.small_file_ratio,
-                 Num(human_bytes(t.bytes)) if t.bytes is not None else None] for t in tables],
-               [t.status for t in tables], status_col=1),
+        _table(
+            ["table", "status", "version", "last write", "freshness (min)", "rows", "files", "small-file ratio", "size"],
+            [
+                [
+                    t.table,
+                    t.status,
+                    t.version,
+                    t.last_write,
+                    t.freshness_minutes,
+                    t.rows,
+                    t.files,
+                    t.small_file_ratio,
+                    Num(human_bytes(t.bytes)) if t.bytes is not None else None,
+                ]
+                for t in tables
+            ],
+            [t.status for t in tables],
+            status_col=1,
+        ),
         "<h2>Streams</h2>",
-        _table(["stream", "state", "last batch", "input rows/s", "processed rows/s", "batch ms", "backlog records", "backlog files"],
-               [[s.stream, s.state, s.last_batch_time, s.input_rows_per_second, s.processed_rows_per_second, s.batch_duration_ms, s.backlog_records, s.backlog_files] for s in streams]),
+        _table(
+            ["stream", "state", "last batch", "input rows/s", "processed rows/s", "batch ms", "backlog records", "backlog files"],
+            [
+                [
+                    s.stream,
+                    s.state,
+                    s.last_batch_time,
+                    s.input_rows_per_second,
+                    s.processed_rows_per_second,
+                    s.batch_duration_ms,
+                    s.backlog_records,
+                    s.backlog_files,
+                ]
+                for s in streams
+            ],
+        ),
         "</body></html>",
     ]
     return "\n".join(parts)

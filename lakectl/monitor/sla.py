@@ -10,16 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from lakectl.monitor.quality import latest_table_pass_rates
-from lakectl.monitor.quality import rule_quality
+from lakectl.config import Settings
+from lakectl.monitor.quality import latest_table_pass_rates, rule_quality
 from lakectl.monitor.streams import StreamHealth, all_streams
 from lakectl.monitor.tables import TableHealth, table_health
-from lakectl.config import Settings
 
 if TYPE_CHECKING:
+    from lakectl.config import ModelSla
     from lakectl.governance.plan import Plan
     from lakectl.monitor.model_health import VersionFigures
-    from lakectl.config import ModelSla
 
 # Which streams feed which table: every ingest stream writes bronze.events.
 STREAM_TABLES = ("bronze.events",)
@@ -73,8 +72,8 @@ def evaluate(settings: Settings, *, kafka_timeout: float = 5.0) -> list[Check]:
 def _model_slas(settings: Settings) -> list[Check]:
     """`ml.sla`: rating agreement and score drift of each model version scored in the last
     `ml.sla.window_days` (what `lakectl monitor models` shows); a report that cannot be made is a breach."""
-    from lakectl.engine.context import JobContext
     from lakectl.core.errors import LakectlError
+    from lakectl.engine.context import JobContext
     from lakectl.monitor.model_health import SCORES, model_report
 
     sla = settings.ml.sla
@@ -91,7 +90,7 @@ def _model_slas(settings: Settings) -> list[Check]:
     return checks
 
 
-def model_checks(v: "VersionFigures", sla: "ModelSla", min_rows: int) -> list[Check]:
+def model_checks(v: VersionFigures, sla: ModelSla, min_rows: int) -> list[Check]:
     """The min_rating_agreement / max_score_psi checks of one model version's figures."""
     from lakectl.ml.metrics import psi_reading
     from lakectl.monitor.model_health import SCORES
@@ -101,25 +100,51 @@ def model_checks(v: "VersionFigures", sla: "ModelSla", min_rows: int) -> list[Ch
         name, limit, kind = f"min_rating_agreement:{who}", sla.min_rating_agreement, "min_rating_agreement"
         value = v.rating_agreement
         if value is None or v.rated_rows < min_rows:
-            checks.append(Check(name, SCORES, kind, "skipped", value, limit,
-                                f"{who}: {v.rated_rows:,} rated review(s) scored, fewer than ml.sla.min_rows ({min_rows:,})"))
+            checks.append(
+                Check(
+                    name,
+                    SCORES,
+                    kind,
+                    "skipped",
+                    value,
+                    limit,
+                    f"{who}: {v.rated_rows:,} rated review(s) scored, fewer than ml.sla.min_rows ({min_rows:,})",
+                )
+            )
         else:
             ok = value >= limit
-            checks.append(Check(name, SCORES, kind, "pass" if ok else "breach", value, limit,
-                                f"{who}: agreement with ratings {value:.2%} over {v.rated_rows:,} rated review(s) "
-                                f"(SLA >= {limit:.2%})"))
+            checks.append(
+                Check(
+                    name,
+                    SCORES,
+                    kind,
+                    "pass" if ok else "breach",
+                    value,
+                    limit,
+                    f"{who}: agreement with ratings {value:.2%} over {v.rated_rows:,} rated review(s) (SLA >= {limit:.2%})",
+                )
+            )
     if sla.max_score_psi is not None:
         name, limit, kind = f"max_score_psi:{who}", sla.max_score_psi, "max_score_psi"
         if v.psi is None:
             checks.append(Check(name, SCORES, kind, "skipped", None, limit, f"{who}: PSI unknown: {v.psi_reason}"))
         elif v.rows < min_rows:
-            checks.append(Check(name, SCORES, kind, "skipped", v.psi, limit,
-                                f"{who}: {v.rows:,} score(s), fewer than ml.sla.min_rows ({min_rows:,})"))
+            checks.append(
+                Check(name, SCORES, kind, "skipped", v.psi, limit, f"{who}: {v.rows:,} score(s), fewer than ml.sla.min_rows ({min_rows:,})")
+            )
         else:
             ok = v.psi <= limit
-            checks.append(Check(name, SCORES, kind, "pass" if ok else "breach", v.psi, limit,
-                                f"{who}: score PSI {v.psi:.3f} ({psi_reading(v.psi)}) vs the training run, "
-                                f"{v.rows:,} score(s) (SLA <= {limit:g})"))
+            checks.append(
+                Check(
+                    name,
+                    SCORES,
+                    kind,
+                    "pass" if ok else "breach",
+                    v.psi,
+                    limit,
+                    f"{who}: score PSI {v.psi:.3f} ({psi_reading(v.psi)}) vs the training run, {v.rows:,} score(s) (SLA <= {limit:g})",
+                )
+            )
     return checks
 
 
@@ -127,9 +152,9 @@ def _grants_drift(settings: Settings) -> Check:
     """`grant.sla.grants_drift: fail`: any grant on a managed securable that differs from the policy
     (what `lakectl grant drift` shows) is a breach; so is a server that cannot be asked."""
     from lakectl.core.errors import LakectlError
+    from lakectl.governance.backends import backend_for
     from lakectl.governance.plan import build_plan
     from lakectl.governance.policy import load_policy
-    from lakectl.governance.backends import backend_for
 
     name, policy_file = "grants_drift", settings.grant.policy
     try:
@@ -141,22 +166,39 @@ def _grants_drift(settings: Settings) -> Check:
     return drift_check(plan, policy_file)
 
 
-def drift_check(plan: "Plan", policy_file: str) -> Check:
+def drift_check(plan: Plan, policy_file: str) -> Check:
     """The grants_drift check of a plan: every kind of difference `grant drift` reports (grants, tags, owners,
     column masks, row filters) is a breach, named (the first three) in the message."""
-    items = [f"{'out of policy' if c['action'] == 'revoke' else 'missing'}: {c['principal']} {c['privilege']} on "
-             f"{c['securable_type']} {c['securable']}" for c in plan.flat()]
-    items += [f"tags differ on {t['securable_type']} {t['securable']}{'.' + t['column'] if t.get('column') else ''}"
-              for t in plan.tag_changes]
+    items = [
+        f"{'out of policy' if c['action'] == 'revoke' else 'missing'}: {c['principal']} {c['privilege']} on "
+        f"{c['securable_type']} {c['securable']}"
+        for c in plan.flat()
+    ]
+    items += [
+        f"tags differ on {t['securable_type']} {t['securable']}{'.' + t['column'] if t.get('column') else ''}" for t in plan.tag_changes
+    ]
     items += [f"owner of {o['securable_type']} {o['securable']} is {o.get('from')}, not {o.get('to')}" for o in plan.owner_changes]
-    items += [f"{m['kind'].replace('_', ' ')} on {m['securable']}{'.' + m['column'] if m.get('column') else ''}"
-              for m in plan.mask_changes]
+    items += [f"{m['kind'].replace('_', ' ')} on {m['securable']}{'.' + m['column'] if m.get('column') else ''}" for m in plan.mask_changes]
     if not items:
-        return Check("grants_drift", "grants", "grants_drift", "pass", 0, 0,
-                     f"grants as {policy_file} says ({plan.unchanged:,} grants, {len(plan.securables):,} securables)")
+        return Check(
+            "grants_drift",
+            "grants",
+            "grants_drift",
+            "pass",
+            0,
+            0,
+            f"grants as {policy_file} says ({plan.unchanged:,} grants, {len(plan.securables):,} securables)",
+        )
     more = f" (+{len(items) - 3:,} more; see `lakectl grant drift`)" if len(items) > 3 else ""
-    return Check("grants_drift", "grants", "grants_drift", "breach", len(items), 0,
-                 f"{len(items):,} difference(s) from {policy_file}: {'; '.join(items[:3])}{more}")
+    return Check(
+        "grants_drift",
+        "grants",
+        "grants_drift",
+        "breach",
+        len(items),
+        0,
+        f"{len(items):,} difference(s) from {policy_file}: {'; '.join(items[:3])}{more}",
+    )
 
 
 def _freshness(key: str, h: TableHealth, limit: float) -> Check:
@@ -164,8 +206,15 @@ def _freshness(key: str, h: TableHealth, limit: float) -> Check:
     if h.status != "ok" or h.freshness_minutes is None:
         return Check(name, key, "freshness", "breach", None, limit, f"{key} is {h.status}: no data write to measure freshness")
     ok = h.freshness_minutes <= limit
-    return Check(name, key, "freshness", "pass" if ok else "breach", h.freshness_minutes, limit,
-                 f"{key} last written {h.freshness_minutes:,.1f} min ago (SLA {limit:,g} min)")
+    return Check(
+        name,
+        key,
+        "freshness",
+        "pass" if ok else "breach",
+        h.freshness_minutes,
+        limit,
+        f"{key} last written {h.freshness_minutes:,.1f} min ago (SLA {limit:,g} min)",
+    )
 
 
 def _small_files(key: str, h: TableHealth, limit: float, min_files: int = 1) -> Check:
@@ -173,12 +222,27 @@ def _small_files(key: str, h: TableHealth, limit: float, min_files: int = 1) -> 
     if h.status != "ok" or h.small_file_ratio is None:
         return Check(name, key, "max_small_file_ratio", "skipped", None, limit, f"{key} is {h.status}")
     if (h.files or 0) < min_files:  # a fresh table: a few small files are no problem compaction would solve
-        return Check(name, key, "max_small_file_ratio", "skipped", h.small_file_ratio, limit,
-                     f"{key}: {h.files:,} file(s), fewer than monitor.small_file_min_files ({min_files:,})")
+        return Check(
+            name,
+            key,
+            "max_small_file_ratio",
+            "skipped",
+            h.small_file_ratio,
+            limit,
+            f"{key}: {h.files:,} file(s), fewer than monitor.small_file_min_files ({min_files:,})",
+        )
     ok = h.small_file_ratio <= limit
-    return Check(name, key, "max_small_file_ratio", "pass" if ok else "breach", h.small_file_ratio, limit,
-                 f"{key}: {h.small_files:,} of {h.files:,} files are small ({h.small_file_ratio:.0%}, SLA <= {limit:.0%}); "
-                 f"run `lakectl optimize`" if not ok else f"{key}: small-file ratio {h.small_file_ratio:.0%} (SLA <= {limit:.0%})")
+    return Check(
+        name,
+        key,
+        "max_small_file_ratio",
+        "pass" if ok else "breach",
+        h.small_file_ratio,
+        limit,
+        f"{key}: {h.small_files:,} of {h.files:,} files are small ({h.small_file_ratio:.0%}, SLA <= {limit:.0%}); run `lakectl optimize`"
+        if not ok
+        else f"{key}: small-file ratio {h.small_file_ratio:.0%} (SLA <= {limit:.0%})",
+    )
 
 
 def _pass_rates(key: str, rules: dict[str, float | None], limit: float) -> list[Check]:
@@ -191,8 +255,17 @@ def _pass_rates(key: str, rules: dict[str, float | None], limit: float) -> list[
             checks.append(Check(name, key, "min_pass_rate", "skipped", None, limit, f"{key} rule {rule}: no rows checked"))
             continue
         ok = rate >= limit
-        checks.append(Check(name, key, "min_pass_rate", "pass" if ok else "breach", rate, limit,
-                            f"{key} rule {rule}: pass rate {rate:.2%} in the last run (SLA >= {limit:.2%})"))
+        checks.append(
+            Check(
+                name,
+                key,
+                "min_pass_rate",
+                "pass" if ok else "breach",
+                rate,
+                limit,
+                f"{key} rule {rule}: pass rate {rate:.2%} in the last run (SLA >= {limit:.2%})",
+            )
+        )
     return checks
 
 
@@ -207,12 +280,24 @@ def _lag(key: str, streams: list[StreamHealth], limit: int) -> list[Check]:
         lag = s.backlog_records if s.backlog_records is not None else s.backlog_files
         unit = "records" if s.backlog_records is not None else "files"
         if lag is None:
-            checks.append(Check(name, key, "max_lag_records", "breach", None, limit,
-                                f"stream {s.stream}: backlog unknown ({s.error or 'no offsets'})"))
+            checks.append(
+                Check(
+                    name, key, "max_lag_records", "breach", None, limit, f"stream {s.stream}: backlog unknown ({s.error or 'no offsets'})"
+                )
+            )
             continue
         ok = lag <= limit
-        checks.append(Check(name, key, "max_lag_records", "pass" if ok else "breach", lag, limit,
-                            f"stream {s.stream}: {lag:,} {unit} behind (SLA <= {limit:,})"))
+        checks.append(
+            Check(
+                name,
+                key,
+                "max_lag_records",
+                "pass" if ok else "breach",
+                lag,
+                limit,
+                f"stream {s.stream}: {lag:,} {unit} behind (SLA <= {limit:,})",
+            )
+        )
     return checks
 
 

@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lakectl.monitor import progress as progress_table
-from lakectl.lake.deltars import read_rows
 from lakectl.config import Settings
 from lakectl.core.sources import Source
 from lakectl.lake.checkpoints import LOCK_FILE, STATE_FILE  # stdlib-only module: no Spark import
-
+from lakectl.lake.deltars import read_rows
+from lakectl.monitor import progress as progress_table
 
 
 @dataclass
@@ -55,7 +54,7 @@ def committed_offsets(spark_checkpoint: Path) -> tuple[int | None, dict[str, Any
     lines = (spark_checkpoint / "offsets" / str(batch)).read_text().splitlines()
     # Format: "v1", the batch metadata JSON, then one line per source ("-" when a source has none).
     meta = json.loads(lines[1]) if len(lines) > 1 else {}
-    sources = [json.loads(l) if l.strip() not in ("", "-") else None for l in lines[2:]]
+    sources = [json.loads(line) if line.strip() not in ("", "-") else None for line in lines[2:]]
     return batch, meta, sources
 
 
@@ -92,8 +91,14 @@ def files_backlog(landing: str, spark_checkpoint: Path) -> int:
     return pending
 
 
-def kafka_end_offsets(client_conf: dict[str, Any], partitions: dict[str, list[int]], timeout: float = 5.0,
-                      *, topics: list[str] | None = None, pattern: str | None = None) -> dict[str, dict[str, tuple[int, int]]]:
+def kafka_end_offsets(
+    client_conf: dict[str, Any],
+    partitions: dict[str, list[int]],
+    timeout: float = 5.0,
+    *,
+    topics: list[str] | None = None,
+    pattern: str | None = None,
+) -> dict[str, dict[str, tuple[int, int]]]:
     """(low, high) watermarks per topic/partition from the broker (confluent_kafka). `client_conf` is
     the source's librdkafka connection (bootstrap servers plus any SASL/SSL settings).
 
@@ -104,8 +109,9 @@ def kafka_end_offsets(client_conf: dict[str, Any], partitions: dict[str, list[in
 
     from confluent_kafka import Consumer, TopicPartition
 
-    consumer = Consumer({**client_conf, "group.id": "lakectl-monitor", "enable.auto.commit": False,
-                         "socket.timeout.ms": int(timeout * 1000)})
+    consumer = Consumer(
+        {**client_conf, "group.id": "lakectl-monitor", "enable.auto.commit": False, "socket.timeout.ms": int(timeout * 1000)}
+    )
     try:
         wanted = {t: set(parts) for t, parts in partitions.items()}
         if topics or pattern:
@@ -180,7 +186,9 @@ def query_running(checkpoint: Path) -> bool | None:
     return True
 
 
-def stream_health(settings: Settings, name: str, checkpoint: Path, progress: list[dict[str, Any]], *, kafka_timeout: float = 5.0) -> StreamHealth:
+def stream_health(
+    settings: Settings, name: str, checkpoint: Path, progress: list[dict[str, Any]], *, kafka_timeout: float = 5.0
+) -> StreamHealth:
     health = StreamHealth(stream=name, checkpoint=str(checkpoint))
     state_file = checkpoint / STATE_FILE
     identity: dict[str, Any] = {}
@@ -188,7 +196,7 @@ def stream_health(settings: Settings, name: str, checkpoint: Path, progress: lis
         identity = json.loads(state_file.read_text()).get("identity") or {}
     health.source = identity.get("source") or name
     spark_cp = checkpoint / "offsets"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         batch, meta, offsets = committed_offsets(spark_cp)
     except Exception as exc:
@@ -206,7 +214,7 @@ def stream_health(settings: Settings, name: str, checkpoint: Path, progress: lis
         if last_ms is None and last["timestamp"] is not None:
             last_ms = last["timestamp"].timestamp() * 1000
     if last_ms is not None:
-        health.last_batch_time = datetime.fromtimestamp(last_ms / 1000, tz=timezone.utc).isoformat(timespec="seconds")
+        health.last_batch_time = datetime.fromtimestamp(last_ms / 1000, tz=UTC).isoformat(timespec="seconds")
         health.minutes_since_last_batch = round((now.timestamp() * 1000 - last_ms) / 60_000, 2)
     alive = query_running(checkpoint)
     health.state = "running" if alive else ("never-run" if batch is None and not mine else "stopped")
@@ -217,7 +225,9 @@ def stream_health(settings: Settings, name: str, checkpoint: Path, progress: lis
     return health
 
 
-def _backlog(settings: Settings, health: StreamHealth, identity: dict[str, Any], spark_cp: Path, offsets: list[Any], timeout: float) -> None:
+def _backlog(
+    settings: Settings, health: StreamHealth, identity: dict[str, Any], spark_cp: Path, offsets: list[Any], timeout: float
+) -> None:
     if health.source == Source.files:
         landing = identity.get("path") or settings.sources.files.path or str(settings.storage.landing_dir / "events")
         health.backlog_files = files_backlog(landing, spark_cp)
@@ -239,8 +249,9 @@ def backlog_client_conf(settings: Settings, identity: dict[str, Any]) -> dict[st
         return eventhubs_spec(settings.sources.eventhubs).client_conf()
     from lakectl.pipeline.sources.kafka import kafka_spec
 
-    return kafka_spec(settings.sources.kafka, topics=identity.get("topics"), pattern=identity.get("pattern"),
-                      bootstrap=identity.get("bootstrap")).client_conf()
+    return kafka_spec(
+        settings.sources.kafka, topics=identity.get("topics"), pattern=identity.get("pattern"), bootstrap=identity.get("bootstrap")
+    ).client_conf()
 
 
 def discover(settings: Settings, progress: list[dict[str, Any]]) -> dict[str, Path]:

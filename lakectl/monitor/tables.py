@@ -4,17 +4,31 @@ rows, files, small-file ratio, bytes and the last operations."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from lakectl.lake.deltars import column_lists, open_table
 from lakectl.config import Settings
+from lakectl.lake.deltars import column_lists, open_table
 
 # Commits that do not bring new data: they must not make a table look fresh.
 MAINTENANCE_OPS = {
-    "OPTIMIZE", "VACUUM START", "VACUUM END", "SET TBLPROPERTIES", "UNSET TBLPROPERTIES", "ADD COLUMNS",
-    "CHANGE COLUMN", "REPLACE COLUMNS", "RESTORE", "UPGRADE PROTOCOL", "ADD CONSTRAINT", "DROP CONSTRAINT",
-    "CLUSTER BY", "REORG", "ADD FEATURE", "DROP FEATURE", "CREATE TABLE",
+    "OPTIMIZE",
+    "VACUUM START",
+    "VACUUM END",
+    "SET TBLPROPERTIES",
+    "UNSET TBLPROPERTIES",
+    "ADD COLUMNS",
+    "CHANGE COLUMN",
+    "REPLACE COLUMNS",
+    "RESTORE",
+    "UPGRADE PROTOCOL",
+    "ADD CONSTRAINT",
+    "DROP CONSTRAINT",
+    "CLUSTER BY",
+    "REORG",
+    "ADD FEATURE",
+    "DROP FEATURE",
+    "CREATE TABLE",
 }
 ROW_METRICS = ("numOutputRows", "num_added_rows", "numTargetRowsInserted")
 
@@ -44,7 +58,7 @@ class TableHealth:
 def iso(ms: int | float | None) -> str | None:
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds")
 
 
 def committed_rows(commit: dict[str, Any]) -> int:
@@ -67,15 +81,20 @@ def table_health(settings: Settings, key: str, *, history_limit: int = 5, now: d
         # Newest first; enough history to find the last data write behind a few maintenance commits.
         history = dt.history(max(history_limit, 25))
         health.last_operations = [
-            {"version": c.get("version"), "timestamp": iso(c.get("timestamp")), "operation": c.get("operation"),
-             "rows": committed_rows(c), "user_metadata": c.get("userMetadata")}
+            {
+                "version": c.get("version"),
+                "timestamp": iso(c.get("timestamp")),
+                "operation": c.get("operation"),
+                "rows": committed_rows(c),
+                "user_metadata": c.get("userMetadata"),
+            }
             for c in history[:history_limit]
         ]
         data_commits = [c for c in history if c.get("operation") not in MAINTENANCE_OPS] or history
         last_ms = data_commits[0].get("timestamp") if data_commits else None
         health.last_write = iso(last_ms)
         if last_ms is not None:
-            now = now or datetime.now(timezone.utc)
+            now = now or datetime.now(UTC)
             health.freshness_minutes = round((now.timestamp() * 1000 - last_ms) / 60_000, 2)
         _file_stats(dt, health, settings.monitor.small_file_bytes)
         health.status = "ok"
@@ -103,7 +122,7 @@ def all_tables(settings: Settings, keys: list[str] | None = None, *, history_lim
     so the tables are read on a few threads at once (about 40% less wall time for five tables)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     keys = keys or settings.table_keys()
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(keys)))) as pool:
         return list(pool.map(lambda k: table_health(settings, k, history_limit=history_limit, now=now), keys))

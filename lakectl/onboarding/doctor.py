@@ -48,7 +48,7 @@ def run_checks(config: str | None, timeout_s: float = 3.0) -> list[Check]:
 
 def python_check() -> Check:
     version = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info >= (3, 11):
+    if sys.version_info >= (3, 11):  # noqa: UP036 - doctor may run under another Python than lakectl was built for
         return Check("python", "ok", f"{version} at {sys.executable}")
     return Check("python", "fail", f"{version} is older than 3.11", "use Python 3.11 or newer")
 
@@ -68,7 +68,9 @@ def java_check() -> Check:
         major = int(m.group(2))  # "1.8" style
     if major >= 17:
         return Check("java", "ok", f"Java {major} at {java}")
-    return Check("java", "fail", f"Java {major or '?'} at {java}; Spark 4 needs Java 17 or newer", "install Java 17 and point JAVA_HOME at it")
+    return Check(
+        "java", "fail", f"Java {major or '?'} at {java}; Spark 4 needs Java 17 or newer", "install Java 17 and point JAVA_HOME at it"
+    )
 
 
 def jars_check() -> Check:
@@ -77,25 +79,35 @@ def jars_check() -> Check:
     jars = cached_jars()
     if jars:
         return Check("jars", "ok", f"{len(jars)} Delta/Kafka jars cached ({jar_manifest().parent})")
-    return Check("jars", "warn", f"Delta and Kafka-connector jars not cached yet ({jar_manifest().parent})",
-                 "run scripts/setup (the first Spark command downloads them, about a minute, online)")
+    return Check(
+        "jars",
+        "warn",
+        f"Delta and Kafka-connector jars not cached yet ({jar_manifest().parent})",
+        "run scripts/setup (the first Spark command downloads them, about a minute, online)",
+    )
 
 
-def load_config(config: str | None) -> tuple["Settings | None", Check]:
-    from lakectl.core.errors import LakectlError
+def load_config(config: str | None) -> tuple[Settings | None, Check]:
     from lakectl.config import DEFAULT_CONFIG, load_settings
+    from lakectl.core.errors import LakectlError
 
     try:
         settings = load_settings(config)
     except LakectlError as exc:
         return None, Check("config", "fail", exc.message, exc.hint or "fix the config")
     if settings.source_file == "<defaults>":
-        return settings, Check("config", "warn", f"no config file (looked for {DEFAULT_CONFIG.absolute()}); built-in defaults",
-                               "lakectl init, or pass --config FILE / set LAKECTL_CONFIG")
-    return settings, Check("config", "ok", f"{settings.source_file}: targets {', '.join(settings.targets)}, default {settings.default_target}")
+        return settings, Check(
+            "config",
+            "warn",
+            f"no config file (looked for {DEFAULT_CONFIG.absolute()}); built-in defaults",
+            "lakectl init, or pass --config FILE / set LAKECTL_CONFIG",
+        )
+    return settings, Check(
+        "config", "ok", f"{settings.source_file}: targets {', '.join(settings.targets)}, default {settings.default_target}"
+    )
 
 
-def storage_check(settings: "Settings") -> Check:
+def storage_check(settings: Settings) -> Check:
     root = settings.storage.root_dir
     if "://" in settings.storage.root:
         return Check("storage", "ok", f"{settings.storage.root} (object storage: checked by the target)")
@@ -117,7 +129,7 @@ def reachable(host: str, port: int, timeout_s: float) -> str | None:
         return "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__).lower()
 
 
-def target_checks(settings: "Settings", timeout_s: float) -> list[Check]:
+def target_checks(settings: Settings, timeout_s: float) -> list[Check]:
     from lakectl.config import DatabricksTarget, LocalTarget
 
     checks = []
@@ -128,27 +140,44 @@ def target_checks(settings: "Settings", timeout_s: float) -> list[Check]:
         elif isinstance(target, DatabricksTarget):
             host = target.host or os.environ.get("DATABRICKS_HOST")
             if not host:
-                checks.append(Check(label, "warn", f"workspace host from profile {target.profile or 'DEFAULT'} (~/.databrickscfg)",
-                                    "set host in the target or DATABRICKS_HOST to have it probed"))
+                checks.append(
+                    Check(
+                        label,
+                        "warn",
+                        f"workspace host from profile {target.profile or 'DEFAULT'} (~/.databrickscfg)",
+                        "set host in the target or DATABRICKS_HOST to have it probed",
+                    )
+                )
                 continue
             url = urlparse(host if "://" in host else f"https://{host}")
             why = reachable(url.hostname or "", url.port or 443, timeout_s)
-            checks.append(Check(label, "ok" if why is None else "fail", f"workspace {url.hostname} " + ("reachable" if why is None else f"not reachable ({why})"),
-                                "" if why is None else "check the host and the network (proxy, VPN)"))
+            checks.append(
+                Check(
+                    label,
+                    "ok" if why is None else "fail",
+                    f"workspace {url.hostname} " + ("reachable" if why is None else f"not reachable ({why})"),
+                    "" if why is None else "check the host and the network (proxy, VPN)",
+                )
+            )
         elif target.remote:
             from lakectl.engine.connect import endpoint
 
             ep = endpoint(target.remote)
             why = reachable(ep.host, ep.port, timeout_s)
-            checks.append(Check(label, "ok" if why is None else "fail",
-                                f"Spark Connect {ep.display} " + ("reachable" if why is None else f"not reachable ({why})"),
-                                "" if why is None else "start it (scripts/spark-connect-local start) or fix `remote` (or SPARK_REMOTE)"))
+            checks.append(
+                Check(
+                    label,
+                    "ok" if why is None else "fail",
+                    f"Spark Connect {ep.display} " + ("reachable" if why is None else f"not reachable ({why})"),
+                    "" if why is None else "start it (scripts/spark-connect-local start) or fix `remote` (or SPARK_REMOTE)",
+                )
+            )
         else:
             checks.append(Check(label, "ok", f"Spark master {target.master}"))
     return checks
 
 
-def kafka_check(settings: "Settings", timeout_s: float) -> Check:
+def kafka_check(settings: Settings, timeout_s: float) -> Check:
     servers = settings.sources.kafka.bootstrap_servers
     reasons = []
     for server in servers.split(","):
@@ -158,5 +187,9 @@ def kafka_check(settings: "Settings", timeout_s: float) -> Check:
             return Check("kafka", "ok", f"broker {server.strip()} reachable")
         reasons.append(f"{server.strip()}: {why}")
     # only `--source kafka` needs it: a warning, not a failure
-    return Check("kafka", "warn", f"no broker reachable ({'; '.join(reasons)}); needed only for --source kafka",
-                 "scripts/kafka-local start, or set sources.kafka.bootstrap_servers (KAFKA_BOOTSTRAP_SERVERS)")
+    return Check(
+        "kafka",
+        "warn",
+        f"no broker reachable ({'; '.join(reasons)}); needed only for --source kafka",
+        "scripts/kafka-local start, or set sources.kafka.bootstrap_servers (KAFKA_BOOTSTRAP_SERVERS)",
+    )

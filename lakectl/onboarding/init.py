@@ -69,8 +69,9 @@ def render(target: TargetKind, root: Path, project: str) -> str:
     # JSON strings are YAML strings: a folder named `-`, `a: b` or `x#y` stays a plain value. A `}` would
     # end the ${...} reference early, so such a root is written without the LAKECTL_ROOT override.
     root_value = f"${{LAKECTL_ROOT:-{root}}}" if "}" not in str(root) else str(root)
-    return TEMPLATE.format(project=json.dumps(project), default=_NAMES[target], root=json.dumps(root_value),
-                           targets="\n".join(_TARGETS[k] for k in kinds))
+    return TEMPLATE.format(
+        project=json.dumps(project), default=_NAMES[target], root=json.dumps(root_value), targets="\n".join(_TARGETS[k] for k in kinds)
+    )
 
 
 def init(directory: str, target: TargetKind, *, force: bool = False, dry_run: bool = False) -> Result:
@@ -81,8 +82,9 @@ def init(directory: str, target: TargetKind, *, force: bool = False, dry_run: bo
     if config.exists() and not force:
         raise UsageError(f"{config} exists already", "pass --force to overwrite it, or init another folder")
     text = render(target, root, base.name or "lakectl")
-    from lakectl.config import settings_from_dict
     import yaml
+
+    from lakectl.config import settings_from_dict
 
     settings_from_dict(yaml.safe_load(text), str(config))  # the template is a valid config
     folders = [root / f for f in FOLDERS]
@@ -93,6 +95,15 @@ def init(directory: str, target: TargetKind, *, force: bool = False, dry_run: bo
             folder.mkdir(parents=True, exist_ok=True)
     cd = "" if base == Path.cwd() else f"cd {base} && "
     next_steps = [f"{cd}lakectl doctor", "lakectl generate --events 100000", "lakectl run", "lakectl monitor tables"]
-    return Result(job="init", dry_run=dry_run, status="dry_run" if dry_run else "ok",
-                  metrics={"config": str(config), "target": _NAMES[target], "root": str(root),
-                           "folders": [str(f) for f in folders], "next": next_steps})
+    return Result(
+        job="init",
+        dry_run=dry_run,
+        status="dry_run" if dry_run else "ok",
+        metrics={
+            "config": str(config),
+            "target": _NAMES[target],
+            "root": str(root),
+            "folders": [str(f) for f in folders],
+            "next": next_steps,
+        },
+    )

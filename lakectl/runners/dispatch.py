@@ -4,8 +4,9 @@ lakectl's wheel. Its Result comes back here either way."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, Callable
+from typing import Any
 
 from lakectl.config import DatabricksTarget, Settings
 from lakectl.core.results import Result
@@ -15,9 +16,18 @@ StatusLine = Callable[[], AbstractContextManager[Callable[[str], None]]]
 WAREHOUSE_JOBS = ("query", "optimize")
 
 
-def run_remote(settings: Settings, target_name: str | None, job: str, params: dict[str, Any], *, run_id: str,
-               timeout_s: float | None = None, wait: bool = True, verbose: bool = False,
-               status_line: StatusLine | None = None) -> Result:
+def run_remote(
+    settings: Settings,
+    target_name: str | None,
+    job: str,
+    params: dict[str, Any],
+    *,
+    run_id: str,
+    timeout_s: float | None = None,
+    wait: bool = True,
+    verbose: bool = False,
+    status_line: StatusLine | None = None,
+) -> Result:
     """Run `job` on the Databricks target `target_name`; `status_line` shows the run's state while it is watched."""
     from lakectl.runners.databricks.remote import Submission, submit_job
 
@@ -27,16 +37,26 @@ def run_remote(settings: Settings, target_name: str | None, job: str, params: di
     timeout = timeout_s if timeout_s else target.timeout_minutes * 60
     if job in WAREHOUSE_JOBS and target.warehouse_id:
         return _on_warehouse(settings, name, job, params, run_id=run_id, timeout_s=timeout, verbose=verbose)
-    sub = Submission(settings=settings, target_name=name, target=target, job=job, params=params,
-                     run_id=run_id, timeout_s=timeout, wait=wait, verbose=verbose)
+    sub = Submission(
+        settings=settings,
+        target_name=name,
+        target=target,
+        job=job,
+        params=params,
+        run_id=run_id,
+        timeout_s=timeout,
+        wait=wait,
+        verbose=verbose,
+    )
     if status_line is None:
         return submit_job(sub)
     with status_line() as status:
         return submit_job(sub, status=status)
 
 
-def _on_warehouse(settings: Settings, target_name: str, job: str, params: dict[str, Any], *, run_id: str,
-                  timeout_s: float, verbose: bool) -> Result:
+def _on_warehouse(
+    settings: Settings, target_name: str, job: str, params: dict[str, Any], *, run_id: str, timeout_s: float, verbose: bool
+) -> Result:
     """The job's own code with the warehouse as `ctx.engine`. Not recorded in the local run ledger: the
     lake it would write to is the workspace's."""
     from lakectl.core.results import Timer

@@ -23,24 +23,41 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--run-id", default=None, help="lakectl's run id (the submitting command's)")
     parser.add_argument("--on-cluster", action="store_true", help="inside a Databricks run: use the runtime's Spark session")
     args = parser.parse_args(argv)
-    sys.exit(run(args.job, args.params, config=args.config, target=args.target, verbose=args.verbose,
-                 run_id=args.run_id, on_cluster=args.on_cluster))
+    sys.exit(
+        run(
+            args.job,
+            args.params,
+            config=args.config,
+            target=args.target,
+            verbose=args.verbose,
+            run_id=args.run_id,
+            on_cluster=args.on_cluster,
+        )
+    )
 
 
-def run(job: str, params_json: str, *, config: str | None = None, target: str | None = None, verbose: bool = False,
-        run_id: str | None = None, on_cluster: bool = False) -> int:
+def run(
+    job: str,
+    params_json: str,
+    *,
+    config: str | None = None,
+    target: str | None = None,
+    verbose: bool = False,
+    run_id: str | None = None,
+    on_cluster: bool = False,
+) -> int:
     from lakectl.core.errors import UsageError, translate
 
     try:
         try:
             params = json.loads(params_json)
         except ValueError as exc:
-            raise UsageError(f"--params is not valid JSON: {exc}", "pass a JSON object, e.g. '{\"source\": \"files\"}'") from exc
+            raise UsageError(f"--params is not valid JSON: {exc}", 'pass a JSON object, e.g. \'{"source": "files"}\'') from exc
         if not isinstance(params, dict):
             raise UsageError("--params must be a JSON object")
+        from lakectl.config import load_settings
         from lakectl.engine.context import JobContext
         from lakectl.jobs import run_job
-        from lakectl.config import load_settings
 
         settings = load_settings(config)
         ctx = JobContext(settings=settings, target_name=target, verbose=verbose, on_cluster=on_cluster)
@@ -53,7 +70,12 @@ def run(job: str, params_json: str, *, config: str | None = None, target: str | 
             import traceback
 
             traceback.print_exception(exc, file=sys.stderr)
-        print(RESULT_PREFIX + json.dumps({"status": "error", "error": {"kind": err.kind, "message": err.message, "hint": err.hint, "exit_code": err.exit_code}}))
+        print(
+            RESULT_PREFIX
+            + json.dumps(
+                {"status": "error", "error": {"kind": err.kind, "message": err.message, "hint": err.hint, "exit_code": err.exit_code}}
+            )
+        )
         print(f"lakectl-job: error: {err.one_line()}", file=sys.stderr)
         return err.exit_code
     from lakectl.core.results import json_default

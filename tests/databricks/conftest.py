@@ -61,17 +61,24 @@ class Cli:
     outputs: list[str]
 
     def __call__(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run([sys.executable, "-m", "lakectl", *args], env=self.env, cwd=self.cwd,
-                              capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, "-m", "lakectl", *args], env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=timeout
+        )
         self.outputs += [proc.stdout, proc.stderr]
         return proc
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
         # SIGINT at its default: a test run started in the background (nohup, `&` in a script) passes
         # SIGINT on ignored, and Python then never raises KeyboardInterrupt for it
-        return subprocess.Popen([sys.executable, "-m", "lakectl", *args], env=self.env, cwd=self.cwd,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        return subprocess.Popen(
+            [sys.executable, "-m", "lakectl", *args],
+            env=self.env,
+            cwd=self.cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
 
 
 def warehouse_of(sdk, warehouse_id: str | None):  # noqa: ANN001, ANN201 (databricks-sdk imported lazily)
@@ -89,12 +96,16 @@ def write_config(path: Path, root: Path, landing: Path, **dbx: object) -> Path:
     import yaml
 
     target = {"kind": "databricks", "serverless": True, "poll_interval_s": 0.5, "connect_timeout_s": 10, **dbx}
-    path.write_text(yaml.safe_dump({
-        "project": "${LAKECTL_TEST_PROJECT:-dbxtest}",  # travels unresolved, resolved where the job runs
-        "storage": {"root": str(root)},
-        "sources": {"files": {"path": str(landing)}},
-        "targets": {"local": {"kind": "local", "master": "local[2]", "shuffle_partitions": 2}, "dbx": target},
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "project": "${LAKECTL_TEST_PROJECT:-dbxtest}",  # travels unresolved, resolved where the job runs
+                "storage": {"root": str(root)},
+                "sources": {"files": {"path": str(landing)}},
+                "targets": {"local": {"kind": "local", "master": "local[2]", "shuffle_partitions": 2}, "dbx": target},
+            }
+        )
+    )
     return path
 
 
@@ -110,16 +121,28 @@ def write_grant_config(tmp_path: Path, policy: Path) -> Path:
     import yaml
 
     cfg = tmp_path / "lakectl.yaml"
-    cfg.write_text(yaml.safe_dump({"storage": {"root": str(tmp_path / "lake")}, "grant": {"policy": str(policy)},
-                                   "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True, "warehouse_id": "wh-1"}}}))
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "storage": {"root": str(tmp_path / "lake")},
+                "grant": {"policy": str(policy)},
+                "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True, "warehouse_id": "wh-1"}},
+            }
+        )
+    )
     return cfg
 
 
 @pytest.fixture
 def cli(fake, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
-    env.update(DATABRICKS_HOST=fake.url, DATABRICKS_TOKEN=CANARY, DATABRICKS_CONFIG_FILE=str(tmp_path / "none.cfg"),
-               PYTHONPATH=str(REPO), LAKECTL_TARGET="dbx")
+    env.update(
+        DATABRICKS_HOST=fake.url,
+        DATABRICKS_TOKEN=CANARY,
+        DATABRICKS_CONFIG_FILE=str(tmp_path / "none.cfg"),
+        PYTHONPATH=str(REPO),
+        LAKECTL_TARGET="dbx",
+    )
     env.pop("LAKECTL_CONFIG", None)
     env.pop("UC_TOKEN", None)
     runner = Cli(env=env, cwd=tmp_path, outputs=[])

@@ -26,9 +26,12 @@ def _wait_terminal(sdk, run_id: int, limit: float = 30):
 def _task(wheel: str = "/Volumes/c/s/v/missing.whl"):
     from databricks.sdk.service import jobs
 
-    return jobs.SubmitTask(task_key="t", existing_cluster_id="0101-abc",
-                           python_wheel_task=jobs.PythonWheelTask(package_name="lakectl", entry_point="lakectl-job", parameters=["x"]),
-                           libraries=[__import__("databricks.sdk.service.compute", fromlist=["Library"]).Library(whl=wheel)])
+    return jobs.SubmitTask(
+        task_key="t",
+        existing_cluster_id="0101-abc",
+        python_wheel_task=jobs.PythonWheelTask(package_name="lakectl", entry_point="lakectl-job", parameters=["x"]),
+        libraries=[__import__("databricks.sdk.service.compute", fromlist=["Library"]).Library(whl=wheel)],
+    )
 
 
 def test_workspace_upload_is_stored_and_found(sdk, fake):
@@ -114,15 +117,23 @@ def test_get_output_wants_the_task_run_id(sdk, fake):
     assert "Library installation failed" in out.error
 
 
-@pytest.mark.parametrize("compute", [{"serverless": True}, {"cluster_id": "0101-abc"},
-                                     {"spark_version": "16.4.x-scala2.12", "node_type_id": "m5d.large"}])
+@pytest.mark.parametrize(
+    "compute", [{"serverless": True}, {"cluster_id": "0101-abc"}, {"spark_version": "16.4.x-scala2.12", "node_type_id": "m5d.large"}]
+)
 def test_lakectls_submit_request_meets_the_contract(sdk, fake, compute):
-    from lakectl.runners.databricks.remote import Submission, submit_request
     from lakectl.config import settings_from_dict
+    from lakectl.runners.databricks.remote import Submission, submit_request
 
     settings = settings_from_dict({"project": "p", "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", **compute}}})
-    sub = Submission(settings=settings, target_name="dbx", target=settings.target("dbx"), job="ingest",
-                     params={"source": "files"}, run_id="abc123", timeout_s=600)
+    sub = Submission(
+        settings=settings,
+        target_name="dbx",
+        target=settings.target("dbx"),
+        job="ingest",
+        params={"source": "files"},
+        run_id="abc123",
+        timeout_s=600,
+    )
     request = submit_request(sub, "/Volumes/c/s/v/nope.whl", "/Volumes/c/s/v/cfg.yaml")
     run_id = sdk.jobs.submit(**request).run_id
     body = fake.calls("POST", r"/jobs/runs/submit$")[-1].body
@@ -135,12 +146,16 @@ def test_lakectls_submit_request_meets_the_contract(sdk, fake, compute):
 def test_jobs_crud_and_exact_name_listing(sdk, fake):
     from databricks.sdk.service import jobs
 
-    settings = dict(name="Nightly Optimize", tags={"lakectl_project": "p"}, tasks=[_task()],
-                    schedule=jobs.CronSchedule(quartz_cron_expression="0 0 2 * * ?", timezone_id="UTC"))
+    settings = dict(
+        name="Nightly Optimize",
+        tags={"lakectl_project": "p"},
+        tasks=[_task()],
+        schedule=jobs.CronSchedule(quartz_cron_expression="0 0 2 * * ?", timezone_id="UTC"),
+    )
     job_id = sdk.jobs.create(**settings).job_id
     sdk.jobs.create(name="Nightly Optimize (copy)", tasks=[_task()])
     assert [j.job_id for j in sdk.jobs.list(name="nightly optimize")] == [job_id]
     sdk.jobs.reset(job_id, new_settings=jobs.JobSettings(name="Nightly Optimize", tasks=[_task()], max_concurrent_runs=2))
     assert sdk.jobs.get(job_id).settings.max_concurrent_runs == 2
     sdk.jobs.delete(job_id)
-    assert [j.settings.name for j in sdk.jobs.list()] .count("Nightly Optimize") == 0
+    assert [j.settings.name for j in sdk.jobs.list()].count("Nightly Optimize") == 0

@@ -15,18 +15,30 @@ pytestmark = pytest.mark.databricks
 
 def _config(tmp_path, cron: str = "*/5 * * * *", project: str = "dbxtest", **extra) -> str:
     schedules = {
-        "pipeline": {"cron": cron, "max_concurrent_runs": 1,
-                     "notifications": {"emails_on_failure": ["ops@example.com"]},
-                     "tasks": {"ingest": {"job": "ingest", "params": {"source": "files"}},
-                               "transform": {"job": "transform", "depends_on": ["ingest"], "retries": 2, "timeout_minutes": 30},
-                               "aggregate": {"job": "aggregate", "depends_on": ["transform"]}}},
+        "pipeline": {
+            "cron": cron,
+            "max_concurrent_runs": 1,
+            "notifications": {"emails_on_failure": ["ops@example.com"]},
+            "tasks": {
+                "ingest": {"job": "ingest", "params": {"source": "files"}},
+                "transform": {"job": "transform", "depends_on": ["ingest"], "retries": 2, "timeout_minutes": 30},
+                "aggregate": {"job": "aggregate", "depends_on": ["transform"]},
+            },
+        },
         "nightly_optimize": {"cron": "0 2 * * *", "tasks": {"optimize": {"job": "optimize"}}},
         **extra,
     }
     path = tmp_path / f"{project}.yaml"
-    path.write_text(yaml.safe_dump({"project": project, "storage": {"root": str(tmp_path / "lake")}, "schedules": schedules,
-                                    "targets": {"local": {"kind": "local"},
-                                                "dbx": {"kind": "databricks", "serverless": True, "connect_timeout_s": 10}}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "project": project,
+                "storage": {"root": str(tmp_path / "lake")},
+                "schedules": schedules,
+                "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True, "connect_timeout_s": 10}},
+            }
+        )
+    )
     return str(path)
 
 
@@ -45,6 +57,7 @@ def deploy(fake, monkeypatch, tmp_path):
         assert result.exit_code == code, result.output
         assert CANARY not in result.output
         return json.loads(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else {}
+
     return run
 
 
@@ -83,11 +96,16 @@ def test_a_changed_schedule_is_one_update(deploy, fake, tmp_path):
 def test_foreign_jobs_are_never_touched_and_destroy_removes_ours(deploy, fake, sdk, tmp_path):
     from databricks.sdk.service import compute, jobs
 
-    task = jobs.Task(task_key="x", existing_cluster_id="c-1", libraries=[compute.Library(whl="/Volumes/a/b/c/x.whl")],
-                     python_wheel_task=jobs.PythonWheelTask(package_name="other", entry_point="main"))
+    task = jobs.Task(
+        task_key="x",
+        existing_cluster_id="c-1",
+        libraries=[compute.Library(whl="/Volumes/a/b/c/x.whl")],
+        python_wheel_task=jobs.PythonWheelTask(package_name="other", entry_point="main"),
+    )
     lookalike = sdk.jobs.create(name="dbxtest pipeline", tasks=[task]).job_id  # same name, no tag
-    other_project = sdk.jobs.create(name="other pipeline", tasks=[task],
-                                    tags={"lakectl_project": "other", "lakectl_schedule": "pipeline"}).job_id
+    other_project = sdk.jobs.create(
+        name="other pipeline", tasks=[task], tags={"lakectl_project": "other", "lakectl_schedule": "pipeline"}
+    ).job_id
     config = _config(tmp_path)
     deploy(config)
     fewer = _config(tmp_path, project="dbxtest")
@@ -116,9 +134,16 @@ def test_local_target_plans_and_prints_crontab_lines(deploy, tmp_path):
     deploy(config, target="local", code=2)
 
 
-@pytest.mark.parametrize("unix, quartz", [("*/5 * * * *", "0 */5 * * * ?"), ("0 2 * * *", "0 0 2 * * ?"),
-                                          ("30 6 * * 1-5", "0 30 6 ? * 2-6"), ("0 0 1 * *", "0 0 0 1 * ?"),
-                                          ("0 9 * * SUN", "0 0 9 ? * SUN")])
+@pytest.mark.parametrize(
+    "unix, quartz",
+    [
+        ("*/5 * * * *", "0 */5 * * * ?"),
+        ("0 2 * * *", "0 0 2 * * ?"),
+        ("30 6 * * 1-5", "0 30 6 ? * 2-6"),
+        ("0 0 1 * *", "0 0 0 1 * ?"),
+        ("0 9 * * SUN", "0 0 9 ? * SUN"),
+    ],
+)
 def test_unix_cron_to_quartz(unix, quartz):
     from lakectl.deploy.cron import to_quartz
 

@@ -36,19 +36,29 @@ def _policy(extra_tables: dict | None = None):
     from lakectl.governance.names import format_name
     from lakectl.governance.policy import parse_policy
 
-    return parse_policy({
-        "principals": {"users": ["lead@example.com"], "service_principals": ["etl-bot"], "groups": {"analysts": {}}},
-        "catalogs": {format_name((CAT,)): {"grants": {"analysts": ["USE_CATALOG"]}}},
-        "schemas": {format_name((CAT, SCHEMA)): {"grants": {"analysts": ["USE_SCHEMA", "SELECT"]}}},
-        "tables": {format_name((CAT, SCHEMA, "*")): {"grants": {"etl-bot": ["SELECT", "MODIFY"]}}, **(extra_tables or {})},
-    }, "grants.yaml")
+    return parse_policy(
+        {
+            "principals": {"users": ["lead@example.com"], "service_principals": ["etl-bot"], "groups": {"analysts": {}}},
+            "catalogs": {format_name((CAT,)): {"grants": {"analysts": ["USE_CATALOG"]}}},
+            "schemas": {format_name((CAT, SCHEMA)): {"grants": {"analysts": ["USE_SCHEMA", "SELECT"]}}},
+            "tables": {format_name((CAT, SCHEMA, "*")): {"grants": {"etl-bot": ["SELECT", "MODIFY"]}}, **(extra_tables or {})},
+        },
+        "grants.yaml",
+    )
 
 
 def _backend(sdk, warehouse_id: str | None = None, **kw):
     from lakectl.governance.databricks import DatabricksBackend
 
-    return DatabricksBackend(sdk, admins=frozenset({"admin"}), threads=4, where="fake", caller="lead@example.com",
-                             warehouse=warehouse_of(sdk, warehouse_id), **kw)
+    return DatabricksBackend(
+        sdk,
+        admins=frozenset({"admin"}),
+        threads=4,
+        where="fake",
+        caller="lead@example.com",
+        warehouse=warehouse_of(sdk, warehouse_id),
+        **kw,
+    )
 
 
 def test_plan_and_apply_send_encoded_names_and_underscore_privileges_then_nothing_is_left(workspace, sdk):
@@ -69,7 +79,12 @@ def test_plan_and_apply_send_encoded_names_and_underscore_privileges_then_nothin
             f"{base}/schema/{encoded(CAT, SCHEMA)}": {"changes": [{"principal": "analysts", "add": ["SELECT", "USE_SCHEMA"]}]},
             f"{base}/table/{encoded(CAT, SCHEMA, TABLES[0])}": {"changes": [{"principal": "etl-bot", "add": ["MODIFY", "SELECT"]}]},
             f"{base}/table/{encoded(CAT, SCHEMA, TABLES[1])}": {"changes": [{"principal": "etl-bot", "add": ["MODIFY", "SELECT"]}]},
-            f"{base}/table/{encoded(CAT, SCHEMA, TABLES[2])}": {"changes": [{"principal": "etl-bot", "add": ["MODIFY", "SELECT"]}, {"principal": "someone@example.com", "remove": ["SELECT"]}]},
+            f"{base}/table/{encoded(CAT, SCHEMA, TABLES[2])}": {
+                "changes": [
+                    {"principal": "etl-bot", "add": ["MODIFY", "SELECT"]},
+                    {"principal": "someone@example.com", "remove": ["SELECT"]},
+                ]
+            },
         }
         assert f"{base}/table/o%27brien%231.gold%3Fx%3D1%26y.kpi%2541" in patches  # spelled out once
         assert grants_of(workspace, "table", f"{CAT}.{SCHEMA}.kpi%41") == {"etl-bot": {"SELECT", "MODIFY"}}
@@ -118,17 +133,31 @@ def test_tags_are_read_and_set_as_sql_on_the_warehouse(workspace, sdk):
         seen.append((statement, params))
         if statement.startswith("SELECT"):
             return [("column_name", "STRING"), ("tag_name", "STRING"), ("tag_value", "STRING")], [
-                [None, "classification", "public"], [None, "team", "bi"], ["email", "pii", "email"]]
+                [None, "classification", "public"],
+                [None, "team", "bi"],
+                ["email", "pii", "email"],
+            ]
         return [], []
 
     workspace.warehouse = engine
     table = format_name((CAT, SCHEMA, "plain"))
     backend = _backend(sdk, warehouse_id="wh-1")
     try:
-        plan = build_plan(_policy({table: {"tags": {"classification": "confidential"},
-                                           "columns": {"email": {"tags": {"pii": "email"}}, "phone": {"tags": {"pii": "phone"}}}}}), backend)
+        plan = build_plan(
+            _policy(
+                {
+                    table: {
+                        "tags": {"classification": "confidential"},
+                        "columns": {"email": {"tags": {"pii": "email"}}, "phone": {"tags": {"pii": "phone"}}},
+                    }
+                }
+            ),
+            backend,
+        )
         assert [(t["column"], t["set"], t["unset"]) for t in plan.tag_changes] == [
-            (None, {"classification": "confidential"}, ["team"]), ("phone", {"pii": "phone"}, [])]
+            (None, {"classification": "confidential"}, ["team"]),
+            ("phone", {"pii": "phone"}, []),
+        ]
         failed: list = []
         assert len(_apply_tags(plan.tag_changes, backend, failed)) == 2 and failed == []
     finally:
@@ -150,10 +179,19 @@ def test_grant_plan_on_a_databricks_target_uses_the_workspace(workspace, cli, tm
     policy = tmp_path / "grants.yaml"
     from lakectl.governance.names import format_name
 
-    policy.write_text(yaml.safe_dump({"principals": {"groups": {"analysts": {}}},
-                                      "catalogs": {format_name((CAT,)): {"grants": {"analysts": ["USE_CATALOG"]}}},
-                                      "tables": {format_name((CAT, SCHEMA, "plain")): {"columns": {"email": {"tags": {"pii": "email"}}}}}}))
-    workspace.warehouse = lambda statement, params, catalog, schema: ([("column_name", "STRING"), ("tag_name", "STRING"), ("tag_value", "STRING")], [])
+    policy.write_text(
+        yaml.safe_dump(
+            {
+                "principals": {"groups": {"analysts": {}}},
+                "catalogs": {format_name((CAT,)): {"grants": {"analysts": ["USE_CATALOG"]}}},
+                "tables": {format_name((CAT, SCHEMA, "plain")): {"columns": {"email": {"tags": {"pii": "email"}}}}},
+            }
+        )
+    )
+    workspace.warehouse = lambda statement, params, catalog, schema: (
+        [("column_name", "STRING"), ("tag_name", "STRING"), ("tag_value", "STRING")],
+        [],
+    )
     cfg = write_grant_config(tmp_path, policy)
     proc = cli("--config", str(cfg), "--target", "dbx", "grant", "plan", "--json", timeout=120)
     assert proc.returncode == 8, proc.stderr
@@ -161,7 +199,7 @@ def test_grant_plan_on_a_databricks_target_uses_the_workspace(workspace, cli, tm
     assert doc["to_add"] == 1 and doc["changes"][0]["securable"] == format_name((CAT,))
     assert doc["tags_to_set"] == 1 and doc["tag_changes"][0]["column"] == "email"
     assert CANARY not in proc.stdout + proc.stderr
-    assert workspace.calls("GET", rf"/permissions/catalog/")
+    assert workspace.calls("GET", r"/permissions/catalog/")
     text = cli("--config", str(cfg), "--target", "dbx", "grant", "plan", timeout=120)
     assert text.returncode == 8 and "+ tag pii=email on table" in text.stdout and "column email" in text.stdout, text.stdout + text.stderr
 
@@ -186,4 +224,5 @@ def test_show_reads_effective_permissions_with_inheritance(workspace, sdk):
     ]
     assert [r.raw_path for r in workspace.requests] == [
         f"/api/2.1/unity-catalog/tables/{encoded(CAT, SCHEMA, 'plain')}",
-        f"/api/2.1/unity-catalog/effective-permissions/table/{encoded(CAT, SCHEMA, 'plain')}"]
+        f"/api/2.1/unity-catalog/effective-permissions/table/{encoded(CAT, SCHEMA, 'plain')}",
+    ]

@@ -33,13 +33,28 @@ def _fn(name: str) -> str:
 def workspace(fake):
     add_securable(fake, "catalog", CAT, owner="owner@example.com")
     add_securable(fake, "schema", f"{CAT}.{SCHEMA}", owner="owner@example.com")
-    add_securable(fake, "table", f"{CAT}.{SCHEMA}.plain", owner="lead@example.com",
-                  columns=[{"name": "email", "type_name": "STRING"}, {"name": HOSTILE_COL, "type_name": "STRING"},
-                           {"name": "country", "type_name": "STRING"}])
-    add_securable(fake, "table", f"{CAT}.{SCHEMA}.kpi", owner="owner@example.com",
-                  columns=[{"name": "email", "type_name": "STRING", "mask": {"function_name": f"{CAT}.sec.old_mask"}},
-                           {"name": "country", "type_name": "STRING"}],
-                  row_filter={"function_name": f"{CAT}.sec.old_filter", "input_column_names": ["country"]})
+    add_securable(
+        fake,
+        "table",
+        f"{CAT}.{SCHEMA}.plain",
+        owner="lead@example.com",
+        columns=[
+            {"name": "email", "type_name": "STRING"},
+            {"name": HOSTILE_COL, "type_name": "STRING"},
+            {"name": "country", "type_name": "STRING"},
+        ],
+    )
+    add_securable(
+        fake,
+        "table",
+        f"{CAT}.{SCHEMA}.kpi",
+        owner="owner@example.com",
+        columns=[
+            {"name": "email", "type_name": "STRING", "mask": {"function_name": f"{CAT}.sec.old_mask"}},
+            {"name": "country", "type_name": "STRING"},
+        ],
+        row_filter={"function_name": f"{CAT}.sec.old_filter", "input_column_names": ["country"]},
+    )
     set_principals(fake, {"analysts", "admin", "lead@example.com", "owner@example.com", "someone@example.com"})
     yield fake
     set_principals(fake, None)
@@ -54,12 +69,15 @@ class Warehouse:
         self.fake, self.seen = fake, []
         plain, kpi = f"{CAT}.{SCHEMA}.plain", f"{CAT}.{SCHEMA}.kpi"
         self.effects = {
-            f"ALTER TABLE {Q_TABLE} ALTER COLUMN `email` SET MASK `o'brien#1`.`sec`.`mask_email`":
-                lambda: self._mask(plain, "email", {"function_name": f"{CAT}.sec.mask_email"}),
-            f"ALTER TABLE {Q_TABLE} ALTER COLUMN `ph``one 'x` SET MASK `o'brien#1`.`sec`.`m'ask ``fn``` USING COLUMNS (`country`)":
-                lambda: self._mask(plain, HOSTILE_COL, {"function_name": f"{CAT}.sec.{HOSTILE_FN}", "using_column_names": ["country"]}),
-            f"ALTER TABLE {Q_TABLE} SET ROW FILTER `o'brien#1`.`sec`.`by_region` ON (`country`)":
-                lambda: table_info(fake, plain).update(row_filter={"function_name": f"{CAT}.sec.by_region", "input_column_names": ["country"]}),
+            f"ALTER TABLE {Q_TABLE} ALTER COLUMN `email` SET MASK `o'brien#1`.`sec`.`mask_email`": lambda: self._mask(
+                plain, "email", {"function_name": f"{CAT}.sec.mask_email"}
+            ),
+            f"ALTER TABLE {Q_TABLE} ALTER COLUMN `ph``one 'x` SET MASK `o'brien#1`.`sec`.`m'ask ``fn``` USING COLUMNS (`country`)": lambda: (
+                self._mask(plain, HOSTILE_COL, {"function_name": f"{CAT}.sec.{HOSTILE_FN}", "using_column_names": ["country"]})
+            ),
+            f"ALTER TABLE {Q_TABLE} SET ROW FILTER `o'brien#1`.`sec`.`by_region` ON (`country`)": lambda: table_info(fake, plain).update(
+                row_filter={"function_name": f"{CAT}.sec.by_region", "input_column_names": ["country"]}
+            ),
             f"ALTER TABLE {Q_KPI} ALTER COLUMN `email` DROP MASK": lambda: self._mask(kpi, "email", None),
             f"ALTER TABLE {Q_KPI} DROP ROW FILTER": lambda: table_info(fake, kpi).update(row_filter=None),
         }
@@ -83,15 +101,24 @@ class Warehouse:
 def _policy(**tables):
     from lakectl.governance.policy import parse_policy
 
-    return parse_policy({"principals": {"users": ["lead@example.com", "someone@example.com"], "groups": {"analysts": {}}},
-                         **({"tables": tables} if tables else {})}, "grants.yaml")
+    return parse_policy(
+        {
+            "principals": {"users": ["lead@example.com", "someone@example.com"], "groups": {"analysts": {}}},
+            **({"tables": tables} if tables else {}),
+        },
+        "grants.yaml",
+    )
 
 
 MASKS = {
-    f"`{CAT}`.`{SCHEMA}`.plain": {"columns": {"email": {"mask": _fn("mask_email")},
-                                              HOSTILE_COL: {"mask": {"function": _fn(HOSTILE_FN), "using_columns": ["country"]}},
-                                              "country": {"tags": {}}},
-                                  "row_filter": {"function": _fn("by_region"), "columns": ["country"]}},
+    f"`{CAT}`.`{SCHEMA}`.plain": {
+        "columns": {
+            "email": {"mask": _fn("mask_email")},
+            HOSTILE_COL: {"mask": {"function": _fn(HOSTILE_FN), "using_columns": ["country"]}},
+            "country": {"tags": {}},
+        },
+        "row_filter": {"function": _fn("by_region"), "columns": ["country"]},
+    },
     f"`{CAT}`.`{SCHEMA}`.kpi": {"columns": {"email": {"mask": None}}, "row_filter": None},
 }
 
@@ -99,8 +126,15 @@ MASKS = {
 def _backend(sdk, warehouse_id: str | None = None, **kw):
     from lakectl.governance.databricks import DatabricksBackend
 
-    return DatabricksBackend(sdk, admins=frozenset({"admin"}), threads=2, where="fake", caller="lead@example.com",
-                             warehouse=warehouse_of(sdk, warehouse_id), **kw)
+    return DatabricksBackend(
+        sdk,
+        admins=frozenset({"admin"}),
+        threads=2,
+        where="fake",
+        caller="lead@example.com",
+        warehouse=warehouse_of(sdk, warehouse_id),
+        **kw,
+    )
 
 
 def test_masks_and_row_filters_are_read_from_table_info_set_with_exact_sql_then_nothing_is_left(workspace, sdk):
@@ -124,7 +158,10 @@ def test_masks_and_row_filters_are_read_from_table_info_set_with_exact_sql_then_
         assert doc.status == "changes" and (doc.metrics["masks_to_set"], doc.metrics["masks_to_drop"]) == (2, 1)
         assert (doc.metrics["row_filters_to_set"], doc.metrics["row_filters_to_drop"], doc.metrics["to_add"]) == (1, 1, 0)
         reads = [(r.method, r.raw_path) for r in workspace.requests if r.raw_path.startswith(f"{BASE}/tables/")]
-        assert sorted(reads) == [("GET", f"{BASE}/tables/{encoded(CAT, SCHEMA, 'kpi')}"), ("GET", f"{BASE}/tables/{encoded(CAT, SCHEMA, 'plain')}")]
+        assert sorted(reads) == [
+            ("GET", f"{BASE}/tables/{encoded(CAT, SCHEMA, 'kpi')}"),
+            ("GET", f"{BASE}/tables/{encoded(CAT, SCHEMA, 'plain')}"),
+        ]
         assert not workspace.calls("POST", r"/api/2\.0/sql/statements/?$")  # reading needs no SQL
 
         workspace.requests.clear()
@@ -160,7 +197,8 @@ def test_a_mask_the_workspace_does_not_show_after_the_statement_is_reported_fail
         backend.close()
     assert [(c["kind"], e) for c, e in results] == [
         ("mask_drop", None),
-        ("row_filter_drop", f"the workspace ran the statement but table {CAT + '.' + SCHEMA + '.kpi'!r} shows {CAT}.sec.old_filter there")]
+        ("row_filter_drop", f"the workspace ran the statement but table {CAT + '.' + SCHEMA + '.kpi'!r} shows {CAT}.sec.old_filter there"),
+    ]
 
 
 def test_without_a_warehouse_masks_and_row_filters_are_listed_unsupported(workspace, sdk):
@@ -181,10 +219,12 @@ def test_owners_are_transferred_with_the_catalog_apis_and_verified(workspace, sd
     from lakectl.governance.plan import build_plan
     from lakectl.jobs.grant import GrantParams, apply
 
-    policy = {"principals": {"users": ["lead@example.com", "someone@example.com"], "groups": {"analysts": {}}},
-              "catalogs": {f"`{CAT}`": {"owner": "analysts"}},
-              "schemas": {f"`{CAT}`.`{SCHEMA}`": {"owner": "owner@example.com"}},  # already so: no change
-              "tables": {f"`{CAT}`.`{SCHEMA}`.kpi": {"owner": "someone@example.com"}}}
+    policy = {
+        "principals": {"users": ["lead@example.com", "someone@example.com"], "groups": {"analysts": {}}},
+        "catalogs": {f"`{CAT}`": {"owner": "analysts"}},
+        "schemas": {f"`{CAT}`.`{SCHEMA}`": {"owner": "owner@example.com"}},  # already so: no change
+        "tables": {f"`{CAT}`.`{SCHEMA}`.kpi": {"owner": "someone@example.com"}},
+    }
     from lakectl.governance.policy import parse_policy
 
     backend = _backend(sdk)
@@ -192,7 +232,9 @@ def test_owners_are_transferred_with_the_catalog_apis_and_verified(workspace, sd
         plan = build_plan(parse_policy(policy, "grants.yaml"), backend)
         assert plan.unsupported == [] and plan.self_lockout == []
         assert [(o["securable_type"], o["from"], o["to"]) for o in plan.owner_changes] == [
-            ("catalog", "owner@example.com", "analysts"), ("table", "owner@example.com", "someone@example.com")]
+            ("catalog", "owner@example.com", "analysts"),
+            ("table", "owner@example.com", "someone@example.com"),
+        ]
         workspace.requests.clear()
         result = apply(GrantParams(action="apply"), {}, plan, backend, "grants.yaml")
         assert result.status == "ok" and result.metrics["owner_changes_applied"] == 2
@@ -226,7 +268,7 @@ def test_giving_away_the_callers_own_ownership_is_refused_unless_it_keeps_manage
         grant(workspace, "table", f"{CAT}.{SCHEMA}.plain", "lead@example.com", "MANAGE")  # keeps MANAGE: allowed
         assert build_plan(parse_policy(doc, "grants.yaml"), backend).self_lockout == []
         doc["tables"][table]["grants"] = {"lead@example.com": ["SELECT"]}  # the policy omits that MANAGE: the owner's
-        again = build_plan(parse_policy(doc, "grants.yaml"), backend)        # grants are never revoked, so it is kept
+        again = build_plan(parse_policy(doc, "grants.yaml"), backend)  # grants are never revoked, so it is kept
         assert again.self_lockout == [] and [k["privileges"] for k in again.kept] == [["MANAGE"]]
     finally:
         backend.close()
@@ -234,8 +276,14 @@ def test_giving_away_the_callers_own_ownership_is_refused_unless_it_keeps_manage
 
 def test_drift_on_a_databricks_target_names_a_changed_mask_and_exits_8(workspace, cli, tmp_path):
     policy = tmp_path / "grants.yaml"
-    policy.write_text(yaml.safe_dump({"principals": {"users": ["lead@example.com"]},
-                                      "tables": {f"`{CAT}`.`{SCHEMA}`.kpi": {"columns": {"email": {"mask": _fn("old_mask")}}}}}))
+    policy.write_text(
+        yaml.safe_dump(
+            {
+                "principals": {"users": ["lead@example.com"]},
+                "tables": {f"`{CAT}`.`{SCHEMA}`.kpi": {"columns": {"email": {"mask": _fn("old_mask")}}}},
+            }
+        )
+    )
     workspace.warehouse = Warehouse(workspace)
     table_info(workspace, f"{CAT}.{SCHEMA}.kpi")["columns"][0]["mask"] = {"function_name": f"{CAT}.sec.by_hand"}  # changed by hand
     cfg = write_grant_config(tmp_path, policy)
@@ -244,7 +292,8 @@ def test_drift_on_a_databricks_target_names_a_changed_mask_and_exits_8(workspace
     doc = json.loads(proc.stdout)
     assert doc["masks_to_set"] == 1 and doc["to_add"] == doc["to_revoke"] == 0
     assert [(m["kind"], m["column"], m["function"], m["was"]) for m in doc["mask_changes"]] == [
-        ("mask_set", "email", _fn("old_mask"), f"{CAT}.sec.by_hand")]
+        ("mask_set", "email", _fn("old_mask"), f"{CAT}.sec.by_hand")
+    ]
     assert CANARY not in proc.stdout + proc.stderr
     cli.env["COLUMNS"] = "300"  # no wrapping
     text = cli("--config", str(cfg), "--target", "dbx", "grant", "plan", timeout=120)

@@ -51,8 +51,9 @@ def test_a_dependency_missing_from_the_wheel_metadata_is_missing_on_the_cluster(
     declared = [r for r in requirements() if not r.startswith("msgspec")]
     venv = tmp_path / "cluster"
     runtime_env.build(venv, wheel_with(declared))
-    job = subprocess.run([str(venv / "bin" / "lakectl-job"), "ingest", "--params", "{}"], capture_output=True, text=True,
-                         timeout=120, cwd=tmp_path)
+    job = subprocess.run(
+        [str(venv / "bin" / "lakectl-job"), "ingest", "--params", "{}"], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert job.returncode != 0
     assert "No module named 'msgspec'" in job.stdout + job.stderr
 

@@ -26,8 +26,10 @@ def test_batches_go_to_the_invocations_path_as_dataframe_records(sdk, fake):
     assert scorer.score(["good food", "bad food", "good again"]) == [0.9, 0.1, 0.9]
     calls = fake.calls("POST", r"^/serving-endpoints/")
     assert [c.path for c in calls] == ["/serving-endpoints/sentiment-prod/invocations"] * 2
-    assert [c.body for c in calls] == [{"dataframe_records": [{"review_text": "good food"}, {"review_text": "bad food"}]},
-                                       {"dataframe_records": [{"review_text": "good again"}]}]
+    assert [c.body for c in calls] == [
+        {"dataframe_records": [{"review_text": "good food"}, {"review_text": "bad food"}]},
+        {"dataframe_records": [{"review_text": "good again"}]},
+    ]
     assert [c.status for c in calls] == [200, 200] and scorer.counters.requests == 2
 
 
@@ -76,20 +78,27 @@ def _lake_with_reviews_and_a_champion(root, texts: list[str]) -> None:
     import pyarrow as pa
     from deltalake import write_deltalake
 
-    from lakectl.ml.store import connect, ensure_experiment, store_of
     from lakectl.config import settings_from_dict
+    from lakectl.ml.store import connect, ensure_experiment, store_of
 
     settings = settings_from_dict({"storage": {"root": str(root)}}, "<test>")
-    reviews = pa.table({"event_id": [f"e{i:03d}" for i in range(len(texts))], "review_text": texts,
-                        "rating": pa.array([5] * len(texts), pa.int32()), "label": pa.array([1] * len(texts), pa.int32())})
+    reviews = pa.table(
+        {
+            "event_id": [f"e{i:03d}" for i in range(len(texts))],
+            "review_text": texts,
+            "rating": pa.array([5] * len(texts), pa.int32()),
+            "label": pa.array([1] * len(texts), pa.int32()),
+        }
+    )
     write_deltalake(settings.table("silver.reviews").path, reviews)
     store = store_of(settings)
     client = connect(store)
     code = root / "constant_model.py"
     code.write_text(LEXICON_MODEL)
     with mlflow.start_run(experiment_id=ensure_experiment(client, store)):
-        mlflow.pyfunc.log_model(name="model", python_model=str(code), registered_model_name="sentiment",
-                                pip_requirements=[f"mlflow=={mlflow.__version__}"])
+        mlflow.pyfunc.log_model(
+            name="model", python_model=str(code), registered_model_name="sentiment", pip_requirements=[f"mlflow=={mlflow.__version__}"]
+        )
     client.set_registered_model_alias("sentiment", "champion", "1")
 
 

@@ -22,8 +22,9 @@ def configs(tmp_path, cli):
     landing = tmp_path / "landing"
     local = write_config(tmp_path / "local.yaml", tmp_path / "local-lake", landing / "events")
     dbx = write_config(tmp_path / "dbx.yaml", tmp_path / "dbx-lake", landing / "events")
-    gen = cli("-c", str(local), "--target", "local", "generate", "--events", "1500", "--bad-fraction", "0.05",
-              "--out", str(landing), "--json")
+    gen = cli(
+        "-c", str(local), "--target", "local", "generate", "--events", "1500", "--bad-fraction", "0.05", "--out", str(landing), "--json"
+    )
     assert gen.returncode == 0, gen.stderr
     return local, dbx
 
@@ -170,9 +171,9 @@ def test_a_rejected_token_is_exit_2_and_never_printed(cli, fake, configs):
 
 def test_an_unreachable_host_without_credentials_is_unreachable_not_a_credentials_error(monkeypatch):
     """The SDK's own probe retried for connect_timeout_s, then blamed credentials; a TCP probe answers at once."""
+    from lakectl.config import DatabricksTarget
     from lakectl.core.errors import SourceUnavailable
     from lakectl.engine.workspace import workspace_client
-    from lakectl.config import DatabricksTarget
 
     for var in ("DATABRICKS_TOKEN", "DATABRICKS_CONFIG_PROFILE", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(var, raising=False)

@@ -17,8 +17,9 @@ pytestmark = [pytest.mark.databricks, pytest.mark.spark]
 def sales(spark, tmp_path):
     """A Delta table whtest.sales in the local session's catalog (the fake warehouse's engine)."""
     spark.sql("CREATE DATABASE IF NOT EXISTS whtest")
-    spark.sql(f"CREATE OR REPLACE TABLE whtest.sales (country STRING, amount DOUBLE, units INT) USING delta "
-              f"LOCATION '{tmp_path / 'sales'}'")
+    spark.sql(
+        f"CREATE OR REPLACE TABLE whtest.sales (country STRING, amount DOUBLE, units INT) USING delta LOCATION '{tmp_path / 'sales'}'"
+    )
     spark.sql("INSERT INTO whtest.sales VALUES ('DE', 10.5, 1), ('DE', 4.5, 2), ('FR', 20.0, 3), ('US', NULL, 4)")
     yield "whtest.sales"
     spark.sql("DROP TABLE IF EXISTS whtest.sales")
@@ -36,11 +37,18 @@ def config(tmp_path, fake, spark, monkeypatch):
     monkeypatch.setenv("DATABRICKS_TOKEN", CANARY)
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "none.cfg"))
     path = tmp_path / "wh.yaml"
-    path.write_text(yaml.safe_dump({
-        "storage": {"root": str(tmp_path / "lake"), "catalog": "spark_catalog"},
-        "tables": {"whtest.sales": {}},
-        "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True,
-                                                        "warehouse_id": "abc123", "poll_interval_s": 0.2}}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "storage": {"root": str(tmp_path / "lake"), "catalog": "spark_catalog"},
+                "tables": {"whtest.sales": {}},
+                "targets": {
+                    "local": {"kind": "local"},
+                    "dbx": {"kind": "databricks", "serverless": True, "warehouse_id": "abc123", "poll_interval_s": 0.2},
+                },
+            }
+        )
+    )
     return str(path)
 
 
@@ -78,14 +86,15 @@ def test_a_sql_error_is_one_line_and_exit_2(fake, config, sales):
 
 
 def test_values_are_bound_as_named_parameters(fake, config, sales):
-    from lakectl.engine.warehouse import WarehouseEngine
     from lakectl.config import load_settings
+    from lakectl.engine.warehouse import WarehouseEngine
 
     target = load_settings(config).target("dbx")
     engine = WarehouseEngine(target, catalog=None)
     hostile = "DE' OR '1'='1"
-    columns, rows, _ = engine.execute("SELECT units FROM whtest.sales WHERE country = :c OR amount >= :min ORDER BY units",
-                                      parameters={"c": hostile, "min": 20.0})
+    columns, rows, _ = engine.execute(
+        "SELECT units FROM whtest.sales WHERE country = :c OR amount >= :min ORDER BY units", parameters={"c": hostile, "min": 20.0}
+    )
     assert rows == [[3]] and columns == [("units", "INT")]
     body = fake.calls("POST", r"/sql/statements/?$")[-1].body
     assert body["parameters"] == [{"name": "c", "value": hostile, "type": "STRING"}, {"name": "min", "value": "20.0", "type": "DOUBLE"}]

@@ -23,8 +23,9 @@ REF = "`spark_catalog`.`whopt`.`events`"
 def events(spark, tmp_path):
     """whopt.events: a Delta table written in several small files."""
     spark.sql("CREATE DATABASE IF NOT EXISTS whopt")
-    spark.sql(f"CREATE OR REPLACE TABLE whopt.events (id BIGINT, country STRING, amount DOUBLE) USING delta "
-              f"LOCATION '{tmp_path / 'events'}'")
+    spark.sql(
+        f"CREATE OR REPLACE TABLE whopt.events (id BIGINT, country STRING, amount DOUBLE) USING delta LOCATION '{tmp_path / 'events'}'"
+    )
     for i in range(4):
         spark.sql(f"INSERT INTO whopt.events VALUES ({i}, 'DE', {i}.5), ({i + 10}, 'FR', 1.0)")
     yield "whopt.events"
@@ -48,13 +49,26 @@ def config(tmp_path, fake, engine, monkeypatch):
     monkeypatch.setenv("DATABRICKS_TOKEN", CANARY)
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "none.cfg"))
     path = tmp_path / "wh.yaml"
-    path.write_text(yaml.safe_dump({
-        "storage": {"root": str(tmp_path / "lake"), "catalog": "spark_catalog"},
-        "tables": {"whopt.events": {"optimize": {"zorder_by": ["country"], "bloom_filter_columns": ["id"],
-                                                 "properties": {"delta.appendOnly": "false",
-                                                                "delta.logRetentionDuration": "interval 30 days"}}}},
-        "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True,
-                                                        "warehouse_id": "abc123", "poll_interval_s": 0.2}}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "storage": {"root": str(tmp_path / "lake"), "catalog": "spark_catalog"},
+                "tables": {
+                    "whopt.events": {
+                        "optimize": {
+                            "zorder_by": ["country"],
+                            "bloom_filter_columns": ["id"],
+                            "properties": {"delta.appendOnly": "false", "delta.logRetentionDuration": "interval 30 days"},
+                        }
+                    }
+                },
+                "targets": {
+                    "local": {"kind": "local"},
+                    "dbx": {"kind": "databricks", "serverless": True, "warehouse_id": "abc123", "poll_interval_s": 0.2},
+                },
+            }
+        )
+    )
     return str(path)
 
 
@@ -80,12 +94,10 @@ def test_optimize_runs_as_statements_on_the_warehouse(fake, engine, config, even
     doc = _optimize(config, "dbx", "whopt.events", "--analyze")
     assert doc["exit_code"] == 0, doc
     bloom = f"CREATE BLOOMFILTER INDEX ON TABLE {REF} FOR COLUMNS(`id` OPTIONS (fpp=0.1, numItems=50000000))"
-    props = (f"ALTER TABLE {REF} SET TBLPROPERTIES ('delta.appendOnly' = 'false', "
-             f"'delta.logRetentionDuration' = 'interval 30 days')")
+    props = f"ALTER TABLE {REF} SET TBLPROPERTIES ('delta.appendOnly' = 'false', 'delta.logRetentionDuration' = 'interval 30 days')"
     changes = [props, f"OPTIMIZE {REF} ZORDER BY (`country`)", f"ANALYZE TABLE {REF} COMPUTE DELTA STATISTICS", bloom]
     sent = _statements(fake)
-    assert [b["statement"] for b in sent] == [f"DESCRIBE DETAIL {REF}", f"SELECT * FROM {REF} LIMIT 0", *changes,
-                                              f"DESCRIBE DETAIL {REF}"]
+    assert [b["statement"] for b in sent] == [f"DESCRIBE DETAIL {REF}", f"SELECT * FROM {REF} LIMIT 0", *changes, f"DESCRIBE DETAIL {REF}"]
     assert all(b["warehouse_id"] == "abc123" and b["catalog"] == "spark_catalog" and "parameters" not in b for b in sent)
     assert engine.not_run == changes[2:]  # the Databricks-only ones: grammar checked, recorded, not run here
     assert not fake.calls("POST", r"/jobs/runs/submit$")
@@ -113,7 +125,10 @@ def test_dry_run_prints_the_statements_and_changes_nothing(fake, engine, config,
     assert d["action"] == "would optimize" and d["statements"][1] == f"OPTIMIZE {REF} ZORDER BY (`country`)"
     assert d["vacuum_would_delete"] == 0 and d["vacuum_retain_hours"] == 168
     assert [b["statement"] for b in _statements(fake)] == [
-        f"DESCRIBE DETAIL {REF}", f"SELECT * FROM {REF} LIMIT 0", f"VACUUM {REF} RETAIN 168 HOURS DRY RUN"]
+        f"DESCRIBE DETAIL {REF}",
+        f"SELECT * FROM {REF} LIMIT 0",
+        f"VACUUM {REF} RETAIN 168 HOURS DRY RUN",
+    ]
     assert _files(spark) == n and engine.not_run == []
 
 
@@ -168,8 +183,7 @@ def test_query_reads_every_result_chunk(fake, engine, config, events):
     fake.chunk_rows = 3
     from lakectl.cli.app import app
 
-    result = CliRunner().invoke(app, ["-c", config, "--target", "dbx", "query",
-                                      "SELECT id FROM whopt.events ORDER BY id", "--json"])
+    result = CliRunner().invoke(app, ["-c", config, "--target", "dbx", "query", "SELECT id FROM whopt.events ORDER BY id", "--json"])
     doc = json.loads(result.stdout.strip().splitlines()[-1])
     assert result.exit_code == 0 and doc["rows"] == [[i] for i in (0, 1, 2, 3, 10, 11, 12, 13)]
     chunks = fake.calls("GET", r"/sql/statements/[^/]+/result/chunks/\d+$")

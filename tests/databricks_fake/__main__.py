@@ -34,7 +34,10 @@ def main() -> int:
         fake.stop()
         if args.log:
             for r in fake.requests:
-                print(json.dumps({"method": r.method, "path": r.path, "query": r.query, "status": r.status, "body": r.body}, default=str), file=sys.stderr)
+                print(
+                    json.dumps({"method": r.method, "path": r.path, "query": r.query, "status": r.status, "body": r.body}, default=str),
+                    file=sys.stderr,
+                )
         for failure in fake.failures:
             print(f"contract failure: {failure}", file=sys.stderr)
         fake.cleanup()
@@ -49,13 +52,14 @@ def _lazy_spark_engine(fake: FakeWorkspace):
         with lock:
             if engine:
                 return engine[0](*args)
-            from lakectl.engine.local import get_session
             from lakectl.config import LocalTarget, settings_from_dict
+            from lakectl.engine.local import get_session
             from tests.databricks_fake.warehouse import spark_engine
 
             root = fake.root / "warehouse-session"
             engine.append(spark_engine(get_session(settings_from_dict({"storage": {"root": str(root)}}), LocalTarget(master="local[2]"))))
             return engine[0](*args)
+
     return run
 
 

@@ -56,14 +56,27 @@ def _kill(proc: subprocess.Popen) -> None:
         pass
 
 
-def _finish(fake, run: dict[str, Any], result_state: str, message: str, *, life_cycle: str = "TERMINATED",
-            error: str | None = None, trace: str | None = None) -> None:
+def _finish(
+    fake,
+    run: dict[str, Any],
+    result_state: str,
+    message: str,
+    *,
+    life_cycle: str = "TERMINATED",
+    error: str | None = None,
+    trace: str | None = None,
+) -> None:
     with fake.lock:
         if run["cancelled"]:
             result_state, message, life_cycle = "CANCELED", "Run cancelled.", "TERMINATED"
-        run.update(life_cycle_state=life_cycle, result_state=result_state, state_message=message,
-                   end_time=int(time.time() * 1000), error=error if result_state != "CANCELED" else None,
-                   error_trace=trace if result_state != "CANCELED" else None)
+        run.update(
+            life_cycle_state=life_cycle,
+            result_state=result_state,
+            state_message=message,
+            end_time=int(time.time() * 1000),
+            error=error if result_state != "CANCELED" else None,
+            error_trace=trace if result_state != "CANCELED" else None,
+        )
 
 
 def _execute(fake, run: dict[str, Any]) -> None:
@@ -71,14 +84,26 @@ def _execute(fake, run: dict[str, Any]) -> None:
     try:
         wheel = _wheel_of(fake, run["body"], task)
         if wheel is None:
-            _finish(fake, run, "FAILED", "Library installation failed: the wheel was not found in the workspace",
-                    life_cycle="INTERNAL_ERROR", error="Library installation failed")
+            _finish(
+                fake,
+                run,
+                "FAILED",
+                "Library installation failed: the wheel was not found in the workspace",
+                life_cycle="INTERNAL_ERROR",
+                error="Library installation failed",
+            )
             return
         try:
             venv = _venv_with(fake, wheel)
         except runtime_env.LibraryInstallFailed as exc:
-            _finish(fake, run, "FAILED", f"Library installation failed: {exc}", life_cycle="INTERNAL_ERROR",
-                    error=f"Library installation failed: {exc}")
+            _finish(
+                fake,
+                run,
+                "FAILED",
+                f"Library installation failed: {exc}",
+                life_cycle="INTERNAL_ERROR",
+                error=f"Library installation failed: {exc}",
+            )
             return
         if run["cancelled"]:
             _finish(fake, run, "CANCELED", "Run cancelled.")
@@ -86,19 +111,32 @@ def _execute(fake, run: dict[str, Any]) -> None:
         wheel_task = task["python_wheel_task"]
         script = venv / "bin" / wheel_task["entry_point"]
         if not script.exists():
-            _finish(fake, run, "FAILED", "entry point not found", error=f"Entry point {wheel_task['entry_point']} not found in package {wheel_task['package_name']}")
+            _finish(
+                fake,
+                run,
+                "FAILED",
+                "entry point not found",
+                error=f"Entry point {wheel_task['entry_point']} not found in package {wheel_task['package_name']}",
+            )
             return
         args = [_mounted(fake, a) for a in wheel_task.get("parameters", [])]
         env = _runtime_env(fake, venv)
-        log = (fake.root / "runs" / f"{run['run_id']}.log")
+        log = fake.root / "runs" / f"{run['run_id']}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with fake.lock:
             if run["cancelled"]:
                 _finish(fake, run, "CANCELED", "Run cancelled.")
                 return
             with open(log, "wb") as out:
-                run["process"] = subprocess.Popen([str(script), *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                                  stdin=subprocess.DEVNULL, cwd=fake.root, start_new_session=True)
+                run["process"] = subprocess.Popen(
+                    [str(script), *args],
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    cwd=fake.root,
+                    start_new_session=True,
+                )
             run.update(life_cycle_state="RUNNING", state_message="In run")
         proc: subprocess.Popen = run["process"]
         timeout = task.get("timeout_seconds") or run["body"].get("timeout_seconds") or None
@@ -114,11 +152,11 @@ def _execute(fake, run: dict[str, Any]) -> None:
             _finish(fake, run, "SUCCESS", "")
         else:
             tail = "\n".join(run["logs"].splitlines()[-20:])
-            _finish(fake, run, "FAILED", "Task lakectl failed with message: Workload failed", error=f"SystemExit: {code}",
-                    trace=tail)
+            _finish(fake, run, "FAILED", "Task lakectl failed with message: Workload failed", error=f"SystemExit: {code}", trace=tail)
     except Exception as exc:  # noqa: BLE001 - the fake reports its own breakage as the platform would
-        _finish(fake, run, "FAILED", f"fake executor error: {exc}", life_cycle="INTERNAL_ERROR",
-                error=str(exc), trace=traceback.format_exc())
+        _finish(
+            fake, run, "FAILED", f"fake executor error: {exc}", life_cycle="INTERNAL_ERROR", error=str(exc), trace=traceback.format_exc()
+        )
 
 
 def _wheel_of(fake, body: dict[str, Any], task: dict[str, Any]) -> Path | None:
@@ -155,8 +193,8 @@ def _mounted(fake, arg: str) -> str:
 
 def _runtime_env(fake, venv: Path) -> dict[str, str]:
     """The environment of a job on the "cluster": the wheel's code only, and a Delta-ready Spark."""
-    from lakectl.engine.local import local_conf
     from lakectl.config import LocalTarget, settings_from_dict
+    from lakectl.engine.local import local_conf
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "LAKECTL_")) and k != "PYTHONPATH"}
     python = str(venv / "bin" / "python")

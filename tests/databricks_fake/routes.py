@@ -7,8 +7,9 @@ A handler receives the Request and returns (status, JSON-able body) or raises Ap
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tests.databricks_fake.server import FakeWorkspace
@@ -24,7 +25,7 @@ class Request:
     headers: dict[str, str]
     body: Any  # parsed JSON, multipart fields, raw bytes, or None
     match: re.Match[str] | None = None
-    fake: "FakeWorkspace | None" = None
+    fake: FakeWorkspace | None = None
     raw_path: str | None = None  # the path as sent, percent-encoding kept (names in path segments)
 
 
@@ -72,6 +73,7 @@ def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         ROUTES.append(Route(method, re.compile(pattern + r"\Z"), handler, handler.__module__.rsplit(".", 1)[-1]))
         return handler
+
     return register
 
 
@@ -90,7 +92,7 @@ class Shape:
 
     required: set[str] = field(default_factory=set)
     optional: set[str] = field(default_factory=set)
-    nested: dict[str, "Shape"] = field(default_factory=dict)  # field -> shape of its object (or of each list item)
+    nested: dict[str, Shape] = field(default_factory=dict)  # field -> shape of its object (or of each list item)
 
     def check(self, value: Any, where: str) -> None:
         if not isinstance(value, dict):

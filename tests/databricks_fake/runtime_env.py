@@ -32,8 +32,15 @@ def build(venv: Path, wheel: Path) -> None:
     """Create `venv` with the runtime, the wheel's dependencies and the wheel."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True, timeout=120)
     python = venv / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True, timeout=60).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.strip()
+    )
     wanted = [Requirement(r) for r in sorted(RUNTIME_PROVIDED)] + wheel_requirements(wheel)
     for dist in closure(wanted):
         _link(dist, site)
@@ -90,7 +97,11 @@ def _link(dist: metadata.Distribution, site: Path) -> None:
 
 
 def _pip(python: Path, *args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check", *args],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if done.returncode != 0:
         raise LibraryInstallFailed(f"pip {args[0]}: {(done.stdout + done.stderr).strip().splitlines()[-1:]}")

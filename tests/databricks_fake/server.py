@@ -70,7 +70,7 @@ class FakeWorkspace:
 
     # --- lifecycle ------------------------------------------------------------------------------
 
-    def start(self) -> "FakeWorkspace":
+    def start(self) -> FakeWorkspace:
         fake = self
 
         class Handler(_Handler):
@@ -94,7 +94,7 @@ class FakeWorkspace:
     def cleanup(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> "FakeWorkspace":
+    def __enter__(self) -> FakeWorkspace:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -212,7 +212,11 @@ class _Handler(BaseHTTPRequestHandler):
         req = Request(self.command, unquote(url.path), query, headers, body, raw_path=url.path)
         wanted = self.workspace.accepted_token
         given = self.headers.get("Authorization")
-        if wanted is not None and not url.path.startswith("/.well-known/") and given not in (f"Bearer {wanted}", f"Bearer {self.workspace.runtime_token}"):
+        if (
+            wanted is not None
+            and not url.path.startswith("/.well-known/")
+            and given not in (f"Bearer {wanted}", f"Bearer {self.workspace.runtime_token}")
+        ):
             self.workspace.requests.append(Recorded(req.method, req.path, query, None, 401))
             self._send(401, {"error_code": "UNAUTHENTICATED", "message": "Invalid access token."}, {})
             return

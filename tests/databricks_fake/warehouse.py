@@ -16,13 +16,28 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
-_TYPES = {"ByteType": "BYTE", "ShortType": "SHORT", "IntegerType": "INT", "LongType": "LONG", "FloatType": "FLOAT",
-          "DoubleType": "DOUBLE", "DecimalType": "DECIMAL", "StringType": "STRING", "BooleanType": "BOOLEAN",
-          "DateType": "DATE", "TimestampType": "TIMESTAMP", "TimestampNTZType": "TIMESTAMP_NTZ", "BinaryType": "BINARY",
-          "ArrayType": "ARRAY", "MapType": "MAP", "StructType": "STRUCT"}
+_TYPES = {
+    "ByteType": "BYTE",
+    "ShortType": "SHORT",
+    "IntegerType": "INT",
+    "LongType": "LONG",
+    "FloatType": "FLOAT",
+    "DoubleType": "DOUBLE",
+    "DecimalType": "DECIMAL",
+    "StringType": "STRING",
+    "BooleanType": "BOOLEAN",
+    "DateType": "DATE",
+    "TimestampType": "TIMESTAMP",
+    "TimestampNTZType": "TIMESTAMP_NTZ",
+    "BinaryType": "BINARY",
+    "ArrayType": "ARRAY",
+    "MapType": "MAP",
+    "StructType": "STRUCT",
+}
 _SQL_TYPES = {"STRING", "BIGINT", "INT", "SMALLINT", "TINYINT", "DOUBLE", "FLOAT", "BOOLEAN", "DATE", "TIMESTAMP"}
 _IDENT = r"`(?:[^`]|``)+`"
 _NAME = rf"{_IDENT}(?:\.{_IDENT}){{0,2}}"
@@ -62,6 +77,7 @@ def spark_engine(spark: Any) -> Callable[..., tuple[list[tuple[str, str]], list[
         df = spark.sql(bind(statement, params))
         columns = [(f.name, _TYPES.get(type(f.dataType).__name__, "STRING")) for f in df.schema.fields]
         return columns, [[_text(v) for v in row] for row in df.collect()]
+
     run.not_run = []  # type: ignore[attr-defined]
     return run
 
@@ -74,6 +90,7 @@ def bind(statement: str, params: dict[str, tuple[Any, str]]) -> str:
         if name not in params:
             raise ValueError(f"[UNBOUND_SQL_PARAMETER] Found the unbound parameter: {name}")
         return _literal(*params[name])
+
     return _TOKENS.sub(repl, statement)
 
 

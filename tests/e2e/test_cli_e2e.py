@@ -16,7 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 def lakectl(*args: str, root: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LAKECTL_ROOT": str(root), "LAKECTL_CONFIG": str(REPO / "configs" / "lakectl.yaml")}
-    return subprocess.run([sys.executable, "-m", "lakectl", *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=root.parent)
+    return subprocess.run(
+        [sys.executable, "-m", "lakectl", *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=root.parent
+    )
 
 
 def test_generate_then_ingest_files_exactly_once(tmp_path):

@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,25 +19,31 @@ from lakectl.datagen.events import generate
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e]
 REPO = Path(__file__).resolve().parents[2]
-START = datetime(2026, 11, 2, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, tzinfo=UTC)
 VOLATILE = {"run_id", "processed_time", "quarantined_at", "recorded_at", "ingest_time", "ingest_run_id", "record"}
 SILVER = ("silver.events", "silver.reviews", "silver.quarantine", "silver.customers", "silver.products")
-GOLD = ("gold.customer_behavior_daily", "gold.product_performance_daily", "gold.funnel_daily", "gold.kpi_hourly",
-        "gold.sentiment_daily")
+GOLD = ("gold.customer_behavior_daily", "gold.product_performance_daily", "gold.funnel_daily", "gold.kpi_hourly", "gold.sentiment_daily")
 
 
 def config_for(root: Path) -> Path:
     """Small transform batches, so that a kill can fall between two committed batches."""
     cfg = root / "lakectl.yaml"
-    cfg.write_text(json.dumps({"storage": {"root": str(root / "lake")}, "ingest": {"max_bytes_per_trigger": "300kb"},
-                               "transform": {"max_bytes_per_trigger": "60kb"},
-                               "targets": {"local": {"kind": "local", "shuffle_partitions": 2}}}))
+    cfg.write_text(
+        json.dumps(
+            {
+                "storage": {"root": str(root / "lake")},
+                "ingest": {"max_bytes_per_trigger": "300kb"},
+                "transform": {"max_bytes_per_trigger": "60kb"},
+                "targets": {"local": {"kind": "local", "shuffle_partitions": 2}},
+            }
+        )
+    )
     return cfg
 
 
 def context(root: Path, spark):
-    from lakectl.engine.context import JobContext
     from lakectl.config import load_settings
+    from lakectl.engine.context import JobContext
 
     return JobContext(settings=load_settings(str(config_for(root))), _spark=spark)
 
@@ -49,8 +55,7 @@ def bronze_lake(tmp_path_factory, spark) -> Path:
 
     root = tmp_path_factory.mktemp("crash-source")
     ctx = context(root, spark)
-    generate(ctx.settings.storage.landing_dir, 2400, seed=5, start=START, days=2, bad_fraction=0.02,
-             duplicate_fraction=0.03, file_rows=800)
+    generate(ctx.settings.storage.landing_dir, 2400, seed=5, start=START, days=2, bad_fraction=0.02, duplicate_fraction=0.03, file_rows=800)
     assert run_job(ctx, "ingest", {"source": "files"}).metrics["batches"] >= 3
     return root
 
@@ -64,8 +69,14 @@ def copy_lake(src: Path, dst: Path) -> Path:
 def killed(root: Path, args: list[str], step: str) -> None:
     """Run a lakectl command in its own process group and let it be killed at `step`."""
     env = {**os.environ, "LAKECTL_KILL_AT": step, "LAKECTL_LEDGER": "off", "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(root / "lakectl.yaml"), *args],
-                          env=env, capture_output=True, text=True, timeout=900, start_new_session=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakectl", "--config", str(root / "lakectl.yaml"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        start_new_session=True,
+    )
     assert proc.returncode == -9, f"not killed at {step}: exit {proc.returncode}\n{proc.stderr[-2000:]}"
 
 
@@ -90,8 +101,13 @@ def assert_same_tables(spark, a, b, keys) -> None:
 
 def dq_totals(spark, ctx) -> dict[str, tuple[int, int]]:
     df = spark.read.format("delta").load(ctx.settings.table("ops.dq_metrics").path)
-    return {r["rule"]: (r["c"], r["f"]) for r in df.groupBy("rule").agg({"rows_checked": "sum", "rows_failed": "sum"})
-            .withColumnsRenamed({"sum(rows_checked)": "c", "sum(rows_failed)": "f"}).collect()}
+    return {
+        r["rule"]: (r["c"], r["f"])
+        for r in df.groupBy("rule")
+        .agg({"rows_checked": "sum", "rows_failed": "sum"})
+        .withColumnsRenamed({"sum(rows_checked)": "c", "sum(rows_failed)": "f"})
+        .collect()
+    }
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,8 @@ def _config(tmp_path: Path, root: Path, max_files: int) -> Path:
         f"storage:\n  root: {root}\n"
         "targets:\n  local:\n    kind: local\n    shuffle_partitions: 2\n"
         "    spark_conf:\n      spark.databricks.delta.snapshotPartitions: '2'\n"
-        f"sources:\n  files:\n    max_files_per_trigger: {max_files}\n")
+        f"sources:\n  files:\n    max_files_per_trigger: {max_files}\n"
+    )
     return config
 
 
@@ -37,7 +38,7 @@ def _landing(root: Path) -> list[str]:
     landing = root / "landing" / "events"
     landing.mkdir(parents=True)
     for i in range(FILES):
-        (landing / f"part-{i:03d}.json").write_text("\n".join(lines[i * EVENTS_PER_FILE:(i + 1) * EVENTS_PER_FILE]) + "\n")
+        (landing / f"part-{i:03d}.json").write_text("\n".join(lines[i * EVENTS_PER_FILE : (i + 1) * EVENTS_PER_FILE]) + "\n")
     return [json.loads(ln)["event_id"] for ln in lines]
 
 
@@ -64,11 +65,15 @@ def _kafka_backlog(broker, topic: str) -> list[str]:
 
 # Slow (--run-slow): the two races behind a once-failing files-SIGINT ("An exception was raised by the Python
 # Proxy") are fixed and covered deterministically in tests/unit/test_streaming_stop.py; these run a real stream.
-@pytest.mark.parametrize("source, sig", [
-    pytest.param("files", signal.SIGINT, marks=pytest.mark.slow),
-    pytest.param("files", signal.SIGTERM, marks=pytest.mark.slow),
-    pytest.param("kafka", signal.SIGINT, marks=[pytest.mark.slow, pytest.mark.kafka]),
-], ids=["files-SIGINT", "files-SIGTERM", "kafka-SIGINT"])
+@pytest.mark.parametrize(
+    "source, sig",
+    [
+        pytest.param("files", signal.SIGINT, marks=pytest.mark.slow),
+        pytest.param("files", signal.SIGTERM, marks=pytest.mark.slow),
+        pytest.param("kafka", signal.SIGINT, marks=[pytest.mark.slow, pytest.mark.kafka]),
+    ],
+    ids=["files-SIGINT", "files-SIGTERM", "kafka-SIGINT"],
+)
 def test_signal_stops_a_backlogged_stream_after_the_batch_in_flight(tmp_path, request, source, sig):
     from deltalake import DeltaTable
 
@@ -82,13 +87,23 @@ def test_signal_stops_a_backlogged_stream_after_the_batch_in_flight(tmp_path, re
         source_args = ["--source", "kafka", "--topic", "stop-test", "--bootstrap-servers", broker.bootstrap]
     else:
         ids = _landing(root)
-    cmd = [sys.executable, "-m", "lakectl", "--config", str(config), "ingest", *source_args, "--continuous",
-           "--trigger-interval", "1 second", "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "lakectl",
+        "--config",
+        str(config),
+        "ingest",
+        *source_args,
+        "--continuous",
+        "--trigger-interval",
+        "1 second",
+        "--json",
+    ]
     if source == "kafka":
         cmd += ["--max-offsets-per-trigger", str(EVENTS_PER_FILE)]
     env = {**os.environ, "LAKECTL_DRIVER_MEMORY": "1g"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            preexec_fn=_sigint_default)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_sigint_default)
     try:
         deadline = time.monotonic() + 600
         while len(_commits(checkpoint)) < 2 and time.monotonic() < deadline and proc.poll() is None:
@@ -128,8 +143,13 @@ def test_signal_stops_a_backlogged_stream_after_the_batch_in_flight(tmp_path, re
     recorded = sorted(p["recorded_at"] for p in progress)
     assert (recorded[-1] - recorded[0]).total_seconds() > 0.5 * batch_seconds
 
-    rerun = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(_config(tmp_path, root, 1000)), "ingest", *source_args, "--json"],
-                           capture_output=True, text=True, env=env, timeout=900)
+    rerun = subprocess.run(
+        [sys.executable, "-m", "lakectl", "--config", str(_config(tmp_path, root, 1000)), "ingest", *source_args, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     bronze = DeltaTable(str(root / "tables" / "bronze" / "events")).to_pyarrow_table(columns=["event_id"]).column("event_id").to_pylist()
     assert len(bronze) == len(set(bronze)), f"{len(bronze) - len(set(bronze))} duplicated events"
@@ -139,8 +159,13 @@ def test_signal_stops_a_backlogged_stream_after_the_batch_in_flight(tmp_path, re
         return
     # nothing new: answered from the checkpoint without starting Spark
     started = time.monotonic()
-    noop = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(_config(tmp_path, root, 1000)), "ingest", "--json"],
-                          capture_output=True, text=True, env=env, timeout=120)
+    noop = subprocess.run(
+        [sys.executable, "-m", "lakectl", "--config", str(_config(tmp_path, root, 1000)), "ingest", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert noop.returncode == 0, noop.stderr
     doc = json.loads(noop.stdout)
     assert doc["rows_written"] == 0 and doc["batches"] == 0 and "no Spark started" in doc["note"]
@@ -157,10 +182,25 @@ def _sigint_default() -> None:
 def test_ctrl_c_on_a_one_shot_command_prints_one_line(tmp_path):
     root = tmp_path / "lake"
     config = _config(tmp_path, root, 1)
-    cmd = [sys.executable, "-m", "lakectl", "--config", str(config), "query", "--engine", "spark",
-           "SELECT count(*) AS n FROM range(0, 100000000000) a WHERE rand() > 2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "LAKECTL_DRIVER_MEMORY": "1g"}, preexec_fn=_sigint_default)
+    cmd = [
+        sys.executable,
+        "-m",
+        "lakectl",
+        "--config",
+        str(config),
+        "query",
+        "--engine",
+        "spark",
+        "SELECT count(*) AS n FROM range(0, 100000000000) a WHERE rand() > 2",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "LAKECTL_DRIVER_MEMORY": "1g"},
+        preexec_fn=_sigint_default,
+    )
     try:
         deadline = time.monotonic() + 600
         # the SparkContext is up once its block manager folder exists; then the query starts

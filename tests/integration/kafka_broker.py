@@ -21,8 +21,8 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "scripts" / "kafka-local"
@@ -70,9 +70,7 @@ def port_open(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> bool:
         return False
 
 
-def _run_script(
-    args: list[str], env: Mapping[str, str], timeout: float
-) -> subprocess.CompletedProcess[str]:
+def _run_script(args: list[str], env: Mapping[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
     try:
         proc = subprocess.run(
             ["bash", str(SCRIPT), *args],
@@ -83,13 +81,10 @@ def _run_script(
             timeout=timeout,
         )
     except subprocess.TimeoutExpired as e:
-        raise KafkaBrokerError(
-            f"kafka-local {' '.join(args)} timed out after {timeout}s:\n{e.stderr or ''}"
-        ) from e
+        raise KafkaBrokerError(f"kafka-local {' '.join(args)} timed out after {timeout}s:\n{e.stderr or ''}") from e
     if proc.returncode != 0:
         raise KafkaBrokerError(
-            f"kafka-local {' '.join(args)} exited {proc.returncode}:\n"
-            f"{proc.stderr.strip()}\n{proc.stdout.strip()}".rstrip()
+            f"kafka-local {' '.join(args)} exited {proc.returncode}:\n{proc.stderr.strip()}\n{proc.stdout.strip()}".rstrip()
         )
     return proc
 
@@ -137,7 +132,7 @@ class Broker:
         """SIGTERM, then SIGKILL after 30 s; safe to call twice."""
         self._script("stop", timeout=60)
 
-    def __enter__(self) -> "Broker":
+    def __enter__(self) -> Broker:
         return self
 
     def __exit__(self, *exc: object) -> None:

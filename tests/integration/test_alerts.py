@@ -127,9 +127,9 @@ def test_standing_breach_alerts_once_and_again_after_resolve(tmp_path, webhook, 
 def test_renotify_interval_and_failed_delivery_retries(tmp_path, webhook, smtp):
     import time
 
+    from lakectl.config import load_settings
     from lakectl.monitor.alerts import notify
     from lakectl.monitor.sla import evaluate
-    from lakectl.config import load_settings
 
     settings = load_settings(_config(tmp_path, webhook, smtp, sla_tables=["gold.kpi_hourly"]))
     checks = evaluate(settings)

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
+from lakectl.config import settings_from_dict
 from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
-from lakectl.config import settings_from_dict
 
 pytestmark = [pytest.mark.spark, pytest.mark.uc]
 
@@ -20,8 +20,13 @@ def test_first_creation_registers_bronze_in_the_catalog_once_and_grant_can_name_
     admin = uc_server.admin()
     admin.user("ana@example.com")
     policy = tmp_path / "grants.yaml"
-    settings = settings_from_dict({"storage": {"root": str(tmp_path / "lake"), "catalog": cat},
-                                   "grant": {"url": uc_server.url, "auth_file": str(uc_server.token_file), "policy": str(policy)}}, "<test>")
+    settings = settings_from_dict(
+        {
+            "storage": {"root": str(tmp_path / "lake"), "catalog": cat},
+            "grant": {"url": uc_server.url, "auth_file": str(uc_server.token_file), "policy": str(policy)},
+        },
+        "<test>",
+    )
     ctx = JobContext(settings=settings, _spark=spark)
     bronze = ctx.settings.table("bronze.events")
     assert bronze.ref.startswith("delta.`") and bronze.display == f"{cat}.bronze.events"  # Spark: by path, as without a catalog
@@ -51,7 +56,9 @@ def test_first_creation_registers_bronze_in_the_catalog_once_and_grant_can_name_
     assert second.rows_written > 0 and second.warnings == [] and "catalog_registered" not in second.metrics
     assert admin.call("GET", f"/api/2.1/unity-catalog/tables/{cat}.bronze.events")["table_id"] == table["table_id"]
 
-    policy.write_text(f"principals: {{users: [ana@example.com]}}\ntables:\n  {cat}.bronze.events: {{grants: {{ana@example.com: [SELECT]}}}}\n")
+    policy.write_text(
+        f"principals: {{users: [ana@example.com]}}\ntables:\n  {cat}.bronze.events: {{grants: {{ana@example.com: [SELECT]}}}}\n"
+    )
     plan = run_job(ctx, "grant", {"action": "plan"})
     assert plan.metrics["to_add"] == 1 and plan.metrics["changes"][0]["securable"] == f"{cat}.bronze.events"
     assert run_job(ctx, "grant", {"action": "apply"}).metrics["changes_applied"] == 1

@@ -19,19 +19,19 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from review_corpus import review_corpus  # tests/integration: the ML tests' labelled sentences
 
 from lakectl.datagen.events import generate
-from review_corpus import review_corpus  # tests/integration: the ML tests' labelled sentences
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "spark-cluster-local"
 CONFIG = REPO / "configs" / "lakectl.yaml"
-START = datetime(2026, 11, 2, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, tzinfo=UTC)
 START_TIMEOUT = 300
 CLI_TIMEOUT = 1800  # a shared 2-core machine at load ~40 took 15 min for the local `lakectl run` alone
 FULL = os.environ.get("LAKECTL_PARITY_FULL") == "1"
@@ -41,15 +41,26 @@ bounded = pytest.mark.skipif(os.environ.get("LAKECTL_PARITY") == "0", reason="LA
 
 # Columns that differ between any two runs whatever the target: when and by which run a row was written,
 # and where the landing file was (each run has its own root).
-VOLATILE_COLUMNS = {"ingest_time", "ingest_run_id", "run_id", "recorded_at", "quarantined_at", "processed_time",
-                    "source_file", "record"}
+VOLATILE_COLUMNS = {"ingest_time", "ingest_run_id", "run_id", "recorded_at", "quarantined_at", "processed_time", "source_file", "record"}
 # Result fields that differ between any two runs: timings, run ids, paths under the run's own root.
 # Byte sizes too: a Parquet file of the same rows can differ by a byte between two writers (its footer metadata);
 # files and rows are compared instead (a CI run failed on bytes_before 50,630 vs 50,629).
 VOLATILE_FIELDS = {"duration_s", "seconds", "checkpoint", "run_id", "paths", "dir", "bytes_before", "bytes_after"}
-TABLES = ("bronze.events", "bronze.quarantine", "silver.events", "silver.reviews", "silver.quarantine",
-          "silver.customers", "silver.products", "ops.dq_metrics", "gold.customer_behavior_daily",
-          "gold.product_performance_daily", "gold.funnel_daily", "gold.kpi_hourly", "gold.sentiment_daily")
+TABLES = (
+    "bronze.events",
+    "bronze.quarantine",
+    "silver.events",
+    "silver.reviews",
+    "silver.quarantine",
+    "silver.customers",
+    "silver.products",
+    "ops.dq_metrics",
+    "gold.customer_behavior_daily",
+    "gold.product_performance_daily",
+    "gold.funnel_daily",
+    "gold.kpi_hourly",
+    "gold.sentiment_daily",
+)
 
 
 def free_port() -> int:
@@ -69,10 +80,16 @@ class Cluster:
 def spark_cluster(tmp_path_factory: pytest.TempPathFactory):
     """A standalone master + 2 workers (1 core / 1g each) + the Connect server, on free loopback ports."""
     data_dir = tmp_path_factory.mktemp("spark-cluster")
-    env = {**os.environ, "SPARK_CLUSTER_DATA_DIR": str(data_dir), "SPARK_CLUSTER_MASTER_PORT": str(free_port()),
-           "SPARK_CONNECT_PORT": str(free_port()), "SPARK_CLUSTER_START_TIMEOUT": str(START_TIMEOUT),
-           "SPARK_CONNECT_START_TIMEOUT": str(START_TIMEOUT), "PYTHON": sys.executable,
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "SPARK_CLUSTER_DATA_DIR": str(data_dir),
+        "SPARK_CLUSTER_MASTER_PORT": str(free_port()),
+        "SPARK_CONNECT_PORT": str(free_port()),
+        "SPARK_CLUSTER_START_TIMEOUT": str(START_TIMEOUT),
+        "SPARK_CONNECT_START_TIMEOUT": str(START_TIMEOUT),
+        "PYTHON": sys.executable,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
     env.pop("SPARK_REMOTE", None)
     started = time.monotonic()
     proc = subprocess.run([str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=START_TIMEOUT * 2 + 60)
@@ -88,8 +105,13 @@ def spark_cluster(tmp_path_factory: pytest.TempPathFactory):
 
 def lakectl(root: Path, *args: str, url: str | None = None, config: Path = CONFIG) -> dict[str, Any]:
     """`lakectl [--target cluster] ARGS --json` with the repo's config (or `config`) under `root`; the parsed JSON."""
-    env = {**os.environ, "LAKECTL_ROOT": str(root), "LAKECTL_CONFIG": str(config), "LAKECTL_DRIVER_MEMORY": "1g",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "LAKECTL_ROOT": str(root),
+        "LAKECTL_CONFIG": str(config),
+        "LAKECTL_DRIVER_MEMORY": "1g",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
     env.pop("SPARK_CONNECT_MODE_ENABLED", None)
     target: list[str] = []
     if url is not None:
@@ -97,8 +119,14 @@ def lakectl(root: Path, *args: str, url: str | None = None, config: Path = CONFI
         target = ["--target", "cluster"]
     else:
         env.pop("SPARK_REMOTE", None)
-    proc = subprocess.run([sys.executable, "-m", "lakectl", *target, *args, "--json"], env=env, cwd=root.parent,
-                          capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakectl", *target, *args, "--json"],
+        env=env,
+        cwd=root.parent,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+    )
     assert proc.returncode == 0, f"lakectl {' '.join(target + list(args))} exited {proc.returncode}:\n{proc.stderr[-3000:]}"
     return json.loads(proc.stdout)
 
@@ -111,8 +139,11 @@ def rounded(value: Any) -> Any:
 def comparable(value: Any, roots: tuple[Path, ...]) -> Any:
     """A --json result without the fields that differ between any two runs (timings, run ids, paths)."""
     if isinstance(value, dict):
-        return {k: sorted(v) if k == "stages" and isinstance(v, dict) else comparable(v, roots)  # stage -> seconds
-                for k, v in value.items() if k not in VOLATILE_FIELDS}
+        return {
+            k: sorted(v) if k == "stages" and isinstance(v, dict) else comparable(v, roots)  # stage -> seconds
+            for k, v in value.items()
+            if k not in VOLATILE_FIELDS
+        }
     if isinstance(value, float):
         return rounded(value)
     if isinstance(value, list):
@@ -147,8 +178,7 @@ def without_layout_of(result: dict[str, Any], tables: set[str]) -> dict[str, Any
     if not tables:
         return result
     layout = {"files_before", "files_after"}
-    details = [{k: v for k, v in d.items() if k not in layout} if d.get("table") in tables else d
-               for d in result.get("details", [])]
+    details = [{k: v for k, v in d.items() if k not in layout} if d.get("table") in tables else d for d in result.get("details", [])]
     return {**{k: v for k, v in result.items() if k not in layout}, "details": details}
 
 
@@ -245,7 +275,7 @@ def test_full_matrix_over_connect_on_a_cluster_equals_local(spark_cluster: Clust
     same("aggregate")
     assert_same_tables(spark, local, remote)
     # a second day: incremental transform (stream) and aggregate on both
-    more = datetime(2026, 11, 3, tzinfo=timezone.utc)
+    more = datetime(2026, 11, 3, tzinfo=UTC)
     generate(local / "landing" / "second", 600, seed=29, start=more, bad_fraction=0.03, file_rows=300)
     for sub in ("events",):
         for f in (local / "landing" / "second" / sub).glob("*"):
@@ -258,9 +288,14 @@ def test_full_matrix_over_connect_on_a_cluster_equals_local(spark_cluster: Clust
     assert set(aggregate["modes"].values()) <= {"incremental", "full"}
     assert_same_tables(spark, local, remote)
     # Spark on both sides: `--engine auto` would run this on DuckDB locally (falling back to Spark with a warning)
-    query = same("query", "--engine", "spark", "SELECT event_date, sum(revenue) AS revenue FROM gold.kpi_hourly "
-                          "JOIN (SELECT DISTINCT event_date FROM gold.funnel_daily) f ON to_date(event_hour) = f.event_date "
-                          "GROUP BY event_date ORDER BY event_date")
+    query = same(
+        "query",
+        "--engine",
+        "spark",
+        "SELECT event_date, sum(revenue) AS revenue FROM gold.kpi_hourly "
+        "JOIN (SELECT DISTINCT event_date FROM gold.funnel_daily) f ON to_date(event_hour) = f.event_date "
+        "GROUP BY event_date ORDER BY event_date",
+    )
     assert query["row_count"] == 2
     # file counts are compared where Delta's auto compaction made the same decision on both sides
     differ = {k for k in TABLES if auto_compacted(local, k) != auto_compacted(remote, k)}
@@ -291,12 +326,23 @@ ML_CONFIGS = {
     "encoder": {"featurizer": "encoder", "reg_params": [0.1, 0.3], "min_labelled_rows": 40},
     "tfidf": {"featurizer": "tfidf", "reg_params": [0.01, 0.1], "num_features": 4096, "min_labelled_rows": 40},
 }
+
+
 def ml_config(path: Path, url: str, featurizer: str) -> Path:
     import yaml
 
-    path.write_text(yaml.safe_dump({"ml": ML_CONFIGS[featurizer], "storage": {"root": "${LAKECTL_ROOT}"},
-                                    "targets": {"local": {"kind": "local", "driver_memory": "1g", "shuffle_partitions": 4},
-                                                "cluster": {"kind": "spark", "remote": url}}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "ml": ML_CONFIGS[featurizer],
+                "storage": {"root": "${LAKECTL_ROOT}"},
+                "targets": {
+                    "local": {"kind": "local", "driver_memory": "1g", "shuffle_partitions": 4},
+                    "cluster": {"kind": "spark", "remote": url},
+                },
+            }
+        )
+    )
     return path
 
 
@@ -313,15 +359,27 @@ def score_continuously_until(root: Path, url: str, config: Path, rows: int) -> s
     from deltalake import DeltaTable
 
     scores = root / "tables" / "silver" / "review_scores"
-    env = {**os.environ, "LAKECTL_ROOT": str(root), "LAKECTL_CONFIG": str(config), "SPARK_REMOTE": url,
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "LAKECTL_ROOT": str(root),
+        "LAKECTL_CONFIG": str(config),
+        "SPARK_REMOTE": url,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
 
     def sigint_default() -> None:  # a test run started in the background ignores SIGINT, and so would the child
         signal.signal(signal.SIGINT, signal.SIG_DFL)
 
-    proc = subprocess.Popen([sys.executable, "-m", "lakectl", "--target", "cluster", "score", "--continuous",
-                             "--trigger-interval", "1 second"], env=env, cwd=root.parent, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=sigint_default)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lakectl", "--target", "cluster", "score", "--continuous", "--trigger-interval", "1 second"],
+        env=env,
+        cwd=root.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=sigint_default,
+    )
     end = time.monotonic() + 600
     try:
         while True:
@@ -342,10 +400,13 @@ def score_continuously_until(root: Path, url: str, config: Path, rows: int) -> s
     return err
 
 
-@pytest.mark.parametrize("featurizer", [
-    pytest.param("encoder", marks=bounded),  # the default featurizer: in CI
-    pytest.param("tfidf", marks=[full_only, pytest.mark.slow]),
-])
+@pytest.mark.parametrize(
+    "featurizer",
+    [
+        pytest.param("encoder", marks=bounded),  # the default featurizer: in CI
+        pytest.param("tfidf", marks=[full_only, pytest.mark.slow]),
+    ],
+)
 @pytest.mark.connect
 @pytest.mark.e2e
 def test_train_and_score_over_connect_on_a_cluster_equal_local(spark_cluster: Cluster, spark, tmp_path, featurizer: str):
@@ -355,8 +416,7 @@ def test_train_and_score_over_connect_on_a_cluster_equal_local(spark_cluster: Cl
     local, remote = tmp_path / "local", tmp_path / "connect"
     data = [(f"e{i:05d}", text, 5 if label else 1) for i, (text, label) in enumerate(review_corpus())]
     reviews = local / "tables" / "silver" / "reviews"
-    spark.createDataFrame(data, "event_id string, review_text string, rating int").repartition(3) \
-        .write.format("delta").save(str(reviews))
+    spark.createDataFrame(data, "event_id string, review_text string, rating int").repartition(3).write.format("delta").save(str(reviews))
     shutil.copytree(reviews, remote / "tables" / "silver" / "reviews")
     config = ml_config(tmp_path / "ml.yaml", spark_cluster.url, featurizer)
 
@@ -365,8 +425,11 @@ def test_train_and_score_over_connect_on_a_cluster_equal_local(spark_cluster: Cl
         a = lakectl(local, *args, config=config)
         middle = time.monotonic()
         b = lakectl(remote, *args, url=spark_cluster.url, config=config)
-        print(f"lakectl {' '.join(args)} ({featurizer}): local {middle - started:.1f} s, connect on the cluster "
-              f"{time.monotonic() - middle:.1f} s", file=sys.stderr)
+        print(
+            f"lakectl {' '.join(args)} ({featurizer}): local {middle - started:.1f} s, connect on the cluster "
+            f"{time.monotonic() - middle:.1f} s",
+            file=sys.stderr,
+        )
         return a, b
 
     train_local, train_remote = both("train")
@@ -376,8 +439,9 @@ def test_train_and_score_over_connect_on_a_cluster_equal_local(spark_cluster: Cl
     assert train_remote["alias"] == train_local["alias"] == "champion"
     assert train_remote["reg_param"] == train_local["reg_param"]
     metrics = [k for k in train_local if k.startswith(("validation_", "test_"))]
-    assert len(metrics) >= 8 and not close(train_local, train_remote, metrics, 1e-3), \
-        {k: (train_local[k], train_remote[k]) for k in metrics}
+    assert len(metrics) >= 8 and not close(train_local, train_remote, metrics, 1e-3), {
+        k: (train_local[k], train_remote[k]) for k in metrics
+    }
     assert train_remote["test_accuracy"] > 0.6
 
     started = time.monotonic()
@@ -385,8 +449,11 @@ def test_train_and_score_over_connect_on_a_cluster_equal_local(spark_cluster: Cl
     assert score_local["rows_read"] == score_local["rows_written"] == len(data)
     middle = time.monotonic()
     err = score_continuously_until(remote, spark_cluster.url, config, len(data))
-    print(f"lakectl score ({featurizer}): local batch {middle - started:.1f} s, connect on the cluster continuous "
-          f"{time.monotonic() - middle:.1f} s", file=sys.stderr)
+    print(
+        f"lakectl score ({featurizer}): local batch {middle - started:.1f} s, connect on the cluster continuous "
+        f"{time.monotonic() - middle:.1f} s",
+        file=sys.stderr,
+    )
     # the batches ran on the server; their progress (rows per batch) still reached the client's lines
     assert " batch 0: " in err and "after 0 batch(es)" not in err, err[-2000:]
     again = lakectl(remote, "score", url=spark_cluster.url, config=config)  # exactly once: nothing new to score

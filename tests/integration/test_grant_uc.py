@@ -29,8 +29,14 @@ def _cat(prefix: str) -> str:
 def env(uc_server, tmp_path):
     """A config pointing lakectl at the server (token from its file), and a runner for the CLI."""
     cfg = tmp_path / "lakectl.yaml"
-    cfg.write_text(yaml.safe_dump({"storage": {"root": str(tmp_path / "lake")},
-                                   "grant": {"url": uc_server.url, "auth_file": str(uc_server.token_file), "policy": str(tmp_path / "grants.yaml")}}))
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "storage": {"root": str(tmp_path / "lake")},
+                "grant": {"url": uc_server.url, "auth_file": str(uc_server.token_file), "policy": str(tmp_path / "grants.yaml")},
+            }
+        )
+    )
     admin = uc_server.admin()
     for u in USERS:
         admin.user(u)
@@ -63,15 +69,28 @@ def _write(path: Path, doc: dict) -> None:
 def test_apply_3_principals_x_11_securables_then_second_apply_changes_nothing(env):
     admin, cli = env["admin"], env["cli"]
     cat = _cat("big")
-    _catalog(admin, env["tmp"], cat, {"bronze": ["events", "quarantine"], "silver": ["events", "reviews", "customers"], "gold": ["kpi", "funnel", "sentiment"]})
-    _write(env["policy"], {
-        "principals": {"users": USERS[:3]},
-        "catalogs": {cat: {"grants": {u: ["USE_CATALOG"] for u in USERS[:3]}}},
-        "schemas": {f"{cat}.{s}": {"grants": {u: ["USE_SCHEMA"] for u in USERS[:3]}} for s in ("bronze", "silver", "gold")},
-        "tables": {f"{cat}.gold.*": {"grants": {USERS[0]: ["SELECT"], USERS[1]: ["SELECT"]}},
-                   **{f"{cat}.{s}.{t}": {"grants": {USERS[2]: ["SELECT", "MODIFY"]}}
-                      for s, ts in {"bronze": ["events", "quarantine"], "silver": ["events", "reviews", "customers"]}.items() for t in ts}},
-    })
+    _catalog(
+        admin,
+        env["tmp"],
+        cat,
+        {"bronze": ["events", "quarantine"], "silver": ["events", "reviews", "customers"], "gold": ["kpi", "funnel", "sentiment"]},
+    )
+    _write(
+        env["policy"],
+        {
+            "principals": {"users": USERS[:3]},
+            "catalogs": {cat: {"grants": {u: ["USE_CATALOG"] for u in USERS[:3]}}},
+            "schemas": {f"{cat}.{s}": {"grants": {u: ["USE_SCHEMA"] for u in USERS[:3]}} for s in ("bronze", "silver", "gold")},
+            "tables": {
+                f"{cat}.gold.*": {"grants": {USERS[0]: ["SELECT"], USERS[1]: ["SELECT"]}},
+                **{
+                    f"{cat}.{s}.{t}": {"grants": {USERS[2]: ["SELECT", "MODIFY"]}}
+                    for s, ts in {"bronze": ["events", "quarantine"], "silver": ["events", "reviews", "customers"]}.items()
+                    for t in ts
+                },
+            },
+        },
+    )
     plan, _ = cli("grant", "plan", expect=8)
     assert plan["securables"] == 12 and plan["to_revoke"] == 0
     assert plan["to_add"] == 3 + 9 + 6 + 10 == len(plan["changes"])
@@ -89,22 +108,31 @@ def test_apply_3_principals_x_11_securables_then_second_apply_changes_nothing(en
     assert len(rows) == 2
     recorded = [json.loads(r["params"]) for r in rows]
     assert sorted(len(p["changes"]) for p in recorded) == [0, 28]
-    assert {"action": "add", "securable_type": "table", "securable": f"{cat}.gold.kpi", "principal": USERS[0], "privilege": "SELECT"} in max(recorded, key=lambda p: len(p["changes"]))["changes"]
+    assert {
+        "action": "add",
+        "securable_type": "table",
+        "securable": f"{cat}.gold.kpi",
+        "principal": USERS[0],
+        "privilege": "SELECT",
+    } in max(recorded, key=lambda p: len(p["changes"]))["changes"]
 
 
 def test_hand_made_grant_is_drift_and_is_removed_only_where_managed(env):
     admin, cli = env["admin"], env["cli"]
     cat = _cat("drift")
     _catalog(admin, env["tmp"], cat, {"gold": ["kpi", "funnel"], "silver": ["events", "raw"]})
-    _write(env["policy"], {
-        "principals": {"users": USERS},
-        "managed": {"under": [f"{cat}.gold"]},
-        "tables": {f"{cat}.gold.*": {"grants": {USERS[0]: ["SELECT"]}}, f"{cat}.silver.events": {"grants": {USERS[1]: ["SELECT"]}}},
-    })
+    _write(
+        env["policy"],
+        {
+            "principals": {"users": USERS},
+            "managed": {"under": [f"{cat}.gold"]},
+            "tables": {f"{cat}.gold.*": {"grants": {USERS[0]: ["SELECT"]}}, f"{cat}.silver.events": {"grants": {USERS[1]: ["SELECT"]}}},
+        },
+    )
     cli("grant", "apply")
-    admin.patch("table", f"{cat}.gold.kpi", USERS[3], add=["MODIFY"])          # under a managed schema
-    admin.patch("table", f"{cat}.silver.events", USERS[3], add=["SELECT"])     # a listed (managed) table
-    admin.patch("table", f"{cat}.silver.raw", USERS[3], add=["SELECT"])        # not managed: never touched
+    admin.patch("table", f"{cat}.gold.kpi", USERS[3], add=["MODIFY"])  # under a managed schema
+    admin.patch("table", f"{cat}.silver.events", USERS[3], add=["SELECT"])  # a listed (managed) table
+    admin.patch("table", f"{cat}.silver.raw", USERS[3], add=["SELECT"])  # not managed: never touched
     drift, proc = cli("grant", "drift", expect=8)
     out = {(c["securable"], c["principal"], c["privilege"]) for c in drift["out_of_policy"]}
     assert out == {(f"{cat}.gold.kpi", USERS[3], "MODIFY"), (f"{cat}.silver.events", USERS[3], "SELECT")}
@@ -152,12 +180,18 @@ def test_owner_and_admin_are_never_revoked(env):
 
     dora = UcAdmin(server.url, server.token_for(owner))
     dora.table(cat, "s", "by_dora", (env["tmp"] / "data" / "by_dora").as_uri())
-    dora.patch("table", f"{cat}.s.by_dora", owner, add=["SELECT"])        # the owner's own explicit grant
-    admin.patch("table", f"{cat}.s.by_admin", "admin", add=["SELECT"])      # the metastore admin's
-    admin.patch("table", f"{cat}.s.by_admin", USERS[0], add=["SELECT"])     # an ordinary grant
+    dora.patch("table", f"{cat}.s.by_dora", owner, add=["SELECT"])  # the owner's own explicit grant
+    admin.patch("table", f"{cat}.s.by_admin", "admin", add=["SELECT"])  # the metastore admin's
+    admin.patch("table", f"{cat}.s.by_admin", USERS[0], add=["SELECT"])  # an ordinary grant
     # the policy manages the whole catalog and names neither dora nor admin
-    _write(env["policy"], {"principals": {"users": [USERS[1]]}, "managed": {"under": [cat]},
-                           "tables": {f"{cat}.s.by_dora": {"grants": {USERS[1]: ["SELECT"]}}}})
+    _write(
+        env["policy"],
+        {
+            "principals": {"users": [USERS[1]]},
+            "managed": {"under": [cat]},
+            "tables": {f"{cat}.s.by_dora": {"grants": {USERS[1]: ["SELECT"]}}},
+        },
+    )
     plan, _ = cli("grant", "plan", expect=8)
     revoked = {(c["securable"], c["principal"]) for c in plan["changes"] if c["action"] == "revoke"}
     # dora's catalog and schema grants are ordinary grants there (she owns only the table): revoked
@@ -171,23 +205,33 @@ def test_owner_and_admin_are_never_revoked(env):
     assert admin.grants("catalog", cat) == {}
 
 
-HOSTILE_USERS = ["o'brien \"q\"@example.com", "tick`tock@example.com", "space man@example.com", "zoë.ünïcødé@exämple.com",
-                 "semi;colon--@example.com"]
+HOSTILE_USERS = [
+    'o\'brien "q"@example.com',
+    "tick`tock@example.com",
+    "space man@example.com",
+    "zoë.ünïcødé@exämple.com",
+    "semi;colon--@example.com",
+]
 
 
 def test_hostile_names_round_trip_without_injection(env):
     admin, cli = env["admin"], env["cli"]
-    cat = _cat("odd-name@x")   # the server allows [A-Za-z0-9_@-] in object names
+    cat = _cat("odd-name@x")  # the server allows [A-Za-z0-9_@-] in object names
     _catalog(admin, env["tmp"], cat, {"s-1": ["t@1", "t-2"]})
     for u in HOSTILE_USERS:
         admin.user(u)
-    _write(env["policy"], {
-        "principals": {"users": HOSTILE_USERS},
-        "managed": {"under": [cat]},
-        "catalogs": {cat: {"grants": {u: ["USE_CATALOG"] for u in HOSTILE_USERS}}},
-        "tables": {f"{cat}.s-1.*": {"grants": {u: ["SELECT"] for u in HOSTILE_USERS[:3]}},
-                   f"{cat}.s-1.t-2": {"grants": {HOSTILE_USERS[3]: ["MODIFY"]}}},
-    })
+    _write(
+        env["policy"],
+        {
+            "principals": {"users": HOSTILE_USERS},
+            "managed": {"under": [cat]},
+            "catalogs": {cat: {"grants": {u: ["USE_CATALOG"] for u in HOSTILE_USERS}}},
+            "tables": {
+                f"{cat}.s-1.*": {"grants": {u: ["SELECT"] for u in HOSTILE_USERS[:3]}},
+                f"{cat}.s-1.t-2": {"grants": {HOSTILE_USERS[3]: ["MODIFY"]}},
+            },
+        },
+    )
     applied, _ = cli("grant", "apply")
     assert applied["changes_applied"] == 5 + 6 + 1
     assert admin.grants("table", f"{cat}.s-1.t-2") == {**{u: ["SELECT"] for u in HOSTILE_USERS[:3]}, HOSTILE_USERS[3]: ["MODIFY"]}
@@ -199,10 +243,14 @@ def test_hostile_names_round_trip_without_injection(env):
 
     # names that would change the request if they were not one encoded path segment
     for evil in ("t-2?x=1", "t-2/../../catalogs", "t-2#frag", "t%2F2", "t-2 OR 1=1"):
-        _write(env["policy"], {"principals": {"users": [HOSTILE_USERS[0]]},
-                               "tables": {f"{cat}.s-1.`{evil}`": {"grants": {HOSTILE_USERS[0]: ["MODIFY"]}}}})
+        _write(
+            env["policy"],
+            {"principals": {"users": [HOSTILE_USERS[0]]}, "tables": {f"{cat}.s-1.`{evil}`": {"grants": {HOSTILE_USERS[0]: ["MODIFY"]}}}},
+        )
         _, proc = cli("grant", "apply", expect=2, json_out=False)
-        assert ("not found on the server" in proc.stderr or "the server refused the name" in proc.stderr) and proc.stderr.count("\n") == 1, proc.stderr
+        assert ("not found on the server" in proc.stderr or "the server refused the name" in proc.stderr) and proc.stderr.count(
+            "\n"
+        ) == 1, proc.stderr
     assert admin.grants("table", f"{cat}.s-1.t-2") == {**{u: ["SELECT"] for u in HOSTILE_USERS[:3]}, HOSTILE_USERS[3]: ["MODIFY"]}
 
 
@@ -210,9 +258,18 @@ def test_apply_refuses_a_saved_plan_when_the_server_changed_and_unsupported_part
     admin, cli = env["admin"], env["cli"]
     cat = _cat("stale")
     _catalog(admin, env["tmp"], cat, {"s": ["t"]})
-    _write(env["policy"], {"principals": {"users": USERS[:2], "groups": ["readers"]},
-                           "tables": {f"{cat}.s.t": {"grants": {USERS[0]: ["SELECT"], "readers": ["SELECT"], USERS[1]: ["ALL_PRIVILEGES"]},
-                                                     "tags": {"pii": "none"}}}})
+    _write(
+        env["policy"],
+        {
+            "principals": {"users": USERS[:2], "groups": ["readers"]},
+            "tables": {
+                f"{cat}.s.t": {
+                    "grants": {USERS[0]: ["SELECT"], "readers": ["SELECT"], USERS[1]: ["ALL_PRIVILEGES"]},
+                    "tags": {"pii": "none"},
+                }
+            },
+        },
+    )
     plan_file = env["tmp"] / "plan.json"
     plan, _ = cli("grant", "plan", "--out", str(plan_file), expect=8)
     assert plan["to_add"] == 1
@@ -245,7 +302,9 @@ def test_show_marks_inherited_privileges(env):
 
 def test_a_wrong_token_is_one_line_and_never_printed(env, uc_server):
     _write(env["policy"], {"principals": {"users": [USERS[0]]}, "catalogs": {"nope": {}}})
-    _, proc = env["cli"]("grant", "plan", "--url", uc_server.url, expect=None, json_out=False, extra_env={"UC_TOKEN": "not-a-valid-token-xyz"})
+    _, proc = env["cli"](
+        "grant", "plan", "--url", uc_server.url, expect=None, json_out=False, extra_env={"UC_TOKEN": "not-a-valid-token-xyz"}
+    )
     assert proc.returncode == 2 and "not-a-valid-token-xyz" not in proc.stdout + proc.stderr
     assert proc.stderr.startswith("lakectl: error: ") and proc.stderr.count("\n") == 1 and "HTTP 401" in proc.stderr
     assert "check the token" in proc.stderr
@@ -266,8 +325,13 @@ def test_a_failing_principal_in_a_patch_is_reported_and_the_others_still_land(en
     _catalog(admin, env["tmp"], cat, {"s": ["t"]})
     backend = UcOssBackend(uc_server.url, uc_server.token)
     t = Securable("table", (cat, "s", "t"))
-    outcome = backend.apply([PrincipalChange(t, USERS[0], add=("SELECT",)), PrincipalChange(t, "ghost@example.com", add=("SELECT",)),
-                             PrincipalChange(t, USERS[1], add=("MODIFY", "SELECT"))])
+    outcome = backend.apply(
+        [
+            PrincipalChange(t, USERS[0], add=("SELECT",)),
+            PrincipalChange(t, "ghost@example.com", add=("SELECT",)),
+            PrincipalChange(t, USERS[1], add=("MODIFY", "SELECT")),
+        ]
+    )
     assert [c.principal for c in outcome.applied] == [USERS[0], USERS[1]]
     assert [f.change.principal for f in outcome.failed] == ["ghost@example.com"]
     assert "HTTP 404" in outcome.failed[0].error and "ghost@example.com" in outcome.failed[0].error
@@ -282,7 +346,9 @@ def test_the_example_policy_applies_to_the_local_server_and_plans_fast(env):
     admin, cli = env["admin"], env["cli"]
     for u in ("alice@example.com", "bob@example.com", "carol@example.com", "etl-bot@example.com"):
         admin.user(u)
-    _catalog(admin, env["tmp"], "lakehouse", {"bronze": ["events"], "silver": ["events", "customers"], "gold": ["kpi_hourly", "funnel_daily"]})
+    _catalog(
+        admin, env["tmp"], "lakehouse", {"bronze": ["events"], "silver": ["events", "customers"], "gold": ["kpi_hourly", "funnel_daily"]}
+    )
     example = str(REPO / "configs" / "grants.yaml")
     plan, _ = cli("grant", "plan", "--policy", example, expect=8)
     assert plan["to_revoke"] == 0 and any("cannot hold tags" in u for u in plan["unsupported"])
@@ -325,8 +391,17 @@ def test_register_lakectls_delta_tables_then_grant_on_them(env, uc_server):
     admin, cli = env["admin"], env["cli"]
     cat = _cat("reg")
     lake = env["tmp"] / "lake" / "tables"
-    write_deltalake(str(lake / "gold" / "kpi_hourly"), pa.table({"event_hour": pa.array([1], pa.timestamp("us", tz="UTC")), "revenue": [1.5],
-                                                                 "orders": pa.array([3], pa.int64()), "tags": [["a"]]}))
+    write_deltalake(
+        str(lake / "gold" / "kpi_hourly"),
+        pa.table(
+            {
+                "event_hour": pa.array([1], pa.timestamp("us", tz="UTC")),
+                "revenue": [1.5],
+                "orders": pa.array([3], pa.int64()),
+                "tags": [["a"]],
+            }
+        ),
+    )
     write_deltalake(str(lake / "silver" / "events"), pa.table({"event_id": ["e1"], "price": pa.array([2.0], pa.float32())}))
     cfg = env["tmp"] / "lakectl.yaml"
     doc = yaml.safe_load(cfg.read_text())
@@ -339,7 +414,12 @@ def test_register_lakectls_delta_tables_then_grant_on_them(env, uc_server):
     assert done["created"] == 2 and done["missing"] == 1
     t = admin.call("GET", f"/api/2.1/unity-catalog/tables/{cat}.gold.kpi_hourly")
     assert t["table_type"] == "EXTERNAL" and t["storage_location"].rstrip("/") == (lake / "gold" / "kpi_hourly").as_uri()
-    assert [(c["name"], c["type_text"]) for c in t["columns"]] == [("event_hour", "timestamp"), ("revenue", "double"), ("orders", "bigint"), ("tags", "array<string>")]
+    assert [(c["name"], c["type_text"]) for c in t["columns"]] == [
+        ("event_hour", "timestamp"),
+        ("revenue", "double"),
+        ("orders", "bigint"),
+        ("tags", "array<string>"),
+    ]
     again, _ = cli("grant", "register", "gold.kpi_hourly", "silver.events")
     assert again["created"] == 0 and again["exists"] == 2
     _write(env["policy"], {"principals": {"users": [USERS[0]]}, "tables": {f"{cat}.gold.*": {"grants": {USERS[0]: ["SELECT"]}}}})
@@ -351,10 +431,25 @@ def test_volume_grants_and_types_prefix(env):
     admin, cli = env["admin"], env["cli"]
     cat = _cat("vol")
     _catalog(admin, env["tmp"], cat, {"s": []})
-    admin.call("POST", "/api/2.1/unity-catalog/volumes", {"name": "files", "catalog_name": cat, "schema_name": "s", "volume_type": "EXTERNAL",
-                                                          "storage_location": (env["tmp"] / "data" / "files").as_uri()})
-    _write(env["policy"], {"principals": {"users": [USERS[0]]}, "managed": {"under": [f"{cat}.s"]},
-                           "volumes": {f"{cat}.s.files": {"grants": {USERS[0]: ["READ_VOLUME"]}}}})
+    admin.call(
+        "POST",
+        "/api/2.1/unity-catalog/volumes",
+        {
+            "name": "files",
+            "catalog_name": cat,
+            "schema_name": "s",
+            "volume_type": "EXTERNAL",
+            "storage_location": (env["tmp"] / "data" / "files").as_uri(),
+        },
+    )
+    _write(
+        env["policy"],
+        {
+            "principals": {"users": [USERS[0]]},
+            "managed": {"under": [f"{cat}.s"]},
+            "volumes": {f"{cat}.s.files": {"grants": {USERS[0]: ["READ_VOLUME"]}}},
+        },
+    )
     applied, _ = cli("grant", "apply")
     assert applied["changes_applied"] == 1 and admin.grants("volume", f"{cat}.s.files") == {USERS[0]: ["READ VOLUME"]}
     cli("grant", "plan", expect=0)
@@ -378,8 +473,9 @@ def test_concurrent_patches_to_many_securables_land_exactly_over_reused_connecti
         admin.patch("table", ".".join(s.name), USERS[3], add=["MODIFY"])
     backend = UcOssBackend(uc_server.url, uc_server.token, threads=8)
     try:
-        changes = [PrincipalChange(s, u, ("SELECT",) if u != USERS[3] else (), ("MODIFY",) if u == USERS[3] else ())
-                   for s in tables for u in USERS]
+        changes = [
+            PrincipalChange(s, u, ("SELECT",) if u != USERS[3] else (), ("MODIFY",) if u == USERS[3] else ()) for s in tables for u in USERS
+        ]
         changes = [c for c in changes if c.add or c.remove]
         outcome = backend.apply(changes)
         assert not outcome.failed and len(outcome.applied) == len(changes)

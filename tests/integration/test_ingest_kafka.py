@@ -28,13 +28,21 @@ def test_generate_to_kafka_then_ingest_exactly_once(ctx, kafka_broker):
     from lakectl.jobs import run_job
 
     topic = "ingest-once"
-    gen = run_job(ctx, "generate", {"events": 3000, "bad_fraction": 0.02, "to": "kafka", "topic": topic, "partitions": 3,
-                                    "bootstrap_servers": kafka_broker.bootstrap})
+    gen = run_job(
+        ctx,
+        "generate",
+        {"events": 3000, "bad_fraction": 0.02, "to": "kafka", "topic": topic, "partitions": 3, "bootstrap_servers": kafka_broker.bootstrap},
+    )
     assert gen.rows_written == 3000 and gen.metrics["topic_created"] and gen.metrics["partitions"] == 3
     # One record with headers, one with a repeated header key, one that is not JSON at all.
     p = Producer({"bootstrap.servers": kafka_broker.bootstrap})
-    p.produce(topic, value=b'{"event_id":"hdr-1","event_type":"click","event_time":"2026-01-01T00:00:00Z"}', key=b"C1",
-              headers=[("trace", b"abc"), ("trace", b"second"), ("origin", b"test")], partition=0)
+    p.produce(
+        topic,
+        value=b'{"event_id":"hdr-1","event_type":"click","event_time":"2026-01-01T00:00:00Z"}',
+        key=b"C1",
+        headers=[("trace", b"abc"), ("trace", b"second"), ("origin", b"test")],
+        partition=0,
+    )
     p.produce(topic, value=b"\x00not json", key=None, partition=1)
     assert p.flush(30) == 0
 
@@ -46,12 +54,27 @@ def test_generate_to_kafka_then_ingest_exactly_once(ctx, kafka_broker):
     # the uncompressed batch cache is set on the stream's own session, not on the caller's
     assert ctx.spark.conf.get("spark.sql.inMemoryColumnarStorage.compressed") == "true"
 
-    rows = bronze_rows(ctx.settings, columns=["event_id", "customer_id", "kafka_topic", "kafka_partition", "kafka_offset",
-                                              "kafka_key", "kafka_timestamp", "kafka_headers", "raw", "source"])
+    rows = bronze_rows(
+        ctx.settings,
+        columns=[
+            "event_id",
+            "customer_id",
+            "kafka_topic",
+            "kafka_partition",
+            "kafka_offset",
+            "kafka_key",
+            "kafka_timestamp",
+            "kafka_headers",
+            "raw",
+            "source",
+        ],
+    )
     ids = [r["event_id"] for r in rows]
     assert len(ids) == len(set(ids)) == valid
     assert {r["kafka_partition"] for r in rows} == {0, 1, 2} and {r["kafka_topic"] for r in rows} == {topic}
-    assert all(r["kafka_key"] == r["customer_id"] and r["raw"].startswith("{") and r["kafka_timestamp"] for r in rows if r["event_id"] != "hdr-1")
+    assert all(
+        r["kafka_key"] == r["customer_id"] and r["raw"].startswith("{") and r["kafka_timestamp"] for r in rows if r["event_id"] != "hdr-1"
+    )
     hdr = next(r for r in rows if r["event_id"] == "hdr-1")
     assert dict(hdr["kafka_headers"]) == {"trace": "abc", "origin": "test"}
     quarantined = bronze_rows(ctx.settings, "bronze.quarantine", ["raw", "reason", "kafka_partition", "kafka_offset"])
@@ -69,8 +92,11 @@ def test_generate_to_kafka_then_ingest_exactly_once(ctx, kafka_broker):
     assert (kafka["state"], kafka["backlog_records"]) == ("stopped", 0)
     assert kafka["last_batch_id"] >= first.metrics["batches"] - 1 and kafka["last_batch_rows"] is not None
     for i in range(250):
-        p.produce(topic, value=json.dumps({"event_id": f"late-{i}", "event_type": "click", "event_time": "2026-01-02T00:00:00Z"}).encode(),
-                  partition=i % 3)
+        p.produce(
+            topic,
+            value=json.dumps({"event_id": f"late-{i}", "event_type": "click", "event_time": "2026-01-02T00:00:00Z"}).encode(),
+            partition=i % 3,
+        )
     assert p.flush(30) == 0
     kafka = next(s for s in run_job(ctx, "monitor", {"action": "streams"}).details if s["source"] == "kafka")
     assert kafka["backlog_records"] == 250
@@ -88,8 +114,11 @@ def test_generate_to_kafka_then_ingest_exactly_once(ctx, kafka_broker):
     admin.create_partitions([NewPartitions(topic, 4)])[topic].result(timeout=30)
     p = Producer({"bootstrap.servers": kafka_broker.bootstrap})  # a new client learns of partition 3
     for i in range(40):
-        p.produce(topic, value=json.dumps({"event_id": f"newpart-{i}", "event_type": "click", "event_time": "2026-01-03T00:00:00Z"}).encode(),
-                  partition=3)
+        p.produce(
+            topic,
+            value=json.dumps({"event_id": f"newpart-{i}", "event_type": "click", "event_time": "2026-01-03T00:00:00Z"}).encode(),
+            partition=3,
+        )
     assert p.flush(30) == 0
     kafka = next(s for s in run_job(ctx, "monitor", {"action": "streams"}).details if s["source"] == "kafka")
     assert (kafka["backlog_records"], kafka["backlog_detail"][f"{topic}-3"]) == (40, 40)
@@ -204,8 +233,9 @@ def test_expired_offsets_and_deleted_topic_are_loud_unless_allowed(ctx, tmp_path
 
         def produce(start: int, n: int) -> None:
             for i in range(start, start + n):
-                producer.produce(topic, json.dumps({"event_id": f"e{i}", "event_type": "click", "event_time": "2026-01-01T00:00:00Z"}).encode())
-            assert producer.flush(30) == 0
+                event = {"event_id": f"e{i}", "event_type": "click", "event_time": "2026-01-01T00:00:00Z"}
+                producer.produce(topic, json.dumps(event).encode())  # noqa: F821 (deleted below)
+            assert producer.flush(30) == 0  # noqa: F821
 
         params = {"source": "kafka", "topics": [topic], "bootstrap_servers": broker.bootstrap}
         produce(0, 50)

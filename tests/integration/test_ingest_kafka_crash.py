@@ -41,7 +41,7 @@ def _produce(bootstrap: str, topic: str, lines: list[str], stop: threading.Event
     for i in range(0, len(lines), chunk):
         if stop.is_set():
             return
-        produce_lines({"bootstrap.servers": bootstrap}, topic, lines[i:i + chunk])
+        produce_lines({"bootstrap.servers": bootstrap}, topic, lines[i : i + chunk])
         time.sleep(1.0)
 
 
@@ -49,25 +49,44 @@ def test_kill_9_during_stream_loses_and_duplicates_nothing(ctx, kafka_broker, tm
     from confluent_kafka import Consumer, TopicPartition
     from deltalake import DeltaTable
 
-    from lakectl.datagen.events import iter_event_lines
     from lakectl.core.errors import CheckpointConflict
+    from lakectl.datagen.events import iter_event_lines
     from lakectl.jobs import run_job
 
     topic = "crash-test"
     kafka_broker.create_topic(topic, 3)
     lines = list(iter_event_lines(EVENTS, seed=7))
-    produced_ids = [ln[len('{"event_id":"'):ln.index('"', len('{"event_id":"'))] for ln in lines]
+    produced_ids = [ln[len('{"event_id":"') : ln.index('"', len('{"event_id":"'))] for ln in lines]
     assert len(set(produced_ids)) == EVENTS
 
     root = ctx.settings.storage.root_dir
     config = tmp_path / "lakectl.yaml"
     # Few tasks per Delta snapshot and shuffle: the test machines have 2 cores.
-    config.write_text(f"storage:\n  root: {root}\ntargets:\n  local:\n    kind: local\n    shuffle_partitions: 2\n"
-                      f"    spark_conf:\n      spark.databricks.delta.snapshotPartitions: '2'\n")
+    config.write_text(
+        f"storage:\n  root: {root}\ntargets:\n  local:\n    kind: local\n    shuffle_partitions: 2\n"
+        f"    spark_conf:\n      spark.databricks.delta.snapshotPartitions: '2'\n"
+    )
     checkpoint = root / "checkpoints" / "ingest" / "kafka"
-    cmd = [sys.executable, "-m", "lakectl", "--config", str(config), "ingest", "--source", "kafka", "--topic", topic,
-           "--bootstrap-servers", kafka_broker.bootstrap, "--max-offsets-per-trigger", "1500",
-           "--continuous", "--trigger-interval", "1 second", "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "lakectl",
+        "--config",
+        str(config),
+        "ingest",
+        "--source",
+        "kafka",
+        "--topic",
+        topic,
+        "--bootstrap-servers",
+        kafka_broker.bootstrap,
+        "--max-offsets-per-trigger",
+        "1500",
+        "--continuous",
+        "--trigger-interval",
+        "1 second",
+        "--json",
+    ]
     env = {**os.environ, "LAKECTL_DRIVER_MEMORY": "1g"}
 
     stop = threading.Event()
@@ -125,8 +144,11 @@ def test_kill_9_during_stream_loses_and_duplicates_nothing(ctx, kafka_broker, tm
     final = run_job(ctx, "ingest", {"source": "kafka", "topics": [topic], "bootstrap_servers": kafka_broker.bootstrap})
     assert final.status == "ok"
 
-    bronze = DeltaTable(str(root / "tables" / "bronze" / "events")).to_pyarrow_table(
-        columns=["event_id", "kafka_partition", "kafka_offset"]).to_pylist()
+    bronze = (
+        DeltaTable(str(root / "tables" / "bronze" / "events"))
+        .to_pyarrow_table(columns=["event_id", "kafka_partition", "kafka_offset"])
+        .to_pylist()
+    )
     ids = [r["event_id"] for r in bronze]
     assert len(ids) == len(set(ids)), f"{len(ids) - len(set(ids))} duplicated events"
     assert set(ids) == set(produced_ids), f"{len(set(produced_ids) - set(ids))} lost events"

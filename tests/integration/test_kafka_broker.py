@@ -29,9 +29,7 @@ def test_broker_produce_consume_and_stop(tmp_path: Path) -> None:
         broker.create_topic("events", 3)
         assert "events" in broker.list_topics()
 
-        producer = confluent_kafka.Producer(
-            {"bootstrap.servers": broker.bootstrap, "linger.ms": 0}
-        )
+        producer = confluent_kafka.Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
         sent = {}
         for i in range(9):
             value = f"msg-{i}".encode()

@@ -13,16 +13,18 @@ from pathlib import Path
 
 import pytest
 
+from lakectl.config import settings_from_dict
 from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
-from lakectl.config import settings_from_dict
 from lakectl.pipeline.sources.kafka import kafka_spec
 from lakectl.pipeline.sources.kafka_offsets import nothing_new
 
 pytestmark = pytest.mark.kafka
 
-WATCH_IMPORTS = ("import atexit, runpy, sys; atexit.register(lambda: sys.stderr.write('PYSPARK_IMPORTED\\n' if 'pyspark' in sys.modules else 'no pyspark\\n')); "
-                 "sys.argv = ['lakectl'] + sys.argv[1:]; runpy.run_module('lakectl', run_name='__main__')")
+WATCH_IMPORTS = (
+    "import atexit, runpy, sys; atexit.register(lambda: sys.stderr.write('PYSPARK_IMPORTED\\n' if 'pyspark' in sys.modules else 'no pyspark\\n')); "
+    "sys.argv = ['lakectl'] + sys.argv[1:]; runpy.run_module('lakectl', run_name='__main__')"
+)
 
 
 def lake_config(tmp_path: Path, bootstrap: str, topic: str) -> tuple[dict, Path]:
@@ -65,8 +67,15 @@ def test_generate_to_kafka_writes_the_dimensions_and_reports_what_it_wrote(tmp_p
     topic = "gen-dims"
     raw, _ = lake_config(tmp_path, kafka_broker.bootstrap, topic)
     ctx = JobContext(settings=settings_from_dict(raw))
-    params = {"events": 3000, "seed": 5, "start": "2026-11-01T00:00:00Z", "bad_fraction": 0.02, "duplicate_fraction": 0.05,
-              "to": "kafka", "partitions": 2}
+    params = {
+        "events": 3000,
+        "seed": 5,
+        "start": "2026-11-01T00:00:00Z",
+        "bad_fraction": 0.02,
+        "duplicate_fraction": 0.05,
+        "to": "kafka",
+        "partitions": 2,
+    }
     dry = run_job(ctx, "generate", {**params, "dry_run": True})
     landing = ctx.settings.storage.landing_dir
     assert not landing.exists() and topic not in topics(kafka_broker.bootstrap)  # a dry run writes nothing
@@ -81,7 +90,9 @@ def test_generate_to_kafka_writes_the_dimensions_and_reports_what_it_wrote(tmp_p
     assert len(records) == ran.rows_written
     customers = [json.loads(line) for line in (landing / "customers").glob("*.jsonl") for line in line.read_text().splitlines()]
     products = [json.loads(line) for line in (landing / "products").glob("*.jsonl") for line in line.read_text().splitlines()]
-    assert sorted(str(landing / d / f.name) for d in ("customers", "products") for f in (landing / d).iterdir()) == sorted(ran.metrics["dimension_files"])
+    assert sorted(str(landing / d / f.name) for d in ("customers", "products") for f in (landing / d).iterdir()) == sorted(
+        ran.metrics["dimension_files"]
+    )
     assert (len(customers), len(products)) == (ran.metrics["customers"], ran.metrics["products"])
     # every event's customer and product is in the dimensions transform reads from the landing folder
     events = []
@@ -99,7 +110,9 @@ def test_generate_to_kafka_writes_the_dimensions_and_reports_what_it_wrote(tmp_p
     as_files = sorted(line for f in (tmp_path / "as-files" / "events").glob("*.jsonl") for line in f.read_text().splitlines())
     assert as_files == sorted(r.decode() for r in records)
     for name in ("customers", "products"):
-        assert {f.name: f.read_text() for f in (tmp_path / "as-files" / name).iterdir()} == {f.name: f.read_text() for f in (landing / name).iterdir()}
+        assert {f.name: f.read_text() for f in (tmp_path / "as-files" / name).iterdir()} == {
+            f.name: f.read_text() for f in (landing / name).iterdir()
+        }
 
 
 def write_batch(cp: Path, batch: int, offsets: dict, *, commit: bool = True) -> None:
@@ -167,8 +180,13 @@ def test_a_caught_up_kafka_ingest_starts_no_jvm(tmp_path, kafka_broker, spark):
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])}
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", WATCH_IMPORTS, "--config", str(config), "ingest", "--source", "kafka", "--json"],
-                          capture_output=True, text=True, timeout=60, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", WATCH_IMPORTS, "--config", str(config), "ingest", "--source", "kafka", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     took = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
@@ -177,7 +195,9 @@ def test_a_caught_up_kafka_ingest_starts_no_jvm(tmp_path, kafka_broker, spark):
     assert took < 5, f"the no-op took {took:.1f}s"
 
     producer = Producer({"bootstrap.servers": kafka_broker.bootstrap})
-    producer.produce(topic, value=json.dumps({"event_id": "one-more", "event_type": "click", "event_time": "2026-01-01T00:00:00Z"}).encode())
+    producer.produce(
+        topic, value=json.dumps({"event_id": "one-more", "event_type": "click", "event_time": "2026-01-01T00:00:00Z"}).encode()
+    )
     assert producer.flush(30) == 0
     spec = kafka_spec(ctx.settings.sources.kafka)
     assert nothing_new(spec, ctx.settings.storage.checkpoints_dir / "ingest" / "kafka" / "offsets") is None

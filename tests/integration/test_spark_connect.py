@@ -11,20 +11,20 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from lakectl.datagen.events import generate
-from lakectl.core.errors import SourceUnavailable, UsageError
-from lakectl.jobs import run_job
-from lakectl.engine.connect import build_session, endpoint
 from lakectl.config import SparkTarget, settings_from_dict
+from lakectl.core.errors import SourceUnavailable, UsageError
+from lakectl.datagen.events import generate
+from lakectl.engine.connect import build_session, endpoint
+from lakectl.jobs import run_job
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "spark-connect-local"
-START = datetime(2026, 11, 2, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, tzinfo=UTC)
 START_TIMEOUT = 300  # a cold JVM + Ivy resolution on a busy 2-core machine
 CONNECT_ENV = ("SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE")
 
@@ -46,8 +46,13 @@ class ConnectServer:
 def connect_server(tmp_path_factory: pytest.TempPathFactory):
     """A real Spark Connect server (Delta, -Xmx1g) on a free loopback port for the whole run."""
     data_dir = tmp_path_factory.mktemp("spark-connect")
-    env = {**os.environ, "SPARK_CONNECT_DATA_DIR": str(data_dir), "SPARK_CONNECT_PORT": str(free_port()),
-           "SPARK_CONNECT_START_TIMEOUT": str(START_TIMEOUT), "PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "SPARK_CONNECT_DATA_DIR": str(data_dir),
+        "SPARK_CONNECT_PORT": str(free_port()),
+        "SPARK_CONNECT_START_TIMEOUT": str(START_TIMEOUT),
+        "PYTHON": sys.executable,
+    }
     started = time.monotonic()
     proc = subprocess.run([str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=START_TIMEOUT + 60)
     if proc.returncode != 0:
@@ -73,8 +78,10 @@ def connect_spark(connect_server: ConnectServer):
 
 
 def cluster_settings(root: Path, url: str):
-    return settings_from_dict({"storage": {"root": str(root)}, "default_target": "cluster",
-                               "targets": {"cluster": {"kind": "spark", "remote": url}}}, "<connect-test>")
+    return settings_from_dict(
+        {"storage": {"root": str(root)}, "default_target": "cluster", "targets": {"cluster": {"kind": "spark", "remote": url}}},
+        "<connect-test>",
+    )
 
 
 def landing_event_ids(landing: Path) -> set[str]:
@@ -133,11 +140,21 @@ def test_ingest_files_over_spark_connect_is_exactly_once(connect_server, connect
 def test_cli_ingest_with_spark_remote(connect_server: ConnectServer, tmp_path):
     root = tmp_path / "lake"
     generate(root / "landing", 400, seed=5, start=START, bad_fraction=0.0, file_rows=400)
-    env = {**os.environ, "SPARK_REMOTE": connect_server.url, "LAKECTL_ROOT": str(root),
-           "LAKECTL_CONFIG": str(REPO / "configs" / "lakectl.yaml")}
+    env = {
+        **os.environ,
+        "SPARK_REMOTE": connect_server.url,
+        "LAKECTL_ROOT": str(root),
+        "LAKECTL_CONFIG": str(REPO / "configs" / "lakectl.yaml"),
+    }
     env.pop("SPARK_CONNECT_MODE_ENABLED", None)
-    proc = subprocess.run([sys.executable, "-m", "lakectl", "--target", "cluster", "ingest", "--source", "files", "--json"],
-                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakectl", "--target", "cluster", "ingest", "--source", "files", "--json"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)
     assert result["rows_written"] == 400 and result["rows_quarantined"] == 0
@@ -158,8 +175,8 @@ def test_optimize_advise_over_connect_equals_local(connect_server: ConnectServer
     metrics the server returns over Connect. Same table, same advice, field by field (timings aside)."""
     import yaml
 
-    from lakectl.engine.context import JobContext
     from lakectl.core.results import json_default
+    from lakectl.engine.context import JobContext
 
     root = tmp_path / "lake"
     policy = {"silver.events": {"optimize": {"predicates": ["customer_id = 'c17'"], "target_file_size": "16k"}}}
@@ -167,19 +184,33 @@ def test_optimize_advise_over_connect_equals_local(connect_server: ConnectServer
     path = settings.table("silver.events").path
     for b in range(8):  # 16 files, every customer in every file
         spark.range(b * 1000, b * 1000 + 1000).selectExpr(
-            "id", "concat('c', cast((id * 7919) % 400 as string)) AS customer_id", "id % 3 AS kind", "uuid() AS token") \
-            .repartition(2).write.format("delta").mode("append").save(path)
+            "id", "concat('c', cast((id * 7919) % 400 as string)) AS customer_id", "id % 3 AS kind", "uuid() AS token"
+        ).repartition(2).write.format("delta").mode("append").save(path)
     local = run_job(JobContext(settings=settings, _spark=spark), "optimize", {"tables": ["silver.events"], "advise": True})
     local_details = json.loads(json.dumps(local.to_dict()["details"], default=json_default))
 
     config = tmp_path / "lakectl.yaml"
-    config.write_text(yaml.safe_dump({"storage": {"root": str(root)}, "tables": policy, "default_target": "cluster",
-                                      "targets": {"cluster": {"kind": "spark", "remote": connect_server.url}}}))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "storage": {"root": str(root)},
+                "tables": policy,
+                "default_target": "cluster",
+                "targets": {"cluster": {"kind": "spark", "remote": connect_server.url}},
+            }
+        )
+    )
     env = {**os.environ, "LAKECTL_CONFIG": str(config)}
     for key in CONNECT_ENV:
         env.pop(key, None)
-    proc = subprocess.run([sys.executable, "-m", "lakectl", "--target", "cluster", "optimize", "silver.events", "--advise", "--json"],
-                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakectl", "--target", "cluster", "optimize", "silver.events", "--advise", "--json"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     remote = json.loads(proc.stdout)
     d = remote["details"][0]
@@ -203,22 +234,29 @@ def test_train_and_score_over_connect(connect_server: ConnectServer, spark, tmp_
 
     root = tmp_path / "lake"
     words = {1: ("great", "love", "excellent", "perfect"), 0: ("awful", "broken", "worst", "refund")}
-    data = [(f"e{i:04d}", f"the {words[i % 2][i % 4]} phone was {words[i % 2][(i // 4) % 4]}", 5 if i % 2 else 1)
-            for i in range(120)]
-    spark.createDataFrame(data, "event_id string, review_text string, rating int") \
-        .write.format("delta").save(str(root / "tables" / "silver" / "reviews"))
+    data = [(f"e{i:04d}", f"the {words[i % 2][i % 4]} phone was {words[i % 2][(i // 4) % 4]}", 5 if i % 2 else 1) for i in range(120)]
+    spark.createDataFrame(data, "event_id string, review_text string, rating int").write.format("delta").save(
+        str(root / "tables" / "silver" / "reviews")
+    )
     config = tmp_path / "lakectl.yaml"
-    config.write_text(yaml.safe_dump({
-        "storage": {"root": str(root)}, "default_target": "cluster",
-        "targets": {"cluster": {"kind": "spark", "remote": connect_server.url}},
-        "ml": {"reg_params": [0.1], "num_features": 1024, "min_labelled_rows": 40}}))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "storage": {"root": str(root)},
+                "default_target": "cluster",
+                "targets": {"cluster": {"kind": "spark", "remote": connect_server.url}},
+                "ml": {"reg_params": [0.1], "num_features": 1024, "min_labelled_rows": 40},
+            }
+        )
+    )
     env = {**os.environ, "LAKECTL_CONFIG": str(config)}
     for key in CONNECT_ENV:
         env.pop(key, None)
 
     def lakectl(*args: str) -> dict:
-        proc = subprocess.run([sys.executable, "-m", "lakectl", *args, "--json"], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [sys.executable, "-m", "lakectl", *args, "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         return json.loads(proc.stdout)
 
@@ -237,11 +275,21 @@ def test_train_and_score_over_connect(connect_server: ConnectServer, spark, tmp_
 def test_unreachable_server_is_one_line_exit_4_quickly(tmp_path):
     url = f"sc://127.0.0.1:{free_port()}"
     generate(tmp_path / "lake" / "landing", 10, seed=1, start=START)  # so the landing check passes and the server is what fails
-    env = {**os.environ, "SPARK_REMOTE": url, "LAKECTL_ROOT": str(tmp_path / "lake"),
-           "LAKECTL_CONFIG": str(REPO / "configs" / "lakectl.yaml")}
+    env = {
+        **os.environ,
+        "SPARK_REMOTE": url,
+        "LAKECTL_ROOT": str(tmp_path / "lake"),
+        "LAKECTL_CONFIG": str(REPO / "configs" / "lakectl.yaml"),
+    }
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "lakectl", "--target", "cluster", "ingest", "--source", "files"],
-                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakectl", "--target", "cluster", "ingest", "--source", "files"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     elapsed = time.monotonic() - started
     assert proc.returncode == 4
     lines = proc.stderr.strip().splitlines()

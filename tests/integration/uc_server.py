@@ -47,8 +47,9 @@ def _free_pair() -> int:
 
 def _script(args: list[str], env: dict[str, str], timeout: float) -> str:
     try:
-        proc = subprocess.run(["bash", str(SCRIPT), *args], env=env, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            ["bash", str(SCRIPT), *args], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired as e:
         raise UcServerError(f"uc-local {' '.join(args)} timed out after {timeout}s: {e.stderr or ''}") from e
     if proc.returncode != 0:
@@ -70,7 +71,7 @@ class UcServer:
     def token(self) -> str:
         return self.token_file.read_text().strip()
 
-    def admin(self) -> "UcAdmin":
+    def admin(self) -> UcAdmin:
         return UcAdmin(self.url, self.token)
 
     def token_for(self, user: str) -> str:
@@ -81,8 +82,12 @@ class UcServer:
         conf = self.data_dir / "etc" / "conf"
         pem = conf / "private_key.pem"
         if not pem.exists():
-            subprocess.run(["openssl", "pkey", "-inform", "DER", "-in", str(conf / "private_key.der"), "-out", str(pem)],
-                           check=True, capture_output=True, timeout=30)
+            subprocess.run(
+                ["openssl", "pkey", "-inform", "DER", "-in", str(conf / "private_key.der"), "-out", str(pem)],
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )
 
         def b64(obj: Any) -> str:
             raw = obj if isinstance(obj, bytes) else json.dumps(obj, separators=(",", ":")).encode()
@@ -92,8 +97,9 @@ class UcServer:
         now = int(time.time())
         body = {"iss": "internal", "sub": user, "iat": now, "jti": f"{user}-{now}", "type": "ACCESS"}
         signing_input = f"{b64(header)}.{b64(body)}"
-        sig = subprocess.run(["openssl", "dgst", "-sha512", "-sign", str(pem)], input=signing_input.encode(),
-                             check=True, capture_output=True, timeout=30).stdout
+        sig = subprocess.run(
+            ["openssl", "dgst", "-sha512", "-sign", str(pem)], input=signing_input.encode(), check=True, capture_output=True, timeout=30
+        ).stdout
         return f"{signing_input}.{b64(sig)}"
 
     def is_running(self) -> bool:
@@ -134,8 +140,12 @@ class UcAdmin:
         self.url, self.token = url.rstrip("/"), token
 
     def call(self, method: str, path: str, body: Any = None, ok_conflict: bool = False) -> Any:
-        req = urllib.request.Request(self.url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.url + path,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 raw = r.read()
@@ -147,8 +157,12 @@ class UcAdmin:
         return json.loads(raw) if raw else {}
 
     def user(self, email: str) -> None:
-        self.call("POST", "/api/1.0/unity-control/scim2/Users",
-                  {"displayName": email.split("@")[0] or "user", "emails": [{"value": email, "primary": True}]}, ok_conflict=True)
+        self.call(
+            "POST",
+            "/api/1.0/unity-control/scim2/Users",
+            {"displayName": email.split("@")[0] or "user", "emails": [{"value": email, "primary": True}]},
+            ok_conflict=True,
+        )
 
     def catalog(self, name: str) -> None:
         self.call("POST", "/api/2.1/unity-catalog/catalogs", {"name": name}, ok_conflict=True)
@@ -157,11 +171,28 @@ class UcAdmin:
         self.call("POST", "/api/2.1/unity-catalog/schemas", {"name": name, "catalog_name": catalog}, ok_conflict=True)
 
     def table(self, catalog: str, schema: str, name: str, location: str) -> None:
-        col = {"name": "id", "type_name": "LONG", "type_text": "bigint", "position": 0, "nullable": True,
-               "type_json": json.dumps({"name": "id", "type": "long", "nullable": True, "metadata": {}})}
-        self.call("POST", "/api/2.1/unity-catalog/tables", {
-            "name": name, "catalog_name": catalog, "schema_name": schema, "table_type": "EXTERNAL",
-            "data_source_format": "DELTA", "storage_location": location, "columns": [col]}, ok_conflict=True)
+        col = {
+            "name": "id",
+            "type_name": "LONG",
+            "type_text": "bigint",
+            "position": 0,
+            "nullable": True,
+            "type_json": json.dumps({"name": "id", "type": "long", "nullable": True, "metadata": {}}),
+        }
+        self.call(
+            "POST",
+            "/api/2.1/unity-catalog/tables",
+            {
+                "name": name,
+                "catalog_name": catalog,
+                "schema_name": schema,
+                "table_type": "EXTERNAL",
+                "data_source_format": "DELTA",
+                "storage_location": location,
+                "columns": [col],
+            },
+            ok_conflict=True,
+        )
 
     def grants(self, type: str, full_name: str) -> dict[str, list[str]]:
         data = self.call("GET", f"/api/2.1/unity-catalog/permissions/{type}/{urllib.parse.quote(full_name, safe='')}")

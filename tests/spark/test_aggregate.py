@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ import pytest
 pytestmark = [pytest.mark.spark]
 
 REPO = Path(__file__).resolve().parents[2]
-START = datetime(2026, 3, 1, tzinfo=timezone.utc)
+START = datetime(2026, 3, 1, tzinfo=UTC)
 DAYS = 4
 EVENTS = 3000
 CUSTOMERS, PRODUCTS = 60, 24
@@ -50,27 +50,51 @@ def _contract_silver(ctx) -> None:
 
     spark, s = ctx.spark, ctx.settings
     landing = s.storage.landing_dir
-    customers = spark.read.json(str(landing / "customers")).select("customer_id", "segment", F.to_date("signup_date").alias("signup_date")).dropDuplicates(["customer_id"])
-    products = spark.read.json(str(landing / "products")).select("product_id", "category", "brand", F.col("list_price").cast("double")).dropDuplicates(["product_id"])
+    customers = (
+        spark.read.json(str(landing / "customers"))
+        .select("customer_id", "segment", F.to_date("signup_date").alias("signup_date"))
+        .dropDuplicates(["customer_id"])
+    )
+    products = (
+        spark.read.json(str(landing / "products"))
+        .select("product_id", "category", "brand", F.col("list_price").cast("double"))
+        .dropDuplicates(["product_id"])
+    )
     bronze = spark.read.format("delta").load(s.table("bronze.events").path).dropDuplicates(["event_id"])
     silver = (
-        bronze.join(customers, "customer_id", "left").join(products, "product_id", "left")
+        bronze.join(customers, "customer_id", "left")
+        .join(products, "product_id", "left")
         .select(
-            "event_id", "event_type", "event_time", F.to_date("event_time").alias("event_date"),
-            F.date_trunc("hour", "event_time").alias("event_hour"), "customer_id", "session_id", "product_id",
-            "price", "quantity",
+            "event_id",
+            "event_type",
+            "event_time",
+            F.to_date("event_time").alias("event_date"),
+            F.date_trunc("hour", "event_time").alias("event_hour"),
+            "customer_id",
+            "session_id",
+            "product_id",
+            "price",
+            "quantity",
             F.when(F.col("event_type") == "purchase", F.col("price") * F.col("quantity")).otherwise(F.lit(0.0)).alias("revenue"),
-            "review_text", "rating", F.lower(F.trim("device")).alias("device"), F.upper(F.trim("country")).alias("country"),
-            "segment", "signup_date", "category", "brand", "list_price", "ingest_time",
-            F.current_timestamp().alias("processed_time"), F.lit(ctx.run_id).alias("run_id"),
+            "review_text",
+            "rating",
+            F.lower(F.trim("device")).alias("device"),
+            F.upper(F.trim("country")).alias("country"),
+            "segment",
+            "signup_date",
+            "category",
+            "brand",
+            "list_price",
+            "ingest_time",
+            F.current_timestamp().alias("processed_time"),
+            F.lit(ctx.run_id).alias("run_id"),
         )
     )
     path = s.table("silver.events").path
     if not DeltaTable.isDeltaTable(spark, path):
         silver.write.format("delta").option("delta.enableChangeDataFeed", "true").save(path)
         return
-    (DeltaTable.forPath(spark, path).alias("t").merge(silver.alias("s"), "t.event_id = s.event_id")
-     .whenNotMatchedInsertAll().execute())
+    (DeltaTable.forPath(spark, path).alias("t").merge(silver.alias("s"), "t.event_id = s.event_id").whenNotMatchedInsertAll().execute())
 
 
 def _aggregate(ctx, **params):
@@ -95,16 +119,27 @@ def _duckdb_gold(landing: Path):
 
 @pytest.fixture(scope="module")
 def lake(spark, tmp_path_factory):
+    from lakectl.config import settings_from_dict
     from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
-    from lakectl.config import settings_from_dict
 
     root = tmp_path_factory.mktemp("aggregate-lake")
     settings = settings_from_dict({"storage": {"root": str(root / "lake")}}, "<test>")
     ctx = JobContext(settings=settings, _spark=spark)
-    run_job(ctx, "generate", {"events": EVENTS, "seed": 7, "start": START.isoformat(), "days": DAYS,
-                              "bad_fraction": 0.01, "duplicate_fraction": 0.02,
-                              "customers": CUSTOMERS, "products": PRODUCTS})
+    run_job(
+        ctx,
+        "generate",
+        {
+            "events": EVENTS,
+            "seed": 7,
+            "start": START.isoformat(),
+            "days": DAYS,
+            "bad_fraction": 0.01,
+            "duplicate_fraction": 0.02,
+            "customers": CUSTOMERS,
+            "products": PRODUCTS,
+        },
+    )
     run_job(ctx, "ingest", {"source": "files"})
     _transform(ctx)
     first = _aggregate(ctx, summary=True)
@@ -160,8 +195,9 @@ def test_model_scores_drive_sentiment_when_present(lake):
     reviews = silver.where("event_type = 'review'").select("event_id", "event_date", "category", "rating").collect()
     scored = reviews[::2]  # half the reviews get a model score whose label disagrees with the rating
     rows = [(r["event_id"], 0.9 if r["rating"] <= 3 else 0.1, 1 if r["rating"] <= 3 else 0, "m1") for r in scored]
-    spark.createDataFrame(rows, "event_id string, score double, label int, model_version string") \
-        .write.format("delta").save(ctx.settings.table("silver.review_scores").path)
+    spark.createDataFrame(rows, "event_id string, score double, label int, model_version string").write.format("delta").save(
+        ctx.settings.table("silver.review_scores").path
+    )
     result = _aggregate(ctx)
     assert result.metrics["modes"]["gold.sentiment_daily"] == "full"
     assert result.metrics["modes"]["gold.kpi_hourly"] == "skip"
@@ -181,8 +217,7 @@ def test_model_scores_drive_sentiment_when_present(lake):
             counts[1] += r["rating"] <= 2
         counts[3] += 1
     gold = spark.read.format("delta").load(ctx.settings.table("gold.sentiment_daily").path)
-    got = {(g["event_date"], g["category"]): [g["positive"], g["negative"], g["scored_reviews"], g["reviews"]]
-           for g in gold.collect()}
+    got = {(g["event_date"], g["category"]): [g["positive"], g["negative"], g["scored_reviews"], g["reviews"]] for g in gold.collect()}
     assert got == expected
     sources = {g["source"] for g in gold.select("source").collect()}
     assert sources <= {"model", "mixed", "rating"} and "mixed" in sources | {"model"}
@@ -212,8 +247,19 @@ def test_increment_replaces_only_touched_days_and_equals_full_refresh(lake, tmp_
     # ~2% more events on a new day, for the same customers and products (only the event files are landed,
     # so the dimensions stay the ones silver was enriched with). A day later than the next one, which a
     # late session may already reach.
-    run_job(ctx, "generate", {"events": EVENTS // 50, "seed": 99, "start": (START + timedelta(days=DAYS + 1)).isoformat(),
-                              "days": 1, "customers": CUSTOMERS, "products": PRODUCTS, "out": str(extra)})
+    run_job(
+        ctx,
+        "generate",
+        {
+            "events": EVENTS // 50,
+            "seed": 99,
+            "start": (START + timedelta(days=DAYS + 1)).isoformat(),
+            "days": 1,
+            "customers": CUSTOMERS,
+            "products": PRODUCTS,
+            "out": str(extra),
+        },
+    )
     for f in (extra / "events").glob("*.jsonl"):
         shutil.copy(f, landing / "events" / f.name)
     silver = lambda: ctx.spark.read.format("delta").load(ctx.settings.table("silver.events").path).count()  # noqa: E731
@@ -261,12 +307,30 @@ def test_late_and_removed_rows_replace_their_day_exactly(lake, tmp_path):
     ctx, _ = lake
     spark, silver_path = ctx.spark, ctx.settings.table("silver.events").path
     day = (START + timedelta(days=1)).date()
-    customer = spark.read.format("delta").load(silver_path).where(F.col("event_date") == day) \
-        .groupBy("customer_id").count().orderBy(F.desc("count"), "customer_id").first()["customer_id"]
+    customer = (
+        spark.read.format("delta")
+        .load(silver_path)
+        .where(F.col("event_date") == day)
+        .groupBy("customer_id")
+        .count()
+        .orderBy(F.desc("count"), "customer_id")
+        .first()["customer_id"]
+    )
     spark.sql(f"DELETE FROM delta.`{silver_path}` WHERE event_date = DATE'{day.isoformat()}' AND customer_id = '{customer}'")
     late = tmp_path / "late"
-    run_job(ctx, "generate", {"events": 40, "seed": 7, "start": (START + timedelta(days=1)).isoformat(), "days": 1,
-                              "customers": CUSTOMERS, "products": PRODUCTS, "out": str(late)})
+    run_job(
+        ctx,
+        "generate",
+        {
+            "events": 40,
+            "seed": 7,
+            "start": (START + timedelta(days=1)).isoformat(),
+            "days": 1,
+            "customers": CUSTOMERS,
+            "products": PRODUCTS,
+            "out": str(late),
+        },
+    )
     for f in (late / "events").glob("*.jsonl"):
         shutil.copy(f, ctx.settings.storage.landing_dir / "events" / f.name)
     run_job(ctx, "ingest", {"source": "files"})
@@ -291,8 +355,19 @@ def _land_day(ctx, tmp_path, name: str, day: int, events: int, seed: int) -> Non
     from lakectl.jobs import run_job
 
     out = tmp_path / name
-    run_job(ctx, "generate", {"events": events, "seed": seed, "start": (START + timedelta(days=day)).isoformat(), "days": 1,
-                              "customers": CUSTOMERS, "products": PRODUCTS, "out": str(out)})
+    run_job(
+        ctx,
+        "generate",
+        {
+            "events": events,
+            "seed": seed,
+            "start": (START + timedelta(days=day)).isoformat(),
+            "days": 1,
+            "customers": CUSTOMERS,
+            "products": PRODUCTS,
+            "out": str(out),
+        },
+    )
     for f in (out / "events").glob("*.jsonl"):
         shutil.copy(f, ctx.settings.storage.landing_dir / "events" / f"{name}-{f.name}")
     run_job(ctx, "ingest", {"source": "files"})
@@ -327,8 +402,8 @@ def test_a_run_that_died_before_saving_its_state_does_not_count_a_day_twice(lake
 
 def test_a_second_aggregate_is_refused_while_one_runs(lake):
     from lakectl.core.errors import CheckpointConflict
-    from lakectl.pipeline.gold.refresh import state_path
     from lakectl.lake.checkpoints import checkpoint_lock
+    from lakectl.pipeline.gold.refresh import state_path
 
     ctx, _ = lake
     before = _versions(ctx)

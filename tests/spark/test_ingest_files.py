@@ -1,17 +1,17 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from lakectl.datagen.events import generate
 from lakectl.core.errors import CheckpointConflict, SourceUnavailable
+from lakectl.datagen.events import generate
 from lakectl.jobs import run_job
 
 pytestmark = pytest.mark.spark
-START = datetime(2026, 11, 2, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, tzinfo=UTC)
 
 
 def valid_ids(landing: Path) -> set[str]:
@@ -22,9 +22,13 @@ def valid_ids(landing: Path) -> set[str]:
                 rec = json.loads(line)
             except ValueError:
                 continue
-            if (rec.get("event_id") and rec.get("event_type") in {"page_view", "click", "add_to_cart", "purchase", "review"}
-                    and not isinstance(rec.get("price"), str) and not isinstance(rec.get("quantity"), str)
-                    and rec.get("event_time") not in ("N/A", "twelve", "yesterday", "1O.5")):
+            if (
+                rec.get("event_id")
+                and rec.get("event_type") in {"page_view", "click", "add_to_cart", "purchase", "review"}
+                and not isinstance(rec.get("price"), str)
+                and not isinstance(rec.get("quantity"), str)
+                and rec.get("event_time") not in ("N/A", "twelve", "yesterday", "1O.5")
+            ):
                 ids.add(rec["event_id"])
     return ids
 
@@ -126,12 +130,17 @@ def test_a_batch_replayed_between_its_two_commits_is_completed_once(ctx, spark):
 def test_a_backlog_is_ingested_and_transformed_in_bounded_batches(tmp_path, spark):
     """A byte budget per micro-batch splits one backlog into several batches, and every row still
     arrives exactly once (a 10M-event backlog read as one batch once stopped Spark in a 2g driver)."""
-    from lakectl.engine.context import JobContext
     from lakectl.config import settings_from_dict
+    from lakectl.engine.context import JobContext
 
-    settings = settings_from_dict({"storage": {"root": str(tmp_path / "lake")},
-                                   "ingest": {"max_bytes_per_trigger": "400kb"},
-                                   "transform": {"max_bytes_per_trigger": "150kb"}}, "<test>")
+    settings = settings_from_dict(
+        {
+            "storage": {"root": str(tmp_path / "lake")},
+            "ingest": {"max_bytes_per_trigger": "400kb"},
+            "transform": {"max_bytes_per_trigger": "150kb"},
+        },
+        "<test>",
+    )
     ctx = JobContext(settings=settings, _spark=spark)
     g = generate(settings.storage.landing_dir, 3000, seed=21, start=START, bad_fraction=0.01, file_rows=500)
     landing_bytes = sum(f.stat().st_size for f in (settings.storage.landing_dir / "events").glob("*.jsonl"))
@@ -156,8 +165,8 @@ def test_files_per_trigger_replaces_the_byte_budget(settings):
     """Spark refuses maxFilesPerTrigger and maxBytesPerTrigger on one file source: a configured file
     count wins, else the byte budget (an eighth of the local driver's memory by default)."""
     from lakectl.config import settings_from_dict
-    from lakectl.pipeline.sources.files import batch_limit
     from lakectl.lake.batch_size import micro_batch_bytes
+    from lakectl.pipeline.sources.files import batch_limit
 
     assert batch_limit(settings, 123) == {"maxBytesPerTrigger": "123"}
     capped = settings_from_dict({"sources": {"files": {"max_files_per_trigger": 7}}})

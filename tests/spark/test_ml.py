@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 FAST_ML = {"num_features": 4096, "min_labelled_rows": 40}  # featurizer: the default (encoder)
 TFIDF_GRID = [0.01, 0.1]
 
+
 def _settings(root: Path, **ml):
     from lakectl.config import settings_from_dict
 
@@ -41,8 +42,7 @@ def _write_reviews(spark, settings, rows: list[tuple[str, int]], *, mode: str = 
         random.Random(7).shuffle(ratings)
         ids = [r["event_id"] for r in train.select("event_id").collect()]
         remap = spark.createDataFrame(list(zip(ids, ratings)), "event_id string, new_rating int")
-        df = split.join(remap, "event_id", "left").select(
-            "event_id", "review_text", F.coalesce("new_rating", "rating").alias("rating"))
+        df = split.join(remap, "event_id", "left").select("event_id", "review_text", F.coalesce("new_rating", "rating").alias("rating"))
     df = df.withColumn("label", F.when(F.col("rating") >= 4, 1).when(F.col("rating") <= 2, 0))
     df.write.format("delta").mode(mode).option("overwriteSchema", "true").save(settings.table("silver.reviews").path)
 
@@ -126,8 +126,9 @@ def test_first_train_registers_champion_with_a_complete_run(lake):
 
     texts = [t for t, _ in rows[:8]]
     served = mlflow.pyfunc.load_model("models:/sentiment/1").predict(pd.DataFrame({"review_text": texts}))
-    in_spark = scoring.predict(scoring.load("models:/sentiment/1"),
-                               ctx.spark.createDataFrame([(t,) for t in texts], "review_text string")).collect()
+    in_spark = scoring.predict(
+        scoring.load("models:/sentiment/1"), ctx.spark.createDataFrame([(t,) for t in texts], "review_text string")
+    ).collect()
     assert [round(float(x), 4) for x in served] == [round(r["score"], 4) for r in in_spark]
 
 
@@ -181,8 +182,14 @@ def test_score_killed_after_its_merge_then_rerun_scores_each_review_once(lake, s
     config.write_text(json.dumps({"storage": {"root": str(root)}, "ml": FAST_ML}))
     env = {**os.environ, "LAKECTL_KILL_AT": "score.after_merge", "PYTHONPATH": str(REPO)}
     env.pop("LAKECTL_LEDGER", None)
-    proc = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(config), "score"], env=env,
-                          capture_output=True, text=True, timeout=600, start_new_session=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakectl", "--config", str(config), "score"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        start_new_session=True,
+    )
     assert proc.returncode == -9, proc.stderr[-2000:]
 
     from lakectl.engine.context import JobContext
@@ -233,15 +240,21 @@ def test_score_continuous_scores_reviews_as_they_land_and_stops_cleanly(lake, sp
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("LAKECTL_LEDGER", None)
-    proc = subprocess.Popen([sys.executable, "-m", "lakectl", "--config", str(config), "score", "--continuous",
-                             "--trigger-interval", "1 second"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lakectl", "--config", str(config), "score", "--continuous", "--trigger-interval", "1 second"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         wait_for(len(rows), proc)
         more = [(f"late {text}", label) for text, label in rows[:20]]
         data = [(f"x{i:05d}", text, 5 if label else 1, label) for i, (text, label) in enumerate(more)]
-        spark.createDataFrame(data, "event_id string, review_text string, rating int, label int") \
-            .write.format("delta").mode("append").save(copy.table("silver.reviews").path)
+        spark.createDataFrame(data, "event_id string, review_text string, rating int, label int").write.format("delta").mode("append").save(
+            copy.table("silver.reviews").path
+        )
         landed = time.monotonic()
         wait_for(len(rows) + 20, proc)
         latency = time.monotonic() - landed
@@ -302,8 +315,8 @@ def test_model_show_promote_rollback(lake):
 
 
 def test_too_few_or_one_class_rows_fail_and_register_nothing(spark, tmp_path):
-    from lakectl.engine.context import JobContext
     from lakectl.core.errors import JobFailed
+    from lakectl.engine.context import JobContext
 
     settings = _settings(tmp_path / "lake")
     ctx = JobContext(settings=settings, _spark=spark)
@@ -317,8 +330,8 @@ def test_too_few_or_one_class_rows_fail_and_register_nothing(spark, tmp_path):
 
 
 def test_unreachable_store_is_exit_4_with_the_uri_masked(spark, tmp_path):
-    from lakectl.engine.context import JobContext
     from lakectl.core.errors import SourceUnavailable
+    from lakectl.engine.context import JobContext
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -337,10 +350,13 @@ def test_gold_sentiment_takes_the_greatest_model_version_as_a_number(spark):
 
     from lakectl.pipeline.gold.builders import sentiment_daily
 
-    events = spark.createDataFrame([("a", "review", date(2026, 1, 1), "books", 5), ("b", "review", date(2026, 1, 1), "books", 1)],
-                                   "event_id string, event_type string, event_date date, category string, rating int")
-    scores = spark.createDataFrame([("a", 0.1, 0, "9"), ("a", 0.9, 1, "10"), ("b", 0.2, 0, "10")],
-                                   "event_id string, score double, label int, model_version string")
+    events = spark.createDataFrame(
+        [("a", "review", date(2026, 1, 1), "books", 5), ("b", "review", date(2026, 1, 1), "books", 1)],
+        "event_id string, event_type string, event_date date, category string, rating int",
+    )
+    scores = spark.createDataFrame(
+        [("a", 0.1, 0, "9"), ("a", 0.9, 1, "10"), ("b", 0.2, 0, "10")], "event_id string, score double, label int, model_version string"
+    )
     row = sentiment_daily(events, scores).first()
     assert (row["positive"], row["negative"], row["scored_reviews"]) == (1, 1, 2)
     assert row["avg_score"] == pytest.approx(0.55)  # version 10's 0.9 for "a", not version 9's 0.1

@@ -35,7 +35,9 @@ def test_ingest_progress_streams_tables_and_ledger(ctx, spark, tmp_path):
     assert new_files
     assert run_job(ctx, "monitor", {"action": "streams"}).details[0]["backlog_files"] == len(new_files)
     ctx.settings.tables["bronze.events"] = msgspec.structs.replace(
-        ctx.settings.table("bronze.events").config, sla=msgspec.structs.replace(ctx.settings.table("bronze.events").config.sla, max_lag_records=0))
+        ctx.settings.table("bronze.events").config,
+        sla=msgspec.structs.replace(ctx.settings.table("bronze.events").config.sla, max_lag_records=0),
+    )
     check = run_job(ctx, "monitor", {"action": "check", "alert": False})
     assert check.status == "breach" and check.details[0]["name"] == "max_lag_records:bronze.events:files"
 

@@ -36,10 +36,10 @@ def _reviews(n: int = 180) -> list[tuple[str, str, int]]:
 def test_train_logs_histogram_and_monitor_models_matches_a_hand_count(spark, tmp_path):
     from pyspark.sql import functions as F
 
+    from lakectl.config import settings_from_dict
     from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
     from lakectl.ml.store import connect, store_of
-    from lakectl.config import settings_from_dict
 
     settings = settings_from_dict({"storage": {"root": str(tmp_path / "lake")}, "ml": {**FAST_ML, "sla": {"min_rows": 10}}}, "<test>")
     ctx = JobContext(settings=settings, _spark=spark)
@@ -59,7 +59,9 @@ def test_train_logs_histogram_and_monitor_models_matches_a_hand_count(spark, tmp
     assert (duck.metrics["engine"], on_spark.metrics["engine"]) == ("duckdb", "spark")
     (v,) = duck.details
     (s,) = on_spark.details
-    assert {k: v[k] for k in v if k not in ("mean_score", "per_day", "psi")} == {k: s[k] for k in s if k not in ("mean_score", "per_day", "psi")}
+    assert {k: v[k] for k in v if k not in ("mean_score", "per_day", "psi")} == {
+        k: s[k] for k in s if k not in ("mean_score", "per_day", "psi")
+    }
     assert v["mean_score"] == pytest.approx(s["mean_score"]) and v["psi"] == pytest.approx(s["psi"])
 
     # by hand, from the rows Spark reads back
@@ -81,8 +83,9 @@ def test_train_logs_histogram_and_monitor_models_matches_a_hand_count(spark, tmp
     # the same figures drive the SLA: just above the measured agreement is a breach
     import msgspec
 
-    settings.ml.sla = msgspec.structs.replace(settings.ml.sla, min_rating_agreement=min(1.0, v["rating_agreement"] + 0.001),
-                                              max_score_psi=v["psi"] + 0.01)
+    settings.ml.sla = msgspec.structs.replace(
+        settings.ml.sla, min_rating_agreement=min(1.0, v["rating_agreement"] + 0.001), max_score_psi=v["psi"] + 0.01
+    )
     check = run_job(JobContext(settings=settings), "monitor", {"action": "check", "alert": False})
     by_name = {c["name"]: c for c in check.details}
     assert check.status == "breach" and by_name["min_rating_agreement:sentiment/1"]["status"] == "breach"

@@ -4,15 +4,14 @@ bloom filters, missing tables, hostile identifiers."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from lakectl.engine.context import JobContext
-from lakectl.core.errors import TableNotFound, UsageError
-from lakectl.jobs import run_job
 from lakectl.config import settings_from_dict
+from lakectl.core.errors import TableNotFound, UsageError
+from lakectl.engine.context import JobContext
+from lakectl.jobs import run_job
 
 pytestmark = pytest.mark.spark
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
@@ -27,9 +26,14 @@ def write_small_files(spark, path: str, batches: int = 4, rows: int = 400, start
     """`batches` appends of 2 files each, customer ids spread over every file."""
     for b in range(batches):
         lo = start + b * rows
-        (spark.range(lo, lo + rows).selectExpr("id", "concat('c', cast((id * 7919) % 500 as string)) AS customer_id",
-                                              "cast(id % 13 as double) AS price")
-         .repartition(2).write.format("delta").mode("append").save(path))
+        (
+            spark.range(lo, lo + rows)
+            .selectExpr("id", "concat('c', cast((id * 7919) % 500 as string)) AS customer_id", "cast(id % 13 as double) AS price")
+            .repartition(2)
+            .write.format("delta")
+            .mode("append")
+            .save(path)
+        )
 
 
 def version(spark, path: str) -> int:
@@ -39,9 +43,19 @@ def version(spark, path: str) -> int:
 
 
 def test_optimize_by_policy_reports_before_after_and_sets_properties(spark, tmp_path):
-    ctx = make_ctx(spark, tmp_path, {"silver.events": {"optimize": {
-        "zorder_by": ["customer_id"], "target_file_size": "8k",
-        "properties": {"delta.autoOptimize.optimizeWrite": "true", "delta.dataSkippingNumIndexedCols": "3"}}}})
+    ctx = make_ctx(
+        spark,
+        tmp_path,
+        {
+            "silver.events": {
+                "optimize": {
+                    "zorder_by": ["customer_id"],
+                    "target_file_size": "8k",
+                    "properties": {"delta.autoOptimize.optimizeWrite": "true", "delta.dataSkippingNumIndexedCols": "3"},
+                }
+            }
+        },
+    )
     path = ctx.settings.table("silver.events").path
     write_small_files(spark, path)
     rows_before = spark.read.format("delta").load(path).count()
@@ -109,8 +123,14 @@ def test_vacuum_refuses_files_a_lagging_stream_still_needs(spark, tmp_path):
     write_small_files(spark, src, batches=1)
 
     def catch_up() -> None:
-        q = (spark.readStream.format("delta").load(src).writeStream.format("delta")
-             .option("checkpointLocation", str(checkpoint)).trigger(availableNow=True).start(out))
+        q = (
+            spark.readStream.format("delta")
+            .load(src)
+            .writeStream.format("delta")
+            .option("checkpointLocation", str(checkpoint))
+            .trigger(availableNow=True)
+            .start(out)
+        )
         q.awaitTermination()
 
     catch_up()
@@ -187,8 +207,9 @@ def test_bloom_filter_statement_on_a_databricks_target(spark, tmp_path):
     path = ctx.settings.table("silver.events").path
     write_small_files(spark, path, batches=1)
     d = run_job(ctx, "optimize", {"tables": ["silver.events"], "dry_run": True, "databricks": True}).details[0]
-    assert d["statements"][-1] == (f"CREATE BLOOMFILTER INDEX ON TABLE delta.`{path}` FOR COLUMNS("
-                                   "`customer_id` OPTIONS (fpp=0.1, numItems=50000000))")
+    assert d["statements"][-1] == (
+        f"CREATE BLOOMFILTER INDEX ON TABLE delta.`{path}` FOR COLUMNS(`customer_id` OPTIONS (fpp=0.1, numItems=50000000))"
+    )
 
 
 def test_hostile_identifiers_cannot_inject_sql(spark, tmp_path):
@@ -201,11 +222,14 @@ def test_hostile_identifiers_cannot_inject_sql(spark, tmp_path):
     # a table whose path and column carry hostile text (column mapping allows any column name)
     ctx = make_ctx(spark, tmp_path, {"silver.events": {"path": str(tmp_path / hostile_path), "optimize": {"zorder_by": [hostile]}}})
     path = ctx.settings.table("silver.events").path
-    spark.sql(f"CREATE TABLE delta.`{path.replace('`', '``')}` (id BIGINT, `{hostile}` STRING) USING delta "
-              "TBLPROPERTIES ('delta.columnMapping.mode' = 'name', 'delta.minReaderVersion' = '2', 'delta.minWriterVersion' = '5')")
+    spark.sql(
+        f"CREATE TABLE delta.`{path.replace('`', '``')}` (id BIGINT, `{hostile}` STRING) USING delta "
+        "TBLPROPERTIES ('delta.columnMapping.mode' = 'name', 'delta.minReaderVersion' = '2', 'delta.minWriterVersion' = '5')"
+    )
     for i in range(3):
-        spark.range(i * 10, i * 10 + 10).selectExpr("id", "cast(id as string) AS c").toDF("id", hostile) \
-            .write.format("delta").mode("append").save(path)
+        spark.range(i * 10, i * 10 + 10).selectExpr("id", "cast(id as string) AS c").toDF("id", hostile).write.format("delta").mode(
+            "append"
+        ).save(path)
     d = run_job(ctx, "optimize", {"tables": ["silver.events"]}).details[0]
     assert d["zorder_by"] == [hostile] and d["files_after"] == 1 and d["files_removed"] == d["files_before"] > 1, d
     with pytest.raises(UsageError):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from lakectl.config import settings_from_dict
 from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
-from lakectl.config import settings_from_dict
 
 pytestmark = [pytest.mark.spark]
 
@@ -23,9 +23,15 @@ def make_ctx(spark, tmp_path: Path, tables: dict | None = None) -> JobContext:
 def test_optimize_while_a_stream_appends_loses_and_duplicates_nothing(spark, tmp_path):
     ctx = make_ctx(spark, tmp_path, {"bronze.events": {"optimize": {"zorder_by": ["value"]}}})
     path = ctx.settings.table("bronze.events").path
-    query = (spark.readStream.format("rate-micro-batch").option("rowsPerBatch", 200).load()
-             .writeStream.format("delta").option("checkpointLocation", str(tmp_path / "cp"))
-             .trigger(processingTime="200 milliseconds").start(path))
+    query = (
+        spark.readStream.format("rate-micro-batch")
+        .option("rowsPerBatch", 200)
+        .load()
+        .writeStream.format("delta")
+        .option("checkpointLocation", str(tmp_path / "cp"))
+        .trigger(processingTime="200 milliseconds")
+        .start(path)
+    )
     try:
         deadline = time.time() + 120
         while time.time() < deadline and len(query.recentProgress) < 4:
@@ -47,8 +53,9 @@ def test_conflicting_rewrites_are_retried_and_reported(spark, tmp_path):
     ctx = make_ctx(spark, tmp_path, {"silver.events": {"optimize": {"zorder_by": ["customer_id"]}}})
     path = ctx.settings.table("silver.events").path
     for b in range(6):
-        spark.range(b * 500, b * 500 + 500).selectExpr("id", "concat('c', cast(id % 97 as string)) AS customer_id", "0 AS n") \
-            .repartition(2).write.format("delta").mode("append").save(path)
+        spark.range(b * 500, b * 500 + 500).selectExpr("id", "concat('c', cast(id % 97 as string)) AS customer_id", "0 AS n").repartition(
+            2
+        ).write.format("delta").mode("append").save(path)
     stop = threading.Event()
     updates: list[int] = []
 
@@ -76,18 +83,19 @@ def test_conflicting_rewrites_are_retried_and_reported(spark, tmp_path):
     assert d["conflicts_retried"] >= 1 and d["conflicts"][0].startswith(("DELTA_CONCURRENT", "Concurrent"))
     assert result.metrics["conflicts_retried"] == d["conflicts_retried"]
     assert any("retried after" in w for w in result.warnings)
-    row = spark.read.format("delta").load(path).selectExpr("count(*) AS n", "count(DISTINCT id) AS d", "min(n) AS lo", "max(n) AS hi").first()
+    row = (
+        spark.read.format("delta").load(path).selectExpr("count(*) AS n", "count(DISTINCT id) AS d", "min(n) AS lo", "max(n) AS hi").first()
+    )
     assert row["n"] == row["d"] == 3000 and row["lo"] == row["hi"] == len(updates)
 
 
 def test_advisor_recommends_the_filtered_column_with_measured_skipping(spark, tmp_path):
-    ctx = make_ctx(spark, tmp_path, {"silver.events": {"optimize": {
-        "predicates": ["customer_id = 'c17'"], "target_file_size": "16k"}}})
+    ctx = make_ctx(spark, tmp_path, {"silver.events": {"optimize": {"predicates": ["customer_id = 'c17'"], "target_file_size": "16k"}}})
     path = ctx.settings.table("silver.events").path
     for b in range(8):
         spark.range(b * 1000, b * 1000 + 1000).selectExpr(
-            "id", "concat('c', cast((id * 7919) % 400 as string)) AS customer_id", "id % 3 AS kind", "uuid() AS token") \
-            .repartition(2).write.format("delta").mode("append").save(path)
+            "id", "concat('c', cast((id * 7919) % 400 as string)) AS customer_id", "id % 3 AS kind", "uuid() AS token"
+        ).repartition(2).write.format("delta").mode("append").save(path)
     v = spark.sql(f"DESCRIBE HISTORY delta.`{path}` LIMIT 1").first()["version"]
     result = run_job(ctx, "optimize", {"tables": ["silver.events"], "advise": True})
     d = result.details[0]

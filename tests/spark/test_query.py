@@ -11,21 +11,40 @@ from lakectl.core.errors import UsageError
 from lakectl.lake.query import check_read_only
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT 1", "  with t as (select 1 as x) select * from t ;", "SHOW TABLES", "DESCRIBE gold.kpi_hourly",
-    "EXPLAIN SELECT * FROM gold.kpi_hourly", "SELECT 'drop table x; insert' AS s", "SELECT `update` FROM t",
-    "-- a comment\nSELECT 1 /* insert */",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 1",
+        "  with t as (select 1 as x) select * from t ;",
+        "SHOW TABLES",
+        "DESCRIBE gold.kpi_hourly",
+        "EXPLAIN SELECT * FROM gold.kpi_hourly",
+        "SELECT 'drop table x; insert' AS s",
+        "SELECT `update` FROM t",
+        "-- a comment\nSELECT 1 /* insert */",
+    ],
+)
 def test_read_only_statements_pass(sql):
     assert check_read_only(sql)
 
 
-@pytest.mark.parametrize("sql", [
-    "INSERT INTO gold.kpi_hourly SELECT * FROM gold.kpi_hourly", "DROP TABLE gold.kpi_hourly",
-    "WITH t AS (SELECT 1) INSERT INTO x SELECT * FROM t", "SELECT 1; DROP TABLE x", "DELETE FROM gold.kpi_hourly",
-    "MERGE INTO a USING b ON a.x = b.x WHEN MATCHED THEN DELETE", "SET spark.sql.shuffle.partitions = 1", "", "  ;  ",
-    "EXPLAIN INSERT INTO x SELECT 1", "OPTIMIZE gold.kpi_hourly", "CREATE OR REPLACE TABLE x AS SELECT 1",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "INSERT INTO gold.kpi_hourly SELECT * FROM gold.kpi_hourly",
+        "DROP TABLE gold.kpi_hourly",
+        "WITH t AS (SELECT 1) INSERT INTO x SELECT * FROM t",
+        "SELECT 1; DROP TABLE x",
+        "DELETE FROM gold.kpi_hourly",
+        "MERGE INTO a USING b ON a.x = b.x WHEN MATCHED THEN DELETE",
+        "SET spark.sql.shuffle.partitions = 1",
+        "",
+        "  ;  ",
+        "EXPLAIN INSERT INTO x SELECT 1",
+        "OPTIMIZE gold.kpi_hourly",
+        "CREATE OR REPLACE TABLE x AS SELECT 1",
+    ],
+)
 def test_writes_and_multiple_statements_are_refused(sql):
     with pytest.raises(UsageError):
         check_read_only(sql)
@@ -48,9 +67,9 @@ def test_logical_names_limit_and_json_rows(ctx):
 
     spark = ctx.spark
     rows = [(f"2026-03-01 {h:02d}:00:00", h * 10, h) for h in range(24)]
-    spark.createDataFrame(rows, "h string, events long, orders long") \
-        .selectExpr("CAST(h AS TIMESTAMP) AS event_hour", "events", "CAST(orders * 1.5 AS DECIMAL(18,2)) AS revenue") \
-        .write.format("delta").save(ctx.settings.table("gold.kpi_hourly").path)
+    spark.createDataFrame(rows, "h string, events long, orders long").selectExpr(
+        "CAST(h AS TIMESTAMP) AS event_hour", "events", "CAST(orders * 1.5 AS DECIMAL(18,2)) AS revenue"
+    ).write.format("delta").save(ctx.settings.table("gold.kpi_hourly").path)
 
     result = run_job(ctx, "query", {"sql": "SELECT event_hour, events, revenue FROM gold.kpi_hourly ORDER BY events DESC", "limit": 5})
     assert result.metrics["columns"] == ["event_hour", "events", "revenue"]

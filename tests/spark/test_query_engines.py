@@ -21,16 +21,18 @@ SQL = [
 
 
 # Runs lakectl and says at exit whether pyspark was imported (typer ends the process with sys.exit).
-WATCH_IMPORTS = ("import atexit, runpy, sys; atexit.register(lambda: sys.stderr.write('PYSPARK_IMPORTED\\n' if 'pyspark' in sys.modules else 'no pyspark\\n')); "
-                 "sys.argv = ['lakectl'] + sys.argv[1:]; runpy.run_module('lakectl', run_name='__main__')")
+WATCH_IMPORTS = (
+    "import atexit, runpy, sys; atexit.register(lambda: sys.stderr.write('PYSPARK_IMPORTED\\n' if 'pyspark' in sys.modules else 'no pyspark\\n')); "
+    "sys.argv = ['lakectl'] + sys.argv[1:]; runpy.run_module('lakectl', run_name='__main__')"
+)
 
 
 @pytest.fixture
 def gold(ctx):
     rows = [(f"2026-03-0{1 + h // 24} {h % 24:02d}:00:00", h * 10, h) for h in range(48)]
-    ctx.spark.createDataFrame(rows, "h string, events long, orders long") \
-        .selectExpr("CAST(h AS TIMESTAMP) AS event_hour", "events", "CAST(orders * 1.5 AS DECIMAL(18,2)) AS revenue") \
-        .write.format("delta").save(ctx.settings.table("gold.kpi_hourly").path)
+    ctx.spark.createDataFrame(rows, "h string, events long, orders long").selectExpr(
+        "CAST(h AS TIMESTAMP) AS event_hour", "events", "CAST(orders * 1.5 AS DECIMAL(18,2)) AS revenue"
+    ).write.format("delta").save(ctx.settings.table("gold.kpi_hourly").path)
     return ctx
 
 
@@ -48,7 +50,9 @@ def test_duckdb_and_spark_return_the_same_rows(gold, sql):
 def test_spark_only_syntax_falls_back_to_spark(gold):
     from lakectl.jobs import run_job
 
-    result = run_job(gold, "query", {"sql": "SELECT date_format(event_hour, 'yyyy-MM-dd') AS d FROM gold.kpi_hourly ORDER BY event_hour LIMIT 1"})
+    result = run_job(
+        gold, "query", {"sql": "SELECT date_format(event_hour, 'yyyy-MM-dd') AS d FROM gold.kpi_hourly ORDER BY event_hour LIMIT 1"}
+    )
     assert result.metrics["engine"] == "spark" and result.metrics["rows"] == [["2026-03-01"]]
     assert any("DuckDB could not" in w for w in result.warnings)
 
@@ -74,11 +78,14 @@ def test_cli_answers_from_duckdb_in_seconds_without_a_jvm(gold):
     assert cpu < 3.0 and took < 15.0, f"query took {took:.1f}s wall, {cpu:.1f}s CPU"
 
 
-@pytest.mark.parametrize("sql, message, hint", [
-    ("SELECT * FROM gold.kpi_hourli", "table gold.kpi_hourli in the query does not exist", "did you mean gold.kpi_hourly"),
-    ("SELEC 1", "SQL syntax error", "did you mean SELECT"),
-    ("SELECT evnts FROM gold.kpi_hourly", "unknown column evnts", "did you mean"),
-])
+@pytest.mark.parametrize(
+    "sql, message, hint",
+    [
+        ("SELECT * FROM gold.kpi_hourli", "table gold.kpi_hourli in the query does not exist", "did you mean gold.kpi_hourly"),
+        ("SELEC 1", "SQL syntax error", "did you mean SELECT"),
+        ("SELECT evnts FROM gold.kpi_hourly", "unknown column evnts", "did you mean"),
+    ],
+)
 def test_typos_get_a_fitting_hint_without_spark(gold, sql, message, hint):
     from lakectl.core.errors import UsageError
     from lakectl.jobs import run_job
@@ -102,8 +109,22 @@ def test_spark_errors_are_one_line_without_the_json_log(gold):
     root = gold.settings.storage.root_dir
     config = root.parent / "lakectl.yaml"
     config.write_text(f"storage:\n  root: {root}\n")
-    proc = subprocess.run([sys.executable, "-m", "lakectl", "--config", str(config), "query", "--engine", "spark",
-                           "SELECT no_such_column FROM gold.kpi_hourly"], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lakectl",
+            "--config",
+            str(config),
+            "query",
+            "--engine",
+            "spark",
+            "SELECT no_such_column FROM gold.kpi_hourly",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 2, proc.stderr
     # PySpark logged every captured SQL error as an ~8 KB JSON line (SQLQueryContextLogger) with the Java stack
     assert proc.stderr.strip().splitlines() == [ln for ln in proc.stderr.strip().splitlines() if ln.startswith("lakectl: error:")]

@@ -48,8 +48,12 @@ def _settings(root: Path, ml: dict):
 
 def _write_reviews(spark, settings, rows) -> None:
     data = [(f"e{i:05d}", text, 5 if label else 1, label) for i, (text, label) in enumerate(rows)]
-    (spark.createDataFrame(data, "event_id string, review_text string, rating int, label int")
-     .write.format("delta").mode("overwrite").save(settings.table("silver.reviews").path))
+    (
+        spark.createDataFrame(data, "event_id string, review_text string, rating int, label int")
+        .write.format("delta")
+        .mode("overwrite")
+        .save(settings.table("silver.reviews").path)
+    )
 
 
 def _run(ctx, **params):
@@ -80,13 +84,22 @@ def trained(spark, tmp_path_factory):
     store = store_of(_settings(root / "train-lake", ml))
     client = connect(store)
     data = spark.createDataFrame([(t, float(label)) for t, label in rows], "review_text string, label double")
-    model = Pipeline(stages=[Tokenizer(inputCol="review_text", outputCol="words"),
-                             HashingTF(inputCol="words", outputCol="features", numFeatures=1024),
-                             LogisticRegression(maxIter=20, regParam=0.01)]).fit(data)
+    model = Pipeline(
+        stages=[
+            Tokenizer(inputCol="review_text", outputCol="words"),
+            HashingTF(inputCol="words", outputCol="features", numFeatures=1024),
+            LogisticRegression(maxIter=20, regParam=0.01),
+        ]
+    ).fit(data)
     signature = ModelSignature(inputs=Schema([ColSpec("string", "review_text")]), outputs=Schema([ColSpec("double")]))
     with mlflow.start_run(experiment_id=ensure_experiment(client, store)):
-        mlflow.spark.log_model(model, "model", signature=signature, registered_model_name="sentiment",
-                               pip_requirements=[f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"])
+        mlflow.spark.log_model(
+            model,
+            "model",
+            signature=signature,
+            registered_model_name="sentiment",
+            pip_requirements=[f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"],
+        )
     client.set_registered_model_alias("sentiment", "champion", "1")
     return ml, rows
 
@@ -150,14 +163,32 @@ def test_unreachable_server_is_exit_4_and_writes_nothing(lake):
 def test_a_400_answer_is_exit_1_with_one_line_and_writes_nothing(lake, tmp_path):
     ctx, _ = lake
     config = tmp_path / "lakectl.yaml"
-    config.write_text(json.dumps({"storage": {"root": str(ctx.settings.storage.root_dir)}, "ml": {
-        k: v for k, v in {**FAST_ML, "tracking_uri": ctx.settings.ml.tracking_uri, "artifact_location": ctx.settings.ml.artifact_location}.items()}}))
+    config.write_text(
+        json.dumps(
+            {
+                "storage": {"root": str(ctx.settings.storage.root_dir)},
+                "ml": {
+                    k: v
+                    for k, v in {
+                        **FAST_ML,
+                        "tracking_uri": ctx.settings.ml.tracking_uri,
+                        "artifact_location": ctx.settings.ml.artifact_location,
+                    }.items()
+                },
+            }
+        )
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("LAKECTL_CONFIG", None)
     refusal = {"error_code": "BAD_REQUEST", "message": "Failed to enforce schema: missing column review_text"}
     with Server([(400, {}, refusal)]) as server:
-        proc = subprocess.run([sys.executable, "-m", "lakectl", "-c", str(config), "score", "--via", "endpoint", server.url, "--json"],
-                              env=env, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [sys.executable, "-m", "lakectl", "-c", str(config), "score", "--via", "endpoint", server.url, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     assert proc.returncode == 1, proc.stderr[-2000:]
     errors = [line for line in proc.stderr.splitlines() if line.startswith("lakectl: error:")]
     assert len(errors) == 1 and "Traceback" not in proc.stderr
@@ -169,17 +200,19 @@ def test_a_400_answer_is_exit_1_with_one_line_and_writes_nothing(lake, tmp_path)
 
 
 def test_ai_query_scores_through_the_sql_statement_on_a_databricks_target(lake, spark):
-    from lakectl.engine.context import JobContext
-    from lakectl.core.errors import UsageError
     from lakectl.config import settings_from_dict
+    from lakectl.core.errors import UsageError
+    from lakectl.engine.context import JobContext
 
     ctx, rows = lake
     with pytest.raises(UsageError, match="needs a Databricks target") as err:
         _run(ctx, via="ai_query", endpoint="sentiment-prod")
     assert err.value.exit_code == 2
-    config = {"storage": {"root": str(ctx.settings.storage.root_dir)}, "ml": {**FAST_ML, "tracking_uri": ctx.settings.ml.tracking_uri,
-              "artifact_location": ctx.settings.ml.artifact_location},
-              "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True}}}
+    config = {
+        "storage": {"root": str(ctx.settings.storage.root_dir)},
+        "ml": {**FAST_ML, "tracking_uri": ctx.settings.ml.tracking_uri, "artifact_location": ctx.settings.ml.artifact_location},
+        "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True}},
+    }
     on_cluster = JobContext(settings=settings_from_dict(config, "<test>"), target_name="dbx", on_cluster=True, _spark=spark)
 
     def ai_query(endpoint, request, returnType=None):  # noqa: N803 - the SQL function's own argument name
@@ -228,9 +261,31 @@ def mlflow_serve(model_uri: str, tracking_uri: str, cwd: Path, limit_s: float = 
     group, by id) on the way out."""
     port = _free_port()
     env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "MLFLOW_REGISTRY_URI": tracking_uri, "PYSPARK_PYTHON": sys.executable}
-    proc = subprocess.Popen([sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
-                             "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
-                            env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "models",
+            "serve",
+            "-m",
+            model_uri,
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-w",
+            "1",
+        ],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_ready(proc, url, limit_s)
@@ -287,8 +342,13 @@ def test_a_real_mlflow_server_with_a_pyfunc_model_returning_probabilities(lake, 
     client = connect(store_of(ctx.settings))
     if "2" not in {v.version for v in client.search_model_versions("name = 'sentiment'")}:  # module-scoped store
         with mlflow.start_run(experiment_id=client.get_experiment_by_name(ctx.settings.ml.experiment).experiment_id):
-            mlflow.pyfunc.log_model(name="model", python_model=str(code), registered_model_name="sentiment",
-                                    input_example=None, pip_requirements=[f"mlflow=={mlflow.__version__}"])
+            mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(code),
+                registered_model_name="sentiment",
+                input_example=None,
+                pip_requirements=[f"mlflow=={mlflow.__version__}"],
+            )
     with mlflow_serve("models:/sentiment/2", ctx.settings.ml.tracking_uri, tmp_path, limit_s=120) as url:
         result = _run(ctx, model="sentiment/2", via="endpoint", endpoint=url, batch_size=64, concurrency=2)
     assert result.rows_written == len(rows) and result.metrics["model_version"] == "2"
@@ -314,8 +374,10 @@ def test_a_real_mlflow_scoring_server_agrees_with_batch_scoring(lake, spark, tmp
     assert result.rows_written == len(rows) and result.metrics["requests"] == math.ceil(len(rows) / 50)
     served = {r["event_id"]: (r["score"], r["label"]) for r in _scores(spark, ctx).collect()}
     reviews = spark.read.format("delta").load(ctx.settings.table("silver.reviews").path).select("event_id", "review_text")
-    batch = {r["event_id"]: r["predicted"] for r in scoring.predict(scoring.load("models:/sentiment/1"), reviews)
-             .select("event_id", F.col("predicted")).collect()}
+    batch = {
+        r["event_id"]: r["predicted"]
+        for r in scoring.predict(scoring.load("models:/sentiment/1"), reviews).select("event_id", F.col("predicted")).collect()
+    }
     assert len(served) == len(batch) == len(rows)
     assert {eid: label for eid, (_, label) in served.items()} == batch
     assert {score for score, _ in served.values()} <= {0.0, 1.0}

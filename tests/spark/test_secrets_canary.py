@@ -42,7 +42,9 @@ CANARIES = {
     "LAKECTL_SC_URL": f"sc://127.0.0.1:{PORT}/;token={STEM}-connect;user_id=lakectl",
     "UC_TOKEN": f"{STEM}-uc",
 }
-SECRET_PARTS = [f"{STEM}-{name}" for name in ("kafka", "truststore", "eventhubs", "webhook", "smtp", "databricks", "mlflow", "connect", "uc")]
+SECRET_PARTS = [
+    f"{STEM}-{name}" for name in ("kafka", "truststore", "eventhubs", "webhook", "smtp", "databricks", "mlflow", "connect", "uc")
+]
 
 CONFIG = f"""
 default_target: local
@@ -83,13 +85,15 @@ class Lake:
         self.config.write_text(CONFIG.replace("{root}", str(self.root)))
         self.outputs: list[tuple[list[str], str]] = []  # (argv, stdout + stderr) of every command
 
-    def run(self, *args: str, verbose: bool = False, timeout: int = 900, env: dict[str, str] | None = None,
-            expect: set[int] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, verbose: bool = False, timeout: int = 900, env: dict[str, str] | None = None, expect: set[int] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         argv = ["--config", str(self.config), *(["--verbose"] if verbose else []), *args]
         full_env = {**os.environ, **CANARIES, **(env or {}), "LAKECTL_CACHE": str(self.base / "cache")}
         full_env.pop("LAKECTL_TARGET", None)
-        proc = subprocess.run([sys.executable, "-m", "lakectl", *argv], capture_output=True, text=True,
-                              timeout=timeout, env=full_env, cwd=self.base)
+        proc = subprocess.run(
+            [sys.executable, "-m", "lakectl", *argv], capture_output=True, text=True, timeout=timeout, env=full_env, cwd=self.base
+        )
         self.outputs.append((argv, proc.stdout + proc.stderr))
         if expect is not None:
             assert proc.returncode in expect, f"{argv}: exit {proc.returncode}\n{proc.stderr[-3000:]}"
@@ -129,15 +133,14 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
 
     # --- failing sources and targets: no JVM (the probes fail first) ---
     for verbose in both:
-        lake.run("ingest", "--source", "kafka", verbose=verbose, expect={4})                     # unreachable broker, SASL
+        lake.run("ingest", "--source", "kafka", verbose=verbose, expect={4})  # unreachable broker, SASL
         lake.run("--json", "ingest", "--source", "kafka", "--dry-run", verbose=verbose, expect={0})  # prints its options
-        lake.run("ingest", "--source", "eventhubs", verbose=verbose, expect={4})                 # unreachable namespace
+        lake.run("ingest", "--source", "eventhubs", verbose=verbose, expect={4})  # unreachable namespace
         lake.run("--json", "ingest", "--source", "eventhubs", "--dry-run", verbose=verbose, expect={0})
-        lake.run("--target", "connect", "query", "SELECT 1", verbose=verbose, expect={4})       # token in the sc:// URL
+        lake.run("--target", "connect", "query", "SELECT 1", verbose=verbose, expect={4})  # token in the sc:// URL
         lake.run("--target", "connect", "--json", "transform", verbose=verbose, expect={4})
-        lake.run("--target", "dbx", "transform", verbose=verbose, expect={4})            # unreachable workspace
-        lake.run("generate", "--to", "kafka", "--events", "10", "--bootstrap-servers", f"127.0.0.1:{PORT}",
-                 verbose=verbose, expect={4})
+        lake.run("--target", "dbx", "transform", verbose=verbose, expect={4})  # unreachable workspace
+        lake.run("generate", "--to", "kafka", "--events", "10", "--bootstrap-servers", f"127.0.0.1:{PORT}", verbose=verbose, expect={4})
 
     # --- the newer commands: doctor probes every target and source; grant, the model registry, scoring
     # and the Databricks runner fail on their unreachable servers (no JVM) ---
@@ -158,8 +161,9 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
             lake.run("--json", "monitor", *sub, verbose=verbose, expect={0})
         lake.run("monitor", "check", verbose=verbose, expect={7})
         lake.run("--json", "monitor", "check", "--junit", str(lake.base / "junit.xml"), verbose=verbose, expect={7})
-        lake.run("monitor", "check", verbose=verbose, expect={7},
-                 env={"LAKECTL_ALERT_WEBHOOK_URL": f"127.0.0.1:{PORT}/services/{STEM}-webhook"})  # no scheme: urllib quotes it
+        lake.run(
+            "monitor", "check", verbose=verbose, expect={7}, env={"LAKECTL_ALERT_WEBHOOK_URL": f"127.0.0.1:{PORT}/services/{STEM}-webhook"}
+        )  # no scheme: urllib quotes it
         lake.run("monitor", "report", "--html", str(lake.base / "report.html"), verbose=verbose, expect={0})
     return lake
 
@@ -209,9 +213,20 @@ def test_bad_credentials_against_a_real_broker_leak_nothing(tmp_path, kafka_brok
     lake = Lake(tmp_path)  # its own: no Spark needed
     kafka_broker.create_topic("canary.events")
     for verbose in (False, True):
-        proc = lake.run("ingest", "--source", "kafka", "--bootstrap-servers", kafka_broker.bootstrap,
-                        "--topic", "canary.events", "--checkpoint", str(lake.base / f"cp-sasl-{verbose}"),
-                        verbose=verbose, timeout=120, expect={4})
+        proc = lake.run(
+            "ingest",
+            "--source",
+            "kafka",
+            "--bootstrap-servers",
+            kafka_broker.bootstrap,
+            "--topic",
+            "canary.events",
+            "--checkpoint",
+            str(lake.base / f"cp-sasl-{verbose}"),
+            verbose=verbose,
+            timeout=120,
+            expect={4},
+        )
         assert kafka_broker.bootstrap in proc.stderr
         assert not _hits(proc.stdout + proc.stderr)
     assert not _file_hits(lake.base)

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from lakectl.engine.context import JobContext
-from lakectl.core.errors import SourceUnavailable
 from lakectl.config import settings_from_dict
+from lakectl.core.errors import SourceUnavailable
+from lakectl.engine.context import JobContext
 
 pytestmark = pytest.mark.spark
 
@@ -22,11 +22,17 @@ def _closed_port() -> int:
 
 
 def test_a_connect_target_never_reuses_the_local_session(spark, tmp_path):
-    settings = settings_from_dict({
-        "storage": {"root": str(tmp_path / "lake")},
-        "default_target": "here",
-        "targets": {"here": {"kind": "local"}, "cluster": {"kind": "spark", "remote": f"sc://127.0.0.1:{_closed_port()}", "connect_timeout_s": 0.5}},
-    }, "<test>")
+    settings = settings_from_dict(
+        {
+            "storage": {"root": str(tmp_path / "lake")},
+            "default_target": "here",
+            "targets": {
+                "here": {"kind": "local"},
+                "cluster": {"kind": "spark", "remote": f"sc://127.0.0.1:{_closed_port()}", "connect_timeout_s": 0.5},
+            },
+        },
+        "<test>",
+    )
     local = JobContext(settings=settings)
     assert local.spark is spark  # the local target shares the process's one local session
     started = time.monotonic()

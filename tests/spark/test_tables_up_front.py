@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import pytest
 
+from lakectl.config import settings_from_dict
 from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
-from lakectl.config import settings_from_dict
 
 pytestmark = pytest.mark.spark
 
 POLICY = {
     "bronze.events": {"delta.autoOptimize.optimizeWrite": "true", "delta.autoOptimize.autoCompact": "true"},
-    "silver.events": {"delta.autoOptimize.optimizeWrite": "true", "delta.checkpointInterval": "7",
-                      "delta.dataSkippingStatsColumns": "event_id,event_time,customer_id"},
+    "silver.events": {
+        "delta.autoOptimize.optimizeWrite": "true",
+        "delta.checkpointInterval": "7",
+        "delta.dataSkippingStatsColumns": "event_id,event_time,customer_id",
+    },
     "ops.dq_metrics": {"delta.checkpointInterval": "20"},
     "gold.kpi_hourly": {"delta.autoOptimize.optimizeWrite": "true"},
 }
@@ -26,8 +29,9 @@ def props(spark, ctx: JobContext, key: str) -> dict[str, str]:
 
 
 def test_every_stage_creates_its_tables_with_the_policy_properties(spark, tmp_path):
-    settings = settings_from_dict({"storage": {"root": str(tmp_path / "lake")},
-                                   "tables": {k: {"optimize": {"properties": v}} for k, v in POLICY.items()}}, "<test>")
+    settings = settings_from_dict(
+        {"storage": {"root": str(tmp_path / "lake")}, "tables": {k: {"optimize": {"properties": v}} for k, v in POLICY.items()}}, "<test>"
+    )
     ctx = JobContext(settings=settings, _spark=spark)
     run_job(ctx, "generate", {"events": 300, "seed": 4})
 
@@ -54,8 +58,13 @@ def test_every_stage_creates_its_tables_with_the_policy_properties(spark, tmp_pa
 def test_ensure_table_creates_once_and_quotes_the_path(spark, tmp_path):
     from lakectl.lake.delta import ensure_table, properties
 
-    settings = settings_from_dict({"storage": {"root": str(tmp_path / "it's `odd`")},
-                                   "tables": {"ops.review_scores": {"optimize": {"properties": {"delta.appendOnly": "true"}}}}}, "<test>")
+    settings = settings_from_dict(
+        {
+            "storage": {"root": str(tmp_path / "it's `odd`")},
+            "tables": {"ops.review_scores": {"optimize": {"properties": {"delta.appendOnly": "true"}}}},
+        },
+        "<test>",
+    )
     handle = settings.table("ops.review_scores")
     schema = "event_id string, score double, label string, model_version string"
     assert ensure_table(spark, handle, schema) is True

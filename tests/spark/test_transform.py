@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.jobs import run_job
 from lakectl.config import Expectation, default_expectations
+from lakectl.jobs import run_job
 
 pytestmark = [pytest.mark.spark]
 
@@ -33,9 +33,20 @@ MESSY = {
 
 
 def _line(event_id: str, **fields) -> str:
-    base = {"event_id": event_id, "event_type": "page_view", "event_time": "2026-11-01T10:00:00Z", "customer_id": "C0000001",
-            "session_id": "s1", "product_id": "P00001", "price": None, "quantity": None, "review_text": None,
-            "rating": None, "device": "desktop", "country": "US"}
+    base = {
+        "event_id": event_id,
+        "event_type": "page_view",
+        "event_time": "2026-11-01T10:00:00Z",
+        "customer_id": "C0000001",
+        "session_id": "s1",
+        "product_id": "P00001",
+        "price": None,
+        "quantity": None,
+        "review_text": None,
+        "rating": None,
+        "device": "desktop",
+        "country": "US",
+    }
     base.update(fields)
     return json.dumps(base)
 
@@ -66,13 +77,18 @@ def test_silver_holds_distinct_valid_events_and_every_bronze_row_is_accounted_fo
 
     # silver == the distinct valid events: the generator's valid events + the valid extras
     silver = _read(ctx, "silver.events")
-    s = silver.agg(F.count("*").alias("n"), F.countDistinct("event_id").alias("ids"),
-                   F.sum(F.when(F.col("device").isin("mobile", "desktop", "tablet", "other"), 0).otherwise(1)).alias("bad_device"),
-                   F.sum(F.when(F.col("country").rlike("^[A-Z]{2}$"), 0).otherwise(1)).alias("bad_country"),
-                   F.sum(F.when(F.col("segment").isNull(), 1).otherwise(0)).alias("unenriched"),
-                   F.sum(F.when((F.col("event_type") == "purchase") & (F.abs(F.col("revenue") - F.col("price") * F.col("quantity")) > 1e-9), 1)
-                         .when((F.col("event_type") != "purchase") & (F.col("revenue") != 0), 1).otherwise(0)).alias("bad_revenue"),
-                   ).first()
+    s = silver.agg(
+        F.count("*").alias("n"),
+        F.countDistinct("event_id").alias("ids"),
+        F.sum(F.when(F.col("device").isin("mobile", "desktop", "tablet", "other"), 0).otherwise(1)).alias("bad_device"),
+        F.sum(F.when(F.col("country").rlike("^[A-Z]{2}$"), 0).otherwise(1)).alias("bad_country"),
+        F.sum(F.when(F.col("segment").isNull(), 1).otherwise(0)).alias("unenriched"),
+        F.sum(
+            F.when((F.col("event_type") == "purchase") & (F.abs(F.col("revenue") - F.col("price") * F.col("quantity")) > 1e-9), 1)
+            .when((F.col("event_type") != "purchase") & (F.col("revenue") != 0), 1)
+            .otherwise(0)
+        ).alias("bad_revenue"),
+    ).first()
     expected = run["gen"]["valid_events"] + len(MESSY)
     assert s["n"] == s["ids"] == expected == result.rows_written
     assert (s["bad_device"], s["bad_country"], s["bad_revenue"]) == (0, 0, 0)
@@ -96,8 +112,14 @@ def test_silver_holds_distinct_valid_events_and_every_bronze_row_is_accounted_fo
     m = result.metrics
     assert m["dropped_by_rule"] == {"no_test_sessions": len(DROPPED)}
     assert bronze_rows == result.rows_read
-    assert bronze_rows == (result.rows_written + result.rows_quarantined + m["rows_dropped"]
-                           + m["duplicates_in_batch"] + m["duplicates_existing"] + m["already_quarantined"])
+    assert bronze_rows == (
+        result.rows_written
+        + result.rows_quarantined
+        + m["rows_dropped"]
+        + m["duplicates_in_batch"]
+        + m["duplicates_existing"]
+        + m["already_quarantined"]
+    )
     assert m["duplicates_in_batch"] == run["gen"]["duplicates"] + 1
 
     # reviews carry the label derived from the rating
@@ -110,7 +132,7 @@ def test_silver_holds_distinct_valid_events_and_every_bronze_row_is_accounted_fo
     dq = {r["rule"]: r for r in _read(ctx, "ops.dq_metrics").where(F.col("run_id") == ctx.run_id).collect()}
     assert set(dq) == {e.name for e in ctx.settings.transform.expectations}
     checked = bronze_rows - m["duplicates_in_batch"]
-    for name, (_, rule) in {i: v for i, v in SILVER_BAD.items()}.items():
+    for _, rule in SILVER_BAD.values():
         assert dq[rule]["rows_failed"] >= 1
     assert all(r["rows_checked"] == checked and r["rows_passed"] + r["rows_failed"] == checked for r in dq.values())
     assert dq["no_test_sessions"]["rows_failed"] == len(DROPPED)
@@ -136,11 +158,13 @@ def _history_len(ctx, key: str) -> int:
 
 
 def test_fail_rule_stops_the_run_before_anything_is_committed(ctx):
-    from lakectl.lake.delta import is_delta_table
     from lakectl.core.errors import JobFailed
+    from lakectl.lake.delta import is_delta_table
 
     ctx.settings.transform.expectations = [
-        *default_expectations(), Expectation(name="no_reviews_allowed", expr="event_type <> 'review'", action="fail")]
+        *default_expectations(),
+        Expectation(name="no_reviews_allowed", expr="event_type <> 'review'", action="fail"),
+    ]
     run_job(ctx, "generate", {"events": 400, "seed": 3})
     run_job(ctx, "ingest", {"source": "files"})
     with pytest.raises(JobFailed, match="no_reviews_allowed"):

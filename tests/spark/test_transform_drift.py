@@ -12,7 +12,6 @@ from lakectl.pipeline.silver.cleaning import EXPECTED_BRONZE
 pytestmark = [pytest.mark.spark]
 
 
-
 def _drifted_bronze(ctx) -> None:
     """bronze.events as a newer producer might leave it: price arrives as a string, plus a `coupon` column."""
     from pyspark.sql import functions as F
@@ -24,10 +23,21 @@ def _drifted_bronze(ctx) -> None:
         {"event_id": "d2", "event_type": "page_view", "price": "N/A", "coupon": None},
         {"event_id": "d3", "event_type": "page_view", "price": None, "coupon": "WELCOME"},
     ]
-    base = {"event_time": "2026-11-01T10:00:00Z", "customer_id": "C1", "session_id": "s", "product_id": "P1",
-            "device": "desktop", "country": "US", "raw": "{}", "ingest_time": "2026-11-01T10:01:00Z"}
-    df = ctx.spark.createDataFrame([json.dumps({**base, **r}) for r in rows], "string").select(
-        F.from_json("value", ddl).alias("j")).select("j.*")
+    base = {
+        "event_time": "2026-11-01T10:00:00Z",
+        "customer_id": "C1",
+        "session_id": "s",
+        "product_id": "P1",
+        "device": "desktop",
+        "country": "US",
+        "raw": "{}",
+        "ingest_time": "2026-11-01T10:01:00Z",
+    }
+    df = (
+        ctx.spark.createDataFrame([json.dumps({**base, **r}) for r in rows], "string")
+        .select(F.from_json("value", ddl).alias("j"))
+        .select("j.*")
+    )
     df = df.select(*[(F.lit(None) if c == "kafka_headers" else F.col(c)).cast(t).alias(c) for c, t in types.items()])
     df.write.format("delta").save(ctx.settings.table("bronze.events").path)
 
@@ -37,8 +47,8 @@ def _silver(ctx) -> dict[str, dict]:
 
 
 def test_fail_mode_names_the_drifted_columns_and_writes_nothing(ctx):
-    from lakectl.lake.delta import is_delta_table
     from lakectl.core.errors import JobFailed
+    from lakectl.lake.delta import is_delta_table
 
     _drifted_bronze(ctx)
     with pytest.raises(JobFailed, match=r"coupon.*price|price.*coupon") as err:

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from lakectl.core.errors import JobFailed, TableNotFound
-from lakectl.pipeline.silver.tally import Tally
-from lakectl.pipeline.silver.expectations import RuleMetric, merge_metrics
 from lakectl.lake.server_batches import carry_error, recover_error
+from lakectl.pipeline.silver.expectations import RuleMetric, merge_metrics
+from lakectl.pipeline.silver.tally import Tally
 
 
 def test_tally_survives_json_and_adds_up():
@@ -40,9 +40,17 @@ def test_progress_from_a_connect_server_gets_its_row_counts_from_the_sources():
     from lakectl.lake.stream_progress import as_dict, batch_line
 
     class Progress:  # what query.recentProgress holds over Connect: an object whose .json lacks the totals
-        json = _json.dumps({"batchId": 0, "name": "score-x", "durationMs": {"triggerExecution": 2000},
-                           "sources": [{"description": "DeltaSource[a]", "numInputRows": 300, "processedRowsPerSecond": 150.0},
-                                       {"description": "DeltaSource[b]", "numInputRows": 100, "processedRowsPerSecond": 50.0}]})
+        json = _json.dumps(
+            {
+                "batchId": 0,
+                "name": "score-x",
+                "durationMs": {"triggerExecution": 2000},
+                "sources": [
+                    {"description": "DeltaSource[a]", "numInputRows": 300, "processedRowsPerSecond": 150.0},
+                    {"description": "DeltaSource[b]", "numInputRows": 100, "processedRowsPerSecond": 50.0},
+                ],
+            }
+        )
 
     p = as_dict(Progress())
     assert p["numInputRows"] == 400 and p["processedRowsPerSecond"] == 200.0

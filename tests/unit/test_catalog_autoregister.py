@@ -9,11 +9,11 @@ import socket
 import pyarrow as pa
 import pytest
 
-from lakectl.engine.context import JobContext
-from lakectl.core.errors import ConfigError
-from lakectl.governance.autoregister import start
-from lakectl.core.results import Result
 from lakectl.config import settings_from_dict
+from lakectl.core.errors import ConfigError
+from lakectl.core.results import Result
+from lakectl.engine.context import JobContext
+from lakectl.governance.autoregister import start
 
 
 def _settings(tmp_path, **extra):
@@ -21,8 +21,11 @@ def _settings(tmp_path, **extra):
 
 
 def test_a_local_target_addresses_tables_by_path_unless_its_spark_has_the_catalog(tmp_path):
-    targets = {"local": {"kind": "local"}, "uc": {"kind": "local", "spark_conf": {"spark.sql.catalog.lake": "some.Catalog"}},
-               "dbx": {"kind": "databricks", "serverless": True}}
+    targets = {
+        "local": {"kind": "local"},
+        "uc": {"kind": "local", "spark_conf": {"spark.sql.catalog.lake": "some.Catalog"}},
+        "dbx": {"kind": "databricks", "serverless": True},
+    }
     s = _settings(tmp_path, targets=targets)
     local = JobContext(settings=s).settings.table("bronze.events")
     assert local.ref == f"delta.`{local.path}`" and local.display == "lake.bronze.events" and local.spark_catalog is None

@@ -65,12 +65,16 @@ def test_bad_parameter_is_exit_2():
 def test_job_entry_point_prints_result_json(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "lakectl.runners.jobentry", "generate", "--params", json.dumps({"events": 50, "out": str(tmp_path)})],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     line = [l for l in proc.stdout.splitlines() if l.startswith("LAKECTL_RESULT ")][-1]
     assert json.loads(line.removeprefix("LAKECTL_RESULT "))["events"] == 50
-    bad = subprocess.run([sys.executable, "-m", "lakectl.runners.jobentry", "generate", "--params", "{not json"], capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "lakectl.runners.jobentry", "generate", "--params", "{not json"], capture_output=True, text=True, timeout=60
+    )
     assert bad.returncode == 2 and "not valid JSON" in bad.stderr
 
 
@@ -78,10 +82,14 @@ def test_nested_per_rule_metrics_render_as_their_own_table(capsys):
     from lakectl.cli.render import render_result
     from lakectl.core.results import Result
 
-    rules = [{"table": "silver.events", "rule": "rating_range", "action": "quarantine", "rows_checked": 100, "rows_failed": 1},
-             {"table": "silver.events", "rule": "country_iso2", "action": "warn", "rows_checked": 100, "rows_failed": 0}]
-    render_result(Result(job="demo", details=[{"job": "transform", "status": "ok", "quality": rules},
-                                              {"job": "aggregate", "status": "ok"}]), as_json=False)
+    rules = [
+        {"table": "silver.events", "rule": "rating_range", "action": "quarantine", "rows_checked": 100, "rows_failed": 1},
+        {"table": "silver.events", "rule": "country_iso2", "action": "warn", "rows_checked": 100, "rows_failed": 0},
+    ]
+    render_result(
+        Result(job="demo", details=[{"job": "transform", "status": "ok", "quality": rules}, {"job": "aggregate", "status": "ok"}]),
+        as_json=False,
+    )
     out = capsys.readouterr().out
     flat = " ".join(out.split())
     assert "transform quality (table=silver.events)" in flat  # a shared text value goes into the title
@@ -92,14 +100,17 @@ def test_nested_per_rule_metrics_render_as_their_own_table(capsys):
     assert any("country_iso2" in ln and "warn" in ln for ln in lines)
 
 
-@pytest.mark.parametrize("argv, command", [
-    (["monitor", "tables", "--json"], "monitor"),
-    (["--json", "-c", "monitor", "ingest"], "ingest"),  # "monitor" is the config file's name here
-    (["--config", "x.yaml", "--target", "local", "optimize"], "optimize"),
-    (["--verbose", "monitr"], None),  # not a command: the full CLI answers with its suggestion
-    (["--help"], None),
-    ([], None),
-])
+@pytest.mark.parametrize(
+    "argv, command",
+    [
+        (["monitor", "tables", "--json"], "monitor"),
+        (["--json", "-c", "monitor", "ingest"], "ingest"),  # "monitor" is the config file's name here
+        (["--config", "x.yaml", "--target", "local", "optimize"], "optimize"),
+        (["--verbose", "monitr"], None),  # not a command: the full CLI answers with its suggestion
+        (["--help"], None),
+        ([], None),
+    ],
+)
 def test_command_line_names_its_command(argv, command):
     from lakectl.cli.argv import command_named
 

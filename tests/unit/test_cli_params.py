@@ -8,7 +8,7 @@ from __future__ import annotations
 import typing
 from datetime import datetime
 from enum import Enum
-from typing import Any, Optional
+from typing import Any
 
 import msgspec
 import pytest
@@ -69,9 +69,15 @@ def _field_view(info: Any) -> dict[str, Any]:
         default = info.default_factory()
     else:
         default = ...
-    return {"default": default.value if isinstance(default, Enum) else default, "type": tp, "choices": choices,
-            "min": next((m.ge for m in metas if m.ge is not None), None), "max": next((m.le for m in metas if m.le is not None), None),
-            "open": any(m.gt is not None or m.lt is not None for m in metas), "list": is_list}
+    return {
+        "default": default.value if isinstance(default, Enum) else default,
+        "type": tp,
+        "choices": choices,
+        "min": next((m.ge for m in metas if m.ge is not None), None),
+        "max": next((m.le for m in metas if m.le is not None), None),
+        "open": any(m.gt is not None or m.lt is not None for m in metas),
+        "list": is_list,
+    }
 
 
 _CLICK_TYPES = {bool: "boolean", int: "int", float: "float", str: "str", datetime: "datetime"}  # Click type names
@@ -89,8 +95,10 @@ def _type_drift(where: str, click_type: Any, field: dict[str, Any]) -> list[str]
         problems.append(f"{where}: parsed as {click_type.name} but the model says {field['type']}")
     bounds = (getattr(click_type, "min", None), getattr(click_type, "max", None))
     if bounds != (field["min"], field["max"]) or field["open"]:
-        problems.append(f"{where}: bounds {bounds} but the model says ge/le {(field['min'], field['max'])}"
-                        + (" (and gt/lt, which a command line cannot show)" if field["open"] else ""))
+        problems.append(
+            f"{where}: bounds {bounds} but the model says ge/le {(field['min'], field['max'])}"
+            + (" (and gt/lt, which a command line cannot show)" if field["open"] else "")
+        )
     return problems
 
 
@@ -122,7 +130,9 @@ def drift(command: Any) -> list[str]:
         field = fields[names[0]]
         many = param.multiple or param.nargs == -1
         if many != (field["list"] and not opt.single):
-            problems.append(f"{where}: {'repeatable' if many else 'one value'} but {names[0]} is {'a list' if field['list'] else 'one value'}")
+            problems.append(
+                f"{where}: {'repeatable' if many else 'one value'} but {names[0]} is {'a list' if field['list'] else 'one value'}"
+            )
         problems += _type_drift(where, param.type, field)
         default = param.default.value if isinstance(param.default, Enum) else param.default
         if param.required:
@@ -147,7 +157,8 @@ def test_every_command_declares_its_options_once(name):
         assert getattr(command.callback, "params_model", None) is None, f"{name} runs a job now: take it off NOT_JOBS"
         return
     assert getattr(command.callback, "params_model", None) is not None, (
-        f"`lakectl {name}` declares its options by hand: derive them from its job's Params model (options_from)")
+        f"`lakectl {name}` declares its options by hand: derive them from its job's Params model (options_from)"
+    )
     assert drift(command) == [], f"lakectl {name}"
 
 
@@ -155,14 +166,16 @@ def test_the_check_finds_a_drifted_option():
     """A hand-written command whose options drift from GenerateParams: each kind of drift is reported."""
     from lakectl.jobs.params import GenerateParams
 
-    def generate(ctx: typer.Context,
-                 events: int = typer.Option(1000, "--events", min=0),  # default drifted
-                 days: float = typer.Option(1.0, "--days", min=0.001),  # bound drifted
-                 to: Dest = typer.Option(Dest.files, "--to"),  # choices in another order
-                 seed: str = typer.Option("42", "--seed"),  # type drifted
-                 topic: Optional[list[str]] = typer.Option(None, "--topic"),  # repeatable, the field is not
-                 colour: Optional[str] = typer.Option(None, "--colour"),  # no such field
-                 json_out: bool = JSON) -> None:
+    def generate(
+        ctx: typer.Context,
+        events: int = typer.Option(1000, "--events", min=0),  # default drifted
+        days: float = typer.Option(1.0, "--days", min=0.001),  # bound drifted
+        to: Dest = typer.Option(Dest.files, "--to"),  # choices in another order
+        seed: str = typer.Option("42", "--seed"),  # type drifted
+        topic: list[str] | None = typer.Option(None, "--topic"),  # repeatable, the field is not
+        colour: str | None = typer.Option(None, "--colour"),  # no such field
+        json_out: bool = JSON,
+    ) -> None:
         """Drifted."""
 
     declared = {n: option(help="") for n in ("events", "days", "to", "seed", "topic", "colour")}
@@ -170,8 +183,14 @@ def test_the_check_finds_a_drifted_option():
     app = typer.Typer()
     app.command()(generate)
     found = "\n".join(drift(typer.main.get_command(app)))
-    for expected in ("--events: default 1000", "--days: bounds (0.001, None)", "--to: choices ['kafka', 'files']",
-                     "--seed: parsed as str", "--topic: repeatable", "--colour: GenerateParams has no field colour"):
+    for expected in (
+        "--events: default 1000",
+        "--days: bounds (0.001, None)",
+        "--to: choices ['kafka', 'files']",
+        "--seed: parsed as str",
+        "--topic: repeatable",
+        "--colour: GenerateParams has no field colour",
+    ):
         assert expected in found, found
 
 

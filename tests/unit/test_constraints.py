@@ -30,7 +30,9 @@ def test_every_declared_dependency_and_extra_is_pinned_within_its_range():
         req = Requirement(text)
         name = canonicalize_name(req.name)
         assert name in pins, f"{req.name} is not in constraints.txt: run scripts/lock"
-        assert req.specifier.contains(pins[name], prereleases=True), f"{req.name}=={pins[name]} is outside {req.specifier}: run scripts/lock"
+        assert req.specifier.contains(pins[name], prereleases=True), (
+            f"{req.name}=={pins[name]} is outside {req.specifier}: run scripts/lock"
+        )
 
 
 def test_setup_installs_from_the_constraints():

@@ -3,12 +3,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lakectl.datagen.events import generate
 
-START = datetime(2026, 11, 1, tzinfo=timezone.utc)
+START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def read_lines(out: Path) -> list[str]:
@@ -25,7 +25,7 @@ def digest(out: Path) -> str:
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     a = generate(tmp_path / "a", 3000, seed=7, start=START, bad_fraction=0.02)
     b = generate(tmp_path / "b", 3000, seed=7, start=START, bad_fraction=0.02)
-    c = generate(tmp_path / "c", 3000, seed=8, start=START, bad_fraction=0.02)
+    generate(tmp_path / "c", 3000, seed=8, start=START, bad_fraction=0.02)
     assert digest(tmp_path / "a") == digest(tmp_path / "b") != digest(tmp_path / "c")
     assert a.bad_by_kind == b.bad_by_kind
 
@@ -41,9 +41,14 @@ def test_counts_agree_with_files(tmp_path):
         except ValueError:
             continue
         good.append(rec)
-    valid = [g for g in good if g.get("event_id") and g.get("event_type") in r.event_types
-             and not any(isinstance(g.get(k), str) for k in ("price", "quantity"))
-             and g.get("event_time") not in ("N/A", "twelve", "yesterday", "1O.5")]
+    valid = [
+        g
+        for g in good
+        if g.get("event_id")
+        and g.get("event_type") in r.event_types
+        and not any(isinstance(g.get(k), str) for k in ("price", "quantity"))
+        and g.get("event_time") not in ("N/A", "twelve", "yesterday", "1O.5")
+    ]
     assert len(valid) == r.valid_events
     assert r.valid_events + r.bad_records == r.events
     assert 0.04 < r.bad_records / r.events < 0.06
@@ -60,8 +65,7 @@ def test_funnel_time_of_day_and_review_tone(tmp_path):
     assert all(e["event_time"].startswith("2026-11-01") for e in events)
     reviews = [e for e in events if e["event_type"] == "review"]
     positive_words = ("love", "great", "excellent", "fantastic", "happy", "solid", "wonderful", "best")
-    agree = sum((any(w in e["review_text"].lower() for w in positive_words)) == (e["rating"] >= 4)
-                for e in reviews if e["rating"] != 3)
+    agree = sum((any(w in e["review_text"].lower() for w in positive_words)) == (e["rating"] >= 4) for e in reviews if e["rating"] != 3)
     assert agree / len([e for e in reviews if e["rating"] != 3]) > 0.9
     purchases = [e for e in events if e["event_type"] == "purchase"]
     assert all(e["price"] > 0 and 1 <= e["quantity"] <= 3 for e in purchases)
@@ -81,7 +85,13 @@ def test_a_dry_run_reports_the_lines_the_run_writes(tmp_path):
     dry = generate(tmp_path / "dry", 3000, dry_run=True, **args)
     assert not (tmp_path / "dry").exists()
     ran = generate(tmp_path / "dry", 3000, **args)
-    assert (dry.events, dry.valid_events, dry.bad_records, dry.duplicates, dry.event_types, dry.files) == \
-           (ran.events, ran.valid_events, ran.bad_records, ran.duplicates, ran.event_types, ran.files)
+    assert (dry.events, dry.valid_events, dry.bad_records, dry.duplicates, dry.event_types, dry.files) == (
+        ran.events,
+        ran.valid_events,
+        ran.bad_records,
+        ran.duplicates,
+        ran.event_types,
+        ran.files,
+    )
     assert len(read_lines(tmp_path / "dry")) == ran.events == 3000 + ran.duplicates  # duplicates are extra lines
     assert sorted(str(f) for f in (tmp_path / "dry").rglob("*.jsonl")) == sorted(ran.files)

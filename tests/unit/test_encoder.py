@@ -33,7 +33,9 @@ def test_embeddings_are_unit_vectors_in_input_order_and_null_is_empty(enc):
 
 
 def test_embeddings_carry_sentiment_similarity(enc):
-    good, also_good, bad = enc.embed(["I love this phone, it is great", "Excellent product, very happy", "Terrible, it broke and I want a refund"])
+    good, also_good, bad = enc.embed(
+        ["I love this phone, it is great", "Excellent product, very happy", "Terrible, it broke and I want a refund"]
+    )
     assert float(good @ also_good) > float(good @ bad)
 
 

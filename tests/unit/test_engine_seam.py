@@ -21,14 +21,20 @@ TABLE = "shop.orders"
 
 
 def _settings(tmp_path: Path, **extra):
-    return settings_from_dict({
-        "storage": {"root": str(tmp_path / "lake"), **extra.pop("storage", {})},
-        "tables": {TABLE: {"optimize": {"zorder_by": ["country"], "bloom_filter_columns": ["id"]}}},
-        "targets": {"local": {"kind": "local"}, "cluster": {"kind": "spark", "remote": "sc://127.0.0.1:1"},
-                    "dbx": {"kind": "databricks", "serverless": True, "warehouse_id": "wh-1", "host": "http://127.0.0.1:1"},
-                    "dbx_jobs": {"kind": "databricks", "serverless": True, "host": "http://127.0.0.1:1"}},
-        **extra,
-    }, "<seam-test>")
+    return settings_from_dict(
+        {
+            "storage": {"root": str(tmp_path / "lake"), **extra.pop("storage", {})},
+            "tables": {TABLE: {"optimize": {"zorder_by": ["country"], "bloom_filter_columns": ["id"]}}},
+            "targets": {
+                "local": {"kind": "local"},
+                "cluster": {"kind": "spark", "remote": "sc://127.0.0.1:1"},
+                "dbx": {"kind": "databricks", "serverless": True, "warehouse_id": "wh-1", "host": "http://127.0.0.1:1"},
+                "dbx_jobs": {"kind": "databricks", "serverless": True, "host": "http://127.0.0.1:1"},
+            },
+            **extra,
+        },
+        "<seam-test>",
+    )
 
 
 @pytest.fixture
@@ -132,8 +138,11 @@ def test_optimize_plans_by_capabilities_not_by_target(orders):
 
     engine.capabilities = dataclasses.replace(engine.capabilities, databricks_sql=True, session_settings=True)
     dbx = _optimize_dry_run(orders, engine, analyze=True, target_file_size="64mb")
-    assert dbx.details[0]["statements"] == [f"OPTIMIZE {ref} ZORDER BY (`country`)", f"ANALYZE TABLE {ref} COMPUTE DELTA STATISTICS",
-                                            f"CREATE BLOOMFILTER INDEX ON TABLE {ref} FOR COLUMNS(`id` OPTIONS (fpp=0.1, numItems=50000000))"]
+    assert dbx.details[0]["statements"] == [
+        f"OPTIMIZE {ref} ZORDER BY (`country`)",
+        f"ANALYZE TABLE {ref} COMPUTE DELTA STATISTICS",
+        f"CREATE BLOOMFILTER INDEX ON TABLE {ref} FOR COLUMNS(`id` OPTIONS (fpp=0.1, numItems=50000000))",
+    ]
     assert dbx.warnings == []
 
 
@@ -148,6 +157,7 @@ def test_optimize_refuses_what_the_engine_cannot_do_before_any_statement(orders)
 def test_jobs_ask_capabilities_never_the_target_kind():
     jobs = Path(__file__).resolve().parents[2] / "lakectl" / "jobs"
     pattern = re.compile(r"is_connect|\.kind ==|isinstance\([^)]*(Local|Spark|Databricks)Target")
-    found = [f"{p.name}:{n}" for p in sorted(jobs.glob("*.py")) for n, line in enumerate(p.read_text().splitlines(), 1)
-             if pattern.search(line)]
+    found = [
+        f"{p.name}:{n}" for p in sorted(jobs.glob("*.py")) for n, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)
+    ]
     assert found == []

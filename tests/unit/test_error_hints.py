@@ -16,16 +16,37 @@ class ParseException(Exception):
     pass
 
 
-@pytest.mark.parametrize("exc, kind, message, hint", [
-    (AnalysisException("[TABLE_OR_VIEW_NOT_FOUND] The table or view `evnts` cannot be found."), "table_not_found",
-     "table not found", "tables are schema.name"),
-    (AnalysisException("[PATH_NOT_FOUND] Path does not exist: /lake/tables/gold/kpi_hourly."), "table_not_found",
-     "table not found", "run the stage that creates it first"),
-    (AnalysisException("[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column `evnt` cannot be resolved. Did you mean one of the following? [`event`]"),
-     "usage", "unknown column", "Spark lists the columns"),
-    (ParseException("[PARSE_SYNTAX_ERROR] Syntax error at or near 'SELEC'. SQLSTATE: 42601 (line 1, pos 0)"), "usage",
-     "SQL syntax error", "near the position"),
-])
+@pytest.mark.parametrize(
+    "exc, kind, message, hint",
+    [
+        (
+            AnalysisException("[TABLE_OR_VIEW_NOT_FOUND] The table or view `evnts` cannot be found."),
+            "table_not_found",
+            "table not found",
+            "tables are schema.name",
+        ),
+        (
+            AnalysisException("[PATH_NOT_FOUND] Path does not exist: /lake/tables/gold/kpi_hourly."),
+            "table_not_found",
+            "table not found",
+            "run the stage that creates it first",
+        ),
+        (
+            AnalysisException(
+                "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column `evnt` cannot be resolved. Did you mean one of the following? [`event`]"
+            ),
+            "usage",
+            "unknown column",
+            "Spark lists the columns",
+        ),
+        (
+            ParseException("[PARSE_SYNTAX_ERROR] Syntax error at or near 'SELEC'. SQLSTATE: 42601 (line 1, pos 0)"),
+            "usage",
+            "SQL syntax error",
+            "near the position",
+        ),
+    ],
+)
 def test_spark_errors_get_a_fitting_hint(exc, kind, message, hint):
     err = translate(exc)
     assert err.kind == kind and err.exit_code == 2

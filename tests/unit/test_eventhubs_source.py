@@ -25,13 +25,18 @@ def test_options_follow_the_event_hubs_kafka_endpoint(monkeypatch):
     assert opts["subscribe"] == "events"
     assert opts["kafka.security.protocol"] == "SASL_SSL" and opts["kafka.sasl.mechanism"] == "PLAIN"
     assert opts["kafka.sasl.jaas.config"] == (
-        'org.apache.kafka.common.security.plain.PlainLoginModule required '
-        f'username="$ConnectionString" password="{CONN}";'
+        f'org.apache.kafka.common.security.plain.PlainLoginModule required username="$ConnectionString" password="{CONN}";'
     )
     assert opts["maxOffsetsPerTrigger"] == "100000" and opts["failOnDataLoss"] == "true"
     # The same connection for the librdkafka probe.
-    assert spec.client_conf() == {"bootstrap.servers": "acme-ns.servicebus.windows.net:9093", "log_level": 0, "security.protocol": "SASL_SSL",
-                                  "sasl.mechanisms": "PLAIN", "sasl.username": "$ConnectionString", "sasl.password": CONN}
+    assert spec.client_conf() == {
+        "bootstrap.servers": "acme-ns.servicebus.windows.net:9093",
+        "log_level": 0,
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanisms": "PLAIN",
+        "sasl.username": "$ConnectionString",
+        "sasl.password": CONN,
+    }
     assert spec.identity() == {"source": "eventhubs", "bootstrap": "acme-ns.servicebus.windows.net:9093", "topics": ["events"]}
     redacted = spec.redacted_options()
     assert redacted["kafka.sasl.jaas.config"] == "***" and "S3cr3t" not in json.dumps(redacted)
@@ -54,7 +59,9 @@ def test_dry_run_output_masks_the_connection_string(monkeypatch, tmp_path):
 
     monkeypatch.setenv("EVENTHUBS_CONNECTION_STRING", CONN)
     monkeypatch.setenv("LAKECTL_ROOT", str(tmp_path / "lake"))
-    result = CliRunner().invoke(app, ["--config", str(REPO / "configs" / "eventhubs.yaml"), "ingest", "--source", "eventhubs", "--dry-run", "--json"])
+    result = CliRunner().invoke(
+        app, ["--config", str(REPO / "configs" / "eventhubs.yaml"), "ingest", "--source", "eventhubs", "--dry-run", "--json"]
+    )
     assert result.exit_code == 0, result.output
     assert "S3cr3t" not in result.output and "SharedAccessKey" not in result.output
     doc = json.loads(result.output)
@@ -63,8 +70,8 @@ def test_dry_run_output_masks_the_connection_string(monkeypatch, tmp_path):
 
 
 def test_kafka_jaas_from_config_must_come_from_the_environment():
-    from lakectl.core.errors import ConfigError
     from lakectl.config import settings_from_dict
+    from lakectl.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="secrets must come from the environment"):
         settings_from_dict({"sources": {"kafka": {"options": {"kafka.sasl.jaas.config": "PlainLoginModule password=x;"}}}})
@@ -106,8 +113,8 @@ def test_kafka_partitions_are_not_split_when_data_loss_is_allowed():
 def test_monitor_backlog_connects_like_the_stream(monkeypatch):
     """monitor streams asks the broker for end offsets with the source's security settings, not
     with a bare bootstrap address (a SASL_SSL broker or Event Hubs would refuse that)."""
-    from lakectl.monitor.streams import backlog_client_conf
     from lakectl.config import settings_from_dict
+    from lakectl.monitor.streams import backlog_client_conf
 
     monkeypatch.setenv("EVENTHUBS_CONNECTION_STRING", CONN)
     monkeypatch.setenv("EVENTHUBS_NAMESPACE", "acme-ns")
@@ -117,9 +124,19 @@ def test_monitor_backlog_connects_like_the_stream(monkeypatch):
     assert (conf["security.protocol"], conf["sasl.mechanisms"], conf["sasl.password"]) == ("SASL_SSL", "PLAIN", CONN)
 
     monkeypatch.setenv("KAFKA_PASSWORD", "pw")
-    secured = settings_from_dict({"sources": {"kafka": {"options": {
-        "kafka.security.protocol": "SASL_SSL", "kafka.sasl.mechanism": "PLAIN",
-        "kafka.sasl.jaas.config": 'org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="${KAFKA_PASSWORD}";'}}}})
+    secured = settings_from_dict(
+        {
+            "sources": {
+                "kafka": {
+                    "options": {
+                        "kafka.security.protocol": "SASL_SSL",
+                        "kafka.sasl.mechanism": "PLAIN",
+                        "kafka.sasl.jaas.config": 'org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="${KAFKA_PASSWORD}";',
+                    }
+                }
+            }
+        }
+    )
     conf = backlog_client_conf(secured, {"source": "kafka", "bootstrap": "broker-1:9093", "topics": ["t"]})
     assert conf["bootstrap.servers"] == "broker-1:9093"  # the broker the checkpoint was made for
     assert (conf["security.protocol"], conf["sasl.username"], conf["sasl.password"]) == ("SASL_SSL", "u", "pw")

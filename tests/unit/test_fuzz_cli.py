@@ -16,13 +16,19 @@ import socket
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from lakectl.cli.app import build
 
-FUZZ = hsettings(max_examples=400, derandomize=True, deadline=None,
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+FUZZ = hsettings(
+    max_examples=400,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
 EXHAUSTIVE = pytest.mark.skipif(not os.environ.get("LAKECTL_EXHAUSTIVE"), reason="exhaustive variant: set LAKECTL_EXHAUSTIVE=1")
 APP = build()
 
@@ -52,15 +58,71 @@ def _commands() -> dict[str, object]:
 
 
 # Every command; `doctor --json` printed no error line on a failed check until it was fuzzed.
-COVERED = ("generate", "ingest", "transform", "demo", "monitor", "optimize", "aggregate", "query", "run",
-           "train", "score", "model", "grant", "deploy", "runs", "init", "doctor")
+COVERED = (
+    "generate",
+    "ingest",
+    "transform",
+    "demo",
+    "monitor",
+    "optimize",
+    "aggregate",
+    "query",
+    "run",
+    "train",
+    "score",
+    "model",
+    "grant",
+    "deploy",
+    "runs",
+    "init",
+    "doctor",
+)
 COMMANDS = {name: cmd for name, cmd in _commands().items() if name.split()[0] in COVERED}
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12).filter(lambda s: not s.startswith(("/", "~")))
-WEIRD = st.sampled_from(["", "-", "--", "-1", "0", "1e309", "nan", "inf", "${X}", "a,b,,", "x" * 300, "é", "\n",
-                         "silver.events", "bronze.events", "nope.nope", "a.b.c", "168h", "0h", "7d", "-5d", "128m",
-                         "csv", "parquet", "json", "files", "kafka", "2026-01-01", "2026-13-45", "SELECT 1",
-                         f"127.0.0.1:{PORT}", "sc://127.0.0.1:1", "10 seconds", "0 seconds", "forever",
-                         "event_date >= '2026-01-01'", "1; DROP TABLE x", "customer_id", "`x`", "-n"])
+WEIRD = st.sampled_from(
+    [
+        "",
+        "-",
+        "--",
+        "-1",
+        "0",
+        "1e309",
+        "nan",
+        "inf",
+        "${X}",
+        "a,b,,",
+        "x" * 300,
+        "é",
+        "\n",
+        "silver.events",
+        "bronze.events",
+        "nope.nope",
+        "a.b.c",
+        "168h",
+        "0h",
+        "7d",
+        "-5d",
+        "128m",
+        "csv",
+        "parquet",
+        "json",
+        "files",
+        "kafka",
+        "2026-01-01",
+        "2026-13-45",
+        "SELECT 1",
+        f"127.0.0.1:{PORT}",
+        "sc://127.0.0.1:1",
+        "10 seconds",
+        "0 seconds",
+        "forever",
+        "event_date >= '2026-01-01'",
+        "1; DROP TABLE x",
+        "customer_id",
+        "`x`",
+        "-n",
+    ]
+)
 
 
 def _value(param: object, draw: st.DrawFn) -> list[str]:
@@ -202,6 +264,7 @@ def test_any_command_line_exhaustive(argv, invoke):
 
 # --- `lakectl-job NAME --params JSON`: what a remote runner submits ---------------------------------
 
+
 def _param_fields() -> dict[str, list[str]]:
     """Each job's parameter names, read from its *Params model."""
     import importlib
@@ -212,8 +275,11 @@ def _param_fields() -> dict[str, list[str]]:
 
     out = {}
     for name, module in JOBS.items():
-        models = [v for v in vars(importlib.import_module(module)).values()
-                  if isinstance(v, type) and issubclass(v, msgspec.Struct) and v.__name__.endswith("Params")]
+        models = [
+            v
+            for v in vars(importlib.import_module(module)).values()
+            if isinstance(v, type) and issubclass(v, msgspec.Struct) and v.__name__.endswith("Params")
+        ]
         out[name] = sorted({f for m in models for f in m.__struct_fields__})
     return out
 
@@ -221,7 +287,9 @@ def _param_fields() -> dict[str, list[str]]:
 FIELDS = _param_fields()
 JSON_VALUES = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_infinity=False), WEIRD, TEXT),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=3)), max_leaves=6)
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=3)),
+    max_leaves=6,
+)
 
 
 @st.composite

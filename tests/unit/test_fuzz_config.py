@@ -12,32 +12,58 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from lakectl.core.errors import ConfigError
 from lakectl.config import Settings, load_settings, settings_from_dict
+from lakectl.core.errors import ConfigError
 from lakectl.core.typed import to_dict
 
 ENV = {"LAKECTL_FUZZ_SET": "value", "LAKECTL_FUZZ_EMPTY": ""}
-FUZZ = hsettings(max_examples=120, derandomize=True, deadline=None,
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = hsettings(
+    max_examples=120, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 # ${VAR} forms an operator may write, well-formed or not
-ENV_REFS = ["${", "${}", "}", "$${LAKECTL_FUZZ_SET}", "${LAKECTL_FUZZ_SET}", "${LAKECTL_FUZZ_EMPTY}",
-            "${LAKECTL_FUZZ_UNSET}", "${LAKECTL_FUZZ_UNSET:-}", "${LAKECTL_FUZZ_UNSET:-fallback}",
-            "${LAKECTL_FUZZ_UNSET:-${LAKECTL_FUZZ_SET}}", "${A:-${B:-}}", "${1BAD}", "${ LAKECTL_FUZZ_SET }",
-            "${LAKECTL_FUZZ_SET:-}", "${LAKECTL_FUZZ_SET:?err}", "$LAKECTL_FUZZ_SET", "${é}", "${A-B}"]
+ENV_REFS = [
+    "${",
+    "${}",
+    "}",
+    "$${LAKECTL_FUZZ_SET}",
+    "${LAKECTL_FUZZ_SET}",
+    "${LAKECTL_FUZZ_EMPTY}",
+    "${LAKECTL_FUZZ_UNSET}",
+    "${LAKECTL_FUZZ_UNSET:-}",
+    "${LAKECTL_FUZZ_UNSET:-fallback}",
+    "${LAKECTL_FUZZ_UNSET:-${LAKECTL_FUZZ_SET}}",
+    "${A:-${B:-}}",
+    "${1BAD}",
+    "${ LAKECTL_FUZZ_SET }",
+    "${LAKECTL_FUZZ_SET:-}",
+    "${LAKECTL_FUZZ_SET:?err}",
+    "$LAKECTL_FUZZ_SET",
+    "${é}",
+    "${A-B}",
+]
 
 
 def _skeleton() -> dict[str, Any]:
     """The real schema as a tree: every section with its defaults, every target kind, a table."""
     tree = to_dict(Settings())
     tree.pop("source_file", None)
-    tree["targets"] = {"local": {"kind": "local", "driver_memory": "1g"},
-                       "cluster": {"kind": "spark", "remote": "sc://127.0.0.1:15002/;token=${LAKECTL_FUZZ_SET}"},
-                       "dbx": {"kind": "databricks", "host": "https://example.invalid", "cluster_id": "abc"}}
-    tree["tables"] = {"silver.events": {"partition_by": ["event_date"], "optimize": {"zorder_by": ["customer_id"],
-                      "vacuum_retain_hours": 168}, "sla": {"freshness_minutes": 60, "min_pass_rate": 0.9}}}
+    tree["targets"] = {
+        "local": {"kind": "local", "driver_memory": "1g"},
+        "cluster": {"kind": "spark", "remote": "sc://127.0.0.1:15002/;token=${LAKECTL_FUZZ_SET}"},
+        "dbx": {"kind": "databricks", "host": "https://example.invalid", "cluster_id": "abc"},
+    }
+    tree["tables"] = {
+        "silver.events": {
+            "partition_by": ["event_date"],
+            "optimize": {"zorder_by": ["customer_id"], "vacuum_retain_hours": 168},
+            "sla": {"freshness_minutes": 60, "min_pass_rate": 0.9},
+        }
+    }
     tree["sources"]["kafka"]["options"] = {"kafka.sasl.jaas.config": "${LAKECTL_FUZZ_SET}"}
     tree["monitor"]["webhook_url"] = "${LAKECTL_FUZZ_UNSET:-}"
     return tree
@@ -45,14 +71,17 @@ def _skeleton() -> dict[str, Any]:
 
 SKELETON = _skeleton()
 SCALARS = st.one_of(
-    st.none(), st.booleans(),
+    st.none(),
+    st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12), st.sampled_from(ENV_REFS),
+    st.text(max_size=12),
+    st.sampled_from(ENV_REFS),
     st.sampled_from(["local", "spark", "databricks", "sc://", "sc://:x", "1g", "-1", "1e400", "0x10", "yes", "~", "\u202e\x00"]),
 )
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)), max_leaves=8)
+VALUES = st.recursive(
+    SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)), max_leaves=8
+)
 
 
 def _paths(tree: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -145,7 +174,7 @@ def _load_or_one_line(text: str, folder: Path) -> Settings | None:
 @example(tree={"sources": {"kafka": {"options": {"kafka.sasl.jaas.config": "inline-secret"}}}})
 @example(tree={"monitor": {"smtp_port": 2**70}})
 @example(tree={"storage": {"root": "a\x00b"}})
-@example(tree={1: 2, None: [], True: {}})
+@example(tree={1: 2, None: [], True: {}})  # noqa: F601 - True and 1 collide on purpose
 @example(tree={"\r": "${"})
 @example(tree={"project": 1e400})
 def test_any_config_tree_loads_or_is_one_config_error(tree, tmp_path_factory):
@@ -167,13 +196,16 @@ def test_any_text_loads_or_is_one_config_error(text, tmp_path_factory):
     _load_or_one_line(text, tmp_path_factory.mktemp("cfg"))
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("${LAKECTL_FUZZ_UNSET:-}", ""),
-    ("${LAKECTL_FUZZ_UNSET:-fallback}", "fallback"),
-    ("${LAKECTL_FUZZ_SET}", "value"),
-    ("${LAKECTL_FUZZ_EMPTY}", ""),
-    ("pre-${LAKECTL_FUZZ_SET}-post", "pre-value-post"),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("${LAKECTL_FUZZ_UNSET:-}", ""),
+        ("${LAKECTL_FUZZ_UNSET:-fallback}", "fallback"),
+        ("${LAKECTL_FUZZ_SET}", "value"),
+        ("${LAKECTL_FUZZ_EMPTY}", ""),
+        ("pre-${LAKECTL_FUZZ_SET}-post", "pre-value-post"),
+    ],
+)
 def test_env_references_resolve(value, expected):
     assert settings_from_dict({"project": value}).project == expected
 

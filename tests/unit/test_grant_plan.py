@@ -47,21 +47,31 @@ T1, T2 = Securable("table", ("c", "s", "t1")), Securable("table", ("c", "s", "t2
 
 
 def _backend(caller="lead@x.com"):
-    return MemoryBackend(caller, {
-        T1: {"lead@x.com": {"MANAGE", "SELECT"}, "owner@x.com": {"SELECT"}, "admin": {"MODIFY"}},
-        T2: {"lead@x.com": {"SELECT"}},
-    }, owners={T1: "owner@x.com", T2: "owner@x.com"})
+    return MemoryBackend(
+        caller,
+        {
+            T1: {"lead@x.com": {"MANAGE", "SELECT"}, "owner@x.com": {"SELECT"}, "admin": {"MODIFY"}},
+            T2: {"lead@x.com": {"SELECT"}},
+        },
+        owners={T1: "owner@x.com", T2: "owner@x.com"},
+    )
 
 
-POLICY = {"principals": {"users": ["lead@x.com", "ana@x.com"]},
-          "tables": {"c.s.*": {"grants": {"ana@x.com": ["SELECT"]}}, "c.s.t2": {"grants": {"lead@x.com": ["SELECT"]}}}}
+POLICY = {
+    "principals": {"users": ["lead@x.com", "ana@x.com"]},
+    "tables": {"c.s.*": {"grants": {"ana@x.com": ["SELECT"]}}, "c.s.t2": {"grants": {"lead@x.com": ["SELECT"]}}},
+}
 
 
 def test_wildcards_merge_with_explicit_entries_and_revokes_are_listed():
     plan = build_plan(parse_policy(POLICY, "p.yaml"), _backend())
     flat = {(c["action"], c["securable"], c["principal"], c["privilege"]) for c in plan.flat()}
-    assert flat == {("add", "c.s.t1", "ana@x.com", "SELECT"), ("add", "c.s.t2", "ana@x.com", "SELECT"),
-                    ("revoke", "c.s.t1", "lead@x.com", "MANAGE"), ("revoke", "c.s.t1", "lead@x.com", "SELECT")}
+    assert flat == {
+        ("add", "c.s.t1", "ana@x.com", "SELECT"),
+        ("add", "c.s.t2", "ana@x.com", "SELECT"),
+        ("revoke", "c.s.t1", "lead@x.com", "MANAGE"),
+        ("revoke", "c.s.t1", "lead@x.com", "SELECT"),
+    }
     assert plan.unchanged == 1  # lead's SELECT on t2
     kept = {(k["principal"], k["why"]) for k in plan.kept}
     assert kept == {("owner@x.com", "owner"), ("admin", "metastore admin")}
@@ -93,7 +103,9 @@ def test_a_managed_catalog_is_never_left_without_owner_or_manage():
 
     cat = Securable("catalog", ("c",))
     backend = MemoryBackend("admin", {cat: {"lead@x.com": {"MANAGE", "USE_CATALOG"}}}, owners={})
-    policy = parse_policy({"principals": {"users": ["lead@x.com"]}, "catalogs": {"c": {"grants": {"lead@x.com": ["USE_CATALOG"]}}}}, "p.yaml")
+    policy = parse_policy(
+        {"principals": {"users": ["lead@x.com"]}, "catalogs": {"c": {"grants": {"lead@x.com": ["USE_CATALOG"]}}}}, "p.yaml"
+    )
     plan = build_plan(policy, backend)
     assert plan.orphaned == ["catalog:c"]
     with pytest.raises(UsageError, match="leaves catalog:c with no owner and nobody holding MANAGE"):
@@ -119,22 +131,50 @@ class TaggingBackend(MemoryBackend):
 
 def test_tags_are_planned_only_where_the_policy_declares_them_and_a_declared_set_is_managed_whole():
     t3 = Securable("table", ("c", "s", "t3"))
-    b = TaggingBackend("lead@x.com", {T1: {}, T2: {}, t3: {}}, owners={}, tags={
-        T1: ({"classification": "public", "team": "bi"}, {"email": {"pii": "email", "old": "x"}, "id": {"keep": "me"}}),
-        T2: ({"classification": "confidential"}, {}),
-        t3: ({"hand": "made"}, {}),
-    })
-    policy = parse_policy({"principals": {"users": ["lead@x.com"]}, "tables": {
-        "c.s.t1": {"tags": {"classification": "confidential"}, "columns": {"email": {"tags": {"pii": "email"}}, "phone": {"tags": {"pii": "phone"}}}},
-        "c.s.t2": {"tags": {"classification": "confidential"}},
-        "c.s.t3": {"grants": {"lead@x.com": ["SELECT"]}}}}, "grants.yaml")
+    b = TaggingBackend(
+        "lead@x.com",
+        {T1: {}, T2: {}, t3: {}},
+        owners={},
+        tags={
+            T1: ({"classification": "public", "team": "bi"}, {"email": {"pii": "email", "old": "x"}, "id": {"keep": "me"}}),
+            T2: ({"classification": "confidential"}, {}),
+            t3: ({"hand": "made"}, {}),
+        },
+    )
+    policy = parse_policy(
+        {
+            "principals": {"users": ["lead@x.com"]},
+            "tables": {
+                "c.s.t1": {
+                    "tags": {"classification": "confidential"},
+                    "columns": {"email": {"tags": {"pii": "email"}}, "phone": {"tags": {"pii": "phone"}}},
+                },
+                "c.s.t2": {"tags": {"classification": "confidential"}},
+                "c.s.t3": {"grants": {"lead@x.com": ["SELECT"]}},
+            },
+        },
+        "grants.yaml",
+    )
     plan = build_plan(policy, b)
     assert b.asked == [[T1, T2]]  # t3 declares no tags: not read, its hand-made tag left alone
     assert plan.tag_changes == [
-        {"securable_type": "table", "securable": "c.s.t1", "name": ["c", "s", "t1"], "column": None,
-         "set": {"classification": "confidential"}, "unset": ["team"]},
+        {
+            "securable_type": "table",
+            "securable": "c.s.t1",
+            "name": ["c", "s", "t1"],
+            "column": None,
+            "set": {"classification": "confidential"},
+            "unset": ["team"],
+        },
         {"securable_type": "table", "securable": "c.s.t1", "name": ["c", "s", "t1"], "column": "email", "set": {}, "unset": ["old"]},
-        {"securable_type": "table", "securable": "c.s.t1", "name": ["c", "s", "t1"], "column": "phone", "set": {"pii": "phone"}, "unset": []},
+        {
+            "securable_type": "table",
+            "securable": "c.s.t1",
+            "name": ["c", "s", "t1"],
+            "column": "phone",
+            "set": {"pii": "phone"},
+            "unset": [],
+        },
     ]  # column `id` is not declared: its tag stays
     assert (plan.tags_to_set, plan.tags_to_unset) == (2, 2)
 

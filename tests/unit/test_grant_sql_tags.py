@@ -10,9 +10,11 @@ from lakectl.core.sql import unity_set_tags, unity_tags_select, unity_unset_tags
 def test_set_and_unset_tags_quote_names_and_values():
     name = ("my`cat", "sales.eu", "o'brien")
     assert unity_set_tags("table", name, None, {"pii": "e'mail", "a\\b": "x"}) == (
-        "ALTER TABLE `my``cat`.`sales.eu`.`o'brien` SET TAGS ('pii' = 'e\\'mail', 'a\\\\b' = 'x')")
+        "ALTER TABLE `my``cat`.`sales.eu`.`o'brien` SET TAGS ('pii' = 'e\\'mail', 'a\\\\b' = 'x')"
+    )
     assert unity_unset_tags("table", name, "e-mail`x", ["pii"]) == (
-        "ALTER TABLE `my``cat`.`sales.eu`.`o'brien` ALTER COLUMN `e-mail``x` UNSET TAGS ('pii')")
+        "ALTER TABLE `my``cat`.`sales.eu`.`o'brien` ALTER COLUMN `e-mail``x` UNSET TAGS ('pii')"
+    )
     assert unity_set_tags("schema", ("c", "s"), None, {"k": "v"}) == "ALTER SCHEMA `c`.`s` SET TAGS ('k' = 'v')"
     with pytest.raises(ValueError):
         unity_set_tags("schema", ("c", "s"), "col", {"k": "v"})
@@ -30,10 +32,15 @@ def test_mask_and_row_filter_statements_quote_every_name():
 
     t = ("my`cat", "s", "o'brien")
     assert unity_set_column_mask(t, "e mail`", ("c", "sec", "m'x")) == (
-        "ALTER TABLE `my``cat`.`s`.`o'brien` ALTER COLUMN `e mail``` SET MASK `c`.`sec`.`m'x`")
+        "ALTER TABLE `my``cat`.`s`.`o'brien` ALTER COLUMN `e mail``` SET MASK `c`.`sec`.`m'x`"
+    )
     assert unity_set_column_mask(t, "ssn", ("c", "sec", "m"), ["a`b", "c"]) == (
-        "ALTER TABLE `my``cat`.`s`.`o'brien` ALTER COLUMN `ssn` SET MASK `c`.`sec`.`m` USING COLUMNS (`a``b`, `c`)")
+        "ALTER TABLE `my``cat`.`s`.`o'brien` ALTER COLUMN `ssn` SET MASK `c`.`sec`.`m` USING COLUMNS (`a``b`, `c`)"
+    )
     assert unity_drop_column_mask(t, "ssn") == "ALTER TABLE `my``cat`.`s`.`o'brien` ALTER COLUMN `ssn` DROP MASK"
-    assert unity_set_row_filter(t, ("c", "sec", "f"), ["country"]) == "ALTER TABLE `my``cat`.`s`.`o'brien` SET ROW FILTER `c`.`sec`.`f` ON (`country`)"
+    assert (
+        unity_set_row_filter(t, ("c", "sec", "f"), ["country"])
+        == "ALTER TABLE `my``cat`.`s`.`o'brien` SET ROW FILTER `c`.`sec`.`f` ON (`country`)"
+    )
     assert unity_set_row_filter(t, ("c", "sec", "f"), []) == "ALTER TABLE `my``cat`.`s`.`o'brien` SET ROW FILTER `c`.`sec`.`f` ON ()"
     assert unity_drop_row_filter(t) == "ALTER TABLE `my``cat`.`s`.`o'brien` DROP ROW FILTER"

@@ -15,12 +15,22 @@ def test_no_difference_passes():
 
 
 def test_owner_and_mask_drift_are_breaches_like_grant_drift():
-    plan = Plan(securables=[TABLE],
-                changes=[PrincipalChange(TABLE, "bob@example.com", remove=("MODIFY",))],
-                owner_changes=[{"kind": "owner_change", "securable_type": "table", "securable": "main.sales.orders",
-                                "from": "mallory@example.com", "to": "data-platform"}],
-                mask_changes=[{"kind": "mask_drop", "securable_type": "table", "securable": "main.sales.orders",
-                               "column": "email", "function": None}])
+    plan = Plan(
+        securables=[TABLE],
+        changes=[PrincipalChange(TABLE, "bob@example.com", remove=("MODIFY",))],
+        owner_changes=[
+            {
+                "kind": "owner_change",
+                "securable_type": "table",
+                "securable": "main.sales.orders",
+                "from": "mallory@example.com",
+                "to": "data-platform",
+            }
+        ],
+        mask_changes=[
+            {"kind": "mask_drop", "securable_type": "table", "securable": "main.sales.orders", "column": "email", "function": None}
+        ],
+    )
     check = drift_check(plan, "grants.yaml")
     assert check.status == "breach" and check.value == 3
     assert "out of policy: bob@example.com MODIFY on table main.sales.orders" in check.message
@@ -29,6 +39,10 @@ def test_owner_and_mask_drift_are_breaches_like_grant_drift():
 
 
 def test_only_a_mask_changed_by_hand_is_still_a_breach():
-    plan = Plan(securables=[TABLE], mask_changes=[{"kind": "row_filter_set", "securable_type": "table",
-                                                   "securable": "main.sales.orders", "column": None, "function": "f"}])
+    plan = Plan(
+        securables=[TABLE],
+        mask_changes=[
+            {"kind": "row_filter_set", "securable_type": "table", "securable": "main.sales.orders", "column": None, "function": "f"}
+        ],
+    )
     assert drift_check(plan, "grants.yaml").status == "breach"

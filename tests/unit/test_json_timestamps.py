@@ -12,8 +12,9 @@ from lakectl.core.results import Result
 def test_timestamps_in_json_always_carry_a_zone(capsys):
     naive = datetime(2026, 11, 30, 9, 15, 0)  # what a TIMESTAMP read back from a UTC session can look like
     aware = datetime(2026, 11, 30, 10, 15, 0, tzinfo=timezone(timedelta(hours=1)))
-    result = Result(job="query", metrics={"columns": ["at", "day"], "rows": [[naive, date(2026, 11, 30)], [aware, None]],
-                                           "freshest": naive})
+    result = Result(
+        job="query", metrics={"columns": ["at", "day"], "rows": [[naive, date(2026, 11, 30)], [aware, None]], "freshest": naive}
+    )
     render_result(result, as_json=True)
     doc = json.loads(capsys.readouterr().out)
     assert doc["rows"] == [["2026-11-30T09:15:00+00:00", "2026-11-30"], ["2026-11-30T10:15:00+01:00", None]]

@@ -45,23 +45,36 @@ def test_placeholders_and_other_layouts_are_doubts(tmp_path):
 
 
 def spec(options: dict | None = None, **kw):
-    return kafka_spec(settings_from_dict({"sources": {"kafka": {"options": options or {}}}}).sources.kafka,
-                      bootstrap="127.0.0.1:1", **kw)
+    return kafka_spec(settings_from_dict({"sources": {"kafka": {"options": options or {}}}}).sources.kafka, bootstrap="127.0.0.1:1", **kw)
 
 
 def test_options_the_client_cannot_reproduce_skip_the_check(monkeypatch):
     monkeypatch.setenv("KN_SCRAM", 'org.apache.kafka.common.security.scram.ScramLoginModule required username="u" password="p";')
     monkeypatch.setenv("KN_KERBEROS", "com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true;")
     assert client_replicates(spec())
-    scram = spec({"kafka.security.protocol": "SASL_SSL", "kafka.sasl.mechanism": "SCRAM-SHA-512",
-                  "kafka.sasl.jaas.config": "${KN_SCRAM}", "kafka.request.timeout.ms": "60000"})
+    scram = spec(
+        {
+            "kafka.security.protocol": "SASL_SSL",
+            "kafka.sasl.mechanism": "SCRAM-SHA-512",
+            "kafka.sasl.jaas.config": "${KN_SCRAM}",
+            "kafka.request.timeout.ms": "60000",
+        }
+    )
     assert client_replicates(scram)
     assert {k: scram.client_conf()[k] for k in ("security.protocol", "sasl.mechanisms", "sasl.username", "sasl.password")} == {
-        "security.protocol": "SASL_SSL", "sasl.mechanisms": "SCRAM-SHA-512", "sasl.username": "u", "sasl.password": "p"}
-    for options in ({"kafka.sasl.mechanism": "GSSAPI"}, {"kafka.sasl.mechanism": "OAUTHBEARER"},
-                    {"kafka.ssl.truststore.location": "/etc/kafka/truststore.jks"},
-                    {"kafka.sasl.jaas.config": "${KN_KERBEROS}"},
-                    {"kafka.bootstrap.servers": "elsewhere:9092"}, {"kafka.client.dns.lookup": "use_all_dns_ips"}):
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanisms": "SCRAM-SHA-512",
+        "sasl.username": "u",
+        "sasl.password": "p",
+    }
+    for options in (
+        {"kafka.sasl.mechanism": "GSSAPI"},
+        {"kafka.sasl.mechanism": "OAUTHBEARER"},
+        {"kafka.ssl.truststore.location": "/etc/kafka/truststore.jks"},
+        {"kafka.sasl.jaas.config": "${KN_KERBEROS}"},
+        {"kafka.bootstrap.servers": "elsewhere:9092"},
+        {"kafka.client.dns.lookup": "use_all_dns_ips"},
+    ):
         assert not client_replicates(spec(options)), options
         assert nothing_new(spec(options, topics=["t"]), Path("/nonexistent")) is None
 
@@ -71,9 +84,13 @@ def test_event_hubs_connects_with_its_connection_string():
     s = eventhubs_spec(cfg, environ={"EVENTHUBS_CONNECTION_STRING": 'Endpoint=sb://myns.servicebus.windows.net/;SharedAccessKey=a"b'})
     assert client_replicates(s)
     assert s.client_conf() | {"log_level": 0} == {
-        "bootstrap.servers": "myns.servicebus.windows.net:9093", "log_level": 0, "security.protocol": "SASL_SSL",
-        "sasl.mechanisms": "PLAIN", "sasl.username": "$ConnectionString",
-        "sasl.password": 'Endpoint=sb://myns.servicebus.windows.net/;SharedAccessKey=a"b'}
+        "bootstrap.servers": "myns.servicebus.windows.net:9093",
+        "log_level": 0,
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanisms": "PLAIN",
+        "sasl.username": "$ConnectionString",
+        "sasl.password": 'Endpoint=sb://myns.servicebus.windows.net/;SharedAccessKey=a"b',
+    }
 
 
 def test_a_topic_pattern_is_left_to_spark(tmp_path):

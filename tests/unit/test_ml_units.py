@@ -20,13 +20,16 @@ def test_gate_needs_the_minimum_and_must_beat_the_champion():
     assert not decision.promote and "champion v3" in decision.reason
 
 
-@pytest.mark.parametrize("spec, expected", [
-    ("sentiment@champion", ("sentiment", "champion", None)),
-    ("challenger", ("sentiment", "challenger", None)),
-    ("3", ("sentiment", None, "3")),
-    ("other/12", ("other", None, "12")),
-    ("other:2", ("other", None, "2")),
-])
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ("sentiment@champion", ("sentiment", "champion", None)),
+        ("challenger", ("sentiment", "challenger", None)),
+        ("3", ("sentiment", None, "3")),
+        ("other/12", ("other", None, "12")),
+        ("other:2", ("other", None, "2")),
+    ],
+)
 def test_model_specs(spec, expected):
     assert parse_spec(spec, "sentiment") == expected
 
@@ -57,12 +60,14 @@ def test_metrics_and_confusion():
 
 
 def test_databricks_target_uses_the_workspace_tracking_and_the_uc_registry():
-    from lakectl.core.errors import ConfigError
     from lakectl.config import settings_from_dict
+    from lakectl.core.errors import ConfigError
 
     def store(**cfg):
-        s = settings_from_dict({"default_target": "dbx", "targets": {"dbx": {"kind": "databricks", "host": "https://127.0.0.1:1", "cluster_id": "c"}},
-                                **cfg}, "<test>")
+        s = settings_from_dict(
+            {"default_target": "dbx", "targets": {"dbx": {"kind": "databricks", "host": "https://127.0.0.1:1", "cluster_id": "c"}}, **cfg},
+            "<test>",
+        )
         return store_of(s, s.target("dbx"))
 
     st = store(storage={"catalog": "main"})

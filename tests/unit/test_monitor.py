@@ -9,16 +9,16 @@ import subprocess
 import sys
 import textwrap
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from lakectl.config import settings_from_dict
 from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
-from lakectl.monitor import ledger
 from lakectl.lake.deltars import append, read_rows
-from lakectl.config import settings_from_dict
+from lakectl.monitor import ledger
 
 REPO = Path(__file__).resolve().parents[2]
 DQ_SCHEMA_ROWS = ("run_id", "table", "rule", "action", "rows_checked", "rows_passed", "rows_failed", "recorded_at")
@@ -38,8 +38,16 @@ def _write(path: str, n: int, files: int = 1) -> None:
 
 def _dq_schema():
     """ops.dq_metrics as the brief's contract gives it (the transform job writes it)."""
-    return [("run_id", "string"), ("table", "string"), ("rule", "string"), ("action", "string"), ("rows_checked", "int64"),
-            ("rows_passed", "int64"), ("rows_failed", "int64"), ("recorded_at", "timestamp")]
+    return [
+        ("run_id", "string"),
+        ("table", "string"),
+        ("rule", "string"),
+        ("action", "string"),
+        ("rows_checked", "int64"),
+        ("rows_passed", "int64"),
+        ("rows_failed", "int64"),
+        ("recorded_at", "timestamp"),
+    ]
 
 
 def test_ledger_records_success_with_masked_secrets_and_failure(tmp_path):
@@ -121,8 +129,14 @@ def test_monitor_tables_cli_imports_no_pyspark_and_starts_no_jvm(tmp_path):
     cfg.write_text(f"storage:\n  root: {s_root}\n")
     _write(str(s_root / "tables" / "bronze" / "events"), 5)
     env = {**os.environ, "LAKECTL_CONFIG": str(cfg)}
-    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "lakectl", "monitor", "tables", "--json"],
-                         capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "lakectl", "monitor", "tables", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
     assert not {m for m in imported if m.split(".")[0] in {"pyspark", "py4j", "pandas", "pyarrow", "mlflow", "databricks"}}
@@ -132,11 +146,38 @@ def test_monitor_tables_cli_imports_no_pyspark_and_starts_no_jvm(tmp_path):
 
 def test_quality_pass_rates_and_min_pass_rate_sla(tmp_path):
     s = _settings(tmp_path, {"silver.events": {"sla": {"min_pass_rate": 0.95}}})
-    t0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
     rows = [
-        {"run_id": "r1", "table": "silver.events", "rule": "valid_price", "action": "quarantine", "rows_checked": 100, "rows_passed": 99, "rows_failed": 1, "recorded_at": t0},
-        {"run_id": "r2", "table": "silver.events", "rule": "valid_price", "action": "quarantine", "rows_checked": 100, "rows_passed": 90, "rows_failed": 10, "recorded_at": t0 + timedelta(hours=1)},
-        {"run_id": "r2", "table": "silver.events", "rule": "has_customer", "action": "drop", "rows_checked": 100, "rows_passed": 100, "rows_failed": 0, "recorded_at": t0 + timedelta(hours=1)},
+        {
+            "run_id": "r1",
+            "table": "silver.events",
+            "rule": "valid_price",
+            "action": "quarantine",
+            "rows_checked": 100,
+            "rows_passed": 99,
+            "rows_failed": 1,
+            "recorded_at": t0,
+        },
+        {
+            "run_id": "r2",
+            "table": "silver.events",
+            "rule": "valid_price",
+            "action": "quarantine",
+            "rows_checked": 100,
+            "rows_passed": 90,
+            "rows_failed": 10,
+            "recorded_at": t0 + timedelta(hours=1),
+        },
+        {
+            "run_id": "r2",
+            "table": "silver.events",
+            "rule": "has_customer",
+            "action": "drop",
+            "rows_checked": 100,
+            "rows_passed": 100,
+            "rows_failed": 0,
+            "recorded_at": t0 + timedelta(hours=1),
+        },
     ]
     append(s.table("ops.dq_metrics").path, rows, _dq_schema())
     result = run_job(JobContext(settings=s), "monitor", {"action": "quality"})
@@ -150,8 +191,13 @@ def test_quality_pass_rates_and_min_pass_rate_sla(tmp_path):
 
 
 def test_check_junit_and_small_file_ratio(tmp_path):
-    s = _settings(tmp_path, {"silver.events": {"sla": {"max_small_file_ratio": 0.5, "freshness_minutes": 60}},
-                             "gold.kpi_hourly": {"sla": {"freshness_minutes": 60}}})
+    s = _settings(
+        tmp_path,
+        {
+            "silver.events": {"sla": {"max_small_file_ratio": 0.5, "freshness_minutes": 60}},
+            "gold.kpi_hourly": {"sla": {"freshness_minutes": 60}},
+        },
+    )
     _write(s.table("silver.events").path, 3, files=10)  # monitor.small_file_min_files
     junit = tmp_path / "out" / "sla.xml"
     result = run_job(JobContext(settings=s), "monitor", {"action": "check", "junit": str(junit), "alert": False})
@@ -172,7 +218,9 @@ def test_check_cli_exits_7_on_breach_and_0_when_met(tmp_path):
     cfg = tmp_path / "lakectl.yaml"
     root = tmp_path / "lake"
     _write(str(root / "tables" / "silver" / "events"), 3)
-    cfg.write_text(f"storage:\n  root: {root}\ntables:\n  silver.events:\n    sla:\n      freshness_minutes: 60\n  gold.kpi_hourly:\n    sla:\n      freshness_minutes: 60\n")
+    cfg.write_text(
+        f"storage:\n  root: {root}\ntables:\n  silver.events:\n    sla:\n      freshness_minutes: 60\n  gold.kpi_hourly:\n    sla:\n      freshness_minutes: 60\n"
+    )
     res = CliRunner().invoke(app, ["--config", str(cfg), "monitor", "check", "--json"])
     assert res.exit_code == 7, res.output
     doc = json.loads(res.stdout)
@@ -188,15 +236,40 @@ def test_check_cli_exits_7_on_breach_and_0_when_met(tmp_path):
 def test_report_is_self_contained_html_with_chart_data(tmp_path):
     s = _settings(tmp_path, {"silver.events": {"sla": {"freshness_minutes": 60, "min_pass_rate": 0.9}}})
     _write(s.table("silver.events").path, 4, files=2)
-    t0 = datetime.now(timezone.utc) - timedelta(hours=2)
-    append(s.table("ops.dq_metrics").path, [
-        {"run_id": f"r{i}", "table": "silver.events", "rule": "valid_price", "action": "quarantine", "rows_checked": 100,
-         "rows_passed": 100 - i, "rows_failed": i, "recorded_at": t0 + timedelta(minutes=10 * i)} for i in range(3)], _dq_schema())
+    t0 = datetime.now(UTC) - timedelta(hours=2)
+    append(
+        s.table("ops.dq_metrics").path,
+        [
+            {
+                "run_id": f"r{i}",
+                "table": "silver.events",
+                "rule": "valid_price",
+                "action": "quarantine",
+                "rows_checked": 100,
+                "rows_passed": 100 - i,
+                "rows_failed": i,
+                "recorded_at": t0 + timedelta(minutes=10 * i),
+            }
+            for i in range(3)
+        ],
+        _dq_schema(),
+    )
     from lakectl.monitor.progress import COLUMNS, progress_rows
 
-    progress = [{"id": "q", "runId": "r", "batchId": b, "timestamp": (t0 + timedelta(minutes=b)).isoformat().replace("+00:00", "Z"),
-                 "numInputRows": 100, "inputRowsPerSecond": 50.0, "processedRowsPerSecond": 40.0 + b, "durationMs": {"triggerExecution": 900},
-                 "sources": [{"description": "FileStreamSource", "endOffset": {"logOffset": b}}]} for b in range(3)]
+    progress = [
+        {
+            "id": "q",
+            "runId": "r",
+            "batchId": b,
+            "timestamp": (t0 + timedelta(minutes=b)).isoformat().replace("+00:00", "Z"),
+            "numInputRows": 100,
+            "inputRowsPerSecond": 50.0,
+            "processedRowsPerSecond": 40.0 + b,
+            "durationMs": {"triggerExecution": 900},
+            "sources": [{"description": "FileStreamSource", "endOffset": {"logOffset": b}}],
+        }
+        for b in range(3)
+    ]
     append(s.table("ops.stream_progress").path, progress_rows(progress, "files", "run1", None), COLUMNS)
     out = tmp_path / "report.html"
     run_job(JobContext(settings=s), "monitor", {"action": "report", "html": str(out)})

@@ -6,21 +6,22 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from lakectl.config import settings_from_dict
 from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
 from lakectl.ml.metrics import psi, psi_reading, score_bin, score_histogram
-from lakectl.config import settings_from_dict
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 REFERENCE = [1, 2, 3, 4, 10, 10, 4, 3, 2, 1]  # the training run's test-split histogram (40 rows)
 
 
 # --- pure functions ------------------------------------------------------------------------------
+
 
 def test_score_histogram_fixed_bins_and_edges():
     h = score_histogram([0.0, 0.05, 0.1, 0.35, 0.999, 1.0, 0.5])
@@ -45,6 +46,7 @@ def test_psi_by_hand_epsilon_and_reading():
 
 # --- a small lake and MLflow store --------------------------------------------------------------
 
+
 def _settings(root: Path, sla: dict | None = None):
     return settings_from_dict({"storage": {"root": str(root)}, "ml": {"sla": {"min_rows": 5, **(sla or {})}}}, "<test>")
 
@@ -57,8 +59,9 @@ def _runs(settings) -> tuple[str, str]:
     client = connect(store)
     exp = ensure_experiment(client, store)
     with_hist, without = client.create_run(exp).info.run_id, client.create_run(exp).info.run_id
-    client.log_dict(with_hist, {"edges": [i / 10 for i in range(11)], "counts": REFERENCE, "rows": sum(REFERENCE)},
-                    "score_histogram_test.json")
+    client.log_dict(
+        with_hist, {"edges": [i / 10 for i in range(11)], "counts": REFERENCE, "rows": sum(REFERENCE)}, "score_histogram_test.json"
+    )
     for run_id in (with_hist, without):
         client.set_terminated(run_id)
     return with_hist, without
@@ -67,16 +70,26 @@ def _runs(settings) -> tuple[str, str]:
 def _rows():
     """30 reviews (ratings 1..5: 3-star ones have no label); version 1 scored all of them over two days,
     version 2 (no histogram) ten of them today, plus one version-1 row scored long ago (out of window)."""
-    reviews = [{"event_id": f"e{i:02d}", "rating": 1 + i % 5, "label": 1 if 1 + i % 5 >= 4 else 0 if 1 + i % 5 <= 2 else None}
-               for i in range(30)]
+    reviews = [
+        {"event_id": f"e{i:02d}", "rating": 1 + i % 5, "label": 1 if 1 + i % 5 >= 4 else 0 if 1 + i % 5 <= 2 else None} for i in range(30)
+    ]
     scores = []
     for i in range(30):
         s = round((i * 0.037) % 1.0, 4)
-        scores.append({"event_id": f"e{i:02d}", "score": s, "label": int(s >= 0.5), "version": "1",
-                       "scored_at": NOW - timedelta(days=1 if i < 12 else 0, minutes=1)})
+        scores.append(
+            {
+                "event_id": f"e{i:02d}",
+                "score": s,
+                "label": int(s >= 0.5),
+                "version": "1",
+                "scored_at": NOW - timedelta(days=1 if i < 12 else 0, minutes=1),
+            }
+        )
     for i in range(10):
         s = 0.9 if i % 2 else 0.2
-        scores.append({"event_id": f"e{i:02d}", "score": s, "label": int(s >= 0.5), "version": "2", "scored_at": NOW - timedelta(minutes=1)})
+        scores.append(
+            {"event_id": f"e{i:02d}", "score": s, "label": int(s >= 0.5), "version": "2", "scored_at": NOW - timedelta(minutes=1)}
+        )
     scores.append({"event_id": "e00", "score": 0.99, "label": 1, "version": "old", "scored_at": NOW - timedelta(days=40)})
     return reviews, scores
 
@@ -86,15 +99,39 @@ def _write_lake(settings, runs: dict[str, str | None]) -> tuple[list[dict], list
     from deltalake import write_deltalake
 
     reviews, scores = _rows()
-    write_deltalake(settings.table("silver.reviews").path, pa.Table.from_pylist(
-        reviews, schema=pa.schema([("event_id", pa.string()), ("rating", pa.int32()), ("label", pa.int32())])))
-    table = pa.Table.from_pylist([
-        {"event_id": r["event_id"], "score": r["score"], "label": r["label"], "model_name": "sentiment",
-         "model_version": r["version"], "model_alias": "champion", "scored_at": r["scored_at"],
-         "mlflow_run_id": runs.get(r["version"]), "run_id": "t"} for r in scores],
-        schema=pa.schema([("event_id", pa.string()), ("score", pa.float64()), ("label", pa.int32()), ("model_name", pa.string()),
-                          ("model_version", pa.string()), ("model_alias", pa.string()), ("scored_at", pa.timestamp("us", tz="UTC")),
-                          ("mlflow_run_id", pa.string()), ("run_id", pa.string())]))
+    write_deltalake(
+        settings.table("silver.reviews").path,
+        pa.Table.from_pylist(reviews, schema=pa.schema([("event_id", pa.string()), ("rating", pa.int32()), ("label", pa.int32())])),
+    )
+    table = pa.Table.from_pylist(
+        [
+            {
+                "event_id": r["event_id"],
+                "score": r["score"],
+                "label": r["label"],
+                "model_name": "sentiment",
+                "model_version": r["version"],
+                "model_alias": "champion",
+                "scored_at": r["scored_at"],
+                "mlflow_run_id": runs.get(r["version"]),
+                "run_id": "t",
+            }
+            for r in scores
+        ],
+        schema=pa.schema(
+            [
+                ("event_id", pa.string()),
+                ("score", pa.float64()),
+                ("label", pa.int32()),
+                ("model_name", pa.string()),
+                ("model_version", pa.string()),
+                ("model_alias", pa.string()),
+                ("scored_at", pa.timestamp("us", tz="UTC")),
+                ("mlflow_run_id", pa.string()),
+                ("run_id", pa.string()),
+            ]
+        ),
+    )
     write_deltalake(settings.table("silver.review_scores").path, table)
     return reviews, scores
 
@@ -117,10 +154,15 @@ def _by_hand(reviews, scores, version: str) -> dict:
         hist[min(int(s["score"] * 10), 9)] += 1
     e = [max(c / sum(REFERENCE), 1e-4) for c in REFERENCE]
     a = [max(c / len(mine), 1e-4) for c in hist]
-    return {"rows": len(mine), "rated_rows": len(rated), "hist": hist,
-            "agreement": sum(s["label"] == labels[s["event_id"]] for s in rated) / len(rated),
-            "mean": sum(s["score"] for s in mine) / len(mine), "positive": sum(s["label"] for s in mine) / len(mine),
-            "psi": sum((ai - ei) * math.log(ai / ei) for ai, ei in zip(a, e))}
+    return {
+        "rows": len(mine),
+        "rated_rows": len(rated),
+        "hist": hist,
+        "agreement": sum(s["label"] == labels[s["event_id"]] for s in rated) / len(rated),
+        "mean": sum(s["score"] for s in mine) / len(mine),
+        "positive": sum(s["label"] for s in mine) / len(mine),
+        "psi": sum((ai - ei) * math.log(ai / ei) for ai, ei in zip(a, e)),
+    }
 
 
 def test_models_figures_agree_with_a_hand_count(lake):
@@ -160,7 +202,11 @@ def test_models_cli_table_json_and_missing_scores(lake, tmp_path):
     res = CliRunner().invoke(app, ["--config", str(cfg), "monitor", "models", "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
-    assert {"versions", "rows", "days", "since", "details"} <= set(doc) and doc["details"][0]["psi_reading"] in ("stable", "moderate", "shift")
+    assert {"versions", "rows", "days", "since", "details"} <= set(doc) and doc["details"][0]["psi_reading"] in (
+        "stable",
+        "moderate",
+        "shift",
+    )
     res = CliRunner().invoke(app, ["--config", str(cfg), "monitor", "models", "--days", "3"])
     assert res.exit_code == 0, res.output
     assert "sentiment" in res.stdout and "no PSI: run" in res.stdout
@@ -181,8 +227,15 @@ def test_model_slas_breach_exit_7_and_pass(lake, tmp_path):
     cfg = tmp_path / "lakectl.yaml"
 
     def check(sla: dict, *flags: str):
-        cfg.write_text(json.dumps({"storage": {"root": str(settings.storage.root)}, "ml": {"sla": {"min_rows": 5, **sla}},
-                                   "monitor": {"webhook_url": "http://127.0.0.1:9/hook"}}))
+        cfg.write_text(
+            json.dumps(
+                {
+                    "storage": {"root": str(settings.storage.root)},
+                    "ml": {"sla": {"min_rows": 5, **sla}},
+                    "monitor": {"webhook_url": "http://127.0.0.1:9/hook"},
+                }
+            )
+        )
         res = CliRunner().invoke(app, ["--config", str(cfg), "monitor", "check", *(flags or ("--no-alert",)), "--json"])
         doc = json.loads(res.stdout)
         return res.exit_code, {c["name"]: c for c in doc["details"]}, doc
@@ -199,17 +252,19 @@ def test_model_slas_breach_exit_7_and_pass(lake, tmp_path):
     assert checks["max_score_psi:sentiment/1"]["value"] == pytest.approx(want["psi"])
     assert checks["max_score_psi:sentiment/2"]["status"] == "skipped"  # no histogram: not a breach
 
-    code, checks, _ = check({"max_score_psi": 10, "min_rating_agreement": 0.0, "models": {"sentiment": {"max_score_psi": round(want["psi"] + 0.01, 4)}}})
+    code, checks, _ = check(
+        {"max_score_psi": 10, "min_rating_agreement": 0.0, "models": {"sentiment": {"max_score_psi": round(want["psi"] + 0.01, 4)}}}
+    )
     assert code == 0 and checks["max_score_psi:sentiment/1"]["status"] == "pass"
     code, checks, _ = check({"min_rating_agreement": 0.0, "min_rows": 1000})
     assert code == 0 and {c["status"] for c in checks.values()} == {"skipped"}
 
 
 def test_model_checks_in_the_html_report_speak_their_units():
+    from lakectl.config import ModelSla
     from lakectl.monitor.model_health import DayFigures, VersionFigures
     from lakectl.monitor.report import breaches_block
     from lakectl.monitor.sla import model_checks
-    from lakectl.config import ModelSla
 
     day = DayFigures("2026-11-30", rows=200, rated_rows=150, agreeing_rows=105, histogram=[20] * 10)
     v = VersionFigures("sentiment", "3", days={day.day: day}, psi=0.3125)

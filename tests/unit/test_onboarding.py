@@ -39,8 +39,8 @@ def test_init_writes_a_valid_commented_config_and_folders(tmp_path, kind, defaul
 def test_init_in_a_folder_with_a_yaml_hostile_name(tmp_path, name):
     """The folder's name and path go into the YAML as quoted strings (`lakectl init -` exited 1 with a
     YAML ScannerError, found by the command-line fuzz)."""
-    from lakectl.onboarding.init import init
     from lakectl.config import load_settings
+    from lakectl.onboarding.init import init
 
     init(str(tmp_path / name), "local")
     settings = load_settings(tmp_path / name / "configs" / "lakectl.yaml")
@@ -74,10 +74,12 @@ def _free_port() -> int:
 def test_doctor_probes_every_target_and_the_broker(tmp_path, listener):
     dead = _free_port()
     config = tmp_path / "lakectl.yaml"
-    config.write_text(f"storage:\n  root: {tmp_path / 'lake'}\ndefault_target: local\ntargets:\n  local:\n    kind: local\n"
-                      f"  up:\n    kind: spark\n    remote: sc://127.0.0.1:{listener}\n"
-                      f"  down:\n    kind: spark\n    remote: sc://127.0.0.1:{dead}\n"
-                      f"sources:\n  kafka:\n    bootstrap_servers: 127.0.0.1:{listener}\n")
+    config.write_text(
+        f"storage:\n  root: {tmp_path / 'lake'}\ndefault_target: local\ntargets:\n  local:\n    kind: local\n"
+        f"  up:\n    kind: spark\n    remote: sc://127.0.0.1:{listener}\n"
+        f"  down:\n    kind: spark\n    remote: sc://127.0.0.1:{dead}\n"
+        f"sources:\n  kafka:\n    bootstrap_servers: 127.0.0.1:{listener}\n"
+    )
     proc = lakectl("--config", str(config), "doctor", "--json", "--probe-timeout", "1", cwd=tmp_path)
     assert proc.returncode == 3, proc.stderr
     doc = json.loads(proc.stdout)

@@ -14,8 +14,9 @@ import pytest
 
 def lakectl(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in ("LAKECTL_CONFIG", "LAKECTL_ROOT", "LAKECTL_TARGET")}
-    return subprocess.run([sys.executable, "-m", "lakectl", *args], capture_output=True, text=True, timeout=60,
-                          cwd=cwd, env={**base, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "lakectl", *args], capture_output=True, text=True, timeout=60, cwd=cwd, env={**base, **(env or {})}
+    )
 
 
 @pytest.fixture
@@ -66,21 +67,24 @@ def test_json_usage_errors_print_the_json_error_document(tmp_path, config, args)
     assert doc["status"] == "error" and doc["error"]["kind"] == "usage" and doc["error"]["exit_code"] == 2
 
 
-@pytest.mark.parametrize("args, hint", [
-    (["monitor", "runs", "--command", "ingset"], "did you mean ingest?"),
-    (["monitor", "runs", "--status", "interupted"], "did you mean interrupted?"),
-    (["monitor", "tables", "--table", "silver.event"], "did you mean silver.events?"),
-])
+@pytest.mark.parametrize(
+    "args, hint",
+    [
+        (["monitor", "runs", "--command", "ingset"], "did you mean ingest?"),
+        (["monitor", "runs", "--status", "interupted"], "did you mean interrupted?"),
+        (["monitor", "tables", "--table", "silver.event"], "did you mean silver.events?"),
+    ],
+)
 def test_monitor_filters_that_match_nothing_known_exit_2(tmp_path, config, args, hint):
     proc = lakectl("-c", str(config), *args, cwd=tmp_path)
     assert proc.returncode == 2 and hint in proc.stderr, proc.stderr
 
 
 def test_read_only_runs_stay_out_of_the_ledger_unless_asked(tmp_path):
+    from lakectl.config import settings_from_dict
     from lakectl.engine.context import JobContext
     from lakectl.jobs import run_job
     from lakectl.lake.deltars import read_rows
-    from lakectl.config import settings_from_dict
 
     s = settings_from_dict({"storage": {"root": str(tmp_path / "lake")}})
     run_job(JobContext(settings=s), "monitor", {"action": "runs"})

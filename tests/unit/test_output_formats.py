@@ -28,8 +28,10 @@ def lake(tmp_path: Path) -> Path:
     import pyarrow as pa
     from deltalake import write_deltalake
 
-    write_deltalake(str(tmp_path / "lake" / "tables" / "silver" / "events"),
-                    pa.table({"event_id": [f"e{i}" for i in range(1234)], "price": [float(i) for i in range(1234)]}))
+    write_deltalake(
+        str(tmp_path / "lake" / "tables" / "silver" / "events"),
+        pa.table({"event_id": [f"e{i}" for i in range(1234)], "price": [float(i) for i in range(1234)]}),
+    )
     config = tmp_path / "lakectl.yaml"
     config.write_text(f"storage:\n  root: {tmp_path / 'lake'}\n")
     return config
@@ -67,19 +69,39 @@ def test_dash_o_after_the_command_is_the_global_option():
 
 def test_dash_o_json_after_the_command_in_a_real_process(tmp_path, lake):
     env = {k: v for k, v in os.environ.items() if k not in ("LAKECTL_CONFIG", "LAKECTL_TARGET")}
-    proc = subprocess.run([sys.executable, "-m", "lakectl", "monitor", "tables", "--table", "silver.events", "-o", "json",
-                           "-c", str(lake)], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakectl", "monitor", "tables", "--table", "silver.events", "-o", "json", "-c", str(lake)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["job"] == "monitor tables"
-    bad = subprocess.run([sys.executable, "-m", "lakectl", "monitor", "tables", "-o", "yaml", "-c", str(lake)],
-                         capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    bad = subprocess.run(
+        [sys.executable, "-m", "lakectl", "monitor", "tables", "-o", "yaml", "-c", str(lake)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=env,
+    )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "'table', 'wide', 'json', 'csv'" in bad.stderr
 
 
 def test_dash_o_csv_prints_the_main_table_raw(lake):
     pytest.importorskip("duckdb")
-    res = invoke("-c", str(lake), "-o", "csv", "query", "SELECT event_id, price * 1000 AS price FROM silver.events "
-                 "ORDER BY price DESC LIMIT 3", "--engine", "duckdb")
+    res = invoke(
+        "-c",
+        str(lake),
+        "-o",
+        "csv",
+        "query",
+        "SELECT event_id, price * 1000 AS price FROM silver.events ORDER BY price DESC LIMIT 3",
+        "--engine",
+        "duckdb",
+    )
     assert res.exit_code == 0, res.output
     rows = list(csv.reader(io.StringIO(res.stdout)))
     assert rows[0] == ["event_id", "price"]
@@ -125,8 +147,13 @@ def test_dash_o_wide_shows_a_long_value_whole(lake, monkeypatch):
 
 def test_wide_and_csv_of_a_result_in_process(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
-    result = Result(job="optimize", details=[{"table": "silver.events", "files_before": 12_345, "note": LONG},
-                                             {"table": "gold.kpi_hourly", "files_before": 7, "note": "ok"}])
+    result = Result(
+        job="optimize",
+        details=[
+            {"table": "silver.events", "files_before": 12_345, "note": LONG},
+            {"table": "gold.kpi_hourly", "files_before": 7, "note": "ok"},
+        ],
+    )
     render_result(result, fmt="wide")
     assert LONG in capsys.readouterr().out
     render_result(result, fmt="csv")
@@ -143,8 +170,9 @@ def test_old_grant_dash_o_file_gets_a_hint_to_use_out():
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "lakectl", "grant", "export", "-o", "policy.yaml"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakectl", "grant", "export", "-o", "policy.yaml"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "`--out FILE`" in lines[0] and "'policy.yaml' is not one of" in lines[0]

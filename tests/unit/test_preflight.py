@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-WATCH_IMPORTS = ("import atexit, runpy, sys; atexit.register(lambda: sys.stderr.write('PYSPARK_IMPORTED\\n' if 'pyspark' in sys.modules else 'no pyspark\\n')); "
-                 "sys.argv = ['lakectl'] + sys.argv[1:]; runpy.run_module('lakectl', run_name='__main__')")
+WATCH_IMPORTS = (
+    "import atexit, runpy, sys; atexit.register(lambda: sys.stderr.write('PYSPARK_IMPORTED\\n' if 'pyspark' in sys.modules else 'no pyspark\\n')); "
+    "sys.argv = ['lakectl'] + sys.argv[1:]; runpy.run_module('lakectl', run_name='__main__')"
+)
 
 
 @pytest.fixture
@@ -31,22 +33,38 @@ def lake(tmp_path: Path) -> Path:
 def lakectl(config: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float, float]:
     """The process, its wall seconds and its CPU seconds (what the machine's load does not change)."""
     before, started = os.times(), time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", WATCH_IMPORTS, "--config", str(config), *args],
-                          capture_output=True, text=True, timeout=60, env={**os.environ})
+    proc = subprocess.run(
+        [sys.executable, "-c", WATCH_IMPORTS, "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ},
+    )
     after = os.times()
     cpu = after.children_user - before.children_user + after.children_system - before.children_system
     return proc, time.monotonic() - started, cpu
 
 
-@pytest.mark.parametrize("args, message, hint", [
-    (["optimize", "silver.evnts"], "table silver.evnts does not exist", "did you mean silver.events?"),
-    (["optimize", "silver.events", "--zorder", "customer"], "--zorder column 'customer' is not in the table", "did you mean customer_id?"),
-    (["optimize", "silver.events", "--cluster-by", "evnt_id"], "--cluster-by column 'evnt_id'", "did you mean event_id?"),
-    (["optimize", "silver.events", "--where", "customer_id = 'c1'"], "--where may only use partition columns", "partition columns: event_date"),
-    (["optimize", "silver.events", "--where", "event_dat >= '2026-01-01'"], "--where column 'event_dat'", "did you mean event_date?"),
-    (["optimize", "silver.events", "--vacuum", "--retain", "1h"], "shorter than the table's", "retain at least 168h"),
-    (["optimize", "gold.kpi_hourly"], "table gold.kpi_hourly does not exist yet", "run `lakectl aggregate` first"),
-])
+@pytest.mark.parametrize(
+    "args, message, hint",
+    [
+        (["optimize", "silver.evnts"], "table silver.evnts does not exist", "did you mean silver.events?"),
+        (
+            ["optimize", "silver.events", "--zorder", "customer"],
+            "--zorder column 'customer' is not in the table",
+            "did you mean customer_id?",
+        ),
+        (["optimize", "silver.events", "--cluster-by", "evnt_id"], "--cluster-by column 'evnt_id'", "did you mean event_id?"),
+        (
+            ["optimize", "silver.events", "--where", "customer_id = 'c1'"],
+            "--where may only use partition columns",
+            "partition columns: event_date",
+        ),
+        (["optimize", "silver.events", "--where", "event_dat >= '2026-01-01'"], "--where column 'event_dat'", "did you mean event_date?"),
+        (["optimize", "silver.events", "--vacuum", "--retain", "1h"], "shorter than the table's", "retain at least 168h"),
+        (["optimize", "gold.kpi_hourly"], "table gold.kpi_hourly does not exist yet", "run `lakectl aggregate` first"),
+    ],
+)
 def test_optimize_mistakes_fail_fast_without_a_jvm(lake, args, message, hint):
     proc, took, cpu = lakectl(lake, *args)
     assert proc.returncode == 2, proc.stderr
@@ -86,7 +104,8 @@ def test_nothing_new_reads_the_file_source_log(tmp_path):
     assert not nothing_new(str(landing), offsets)  # never ran
     (offsets / "offsets" / "0").write_text("v1\n")
     (offsets / "sources" / "0" / "0").write_text(
-        "v1\n" + "\n".join(f'{{"path":"file://{landing / n}","timestamp":1,"batchId":0}}' for n in ("a.json", "b.json")))
+        "v1\n" + "\n".join(f'{{"path":"file://{landing / n}","timestamp":1,"batchId":0}}' for n in ("a.json", "b.json"))
+    )
     assert not nothing_new(str(landing), offsets)  # batch 0 planned but not committed: a replay is due
     (offsets / "commits" / "0").write_text("v1\n{}\n")
     assert nothing_new(str(landing), offsets)

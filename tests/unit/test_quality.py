@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from lakectl.config import Expectation, settings_from_dict
 from lakectl.core.errors import ConfigError
 from lakectl.pipeline.silver.expectations import Rule, RuleMetric, merge_metrics, metrics_from, outcome_of, rules_for
-from lakectl.config import Expectation, settings_from_dict
 
 
 @pytest.mark.parametrize(
@@ -42,8 +42,9 @@ def test_defaults_apply_when_the_config_names_no_rules():
 
 
 def test_config_expectations_replace_the_defaults_and_are_typed():
-    s = settings_from_dict({"transform": {"expectations": [{"name": "pos", "expr": "price > 0", "action": "drop"}],
-                                          "schema_drift": "add"}}, "<t>")
+    s = settings_from_dict(
+        {"transform": {"expectations": [{"name": "pos", "expr": "price > 0", "action": "drop"}], "schema_drift": "add"}}, "<t>"
+    )
     assert [(e.name, e.action, e.table) for e in s.transform.expectations] == [("pos", "drop", "silver.events")]
     with pytest.raises(ConfigError, match="transform.expectations.0.action"):
         settings_from_dict({"transform": {"expectations": [{"name": "x", "expr": "1=1", "action": "explode"}]}}, "<t>")

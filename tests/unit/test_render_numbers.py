@@ -36,9 +36,18 @@ def test_fmt_value_reads_the_key():
 
 
 def test_a_job_summary_separates_thousands_and_humanises_bytes(capsys):
-    result = Result(job="aggregate", rows_read=1_234_567, rows_written=45_678, tables_written=["gold.kpi_hourly"],
-                    metrics={"files_written": 12_345, "bytes_written": 3 * 1024**3, "run_id": "ab12",
-                             "kpi": {"day": "2026-11-29", "revenue": 1234567.891, "orders": 23_456}})
+    result = Result(
+        job="aggregate",
+        rows_read=1_234_567,
+        rows_written=45_678,
+        tables_written=["gold.kpi_hourly"],
+        metrics={
+            "files_written": 12_345,
+            "bytes_written": 3 * 1024**3,
+            "run_id": "ab12",
+            "kpi": {"day": "2026-11-29", "revenue": 1234567.891, "orders": 23_456},
+        },
+    )
     render_result(result)
     out = _squash(capsys.readouterr().out)
     assert "rows read 1,234,567" in out and "rows written 45,678" in out
@@ -47,8 +56,10 @@ def test_a_job_summary_separates_thousands_and_humanises_bytes(capsys):
 
 
 def test_per_table_details_are_one_table_with_separators(capsys):
-    details = [{"table": "silver.events", "version": 12_345, "files_before": 23_456, "files_after": 12, "bytes_after": 5 * 1024**2},
-               {"table": "gold.kpi_hourly", "version": 3, "files_before": 1_000, "files_after": 1, "bytes_after": 2048}]
+    details = [
+        {"table": "silver.events", "version": 12_345, "files_before": 23_456, "files_after": 12, "bytes_after": 5 * 1024**2},
+        {"table": "gold.kpi_hourly", "version": 3, "files_before": 1_000, "files_after": 1, "bytes_after": 2048},
+    ]
     render_result(Result(job="optimize", details=details))
     out = capsys.readouterr().out
     row = next(ln for ln in out.splitlines() if "silver.events" in ln)
@@ -57,15 +68,20 @@ def test_per_table_details_are_one_table_with_separators(capsys):
 
 
 def test_a_query_shows_separated_numbers_and_money(capsys):
-    render_result(Result(job="query", metrics={"columns": ["event_hour", "events", "revenue"],
-                                               "rows": [["2026-11-29 10:00", 98_765, 43210.5]]}))
+    render_result(
+        Result(job="query", metrics={"columns": ["event_hour", "events", "revenue"], "rows": [["2026-11-29 10:00", 98_765, 43210.5]]})
+    )
     out = capsys.readouterr().out
     assert "98,765" in out and "43,210.50" in out
 
 
 def test_json_keeps_raw_numbers(capsys):
-    result = Result(job="aggregate", rows_read=1_234_567, metrics={"bytes_written": 3 * 1024**3, "revenue": 1234567.891},
-                    details=[{"table": "gold.kpi_hourly", "files": 12_345}])
+    result = Result(
+        job="aggregate",
+        rows_read=1_234_567,
+        metrics={"bytes_written": 3 * 1024**3, "revenue": 1234567.891},
+        details=[{"table": "gold.kpi_hourly", "files": 12_345}],
+    )
     render_result(result, fmt="json")
     doc = json.loads(capsys.readouterr().out)
     assert doc["rows_read"] == 1_234_567 and doc["bytes_written"] == 3 * 1024**3 and doc["revenue"] == 1234567.891
@@ -76,9 +92,16 @@ def test_monitor_views_separate_thousands(capsys):
     from lakectl.cli.commands.monitor import _render_report, _render_streams
     from lakectl.monitor.streams import StreamHealth
 
-    stream = StreamHealth(stream="kafka:events", checkpoint="/c", state="running", last_batch_id=12_345,
-                          input_rows_per_second=23_456.7, processed_rows_per_second=34_567.0, batch_duration_ms=45_678,
-                          backlog_records=1_234_567)
+    stream = StreamHealth(
+        stream="kafka:events",
+        checkpoint="/c",
+        state="running",
+        last_batch_id=12_345,
+        input_rows_per_second=23_456.7,
+        processed_rows_per_second=34_567.0,
+        batch_duration_ms=45_678,
+        backlog_records=1_234_567,
+    )
     _render_streams(Result(job="monitor streams", details=[stream.to_dict()]), "table")
     row = next(ln for ln in capsys.readouterr().out.splitlines() if "kafka:events" in ln)
     assert all(s in row for s in ("23,456.7", "34,567", "45,678", "1,234,567")) and "12345" in row
@@ -93,6 +116,9 @@ def test_sla_messages_separate_thousands():
 
     [lag] = _lag("bronze.events", [StreamHealth(stream="kafka:events", checkpoint="/c", backlog_records=1_234_567)], 10_000)
     assert lag.message == "stream kafka:events: 1,234,567 records behind (SLA <= 10,000)"
-    small = _small_files("silver.events", TableHealth(table="silver.events", path="/p", status="ok", files=12_345,
-                                                      small_files=2_345, small_file_ratio=0.19), 0.1)
+    small = _small_files(
+        "silver.events",
+        TableHealth(table="silver.events", path="/p", status="ok", files=12_345, small_files=2_345, small_file_ratio=0.19),
+        0.1,
+    )
     assert "2,345 of 12,345 files are small" in small.message

@@ -12,8 +12,16 @@ def _text(result: Result, capsys) -> str:
 
 
 def test_a_dry_run_says_would_and_shows_no_zero_rows_written(capsys):
-    out = _text(Result(job="transform", dry_run=True, rows_read=12_345, tables_read=["bronze.events"],
-                       tables_written=["silver.events", "silver.quarantine"]), capsys)
+    out = _text(
+        Result(
+            job="transform",
+            dry_run=True,
+            rows_read=12_345,
+            tables_read=["bronze.events"],
+            tables_written=["silver.events", "silver.quarantine"],
+        ),
+        capsys,
+    )
     assert "transform (dry run)" in out
     assert "would write" in out and "silver.events, silver.quarantine" in out and "would read" in out
     assert "rows to read" in out and "12,345" in out
@@ -28,17 +36,21 @@ def test_a_real_run_says_what_it_did(capsys):
 def test_a_pipeline_summary_names_what_each_layer_got(capsys):
     from lakectl.jobs.run import rows_by_layer
 
-    details = [{"job": "ingest", "rows_written": 29_700}, {"job": "transform", "rows_written": 29_500},
-               {"job": "aggregate", "rows_written": 696}]
-    out = _text(Result(job="run", rows_read=30_000, rows_written=696,
-                       metrics={"rows_written_by_layer": rows_by_layer(details)}), capsys)
+    details = [
+        {"job": "ingest", "rows_written": 29_700},
+        {"job": "transform", "rows_written": 29_500},
+        {"job": "aggregate", "rows_written": 696},
+    ]
+    out = _text(Result(job="run", rows_read=30_000, rows_written=696, metrics={"rows_written_by_layer": rows_by_layer(details)}), capsys)
     assert "rows written by layer bronze=29,700, silver=29,500, gold=696" in " ".join(out.split())
     assert "rows written 696" not in " ".join(out.split())  # not one figure that reads as if 696 events survived
 
 
 def test_per_rule_metrics_render_as_the_same_table_standalone_and_in_a_pipeline(capsys):
-    rules = [{"rule": "known_customer", "action": "drop", "rows_checked": 12_000, "rows_failed": 1_234},
-             {"rule": "positive_amount", "action": "quarantine", "rows_checked": 12_000, "rows_failed": 7}]
+    rules = [
+        {"rule": "known_customer", "action": "drop", "rows_checked": 12_000, "rows_failed": 1_234},
+        {"rule": "positive_amount", "action": "quarantine", "rows_checked": 12_000, "rows_failed": 7},
+    ]
     standalone = _text(Result(job="transform", rows_written=10_000, metrics={"batches": 2, "rules": rules}), capsys)
     pipeline = _text(Result(job="run", details=[{"job": "transform", "rows_written": 10_000, "rules": rules}]), capsys)
     for out in (standalone, pipeline):

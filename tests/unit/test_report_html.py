@@ -10,28 +10,26 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from lakectl.config import settings_from_dict
 from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
-from lakectl.monitor import ledger
-from lakectl.monitor import svg
 from lakectl.lake.deltars import read_rows
+from lakectl.monitor import ledger, svg
 from lakectl.monitor.report import freshness_chart
 from lakectl.monitor.tables import TableHealth
-from lakectl.config import settings_from_dict
 
 REPO = Path(__file__).resolve().parents[2]
 NS = "{http://www.w3.org/2000/svg}"
 
 
 def _settings(tmp_path: Path, tables: dict | None = None, **monitor):
-    return settings_from_dict({"storage": {"root": str(tmp_path / "lake")}, "tables": tables or {},
-                               "monitor": monitor}, "<test>")
+    return settings_from_dict({"storage": {"root": str(tmp_path / "lake")}, "tables": tables or {}, "monitor": monitor}, "<test>")
 
 
 def _write(path: str, n: int, files: int = 1) -> None:
@@ -52,17 +50,22 @@ def _section(html: str, heading: str) -> str:
     """The HTML between the <h2> that starts with `heading` and the next <h2>."""
     start = html.index(f"<h2>{heading}")
     nxt = html.find("<h2>", start + 4)
-    return html[start:nxt if nxt >= 0 else len(html)]
+    return html[start : nxt if nxt >= 0 else len(html)]
 
 
 def test_breaches_are_named_at_the_top_and_sorted_before_passes(tmp_path):
-    s = _settings(tmp_path, {"silver.events": {"sla": {"freshness_minutes": 60, "max_small_file_ratio": 0.5, "min_pass_rate": 0.9}},
-                             "gold.kpi_hourly": {"sla": {"freshness_minutes": 45}},
-                             "bronze.events": {"sla": {"freshness_minutes": 30}}})
+    s = _settings(
+        tmp_path,
+        {
+            "silver.events": {"sla": {"freshness_minutes": 60, "max_small_file_ratio": 0.5, "min_pass_rate": 0.9}},
+            "gold.kpi_hourly": {"sla": {"freshness_minutes": 45}},
+            "bronze.events": {"sla": {"freshness_minutes": 30}},
+        },
+    )
     _write(s.table("silver.events").path, 3, files=12)  # fresh (pass), 12 small files (breach), no DQ metrics (skipped)
     _write(s.table("bronze.events").path, 3)  # fresh (pass)
     html = _report(tmp_path, s)
-    top = html[:html.index("<h2>SLA checks")]
+    top = html[: html.index("<h2>SLA checks")]
     block = re.search(r'<section class="alert" id="breaches">(.*?)</section>', top, re.S)
     assert block, "no breach block before the SLA checks table"
     rows = re.findall(r'<tr class="breach">(.*?)</tr>', block.group(1))
@@ -98,10 +101,12 @@ def test_full_width_layout_with_a_viewport_and_charts_scaled_to_it(tmp_path):
 
 
 def test_freshness_bars_are_scaled_per_table_against_its_own_sla():
-    tables = [TableHealth("gold.kpi_hourly", "", "ok", freshness_minutes=2.0, freshness_sla_minutes=5.0),
-              TableHealth("silver.events", "", "ok", freshness_minutes=600.0, freshness_sla_minutes=1440.0),
-              TableHealth("bronze.events", "", "ok", freshness_minutes=90.0, freshness_sla_minutes=60.0),
-              TableHealth("ops.runs", "", "ok", freshness_minutes=1.0, freshness_sla_minutes=None)]
+    tables = [
+        TableHealth("gold.kpi_hourly", "", "ok", freshness_minutes=2.0, freshness_sla_minutes=5.0),
+        TableHealth("silver.events", "", "ok", freshness_minutes=600.0, freshness_sla_minutes=1440.0),
+        TableHealth("bronze.events", "", "ok", freshness_minutes=90.0, freshness_sla_minutes=60.0),
+        TableHealth("ops.runs", "", "ok", freshness_minutes=1.0, freshness_sla_minutes=None),
+    ]
     root = ET.fromstring(freshness_chart(tables))
     bars = {r.get("data-series"): r for r in root.iter(f"{NS}rect") if r.get("class") == "bar"}
     marks = [float(line.get("x1")) for line in root.iter(f"{NS}line") if line.get("class") == "threshold"]
@@ -119,7 +124,7 @@ def test_freshness_bars_are_scaled_per_table_against_its_own_sla():
 
 
 def test_line_chart_series_have_distinct_colours_whole_legends_and_tooltips():
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
+    t0 = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
     names = [f"silver.events:a_rather_long_expectation_name_{i:02d}" for i in range(25)]
     chart = svg.line_chart("pass rate", {n: [(t0 + 60 * k, 0.9 + i / 1000) for k in range(3)] for i, n in enumerate(names)})
     root = ET.fromstring(chart)
@@ -144,12 +149,18 @@ def test_line_chart_series_have_distinct_colours_whole_legends_and_tooltips():
 
 
 def test_y_axis_labels_are_round_numbers():
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
+    t0 = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
     chart = svg.line_chart("pass rate", {"r": [(t0, 0.99), (t0 + 60, 1.0)]}, y_max=1.0, threshold=0.95)
     labels = re.findall(r'x="58" y="[0-9.]+" text-anchor="end" font-size="11">([^<]+)</text>', chart)
     assert labels == ["0.95", "0.96", "0.97", "0.98", "0.99", "1.00"]  # not 0.9625-style steps
     chart = svg.line_chart("rows", {"t": [(t0, 0.0), (t0 + 60, 4953.0)]}, y_min=0)
-    assert re.findall(r'x="58" y="[0-9.]+" text-anchor="end" font-size="11">([^<]+)</text>', chart) == ["0", "1,000", "2,000", "3,000", "4,000"]
+    assert re.findall(r'x="58" y="[0-9.]+" text-anchor="end" font-size="11">([^<]+)</text>', chart) == [
+        "0",
+        "1,000",
+        "2,000",
+        "3,000",
+        "4,000",
+    ]
 
 
 def test_tables_table_shows_bytes_human_readable(tmp_path):
@@ -187,19 +198,24 @@ def test_gold_kpi_summary_from_the_latest_hours(tmp_path):
     s = _settings(tmp_path)
     html = _report(tmp_path, s)
     assert "gold.kpi_hourly does not exist yet" in _section(html, "Gold KPIs")
-    h0 = datetime(2026, 11, 29, 0, tzinfo=timezone.utc)
+    h0 = datetime(2026, 11, 29, 0, tzinfo=UTC)
     hours = [h0 + timedelta(hours=i) for i in range(10)]
-    write_deltalake(s.table("gold.kpi_hourly").path, pa.table({
-        "event_hour": pa.array(hours, pa.timestamp("us", tz="UTC")),
-        "events": pa.array([100 + i for i in range(10)], pa.int64()),
-        "revenue": pa.array([Decimal(f"{1000 + i}.5{i}") for i in range(10)], pa.decimal128(18, 2)),
-        "orders": pa.array([i for i in range(10)], pa.int64()),
-        "active_customers": pa.array([40 + i for i in range(10)], pa.int64())}))
+    write_deltalake(
+        s.table("gold.kpi_hourly").path,
+        pa.table(
+            {
+                "event_hour": pa.array(hours, pa.timestamp("us", tz="UTC")),
+                "events": pa.array([100 + i for i in range(10)], pa.int64()),
+                "revenue": pa.array([Decimal(f"{1000 + i}.5{i}") for i in range(10)], pa.decimal128(18, 2)),
+                "orders": pa.array([i for i in range(10)], pa.int64()),
+                "active_customers": pa.array([40 + i for i in range(10)], pa.int64()),
+            }
+        ),
+    )
     kpis = _section(_report(tmp_path, s), "Gold KPIs")
     assert "Latest hour: 2026-11-29 09:00 UTC" in kpis
     tiles = re.findall(r'<div class="kpi">([^<]+)<b>([^<]+)</b><small>hour before: ([^<]+)</small>', kpis)
-    assert tiles == [("events", "109", "108"), ("revenue", "1,009.59", "1,008.58"), ("orders", "9", "8"),
-                     ("active customers", "49", "48")]
+    assert tiles == [("events", "109", "108"), ("revenue", "1,009.59", "1,008.58"), ("orders", "9", "8"), ("active customers", "49", "48")]
     hours_shown = re.findall(r"<td>(2026-11-29 \d\d:00)</td>", kpis)
     assert hours_shown == [f"2026-11-29 {h:02d}:00" for h in range(9, 3, -1)]  # the latest 6, newest first
 
@@ -216,12 +232,18 @@ def test_screenshot_script_says_in_one_line_when_chromium_is_missing(tmp_path):
     report = tmp_path / "r.html"
     report.write_text("<!DOCTYPE html><p>x</p>")
     bin_dir = _tool_dir(tmp_path, ("bash", "dirname", "basename", "mktemp", "rm", "mkdir", "grep"))
-    res = subprocess.run([str(REPO / "scripts" / "report-screenshot"), str(report), str(tmp_path / "r.png")],
-                         env={"PATH": str(bin_dir)}, capture_output=True, text=True, timeout=30)
+    res = subprocess.run(
+        [str(REPO / "scripts" / "report-screenshot"), str(report), str(tmp_path / "r.png")],
+        env={"PATH": str(bin_dir)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert res.returncode == 3 and res.stdout == ""
     assert res.stderr.strip().splitlines() == ["report-screenshot: error: chromium not found on PATH; install it: apt-get install chromium"]
-    res = subprocess.run([str(REPO / "scripts" / "report-screenshot"), str(tmp_path / "nope.html"), "x.png"],
-                         capture_output=True, text=True, timeout=30)
+    res = subprocess.run(
+        [str(REPO / "scripts" / "report-screenshot"), str(tmp_path / "nope.html"), "x.png"], capture_output=True, text=True, timeout=30
+    )
     assert res.returncode == 2 and "no such file" in res.stderr and len(res.stderr.splitlines()) == 1
 
 
@@ -231,8 +253,12 @@ def test_screenshot_script_renders_a_report_to_png(tmp_path):
     _write(s.table("silver.events").path, 3)
     _report(tmp_path, s)
     out = tmp_path / "shots" / "report.png"
-    res = subprocess.run([str(REPO / "scripts" / "report-screenshot"), str(tmp_path / "report.html"), str(out), "800,600"],
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [str(REPO / "scripts" / "report-screenshot"), str(tmp_path / "report.html"), str(out), "800,600"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -246,15 +272,28 @@ def test_report_imports_no_spark(tmp_path):
     from deltalake import write_deltalake
 
     s = _settings(tmp_path)
-    write_deltalake(s.table("gold.kpi_hourly").path, pa.table({
-        "event_hour": pa.array([datetime(2026, 11, 29, tzinfo=timezone.utc)], pa.timestamp("us", tz="UTC")),
-        "events": pa.array([1], pa.int64())}))
+    write_deltalake(
+        s.table("gold.kpi_hourly").path,
+        pa.table(
+            {
+                "event_hour": pa.array([datetime(2026, 11, 29, tzinfo=UTC)], pa.timestamp("us", tz="UTC")),
+                "events": pa.array([1], pa.int64()),
+            }
+        ),
+    )
     cfg = tmp_path / "lakectl.yaml"
     cfg.write_text(f"storage:\n  root: {tmp_path / 'lake'}\n")
-    code = ("import sys\nfrom lakectl.cli.main import main\nsys.argv = ['lakectl', '--config', sys.argv[1], 'monitor', 'report', '--html', sys.argv[2]]\n"
-            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyspark', 'py4j')), file=sys.stderr)")
-    res = subprocess.run([sys.executable, "-c", code, str(cfg), str(tmp_path / "r.html")], capture_output=True, text=True,
-                         timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    code = (
+        "import sys\nfrom lakectl.cli.main import main\nsys.argv = ['lakectl', '--config', sys.argv[1], 'monitor', 'report', '--html', sys.argv[2]]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyspark', 'py4j')), file=sys.stderr)"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(cfg), str(tmp_path / "r.html")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert res.returncode == 0 and res.stderr.strip().splitlines()[-1] == "[]", res.stderr
     assert "Latest hour: 2026-11-29 00:00 UTC" in (tmp_path / "r.html").read_text()

@@ -5,16 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from lakectl.datagen.events import generate
 from lakectl.core.errors import UsageError
+from lakectl.datagen.events import generate
 from lakectl.ml.corpus import load_review_texts, sentiment_data_dir
 
-START = datetime(2026, 11, 1, tzinfo=timezone.utc)
+START = datetime(2026, 11, 1, tzinfo=UTC)
 UCI = sentiment_data_dir(Path(__file__).resolve().parents[2])
 
 
@@ -32,7 +32,7 @@ def _reviews(out: Path) -> list[dict]:
 
 def _corpus(tmp_path: Path) -> list[tuple[str, int]]:
     tsv = tmp_path / "c.tsv"
-    tsv.write_text("".join(f"good thing number {i} \"quoted\"\t1\n" f"bad thing number {i}\t0\n" for i in range(40)))
+    tsv.write_text("".join(f'good thing number {i} "quoted"\t1\nbad thing number {i}\t0\n' for i in range(40)))
     return load_review_texts(tsv)
 
 
@@ -51,11 +51,14 @@ def test_formats_and_labels(tmp_path):
     assert load_review_texts(tmp_path / "a.txt") == [('So "good"', 1), ("Not\x85 good.", 0)]  # U+0085 is no line break
 
 
-@pytest.mark.parametrize("content, message", [
-    ("fine\t1\nnope\tmaybe\n", "a.txt:2"),
-    ("fine\t1\nok\t1\n", "only one label"),
-    ("", "no labelled rows"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("fine\t1\nnope\tmaybe\n", "a.txt:2"),
+        ("fine\t1\nok\t1\n", "only one label"),
+        ("", "no labelled rows"),
+    ],
+)
 def test_bad_corpus_is_a_usage_error(tmp_path, content, message):
     (tmp_path / "a.txt").write_text(content)
     with pytest.raises(UsageError, match=message):
@@ -87,9 +90,9 @@ def test_generate_job_with_uci_file(tmp_path):
     yelp = UCI / "yelp_labelled.txt"
     if not yelp.exists():
         pytest.skip(f"UCI sentiment sentences not found at {UCI} (set LAKECTL_SENTIMENT_DATA)")
+    from lakectl.config import settings_from_dict
     from lakectl.engine.context import JobContext
     from lakectl.jobs.generate import run
-    from lakectl.config import settings_from_dict
 
     ctx = JobContext(settings=settings_from_dict({"storage": {"root": str(tmp_path / "lake")}}))
     result = run(ctx, {"events": 4000, "seed": 5, "start": START, "review_texts": str(yelp), "neutral_share": 0.0})

@@ -63,12 +63,15 @@ def test_a_4xx_is_exit_1_at_once_with_status_and_body_excerpt():
     assert "HTTP 400" in line and "column review_text missing" in line and server.url in line and "\n" not in line
 
 
-@pytest.mark.parametrize("answer, fragment", [
-    ({"predictions": [0.5]}, "1 predictions for 2 texts"),
-    ({"predictions": [0.5, 1.5]}, "prediction 1 is not a score between 0 and 1"),
-    ({"predictions": [0.5, "x"]}, "prediction 1 is not a score"),
-    ({"outputs": [0.5, 0.5]}, "without a `predictions` list"),
-])
+@pytest.mark.parametrize(
+    "answer, fragment",
+    [
+        ({"predictions": [0.5]}, "1 predictions for 2 texts"),
+        ({"predictions": [0.5, 1.5]}, "prediction 1 is not a score between 0 and 1"),
+        ({"predictions": [0.5, "x"]}, "prediction 1 is not a score"),
+        ({"outputs": [0.5, 0.5]}, "without a `predictions` list"),
+    ],
+)
 def test_malformed_answers_are_clear_errors(answer, fragment):
     with pytest.raises(JobFailed, match=fragment):
         parse_predictions(answer, 2, "server")
@@ -99,11 +102,14 @@ def test_ai_query_sql_text_quotes_the_endpoint_as_a_literal():
     from lakectl.core.sql import ai_query_scores_sql
 
     assert ai_query_scores_sql("sentiment-prod", "`_v`") == (
-        "SELECT `event_id`, ai_query('sentiment-prod', `review_text`, returnType => 'DOUBLE') AS `score` FROM `_v`")
+        "SELECT `event_id`, ai_query('sentiment-prod', `review_text`, returnType => 'DOUBLE') AS `score` FROM `_v`"
+    )
     hostile = "x', review_text) AS score FROM t; DROP TABLE silver.reviews; --\\"
     text = ai_query_scores_sql(hostile, "`_v`")
-    assert text == ("SELECT `event_id`, ai_query('x\\', review_text) AS score FROM t; DROP TABLE silver.reviews; --\\\\', "
-                    "`review_text`, returnType => 'DOUBLE') AS `score` FROM `_v`")
+    assert text == (
+        "SELECT `event_id`, ai_query('x\\', review_text) AS score FROM t; DROP TABLE silver.reviews; --\\\\', "
+        "`review_text`, returnType => 'DOUBLE') AS `score` FROM `_v`"
+    )
     with pytest.raises(ValueError):
         ai_query_scores_sql("a\x00b", "`_v`")
 
@@ -124,13 +130,18 @@ def test_after_a_failed_batch_queued_batches_are_not_sent():
 
 
 def test_a_hostile_ai_query_endpoint_name_is_refused_before_any_work(tmp_path):
+    from lakectl.config import settings_from_dict
     from lakectl.engine.context import JobContext
     from lakectl.jobs.score import ScoreParams
     from lakectl.ml import served
-    from lakectl.config import settings_from_dict
 
-    settings = settings_from_dict({"storage": {"root": str(tmp_path / "lake")},
-                                   "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True}}}, "<test>")
+    settings = settings_from_dict(
+        {
+            "storage": {"root": str(tmp_path / "lake")},
+            "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", "serverless": True}},
+        },
+        "<test>",
+    )
     ctx = JobContext(settings=settings, target_name="dbx", on_cluster=True)
     with pytest.raises(UsageError, match="is not valid") as err:
         served.run(ctx, ScoreParams(via="ai_query", endpoint="x', review_text) --"))

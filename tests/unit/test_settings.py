@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.core.errors import ConfigError
 from lakectl.config import DatabricksTarget, SparkTarget, load_settings, mask_secrets, settings_from_dict
+from lakectl.core.errors import ConfigError
 from lakectl.core.typed import to_dict
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,16 +96,31 @@ def test_invalid_yaml_reports_line(tmp_path):
     assert str(f) in e.value.message and "invalid YAML" in e.value.message
 
 
-@pytest.mark.parametrize("raw, where, what", [
-    ({"tables": {"silver.events": {"sla": {"min_pass_rate": 2}}}}, "tables.silver.events.sla.min_pass_rate", "<= 1"),
-    ({"targets": {"local": {"kind": "local"}, "big": {"kind": "local", "master": "local[2]", "colour": 1}}}, "targets.big.colour", "unknown key"),
-    ({"targets": {"local": {"kind": "local"}, "x": {"kind": "yarn"}}}, "targets.x.kind", "yarn"),
-    ({"transform": {"expectations": [{"name": "ok", "expr": "a > 1"}, {"name": "", "expr": "b > 1"}]}}, "transform.expectations.1.name", "length"),
-    ({"transform": {"expectations": [{"expr": "a > 1"}]}}, "transform.expectations.0.name", "required"),
-    ({"tables": {"gold.kpi_hourly": {"optimize": {"zorder_by": ["a"], "cluster_by": ["b"]}}}}, "tables.gold.kpi_hourly.optimize", "cannot both be set"),
-    ({"source_file": "x"}, "source_file", "unknown key"),
-    ({"targets": {"local": {"kind": "local", "spark_conf": {"spark.a": 1}}}}, "targets.local.spark_conf.spark.a", "str"),
-])
+@pytest.mark.parametrize(
+    "raw, where, what",
+    [
+        ({"tables": {"silver.events": {"sla": {"min_pass_rate": 2}}}}, "tables.silver.events.sla.min_pass_rate", "<= 1"),
+        (
+            {"targets": {"local": {"kind": "local"}, "big": {"kind": "local", "master": "local[2]", "colour": 1}}},
+            "targets.big.colour",
+            "unknown key",
+        ),
+        ({"targets": {"local": {"kind": "local"}, "x": {"kind": "yarn"}}}, "targets.x.kind", "yarn"),
+        (
+            {"transform": {"expectations": [{"name": "ok", "expr": "a > 1"}, {"name": "", "expr": "b > 1"}]}},
+            "transform.expectations.1.name",
+            "length",
+        ),
+        ({"transform": {"expectations": [{"expr": "a > 1"}]}}, "transform.expectations.0.name", "required"),
+        (
+            {"tables": {"gold.kpi_hourly": {"optimize": {"zorder_by": ["a"], "cluster_by": ["b"]}}}},
+            "tables.gold.kpi_hourly.optimize",
+            "cannot both be set",
+        ),
+        ({"source_file": "x"}, "source_file", "unknown key"),
+        ({"targets": {"local": {"kind": "local", "spark_conf": {"spark.a": 1}}}}, "targets.local.spark_conf.spark.a", "str"),
+    ],
+)
 def test_validation_errors_name_the_exact_key(raw, where, what):
     with pytest.raises(ConfigError) as e:
         settings_from_dict(raw, "c.yaml")
@@ -121,8 +136,10 @@ def test_config_cache_skips_yaml_and_follows_edits(tmp_path, monkeypatch):
     monkeypatch.setenv("LK_TOKEN", "s3cr3t-value")
     text = "storage:\n  root: {root}\nsources:\n  kafka:\n    options:\n      kafka.sasl.jaas.config: ${{LK_TOKEN}}\n"
     f = write(tmp_path, text.format(root="/a"))
-    probe = ("import sys; from lakectl.config import load_settings; s = load_settings(sys.argv[1]); "
-             "print(s.storage.root, s.sources.kafka.options['kafka.sasl.jaas.config'] == 's3cr3t-value', 'yaml' in sys.modules)")
+    probe = (
+        "import sys; from lakectl.config import load_settings; s = load_settings(sys.argv[1]); "
+        "print(s.storage.root, s.sources.kafka.options['kafka.sasl.jaas.config'] == 's3cr3t-value', 'yaml' in sys.modules)"
+    )
 
     def run() -> list[str]:
         out = subprocess.run([sys.executable, "-c", probe, str(f)], capture_output=True, text=True, timeout=60)

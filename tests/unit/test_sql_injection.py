@@ -95,4 +95,5 @@ def test_days_predicate_names_exactly_the_days():
     # one range per day: a single min..max range would also replace the untouched days between them
     assert days_predicate_sql("event`hour", days, hourly=True) == (
         "(`event``hour` >= TIMESTAMP'2026-03-01 00:00:00' AND `event``hour` < TIMESTAMP'2026-03-02 00:00:00')"
-        " OR (`event``hour` >= TIMESTAMP'2026-03-04 00:00:00' AND `event``hour` < TIMESTAMP'2026-03-05 00:00:00')")
+        " OR (`event``hour` >= TIMESTAMP'2026-03-04 00:00:00' AND `event``hour` < TIMESTAMP'2026-03-05 00:00:00')"
+    )

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.core.errors import CheckpointConflict
 from lakectl.config import settings_from_dict
+from lakectl.core.errors import CheckpointConflict
 from lakectl.lake.checkpoints import LOCK_FILE, checkpoint_lock, stage_lock
 
 HOLD = textwrap.dedent("""
@@ -31,16 +31,21 @@ HOLD = textwrap.dedent("""
 
 
 def _holder(lock_dir: Path) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(lock_dir)], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(lock_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
     return proc
 
 
 def _lakectl(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LAKECTL_LEDGER": "off"}
-    return subprocess.run([sys.executable, "-m", "lakectl", "--config", str(cfg), *args],
-                          capture_output=True, text=True, timeout=90, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "lakectl", "--config", str(cfg), *args], capture_output=True, text=True, timeout=90, env=env
+    )
 
 
 @pytest.fixture

@@ -35,9 +35,14 @@ def test_the_gate_pickles_for_spark_connect():
 
 
 def test_batch_line_shows_rows_rate_and_kafka_lag():
-    progress = {"name": "ingest-kafka", "batchId": 7, "numInputRows": 20000, "processedRowsPerSecond": 6452.1,
-                "durationMs": {"triggerExecution": 3100},
-                "sources": [{"endOffset": '{"t": {"0": 100, "1": 50}}', "latestOffset": {"t": {"0": 150, "1": 80}}}]}
+    progress = {
+        "name": "ingest-kafka",
+        "batchId": 7,
+        "numInputRows": 20000,
+        "processedRowsPerSecond": 6452.1,
+        "durationMs": {"triggerExecution": 3100},
+        "sources": [{"endOffset": '{"t": {"0": 100, "1": 50}}', "latestOffset": {"t": {"0": 150, "1": 80}}}],
+    }
     assert stream_progress.batch_line(progress) == "lakectl: ingest-kafka batch 7: 20,000 rows in 3.1s (6,452 rows/s), lag 80 records"
     files = {**progress, "sources": [{"endOffset": {"logOffset": 3}, "latestOffset": None}]}
     assert "lag" not in stream_progress.batch_line(files)
@@ -122,7 +127,7 @@ class _Writer:
     def __init__(self, query: _Query) -> None:
         self.query = query
 
-    def trigger(self, **_: object) -> "_Writer":
+    def trigger(self, **_: object) -> _Writer:
         return self
 
     def start(self) -> _Query:

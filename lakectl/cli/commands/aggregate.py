@@ -12,8 +12,11 @@ from lakectl.jobs.params import AggregateParams
 @options_from(
     AggregateParams,
     full_refresh=option(help="Recompute every gold table from all of silver."),
-    export=option(fields=("export_format", "export_dir"), metavar="FORMAT DIR",
-                  help="Also write every gold table to DIR/<table>/ as csv or parquet (for BI tools)."),
+    export=option(
+        fields=("export_format", "export_dir"),
+        metavar="FORMAT DIR",
+        help="Also write every gold table to DIR/<table>/ as csv or parquet (for BI tools).",
+    ),
     dry_run=DRY_RUN,
 )
 def aggregate(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:

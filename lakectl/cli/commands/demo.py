@@ -9,8 +9,12 @@ from lakectl.cli.boundary import OK_STATUSES, run_job
 from lakectl.cli.params import option, options_from
 from lakectl.jobs.params import DemoParams
 
-NEXT_STEPS = ("lakectl monitor tables", 'lakectl query "SELECT * FROM gold.kpi_hourly ORDER BY event_hour DESC" --limit 24',
-              "lakectl monitor report --html report.html", "lakectl init myproject   # a config of your own")
+NEXT_STEPS = (
+    "lakectl monitor tables",
+    'lakectl query "SELECT * FROM gold.kpi_hourly ORDER BY event_hour DESC" --limit 24',
+    "lakectl monitor report --html report.html",
+    "lakectl init myproject   # a config of your own",
+)
 
 
 @options_from(

@@ -5,12 +5,11 @@ from typing import Any
 
 import typer
 
-from lakectl.cli.options import DRY_RUN, JSON
 from lakectl.cli.boundary import guarded
+from lakectl.cli.options import DRY_RUN, JSON
 from lakectl.cli.state import State
 
-_MARK = {"create": "[green]+ create[/]", "update": "[yellow]~ update[/]", "unchanged": "[dim]= unchanged[/]",
-         "delete": "[red]- delete[/]"}
+_MARK = {"create": "[green]+ create[/]", "update": "[yellow]~ update[/]", "unchanged": "[dim]= unchanged[/]", "delete": "[red]- delete[/]"}
 
 
 def deploy(
@@ -23,6 +22,7 @@ def deploy(
     """Put the config's `schedules:` on a Databricks target as jobs (create / update / delete), idempotently.
 
     `--dry-run` exits 8 when there are changes to apply (a CI gate), as `grant plan` does."""
+
     def plan(state: State) -> tuple[str, list[Any], list[str], str, list[str]]:
         """(target, changes, files uploaded, the deployed config's action, crontab lines)."""
         from lakectl.config import DatabricksTarget, load_settings
@@ -40,8 +40,10 @@ def deploy(
             outcome = plan_and_apply(settings, target_name, target, dry_run=dry_run, destroy=destroy)
             return target_name, outcome.changes, outcome.uploaded, outcome.config, []
         if not dry_run:
-            raise UsageError(f"target {target_name!r} has no scheduler to deploy to",
-                             "print crontab lines with `lakectl deploy --dry-run --crontab` and install them with `crontab -e`")
+            raise UsageError(
+                f"target {target_name!r} has no scheduler to deploy to",
+                "print crontab lines with `lakectl deploy --dry-run --crontab` and install them with `crontab -e`",
+            )
         from lakectl.deploy.cron import crontab_lines
         from lakectl.deploy.spec import check_jobs, job_name
 
@@ -55,9 +57,20 @@ def deploy(
     counts = summary(changes)
     pending = counts["create"] + counts["update"] + counts["delete"] + (config_action != "unchanged")
     if fmt == "json":
-        print(json.dumps({"target": target_name, "dry_run": dry_run, "destroy": destroy, "summary": counts,
-                          "changes": [c.to_dict() for c in changes], "config": config_action, "uploaded": uploaded,
-                          "crontab": lines}))
+        print(
+            json.dumps(
+                {
+                    "target": target_name,
+                    "dry_run": dry_run,
+                    "destroy": destroy,
+                    "summary": counts,
+                    "changes": [c.to_dict() for c in changes],
+                    "config": config_action,
+                    "uploaded": uploaded,
+                    "crontab": lines,
+                }
+            )
+        )
         _gate(dry_run, pending)
         return
     from rich.console import Console

@@ -5,8 +5,8 @@ import sys
 
 import typer
 
-from lakectl.cli.options import JSON
 from lakectl.cli.boundary import guarded
+from lakectl.cli.options import JSON
 
 
 def doctor(

@@ -24,7 +24,9 @@ from lakectl.jobs.params import GenerateParams
     topic=option(help="With --to kafka: the topic (default: the first of sources.kafka.topics)."),
     partitions=option(help="With --to kafka: create the topic with N partitions if it does not exist."),
     bootstrap_servers=option(help="With --to kafka: host:port (default: the configured Kafka bootstrap servers)."),
-    review_texts=option(help="Draw review texts from a labelled corpus: TSV/CSV text,label (0/1 or negative/positive) or JSON lines; ratings follow the labels."),
+    review_texts=option(
+        help="Draw review texts from a labelled corpus: TSV/CSV text,label (0/1 or negative/positive) or JSON lines; ratings follow the labels."
+    ),
     neutral_share=option(help="With --review-texts: share of reviews rated 3 (kept, but without a training label)."),
     dry_run=DRY_RUN,
 )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
@@ -13,7 +14,8 @@ from lakectl.cli.params import DRY_RUN, argument, option, options_from
 from lakectl.jobs.params import GrantParams
 
 app = typer.Typer(
-    name="grant", no_args_is_help=True,
+    name="grant",
+    no_args_is_help=True,
     help="Unity Catalog privileges from a policy file (configs/grants.yaml): plan, apply, drift, export, show.",
 )
 
@@ -21,13 +23,15 @@ POLICY = option("-p", help="Policy file (default: grant.policy in the config).")
 URL = option(help="Catalog server URL (default: grant.url in the config).")
 
 
-def _run(ctx: typer.Context, params: dict[str, Any], json_out: bool, render: Callable[[Any, str], None], *,
-         changes_exit: bool = False) -> None:
+def _run(
+    ctx: typer.Context, params: dict[str, Any], json_out: bool, render: Callable[[Any, str], None], *, changes_exit: bool = False
+) -> None:
     """The grant job, in this process whatever the target; `apply` and `register` are recorded in the run ledger
     (ops.runs), reads and dry runs are not. `render` prints -o table / wide; warnings go to stderr."""
     writes = params["action"] in ("apply", "register") and not params.get("dry_run")
-    run_job(ctx, "grant", params, json_out, remote=False, progress="none", tracked=writes, present=_present(render),
-            changes_exit=changes_exit)
+    run_job(
+        ctx, "grant", params, json_out, remote=False, progress="none", tracked=writes, present=_present(render), changes_exit=changes_exit
+    )
 
 
 def _present(render: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
@@ -57,8 +61,10 @@ def _render_plan(result: Any, title: str) -> None:
     con.print(f"[bold]{title}[/] {escape(m['policy'])} against {escape(m['server'])}: {m['securables']:,} securable(s) managed")
     for c in m["changes"]:
         sign, style, verb = ("-", "red", "revoke") if c["action"] == "revoke" else ("+", "green", "grant ")
-        con.print(f"  [{style}]{sign} {verb} {escape(c['privilege'])}[/] on {c['securable_type']} {escape(c['securable'])} "
-                  f"{'from' if sign == '-' else 'to'} {escape(c['principal'])}")
+        con.print(
+            f"  [{style}]{sign} {verb} {escape(c['privilege'])}[/] on {c['securable_type']} {escape(c['securable'])} "
+            f"{'from' if sign == '-' else 'to'} {escape(c['principal'])}"
+        )
     for t in m.get("tag_changes", []):
         where = escape(t["securable"] + (f" column {t['column']}" if t["column"] else ""))
         for k, v in t["set"].items():
@@ -70,11 +76,17 @@ def _render_plan(result: Any, title: str) -> None:
     for c in m.get("mask_changes", []):
         _print_mask_change(con, c)
     for k in m["kept"]:
-        con.print(f"  [yellow]= kept[/] {escape(', '.join(k['privileges']))} on {escape(k['securable'])} for {escape(k['principal'])} ({k['why']}: never revoked)")
+        con.print(
+            f"  [yellow]= kept[/] {escape(', '.join(k['privileges']))} on {escape(k['securable'])} for {escape(k['principal'])} ({k['why']}: never revoked)"
+        )
     for s in m["self_lockout"]:
-        con.print(f"  [bold red]! self-lockout[/] revoking your own {escape(', '.join(s['privileges']))} on {escape(s['securable'])} (apply refuses without --allow-self-lockout)")
+        con.print(
+            f"  [bold red]! self-lockout[/] revoking your own {escape(', '.join(s['privileges']))} on {escape(s['securable'])} (apply refuses without --allow-self-lockout)"
+        )
     for o in m.get("orphaned", []):
-        con.print(f"  [bold red]! orphaned[/] {escape(o)} would have no owner and nobody holding MANAGE (apply refuses without --allow-self-lockout)")
+        con.print(
+            f"  [bold red]! orphaned[/] {escape(o)} would have no owner and nobody holding MANAGE (apply refuses without --allow-self-lockout)"
+        )
     for n in m["notes"]:
         con.print(f"  [dim]note:[/] {escape(n)}")
     if m["unsupported"]:
@@ -120,8 +132,13 @@ def plan(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
 def apply(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Apply the plan (recorded in ops.runs); a second apply makes no changes. --dry-run is `grant plan`."""
     dry_run = params["dry_run"]
-    _run(ctx, {"action": "apply", **params}, json_out,
-         lambda result, fmt: _render_plan(result, "apply" if not dry_run else "plan (dry run)"), changes_exit=dry_run)
+    _run(
+        ctx,
+        {"action": "apply", **params},
+        json_out,
+        lambda result, fmt: _render_plan(result, "apply" if not dry_run else "plan (dry run)"),
+        changes_exit=dry_run,
+    )
 
 
 @app.command("drift")
@@ -138,15 +155,23 @@ def _render_drift(result: Any, fmt: str) -> None:
     con = Console(highlight=False)
     m = result.metrics
     for c in m["out_of_policy"]:
-        con.print(f"[red]out of policy:[/] {escape(c['principal'])} holds {escape(c['privilege'])} on {c['securable_type']} {escape(c['securable'])}")
+        con.print(
+            f"[red]out of policy:[/] {escape(c['principal'])} holds {escape(c['privilege'])} on {c['securable_type']} {escape(c['securable'])}"
+        )
     for c in m["missing"]:
-        con.print(f"[yellow]missing:[/] {escape(c['principal'])} lacks {escape(c['privilege'])} on {c['securable_type']} {escape(c['securable'])}")
+        con.print(
+            f"[yellow]missing:[/] {escape(c['principal'])} lacks {escape(c['privilege'])} on {c['securable_type']} {escape(c['securable'])}"
+        )
     for o in m.get("owner_changes", []):
-        con.print(f"[yellow]owner:[/] {o['securable_type']} {escape(o['securable'])} is owned by {escape(str(o['from']))}, the policy says {escape(o['to'])}")
+        con.print(
+            f"[yellow]owner:[/] {o['securable_type']} {escape(o['securable'])} is owned by {escape(str(o['from']))}, the policy says {escape(o['to'])}"
+        )
     for c in m.get("mask_changes", []):
         _print_mask_change(con, c)
-    con.print(f"[bold]{'drift' if result.status == 'changes' else 'no drift'}:[/] {len(m['out_of_policy']):,} out-of-policy grant(s), "
-              f"{len(m['missing']):,} missing, {m['unchanged']:,} as the policy says ({m['securables']:,} securable(s))")
+    con.print(
+        f"[bold]{'drift' if result.status == 'changes' else 'no drift'}:[/] {len(m['out_of_policy']):,} out-of-policy grant(s), "
+        f"{len(m['missing']):,} missing, {m['unchanged']:,} as the policy says ({m['securables']:,} securable(s))"
+    )
 
 
 @app.command("export")
@@ -159,9 +184,13 @@ def _render_drift(result: Any, fmt: str) -> None:
 )
 def export(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Write the server's current grants as a policy file (to adopt lakectl on an existing catalog)."""
+
     def render(result: Any, fmt: str) -> None:
         if params["out"] and not params["dry_run"]:
-            print(f"wrote {params['out']}: {result.metrics['securables']:,} securable(s), {result.metrics['principals']:,} principal(s)", file=sys.stderr)
+            print(
+                f"wrote {params['out']}: {result.metrics['securables']:,} securable(s), {result.metrics['principals']:,} principal(s)",
+                file=sys.stderr,
+            )
         else:
             sys.stdout.write(result.metrics["policy_yaml"])
 
@@ -169,8 +198,11 @@ def export(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
 
 
 @app.command("show")
-@options_from(GrantParams, securable=argument(field="securables", single=True, help="catalog, catalog.schema, catalog.schema.table or TYPE:NAME."),
-              url=URL)
+@options_from(
+    GrantParams,
+    securable=argument(field="securables", single=True, help="catalog, catalog.schema, catalog.schema.table or TYPE:NAME."),
+    url=URL,
+)
 def show(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Effective privileges per principal on one securable; inherited ones name their catalog or schema."""
     _run(ctx, {"action": "show", **params}, json_out, _render_show)
@@ -191,8 +223,12 @@ def _render_show(result: Any, fmt: str) -> None:
 
 
 @app.command("register")
-@options_from(GrantParams, tables=argument(field="securables", help="Tables as schema.name (default: every configured table)."),
-              url=URL, dry_run=DRY_RUN)
+@options_from(
+    GrantParams,
+    tables=argument(field="securables", help="Tables as schema.name (default: every configured table)."),
+    url=URL,
+    dry_run=DRY_RUN,
+)
 def register(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Register lakectl's Delta tables in storage.catalog as EXTERNAL tables at their paths, so grants can name them."""
     _run(ctx, {"action": "register", **params}, json_out, _render_register)
@@ -206,5 +242,7 @@ def _render_register(result: Any, fmt: str) -> None:
     for r in result.details:
         con.print(f"  {r['action']:<12} {escape(r['table'])}  {escape(r['location'])} {escape(r['detail'])}")
     m = result.metrics
-    con.print(f"[bold]{m['created'] + m['would_create']:,} {'to register' if result.dry_run else 'registered'}[/], {m['exists']:,} already there, "
-              f"{m['missing']:,} not written yet, {m['conflict']:,} registered elsewhere, {m['failed']:,} failed")
+    con.print(
+        f"[bold]{m['created'] + m['would_create']:,} {'to register' if result.dry_run else 'registered'}[/], {m['exists']:,} already there, "
+        f"{m['missing']:,} not written yet, {m['conflict']:,} registered elsewhere, {m['failed']:,} failed"
+    )

@@ -6,8 +6,8 @@ from typing import Any
 
 import typer
 
-from lakectl.cli.options import DRY_RUN, JSON
 from lakectl.cli.boundary import guarded
+from lakectl.cli.options import DRY_RUN, JSON
 from lakectl.cli.state import State
 
 
@@ -20,12 +20,15 @@ class InitTarget(str, Enum):
 def init(
     ctx: typer.Context,
     directory: str = typer.Argument(".", metavar="[DIR]", help="Project folder (default: this one)."),
-    target: InitTarget = typer.Option(InitTarget.local, "--target-kind", "-k", help="Default target: local Spark, a Spark Connect cluster, or Databricks."),
+    target: InitTarget = typer.Option(
+        InitTarget.local, "--target-kind", "-k", help="Default target: local Spark, a Spark Connect cluster, or Databricks."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing DIR/configs/lakectl.yaml."),
     dry_run: bool = DRY_RUN,
     json_out: bool = JSON,
 ) -> None:
     """Write a commented config (DIR/configs/lakectl.yaml) and the lake's folders, and print the next commands."""
+
     def write(state: State) -> Any:
         from lakectl.onboarding.init import init as write_project
 

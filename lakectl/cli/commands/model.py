@@ -28,8 +28,12 @@ def show(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
 
 
 @app.command()
-@options_from(ModelParams, name=argument(required=True, help="Model name."),
-              version=argument(required=True, help="The version to make champion."), dry_run=DRY_RUN)
+@options_from(
+    ModelParams,
+    name=argument(required=True, help="Model name."),
+    version=argument(required=True, help="The version to make champion."),
+    dry_run=DRY_RUN,
+)
 def promote(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Make VERSION the champion (bypassing the gate)."""
     run_job(ctx, "model", {"action": "promote", **params}, json_out)

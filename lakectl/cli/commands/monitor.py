@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
@@ -12,7 +13,8 @@ from lakectl.cli.params import option, options_from
 from lakectl.jobs.params import MonitorParams
 
 app = typer.Typer(
-    name="monitor", help="Health of runs, tables, streams, data quality and models; SLA checks with alerts; an HTML report.",
+    name="monitor",
+    help="Health of runs, tables, streams, data quality and models; SLA checks with alerts; an HTML report.",
     no_args_is_help=True,
 )
 
@@ -58,9 +60,17 @@ def _warnings(result: Any) -> None:
 
 
 def _render_runs(result: Any, fmt: str) -> None:
-    rows = [[r["started_at"], r["run_id"], r["command"], r["status"], r["rows_in"], r["rows_out"], r["duration_s"], r["error"] or ""] for r in result.details]
-    _grid(f"runs ({result.metrics['shown']:,} of {result.metrics['matched']:,})", ["started (UTC)", "run id", "command", "status", "rows in", "rows out", "seconds", "error"], rows,
-          fmt, ["red" if r[3] == "failed" else "" for r in rows])
+    rows = [
+        [r["started_at"], r["run_id"], r["command"], r["status"], r["rows_in"], r["rows_out"], r["duration_s"], r["error"] or ""]
+        for r in result.details
+    ]
+    _grid(
+        f"runs ({result.metrics['shown']:,} of {result.metrics['matched']:,})",
+        ["started (UTC)", "run id", "command", "status", "rows in", "rows out", "seconds", "error"],
+        rows,
+        fmt,
+        ["red" if r[3] == "failed" else "" for r in rows],
+    )
 
 
 def _render_tables(result: Any, fmt: str = "table") -> None:
@@ -76,8 +86,9 @@ def _render_tables(result: Any, fmt: str = "table") -> None:
 
     present = [t for t in result.details if t["status"] != "missing"]
     missing = [t["table"] for t in result.details if t["status"] == "missing"]
-    table = Table(title="tables", title_justify="left", header_style="bold cyan", box=box.SIMPLE_HEAD,
-                  pad_edge=False, padding=(0, 0), show_edge=False)
+    table = Table(
+        title="tables", title_justify="left", header_style="bold cyan", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0), show_edge=False
+    )
     table.add_column("table", no_wrap=True, overflow="ellipsis")
     for name in (["version"] if wide else []) + ["written UTC", "age/SLA", "rows", "files", "small", "size"]:
         table.add_column(name, justify="left" if name.startswith("written") else "right", no_wrap=True)
@@ -89,9 +100,18 @@ def _render_tables(result: Any, fmt: str = "table") -> None:
         age = "" if t["freshness_minutes"] is None else f"{t['freshness_minutes']:,.0f}" + (f"/{sla:,.0f}" if sla else "")
         late = sla is not None and (t["freshness_minutes"] is None or t["freshness_minutes"] > sla)
         written = (t["last_write"] or "").replace("T", " ")
-        row = [t["table"]] + ([f"{t['version']:,}" if t["version"] is not None else ""] if wide else []) + [
-            written[:19] if wide else written[5:16], age, count(t["rows"]), count(t["files"]),
-            "" if t["small_file_ratio"] is None else f"{t['small_file_ratio']:.0%}", human_bytes(t["bytes"])]
+        row = (
+            [t["table"]]
+            + ([f"{t['version']:,}" if t["version"] is not None else ""] if wide else [])
+            + [
+                written[:19] if wide else written[5:16],
+                age,
+                count(t["rows"]),
+                count(t["files"]),
+                "" if t["small_file_ratio"] is None else f"{t['small_file_ratio']:.0%}",
+                human_bytes(t["bytes"]),
+            ]
+        )
         if wide:
             row += [count(t["bytes"]), ", ".join(f"v{o['version']} {o['operation']}" for o in t["last_operations"][:3])]
         table.add_row(*row, style="red" if late or t["status"] != "ok" else None)
@@ -106,21 +126,49 @@ def _render_streams(result: Any, fmt: str) -> None:
     if not result.details:
         print("no ingest streams yet (run `lakectl ingest` first)")
         return
-    rows = [[s["stream"], s["state"], s["last_batch_id"], s["last_batch_time"], s["input_rows_per_second"], s["processed_rows_per_second"],
-             s["batch_duration_ms"], s["backlog_records"] if s["backlog_records"] is not None else s["backlog_files"] if s["backlog_files"] is None else f"{s['backlog_files']:,} files"]
-            for s in result.details]
-    _grid("streams", ["stream", "state", "batch id", "last batch (UTC)", "input rows/s", "processed rows/s", "batch ms", "backlog"], rows, fmt)
+    rows = [
+        [
+            s["stream"],
+            s["state"],
+            s["last_batch_id"],
+            s["last_batch_time"],
+            s["input_rows_per_second"],
+            s["processed_rows_per_second"],
+            s["batch_duration_ms"],
+            s["backlog_records"]
+            if s["backlog_records"] is not None
+            else s["backlog_files"]
+            if s["backlog_files"] is None
+            else f"{s['backlog_files']:,} files",
+        ]
+        for s in result.details
+    ]
+    _grid(
+        "streams", ["stream", "state", "batch id", "last batch (UTC)", "input rows/s", "processed rows/s", "batch ms", "backlog"], rows, fmt
+    )
 
 
 def _render_quality(result: Any, fmt: str) -> None:
-    rows = [[r["table"], r["rule"], r["action"], r["runs"], r["last_pass_rate"], r["min_pass_rate"], r["rows_failed"], r["last_recorded_at"]] for r in result.details]
+    rows = [
+        [r["table"], r["rule"], r["action"], r["runs"], r["last_pass_rate"], r["min_pass_rate"], r["rows_failed"], r["last_recorded_at"]]
+        for r in result.details
+    ]
     if rows:
-        _grid("expectation pass rates", ["table", "rule", "action", "runs", "last pass rate", "lowest", "rows failed", "last run (UTC)"], rows, fmt)
+        _grid(
+            "expectation pass rates",
+            ["table", "rule", "action", "runs", "last pass rate", "lowest", "rows failed", "last run (UTC)"],
+            rows,
+            fmt,
+        )
     else:
         print("no data-quality metrics yet (ops.dq_metrics is written by `lakectl transform`)")
     q = result.metrics.get("quarantine", [])
-    _grid("quarantine", ["table", "status", "rows", "rows added per day"],
-          [[g["table"], g["status"], g["rows"], ", ".join(f"{d['day']}: {d['rows_added']:,}" for d in g["per_day"][-7:])] for g in q], fmt)
+    _grid(
+        "quarantine",
+        ["table", "status", "rows", "rows added per day"],
+        [[g["table"], g["status"], g["rows"], ", ".join(f"{d['day']}: {d['rows_added']:,}" for d in g["per_day"][-7:])] for g in q],
+        fmt,
+    )
 
 
 def _render_check(result: Any, fmt: str) -> None:
@@ -128,8 +176,13 @@ def _render_check(result: Any, fmt: str) -> None:
     if not rows:
         print("no SLAs configured (tables.<schema.name>.sla in the config)")
     else:
-        _grid(f"SLA checks: {result.metrics['breaches']:,} breach(es) of {result.metrics['checks']:,}", ["check", "status", "detail"], rows, fmt,
-              ["bold red" if r[1] == "BREACH" else "dim" if r[1] == "SKIPPED" else "green" for r in rows])
+        _grid(
+            f"SLA checks: {result.metrics['breaches']:,} breach(es) of {result.metrics['checks']:,}",
+            ["check", "status", "detail"],
+            rows,
+            fmt,
+            ["bold red" if r[1] == "BREACH" else "dim" if r[1] == "SKIPPED" else "green" for r in rows],
+        )
     alerts = result.metrics.get("alerts") or {}
     if alerts.get("alerted"):
         verb = "would alert" if result.dry_run else "alerted"
@@ -161,26 +214,52 @@ def _render_models(result: Any, fmt: str) -> None:
 
     console = console_for(fmt)
     if not result.details:
-        msg = result.metrics.get("message") or (f"no scores in the last {result.metrics['days']:g} day(s)"
-                                                 + (f" for model {result.metrics['model']}" if result.metrics.get("model") else "")
-                                                 + " (silver.review_scores is written by `lakectl score`)")
+        msg = result.metrics.get("message") or (
+            f"no scores in the last {result.metrics['days']:g} day(s)"
+            + (f" for model {result.metrics['model']}" if result.metrics.get("model") else "")
+            + " (silver.review_scores is written by `lakectl score`)"
+        )
         console.print(msg)
         return
     pct = lambda v: "" if v is None else f"{v:.1%}"  # noqa: E731
-    table = Table(title=f"model versions scored since {result.metrics['since'][:16].replace('T', ' ')} UTC", title_justify="left",
-                  header_style="bold cyan", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table = Table(
+        title=f"model versions scored since {result.metrics['since'][:16].replace('T', ' ')} UTC",
+        title_justify="left",
+        header_style="bold cyan",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+    )
     table.add_column("model / day", no_wrap=True, overflow="ellipsis", min_width=10)
     for name in ("rows", "mean", "pos", "agree", "rated", "PSI", "drift", "0 ─ 1"):
         table.add_column(name, justify="left" if name in ("drift", "0 ─ 1") else "right", no_wrap=True)
     notes = []
     for v in result.details:
         style = "bold red" if v["psi_reading"] == "shift" else "yellow" if v["psi_reading"] == "moderate" else "bold"
-        table.add_row(f"{v['model_name']}/{v['model_version']}", count(v["rows"]), _num(v["mean_score"]), pct(v["positive_share"]),
-                      pct(v["rating_agreement"]), count(v["rated_rows"]), _num(v["psi"]), v["psi_reading"] or "–",
-                      _spark_line(v["histogram"]), style=style)
+        table.add_row(
+            f"{v['model_name']}/{v['model_version']}",
+            count(v["rows"]),
+            _num(v["mean_score"]),
+            pct(v["positive_share"]),
+            pct(v["rating_agreement"]),
+            count(v["rated_rows"]),
+            _num(v["psi"]),
+            v["psi_reading"] or "–",
+            _spark_line(v["histogram"]),
+            style=style,
+        )
         for d in v["per_day"]:
-            table.add_row(f" {d['day']}", count(d["rows"]), _num(d["mean_score"]), pct(d["positive_share"]),
-                          pct(d["rating_agreement"]), count(d["rated_rows"]), "", "", _spark_line(d["histogram"]))
+            table.add_row(
+                f" {d['day']}",
+                count(d["rows"]),
+                _num(d["mean_score"]),
+                pct(d["positive_share"]),
+                pct(d["rating_agreement"]),
+                count(d["rated_rows"]),
+                "",
+                "",
+                _spark_line(d["histogram"]),
+            )
         if v["aliases"]:
             notes.append(f"{v['model_name']}/{v['model_version']}: now {', '.join('@' + a for a in v['aliases'])}")
         if v["psi_reason"]:
@@ -188,9 +267,11 @@ def _render_models(result: Any, fmt: str) -> None:
     console.print(table)
     for n in notes:
         console.print(f"[dim]{n}[/]")
-    console.print("[dim]pos: share predicted positive; agree: predicted label = rating label, over the rated rows "
-                  "(3 stars: no label); PSI: scores vs the training run's test split, < 0.1 stable, 0.1-0.25 moderate, "
-                  "> 0.25 shift; 0 ─ 1: score histogram in 10 bins[/]")
+    console.print(
+        "[dim]pos: share predicted positive; agree: predicted label = rating label, over the rated rows "
+        "(3 stars: no label); PSI: scores vs the training run's test split, < 0.1 stable, 0.1-0.25 moderate, "
+        "> 0.25 shift; 0 ─ 1: score histogram in 10 bins[/]"
+    )
 
 
 def _render_report(result: Any, fmt: str) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
-from lakectl.cli.options import DRY_RUN, JSON
 from lakectl.cli.boundary import guarded
+from lakectl.cli.options import DRY_RUN, JSON
 from lakectl.cli.state import State
 
 app = typer.Typer(name="runs", help="Follow Databricks runs: status, logs, cancel (Databricks targets).", no_args_is_help=True)
@@ -16,14 +17,16 @@ app = typer.Typer(name="runs", help="Follow Databricks runs: status, logs, cance
 
 def _call(ctx: typer.Context, json_out: bool, action: Callable[[Any], dict[str, Any]], render: Callable[[dict[str, Any]], None]) -> None:
     def on_target(state: State) -> dict[str, Any]:
-        from lakectl.core.errors import UsageError
         from lakectl.config import DatabricksTarget, load_settings
+        from lakectl.core.errors import UsageError
 
         settings = load_settings(state.config)
         target = settings.target(state.target)
         if not isinstance(target, DatabricksTarget):
-            raise UsageError(f"target {state.target or settings.default_target!r} is not a Databricks target",
-                             "pass --target NAME of a `kind: databricks` target")
+            raise UsageError(
+                f"target {state.target or settings.default_target!r} is not a Databricks target",
+                "pass --target NAME of a `kind: databricks` target",
+            )
         return action(target)
 
     doc, fmt = guarded(ctx, json_out, on_target)
@@ -61,7 +64,9 @@ def logs(ctx: typer.Context, run_id: int = typer.Argument(..., help="The Databri
 
 
 @app.command("cancel")
-def cancel(ctx: typer.Context, run_id: int = typer.Argument(..., help="The Databricks run id."), dry_run: bool = DRY_RUN, json_out: bool = JSON) -> None:
+def cancel(
+    ctx: typer.Context, run_id: int = typer.Argument(..., help="The Databricks run id."), dry_run: bool = DRY_RUN, json_out: bool = JSON
+) -> None:
     """Cancel a run and wait until it has stopped."""
     from lakectl.runners.databricks import runs
 

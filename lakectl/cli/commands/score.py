@@ -14,8 +14,11 @@ SERVED = ("via", "endpoint", "batch_size", "concurrency", "max_attempts", "reque
 
 @options_from(
     ScoreParams,
-    endpoint=argument(metavar="[URL|NAME]", show_default=False,
-                      help="With --via: the scoring server URL (/invocations is added when it has no path) or the Databricks serving endpoint NAME."),
+    endpoint=argument(
+        metavar="[URL|NAME]",
+        show_default=False,
+        help="With --via: the scoring server URL (/invocations is added when it has no path) or the Databricks serving endpoint NAME.",
+    ),
     model=option("-m", help="NAME@ALIAS, NAME/VERSION or VERSION (default: <ml.model_name>@champion)."),
     rescore=option(help="Score every review again with this model version (replacing its scores)."),
     continuous=option(help="Keep scoring reviews as they land in silver; stop cleanly on Ctrl-C or SIGTERM."),

@@ -45,7 +45,7 @@ def raw_schema_ddl() -> str:
     return ", ".join(f"`{name}` string" for name, _ in EVENT_FIELDS) + f", `{CORRUPT}` string"
 
 
-def with_source_columns(df: "DataFrame", **present: "Column") -> "DataFrame":
+def with_source_columns(df: DataFrame, **present: Column) -> DataFrame:
     """Add every source coordinate column: the given ones as they are, the rest as typed nulls."""
     from pyspark.sql import functions as F
 
@@ -54,14 +54,12 @@ def with_source_columns(df: "DataFrame", **present: "Column") -> "DataFrame":
     return df
 
 
-def parse_events(df: "DataFrame") -> "DataFrame":
+def parse_events(df: DataFrame) -> DataFrame:
     """`df` has a string column `value` (one raw record). Adds the typed event columns and `reason`
     (null for a good record, else a comma-separated list of what is wrong with it)."""
     from pyspark.sql import functions as F
 
-    parsed = F.from_json(
-        F.col("value"), raw_schema_ddl(), {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
-    )
+    parsed = F.from_json(F.col("value"), raw_schema_ddl(), {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
     df = df.withColumn("_p", parsed)
     typed = {}
     for name, kind in EVENT_FIELDS:
@@ -74,8 +72,14 @@ def parse_events(df: "DataFrame") -> "DataFrame":
             typed[name] = raw.try_cast(kind)
     checks = [
         F.when(F.col(f"_p.{CORRUPT}").isNotNull() | F.col("_p").isNull(), F.lit("malformed_json")),
-        F.when(F.col(f"_p.{CORRUPT}").isNull() & (F.col("_p.event_id").isNull() | (F.trim(F.col("_p.event_id")) == "")), F.lit("missing_event_id")),
-        F.when(F.col(f"_p.{CORRUPT}").isNull() & ~F.coalesce(F.col("_p.event_type").isin(*EVENT_TYPES), F.lit(False)), F.lit("unknown_event_type")),
+        F.when(
+            F.col(f"_p.{CORRUPT}").isNull() & (F.col("_p.event_id").isNull() | (F.trim(F.col("_p.event_id")) == "")),
+            F.lit("missing_event_id"),
+        ),
+        F.when(
+            F.col(f"_p.{CORRUPT}").isNull() & ~F.coalesce(F.col("_p.event_type").isin(*EVENT_TYPES), F.lit(False)),
+            F.lit("unknown_event_type"),
+        ),
         F.when(F.col(f"_p.{CORRUPT}").isNull() & F.col("_p.event_time").isNull(), F.lit("missing_event_time")),
     ]
     for name in TYPED_FIELDS:

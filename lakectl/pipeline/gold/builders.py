@@ -10,15 +10,28 @@ exactly, so totals do not depend on summation order and match any other engine b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 # The silver.events and silver.review_scores columns the builders read: all that aggregate reads of them.
-SILVER_COLUMNS = ("event_id", "event_type", "event_date", "event_hour", "customer_id", "session_id", "product_id",
-                  "quantity", "revenue", "rating", "segment", "category")
+SILVER_COLUMNS = (
+    "event_id",
+    "event_type",
+    "event_date",
+    "event_hour",
+    "customer_id",
+    "session_id",
+    "product_id",
+    "quantity",
+    "revenue",
+    "rating",
+    "segment",
+    "category",
+)
 SCORE_COLUMNS = ("event_id", "score", "label", "model_version")
 
 MONEY = "decimal(18,2)"
@@ -32,35 +45,35 @@ class GoldSpec:
     table: str
     keys: tuple[str, ...]
     day: str  # a column of the gold table whose date() is the event_date of the row
-    build: Callable[..., "DataFrame"]
+    build: Callable[..., DataFrame]
 
 
-def _count_type(event_type: str) -> "Column":
+def _count_type(event_type: str) -> Column:
     from pyspark.sql import functions as F
 
     return F.count_if(F.col("event_type") == event_type).cast("long")
 
 
-def _money_sum(col: "Column") -> "Column":
+def _money_sum(col: Column) -> Column:
     from pyspark.sql import functions as F
 
     return F.coalesce(F.sum(col.cast(MONEY)), F.lit(0).cast(MONEY)).cast(MONEY)
 
 
-def _ratio(num: "Column", den: "Column") -> "Column":
+def _ratio(num: Column, den: Column) -> Column:
     from pyspark.sql import functions as F
 
     return F.when(den > 0, num.cast("double") / den.cast("double"))
 
 
-def _avg_rating() -> "Column":
+def _avg_rating() -> Column:
     from pyspark.sql import functions as F
 
     review = F.col("event_type") == "review"
     return F.avg(F.when(review, F.col("rating")).cast("double"))
 
 
-def customer_behavior_daily(events: "DataFrame") -> "DataFrame":
+def customer_behavior_daily(events: DataFrame) -> DataFrame:
     """Per (customer_id, event_date): event counts by type, revenue, reviews and their mean rating."""
     from pyspark.sql import functions as F
 
@@ -76,7 +89,7 @@ def customer_behavior_daily(events: "DataFrame") -> "DataFrame":
     )
 
 
-def product_performance_daily(events: "DataFrame") -> "DataFrame":
+def product_performance_daily(events: DataFrame) -> DataFrame:
     """Per (product_id, event_date): funnel counts, units and revenue sold, conversion, mean rating."""
     from pyspark.sql import functions as F
 
@@ -96,7 +109,7 @@ def product_performance_daily(events: "DataFrame") -> "DataFrame":
     )
 
 
-def funnel_daily(events: "DataFrame") -> "DataFrame":
+def funnel_daily(events: DataFrame) -> DataFrame:
     """Per (event_date, segment): sessions reaching each funnel step that day, and step conversion.
 
     A session reaches a step on a day when it has, on that day, an event of that step AND of every
@@ -104,20 +117,28 @@ def funnel_daily(events: "DataFrame") -> "DataFrame":
     """
     from pyspark.sql import functions as F
 
-    def has(event_type: str) -> "Column":
+    def has(event_type: str) -> Column:
         return F.max(F.col("event_type") == event_type)
 
     per_session = events.groupBy("event_date", F.coalesce("segment", F.lit(UNKNOWN)).alias("segment"), "session_id").agg(
         F.first("customer_id", ignorenulls=True).alias("customer_id"),
-        has("page_view").alias("v"), has("click").alias("c"), has("add_to_cart").alias("k"), has("purchase").alias("p"),
+        has("page_view").alias("v"),
+        has("click").alias("c"),
+        has("add_to_cart").alias("k"),
+        has("purchase").alias("p"),
     )
     view = F.col("v")
     click = view & F.col("c")
     cart = click & F.col("k")
     purchase = cart & F.col("p")
     reached = per_session.select(
-        "event_date", "segment", "customer_id",
-        view.alias("view"), click.alias("click"), cart.alias("cart"), purchase.alias("purchase"),
+        "event_date",
+        "segment",
+        "customer_id",
+        view.alias("view"),
+        click.alias("click"),
+        cart.alias("cart"),
+        purchase.alias("purchase"),
     )
     counts = reached.groupBy("event_date", "segment").agg(
         F.count(F.lit(1)).cast("long").alias("sessions"),
@@ -137,7 +158,7 @@ def funnel_daily(events: "DataFrame") -> "DataFrame":
     )
 
 
-def kpi_hourly(events: "DataFrame") -> "DataFrame":
+def kpi_hourly(events: DataFrame) -> DataFrame:
     """Per event_hour: events, revenue, orders (sessions with a purchase in that hour), active customers."""
     from pyspark.sql import functions as F
 
@@ -150,7 +171,7 @@ def kpi_hourly(events: "DataFrame") -> "DataFrame":
     )
 
 
-def sentiment_daily(events: "DataFrame", scores: "DataFrame | None" = None) -> "DataFrame":
+def sentiment_daily(events: DataFrame, scores: DataFrame | None = None) -> DataFrame:
     """Per (event_date, category): review sentiment from model scores where a review has one, else
     from its rating (>= 4 positive, <= 2 negative, 3 neutral). `source` says which: model | rating | mixed.
 
@@ -160,15 +181,18 @@ def sentiment_daily(events: "DataFrame", scores: "DataFrame | None" = None) -> "
     from pyspark.sql import functions as F
 
     reviews = events.where(F.col("event_type") == "review").select(
-        "event_id", "event_date", F.coalesce("category", F.lit(UNKNOWN)).alias("category"), "rating")
+        "event_id", "event_date", F.coalesce("category", F.lit(UNKNOWN)).alias("category"), "rating"
+    )
     if scores is not None:
         latest = scores.groupBy("event_id").agg(
             # padded so that version "10" sorts after "9"
-            F.max_by(F.struct("score", "label", "model_version"), F.lpad("model_version", 12, "0")).alias("s"))
+            F.max_by(F.struct("score", "label", "model_version"), F.lpad("model_version", 12, "0")).alias("s")
+        )
         reviews = reviews.join(latest.select("event_id", "s.score", "s.label", "s.model_version"), "event_id", "left")
     else:
-        reviews = reviews.select("*", *(F.lit(None).cast(t).alias(n) for n, t in
-                                        (("score", "double"), ("label", "int"), ("model_version", "string"))))
+        reviews = reviews.select(
+            "*", *(F.lit(None).cast(t).alias(n) for n, t in (("score", "double"), ("label", "int"), ("model_version", "string")))
+        )
     scored = F.col("model_version").isNotNull()
     positive = F.when(scored, F.col("label") == 1).otherwise(F.col("rating") >= 4)
     negative = F.when(scored, F.col("label") == 0).otherwise(F.col("rating") <= 2)
@@ -182,12 +206,19 @@ def sentiment_daily(events: "DataFrame", scores: "DataFrame | None" = None) -> "
         F.max("model_version").alias("model_version"),
     )
     return agg.select(
-        "event_date", "category", "reviews", "avg_rating", "avg_score", "positive", "negative",
+        "event_date",
+        "category",
+        "reviews",
+        "avg_rating",
+        "avg_score",
+        "positive",
+        "negative",
         (F.col("reviews") - F.col("positive") - F.col("negative")).alias("neutral"),
         "scored_reviews",
         F.when(F.col("scored_reviews") == 0, F.lit("rating"))
-         .when(F.col("scored_reviews") == F.col("reviews"), F.lit("model"))
-         .otherwise(F.lit("mixed")).alias("source"),
+        .when(F.col("scored_reviews") == F.col("reviews"), F.lit("model"))
+        .otherwise(F.lit("mixed"))
+        .alias("source"),
         "model_version",
     )
 

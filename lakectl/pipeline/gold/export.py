@@ -11,7 +11,11 @@ from lakectl.pipeline.gold.builders import GOLD
 
 def export_path(directory: str, table: str) -> str:
     """Where a gold table's export goes: <dir>/<name> (the suffix is added for a local folder)."""
-    return str(Path(directory).absolute() / table.partition(".")[2]) if "://" not in directory else f"{directory.rstrip('/')}/{table.partition('.')[2]}"
+    return (
+        str(Path(directory).absolute() / table.partition(".")[2])
+        if "://" not in directory
+        else f"{directory.rstrip('/')}/{table.partition('.')[2]}"
+    )
 
 
 def export(ctx: JobContext, fmt: str, directory: str) -> list[str]:

@@ -38,8 +38,13 @@ class RefreshPlan:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "table": self.table, "mode": self.mode, "reason": self.reason, "from_version": self.from_version,
-            "to_version": self.to_version, "touched_days": len(self.touched_days), "changed_rows": self.changed_rows,
+            "table": self.table,
+            "mode": self.mode,
+            "reason": self.reason,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "touched_days": len(self.touched_days),
+            "changed_rows": self.changed_rows,
             "write": None if self.mode != "incremental" else "append new days" if self.append else "replace days",
         }
 
@@ -66,22 +71,25 @@ def save_state(ctx: JobContext, tables: dict[str, dict[str, int]]) -> None:
     os.replace(tmp, path)  # atomic: a crash leaves the old state, which only means recomputing again
 
 
-def change_feed_enabled(spark: "SparkSession", path: str) -> bool:
+def change_feed_enabled(spark: SparkSession, path: str) -> bool:
     """Whether the table has delta.enableChangeDataFeed: from its log (delta-rs) for a local path,
     else from DESCRIBE DETAIL."""
     props = delta.properties(spark, path)
     return str(props.get("delta.enableChangeDataFeed", "false")).lower() == "true"
 
 
-def read_changes(spark: "SparkSession", path: str, start: int, end: int) -> "DataFrame":
+def read_changes(spark: SparkSession, path: str, start: int, end: int) -> DataFrame:
     return (
-        spark.read.format("delta").option("readChangeFeed", "true")
-        .option("startingVersion", start).option("endingVersion", end).load(path)
+        spark.read.format("delta")
+        .option("readChangeFeed", "true")
+        .option("startingVersion", start)
+        .option("endingVersion", end)
+        .load(path)
         .select(*SILVER_COLUMNS, "_commit_version")
     )
 
 
-def known_days(spark: "SparkSession", ctx: JobContext) -> set[date]:
+def known_days(spark: SparkSession, ctx: JobContext) -> set[date]:
     """Days gold already covers (from the small kpi table), to size a change against: read with
     delta-rs for a local table, else with Spark."""
     from pyspark.sql import functions as F
@@ -117,8 +125,17 @@ def last_day(path: str, day_column: str) -> date | None:
         return None
     return max(v.date() if isinstance(v, datetime) else v for v in values)
 
-def make_plans(ctx: JobContext, silver_path: str, silver_version: int, scores_version: int, warnings: list[str], *,
-               full_refresh: bool = False, threshold: float | None = None) -> list[RefreshPlan]:
+
+def make_plans(
+    ctx: JobContext,
+    silver_path: str,
+    silver_version: int,
+    scores_version: int,
+    warnings: list[str],
+    *,
+    full_refresh: bool = False,
+    threshold: float | None = None,
+) -> list[RefreshPlan]:
     """One plan per gold table, sized from silver's change feed (rows per commit version and day).
     `threshold` (default: aggregate.full_refresh_threshold) is the share of days a change may touch
     before the table is recomputed in full."""

@@ -25,8 +25,7 @@ def kpi_summary(ctx: JobContext) -> dict[str, Any]:
     return kpi_summary_spark(ctx)
 
 
-def _summary(day: date | None, revenue: Any, orders: Any, active: Any, purchases: Any, views: Any,
-             silver_rows: Any) -> dict[str, Any]:
+def _summary(day: date | None, revenue: Any, orders: Any, active: Any, purchases: Any, views: Any, silver_rows: Any) -> dict[str, Any]:
     if day is None:
         return {}
     return {
@@ -39,7 +38,7 @@ def _summary(day: date | None, revenue: Any, orders: Any, active: Any, purchases
     }
 
 
-def _summary_from_logs(funnel: "LogTable", kpi: "LogTable", customers: "LogTable") -> dict[str, Any]:
+def _summary_from_logs(funnel: LogTable, kpi: LogTable, customers: LogTable) -> dict[str, Any]:
     """The summary from the gold tables' files (they are small: one row per key and day or hour).
     A Spark query for the same figures costs ~3 s of small jobs, a third of an incremental run."""
     import pyarrow as pa
@@ -53,9 +52,15 @@ def _summary_from_logs(funnel: "LogTable", kpi: "LogTable", customers: "LogTable
     k = kpi.to_pyarrow_table(columns=["event_hour", "revenue", "orders", "events"])
     on_day = k.filter(pc.equal(pc.cast(k.column("event_hour"), pa.date32()), pa.scalar(day, pa.date32())))
     c = customers.to_pyarrow_table(columns=["event_date", "customer_id"], filters=[("event_date", "=", day)])
-    return _summary(day, pc.sum(on_day.column("revenue")).as_py(), pc.sum(on_day.column("orders")).as_py(),
-                    pc.count_distinct(c.column("customer_id")).as_py(), pc.sum(f.column("purchase_sessions")).as_py(),
-                    pc.sum(f.column("view_sessions")).as_py(), pc.sum(k.column("events")).as_py())
+    return _summary(
+        day,
+        pc.sum(on_day.column("revenue")).as_py(),
+        pc.sum(on_day.column("orders")).as_py(),
+        pc.count_distinct(c.column("customer_id")).as_py(),
+        pc.sum(f.column("purchase_sessions")).as_py(),
+        pc.sum(f.column("view_sessions")).as_py(),
+        pc.sum(k.column("events")).as_py(),
+    )
 
 
 def kpi_summary_spark(ctx: JobContext) -> dict[str, Any]:
@@ -73,8 +78,11 @@ def kpi_summary_spark(ctx: JobContext) -> dict[str, Any]:
     start = F.lit(day).cast("timestamp")
     on_day = kpi.where((F.col("event_hour") >= start) & (F.col("event_hour") < start + F.expr("INTERVAL 1 DAY")))
     k = on_day.agg(F.sum("revenue").alias("revenue"), F.sum("orders").alias("orders"))
-    c = load("gold.customer_behavior_daily").where(F.col("event_date") == F.lit(day)) \
+    c = (
+        load("gold.customer_behavior_daily")
+        .where(F.col("event_date") == F.lit(day))
         .agg(F.count_distinct("customer_id").alias("active_customers"))
+    )
     f = funnel.where(F.col("event_date") == F.lit(day)).agg(F.sum("purchase_sessions").alias("p"), F.sum("view_sessions").alias("v"))
     t = kpi.agg(F.sum("events").alias("silver_rows"))
     row = k.crossJoin(c).crossJoin(f).crossJoin(t).first()

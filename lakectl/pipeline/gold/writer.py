@@ -15,12 +15,12 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 
-def read_silver(spark: "SparkSession", path: str, version: int) -> "DataFrame":
+def read_silver(spark: SparkSession, path: str, version: int) -> DataFrame:
     """silver.events as of `version`, with the columns the builders read."""
     return spark.read.format("delta").option("versionAsOf", version).load(path).select(*SILVER_COLUMNS)
 
 
-def read_scores(spark: "SparkSession", ctx: JobContext, version: int) -> "DataFrame | None":
+def read_scores(spark: SparkSession, ctx: JobContext, version: int) -> DataFrame | None:
     """silver.review_scores as of `version` (None before any scoring)."""
     if version < 0:
         return None
@@ -28,23 +28,26 @@ def read_scores(spark: "SparkSession", ctx: JobContext, version: int) -> "DataFr
     return spark.read.format("delta").option("versionAsOf", version).load(path).select(*SCORE_COLUMNS)
 
 
-def build(spec: GoldSpec, events: "DataFrame", scores: "DataFrame | None") -> "DataFrame":
+def build(spec: GoldSpec, events: DataFrame, scores: DataFrame | None) -> DataFrame:
     """The gold rows of `spec` from these silver rows (sentiment_daily also from the scores)."""
     return spec.build(events, scores) if spec.table == "gold.sentiment_daily" else spec.build(events)
 
 
-def write_full(ctx: JobContext, spec: GoldSpec, silver: "DataFrame", scores: "DataFrame | None") -> None:
+def write_full(ctx: JobContext, spec: GoldSpec, silver: DataFrame, scores: DataFrame | None) -> None:
     gold = ctx.settings.table(spec.table)
     writer = (
-        build(spec, silver, scores).write.format("delta").mode("overwrite")
-        .option("overwriteSchema", "true").option("userMetadata", ctx.run_id)
+        build(spec, silver, scores)
+        .write.format("delta")
+        .mode("overwrite")
+        .option("overwriteSchema", "true")
+        .option("userMetadata", ctx.run_id)
     )
     if gold.config.partition_by:
         writer = writer.partitionBy(*gold.config.partition_by)
     writer.save(gold.path)
 
 
-def write_days(ctx: JobContext, spec: GoldSpec, silver: "DataFrame", scores: "DataFrame | None", plan: RefreshPlan) -> None:
+def write_days(ctx: JobContext, spec: GoldSpec, silver: DataFrame, scores: DataFrame | None, plan: RefreshPlan) -> None:
     """Recompute the touched days from all their silver rows and write them in one commit. Days the
     table already holds are overwritten (replaceWhere: keys left without rows disappear with their
     day's old rows). Days newer than all of the table's are appended: a blind append needs neither the
@@ -57,11 +60,12 @@ def write_days(ctx: JobContext, spec: GoldSpec, silver: "DataFrame", scores: "Da
         writer = writer.mode("append")
     else:
         writer = writer.mode("overwrite").option(
-            "replaceWhere", sql.days_predicate_sql(spec.day, plan.touched_days, hourly=spec.day == "event_hour"))
+            "replaceWhere", sql.days_predicate_sql(spec.day, plan.touched_days, hourly=spec.day == "event_hour")
+        )
     writer.save(ctx.settings.table(spec.table).path)
 
 
-def last_commit_rows(spark: "SparkSession", path: str, run_id: str, after: int) -> dict[str, int]:
+def last_commit_rows(spark: SparkSession, path: str, run_id: str, after: int) -> dict[str, int]:
     """Rows written, and old rows a replaceWhere removed, by this run's commits after `after` (from
     the Delta log, no scan)."""
     out = {"written": 0, "deleted": 0}
@@ -73,7 +77,7 @@ def last_commit_rows(spark: "SparkSession", path: str, run_id: str, after: int) 
     return out
 
 
-def create_tables(ctx: JobContext, silver: "DataFrame", scores: "DataFrame | None") -> None:
+def create_tables(ctx: JobContext, silver: DataFrame, scores: DataFrame | None) -> None:
     """Every gold table, created with its schema and its policy's properties before the first write."""
     for spec in GOLD:
         gold = ctx.settings.table(spec.table)

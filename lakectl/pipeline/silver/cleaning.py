@@ -27,18 +27,40 @@ RESCUED = "_rescued"
 
 # silver.events in contract order (types in SILVER_EVENT_TYPES).
 SILVER_EVENT_TYPES: dict[str, str] = {
-    "event_id": "string", "event_type": "string", "event_time": "timestamp", "event_date": "date",
-    "event_hour": "timestamp", "customer_id": "string", "session_id": "string", "product_id": "string",
-    "price": "double", "quantity": "int", "revenue": "double", "review_text": "string", "rating": "int",
-    "device": "string", "country": "string", "segment": "string", "signup_date": "date", "category": "string",
-    "brand": "string", "list_price": "double", "ingest_time": "timestamp", "processed_time": "timestamp",
+    "event_id": "string",
+    "event_type": "string",
+    "event_time": "timestamp",
+    "event_date": "date",
+    "event_hour": "timestamp",
+    "customer_id": "string",
+    "session_id": "string",
+    "product_id": "string",
+    "price": "double",
+    "quantity": "int",
+    "revenue": "double",
+    "review_text": "string",
+    "rating": "int",
+    "device": "string",
+    "country": "string",
+    "segment": "string",
+    "signup_date": "date",
+    "category": "string",
+    "brand": "string",
+    "list_price": "double",
+    "ingest_time": "timestamp",
+    "processed_time": "timestamp",
     "run_id": "string",
 }
 SILVER_EVENT_COLUMNS = list(SILVER_EVENT_TYPES)
-REVIEW_COLUMNS = ["event_id", "event_time", "event_date", "customer_id", "product_id", "category",
-                  "review_text", "rating", "label"]
-CUSTOMER_TYPES = {"customer_id": "string", "segment": "string", "signup_date": "date", "country": "string",
-                  "preferred_device": "string", "age_band": "string"}
+REVIEW_COLUMNS = ["event_id", "event_time", "event_date", "customer_id", "product_id", "category", "review_text", "rating", "label"]
+CUSTOMER_TYPES = {
+    "customer_id": "string",
+    "segment": "string",
+    "signup_date": "date",
+    "country": "string",
+    "preferred_device": "string",
+    "age_band": "string",
+}
 PRODUCT_TYPES = {"product_id": "string", "name": "string", "category": "string", "brand": "string", "list_price": "double"}
 DEVICES = ("mobile", "desktop", "tablet", "other")
 _DEVICE_ALIASES = {
@@ -52,7 +74,7 @@ _DEVICE_ALIASES = {
 class Drift:
     """How a bronze schema differs from EXPECTED_BRONZE."""
 
-    new: dict[str, str] = field(default_factory=dict)          # column -> its type
+    new: dict[str, str] = field(default_factory=dict)  # column -> its type
     changed: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (expected, actual)
     missing: list[str] = field(default_factory=list)
 
@@ -69,7 +91,7 @@ class Drift:
         return {"new": self.new, "changed": {c: list(v) for c, v in self.changed.items()}, "missing": self.missing}
 
 
-def detect_drift(schema: "StructType", expected: dict[str, str] = EXPECTED_BRONZE) -> Drift:
+def detect_drift(schema: StructType, expected: dict[str, str] = EXPECTED_BRONZE) -> Drift:
     actual = {f.name: f.dataType.simpleString() for f in schema.fields}
     drift = Drift()
     for name, kind in actual.items():
@@ -81,7 +103,7 @@ def detect_drift(schema: "StructType", expected: dict[str, str] = EXPECTED_BRONZ
     return drift
 
 
-def _typed(col: "Column", kind: str) -> "Column":
+def _typed(col: Column, kind: str) -> Column:
     """A value of another type converted to `kind`; NULL when it does not convert."""
     from pyspark.sql import functions as F
 
@@ -93,7 +115,7 @@ def _typed(col: "Column", kind: str) -> "Column":
     return text.try_cast(kind)
 
 
-def conform_bronze(df: "DataFrame", drift: Drift, mode: str) -> "DataFrame":
+def conform_bronze(df: DataFrame, drift: Drift, mode: str) -> DataFrame:
     """Bronze rows in the expected schema. `rescue`: unknown columns, and values of a changed type that
     do not convert, go to a `_rescued` JSON string column. `add`: unknown columns are kept as columns
     (silver's schema evolves); unconvertible values of a changed type are rescued as above."""
@@ -123,7 +145,7 @@ def conform_bronze(df: "DataFrame", drift: Drift, mode: str) -> "DataFrame":
     return df
 
 
-def normalise_device(col: "Column") -> "Column":
+def normalise_device(col: Column) -> Column:
     """lowercase; iphone/android/mobile -> mobile, ipad -> tablet, desktop aliases -> desktop, else other."""
     from pyspark.sql import functions as F
 
@@ -134,7 +156,7 @@ def normalise_device(col: "Column") -> "Column":
     return out
 
 
-def normalise_country(col: "Column") -> "Column":
+def normalise_country(col: Column) -> Column:
     """ISO-2 upper case, trimmed; blank -> NULL (a rule checks the shape)."""
     from pyspark.sql import functions as F
 
@@ -142,14 +164,14 @@ def normalise_country(col: "Column") -> "Column":
     return F.when(value != "", value)
 
 
-def _text(col: "Column") -> "Column":
+def _text(col: Column) -> Column:
     from pyspark.sql import functions as F
 
     value = F.trim(col)
     return F.when(value != "", value)
 
 
-def clean_events(df: "DataFrame") -> "DataFrame":
+def clean_events(df: DataFrame) -> DataFrame:
     """Typed, trimmed, normalised event columns + event_date/event_hour/revenue. Keeps `raw`, `_rescued`
     and any evolved columns; the bronze-only coordinates are dropped."""
     from pyspark.sql import functions as F
@@ -177,32 +199,40 @@ def clean_events(df: "DataFrame") -> "DataFrame":
     return df.select(*[c.alias(n) for n, c in cleaned.items()], "raw", *extras)
 
 
-def clean_customers(df: "DataFrame") -> "DataFrame":
+def clean_customers(df: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
-    return df.select(
-        _text(F.col("customer_id")).alias("customer_id"),
-        F.lower(_text(F.col("segment"))).alias("segment"),
-        F.try_to_date(F.col("signup_date").cast("string")).alias("signup_date"),
-        normalise_country(F.col("country")).alias("country"),
-        normalise_device(F.col("preferred_device")).alias("preferred_device"),
-        _text(F.col("age_band")).alias("age_band"),
-    ).where(F.col("customer_id").isNotNull()).dropDuplicates(["customer_id"])
+    return (
+        df.select(
+            _text(F.col("customer_id")).alias("customer_id"),
+            F.lower(_text(F.col("segment"))).alias("segment"),
+            F.try_to_date(F.col("signup_date").cast("string")).alias("signup_date"),
+            normalise_country(F.col("country")).alias("country"),
+            normalise_device(F.col("preferred_device")).alias("preferred_device"),
+            _text(F.col("age_band")).alias("age_band"),
+        )
+        .where(F.col("customer_id").isNotNull())
+        .dropDuplicates(["customer_id"])
+    )
 
 
-def clean_products(df: "DataFrame") -> "DataFrame":
+def clean_products(df: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
-    return df.select(
-        _text(F.col("product_id")).alias("product_id"),
-        _text(F.col("name")).alias("name"),
-        F.lower(_text(F.col("category"))).alias("category"),
-        _text(F.col("brand")).alias("brand"),
-        F.col("list_price").cast("string").try_cast("double").alias("list_price"),
-    ).where(F.col("product_id").isNotNull()).dropDuplicates(["product_id"])
+    return (
+        df.select(
+            _text(F.col("product_id")).alias("product_id"),
+            _text(F.col("name")).alias("name"),
+            F.lower(_text(F.col("category"))).alias("category"),
+            _text(F.col("brand")).alias("brand"),
+            F.col("list_price").cast("string").try_cast("double").alias("list_price"),
+        )
+        .where(F.col("product_id").isNotNull())
+        .dropDuplicates(["product_id"])
+    )
 
 
-def enrich(events: "DataFrame", customers: "DataFrame", products: "DataFrame") -> "DataFrame":
+def enrich(events: DataFrame, customers: DataFrame, products: DataFrame) -> DataFrame:
     """Left broadcast joins with the (small) dimensions: segment, signup_date, category, brand, list_price."""
     from pyspark.sql import functions as F
 
@@ -211,7 +241,7 @@ def enrich(events: "DataFrame", customers: "DataFrame", products: "DataFrame") -
     return events.join(F.broadcast(cust), "customer_id", "left").join(F.broadcast(prod), "product_id", "left")
 
 
-def to_silver(df: "DataFrame", run_id: str) -> "DataFrame":
+def to_silver(df: DataFrame, run_id: str) -> DataFrame:
     """Contract order, processed_time and run_id; extra columns (`_rescued`, evolved) go last."""
     from pyspark.sql import functions as F
 
@@ -220,10 +250,9 @@ def to_silver(df: "DataFrame", run_id: str) -> "DataFrame":
     return df.select(*[F.col(c).cast(t).alias(c) for c, t in SILVER_EVENT_TYPES.items()], *extras)
 
 
-def reviews(silver: "DataFrame") -> "DataFrame":
+def reviews(silver: DataFrame) -> DataFrame:
     """silver.reviews: review events with the training label (1 if rating >= 4, 0 if <= 2, NULL for 3)."""
     from pyspark.sql import functions as F
 
     label = F.when(F.col("rating") >= 4, 1).when(F.col("rating") <= 2, 0).cast("int")
     return silver.where(F.col("event_type") == "review").select(*REVIEW_COLUMNS[:-1], label.alias("label"))
-

@@ -24,19 +24,28 @@ class Dimensions:
 
     KEYS = {"customers": "customer_id", "products": "product_id"}
 
-    def __init__(self, spark: "SparkSession", t: TransformTables, landing: dict[str, "DataFrame | None"], current: dict[str, "DataFrame"],
-                 fingerprints: dict[str, list], state_file: Path) -> None:
+    def __init__(
+        self,
+        spark: SparkSession,
+        t: TransformTables,
+        landing: dict[str, DataFrame | None],
+        current: dict[str, DataFrame],
+        fingerprints: dict[str, list],
+        state_file: Path,
+    ) -> None:
         self.spark, self.t, self.landing, self.current = spark, t, landing, current
         self.fingerprints, self.state_file = fingerprints, state_file
 
     @classmethod
-    def load(cls, spark: "SparkSession", settings: Settings, t: TransformTables) -> "Dimensions":
+    def load(cls, spark: SparkSession, settings: Settings, t: TransformTables) -> Dimensions:
         landing_dir = settings.storage.landing_dir
         landing: dict[str, DataFrame | None] = {}
         current: dict[str, DataFrame] = {}
         fingerprints: dict[str, list] = {}
-        for name, types, clean, handle in (("customers", silver.CUSTOMER_TYPES, silver.clean_customers, t.customers),
-                                           ("products", silver.PRODUCT_TYPES, silver.clean_products, t.products)):
+        for name, types, clean, handle in (
+            ("customers", silver.CUSTOMER_TYPES, silver.clean_customers, t.customers),
+            ("products", silver.PRODUCT_TYPES, silver.clean_products, t.products),
+        ):
             ddl = ", ".join(f"{quote_ident(c)} string" for c in types)
             folder = landing_dir / name
             src = None
@@ -47,18 +56,20 @@ class Dimensions:
             landing[name] = src
             key = cls.KEYS[name]
             schema = ", ".join(f"{quote_ident(c)} {k}" for c, k in types.items())
-            existing = spark.read.format("delta").load(handle.path) if is_delta_table(spark, handle.path) else spark.createDataFrame([], schema)
+            existing = (
+                spark.read.format("delta").load(handle.path) if is_delta_table(spark, handle.path) else spark.createDataFrame([], schema)
+            )
             existing = existing.select(*types)
             current[name] = existing if src is None else src.unionByName(existing.join(src.select(key), key, "left_anti"))
         state_file = settings.storage.checkpoints_dir / "transform-dimensions.json"
         return cls(spark, t, landing, current, fingerprints, state_file)
 
     @property
-    def customers(self) -> "DataFrame":
+    def customers(self) -> DataFrame:
         return self.current["customers"]
 
     @property
-    def products(self) -> "DataFrame":
+    def products(self) -> DataFrame:
         return self.current["products"]
 
     def commit(self, tally: Tally) -> None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 ACTIONS = ("warn", "drop", "quarantine", "fail")
 # A row's outcome: the strongest action among the rules it failed ("ok" when it failed none or only warn rules).
 OUTCOME_PRECEDENCE = ("fail", "quarantine", "drop")
-FAILED = "_dq_failed"   # array<string>: names of the rules the row failed
+FAILED = "_dq_failed"  # array<string>: names of the rules the row failed
 OUTCOME = "_dq_outcome"  # ok | drop | quarantine | fail
 
 
@@ -47,7 +47,7 @@ class RuleMetric:
     rows_passed: int = 0
     rows_failed: int = 0
 
-    def add(self, other: "RuleMetric") -> None:
+    def add(self, other: RuleMetric) -> None:
         self.rows_checked += other.rows_checked
         self.rows_passed += other.rows_passed
         self.rows_failed += other.rows_failed
@@ -80,7 +80,7 @@ def _flag(i: int) -> str:
     return f"_dq_{i}"
 
 
-def validate(df: "DataFrame", rules: Sequence[Rule]) -> None:
+def validate(df: DataFrame, rules: Sequence[Rule]) -> None:
     """Analyse every predicate against df's schema (no Spark job); a bad one is a ConfigError naming it."""
     from pyspark.sql import functions as F
 
@@ -97,7 +97,7 @@ def validate(df: "DataFrame", rules: Sequence[Rule]) -> None:
             raise ConfigError(f"transform.expectations[{r.name}]: {r.expr!r} is {field.dataType.simpleString()}, not a boolean")
 
 
-def with_checks(df: "DataFrame", rules: Sequence[Rule]) -> "DataFrame":
+def with_checks(df: DataFrame, rules: Sequence[Rule]) -> DataFrame:
     """Add one boolean column per rule (TRUE = passed), the failed rule names and the row's outcome."""
     from pyspark.sql import functions as F
 
@@ -116,7 +116,7 @@ def with_checks(df: "DataFrame", rules: Sequence[Rule]) -> "DataFrame":
     return df.withColumn(FAILED, failed).withColumn(OUTCOME, outcome)
 
 
-def rule_aggregates(rules: Sequence[Rule], checked: "Column | None" = None) -> list["Column"]:
+def rule_aggregates(rules: Sequence[Rule], checked: Column | None = None) -> list[Column]:
     """Aggregate columns giving each rule's failures among rows where `checked` holds (all rows if None)."""
     from pyspark.sql import functions as F
 
@@ -142,5 +142,5 @@ def merge_metrics(total: dict[tuple[str, str], RuleMetric], batch: Iterable[Rule
             total[key] = RuleMetric(**m.to_dict())
 
 
-def drop_check_columns(df: "DataFrame", rules: Sequence[Rule]) -> "DataFrame":
+def drop_check_columns(df: DataFrame, rules: Sequence[Rule]) -> DataFrame:
     return df.drop(*[_flag(i) for i in range(len(rules))], FAILED, OUTCOME)

@@ -18,9 +18,21 @@ class TransformTables:
     dq: TableHandle
 
     @classmethod
-    def of(cls, s: Settings) -> "TransformTables":
-        return cls(*(s.table(k) for k in ("bronze.events", "silver.events", "silver.reviews", "silver.quarantine",
-                                           "silver.customers", "silver.products", "ops.dq_metrics")))
+    def of(cls, s: Settings) -> TransformTables:
+        return cls(
+            *(
+                s.table(k)
+                for k in (
+                    "bronze.events",
+                    "silver.events",
+                    "silver.reviews",
+                    "silver.quarantine",
+                    "silver.customers",
+                    "silver.products",
+                    "ops.dq_metrics",
+                )
+            )
+        )
 
     def written(self) -> list[TableHandle]:
         return [self.events, self.reviews, self.quarantine, self.customers, self.products, self.dq]

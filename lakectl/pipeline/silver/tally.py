@@ -30,28 +30,57 @@ class Tally:
     failure: LakectlError | None = None
     dims_loaded: bool = False
 
-    def add(self, other: "Tally") -> None:
+    def add(self, other: Tally) -> None:
         """Fold one micro-batch's figures into the run's."""
-        for name in ("batches", "rows_read", "duplicates_in_batch", "to_silver", "to_quarantine", "dropped",
-                     "inserted", "reviews_inserted", "quarantined"):
+        for name in (
+            "batches",
+            "rows_read",
+            "duplicates_in_batch",
+            "to_silver",
+            "to_quarantine",
+            "dropped",
+            "inserted",
+            "reviews_inserted",
+            "quarantined",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for mine, theirs in ((self.dropped_by_rule, other.dropped_by_rule), (self.warned_by_rule, other.warned_by_rule),
-                             (self.dims_upserted, other.dims_upserted)):
+        for mine, theirs in (
+            (self.dropped_by_rule, other.dropped_by_rule),
+            (self.warned_by_rule, other.warned_by_rule),
+            (self.dims_upserted, other.dims_upserted),
+        ):
             for key, value in theirs.items():
                 mine[key] = mine.get(key, 0) + value
         merge_metrics(self.rules, other.rules.values())
         self.dims_loaded = self.dims_loaded or other.dims_loaded
 
     def to_json(self) -> str:
-        return json.dumps({
-            **{k: getattr(self, k) for k in ("batches", "rows_read", "duplicates_in_batch", "to_silver", "to_quarantine",
-                                             "dropped", "inserted", "reviews_inserted", "quarantined", "dims_loaded",
-                                             "dropped_by_rule", "warned_by_rule", "dims_upserted")},
-            "rules": [m.to_dict() for m in self.rules.values()],
-        })
+        return json.dumps(
+            {
+                **{
+                    k: getattr(self, k)
+                    for k in (
+                        "batches",
+                        "rows_read",
+                        "duplicates_in_batch",
+                        "to_silver",
+                        "to_quarantine",
+                        "dropped",
+                        "inserted",
+                        "reviews_inserted",
+                        "quarantined",
+                        "dims_loaded",
+                        "dropped_by_rule",
+                        "warned_by_rule",
+                        "dims_upserted",
+                    )
+                },
+                "rules": [m.to_dict() for m in self.rules.values()],
+            }
+        )
 
     @classmethod
-    def from_json(cls, text: str) -> "Tally":
+    def from_json(cls, text: str) -> Tally:
         data = json.loads(text)
         rules = data.pop("rules", [])
         tally = cls(**data)

@@ -30,13 +30,14 @@ if TYPE_CHECKING:
 class BatchWriter:
     """foreachBatch body: check all rules in one pass, then MERGE good rows, quarantine bad ones, record metrics."""
 
-    def __init__(self, ctx: JobContext, t: TransformTables, rules: list[Rule], drift: silver.Drift, mode: str,
-                 dims: Dimensions, tally: Tally) -> None:
+    def __init__(
+        self, ctx: JobContext, t: TransformTables, rules: list[Rule], drift: silver.Drift, mode: str, dims: Dimensions, tally: Tally
+    ) -> None:
         self.ctx, self.t, self.rules, self.drift, self.mode, self.dims, self.tally = ctx, t, rules, drift, mode, dims, tally
         self.app_id = ""
         self.figures: BatchFigures | None = None  # set when the batches run on a Spark Connect server
 
-    def __call__(self, batch: "DataFrame", batch_id: int) -> None:
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
         try:
             found = Tally(dims_loaded=self.tally.dims_loaded)
             self._write(batch, batch_id, found)
@@ -49,7 +50,7 @@ class BatchWriter:
                 raise carry_error(exc) from exc  # the client sees only the server's message
             raise
 
-    def _write(self, batch: "DataFrame", batch_id: int, tally: Tally) -> None:
+    def _write(self, batch: DataFrame, batch_id: int, tally: Tally) -> None:
         from pyspark.sql import functions as F
 
         spark = batch.sparkSession
@@ -64,12 +65,15 @@ class BatchWriter:
 
             drop_rules = [(i, r) for i, r in enumerate(self.rules) if r.action in ("drop", "warn")]
             aggs = [
-                F.count(F.lit(1)).alias("rows"), count(F.col("_dup")).alias("dups"),
+                F.count(F.lit(1)).alias("rows"),
+                count(F.col("_dup")).alias("dups"),
                 *[count(unique & (outcome == o)).alias(o) for o in ("ok", "quarantine", "drop", "fail")],
                 count(unique & (outcome == "ok") & (F.col("event_type") == "review")).alias("ok_reviews"),
                 *rule_aggregates(self.rules, unique),
-                *[count(unique & (outcome == ("drop" if r.action == "drop" else "ok")) & ~F.col(f"_dq_{i}")).alias(f"_out_{i}")
-                  for i, r in drop_rules],
+                *[
+                    count(unique & (outcome == ("drop" if r.action == "drop" else "ok")) & ~F.col(f"_dq_{i}")).alias(f"_out_{i}")
+                    for i, r in drop_rules
+                ],
             ]
             stats = checked.agg(*aggs).first()  # the one pass over the batch
             checked_rows = int(stats["rows"]) - int(stats["dups"] or 0)
@@ -100,8 +104,9 @@ class BatchWriter:
                 tally.reviews_inserted += merge_insert_only(spark, self.t.reviews, silver.reviews(good), "event_id")
             if stats["quarantine"]:
                 tally.quarantined += merge_insert_only(spark, self.t.quarantine, quarantine_rows(checked, self.ctx.run_id), "event_id")
-            dq = dq_frame(spark, [(self.ctx.run_id, m.table, m.rule, m.action, m.rows_checked, m.rows_passed, m.rows_failed)
-                                  for m in metrics])
+            dq = dq_frame(
+                spark, [(self.ctx.run_id, m.table, m.rule, m.action, m.rows_checked, m.rows_passed, m.rows_failed) for m in metrics]
+            )
             if metrics:
                 append_once(dq, self.t.dq.path, app_id=self.app_id, version=batch_id, run_id=self.ctx.run_id)
             if not tally.dims_loaded:
@@ -111,24 +116,26 @@ class BatchWriter:
             checked.unpersist()
 
 
-def create_tables(spark: "SparkSession", t: TransformTables, rules: list[Rule], shaped: "DataFrame", dims: Dimensions,
-                  run_id: str) -> None:
+def create_tables(spark: SparkSession, t: TransformTables, rules: list[Rule], shaped: DataFrame, dims: Dimensions, run_id: str) -> None:
     """Every table transform writes, created with its schema and its policy's properties before the
     first write (silver.events also with the change data feed aggregate reads). The schemas come from
     the batch functions applied to an empty frame, so they are the ones the MERGEs will write."""
     checked = check_and_dedup(shaped, rules)
     good = good_rows(checked, rules)
     schemas = [
-        (t.events, lambda: good.schema, True), (t.reviews, lambda: silver.reviews(good).schema, False),
-        (t.quarantine, lambda: quarantine_rows(checked, run_id).schema, False), (t.dq, lambda: DQ_SCHEMA_FULL, False),
-        (t.customers, lambda: dims.customers.schema, False), (t.products, lambda: dims.products.schema, False),
+        (t.events, lambda: good.schema, True),
+        (t.reviews, lambda: silver.reviews(good).schema, False),
+        (t.quarantine, lambda: quarantine_rows(checked, run_id).schema, False),
+        (t.dq, lambda: DQ_SCHEMA_FULL, False),
+        (t.customers, lambda: dims.customers.schema, False),
+        (t.products, lambda: dims.products.schema, False),
     ]
     for handle, schema, change_feed in schemas:
         if not delta.exists(spark, handle):  # a local table that exists costs no Spark call, not even analysis
             delta.ensure_table(spark, handle, schema(), props=delta.table_properties(handle, change_feed=change_feed))
 
 
-def merge_insert_only(spark: "SparkSession", table: TableHandle, source: "DataFrame", key: str, *, change_feed: bool = False) -> int:
+def merge_insert_only(spark: SparkSession, table: TableHandle, source: DataFrame, key: str, *, change_feed: bool = False) -> int:
     """Insert the rows whose `key` the table does not hold yet (creating the table on first use) and
     return how many were inserted. Replaying the same rows inserts nothing: the write is idempotent."""
     delta.ensure_table(spark, table, source.schema, props=delta.table_properties(table, change_feed=change_feed))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lakectl.pipeline.bronze.parse import with_source_columns
-from lakectl.core.errors import SourceUnavailable
 from lakectl.config import Settings
+from lakectl.core.errors import SourceUnavailable
+from lakectl.pipeline.bronze.parse import with_source_columns
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -52,16 +52,13 @@ def nothing_new(path: str, offsets_dir: Path) -> bool:
     return all(str(f) in seen for f in landing.rglob("*.json*") if f.is_file() and not f.name.startswith((".", "_")))
 
 
-def read_stream(spark: "SparkSession", settings: Settings, path: str | None = None, *, batch_bytes: int) -> "DataFrame":
+def read_stream(spark: SparkSession, settings: Settings, path: str | None = None, *, batch_bytes: int) -> DataFrame:
     from pyspark.sql import functions as F
 
     path = path or events_path(settings)
     if "://" not in path and not Path(path).is_dir():
         raise SourceUnavailable(f"landing folder not found: {path}", "run `lakectl generate` or set sources.files.path")
-    df = (
-        spark.readStream.format("text")
-        .options(**batch_limit(settings, batch_bytes))
-        .option("pathGlobFilter", "*.json*")
-        .load(path)
+    df = spark.readStream.format("text").options(**batch_limit(settings, batch_bytes)).option("pathGlobFilter", "*.json*").load(path)
+    return with_source_columns(df.select("value", "_metadata.file_path"), source=F.lit("files"), source_file=F.col("file_path")).drop(
+        "file_path"
     )
-    return with_source_columns(df.select("value", "_metadata.file_path"), source=F.lit("files"), source_file=F.col("file_path")).drop("file_path")

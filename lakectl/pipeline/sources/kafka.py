@@ -9,9 +9,9 @@ import socket
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lakectl.pipeline.bronze.parse import with_source_columns
-from lakectl.core.errors import ConfigError, SourceUnavailable, UsageError
 from lakectl.config import KafkaSource, mask_secrets
+from lakectl.core.errors import ConfigError, SourceUnavailable, UsageError
+from lakectl.pipeline.bronze.parse import with_source_columns
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -92,9 +92,15 @@ class KafkaSpec:
         return conf
 
 
-def kafka_spec(cfg: KafkaSource, *, topics: list[str] | None = None, pattern: str | None = None,
-               bootstrap: str | None = None, starting_offsets: str | None = None,
-               max_offsets_per_trigger: int | None = None) -> KafkaSpec:
+def kafka_spec(
+    cfg: KafkaSource,
+    *,
+    topics: list[str] | None = None,
+    pattern: str | None = None,
+    bootstrap: str | None = None,
+    starting_offsets: str | None = None,
+    max_offsets_per_trigger: int | None = None,
+) -> KafkaSpec:
     """The Kafka source from config, with command-line overrides."""
     if topics and pattern:
         raise UsageError("give topics or a topic pattern, not both", "drop --topic or --topic-pattern")
@@ -109,17 +115,25 @@ def kafka_spec(cfg: KafkaSource, *, topics: list[str] | None = None, pattern: st
     extra = dict(cfg.options)
     for key in extra:
         if not key.startswith("kafka."):
-            raise UsageError(f"sources.kafka.options: {key!r} is not a Kafka client option", "prefix Kafka consumer options with `kafka.` (e.g. kafka.security.protocol)")
+            raise UsageError(
+                f"sources.kafka.options: {key!r} is not a Kafka client option",
+                "prefix Kafka consumer options with `kafka.` (e.g. kafka.security.protocol)",
+            )
     return KafkaSpec(
-        kind="kafka", bootstrap=bootstrap or cfg.bootstrap_servers, topics=list(topics or []), pattern=pattern,
+        kind="kafka",
+        bootstrap=bootstrap or cfg.bootstrap_servers,
+        topics=list(topics or []),
+        pattern=pattern,
         starting_offsets=starting_offsets or cfg.starting_offsets,
         max_offsets_per_trigger=max_offsets_per_trigger or cfg.max_offsets_per_trigger,
-        fail_on_data_loss=cfg.fail_on_data_loss, min_partitions=cfg.min_partitions, extra=extra,
+        fail_on_data_loss=cfg.fail_on_data_loss,
+        min_partitions=cfg.min_partitions,
+        extra=extra,
         connect_timeout_s=cfg.connect_timeout_s,
     )
 
 
-def read_stream(spark: "SparkSession", spec: KafkaSpec) -> "DataFrame":
+def read_stream(spark: SparkSession, spec: KafkaSpec) -> DataFrame:
     """value (raw string) plus every Kafka coordinate as bronze source columns."""
     options = spec.spark_options()
     if "minPartitions" not in options and spec.splits_partitions():
@@ -131,23 +145,30 @@ def read_stream(spark: "SparkSession", spec: KafkaSpec) -> "DataFrame":
     return as_bronze_source(spark.readStream.format("kafka").options(**options).load(), spec.kind)
 
 
-def as_bronze_source(df: "DataFrame", kind: str) -> "DataFrame":
+def as_bronze_source(df: DataFrame, kind: str) -> DataFrame:
     """A Kafka source DataFrame (stream or batch) as `value` plus the bronze source columns."""
     from pyspark.sql import functions as F
 
     # Kafka allows repeated header keys and map_from_entries refuses them: keep each key's first value.
     keys = F.array_distinct(F.transform("headers", lambda h: h["key"]))
-    headers = F.map_from_entries(F.transform(keys, lambda k: F.struct(
-        k.alias("key"), F.filter("headers", lambda h: h["key"] == k)[0]["value"].cast("string").alias("value"))))
+    headers = F.map_from_entries(
+        F.transform(
+            keys, lambda k: F.struct(k.alias("key"), F.filter("headers", lambda h: h["key"] == k)[0]["value"].cast("string").alias("value"))
+        )
+    )
     return with_source_columns(
         df.select(F.col("value").cast("string").alias("value"), "topic", "partition", "offset", "timestamp", "key", "headers"),
-        source=F.lit(kind), kafka_topic=F.col("topic"), kafka_partition=F.col("partition"),
-        kafka_offset=F.col("offset"), kafka_timestamp=F.col("timestamp"), kafka_key=F.col("key").cast("string"),
+        source=F.lit(kind),
+        kafka_topic=F.col("topic"),
+        kafka_partition=F.col("partition"),
+        kafka_offset=F.col("offset"),
+        kafka_timestamp=F.col("timestamp"),
+        kafka_key=F.col("key").cast("string"),
         kafka_headers=headers,
     ).drop("topic", "partition", "offset", "timestamp", "key", "headers")
 
 
-def _default_parallelism(spark: "SparkSession") -> int | None:
+def _default_parallelism(spark: SparkSession) -> int | None:
     """The classic session's default parallelism (cores locally); None over Spark Connect."""
     try:
         return int(spark.sparkContext.defaultParallelism)
@@ -156,6 +177,7 @@ def _default_parallelism(spark: "SparkSession") -> int | None:
 
 
 # --- probing the broker ---------------------------------------------------------------------------
+
 
 def probe(spec: KafkaSpec) -> dict[str, int]:
     """Topic -> partition count for the subscribed topics, asking the broker with a bounded timeout.
@@ -179,7 +201,8 @@ def probe(spec: KafkaSpec) -> dict[str, int]:
     except KafkaException as exc:
         raise SourceUnavailable(
             f"{spec.kind} broker {spec.bootstrap} did not answer within {spec.connect_timeout_s:g}s",
-            "check the broker is running and reachable" + (" (scripts/kafka-local start)" if spec.kind == "kafka" else "")
+            "check the broker is running and reachable"
+            + (" (scripts/kafka-local start)" if spec.kind == "kafka" else "")
             + f", or fix sources.{spec.kind} in the config",
         ) from exc
     found = {name: len(t.partitions) for name, t in md.topics.items() if t.error is None}
@@ -192,8 +215,10 @@ def probe(spec: KafkaSpec) -> dict[str, int]:
 def _client_config_error(spec: KafkaSpec, exc: Exception) -> UsageError:
     """The Kafka client refused an option: name the property, never its value (it may be a secret)."""
     prop = re.search(r'property "([^"]+)"', str(exc))
-    return ConfigError(f"sources.{spec.kind}: the Kafka client refused the option {prop.group(1) if prop else '(unknown)'}",
-                       f"fix sources.{spec.kind}.options (librdkafka's allowed values)")
+    return ConfigError(
+        f"sources.{spec.kind}: the Kafka client refused the option {prop.group(1) if prop else '(unknown)'}",
+        f"fix sources.{spec.kind}.options (librdkafka's allowed values)",
+    )
 
 
 def _socket_probe(spec: KafkaSpec) -> None:
@@ -204,4 +229,6 @@ def _socket_probe(spec: KafkaSpec) -> None:
                 return
         except OSError:
             continue
-    raise SourceUnavailable(f"{spec.kind} broker {spec.bootstrap} is not reachable", "check the broker is running and the address in the config")
+    raise SourceUnavailable(
+        f"{spec.kind} broker {spec.bootstrap} is not reachable", "check the broker is running and the address in the config"
+    )

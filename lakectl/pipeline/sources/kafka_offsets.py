@@ -18,8 +18,10 @@ def watermarks(spec: KafkaSpec, partitions: list[tuple[str, int]]) -> dict[tuple
 
     consumer = Consumer({**spec.client_conf(), "group.id": "lakectl-probe", "enable.auto.commit": False})
     try:
-        return {(t, p): consumer.get_watermark_offsets(TopicPartition(t, p), timeout=spec.connect_timeout_s, cached=False)
-                for t, p in partitions}
+        return {
+            (t, p): consumer.get_watermark_offsets(TopicPartition(t, p), timeout=spec.connect_timeout_s, cached=False)
+            for t, p in partitions
+        }
     except KafkaException as exc:
         raise SourceUnavailable(f"{spec.kind} broker {spec.bootstrap} did not report offsets within {spec.connect_timeout_s:g}s") from exc
     finally:
@@ -27,6 +29,7 @@ def watermarks(spec: KafkaSpec, partitions: list[tuple[str, int]]) -> dict[tuple
 
 
 # --- the checkpoint's committed offsets -----------------------------------------------------------
+
 
 def checkpoint_offsets(spark_checkpoint: Path) -> dict[tuple[str, int], int] | None:
     """The offsets the next batch of this checkpoint starts from (None for a new stream): the end
@@ -42,7 +45,7 @@ def checkpoint_offsets(spark_checkpoint: Path) -> dict[tuple[str, int], int] | N
             return None
         raw = initial.read_bytes().decode("utf-8", "replace")
         start = raw.find("{")
-        source_line = raw[start:raw.rfind("}") + 1] if start >= 0 else None
+        source_line = raw[start : raw.rfind("}") + 1] if start >= 0 else None
     if not source_line:
         return None
     data = json.loads(source_line)
@@ -55,8 +58,9 @@ def _batch_files(directory: Path) -> list[int]:
     return [int(f.name) for f in directory.iterdir() if f.name.isdigit()]
 
 
-def skipped_ranges(committed: dict[tuple[str, int], int], available: dict[str, int],
-                   marks: dict[tuple[str, int], tuple[int, int]]) -> list[dict[str, Any]]:
+def skipped_ranges(
+    committed: dict[tuple[str, int], int], available: dict[str, int], marks: dict[tuple[str, int], tuple[int, int]]
+) -> list[dict[str, Any]]:
     """Offset ranges the checkpoint still needs but the broker no longer has: expired records
     (from < earliest), a deleted topic, or a recreated one (offsets went backwards)."""
     lost: list[dict[str, Any]] = []
@@ -70,7 +74,9 @@ def skipped_ranges(committed: dict[tuple[str, int], int], available: dict[str, i
         if needed > high:
             lost.append({"topic": topic, "partition": part, "from_offset": high, "to_offset": needed, "reason": "offsets_reset"})
         elif needed < low:
-            lost.append({"topic": topic, "partition": part, "from_offset": needed, "to_offset": low, "reason": "expired", "records": low - needed})
+            lost.append(
+                {"topic": topic, "partition": part, "from_offset": needed, "to_offset": low, "reason": "expired", "records": low - needed}
+            )
     return lost
 
 
@@ -94,8 +100,11 @@ def check_source(spec: KafkaSpec, spark_checkpoint: Path, *, allow_data_loss: bo
     lost = skipped_ranges(committed, available, marks)
     if lost and not allow_data_loss:
         first = lost[0]
-        what = (f"topic {first['topic']} was deleted" if first["reason"] == "topic_deleted"
-                else f"{first['topic']}[{first['partition']}] offsets {first['from_offset']}..{first['to_offset']} are no longer on the broker ({first['reason']})")
+        what = (
+            f"topic {first['topic']} was deleted"
+            if first["reason"] == "topic_deleted"
+            else f"{first['topic']}[{first['partition']}] offsets {first['from_offset']}..{first['to_offset']} are no longer on the broker ({first['reason']})"
+        )
         more = f" (+{len(lost) - 1} more partitions)" if len(lost) > 1 else ""
         raise DataLossDetected(
             f"{spec.kind} data loss: {what}{more}; the checkpoint still needs them",
@@ -110,12 +119,27 @@ def check_source(spec: KafkaSpec, spark_checkpoint: Path, *, allow_data_loss: bo
 # with any other option (a truststore, Kerberos, OAuth, a second kafka.bootstrap.servers, ...) the
 # lightweight client may not connect as Spark does, so the pre-check leaves the decision to Spark.
 _TUNING_KEYS = {
-    "kafka.request.timeout.ms", "kafka.session.timeout.ms", "kafka.metadata.max.age.ms", "kafka.connections.max.idle.ms",
-    "kafka.default.api.timeout.ms", "kafka.heartbeat.interval.ms", "kafka.retry.backoff.ms", "kafka.reconnect.backoff.ms",
-    "kafka.reconnect.backoff.max.ms", "kafka.socket.connection.setup.timeout.ms", "kafka.socket.connection.setup.timeout.max.ms",
-    "kafka.fetch.min.bytes", "kafka.fetch.max.bytes", "kafka.fetch.max.wait.ms", "kafka.max.partition.fetch.bytes",
-    "kafka.max.poll.records", "kafka.max.poll.interval.ms", "kafka.receive.buffer.bytes", "kafka.send.buffer.bytes",
-    "kafka.client.id", "kafka.isolation.level",
+    "kafka.request.timeout.ms",
+    "kafka.session.timeout.ms",
+    "kafka.metadata.max.age.ms",
+    "kafka.connections.max.idle.ms",
+    "kafka.default.api.timeout.ms",
+    "kafka.heartbeat.interval.ms",
+    "kafka.retry.backoff.ms",
+    "kafka.reconnect.backoff.ms",
+    "kafka.reconnect.backoff.max.ms",
+    "kafka.socket.connection.setup.timeout.ms",
+    "kafka.socket.connection.setup.timeout.max.ms",
+    "kafka.fetch.min.bytes",
+    "kafka.fetch.max.bytes",
+    "kafka.fetch.max.wait.ms",
+    "kafka.max.partition.fetch.bytes",
+    "kafka.max.poll.records",
+    "kafka.max.poll.interval.ms",
+    "kafka.receive.buffer.bytes",
+    "kafka.send.buffer.bytes",
+    "kafka.client.id",
+    "kafka.isolation.level",
 }
 _PASSWORD_MECHANISMS = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
 _PASSWORD_MODULES = ("PlainLoginModule", "ScramLoginModule")

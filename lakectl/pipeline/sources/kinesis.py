@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from lakectl.pipeline.bronze.parse import with_source_columns
-from lakectl.core.errors import UsageError
 from lakectl.config import KinesisSource
+from lakectl.core.errors import UsageError
+from lakectl.pipeline.bronze.parse import with_source_columns
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -30,18 +30,24 @@ def identity(cfg: KinesisSource) -> dict[str, Any]:
     return {"source": "kinesis", "stream": cfg.stream_name, "region": cfg.region, "endpoint": cfg.endpoint_url}
 
 
-def read_stream(spark: "SparkSession", cfg: KinesisSource) -> "DataFrame":
+def read_stream(spark: SparkSession, cfg: KinesisSource) -> DataFrame:
     """Kinesis records as bronze rows: data -> value; stream, partition key and arrival time in the
     source columns (shard and sequence number do not fit Kafka's int partition / long offset)."""
     from pyspark.sql import functions as F
 
-    reader = (spark.readStream.format("kinesis").option("streamName", cfg.stream_name)
-              .option("region", cfg.region).option("initialPosition", cfg.initial_position))
+    reader = (
+        spark.readStream.format("kinesis")
+        .option("streamName", cfg.stream_name)
+        .option("region", cfg.region)
+        .option("initialPosition", cfg.initial_position)
+    )
     if cfg.endpoint_url:
         reader = reader.option("endpoint", cfg.endpoint_url)
     df = reader.load()
     return with_source_columns(
         df.select(F.col("data").cast("string").alias("value"), "stream", "partitionKey", "approximateArrivalTimestamp"),
-        source=F.lit("kinesis"), kafka_topic=F.col("stream"), kafka_key=F.col("partitionKey"),
+        source=F.lit("kinesis"),
+        kafka_topic=F.col("stream"),
+        kafka_key=F.col("partitionKey"),
         kafka_timestamp=F.col("approximateArrivalTimestamp"),
     ).drop("stream", "partitionKey", "approximateArrivalTimestamp")

@@ -16,12 +16,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Artifacts:
-    wheel: str   # workspace or volume path of the wheel
+    wheel: str  # workspace or volume path of the wheel
     config: str  # ... and of the config file beside it
     uploaded: tuple[str, ...] = ()
 
 
-def artifact_dir(w: "WorkspaceClient", target: DatabricksTarget) -> str:
+def artifact_dir(w: WorkspaceClient, target: DatabricksTarget) -> str:
     if target.artifact_path:
         return target.artifact_path.rstrip("/")
     return f"/Workspace/Users/{w.current_user.me().user_name}/.lakectl/wheels"
@@ -33,12 +33,13 @@ def config_bytes(settings: Settings) -> bytes:
     if not source or source.startswith("<") or not Path(source).is_file():
         from lakectl.core.errors import ConfigError
 
-        raise ConfigError("a Databricks target needs its config in a file (the job reads it on the cluster)",
-                          "pass --config PATH or set LAKECTL_CONFIG")
+        raise ConfigError(
+            "a Databricks target needs its config in a file (the job reads it on the cluster)", "pass --config PATH or set LAKECTL_CONFIG"
+        )
     return Path(source).read_bytes()
 
 
-def planned(w: "WorkspaceClient", target: DatabricksTarget, settings: Settings, wheel: Path) -> Artifacts:
+def planned(w: WorkspaceClient, target: DatabricksTarget, settings: Settings, wheel: Path) -> Artifacts:
     """Where the wheel and the config go (content-addressed names); nothing is uploaded."""
     directory = artifact_dir(w, target)
     config = config_bytes(settings)
@@ -46,15 +47,14 @@ def planned(w: "WorkspaceClient", target: DatabricksTarget, settings: Settings, 
     return Artifacts(f"{directory}/{wheel.name}", f"{directory}/{config_name}")
 
 
-def upload(w: "WorkspaceClient", target: DatabricksTarget, settings: Settings, wheel: Path) -> Artifacts:
+def upload(w: WorkspaceClient, target: DatabricksTarget, settings: Settings, wheel: Path) -> Artifacts:
     """Upload the wheel and the config unless a file of that (content-addressed) name is there."""
     plan = planned(w, target, settings, wheel)
-    uploaded = [path for path, data in ((plan.wheel, wheel.read_bytes()), (plan.config, config_bytes(settings)))
-                if ensure(w, path, data)]
+    uploaded = [path for path, data in ((plan.wheel, wheel.read_bytes()), (plan.config, config_bytes(settings))) if ensure(w, path, data)]
     return Artifacts(plan.wheel, plan.config, tuple(uploaded))
 
 
-def ensure(w: "WorkspaceClient", path: str, data: bytes) -> bool:
+def ensure(w: WorkspaceClient, path: str, data: bytes) -> bool:
     """Upload `data` to a content-addressed `path` unless it exists; True when uploaded."""
     if _exists(w, path):
         return False
@@ -62,7 +62,7 @@ def ensure(w: "WorkspaceClient", path: str, data: bytes) -> bool:
     return True
 
 
-def write(w: "WorkspaceClient", path: str, data: bytes) -> None:
+def write(w: WorkspaceClient, path: str, data: bytes) -> None:
     if path.startswith("/Volumes/"):
         w.files.upload(path, io.BytesIO(data), overwrite=True)
         return
@@ -72,7 +72,7 @@ def write(w: "WorkspaceClient", path: str, data: bytes) -> None:
     w.workspace.upload(path, data, format=ImportFormat.AUTO, overwrite=True)
 
 
-def read(w: "WorkspaceClient", path: str) -> bytes | None:
+def read(w: WorkspaceClient, path: str) -> bytes | None:
     """The file's bytes, or None when there is none."""
     from databricks.sdk.errors import NotFound
 
@@ -84,7 +84,7 @@ def read(w: "WorkspaceClient", path: str) -> bytes | None:
         return None
 
 
-def _exists(w: "WorkspaceClient", path: str) -> bool:
+def _exists(w: WorkspaceClient, path: str) -> bool:
     from databricks.sdk.errors import NotFound
 
     try:

@@ -10,13 +10,14 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
+from lakectl.config import DatabricksTarget, Settings
 from lakectl.core.errors import Interrupted, JobFailed, LakectlError
 from lakectl.core.results import Result
 from lakectl.engine.workspace import api_errors, workspace_client
-from lakectl.config import DatabricksTarget, Settings
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -49,7 +50,7 @@ class Submission:
     verbose: bool = False  # the job prints its stack trace into the run's log
 
 
-def submit_job(sub: Submission, *, status: "Callable[[str], None] | None" = None) -> Result:
+def submit_job(sub: Submission, *, status: Callable[[str], None] | None = None) -> Result:
     """Submit `sub.job` and (unless no-wait) watch it to the end; the Result the job printed."""
     from lakectl.runners.databricks.artifacts import upload
     from lakectl.runners.databricks.wheel import build_wheel
@@ -87,9 +88,23 @@ def submit_request(sub: Submission, wheel_path: str, config_path: str) -> dict[s
     from databricks.sdk.service import compute, jobs
 
     target = sub.target
-    wheel_task = jobs.PythonWheelTask(package_name="lakectl", entry_point="lakectl-job", parameters=[
-        sub.job, "--params", json.dumps(sub.params, default=str), "--config", config_path,
-        "--target", sub.target_name, "--run-id", sub.run_id, "--on-cluster", *(["--verbose"] if sub.verbose else [])])
+    wheel_task = jobs.PythonWheelTask(
+        package_name="lakectl",
+        entry_point="lakectl-job",
+        parameters=[
+            sub.job,
+            "--params",
+            json.dumps(sub.params, default=str),
+            "--config",
+            config_path,
+            "--target",
+            sub.target_name,
+            "--run-id",
+            sub.run_id,
+            "--on-cluster",
+            *(["--verbose"] if sub.verbose else []),
+        ],
+    )
     # The workspace's own bound is a backstop (a --no-wait run, a watcher that died); a watching lakectl
     # cancels at its own deadline first, so it can say why.
     timeout = int(sub.timeout_s) + (REMOTE_TIMEOUT_MARGIN_S if sub.wait else 0)
@@ -102,26 +117,32 @@ def submit_request(sub: Submission, wheel_path: str, config_path: str) -> dict[s
     tags = {"lakectl_project": sub.settings.project, "lakectl_run_id": sub.run_id, "lakectl_job": sub.job}
     if target.serverless:
         task.environment_key = "lakectl"
-        request["environments"] = [jobs.JobEnvironment(environment_key="lakectl", spec=compute.Environment(
-            environment_version=target.environment_version, dependencies=[wheel_path]))]
+        request["environments"] = [
+            jobs.JobEnvironment(
+                environment_key="lakectl",
+                spec=compute.Environment(environment_version=target.environment_version, dependencies=[wheel_path]),
+            )
+        ]
     elif target.cluster_id:
         task.existing_cluster_id = target.cluster_id
         task.libraries = [compute.Library(whl=wheel_path)]
     elif target.spark_version and target.node_type_id:
-        task.new_cluster = compute.ClusterSpec(spark_version=target.spark_version, node_type_id=target.node_type_id,
-                                               num_workers=target.num_workers, custom_tags=tags)
+        task.new_cluster = compute.ClusterSpec(
+            spark_version=target.spark_version, node_type_id=target.node_type_id, num_workers=target.num_workers, custom_tags=tags
+        )
         task.libraries = [compute.Library(whl=wheel_path)]
     else:
         from lakectl.core.errors import ConfigError
 
-        raise ConfigError(f"target {sub.target_name!r} names no compute",
-                          "set `serverless: true`, `cluster_id`, or `spark_version` + `node_type_id` (see docs/targets.md)")
+        raise ConfigError(
+            f"target {sub.target_name!r} names no compute",
+            "set `serverless: true`, `cluster_id`, or `spark_version` + `node_type_id` (see docs/targets.md)",
+        )
     request["tasks"] = [task]
     return request
 
 
-def watch(w: "WorkspaceClient", target: DatabricksTarget, run_id: int, timeout_s: float,
-          status: "Callable[[str], None] | None") -> Any:
+def watch(w: WorkspaceClient, target: DatabricksTarget, run_id: int, timeout_s: float, status: Callable[[str], None] | None) -> Any:
     """Poll the run until it ends; past the timeout, cancel it and fail."""
     started = time.monotonic()
     while True:
@@ -135,12 +156,14 @@ def watch(w: "WorkspaceClient", target: DatabricksTarget, run_id: int, timeout_s
             return run
         if elapsed > timeout_s:
             cancel_and_wait(w, target, run_id)
-            raise JobFailed(f"Databricks run {run_id} did not finish within {timeout_s:g} s and was cancelled",
-                            "raise --timeout or the target's timeout_minutes")
+            raise JobFailed(
+                f"Databricks run {run_id} did not finish within {timeout_s:g} s and was cancelled",
+                "raise --timeout or the target's timeout_minutes",
+            )
         time.sleep(min(target.poll_interval_s, max(0.1, timeout_s - elapsed + 0.1)))
 
 
-def cancel_and_wait(w: "WorkspaceClient", target: DatabricksTarget, run_id: int, limit_s: float = 120) -> None:
+def cancel_and_wait(w: WorkspaceClient, target: DatabricksTarget, run_id: int, limit_s: float = 120) -> None:
     """cancel_run, then wait (bounded) until the run has stopped."""
     with api_errors(target, f"cancelling run {run_id}"):
         w.jobs.cancel_run(run_id)
@@ -152,7 +175,7 @@ def cancel_and_wait(w: "WorkspaceClient", target: DatabricksTarget, run_id: int,
             time.sleep(min(1.0, target.poll_interval_s))
 
 
-def outcome(w: "WorkspaceClient", target: DatabricksTarget, run: Any) -> Result:
+def outcome(w: WorkspaceClient, target: DatabricksTarget, run: Any) -> Result:
     """The job's Result from its LAKECTL_RESULT line, or the run's failure as an error."""
     from lakectl.runners.jobentry import RESULT_PREFIX
 
@@ -165,12 +188,16 @@ def outcome(w: "WorkspaceClient", target: DatabricksTarget, run: Any) -> Result:
     line = next((ln for ln in reversed(logs.splitlines()) if ln.startswith(RESULT_PREFIX)), None)
     where = {"run_id": run.run_id, "run_page_url": run.run_page_url or ""}
     if line is not None:
-        doc = json.loads(line[len(RESULT_PREFIX):])
+        doc = json.loads(line[len(RESULT_PREFIX) :])
         if doc.get("status") == "error":
             err = doc.get("error") or {}
             _print_trace(out.error_trace or logs)
-            raise RemoteJobError(f"{err.get('message', 'the job failed')} (Databricks run {run.run_id}: {run.run_page_url or ''})",
-                                 err.get("hint"), int(err.get("exit_code", 1)), str(err.get("kind", "error")))
+            raise RemoteJobError(
+                f"{err.get('message', 'the job failed')} (Databricks run {run.run_id}: {run.run_page_url or ''})",
+                err.get("hint"),
+                int(err.get("exit_code", 1)),
+                str(err.get("kind", "error")),
+            )
         result = Result.from_dict(doc)
         result.metrics.update(where)
         return result
@@ -180,8 +207,9 @@ def outcome(w: "WorkspaceClient", target: DatabricksTarget, run: Any) -> Result:
         raise JobFailed(f"Databricks run {run.run_id} timed out ({run.run_page_url or ''})", "raise --timeout or timeout_minutes")
     _print_trace(out.error_trace or logs)
     reason = out.error or (state.state_message if state else None) or f"ended {result_state or 'without a result'}"
-    raise JobFailed(f"Databricks run {run.run_id} failed: {reason.splitlines()[0][:300]} ({run.run_page_url or ''})",
-                    "the run page has the full log")
+    raise JobFailed(
+        f"Databricks run {run.run_id} failed: {reason.splitlines()[0][:300]} ({run.run_page_url or ''})", "the run page has the full log"
+    )
 
 
 def _print_trace(text: str) -> None:
@@ -208,4 +236,3 @@ class _cancel_on_signal:
     def __exit__(self, *exc: object) -> None:
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)
-

@@ -67,8 +67,18 @@ def build_wheel() -> Path:
         return wheel
     out_dir.mkdir(parents=True, exist_ok=True)
     dist_info = f"lakectl-{version}.dist-info"
-    meta = "\n".join(["Metadata-Version: 2.1", "Name: lakectl", f"Version: {version}", "Requires-Python: >=3.11",
-                      *(f"Requires-Dist: {r}" for r in requirements())]) + "\n"
+    meta = (
+        "\n".join(
+            [
+                "Metadata-Version: 2.1",
+                "Name: lakectl",
+                f"Version: {version}",
+                "Requires-Python: >=3.11",
+                *(f"Requires-Dist: {r}" for r in requirements()),
+            ]
+        )
+        + "\n"
+    )
     extra = {
         f"{dist_info}/METADATA": meta.encode(),
         f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: lakectl\nRoot-Is-Purelib: true\nTag: py3-none-any\n",

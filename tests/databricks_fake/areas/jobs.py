@@ -14,38 +14,143 @@ WHEEL_TASK = Shape(required={"package_name", "entry_point"}, optional={"paramete
 LIBRARY = Shape(optional={"whl", "jar", "pypi", "maven", "requirements", "cran", "egg"})
 ENV_SPEC = Shape(optional={"client", "environment_version", "dependencies", "java_dependencies", "base_environment"})
 ENVIRONMENT = Shape(required={"environment_key"}, optional={"spec"}, nested={"spec": ENV_SPEC})
-CLUSTER_SPEC = Shape(optional={
-    "spark_version", "node_type_id", "driver_node_type_id", "num_workers", "autoscale", "custom_tags", "spark_conf",
-    "spark_env_vars", "data_security_mode", "single_user_name", "instance_pool_id", "driver_instance_pool_id",
-    "policy_id", "apply_policy_default_values", "runtime_engine", "kind", "is_single_node", "use_ml_runtime",
-    "aws_attributes", "azure_attributes", "gcp_attributes", "cluster_name", "init_scripts", "cluster_log_conf",
-    "enable_elastic_disk", "enable_local_disk_encryption", "ssh_public_keys", "autotermination_minutes",
-    "docker_image", "workload_type", "total_initial_remote_disk_size", "remote_disk_throughput"})
+CLUSTER_SPEC = Shape(
+    optional={
+        "spark_version",
+        "node_type_id",
+        "driver_node_type_id",
+        "num_workers",
+        "autoscale",
+        "custom_tags",
+        "spark_conf",
+        "spark_env_vars",
+        "data_security_mode",
+        "single_user_name",
+        "instance_pool_id",
+        "driver_instance_pool_id",
+        "policy_id",
+        "apply_policy_default_values",
+        "runtime_engine",
+        "kind",
+        "is_single_node",
+        "use_ml_runtime",
+        "aws_attributes",
+        "azure_attributes",
+        "gcp_attributes",
+        "cluster_name",
+        "init_scripts",
+        "cluster_log_conf",
+        "enable_elastic_disk",
+        "enable_local_disk_encryption",
+        "ssh_public_keys",
+        "autotermination_minutes",
+        "docker_image",
+        "workload_type",
+        "total_initial_remote_disk_size",
+        "remote_disk_throughput",
+    }
+)
 DEPENDENCY = Shape(required={"task_key"}, optional={"outcome"})
-NOTIFICATIONS = Shape(optional={"on_start", "on_success", "on_failure", "on_duration_warning_threshold_exceeded",
-                                "on_streaming_backlog_exceeded", "no_alert_for_skipped_runs"})
+NOTIFICATIONS = Shape(
+    optional={
+        "on_start",
+        "on_success",
+        "on_failure",
+        "on_duration_warning_threshold_exceeded",
+        "on_streaming_backlog_exceeded",
+        "no_alert_for_skipped_runs",
+    }
+)
 _TASK_COMMON = {
-    "task_key", "description", "depends_on", "run_if", "python_wheel_task", "notebook_task", "spark_python_task",
-    "spark_jar_task", "sql_task", "environment_key", "existing_cluster_id", "new_cluster", "libraries",
-    "timeout_seconds", "email_notifications", "webhook_notifications", "notification_settings", "health",
-    "disable_auto_optimization", "run_as"}
-_TASK_NESTED = {"python_wheel_task": WHEEL_TASK, "libraries": LIBRARY, "new_cluster": CLUSTER_SPEC,
-                "depends_on": DEPENDENCY, "email_notifications": NOTIFICATIONS}
+    "task_key",
+    "description",
+    "depends_on",
+    "run_if",
+    "python_wheel_task",
+    "notebook_task",
+    "spark_python_task",
+    "spark_jar_task",
+    "sql_task",
+    "environment_key",
+    "existing_cluster_id",
+    "new_cluster",
+    "libraries",
+    "timeout_seconds",
+    "email_notifications",
+    "webhook_notifications",
+    "notification_settings",
+    "health",
+    "disable_auto_optimization",
+    "run_as",
+}
+_TASK_NESTED = {
+    "python_wheel_task": WHEEL_TASK,
+    "libraries": LIBRARY,
+    "new_cluster": CLUSTER_SPEC,
+    "depends_on": DEPENDENCY,
+    "email_notifications": NOTIFICATIONS,
+}
 SUBMIT_TASK = Shape(required={"task_key"}, optional=_TASK_COMMON - {"task_key"}, nested=_TASK_NESTED)
-JOB_TASK = Shape(required={"task_key"}, optional=(_TASK_COMMON - {"task_key"}) | {
-    "job_cluster_key", "max_retries", "min_retry_interval_millis", "retry_on_timeout"}, nested=_TASK_NESTED)
-SUBMIT = Shape(required={"tasks"}, optional={
-    "access_control_list", "budget_policy_id", "duration_target", "email_notifications", "environment_variables",
-    "environments", "git_source", "health", "idempotency_token", "notification_settings", "performance_target",
-    "queue", "run_as", "run_name", "timeout_seconds", "usage_policy_id", "webhook_notifications"},
-    nested={"tasks": SUBMIT_TASK, "environments": ENVIRONMENT, "email_notifications": NOTIFICATIONS})
+JOB_TASK = Shape(
+    required={"task_key"},
+    optional=(_TASK_COMMON - {"task_key"}) | {"job_cluster_key", "max_retries", "min_retry_interval_millis", "retry_on_timeout"},
+    nested=_TASK_NESTED,
+)
+SUBMIT = Shape(
+    required={"tasks"},
+    optional={
+        "access_control_list",
+        "budget_policy_id",
+        "duration_target",
+        "email_notifications",
+        "environment_variables",
+        "environments",
+        "git_source",
+        "health",
+        "idempotency_token",
+        "notification_settings",
+        "performance_target",
+        "queue",
+        "run_as",
+        "run_name",
+        "timeout_seconds",
+        "usage_policy_id",
+        "webhook_notifications",
+    },
+    nested={"tasks": SUBMIT_TASK, "environments": ENVIRONMENT, "email_notifications": NOTIFICATIONS},
+)
 SCHEDULE = Shape(required={"quartz_cron_expression", "timezone_id"}, optional={"pause_status"})
-JOB_SETTINGS = Shape(optional={
-    "name", "description", "tasks", "schedule", "continuous", "trigger", "tags", "max_concurrent_runs",
-    "email_notifications", "webhook_notifications", "notification_settings", "timeout_seconds", "environments",
-    "job_clusters", "parameters", "queue", "run_as", "health", "format", "git_source", "edit_mode", "deployment",
-    "budget_policy_id", "performance_target", "usage_policy_id", "access_control_list"},
-    nested={"tasks": JOB_TASK, "environments": ENVIRONMENT, "schedule": SCHEDULE, "email_notifications": NOTIFICATIONS})
+JOB_SETTINGS = Shape(
+    optional={
+        "name",
+        "description",
+        "tasks",
+        "schedule",
+        "continuous",
+        "trigger",
+        "tags",
+        "max_concurrent_runs",
+        "email_notifications",
+        "webhook_notifications",
+        "notification_settings",
+        "timeout_seconds",
+        "environments",
+        "job_clusters",
+        "parameters",
+        "queue",
+        "run_as",
+        "health",
+        "format",
+        "git_source",
+        "edit_mode",
+        "deployment",
+        "budget_policy_id",
+        "performance_target",
+        "usage_policy_id",
+        "access_control_list",
+    },
+    nested={"tasks": JOB_TASK, "environments": ENVIRONMENT, "schedule": SCHEDULE, "email_notifications": NOTIFICATIONS},
+)
 TERMINAL = {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}
 _ids = itertools.count(1001)
 
@@ -69,6 +174,7 @@ def _int_param(value: Any, name: str) -> int:
 
 # --- one-time runs -------------------------------------------------------------------------------
 
+
 @route("POST", r"/api/2\.2/jobs/runs/submit")
 def submit(req: Request):
     SUBMIT.check(req.body, "runs/submit")
@@ -89,10 +195,21 @@ def submit(req: Request):
         run_id = next(_ids)
         task = body["tasks"][0]
         run = {
-            "run_id": run_id, "run_name": body.get("run_name", "Untitled"), "body": body,
-            "life_cycle_state": "PENDING", "result_state": None, "state_message": "Waiting for cluster",
-            "task_key": task["task_key"], "task_run_id": next(_ids), "start_time": int(time.time() * 1000),
-            "end_time": 0, "logs": "", "error": None, "error_trace": None, "process": None, "cancelled": False,
+            "run_id": run_id,
+            "run_name": body.get("run_name", "Untitled"),
+            "body": body,
+            "life_cycle_state": "PENDING",
+            "result_state": None,
+            "state_message": "Waiting for cluster",
+            "task_key": task["task_key"],
+            "task_run_id": next(_ids),
+            "start_time": int(time.time() * 1000),
+            "end_time": 0,
+            "logs": "",
+            "error": None,
+            "error_trace": None,
+            "process": None,
+            "cancelled": False,
         }
         state["runs"][run_id] = run
         state["task_runs"][run["task_run_id"]] = run_id
@@ -121,22 +238,41 @@ def _check_task_compute(task: dict[str, Any], envs: dict[str, Any]) -> None:
             raise bad_request(f"{where}: environment_key {task['environment_key']!r} is not in environments")
         if task.get("libraries"):
             raise bad_request(f"{where}: libraries are not supported on serverless compute; use the environment's dependencies")
-        if not envs[task["environment_key"]].get("spec", {}).get("environment_version") and not envs[task["environment_key"]].get("spec", {}).get("client"):
+        if not envs[task["environment_key"]].get("spec", {}).get("environment_version") and not envs[task["environment_key"]].get(
+            "spec", {}
+        ).get("client"):
             raise bad_request(f"{where}: the environment spec needs environment_version")
 
 
 def _run_view(run: dict[str, Any], fake) -> dict[str, Any]:
-    state = {"life_cycle_state": run["life_cycle_state"], "state_message": run["state_message"],
-             "user_cancelled_or_timedout": run["cancelled"]}
+    state = {
+        "life_cycle_state": run["life_cycle_state"],
+        "state_message": run["state_message"],
+        "user_cancelled_or_timedout": run["cancelled"],
+    }
     if run["result_state"]:
         state["result_state"] = run["result_state"]
     url = f"{fake.url}/?o=0#job/runs/{run['run_id']}"
     return {
-        "run_id": run["run_id"], "run_name": run["run_name"], "run_type": "SUBMIT_RUN", "state": state,
-        "start_time": run["start_time"], "end_time": run["end_time"], "run_page_url": url,
-        "creator_user_name": fake.user_name, "number_in_job": run["run_id"],
-        "tasks": [{"run_id": run["task_run_id"], "task_key": run["task_key"], "state": state,
-                   "start_time": run["start_time"], "end_time": run["end_time"], "run_page_url": url}],
+        "run_id": run["run_id"],
+        "run_name": run["run_name"],
+        "run_type": "SUBMIT_RUN",
+        "state": state,
+        "start_time": run["start_time"],
+        "end_time": run["end_time"],
+        "run_page_url": url,
+        "creator_user_name": fake.user_name,
+        "number_in_job": run["run_id"],
+        "tasks": [
+            {
+                "run_id": run["task_run_id"],
+                "task_key": run["task_key"],
+                "state": state,
+                "start_time": run["start_time"],
+                "end_time": run["end_time"],
+                "run_page_url": url,
+            }
+        ],
     }
 
 
@@ -165,14 +301,15 @@ def get_output(req: Request):
     with req.fake.lock:
         state = _jobs_state(req)
         if task_run_id in state["runs"]:
-            raise bad_request("Retrieving the output of runs with multiple tasks is not supported. Please retrieve the "
-                              "output of each individual task run instead.")
+            raise bad_request(
+                "Retrieving the output of runs with multiple tasks is not supported. Please retrieve the "
+                "output of each individual task run instead."
+            )
         if task_run_id not in state["task_runs"]:
             raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Run {task_run_id} does not exist.")
         run = state["runs"][state["task_runs"][task_run_id]]
-        logs = run["logs"][-5 * 1024 * 1024:]
-        out: dict[str, Any] = {"logs": logs, "logs_truncated": len(run["logs"]) > len(logs),
-                               "metadata": _run_view(run, req.fake)}
+        logs = run["logs"][-5 * 1024 * 1024 :]
+        out: dict[str, Any] = {"logs": logs, "logs_truncated": len(run["logs"]) > len(logs), "metadata": _run_view(run, req.fake)}
         if run["error"]:
             out["error"] = run["error"]
         if run["error_trace"]:
@@ -203,6 +340,7 @@ def stop_all(fake) -> None:
 
 # --- jobs ------------------------------------------------------------------------------------------
 
+
 def _check_settings(settings: Any, where: str) -> None:
     JOB_SETTINGS.check(settings, where)
     tags = settings.get("tags") or {}
@@ -225,8 +363,12 @@ def create(req: Request):
     assert req.fake is not None
     with req.fake.lock:
         job_id = next(_ids)
-        _jobs_state(req)["jobs"][job_id] = {"job_id": job_id, "creator_user_name": req.fake.user_name,
-                                            "created_time": int(time.time() * 1000), "settings": req.body}
+        _jobs_state(req)["jobs"][job_id] = {
+            "job_id": job_id,
+            "creator_user_name": req.fake.user_name,
+            "created_time": int(time.time() * 1000),
+            "settings": req.body,
+        }
     return 200, {"job_id": job_id}
 
 
@@ -263,7 +405,7 @@ def list_jobs(req: Request):
         jobs = sorted(_jobs_state(req)["jobs"].values(), key=lambda j: -j["job_id"])
         if name is not None:
             jobs = [j for j in jobs if j["settings"].get("name", "").lower() == name.lower()]
-        page = jobs[start:start + limit]
+        page = jobs[start : start + limit]
         out = []
         for job in page:
             settings = dict(job["settings"])

@@ -16,9 +16,22 @@ from typing import Any
 from tests.databricks_fake.routes import Request, Shape, bad_request, not_found, route
 
 PARAMETER = Shape(required={"name"}, optional={"value", "type"})
-STATEMENT = Shape(required={"statement", "warehouse_id"}, optional={
-    "catalog", "schema", "parameters", "wait_timeout", "on_wait_timeout", "disposition", "format", "byte_limit",
-    "row_limit", "query_tags"}, nested={"parameters": PARAMETER})
+STATEMENT = Shape(
+    required={"statement", "warehouse_id"},
+    optional={
+        "catalog",
+        "schema",
+        "parameters",
+        "wait_timeout",
+        "on_wait_timeout",
+        "disposition",
+        "format",
+        "byte_limit",
+        "row_limit",
+        "query_tags",
+    },
+    nested={"parameters": PARAMETER},
+)
 _WAIT = re.compile(r"^(0|[5-9]|[1-4][0-9]|50)s$")
 
 
@@ -61,8 +74,10 @@ def _run(fake, entry: dict[str, Any]) -> None:
     engine = fake.warehouse
     entry["state"] = "RUNNING"
     if engine is None:
-        entry.update(state="FAILED", error={"error_code": "NOT_IMPLEMENTED",
-                                            "message": "this fake workspace has no SQL engine (set FakeWorkspace.warehouse)"})
+        entry.update(
+            state="FAILED",
+            error={"error_code": "NOT_IMPLEMENTED", "message": "this fake workspace has no SQL engine (set FakeWorkspace.warehouse)"},
+        )
         return
     params = {p["name"]: (p.get("value"), p.get("type", "STRING")) for p in body.get("parameters", [])}
     try:
@@ -81,14 +96,13 @@ def _chunks(fake, entry: dict[str, Any]) -> list[list[Any]]:
     """Rows split into chunks of `fake.chunk_rows` (a real warehouse splits large results by size)."""
     size = max(1, int(getattr(fake, "chunk_rows", 0) or len(entry["rows"]) or 1))
     rows = entry["rows"]
-    return [rows[i:i + size] for i in range(0, len(rows), size)] or [[]]
+    return [rows[i : i + size] for i in range(0, len(rows), size)] or [[]]
 
 
 def _chunk(fake, entry: dict[str, Any], index: int) -> dict[str, Any]:
     chunks = _chunks(fake, entry)
     offset = sum(len(c) for c in chunks[:index])
-    out: dict[str, Any] = {"chunk_index": index, "row_offset": offset, "row_count": len(chunks[index]),
-                           "data_array": chunks[index]}
+    out: dict[str, Any] = {"chunk_index": index, "row_offset": offset, "row_count": len(chunks[index]), "data_array": chunks[index]}
     if index + 1 < len(chunks):
         out["next_chunk_index"] = index + 1
         out["next_chunk_internal_link"] = f"/api/2.0/sql/statements/{entry['id']}/result/chunks/{index + 1}"
@@ -103,10 +117,14 @@ def _view(entry: dict[str, Any], fake=None) -> dict[str, Any]:
         columns = [{"name": n, "type_name": t, "type_text": t, "position": i} for i, (n, t) in enumerate(entry["columns"])]
         chunks = _chunks(fake, entry)
         offsets = [sum(len(c) for c in chunks[:i]) for i in range(len(chunks))]
-        out["manifest"] = {"format": "JSON_ARRAY", "schema": {"column_count": len(columns), "columns": columns},
-                           "total_row_count": len(entry["rows"]), "truncated": entry.get("truncated", False),
-                           "total_chunk_count": len(chunks),
-                           "chunks": [{"chunk_index": i, "row_offset": offsets[i], "row_count": len(c)} for i, c in enumerate(chunks)]}
+        out["manifest"] = {
+            "format": "JSON_ARRAY",
+            "schema": {"column_count": len(columns), "columns": columns},
+            "total_row_count": len(entry["rows"]),
+            "truncated": entry.get("truncated", False),
+            "total_chunk_count": len(chunks),
+            "chunks": [{"chunk_index": i, "row_offset": offsets[i], "row_count": len(c)} for i, c in enumerate(chunks)],
+        }
         out["result"] = _chunk(fake, entry, 0)
     return out
 

@@ -19,23 +19,54 @@ from tests.databricks_fake.routes import ApiError, Request, Shape, bad_request, 
 
 TYPES = ("catalog", "schema", "table", "volume", "function", "registered_model", "metastore", "external_location", "credential")
 PRIVILEGES = {
-    "ALL_PRIVILEGES", "APPLY_TAG", "MANAGE", "BROWSE", "SELECT", "MODIFY", "REFRESH", "EXECUTE", "READ_VOLUME", "WRITE_VOLUME",
-    "USE_CATALOG", "USE_SCHEMA", "CREATE_SCHEMA", "CREATE_TABLE", "CREATE_FUNCTION", "CREATE_VOLUME", "CREATE_MODEL",
-    "CREATE_MATERIALIZED_VIEW", "CREATE_EXTERNAL_TABLE", "CREATE_EXTERNAL_VOLUME", "CREATE_MANAGED_STORAGE", "READ_FILES",
-    "WRITE_FILES", "CREATE_CATALOG", "CREATE_EXTERNAL_LOCATION", "CREATE_STORAGE_CREDENTIAL",
+    "ALL_PRIVILEGES",
+    "APPLY_TAG",
+    "MANAGE",
+    "BROWSE",
+    "SELECT",
+    "MODIFY",
+    "REFRESH",
+    "EXECUTE",
+    "READ_VOLUME",
+    "WRITE_VOLUME",
+    "USE_CATALOG",
+    "USE_SCHEMA",
+    "CREATE_SCHEMA",
+    "CREATE_TABLE",
+    "CREATE_FUNCTION",
+    "CREATE_VOLUME",
+    "CREATE_MODEL",
+    "CREATE_MATERIALIZED_VIEW",
+    "CREATE_EXTERNAL_TABLE",
+    "CREATE_EXTERNAL_VOLUME",
+    "CREATE_MANAGED_STORAGE",
+    "READ_FILES",
+    "WRITE_FILES",
+    "CREATE_CATALOG",
+    "CREATE_EXTERNAL_LOCATION",
+    "CREATE_STORAGE_CREDENTIAL",
 }
 CHANGE = Shape(required={"principal"}, optional={"add", "remove"})
 PATCH = Shape(optional={"changes", "omit_permissions_in_response"}, nested={"changes": CHANGE})
 # the documented update bodies (the fields lakectl may send: owner only)
-UPDATE = {"catalogs": Shape(optional={"owner", "comment", "new_name", "properties", "isolation_mode", "enable_predictive_optimization"}),
-          "schemas": Shape(optional={"owner", "comment", "new_name", "properties", "enable_predictive_optimization"}),
-          "tables": Shape(required={"owner"})}
-_OBJECT_PATHS = {"catalogs": "catalog", "schemas": "schema", "tables": "table", "volumes": "volume", "functions": "function",
-                 "models": "registered_model"}
+UPDATE = {
+    "catalogs": Shape(optional={"owner", "comment", "new_name", "properties", "isolation_mode", "enable_predictive_optimization"}),
+    "schemas": Shape(optional={"owner", "comment", "new_name", "properties", "enable_predictive_optimization"}),
+    "tables": Shape(required={"owner"}),
+}
+_OBJECT_PATHS = {
+    "catalogs": "catalog",
+    "schemas": "schema",
+    "tables": "table",
+    "volumes": "volume",
+    "functions": "function",
+    "models": "registered_model",
+}
 _LIST_KEYS = {"schema": "schemas", "table": "tables", "volume": "volumes", "function": "functions", "registered_model": "registered_models"}
 
 
 # --- test set-up ---------------------------------------------------------------------------------
+
 
 def _state(fake: Any) -> dict[str, Any]:
     area = fake.area("unity_catalog")
@@ -45,8 +76,15 @@ def _state(fake: Any) -> dict[str, Any]:
     return area
 
 
-def add_securable(fake: Any, type: str, full_name: str, owner: str = "owner@example.com", *,
-                  columns: list[dict[str, Any]] | None = None, row_filter: dict[str, Any] | None = None) -> None:
+def add_securable(
+    fake: Any,
+    type: str,
+    full_name: str,
+    owner: str = "owner@example.com",
+    *,
+    columns: list[dict[str, Any]] | None = None,
+    row_filter: dict[str, Any] | None = None,
+) -> None:
     with fake.lock:
         s = _state(fake)
         s["objects"][(type, full_name)] = {"owner": owner, "columns": columns, "row_filter": row_filter}
@@ -76,12 +114,13 @@ def grant(fake: Any, type: str, full_name: str, principal: str, *privileges: str
 
 # --- helpers -------------------------------------------------------------------------------------
 
+
 def _securable(req: Request, prefix: str) -> tuple[str, str]:
     """(type, full_name) from the UNDECODED path: the name must be exactly one encoded segment."""
     raw = req.raw_path or req.path
-    rest = raw[len(prefix):].split("/")
+    rest = raw[len(prefix) :].split("/")
     if len(rest) != 2:
-        raise bad_request(f"the securable's full_name must be one URL-encoded path segment, got {raw[len(prefix):]!r}")
+        raise bad_request(f"the securable's full_name must be one URL-encoded path segment, got {raw[len(prefix) :]!r}")
     type, name = rest[0], unquote(rest[1])
     if type not in TYPES:
         raise bad_request(f"securable type {type!r}: expected one of {', '.join(TYPES)} (lower case)")
@@ -98,6 +137,7 @@ def _require(state: dict[str, Any], type: str, name: str) -> None:
 
 
 # --- routes --------------------------------------------------------------------------------------
+
 
 @route("GET", r"/api/2\.1/unity-catalog/permissions/.+")
 def get_permissions(req: Request):
@@ -179,7 +219,7 @@ def _object_of(req: Request) -> tuple[str, str, str]:
     """(path kind, securable type, full name) of a catalogs|schemas|tables|... /{full_name} request; the name
     must arrive as one URL-encoded path segment."""
     raw = req.raw_path or req.path
-    kind, _, segment = raw[len("/api/2.1/unity-catalog/"):].partition("/")
+    kind, _, segment = raw[len("/api/2.1/unity-catalog/") :].partition("/")
     if "/" in segment:
         raise bad_request(f"the full_name must be one URL-encoded path segment, got {segment!r}")
     return kind, _OBJECT_PATHS[kind], unquote(segment)
@@ -231,8 +271,13 @@ def list_objects(req: Request):
         s = _state(req.fake)
         if parent and ("catalog" if len(parent) == 1 else "schema", ".".join(parent)) not in s["objects"]:
             raise not_found(f"{'Catalog' if len(parent) == 1 else 'Schema'} '{'.'.join(parent)}' does not exist.")
-        names = sorted(n for (t, n) in s["objects"] if t == type and tuple(n.split(".")[:-1]) == parent) if type != "catalog" \
+        names = (
+            sorted(n for (t, n) in s["objects"] if t == type and tuple(n.split(".")[:-1]) == parent)
+            if type != "catalog"
             else sorted(n for (t, n) in s["objects"] if t == "catalog")
-        items = [{"name": n.rsplit(".", 1)[-1] if type != "catalog" else n, "full_name": n, "owner": s["objects"][(type, n)]["owner"]}
-                 for n in names]
+        )
+        items = [
+            {"name": n.rsplit(".", 1)[-1] if type != "catalog" else n, "full_name": n, "owner": s["objects"][(type, n)]["owner"]}
+            for n in names
+        ]
     return 200, {_LIST_KEYS.get(type, "catalogs"): items}
