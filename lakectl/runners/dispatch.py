@@ -37,17 +37,7 @@ def run_remote(
     timeout = timeout_s if timeout_s else target.timeout_minutes * 60
     if job in WAREHOUSE_JOBS and target.warehouse_id:
         return _on_warehouse(settings, name, job, params, run_id=run_id, timeout_s=timeout, verbose=verbose)
-    sub = Submission(
-        settings=settings,
-        target_name=name,
-        target=target,
-        job=job,
-        params=params,
-        run_id=run_id,
-        timeout_s=timeout,
-        wait=wait,
-        verbose=verbose,
-    )
+    sub = Submission(settings, name, target, job, params, run_id=run_id, timeout_s=timeout, wait=wait, verbose=verbose)
     if status_line is None:
         return submit_job(sub)
     with status_line() as status:

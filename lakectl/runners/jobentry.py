@@ -16,24 +16,14 @@ RESULT_PREFIX = "LAKECTL_RESULT "
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="lakectl-job", description=__doc__.splitlines()[0])
     parser.add_argument("job", help="job name, e.g. ingest")
-    parser.add_argument("--params", default="{}", help="job parameters as a JSON object")
+    parser.add_argument("--params", dest="params_json", default="{}", help="job parameters as a JSON object")
     parser.add_argument("--config", default=None, help="config file (default: configs/lakectl.yaml or LAKECTL_CONFIG)")
     parser.add_argument("--target", default=None, help="target from the config")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--run-id", default=None, help="lakectl's run id (the submitting command's)")
     parser.add_argument("--on-cluster", action="store_true", help="inside a Databricks run: use the runtime's Spark session")
     args = parser.parse_args(argv)
-    sys.exit(
-        run(
-            args.job,
-            args.params,
-            config=args.config,
-            target=args.target,
-            verbose=args.verbose,
-            run_id=args.run_id,
-            on_cluster=args.on_cluster,
-        )
-    )
+    sys.exit(run(**vars(args)))  # the flags are run()'s parameters
 
 
 def run(
