@@ -64,7 +64,7 @@ def test_file_endpoint_discovery_is_answered_as_the_sdk_asks_it(sdk, fake, serve
 
     fake.area("files")["endpoints_api"] = served
     try:
-        path = "/Volumes/main/ops/artifacts/lakectl/x.whl"
+        path = f"/Volumes/main/ops/artifacts/probe/endpoints-{served}.bin"  # not a wheel: the target tests count those
         sdk.files.upload(path, io.BytesIO(b"wheel"), overwrite=True)
         assert fake.local_path(path).read_bytes() == b"wheel"
     finally:
