@@ -92,6 +92,7 @@ class LineageParams(Struct):
     upstream: bool = False  # neither flag: both directions
     downstream: bool = False
     columns: bool = False
+    days: Annotated[int, Meta(ge=1, le=3660)] = 365  # Databricks: lineage events of the last N days
 
 
 class QueryParams(Struct):

@@ -1,6 +1,6 @@
 """The lineage graph: tables joined by the jobs that read one and wrote the other, the last run that
 wrote each table, and which source columns feed each column. Built from recorded OpenLineage events
-(recorded.py); walked here."""
+(recorded.py) or from Unity Catalog's lineage system tables (system_tables.py); walked here."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class Graph:
     edges: set[Edge] = field(default_factory=set)
     writes: dict[str, LastWrite] = field(default_factory=dict)  # table -> the last run that wrote it
     columns: dict[tuple[str, str], set[tuple[str, str, str]]] = field(default_factory=lambda: defaultdict(set))
-    origin: str = "recorded"  # where the graph was read from: recorded OpenLineage events
+    origin: str = "recorded"  # recorded (OpenLineage events) | system_tables (Unity Catalog)
 
     def add_write(self, table: str, write: LastWrite) -> None:
         known = self.writes.get(table)
@@ -52,7 +52,7 @@ class Graph:
         matches = sorted(t for t in known if t.endswith("." + name) or name.endswith("." + t))
         if len(matches) == 1:
             return matches[0]
-        where = "in the recorded lineage"
+        where = "in the recorded lineage" if self.origin == "recorded" else "in system.access.table_lineage"
         hint = (
             f"tables with lineage: {', '.join(sorted(known)[:12])}{' ...' if len(known) > 12 else ''}"
             if known

@@ -292,3 +292,13 @@ def test_monitor_report_draws_the_recorded_graph(tmp_path: Path) -> None:
     assert x[str(tmp_path / "landing" / "events")] < x["bronze.events"] < x["silver.events"] < x["gold.kpi_hourly"]
     assert "ingest · " in svg  # each written table says which job wrote it last
     assert "No lineage recorded yet" in lineage_svg(graph_of([]))
+
+
+def test_system_table_queries_quote_every_name() -> None:
+    from lakectl.core.sql import column_lineage_sql, table_lineage_sql
+
+    hostile = "lake.gold.x') OR 1=1 --"
+    text = table_lineage_sql(targets=[hostile], sources=[], days=30)
+    assert "'lake.gold.x\\') OR 1=1 --'" in text and "`source_table_full_name` IN" not in text  # no sources: FALSE
+    assert "FROM `system`.`access`.`table_lineage`" in text and "date_sub(current_date(), 30)" in text
+    assert "FROM `system`.`access`.`column_lineage`" in column_lineage_sql(["a.b.c"])

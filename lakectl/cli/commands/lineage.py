@@ -17,10 +17,12 @@ from lakectl.jobs.params import LineageParams
     upstream=option(help="Only what TABLE comes from (default: both directions)."),
     downstream=option(help="Only what TABLE feeds."),
     columns=option(help="Also per column: its source columns and the columns at the end of each chain."),
+    days=option(help="On a Databricks target: lineage events of the last N days."),
 )
 def lineage(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
-    """Table and column lineage from the OpenLineage events lakectl's runs recorded (no JVM)."""
-    run_job(ctx, "lineage", params, json_out, progress="none", present=_present, remote=False)
+    """Table and column lineage from the OpenLineage events lakectl's runs recorded (no JVM); on a Databricks
+    target with a SQL warehouse from Unity Catalog's lineage system tables."""
+    run_job(ctx, "lineage", params, json_out, progress="none", present=_present)
 
 
 def _present(result: Any, fmt: str) -> None:
@@ -34,7 +36,9 @@ def _present(result: Any, fmt: str) -> None:
 
     console = console_for(fmt)
     arrow = {"upstream": "comes from", "downstream": "feeds", "both": "comes from and feeds"}[m["direction"]]
-    console.print(f"[bold]{m['table']}[/] {arrow} (recorded OpenLineage events)")
+    console.print(
+        f"[bold]{m['table']}[/] {arrow} ({'recorded OpenLineage events' if m['source'] == 'recorded' else 'Unity Catalog lineage'})"
+    )
     tables = Table(box=None, pad_edge=False)
     for h in ("distance", "table", "last written by", "run", "at"):
         tables.add_column(h)
