@@ -302,3 +302,23 @@ def test_system_table_queries_quote_every_name() -> None:
     assert "'lake.gold.x\\') OR 1=1 --'" in text and "`source_table_full_name` IN" not in text  # no sources: FALSE
     assert "FROM `system`.`access`.`table_lineage`" in text and "date_sub(current_date(), 30)" in text
     assert "FROM `system`.`access`.`column_lineage`" in column_lineage_sql(["a.b.c"])
+
+
+def test_monitor_report_html_has_the_lineage_section(tmp_path: Path, monkeypatch) -> None:
+    from lakectl.jobs import run_job
+
+    monkeypatch.setenv("LAKECTL_LEDGER", "off")
+    s = _settings(tmp_path)
+    transports = Transports(s)
+    for event in _pipeline_events(tmp_path):
+        transports.emit(event)
+    out = tmp_path / "report.html"
+    run_job(JobContext(settings=s), "monitor", {"action": "report", "html": str(out)})
+    html = out.read_text()
+    section = html[html.index("<h2>Lineage</h2>") : html.index("<h2>", html.index("<h2>Lineage</h2>") + 4)]
+    assert '<div class="scroll"><svg class="chart lineage"' in section
+    assert 'data-from="silver.events" data-to="gold.kpi_hourly" data-job="aggregate"' in section
+
+    off = _settings(tmp_path, transports=[])
+    run_job(JobContext(settings=off), "monitor", {"action": "report", "html": str(out)})
+    assert "No lineage: lineage.transports does not include file." in out.read_text()
