@@ -1,7 +1,8 @@
 """One job run as the outside sees it: its row in the run ledger (ops.runs) and its OpenLineage run
 events, START when it begins, then COMPLETE (with what it read and wrote) or FAIL (with the error).
 
-Read-only commands and dry runs send no events (they change no dataset). A stage of `run` or `demo` names
+Read-only commands and dry runs send no events (they change no dataset), nor does a job inside a
+Databricks run (Unity Catalog records its lineage). A stage of `run` or `demo` names
 its parent run (ParentRunFacet). Sending an event never fails the job: a problem becomes a warning."""
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ def _observed(ctx: JobContext, name: str, params: dict[str, Any], record: RunRec
     from lakectl.lineage.transports import Transports
 
     transports = Transports(ctx.settings)
-    if name in QUIET_COMMANDS or params.get("dry_run") or not transports.enabled:
+    # Inside a Databricks run Unity Catalog records the lineage itself (what `lakectl lineage` reads there),
+    # and the runtime has no openlineage-python: lakectl sends nothing.
+    if name in QUIET_COMMANDS or params.get("dry_run") or ctx.on_cluster or not transports.enabled:
         yield
         return
     missing = transports.missing_client()

@@ -322,3 +322,12 @@ def test_monitor_report_html_has_the_lineage_section(tmp_path: Path, monkeypatch
     off = _settings(tmp_path, transports=[])
     run_job(JobContext(settings=off), "monitor", {"action": "report", "html": str(out)})
     assert "No lineage: lineage.transports does not include file." in out.read_text()
+
+
+def test_a_job_inside_a_databricks_run_sends_nothing(tmp_path: Path, monkeypatch) -> None:
+    from lakectl.jobs.tracking import tracked
+
+    monkeypatch.setenv("LAKECTL_LEDGER", "off")
+    with tracked(JobContext(settings=_settings(tmp_path), on_cluster=True), "optimize", {}) as record:
+        record.result = Result(job="optimize", tables_written=["silver.events"])
+    assert record.result.warnings == [] and not (tmp_path / "lineage").exists()
