@@ -20,8 +20,9 @@ from lakectl.jobs.params import LineageParams
     days=option(help="On a Databricks target: lineage events of the last N days."),
 )
 def lineage(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
-    """Table and column lineage from the OpenLineage events lakectl's runs recorded (no JVM); on a Databricks
-    target with a SQL warehouse from Unity Catalog's lineage system tables."""
+    """Where a table comes from and what it feeds, table by table and column by column.
+
+    Answers from the OpenLineage events lakectl's runs recorded (no JVM); on a Databricks target with a SQL warehouse, from Unity Catalog's lineage system tables."""
     run_job(ctx, "lineage", params, json_out, progress="none", present=_present)
 
 
