@@ -17,6 +17,7 @@ COMMANDS = (
     "train",
     "score",
     "model",
+    "lineage",
     "grant",
     "runs",
     "deploy",

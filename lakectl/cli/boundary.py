@@ -218,9 +218,9 @@ def _run_stages(job_ctx: JobContext, job: str, params: dict[str, Any], *, show: 
     """A job of stages (run, demo): one ledger row as the parent the stages nest under, a line per stage."""
     from lakectl.cli.status import stage_progress
     from lakectl.jobs import load_job
-    from lakectl.monitor.ledger import recording
+    from lakectl.jobs.tracking import tracked
 
-    with stage_progress(shown=show) as on_stage, recording(job_ctx, job, params) as record:
+    with stage_progress(shown=show) as on_stage, tracked(job_ctx, job, params) as record:
         result = load_job(job).run(job_ctx, params, on_stage=on_stage)  # type: ignore[call-arg]
         result.metrics.setdefault("run_id", record.run_id)
         record.result = result

@@ -2,6 +2,7 @@
 ml), `${ENV}` interpolation and the loader. Everything a caller needs is importable from here."""
 
 from lakectl.config.grant import GrantSettings, GrantSla
+from lakectl.config.lineage import LineageSettings
 from lakectl.config.loader import DEFAULT_CONFIG, config_path, load_settings, settings_from_dict
 from lakectl.config.ml import MLGate, MLSettings, MLSla, MLSplit, ModelSla
 from lakectl.config.monitor import MonitorSettings
@@ -26,6 +27,7 @@ __all__ = [
     "IngestSettings",
     "KafkaSource",
     "KinesisSource",
+    "LineageSettings",
     "LocalTarget",
     "MLGate",
     "MLSettings",

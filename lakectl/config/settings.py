@@ -5,6 +5,7 @@ from __future__ import annotations
 from msgspec import field
 
 from lakectl.config.grant import GrantSettings
+from lakectl.config.lineage import LineageSettings
 from lakectl.config.ml import MLSettings
 from lakectl.config.monitor import MonitorSettings
 from lakectl.config.pipeline import AggregateSettings, IngestSettings, TransformSettings
@@ -32,6 +33,7 @@ class Settings(Struct):
     schedules: dict[str, Schedule] = field(default_factory=dict)  # recurring jobs for `lakectl deploy`
     grant: GrantSettings = field(default_factory=GrantSettings)
     ml: MLSettings = field(default_factory=MLSettings)
+    lineage: LineageSettings = field(default_factory=LineageSettings)
 
     # Where the file came from, for messages; not part of the YAML (settings_from_dict refuses it there).
     source_file: str | None = None

@@ -228,3 +228,35 @@ def ai_query_scores_sql(endpoint: str, view: str, *, key: str = "event_id", text
         raise ValueError("an endpoint name must be a non-empty string without NUL")
     call = f"ai_query({quote_string(endpoint)}, {quote_ident(text)}, returnType => 'DOUBLE')"
     return f"SELECT {quote_ident(key)}, {call} AS {quote_ident(score)} FROM {view}"
+
+
+# Unity Catalog's lineage system tables (Databricks): table and column lineage of the last `days` days.
+TABLE_LINEAGE = ("system", "access", "table_lineage")
+COLUMN_LINEAGE = ("system", "access", "column_lineage")
+
+
+def _names_in(column: str, names: Sequence[str]) -> str:
+    return f"{quote_ident(column)} IN ({', '.join(quote_string(n) for n in names)})" if names else "FALSE"
+
+
+def table_lineage_sql(*, targets: Sequence[str] = (), sources: Sequence[str] = (), days: int = 365) -> str:
+    """Edges into `targets` and out of `sources`, one row per (source, target, entity) with its latest event."""
+    return (
+        "SELECT source_table_full_name AS source, target_table_full_name AS target, entity_type, entity_id, "
+        "max_by(entity_run_id, event_time) AS run_id, max(event_time) AS at "
+        f"FROM {quote_name(*TABLE_LINEAGE)} "
+        f"WHERE event_date >= date_sub(current_date(), {int(days)}) "
+        f"AND ({_names_in('target_table_full_name', targets)} OR {_names_in('source_table_full_name', sources)}) "
+        "GROUP BY source_table_full_name, target_table_full_name, entity_type, entity_id"
+    )
+
+
+def column_lineage_sql(tables: Sequence[str], *, days: int = 365) -> str:
+    """The column edges whose source or target is one of `tables`."""
+    return (
+        "SELECT DISTINCT source_table_full_name AS source, source_column_name AS source_column, "
+        "target_table_full_name AS target, target_column_name AS target_column "
+        f"FROM {quote_name(*COLUMN_LINEAGE)} "
+        f"WHERE event_date >= date_sub(current_date(), {int(days)}) "
+        f"AND ({_names_in('target_table_full_name', tables)} OR {_names_in('source_table_full_name', tables)})"
+    )

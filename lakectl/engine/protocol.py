@@ -38,6 +38,8 @@ class Capabilities:
     local_files: bool = False
     """The lake's paths are files this process reads and writes too: checkpoint locks, VACUUM's stream guard,
     DuckDB over delta-rs."""
+    system_lineage: bool = False
+    """Unity Catalog's lineage system tables (system.access.table_lineage, column_lineage) answer queries."""
     catalog_names: bool = False
     """Statements may name any table of the catalog (a warehouse resolves names in Unity Catalog), so names are
     not checked against lakectl's configured tables before it runs."""

@@ -82,7 +82,7 @@ class WarehouseEngine(NoSessionSettings):
 
     name = "warehouse"
     label = "a SQL warehouse"
-    capabilities = Capabilities(writes=True, databricks_sql=True, catalog_names=True)
+    capabilities = Capabilities(writes=True, databricks_sql=True, catalog_names=True, system_lineage=True)
 
     def __init__(
         self, target: DatabricksTarget, *, catalog: str | None, timeout_s: float = 600.0, client: WorkspaceClient | None = None

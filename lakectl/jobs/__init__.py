@@ -26,6 +26,7 @@ JOBS: dict[str, str] = {
     "train": "lakectl.jobs.train",
     "score": "lakectl.jobs.score",
     "model": "lakectl.jobs.model",
+    "lineage": "lakectl.jobs.lineage",
 }
 
 
@@ -42,9 +43,9 @@ def load_job(name: str) -> Job:
 
 
 def run_job(ctx: JobContext, name: str, params: dict[str, Any]) -> Result:
-    """Run a job in this process, time it, and record it in the run ledger (ops.runs)."""
+    """Run a job in this process, time it, record it in the run ledger (ops.runs) and send its lineage events."""
     from lakectl.core.results import Timer
-    from lakectl.monitor.ledger import recording
+    from lakectl.jobs.tracking import tracked
 
     registrar = None
     if ctx.settings.tables_by_path:  # a catalog Spark cannot reach here: register the tables this run creates
@@ -53,7 +54,7 @@ def run_job(ctx: JobContext, name: str, params: dict[str, Any]) -> Result:
         registrar = start(ctx)
     result = None
     try:
-        with recording(ctx, name, params) as record:
+        with tracked(ctx, name, params) as record:
             job = load_job(name)
             with Timer() as t:
                 result = job.run(ctx, params)

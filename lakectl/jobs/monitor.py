@@ -168,6 +168,17 @@ def check(ctx: JobContext, p: MonitorParams) -> Result:
     return result
 
 
+def _lineage_svg(ctx: JobContext) -> str | None:
+    """The recorded lineage graph (the report is about this lake: Unity Catalog's graph is not drawn here)."""
+    from lakectl.lineage.recorded import graph_of, read_events
+    from lakectl.monitor.lineage_svg import lineage_svg
+
+    if "file" not in ctx.settings.lineage.transports:
+        return None
+    events, _ = read_events(ctx.settings.lineage.file_path(ctx.settings.storage.root_dir))
+    return lineage_svg(graph_of(events))
+
+
 def report(ctx: JobContext, p: MonitorParams) -> Result:
     from lakectl.lake.deltars import open_table, read_rows
     from lakectl.monitor import progress as progress_table
@@ -208,6 +219,7 @@ def report(ctx: JobContext, p: MonitorParams) -> Result:
         min_pass_rate=min(rates) if rates else None,
         kpis=latest_kpis(s),
         hidden_runs=hidden_runs,
+        lineage=_lineage_svg(ctx),
     )
     path = write_report(p.html, html)
     return Result(job="monitor report", metrics={"html": str(path.absolute()), "bytes": len(html.encode())})

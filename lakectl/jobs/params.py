@@ -87,6 +87,14 @@ class DemoParams(Struct):
     seed: int = 42
 
 
+class LineageParams(Struct):
+    table: Annotated[str, Meta(min_length=1)]
+    upstream: bool = False  # neither flag: both directions
+    downstream: bool = False
+    columns: bool = False
+    days: Annotated[int, Meta(ge=1, le=3660)] = 365  # Databricks: lineage events of the last N days
+
+
 class QueryParams(Struct):
     sql: Annotated[str, Meta(min_length=1)]
     limit: Annotated[int, Meta(ge=0, le=MAX_LIMIT)] = 100  # 0 = no limit

@@ -111,3 +111,24 @@ def read_rows(path: str) -> list[dict[str, Any]]:
     from deltalake import QueryBuilder
 
     return arrow(QueryBuilder().register("t", dt).execute("SELECT * FROM t")).to_pylist()
+
+
+def schema_fields(path: str) -> tuple[tuple[str, str], ...]:
+    """(column, type) of a Delta table from its log, types written as Spark SQL spells them; () when there is no table."""
+    dt = open_table(path)
+    if dt is None:
+        return ()
+    return tuple((f.name, _type_name(f.type)) for f in dt.schema().fields)
+
+
+def _type_name(t: Any) -> str:
+    kind = type(t).__name__
+    if kind == "PrimitiveType":
+        return str(t.type)
+    if kind == "ArrayType":
+        return f"array<{_type_name(t.element_type)}>"
+    if kind == "MapType":
+        return f"map<{_type_name(t.key_type)},{_type_name(t.value_type)}>"
+    if kind == "StructType":
+        return "struct<" + ",".join(f"{f.name}:{_type_name(f.type)}" for f in t.fields) + ">"
+    return str(t)

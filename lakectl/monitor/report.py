@@ -233,6 +233,7 @@ def render_html(
     min_pass_rate: float | None = None,
     kpis: list[dict[str, Any]] | None = None,
     hidden_runs: int = 0,
+    lineage: str | None = None,
 ) -> str:
     from lakectl.core.formatting import human_bytes
 
@@ -256,6 +257,8 @@ def render_html(
         _charts(freshness_chart(tables), writes_chart(tables, commits)),
         "<h2>Gold KPIs (gold.kpi_hourly)</h2>",
         kpi_summary(kpis) if kpis is not None else '<p class="note">gold.kpi_hourly does not exist yet.</p>',
+        "<h2>Lineage</h2>",
+        _charts(lineage) if lineage else '<p class="note">No lineage: lineage.transports does not include file.</p>',
         "<h2>Recent runs</h2>",
         runs_table(runs, hidden_runs),
         "<h2>Throughput</h2>",

@@ -13,7 +13,9 @@ from lakectl.core.results import Result
 
 StatusLine = Callable[[], AbstractContextManager[Callable[[str], None]]]
 # Jobs that are SQL only: with `warehouse_id` they run here on the warehouse (seconds, no cluster starts).
-WAREHOUSE_JOBS = ("query", "optimize")
+WAREHOUSE_JOBS = ("query", "optimize", "lineage")
+# Of those, the ones a cluster is not submitted for: lineage reads Unity Catalog's system tables on the warehouse.
+WAREHOUSE_ONLY = ("lineage",)
 
 
 def run_remote(
@@ -35,6 +37,13 @@ def run_remote(
     target = settings.target(name)
     assert isinstance(target, DatabricksTarget)
     timeout = timeout_s if timeout_s else target.timeout_minutes * 60
+    if job in WAREHOUSE_ONLY and not target.warehouse_id:
+        from lakectl.core.errors import ConfigError
+
+        raise ConfigError(
+            f"lakectl {job} on the Databricks target {name} reads Unity Catalog's system tables on a SQL warehouse, and the target has no warehouse_id",
+            f"set targets.{name}.warehouse_id, or use --target local for the lineage lakectl recorded",
+        )
     if job in WAREHOUSE_JOBS and target.warehouse_id:
         return _on_warehouse(settings, name, job, params, run_id=run_id, timeout_s=timeout, verbose=verbose)
     sub = Submission(settings, name, target, job, params, run_id=run_id, timeout_s=timeout, wait=wait, verbose=verbose)

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from tests.databricks_fake import system_tables
+
 _TYPES = {
     "ByteType": "BYTE",
     "ShortType": "SHORT",
@@ -74,11 +76,12 @@ def spark_engine(spark: Any) -> Callable[..., tuple[list[tuple[str, str]], list[
         upper = statement.upper()
         if upper.startswith("CREATE BLOOMFILTER") or (upper.startswith("ANALYZE") and "DELTA STATISTICS" in upper):
             raise ValueError(f"[PARSE_SYNTAX_ERROR] not the documented grammar: {statement[:200]}")
-        df = spark.sql(bind(statement, params))
+        df = spark.sql(bind(system_tables.rewrite(statement), params))
         columns = [(f.name, _TYPES.get(type(f.dataType).__name__, "STRING")) for f in df.schema.fields]
         return columns, [[_text(v) for v in row] for row in df.collect()]
 
     run.not_run = []  # type: ignore[attr-defined]
+    run.session = spark  # type: ignore[attr-defined]  # where system_tables.install puts the system tables
     return run
 
 
