@@ -42,7 +42,11 @@ class ProgressFeed:
         if self.reports is not None:
             busy = [int(p["batchId"]) for p in fresh if int(p.get("numInputRows") or 0)]
             found = self.reports(busy) if busy else {}
-            fresh = [corrected(p, found[int(p["batchId"])]) if int(p.get("batchId", -1)) in found else p for p in fresh]
+            # an idle trigger may carry the next batch's id: only the event with rows is that batch's
+            fresh = [
+                corrected(p, found[int(p["batchId"])]) if int(p.get("numInputRows") or 0) and int(p["batchId"]) in found else p
+                for p in fresh
+            ]
         for p in fresh:
             rows = int(p.get("numInputRows") or 0)
             committed = p.get("committed") or {}
