@@ -158,6 +158,13 @@ def test_cli_ingest_with_spark_remote(connect_server: ConnectServer, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)
     assert result["rows_written"] == 400 and result["rows_quarantined"] == 0
+    # Each row counted once (issue 33): over Connect Spark's per-source count adds every read of the batch.
+    from deltalake import DeltaTable
+
+    progress = [
+        r for r in DeltaTable(str(root / "tables" / "ops" / "stream_progress")).to_pyarrow_table().to_pylist() if r["num_input_rows"]
+    ]
+    assert sum(r["num_input_rows"] for r in progress) == sum(r["rows_committed"] for r in progress) == result["rows_read"] == 400
 
 
 def _without_timings(value):
