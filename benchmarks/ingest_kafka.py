@@ -214,8 +214,8 @@ def spark_floor(spark, bootstrap: str, topic: str, path: str) -> float:  # noqa:
     transaction or progress record: what the engine itself allows on this machine (best of two)."""
     from pyspark.sql import functions as F
 
-    from lakectl.jobs.ingest import BRONZE_COLUMNS
     from lakectl.pipeline.bronze.parse import parse_events
+    from lakectl.pipeline.bronze.writer import BRONZE_COLUMNS
     from lakectl.pipeline.sources.kafka import as_bronze_source
 
     parsed = (

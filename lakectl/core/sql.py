@@ -44,6 +44,11 @@ def quote_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def quote_ansi_string(value: str) -> str:
+    """An ANSI SQL string literal (DuckDB, DataFusion): a quote doubled, a backslash read literally."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def path_ref(path: str) -> str:
     """A path-addressed Delta table: delta.`/some/path`."""
     return "delta." + quote_ident(path)

@@ -12,21 +12,18 @@ from lakectl.core.typed import parse_params
 from lakectl.engine.context import JobContext
 from lakectl.governance.autoregister import after_first_batch
 from lakectl.jobs.params import IngestParams
+from lakectl.lake.batch_report import BatchReports
 from lakectl.lake.batch_size import kafka_records_per_batch, micro_batch_bytes
 from lakectl.lake.checkpoints import checkpoint_app_id, checkpoint_lock
-from lakectl.lake.delta import append_once, ensure_table, exists, rows_committed, table_version
-from lakectl.lake.stream_progress import input_rows
+from lakectl.lake.delta import ensure_table, exists, rows_committed, table_version
 from lakectl.lake.streaming import run_query, stoppable
 from lakectl.monitor.progress import recorder as progress_recorder
-from lakectl.pipeline.bronze.parse import EVENT_FIELDS, SOURCE_COLUMNS, parse_events
+from lakectl.pipeline.bronze.writer import BRONZE_COLUMNS, QUARANTINE_COLUMNS, BronzeWriter, shape
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
     from lakectl.pipeline.sources.kafka import KafkaSpec
-
-BRONZE_COLUMNS = [n for n, _ in EVENT_FIELDS] + ["raw"] + [n for n, _ in SOURCE_COLUMNS] + ["ingest_time", "ingest_run_id", "batch_id"]
-QUARANTINE_COLUMNS = ["raw", "reason", "event_id"] + [n for n, _ in SOURCE_COLUMNS] + ["ingest_time", "ingest_run_id", "batch_id"]
 
 
 def checkpoint_dir(ctx: JobContext, p: IngestParams) -> Path:
@@ -97,19 +94,6 @@ def open_source(ctx: JobContext, p: IngestParams, spec: KafkaSpec | None) -> Dat
     from lakectl.pipeline.sources import files
 
     return files.read_stream(ctx.spark, ctx.settings, p.path or files.events_path(ctx.settings), batch_bytes=batch_bytes(ctx))
-
-
-def shape(records: DataFrame, run_id: str, batch_id: int) -> DataFrame:
-    """Source records -> parsed events with the ingest columns (bronze and quarantine select from it)."""
-    from pyspark.sql import functions as F
-
-    return (
-        parse_events(records)
-        .withColumn("ingest_time", F.current_timestamp())
-        .withColumn("ingest_run_id", F.lit(run_id))
-        .withColumn("batch_id", F.lit(batch_id).cast("long"))
-        .withColumnRenamed("value", "raw")
-    )
 
 
 def record_data_loss(ctx: JobContext, checkpoint: Path, identity: dict[str, Any], ranges: list[dict[str, Any]]) -> Path:
@@ -226,39 +210,23 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: KafkaSpec | None, identity: 
         if not exists(spark, handle):  # an existing local table costs no Spark call, not even analysis
             ensure_table(spark, handle, shape(stream, ctx.run_id, 0).select(*columns).schema)
 
-    def write_batch(batch: DataFrame, batch_id: int) -> None:
-        from pyspark.sql import functions as F
-
-        # persisted: both outputs filter on `reason`, and without the cache Spark pushes that filter
-        # below the parse, inlining from_json once per field it reads (measured 4x slower). The cache
-        # lives for one batch, so it is not compressed: compressing the raw payloads cost more than the
-        # whole Delta write (1M events in one batch: 25.5 s -> 23.0 s). This session is the query's own clone.
-        batch.sparkSession.conf.set("spark.sql.inMemoryColumnarStorage.compressed", "false")
-        parsed = shape(batch, ctx.run_id, batch_id).persist()
-        try:
-            good = parsed.where(F.col("reason").isNull()).select(*BRONZE_COLUMNS)
-            bad = parsed.where(F.col("reason").isNotNull()).select(*QUARANTINE_COLUMNS)
-            append_once(good, bronze.path, app_id=app_id, version=batch_id, run_id=ctx.run_id)
-            # Most batches have no bad record: a look at the cached batch is cheaper than an empty
-            # Delta commit, and a replayed batch without bad records has nothing to duplicate.
-            if not bad.isEmpty():
-                append_once(bad, quarantine.path, app_id=app_id, version=batch_id, run_id=ctx.run_id)
-        finally:
-            parsed.unpersist()
-
+    # What each batch held and committed: its progress line, ops.stream_progress and the result read these.
+    reports = BatchReports.for_job(ctx, "ingest")
+    body = BronzeWriter({bronze.display: bronze.path, quarantine.display: quarantine.path}, app_id, ctx.run_id, reports)
     writer = (
-        stream.writeStream.foreachBatch(stoppable(write_batch))
+        stream.writeStream.foreachBatch(stoppable(body))
         .option("checkpointLocation", str(checkpoint / "offsets"))
         .queryName(f"ingest-{p.source}")
     )
     interval = p.trigger_interval or ctx.settings.ingest.trigger_interval
     try:
         # each batch's progress goes to ops.stream_progress for `lakectl monitor streams` as it finishes
-        query = run_query(
+        run_query(
             writer,
             continuous=p.continuous,
             interval=interval,
             on_progress=after_first_batch(ctx, progress_recorder(ctx, checkpoint.name, str(checkpoint))),
+            reports=reports.lookup(spark),
         )
     except Exception as exc:
         if spec is not None and _data_loss_during_run(exc):
@@ -267,18 +235,19 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: KafkaSpec | None, identity: 
                 "re-run with --allow-data-loss to skip them (the skipped ranges are recorded)",
             ) from exc
         raise
+    batches = [r for _, r, _ in reports.collect(spark)]
     written = rows_committed(spark, bronze.path, ctx.run_id, versions[bronze.path])
     quarantined = rows_committed(spark, quarantine.path, ctx.run_id, versions[quarantine.path])
     return Result(
         job="ingest",
-        rows_read=input_rows(query) or written + quarantined,
+        rows_read=sum(r.rows for r in batches),
         rows_written=written,
         rows_quarantined=quarantined,
         tables_written=[bronze.display, quarantine.display],
         warnings=warnings,
         metrics={
             "source": p.source,
-            "batches": len(query.recentProgress),
+            "batches": len(batches),
             "checkpoint": str(checkpoint),
             **({"skipped_offsets": skipped} if skipped else {}),
         },

@@ -7,7 +7,6 @@ and a run repeated after a crash cannot add a second row. `rescore` rewrites eve
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -84,15 +83,15 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
     """Stream silver.reviews; each micro-batch scores its reviews that have no score from this version
     and MERGEs them (so a batch replayed after a crash writes nothing twice). Ends on SIGINT/SIGTERM
     after the batch in flight commits (exit 130), like `ingest --continuous`."""
-    from lakectl.lake.server_batches import BatchFigures
+    from lakectl.lake.batch_report import BatchReports
     from lakectl.ml import scoring
 
     checkpoint = checkpoint_dir(ctx, p, ref)
     spark = ctx.spark
     scorer = _StreamScorer(ctx, ref, target, None)
     server_copy: str | None = None
-    if ctx.engine.capabilities.batches_on_server:  # their figures come back through ops.batch_figures
-        scorer.figures = BatchFigures(ctx, "score")
+    scorer.reports = BatchReports.for_job(ctx, "score")  # over Connect: through ops.batch_figures
+    if ctx.engine.capabilities.batches_on_server:
         if not scoring.is_encoder(ref.uri):  # a Spark model holds the client's session: the server loads its own
             from lakectl.ml.connect_compat import spark_model_copy_for_server
 
@@ -106,21 +105,21 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
             import shutil
 
             shutil.rmtree(server_copy, ignore_errors=True)
-    if scorer.figures is not None:  # the query ended by itself (a signal ends in Interrupted with the stream's counts)
-        found = [json.loads(f) for f in scorer.figures.collect(spark)]
-        scorer.rows, scorer.batches = sum(int(f["rows"]) for f in found), len(found)
+    # the query ended by itself (a signal ends in Interrupted with the stream's counts)
+    found = [r for _, r, _ in scorer.reports.collect(spark)]
     return Result(
         job="score",
         tables_read=[source.display],
         tables_written=[target.display],
-        rows_written=scorer.rows,
+        rows_read=sum(r.rows for r in found),
+        rows_written=sum(r.written.get(target.display, 0) for r in found),
         metrics={
             "model_name": ref.name,
             "model_version": ref.version,
             "model_alias": ref.alias,
             "model_uri": ref.uri,
             "continuous": True,
-            "batches": scorer.batches,
+            "batches": len(found),
         },
     )
 
@@ -138,21 +137,28 @@ def _stream_scores(ctx: JobContext, p: ScoreParams, source, scorer: _StreamScore
             .option("checkpointLocation", str(checkpoint / "offsets"))
             .queryName(f"score-{ctx.run_id}")
         )
-        run_query(query, continuous=True, interval=p.trigger_interval or ctx.settings.ingest.trigger_interval)
+        run_query(
+            query,
+            continuous=True,
+            interval=p.trigger_interval or ctx.settings.ingest.trigger_interval,
+            reports=scorer.reports.lookup(spark),  # each review counted once (Spark counts every read of the batch)
+        )
 
 
 class _StreamScorer:
     """foreachBatch body of `score --continuous`."""
 
     def __init__(self, ctx: JobContext, ref, target, model) -> None:  # noqa: ANN001
+        from lakectl.lake.batch_report import BatchReports
+
         self.ctx, self.ref, self.target, self.model = ctx, ref, target, model
-        self.rows = self.batches = 0
-        self.figures = None  # a BatchFigures when the batches run on a Spark Connect server
+        self.reports = BatchReports()  # what each batch held and scored; over Connect, through ops.batch_figures
         self.model_path: str | None = None  # over Connect, a Spark model's pipeline folder, loaded by the server
 
     def __call__(self, batch, batch_id: int) -> None:  # noqa: ANN001
         from pyspark.sql import functions as F
 
+        from lakectl.lake.batch_report import BatchReport
         from lakectl.lake.delta import table_version
 
         spark = batch.sparkSession
@@ -160,15 +166,15 @@ class _StreamScorer:
             from pyspark.ml import PipelineModel
 
             self.model = PipelineModel.load(self.model_path)
+        # The batch's size, counted once here: Spark's per-source count adds every read of the batch (the
+        # anti-join check and the MERGE: 667 for 400 reviews over Connect).
+        held = batch.count()
         todo = batch.where(F.col("review_text").isNotNull()).select("event_id", "review_text")
         if table_version(spark, self.target.path) >= 0:  # a batch run or a replayed batch may have scored some
             done = spark.read.format("delta").load(self.target.path).where(F.col("model_version") == self.ref.version).select("event_id")
             todo = todo.join(done, "event_id", "left_anti")
         rows = 0
-        if todo.limit(1).count():
+        if held and todo.limit(1).count():
             rows = merge_scored(spark, self.target, scored_rows(todo, self.ref, self.ctx.run_id, self.model), False)[0]
             kill_point("score.after_merge")
-        if self.figures is not None:
-            self.figures.record(spark, batch_id, json.dumps({"rows": rows}))
-        self.rows += rows
-        self.batches += 1
+        self.reports.record(spark, batch_id, BatchReport(held, {self.target.display: rows} if rows else {}))

@@ -17,10 +17,11 @@ from lakectl.core.results import Result
 from lakectl.core.typed import parse_params
 from lakectl.engine.context import JobContext
 from lakectl.jobs.params import TransformParams
+from lakectl.lake.batch_report import BatchReports
 from lakectl.lake.batch_size import micro_batch_bytes
 from lakectl.lake.checkpoints import checkpoint_app_id, checkpoint_lock, pending_delta_rows
 from lakectl.lake.delta import is_delta_table, table_version
-from lakectl.lake.server_batches import BatchFigures, recover_error
+from lakectl.lake.server_batches import recover_error
 from lakectl.lake.streaming import run_query, stoppable
 from lakectl.pipeline.silver import cleaning as silver
 from lakectl.pipeline.silver.batch import prepare
@@ -73,8 +74,9 @@ def _run(ctx: JobContext, p: TransformParams) -> Result:
     tally = Tally()
     writer = BatchWriter(ctx, t, rules, drift, mode, dims, tally)
     # Over Spark Connect the batch function runs on the server: its figures come back through an ops table.
-    figures = BatchFigures(ctx, "transform") if ctx.engine.capabilities.batches_on_server and not p.batch else None
-    writer.figures = figures
+    on_server = ctx.engine.capabilities.batches_on_server and not p.batch
+    if on_server:
+        writer.reports = BatchReports.for_job(ctx, "transform")
     previous_meta = spark.conf.get(_USER_METADATA, None)
     spark.conf.set(_USER_METADATA, ctx.run_id)  # tags the MERGE commits of this run (append_once tags its own)
     try:
@@ -85,8 +87,8 @@ def _run(ctx: JobContext, p: TransformParams) -> Result:
             writer(spark.read.format("delta").option("versionAsOf", version).load(t.bronze.path), version)
         else:
             _stream(ctx, p, t, writer, checkpoint)
-        if figures is not None:
-            for batch_json in figures.collect(spark):
+        if on_server:
+            for _, _, batch_json in writer.reports.collect(spark):
                 tally.add(Tally.from_json(batch_json))
         if tally.failure is None and not tally.dims_loaded:
             dims.commit(tally)
@@ -128,6 +130,7 @@ def _stream(ctx: JobContext, p: TransformParams, t: TransformTables, writer: Bat
         continuous=p.continuous,
         interval=p.trigger_interval or ctx.settings.ingest.trigger_interval,
         on_progress=after_first_batch(ctx),
+        reports=writer.reports.lookup(spark),  # each batch counted once (Spark counts it once per table written)
     )
 
 

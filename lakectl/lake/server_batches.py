@@ -35,20 +35,50 @@ class BatchFigures:
 
     def collect(self, spark: Any) -> list[str]:
         """This run's figures, one per batch (the last one recorded for a batch id), in batch order."""
-        from pyspark.sql import functions as F
+        found = self.collect_ids(spark, None)
+        return [found[b] for b in sorted(found)]
 
-        rows = (
-            spark.read.format("delta")
-            .load(self.path)
-            .where((F.col("job") == self.job) & (F.col("run_id") == self.run_id))
-            .select("batch_id", "figures", "recorded_at")
-            .collect()
-        )
+    def collect_ids(self, spark: Any, batch_ids: list[int] | None) -> dict[int, str]:
+        """batch id -> this run's figures for those batches (all when None), the last recorded per id.
+        A table the client can reach on its own disk is read with delta-rs (no Spark query per batch
+        while a stream runs); else through the session."""
+        rows = self._rows_local(batch_ids)
+        if rows is None:
+            from pyspark.sql import functions as F
+
+            cond = (F.col("job") == self.job) & (F.col("run_id") == self.run_id)
+            if batch_ids is not None:
+                cond = cond & F.col("batch_id").isin(*[int(b) for b in batch_ids])
+            rows = [
+                r.asDict()
+                for r in spark.read.format("delta").load(self.path).where(cond).select("batch_id", "figures", "recorded_at").collect()
+            ]
         latest: dict[int, Any] = {}
         for r in rows:
-            if r["batch_id"] not in latest or r["recorded_at"] >= latest[r["batch_id"]]["recorded_at"]:
-                latest[r["batch_id"]] = r
-        return [latest[b]["figures"] for b in sorted(latest)]
+            b = int(r["batch_id"])
+            if b not in latest or r["recorded_at"] >= latest[b]["recorded_at"]:
+                latest[b] = r
+        return {b: latest[b]["figures"] for b in latest}
+
+    def _rows_local(self, batch_ids: list[int] | None) -> list[dict[str, Any]] | None:
+        from lakectl.lake.deltars import open_local_table
+
+        table = open_local_table(self.path)
+        if table is None:
+            return None
+        from deltalake import QueryBuilder
+
+        from lakectl.core.sql import quote_ansi_string
+        from lakectl.lake.deltars import arrow
+
+        where = f"job = {quote_ansi_string(self.job)} AND run_id = {quote_ansi_string(self.run_id)}"
+        if batch_ids is not None:
+            where += f" AND batch_id IN ({', '.join(str(int(b)) for b in batch_ids) or 'NULL'})"
+        try:
+            query = QueryBuilder().register("f", table).execute(f"SELECT batch_id, figures, recorded_at FROM f WHERE {where}")
+            return arrow(query).to_pylist()
+        except Exception:  # a log feature delta-rs cannot read: the session reads it
+            return None
 
 
 def carry_error(exc: Exception) -> RuntimeError:

@@ -1,5 +1,6 @@
-"""A streaming query's progress: each finished micro-batch handed to a callback once, one line per batch
-(rows, rate, duration, Kafka lag), and the rows a query read."""
+"""A streaming query's progress: each finished micro-batch handed to a callback once with lakectl's own
+figures for it (lakectl.lake.batch_report), one line per batch (rows, rate, duration, what it committed,
+Kafka lag), and the run's totals for the stop line."""
 
 from __future__ import annotations
 
@@ -10,27 +11,86 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pyspark.sql.streaming import StreamingQuery
 
+    from lakectl.lake.batch_report import BatchReport
+
 ProgressCallback = Callable[[list[dict[str, Any]]], None]
+ReportLookup = Callable[[list[int]], "dict[int, BatchReport]"]
 
 
 class ProgressFeed:
-    """Hands each finished micro-batch's progress to a callback once, as the query reports it.
-    Batch ids only grow within a query run, so the last one handed over is all the state needed."""
+    """Hands each finished micro-batch's progress to a callback once, as the query reports it, with its
+    rows and rates taken from the batch's own report (what it committed) where `reports` has one.
+    Progress events are ordered by their trigger time, so the last one handed over is all the state
+    needed (an idle trigger may repeat the next batch's id, its time is always new). Keeps the run's
+    totals for the stop line."""
 
-    def __init__(self, callback: ProgressCallback | None) -> None:
-        self.callback = callback
-        self.last_batch = -1
+    def __init__(self, callback: ProgressCallback | None, reports: ReportLookup | None = None) -> None:
+        self.callback, self.reports = callback, reports
+        self.last_seen: tuple[str, int] = ("", -1)
+        self.batches = 0  # batches with data
+        self.rows = 0
+        self.written: dict[str, int] = {}
 
     def __call__(self, query: StreamingQuery) -> None:
-        if self.callback is None:
-            return
         last = query.lastProgress
-        if not last or int(as_dict(last).get("batchId", -1)) <= self.last_batch:
+        if not last or _order(as_dict(last)) <= self.last_seen:
             return  # nothing new: skip fetching the whole recentProgress buffer
-        fresh = [p for p in map(as_dict, query.recentProgress or []) if int(p.get("batchId", -1)) > self.last_batch]
-        if fresh:
-            self.last_batch = max(int(p["batchId"]) for p in fresh)
+        fresh = [p for p in map(as_dict, query.recentProgress or []) if _order(p) > self.last_seen]
+        if not fresh:
+            return
+        self.last_seen = max(_order(p) for p in fresh)
+        if self.reports is not None:
+            busy = [int(p["batchId"]) for p in fresh if int(p.get("numInputRows") or 0)]
+            found = self.reports(busy) if busy else {}
+            # an idle trigger may carry the next batch's id: only the event with rows is that batch's
+            fresh = [
+                corrected(p, found[int(p["batchId"])]) if int(p.get("numInputRows") or 0) and int(p["batchId"]) in found else p
+                for p in fresh
+            ]
+        for p in fresh:
+            rows = int(p.get("numInputRows") or 0)
+            committed = p.get("committed") or {}
+            if rows or any(committed.values()):
+                self.batches += 1
+                self.rows += rows
+                for table, n in committed.items():
+                    self.written[table] = self.written.get(table, 0) + int(n)
+        if self.callback is not None:
             self.callback(fresh)
+
+    def summary(self) -> str:
+        """ "3 batch(es) with data, 6,000 rows, committed silver.events 5,900 + silver.quarantine 100"."""
+        text = f"{self.batches} batch(es) with data, {self.rows:,} rows"
+        return text + (f", committed {committed_text(self.written)}" if self.written else "")
+
+
+def _order(p: dict[str, Any]) -> tuple[str, int]:
+    return (str(p.get("timestamp") or ""), int(p.get("batchId", -1)))
+
+
+def corrected(p: dict[str, Any], report: BatchReport) -> dict[str, Any]:
+    """A progress event with the rows the batch held (counted once) instead of Spark's per-source count,
+    its rates scaled alike, and what it committed: `committed` (table -> rows). Spark's own count stays as
+    `sparkInputRows`."""
+    spark_rows = int(p.get("numInputRows") or 0)
+    out = {
+        **p,
+        "numInputRows": report.rows,
+        "sparkInputRows": spark_rows,
+        "committed": dict(report.written),
+    }
+    seconds = int((p.get("durationMs") or {}).get("triggerExecution") or 0) / 1000
+    for key in ("inputRowsPerSecond", "processedRowsPerSecond"):
+        rate = p.get(key)
+        if spark_rows and rate is not None:
+            out[key] = float(rate) * report.rows / spark_rows
+        elif key == "processedRowsPerSecond" and seconds:
+            out[key] = report.rows / seconds
+    return out
+
+
+def committed_text(written: dict[str, int]) -> str:
+    return " + ".join(f"{table} {n:,}" for table, n in written.items())
 
 
 def as_dict(progress: Any) -> dict[str, Any]:
@@ -52,6 +112,8 @@ def batch_line(p: dict[str, Any]) -> str:
     seconds = int((p.get("durationMs") or {}).get("triggerExecution") or 0) / 1000
     rate = float(p.get("processedRowsPerSecond") or 0)
     line = f"lakectl: {p.get('name') or 'stream'} batch {p.get('batchId')}: {rows:,} rows in {seconds:.1f}s ({rate:,.0f} rows/s)"
+    if p.get("committed"):
+        line += f", committed {committed_text(p['committed'])}"
     lag = source_lag(p)
     return line + (f", lag {lag:,} records" if lag is not None else "")
 
@@ -87,12 +149,5 @@ def print_batches(progress: list[dict[str, Any]]) -> None:
     import sys
 
     for p in progress:
-        if int(p.get("numInputRows") or 0):  # not the idle triggers of a caught-up stream
+        if int(p.get("numInputRows") or 0) or any((p.get("committed") or {}).values()):  # not the idle triggers
             print(batch_line(p), file=sys.stderr, flush=True)
-
-
-def input_rows(query: StreamingQuery) -> int:
-    """The rows the query read, as a local session reports them; 0 over Spark Connect, whose per-source
-    counts add up every action a batch function ran on its batch (1,600 for 1,200 rows read once by ingest
-    in a parity run), so callers fall back to the Delta log's figures there."""
-    return sum(int(p.get("numInputRows") or 0) for p in query.recentProgress or [])

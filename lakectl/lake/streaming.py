@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lakectl.core.errors import Interrupted
-from lakectl.lake.stream_progress import ProgressCallback, ProgressFeed, as_dict, print_batches
+from lakectl.lake.stream_progress import ProgressCallback, ProgressFeed, ReportLookup, as_dict, print_batches
 
 if TYPE_CHECKING:
     from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
@@ -60,12 +60,21 @@ def batches_running() -> int:
         return _RUNNING
 
 
-def run_query(writer: DataStreamWriter, *, continuous: bool, interval: str, on_progress: ProgressCallback | None = None) -> StreamingQuery:
+def run_query(
+    writer: DataStreamWriter,
+    *,
+    continuous: bool,
+    interval: str,
+    on_progress: ProgressCallback | None = None,
+    reports: ReportLookup | None = None,
+) -> StreamingQuery:
     """Start the query with availableNow (one shot) or a processing-time trigger (continuous), and wait.
 
-    `on_progress` gets each batch's progress as the batch finishes; in continuous mode each finished
-    batch also prints one line on stderr. SIGINT/SIGTERM (either mode) let the batch in flight finish
-    and commit, start no new batch (see `stoppable`), and end in Interrupted (exit 130); the next run
+    `on_progress` gets each batch's progress as the batch finishes, its rows and rates taken from
+    `reports` (what the batch function says the batch held and committed, lakectl.lake.batch_report)
+    where given; in continuous mode each finished batch also prints one line on stderr. SIGINT/SIGTERM
+    (either mode) let the batch in flight finish and commit, start no new batch (see `stoppable`), and
+    end in Interrupted (exit 130) whose message sums up the batches from the same figures; the next run
     continues where this one stopped."""
 
     def on_batches(progress: list[dict[str, Any]]) -> None:
@@ -74,7 +83,7 @@ def run_query(writer: DataStreamWriter, *, continuous: bool, interval: str, on_p
         if on_progress is not None:
             on_progress(progress)
 
-    feed = ProgressFeed(on_batches)
+    feed = ProgressFeed(on_batches, reports)
     trigger: dict[str, Any] = {"processingTime": interval} if continuous else {"availableNow": True}
     query = writer.trigger(**trigger).start()
     signals: list[str] = []
@@ -109,11 +118,8 @@ def run_query(writer: DataStreamWriter, *, continuous: bool, interval: str, on_p
     _GATE_CLOSED.clear()
     error = query.exception()
     if signals and (error is None or gate_closed or _STOP_MARK in str(error)):
-        done = [as_dict(p) for p in query.recentProgress or []]
-        rows = sum(int(p.get("numInputRows") or 0) for p in done)
-        batches = len({p.get("batchId") for p in done if int(p.get("numInputRows") or 0)})
         raise Interrupted(
-            f"stopped by {signals[0]} after {batches} batch(es) with data, {rows:,} rows",
+            f"stopped by {signals[0]} after {feed.summary()}",
             "run the same command again to continue from the last committed batch",
         )
     if error is not None:

@@ -1,8 +1,9 @@
 """ops.stream_progress: one row per micro-batch progress event of an ingest query.
 
 Ingest hands `recorder(ctx, stream, checkpoint)` to its query runner, which calls it with each
-batch's progress as the batch finishes (continuous runs too); rows are appended with delta-rs
-(the Spark session is not needed for a few rows).
+batch's progress as the batch finishes (continuous runs too): its rows and rates are lakectl's own
+figures (the batch's rows counted once, and what it committed: lakectl.lake.batch_report), not Spark's
+per-source counts. Rows are appended with delta-rs (the Spark session is not needed for a few rows).
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ COLUMNS: list[tuple[str, str]] = [
     ("duration_ms", "int64"),
     ("sources", "string"),
     ("recorded_at", "timestamp"),
+    # lakectl's own figures (lakectl.lake.batch_report); num_input_rows above is the batch's rows counted once
+    ("spark_input_rows", "int64"),  # Spark's per-source count (one per action that read the batch)
+    ("rows_committed", "int64"),
+    ("committed", "string"),  # JSON: table -> rows this batch committed to it
 ]
 
 
@@ -52,7 +57,8 @@ def _float(value: Any) -> float | None:
 
 
 def progress_rows(progress: list[dict[str, Any]], stream: str, run_id: str, checkpoint: str | None) -> list[dict[str, Any]]:
-    """Rows for ops.stream_progress from StreamingQueryProgress dicts (query.recentProgress)."""
+    """Rows for ops.stream_progress from StreamingQueryProgress dicts (query.recentProgress), as
+    lakectl.lake.stream_progress.corrected leaves them."""
     now = datetime.now(UTC)
     rows = []
     for p in progress:
@@ -76,6 +82,9 @@ def progress_rows(progress: list[dict[str, Any]], stream: str, run_id: str, chec
                 "duration_ms": int(durations.get("triggerExecution") or 0),
                 "sources": json.dumps(sources, default=str),
                 "recorded_at": now,
+                "spark_input_rows": int(p.get("sparkInputRows", p.get("numInputRows")) or 0),
+                "rows_committed": sum(int(n) for n in (p.get("committed") or {}).values()) if "committed" in p else None,
+                "committed": json.dumps(p["committed"]) if "committed" in p else None,
             }
         )
     return rows

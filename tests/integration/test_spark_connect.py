@@ -158,6 +158,13 @@ def test_cli_ingest_with_spark_remote(connect_server: ConnectServer, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)
     assert result["rows_written"] == 400 and result["rows_quarantined"] == 0
+    # Each row counted once (issue 33): over Connect Spark's per-source count adds every read of the batch.
+    from deltalake import DeltaTable
+
+    progress = [
+        r for r in DeltaTable(str(root / "tables" / "ops" / "stream_progress")).to_pyarrow_table().to_pylist() if r["num_input_rows"]
+    ]
+    assert sum(r["num_input_rows"] for r in progress) == sum(r["rows_committed"] for r in progress) == result["rows_read"] == 400
 
 
 def _without_timings(value):
@@ -342,3 +349,87 @@ def test_endpoint_parsing():
         endpoint("sc://h:port")
     with pytest.raises(UsageError):
         endpoint("sc://:15002")
+
+
+def _live_files(table: Path) -> int:
+    """Data files in a Delta table's snapshot, from its JSON log (adds minus removes)."""
+    live = 0
+    for f in sorted((table / "_delta_log").glob("*.json")):
+        for line in f.read_text().splitlines():
+            action = json.loads(line)
+            live += ("add" in action) - ("remove" in action)
+    return live
+
+
+@pytest.mark.connect
+@pytest.mark.e2e
+def test_transform_continuous_over_connect_counts_each_row_once(connect_server: ConnectServer, spark, tmp_path):
+    """Issue 33 over Connect, where the batch function runs on the server: transform's progress lines and its
+    stop line add up to the bronze rows it read, each once, and to the rows it committed to each silver table."""
+    import re
+    import signal
+
+    root = tmp_path / "lake"
+    generate(root / "landing", 400, seed=7, start=START, bad_fraction=0.05, duplicate_fraction=0.05, file_rows=200)
+    config = tmp_path / "lakectl.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "storage": {"root": str(root)},
+                "default_target": "cluster",
+                "targets": {"cluster": {"kind": "spark", "remote": connect_server.url}},
+                "transform": {"max_bytes_per_trigger": 1},  # one bronze file per batch
+            }
+        )
+    )
+    env = {**os.environ, "LAKECTL_CONFIG": str(config)}
+    for key in CONNECT_ENV:
+        env.pop(key, None)
+    cli = [sys.executable, "-m", "lakectl"]
+    ingest = subprocess.run(
+        [*cli, "ingest", "--source", "files", "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert ingest.returncode == 0, ingest.stderr[-2000:]
+    tables = root / "tables"
+    batches = _live_files(tables / "bronze" / "events")
+    proc = subprocess.Popen(
+        [*cli, "transform", "--continuous", "--trigger-interval", "1 second"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    commits = root / "checkpoints" / "transform" / "offsets" / "commits"
+    try:
+        end = time.monotonic() + 300
+        while (len([f for f in commits.iterdir() if f.name.isdigit()]) if commits.is_dir() else 0) < batches:
+            assert proc.poll() is None and time.monotonic() < end, proc.stderr.read()[-2000:] if proc.poll() is not None else "timed out"
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err[-2000:]
+
+    line = re.compile(r"^lakectl: transform-\S+ batch \d+: ([\d,]+) rows in .*?(?:, committed (.*))?$")
+    stop = re.search(r"stopped by SIGINT after (\d+) batch\(es\) with data, ([\d,]+) rows(?:, committed (.*?))? \(hint", err)
+    lines = [m for m in map(line.match, err.splitlines()) if m]
+    assert len(lines) == batches >= 2 and stop and int(stop[1]) == batches, err[-2000:]
+
+    def number(text: str) -> int:
+        return int(text.replace(",", ""))
+
+    def committed(text: str | None) -> dict[str, int]:
+        return {t: number(n) for t, n in (p.rsplit(" ", 1) for p in text.split(" + "))} if text else {}
+
+    in_lines: dict[str, int] = {}
+    for m in lines:
+        for t, n in committed(m[2]).items():
+            in_lines[t] = in_lines.get(t, 0) + n
+    counts = {t: spark.read.format("delta").load(str(tables / t.replace(".", "/"))).count() for t in in_lines}
+    bronze = spark.read.format("delta").load(str(tables / "bronze" / "events")).count()
+    assert sum(number(m[1]) for m in lines) == number(stop[2]) == bronze, err[-2000:]
+    assert in_lines == committed(stop[3]) == counts and counts["silver.events"] > 0, err[-2000:]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import socket
 from pathlib import Path
 
@@ -265,6 +266,17 @@ def test_score_continuous_scores_reviews_as_they_land_and_stops_cleanly(lake, sp
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, err[-2000:]
     assert latency < 60
+    # Each review counted once (issue 33): the progress lines and the stop line say the rows the batches held
+    # and the scores they committed, not Spark's per-source count (every read of a batch added to it).
+    lines = [
+        m for m in map(re.compile(r"^lakectl: score-\S+ batch \d+: ([\d,]+) rows in .*, committed (.*)$").match, err.splitlines()) if m
+    ]
+    stop = re.search(r"stopped by SIGTERM after (\d+) batch\(es\) with data, ([\d,]+) rows, committed silver\.review_scores ([\d,]+)", err)
+    assert len(lines) >= 2 and stop, err[-2000:]
+    held = [int(m[1].replace(",", "")) for m in lines]
+    committed = [int(m[2].removeprefix("silver.review_scores ").replace(",", "")) for m in lines]
+    assert sum(held) == sum(committed) == int(stop[2].replace(",", "")) == int(stop[3].replace(",", "")) == len(rows) + 20, err[-2000:]
+    assert int(stop[1]) == len(lines)
     table = DeltaTable(scores_path).to_pyarrow_table().to_pylist()
     assert len(table) == len({r["event_id"] for r in table}) == len(rows) + 20
     assert {r["model_version"] for r in table} == {"1"}

@@ -14,8 +14,9 @@ from lakectl.core.errors import JobFailed, LakectlError
 from lakectl.core.faults import kill_point
 from lakectl.engine.context import JobContext
 from lakectl.lake import delta
+from lakectl.lake.batch_report import BatchReport, BatchReports
 from lakectl.lake.delta import append_once
-from lakectl.lake.server_batches import BatchFigures, carry_error
+from lakectl.lake.server_batches import carry_error
 from lakectl.pipeline.silver import cleaning as silver
 from lakectl.pipeline.silver.batch import DQ_SCHEMA_FULL, check_and_dedup, dq_frame, good_rows, prepare, quarantine_rows
 from lakectl.pipeline.silver.dimensions import Dimensions
@@ -35,22 +36,23 @@ class BatchWriter:
     ) -> None:
         self.ctx, self.t, self.rules, self.drift, self.mode, self.dims, self.tally = ctx, t, rules, drift, mode, dims, tally
         self.app_id = ""
-        self.figures: BatchFigures | None = None  # set when the batches run on a Spark Connect server
+        # What each batch committed (its report and its Tally): kept here, or in ops.batch_figures when the
+        # batches run on a Spark Connect server.
+        self.reports = BatchReports()
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         try:
             found = Tally(dims_loaded=self.tally.dims_loaded)
-            self._write(batch, batch_id, found)
-            if self.figures is not None:
-                self.figures.record(batch.sparkSession, batch_id, found.to_json())
+            report = self._write(batch, batch_id, found)
+            self.reports.record(batch.sparkSession, batch_id, report, found.to_json())
             self.tally.add(found)
         except LakectlError as exc:
             self.tally.failure = exc  # re-raised as-is by the job, not as a streaming trace
-            if self.figures is not None:
+            if self.reports.figures is not None:
                 raise carry_error(exc) from exc  # the client sees only the server's message
             raise
 
-    def _write(self, batch: DataFrame, batch_id: int, tally: Tally) -> None:
+    def _write(self, batch: DataFrame, batch_id: int, tally: Tally) -> BatchReport:
         from pyspark.sql import functions as F
 
         spark = batch.sparkSession
@@ -96,14 +98,19 @@ class BatchWriter:
             merge_metrics(tally.rules, metrics)
 
             good = good_rows(checked, self.rules)
+            written = {}
             # A MERGE costs seconds even when it has nothing to insert: skip the empty ones.
             if stats["ok"]:
-                tally.inserted += merge_insert_only(spark, self.t.events, good, "event_id", change_feed=True)
+                written[self.t.events.display] = merge_insert_only(spark, self.t.events, good, "event_id", change_feed=True)
+                tally.inserted += written[self.t.events.display]
             kill_point("transform.after_silver_merge")
             if stats["ok_reviews"]:
-                tally.reviews_inserted += merge_insert_only(spark, self.t.reviews, silver.reviews(good), "event_id")
+                written[self.t.reviews.display] = merge_insert_only(spark, self.t.reviews, silver.reviews(good), "event_id")
+                tally.reviews_inserted += written[self.t.reviews.display]
             if stats["quarantine"]:
-                tally.quarantined += merge_insert_only(spark, self.t.quarantine, quarantine_rows(checked, self.ctx.run_id), "event_id")
+                quarantined = merge_insert_only(spark, self.t.quarantine, quarantine_rows(checked, self.ctx.run_id), "event_id")
+                written[self.t.quarantine.display] = quarantined
+                tally.quarantined += quarantined
             dq = dq_frame(
                 spark, [(self.ctx.run_id, m.table, m.rule, m.action, m.rows_checked, m.rows_passed, m.rows_failed) for m in metrics]
             )
@@ -112,6 +119,7 @@ class BatchWriter:
             if not tally.dims_loaded:
                 self.dims.commit(tally)
             kill_point("transform.before_checkpoint_commit")  # every table written, the batch not yet marked done
+            return BatchReport(int(stats["rows"]), written)
         finally:
             checked.unpersist()
 
