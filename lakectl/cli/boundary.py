@@ -64,7 +64,7 @@ def run_job(
     progress: a spinner while it runs (a terminal, table output); per-stage lines (a job of stages: run, demo;
       it gets their events and one ledger row as their parent); or nothing.
     tracked: recorded in the run ledger (ops.runs); reads that are not (grant plan) only get timed.
-    present: how the Result is printed (default: render_result for every format).
+    present: how the Result is printed (default: lakectl.cli.presenters.show: the job's registered presenter).
     changes_exit: the status "changes" exits 8 (a CI gate: grant plan, drift)."""
     state = state_of(ctx)
     fmt = output_format(ctx, json_out)
@@ -85,9 +85,9 @@ def run_job(
     except BaseException as exc:  # the boundary: everything becomes one line and an exit code
         fail(exc, verbose=state.verbose, as_json=fmt == "json")
     if present is None:
-        from lakectl.cli.render import render_result
+        from lakectl.cli.presenters import show
 
-        render_result(result, fmt=fmt)
+        show(result, fmt)
     else:
         present(result, fmt)
     code = exit_code(result, changes_exit=changes_exit)

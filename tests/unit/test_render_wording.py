@@ -55,8 +55,8 @@ def test_per_rule_metrics_render_as_the_same_table_standalone_and_in_a_pipeline(
     pipeline = _text(Result(job="run", details=[{"job": "transform", "rows_written": 10_000, "rules": rules}]), capsys)
     for out in (standalone, pipeline):
         assert "transform rules" in out  # the table's title
-        header = next(line for line in out.splitlines() if "rows_checked" in line)
-        assert "rule" in header and "rows_failed" in header
+        header = next(line for line in out.splitlines() if "rows checked" in line)
+        assert "rule" in header and "rows failed" in header
         row = next(line for line in out.splitlines() if "known_customer" in line)
         assert "1,234" in row and "12,000" in row and "=" not in row  # a table row, not a k=v wall
     assert "rule=known_customer" not in standalone
