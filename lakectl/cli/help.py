@@ -32,8 +32,8 @@ def epilog(examples: Sequence[tuple[str, str]] = (), exits: Sequence[int] = ()) 
     the single line breaks of an epilog and puts a blank line between its paragraphs (the two sections)."""
     parts = []
     if examples:
-        lines = [f"  [cyan]$ {_escape(line)}[/]" + (f"  [dim]# {_escape(what)}[/]" if what else "") for line, what in examples]
-        parts.append("[bold]Examples[/]\n" + "\n".join(lines))
+        lines = [(f"  [dim]# {_escape(what)}[/]\n" if what else "") + f"  [cyan]$ {_escape(line)}[/]" for line, what in examples]
+        parts.append("[bold]Examples[/]\n" + "\n".join(lines))  # what it does above the line: both fit 80 columns
     codes = sorted(set(COMMON_EXITS) | set(exits))
     parts.append("[bold]Exit codes[/]\n" + exit_codes_text(codes))
     return "\n\n".join(parts)
@@ -108,6 +108,26 @@ class Finite(click_types.FloatParamType):
         if not math.isfinite(rv):
             self.fail(f"{value} is not a finite number.", param, ctx)
         return rv
+
+
+class _Unlabelled:
+    """An argument's type that --help does not print: its name says what it is (Typer would add `<str>`)."""
+
+    def get_metavar(self, *args: Any, **kwargs: Any) -> str:
+        return ""
+
+
+class Text(_Unlabelled, click_types.StringParamType):
+    pass
+
+
+class Int(_Unlabelled, click_types.IntParamType):
+    pass
+
+
+def argument_type(kind: type) -> Any:
+    """The click type of a positional argument of `kind` (None: Typer's own, e.g. a choice)."""
+    return Text() if kind is str else Int() if kind is int else None
 
 
 def range_type(kind: type, lo: float | None, hi: float | None) -> Any:
