@@ -168,6 +168,7 @@ def _typer_parameter(name: str, opt: Opt, fields: dict[str, Field]) -> tuple[Any
     """(annotation, typer.Option/Argument) of one option. The value's metavar says what it is (FILE, N, SECONDS;
     lakectl.cli.help.metavar_for) unless the option gives one; bounds read as people say them ('1 to 100')."""
     from lakectl.cli.help import Finite, argument_type, metavar_for, range_type
+    from lakectl.cli.values import checked_type
 
     kw: dict[str, Any] = {"help": opt.help, "show_default": opt.show_default}
     if opt.metavar is not None:
@@ -182,6 +183,8 @@ def _typer_parameter(name: str, opt: Opt, fields: dict[str, Field]) -> tuple[Any
             kw["click_type"] = range_type(scalar, f.ge, f.le)
         elif scalar is float:
             kw["click_type"] = Finite()
+        if scalar is str and not opt.argument and (checked := checked_type(f.name)) is not None:
+            kw["click_type"] = checked  # a value a job would refuse late: refused at once, exit 2
         if opt.argument and "click_type" not in kw and not opt.fields and (plain := argument_type(scalar)) is not None:
             kw["click_type"] = plain
         if "metavar" not in kw and not opt.argument:
