@@ -250,13 +250,13 @@ def alert_lines(alerts: dict[str, Any], *, dry_run: bool) -> list[str]:
     channels = alerts.get("channels") or {}
     if alerts.get("alerted"):
         if dry_run:
-            names = ", ".join(channels) or "no channel (set monitor.webhook_url or monitor.smtp_host and smtp_to)"
+            names = ", ".join(alerts.get("would_notify") or []) or "no channel (set monitor.webhook_url or monitor.smtp_host and smtp_to)"
             lines.append(f"would alert: {len(alerts['alerted']):,} breach(es) via {names}")
         else:
             sent = [c for c, ok in channels.items() if ok]
             lines.append(f"alerted: {len(alerts['alerted']):,} breach(es) via {', '.join(sent) or 'no channel'}")
     for channel, pending in (alerts.get("retrying") or {}).items():
-        lines.append(f"{'would retry' if dry_run else 'retried'} {channel}: {len(pending):,} breach(es) it has not delivered yet")
+        lines.append(f"{'would retry' if dry_run else 'retried'} {channel}: {len(pending):,} breach(es) another channel already delivered")
     if alerts.get("suppressed"):
         lines.append(f"already alerted (standing): {len(alerts['suppressed']):,} breach(es)")
     return lines
