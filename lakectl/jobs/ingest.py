@@ -170,7 +170,6 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         if why:
             return Result(
                 job="ingest",
-                tables_written=[bronze.display, quarantine.display],
                 metrics={
                     "source": p.source,
                     "batches": 0,
@@ -274,7 +273,7 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: KafkaSpec | None, identity: 
         rows_read=input_rows(query) or written + quarantined,
         rows_written=written,
         rows_quarantined=quarantined,
-        tables_written=[bronze.display, quarantine.display],
+        tables_written=[t for t, n in ((bronze.display, written), (quarantine.display, quarantined)) if n],  # those that got rows
         warnings=warnings,
         metrics={
             "source": p.source,
