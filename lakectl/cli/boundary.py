@@ -97,7 +97,7 @@ def run_job(
 
 def exit_code(result: Result, *, changes_exit: bool = False) -> int:
     """The one map from a Result to the process's exit code (README: Exit codes)."""
-    from lakectl.core.errors import ChangesPending, SlaBreach
+    from lakectl.core.errors import ChangesPending, SlaBreach, UsageError
 
     if result.status in OK_STATUSES:
         return 0
@@ -105,6 +105,8 @@ def exit_code(result: Result, *, changes_exit: bool = False) -> int:
         return ChangesPending.exit_code if changes_exit else 0
     if result.status == "breach":  # monitor: an SLA is breached
         return SlaBreach.exit_code
+    if result.status == "refused":  # a plan its apply would refuse (grant plan: unknown principals)
+        return UsageError.exit_code
     return 1
 
 

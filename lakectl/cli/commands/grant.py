@@ -54,6 +54,8 @@ def _render_plan(result: Any, title: str) -> None:
     from rich.console import Console
     from rich.markup import escape
 
+    from lakectl.core.formatting import duration
+
     m = result.metrics
     con = Console(highlight=False)
     con.print(f"[bold]{title}[/] {escape(m['policy'])} against {escape(m['server'])}: {m['securables']:,} securable(s) managed")
@@ -94,7 +96,12 @@ def _render_plan(result: Any, title: str) -> None:
     summary = f"{m['to_add']:,} to add, {m['to_revoke']:,} to revoke, {m['unchanged']:,} unchanged"
     if "changes_applied" in m:
         summary = f"{m['changes_applied']:,} change(s) applied ({summary} before apply)"
-    con.print(f"[bold]{summary}[/] in {result.duration_s:.2f}s")
+    con.print(f"[bold]{summary}[/] in {duration(result.duration_s)}")
+    if m.get("unknown_principals"):
+        con.print(
+            f"[bold red]apply would refuse:[/] principal(s) unknown to the server: {escape(', '.join(m['unknown_principals']))} "
+            "(create them first, or fix the policy)"
+        )
 
 
 def _print_mask_change(con: Any, c: dict[str, Any]) -> None:
@@ -122,7 +129,8 @@ def _print_mask_change(con: Any, c: dict[str, Any]) -> None:
 )
 @options_from(GrantParams, policy=POLICY, url=URL, out=option(help="Save the plan for `grant apply --plan FILE`."))
 def plan(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
-    """Show grants to add and to revoke (revokes are always shown); exit 8 when there are changes, 0 when none."""
+    """Show grants to add and to revoke (revokes are always shown); exit 8 when there are changes, 0 when none, 2 when
+    apply would refuse the plan (principals the server does not know)."""
     _run(ctx, {"action": "plan", **params}, json_out, changes_exit=True)
 
 
