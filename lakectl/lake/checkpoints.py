@@ -62,9 +62,10 @@ def checkpoint_lock(checkpoint: Path, hint: str = STREAM_LOCK_HINT, *, what: str
 
 
 def planned_a_batch(checkpoint: Path) -> bool:
-    """Whether a stream on this checkpoint ever planned a batch (an offsets or commits file): before that it
-    wrote nothing anywhere, and its transaction app id was never used."""
-    return any(f.name.isdigit() for d in ("offsets", "commits") if (checkpoint / d).is_dir() for f in (checkpoint / d).iterdir())
+    """Whether a stream on this checkpoint ever planned a batch: an offsets or commits file anywhere under it
+    (Spark's checkpoint is a subfolder, e.g. <checkpoint>/offsets/offsets/0). Before that it wrote nothing
+    anywhere, and its transaction app id was never used."""
+    return any(f.name.isdigit() for d in ("offsets", "commits") for log in checkpoint.rglob(d) if log.is_dir() for f in log.iterdir())
 
 
 def stage_lock(checkpoints_dir: Path, stage: str) -> contextlib.AbstractContextManager[None]:

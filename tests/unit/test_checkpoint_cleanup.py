@@ -22,13 +22,23 @@ def test_a_checkpoint_created_by_a_failed_run_is_removed(tmp_path):
     assert not (tmp_path / "new").exists()
 
 
-def test_a_planned_batch_keeps_it(tmp_path):
+@pytest.mark.parametrize("log", ["offsets", "offsets/offsets", "offsets/commits"])  # Spark's checkpoint is a subfolder
+def test_a_planned_batch_keeps_it(tmp_path, log):
     def plan(c):  # noqa: ANN001, ANN202
-        (c / "offsets").mkdir()
-        (c / "offsets" / "0").write_text("v1")
+        (c / log).mkdir(parents=True)
+        (c / log / "0").write_text("v1")
 
     _fail_inside(tmp_path / "new", plan)
-    assert (tmp_path / "new" / "offsets" / "0").exists() and (tmp_path / "new" / "_lakectl.json").exists()
+    assert (tmp_path / "new" / log / "0").exists() and (tmp_path / "new" / "_lakectl.json").exists()
+
+
+def test_a_started_stream_with_no_batch_yet_is_removed(tmp_path):
+    def start(c):  # noqa: ANN001, ANN202
+        (c / "offsets" / "offsets").mkdir(parents=True)
+        (c / "offsets" / "metadata").write_text('{"id": "q"}')
+
+    _fail_inside(tmp_path / "new", start)
+    assert not (tmp_path / "new").exists()
 
 
 def test_an_existing_checkpoint_and_a_successful_run_keep_theirs(tmp_path):
