@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakectl.core.errors import DataLossDetected, SourceUnavailable, UsageError
+from lakectl.core.errors import DataLossDetected, Interrupted, SourceUnavailable, UsageError
 from lakectl.core.results import Result
 from lakectl.core.sources import Source
 from lakectl.core.typed import parse_params
@@ -292,6 +292,18 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: KafkaSpec | None, identity: 
             interval=interval,
             on_progress=after_first_batch(ctx, progress_recorder(ctx, checkpoint.name, str(checkpoint))),
         )
+    except Interrupted as exc:  # stopped after the batch in flight: the ledger records what was committed
+        written = rows_committed(spark, bronze.path, ctx.run_id, versions[bronze.path])
+        quarantined = rows_committed(spark, quarantine.path, ctx.run_id, versions[quarantine.path])
+        exc.result = Result(
+            job="ingest",
+            status="interrupted",
+            rows_written=written,
+            rows_quarantined=quarantined,
+            rows_read=written + quarantined,
+            tables_written=[t for t, n in ((bronze.display, written), (quarantine.display, quarantined)) if n],
+        )
+        raise
     except Exception as exc:
         if spec is not None and _data_loss_during_run(exc):
             raise DataLossDetected(

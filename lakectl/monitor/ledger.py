@@ -138,7 +138,7 @@ def recording(ctx: JobContext, name: str, params: dict[str, Any]) -> Iterator[Ru
 
         if isinstance(exc, UsageError):  # bad input (a typo, a bad value) is no run: it would bury the real ones
             raise
-        problem = _safe_write(ctx, record, None, exc)
+        problem = _safe_write(ctx, record, getattr(exc, "result", None), exc)  # an interrupted run's committed rows
         if problem:
             print(f"lakectl: warning: {problem}", file=sys.stderr)
         raise

@@ -47,3 +47,18 @@ def test_model_list_and_show_are_not_recorded_but_promote_is(tmp_path):
     with ledger.recording(JobContext(settings=settings), "model", {"action": "promote", "name": "sentiment", "version": "3"}):
         pass
     assert [(r["command"], r["status"]) for r in _runs(settings)] == [("model", "ok")]
+
+
+def test_an_interrupted_run_records_what_it_committed(tmp_path):
+    """An interrupted continuous run's row had empty rows and `tables written: []` although rows were committed;
+    the job attaches its committed figures to the Interrupted it raises, and the ledger records them."""
+    from lakectl.core.errors import Interrupted
+    from lakectl.core.results import Result
+
+    settings = settings_from_dict({"storage": {"root": str(tmp_path / "lake")}})
+    stop = Interrupted("stopped by SIGINT after 3 batch(es) with data, 59,997 rows")
+    stop.result = Result(job="ingest", status="interrupted", rows_read=59_997, rows_written=59_997, tables_written=["bronze.events"])
+    with pytest.raises(Interrupted), ledger.recording(JobContext(settings=settings), "ingest", {"continuous": True}):
+        raise stop
+    [row] = _runs(settings)
+    assert row["status"] == "interrupted" and row["rows_out"] == 59_997 and row["tables_written"] == ["bronze.events"]
