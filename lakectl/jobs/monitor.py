@@ -70,7 +70,7 @@ def runs(ctx: JobContext, p: MonitorParams) -> Result:
         job="monitor runs",
         tables_read=[ctx.settings.table(TABLE).display],
         details=shown,
-        metrics={"matched": len(rows), "shown": len(shown)},
+        metrics={"matched": len(rows), "shown": len(shown), "filtered": bool(p.command or p.status or p.since_hours)},
     )
 
 

@@ -432,3 +432,14 @@ def test_monitor_report_without_html_prints_the_headlines(tmp_path, monkeypatch,
     assert lines[0].startswith("1 SLA breach(es)") and "freshness:silver.events" in lines[1]
     assert any(ln.startswith("tables") and "not written yet" in ln for ln in lines)
     assert "--html FILE" in lines[-1]
+
+
+def test_monitor_runs_says_when_its_filters_match_nothing(capsys):
+    from lakectl.cli.presenters import show
+
+    _leaf_commands()  # the command modules register their presenters on import
+
+    show(Result(job="monitor runs", metrics={"matched": 0, "shown": 0, "filtered": True}), "table")
+    assert capsys.readouterr().out.strip() == "no runs recorded that match the filters (ops.runs)"
+    show(Result(job="monitor runs", metrics={"matched": 0, "shown": 0, "filtered": False}), "table")
+    assert capsys.readouterr().out.strip() == "no runs recorded (ops.runs)"

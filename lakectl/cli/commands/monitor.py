@@ -74,7 +74,7 @@ def _render_runs(result: Any, fmt: str) -> None:
         for r in result.details
     ]
     if not rows:
-        print(f"no runs recorded{' that match' if result.metrics['matched'] == 0 and _filtered(result) else ''} (ops.runs)")
+        print(f"no runs recorded{' that match the filters' if _filtered(result) else ''} (ops.runs)")
         return
     _table(
         f"runs ({result.metrics['shown']:,} of {result.metrics['matched']:,}, newest first)",
