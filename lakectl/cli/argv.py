@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-# In --help order. Each is a module under lakectl.cli.commands that defines a function of the same
+# In --help order within each command's panel (lakectl.cli.help.PANELS). Each is a module under lakectl.cli.commands that defines a function of the same
 # name, or `app` (a Typer of subcommands).
 COMMANDS = (
     "generate",
     "ingest",
     "transform",
-    "demo",
-    "monitor",
-    "optimize",
     "aggregate",
-    "query",
     "run",
+    "demo",
     "train",
     "score",
     "model",
     "lineage",
     "grant",
-    "runs",
+    "monitor",
+    "optimize",
+    "query",
     "deploy",
+    "runs",
     "init",
     "doctor",
 )

@@ -64,7 +64,7 @@ def run_job(
     progress: a spinner while it runs (a terminal, table output); per-stage lines (a job of stages: run, demo;
       it gets their events and one ledger row as their parent); or nothing.
     tracked: recorded in the run ledger (ops.runs); reads that are not (grant plan) only get timed.
-    present: how the Result is printed (default: render_result for every format).
+    present: how the Result is printed (default: lakectl.cli.presenters.show: the job's registered presenter).
     changes_exit: the status "changes" exits 8 (a CI gate: grant plan, drift)."""
     state = state_of(ctx)
     fmt = output_format(ctx, json_out)
@@ -85,9 +85,9 @@ def run_job(
     except BaseException as exc:  # the boundary: everything becomes one line and an exit code
         fail(exc, verbose=state.verbose, as_json=fmt == "json")
     if present is None:
-        from lakectl.cli.render import render_result
+        from lakectl.cli.presenters import show
 
-        render_result(result, fmt=fmt)
+        show(result, fmt)
     else:
         present(result, fmt)
     code = exit_code(result, changes_exit=changes_exit)
@@ -97,7 +97,7 @@ def run_job(
 
 def exit_code(result: Result, *, changes_exit: bool = False) -> int:
     """The one map from a Result to the process's exit code (README: Exit codes)."""
-    from lakectl.core.errors import ChangesPending, SlaBreach
+    from lakectl.core.errors import ChangesPending, SlaBreach, UsageError
 
     if result.status in OK_STATUSES:
         return 0
@@ -105,6 +105,8 @@ def exit_code(result: Result, *, changes_exit: bool = False) -> int:
         return ChangesPending.exit_code if changes_exit else 0
     if result.status == "breach":  # monitor: an SLA is breached
         return SlaBreach.exit_code
+    if result.status == "refused":  # a plan its apply would refuse (grant plan: unknown principals)
+        return UsageError.exit_code
     return 1
 
 

@@ -165,7 +165,11 @@ def choices_text(values: Any) -> str:
 
 
 def _typer_parameter(name: str, opt: Opt, fields: dict[str, Field]) -> tuple[Any, Any]:
-    """(annotation, typer.Option/Argument) of one option."""
+    """(annotation, typer.Option/Argument) of one option. The value's metavar says what it is (FILE, N, SECONDS;
+    lakectl.cli.help.metavar_for) unless the option gives one; bounds read as people say them ('1 to 100')."""
+    from lakectl.cli.help import Finite, argument_type, metavar_for, range_type
+    from lakectl.cli.values import checked_type
+
     kw: dict[str, Any] = {"help": opt.help, "show_default": opt.show_default}
     if opt.metavar is not None:
         kw["metavar"] = opt.metavar
@@ -174,8 +178,22 @@ def _typer_parameter(name: str, opt: Opt, fields: dict[str, Field]) -> tuple[Any
         default: Any = None
     else:
         f = fields[opt.field or name]
-        bounds = {k: v for k, v in (("min", f.ge), ("max", f.le)) if v is not None}
-        kw.update(bounds)
+        scalar = _bare(f.item)[0]
+        if f.ge is not None or f.le is not None:
+            kw["click_type"] = range_type(scalar, f.ge, f.le)
+        elif scalar is float:
+            kw["click_type"] = Finite()
+        if scalar is str and not opt.argument and (checked := checked_type(f.name)) is not None:
+            kw["click_type"] = checked  # a value a job would refuse late: refused at once, exit 2
+        if opt.argument and "click_type" not in kw and not opt.fields and (plain := argument_type(scalar)) is not None:
+            kw["click_type"] = plain
+        if "metavar" not in kw and not opt.argument:
+            choices = _choice_values(scalar)
+            if choices is not None:
+                kw["metavar"] = "|".join(choices) if len("|".join(choices)) <= 16 else name.upper().rstrip("S")
+                kw["help"] = _with_choices(opt.help, choices)
+            elif (metavar := metavar_for(f.name, scalar)) is not None:
+                kw["metavar"] = metavar
         if opt.single:
             annotation, default = _cli_type(f.item, f.name), NO_DEFAULT
         elif f.is_list:  # repeatable; not given: the field's default
@@ -193,6 +211,21 @@ def _typer_parameter(name: str, opt: Opt, fields: dict[str, Field]) -> tuple[Any
         return annotation, typer.Argument(default, **kw)
     flags = opt.flags if any(fl.startswith("--") for fl in opt.flags) else (f"--{name.replace('_', '-')}", *opt.flags)
     return annotation, typer.Option(default, *flags, **kw)
+
+
+def _choice_values(tp: Any) -> list[str] | None:
+    if typing.get_origin(tp) is typing.Literal:
+        return [str(a) for a in typing.get_args(tp)]
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return [str(m.value) for m in tp]
+    return None
+
+
+def _with_choices(help_text: str, choices: list[str]) -> str:
+    """The help names every choice (a metavar too long for the column does not)."""
+    if all(c in help_text for c in choices):
+        return help_text
+    return f"{help_text.rstrip('.')}; one of {choices_text(choices)}."
 
 
 def _cli_type(tp: Any, name: str) -> Any:

@@ -6,11 +6,12 @@ keep the raw values."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from decimal import Decimal
 from typing import Any
 
-from lakectl.core.formatting import fmt_value
+from lakectl.core.formatting import duration, fmt_value, when_short
 from lakectl.core.results import Result, json_default
 
 WIDE_COLUMNS = 100_000  # -o wide: a console this wide never wraps or cuts a table (rich sizes tables to their content)
@@ -30,40 +31,47 @@ def render_result(result: Result, *, as_json: bool = False, fmt: str = "table") 
     if fmt == "csv":
         write_csv(*(main_table(result) or ([], [])))
         return
-    from rich.table import Table
+    from rich.text import Text
+
+    from lakectl.cli.fit import print_pairs
 
     console = console_for(fmt)
+    wide = fmt == "wide"
     if "columns" in result.metrics and "rows" in result.metrics:  # a query's rows
-        render_rows(console, result.metrics["columns"], result.metrics["rows"])
-        more = f" (truncated at --limit {result.metrics.get('limit')})" if result.metrics.get("truncated") else ""
-        console.print(f"[dim]{len(result.metrics['rows']):,} row(s) in {result.duration_s:.1f}s{more}[/]")
+        render_rows(console, result.metrics["columns"], result.metrics["rows"], wide=wide, labels=False)
+        more = f" (truncated at --limit {result.metrics.get('limit'):,})" if result.metrics.get("truncated") else ""
+        console.print(f"[dim]{len(result.metrics['rows']):,} row(s) in {duration(result.duration_s)}{more}[/]")
         return
-    title = f"{result.job}{' (dry run)' if result.dry_run else ''}: {result.status} in {result.duration_s:.1f}s"
-    table = Table(title=title, show_header=False, title_justify="left", box=None, pad_edge=False)
-    table.add_column(style="bold cyan")
-    table.add_column()
-    for key, value in _summary_rows(result):
-        table.add_row(key, value)
-    console.print(table)
+    title = f"{result.job}{' (dry run)' if result.dry_run else ''}: {result.status} in {duration(result.duration_s)}"
+    print_pairs(console, _summary_rows(result), title=title, wide=wide)
     for key, value in result.metrics.items():
         if _table_like(value):
-            _render_nested(console, result.job, key, value)
+            _render_nested(console, result.job, key, value, wide=wide)
     if _uniform(result.details):  # e.g. one row per table: one table with a header
         columns = [k for k in result.details[0] if k != "job"]
-        render_rows(console, columns, [[d[k] for k in columns] for d in result.details])
+        render_rows(console, columns, [[d[k] for k in columns] for d in result.details], wide=wide)
     else:
         for detail in result.details:
-            _render_detail(console, detail)
+            _render_detail(console, detail, wide=wide)
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(Text.assemble(("warning:", "yellow"), " ", warning))
 
 
 _LABELS = {"rows_read": "rows read", "rows_written": "rows written", "rows_quarantined": "rows quarantined"}
 _DRY_LABELS = {"rows_read": "rows to read", "rows_written": "rows to write", "rows_quarantined": "rows to quarantine"}
 
 
+def label(key: str) -> str:
+    """A metric's name for people: `duration_s` -> 'duration', `rows_checked` -> 'rows checked'."""
+    for unit in ("_s", "_minutes"):
+        if key.endswith(unit) and len(key) > len(unit):
+            key = key[: -len(unit)]
+            break
+    return key.replace("_", " ")
+
+
 def _summary_rows(result: Result) -> list[tuple[str, str]]:
-    """Figures first, then tables; a dry run speaks in the conditional and shows no after-figures."""
+    """Figures first, then the tables that got rows; a dry run speaks in the conditional and shows no after-figures."""
     rows = []
     dry = result.dry_run
     by_layer = "rows_written_by_layer" in result.metrics  # a pipeline: its per-layer figures say it better
@@ -75,21 +83,19 @@ def _summary_rows(result: Result) -> list[tuple[str, str]]:
             rows.append(((_DRY_LABELS if dry else _LABELS)[key], f"{value:,}"))
     if result.tables_read:
         rows.append(("would read" if dry else "read", ", ".join(result.tables_read)))
-    if result.tables_written:
+    if result.tables_written:  # jobs list only the tables that got rows (nothing to do: none)
         rows.append(("would write" if dry else "wrote", ", ".join(result.tables_written)))
     for key, value in result.metrics.items():
         if not _table_like(value):  # per-rule metrics and the like get a table of their own
-            rows.append((key.replace("_", " "), fmt_value(value, key)))
+            rows.append((label(key), fmt_value(value, key)))
     return rows
 
 
-def _render_detail(console: Any, detail: dict[str, Any]) -> None:
-    from rich.table import Table
+def _render_detail(console: Any, detail: dict[str, Any], *, wide: bool = False) -> None:
+    from lakectl.cli.fit import print_pairs
 
     name = detail.get("job") or detail.get("name") or ""
-    table = Table(title=str(name), title_justify="left", show_header=False, box=None)
-    table.add_column(style="cyan")
-    table.add_column()
+    pairs: list[tuple[str, str]] = []
     nested: list[tuple[str, list[dict[str, Any]]]] = []
     for key, value in detail.items():
         if key in ("job", "name", "details") or value in (None, [], {}, 0, "", False):
@@ -97,10 +103,10 @@ def _render_detail(console: Any, detail: dict[str, Any]) -> None:
         if _table_like(value):
             nested.append((key, value))  # e.g. per-rule quality metrics: a table of their own reads better
             continue
-        table.add_row(key.replace("_", " "), fmt_value(value, key))
-    console.print(table)
+        pairs.append((label(key), fmt_value(value, key)))
+    print_pairs(console, pairs, title=str(name), wide=wide)
     for key, rows in nested:
-        _render_nested(console, str(name), key, rows)
+        _render_nested(console, str(name), key, rows, wide=wide)
 
 
 def _table_like(value: Any) -> bool:
@@ -108,13 +114,13 @@ def _table_like(value: Any) -> bool:
     return isinstance(value, list) and (_uniform(value) or (len(value) == 1 and isinstance(value[0], dict)))
 
 
-def _render_nested(console: Any, name: str, key: str, rows: list[dict[str, Any]]) -> None:
+def _render_nested(console: Any, name: str, key: str, rows: list[dict[str, Any]], *, wide: bool = False) -> None:
     """One renderer for a result's nested records, wherever they sit (a standalone job or a pipeline's stage)."""
     # a text column with one value for every row goes into the title, to leave the width to the rest
     same = {c: v for c, v in rows[0].items() if isinstance(v, str) and len(rows) > 1 and all(r.get(c) == v for r in rows)}
     columns = [c for c in rows[0] if c not in same]
     title = f"{name} {key.replace('_', ' ')}".strip() + (f" ({fmt_value(same)})" if same else "")
-    render_rows(console, columns, [[r.get(c) for c in columns] for r in rows], title=title)
+    render_rows(console, columns, [[r.get(c) for c in columns] for r in rows], title=title, wide=wide)
 
 
 def main_table(result: Result) -> tuple[list[str], list[list[Any]]] | None:
@@ -147,20 +153,28 @@ def _uniform(details: list[Any]) -> bool:
     )
 
 
-def render_rows(console: Any, columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
-    """A table of rows with a header; numbers right-aligned, nulls shown as NULL."""
-    from rich.table import Table
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")  # what fmt_value makes of a timestamp
+
+
+def render_rows(
+    console: Any, columns: list[str], rows: list[list[Any]], title: str | None = None, *, wide: bool = False, labels: bool = True
+) -> None:
+    """A table of rows with a header, fitted to the console (lakectl.cli.fit): numbers right-aligned and never
+    cut, text wrapped between words, timestamps shortened before anything is left out, nulls shown as NULL.
+    `labels`: headers for people (`rows_checked` -> 'rows checked'); a query's columns keep their names."""
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left", header_style="bold cyan")
-    numeric = [
-        bool(rows) and all(isinstance(r[i], (int, float, Decimal)) and not isinstance(r[i], bool) for r in rows if r[i] is not None)
-        for i in range(len(columns))
-    ]
-    for name, is_num in zip(columns, numeric):
-        table.add_column(name, justify="right" if is_num else "left")
-    for row in rows:
-        table.add_row(
-            *(Text("NULL", style="dim") if v is None else Text(fmt_value(v, c)) for c, v in zip(columns, row))
-        )  # data is never markup
-    console.print(table)
+    from lakectl.cli.fit import Column, print_table
+
+    cols = []
+    for i, name in enumerate(columns):
+        values = [r[i] for r in rows if r[i] is not None]
+        number = bool(values) and all(isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) for v in values)
+        timed = bool(values) and all(_TIMESTAMP.match(fmt_value(v, name)) for v in values)
+        cols.append(
+            Column(label(name) if labels else name, number=number, short=when_short if timed else None, wrap=not number and not timed)
+        )
+    cells = [
+        [Text("NULL", style="dim") if v is None else Text(fmt_value(v, c)) for c, v in zip(columns, row)] for row in rows
+    ]  # data is never markup
+    print_table(console, cols, cells, title=title, wide=wide)

@@ -73,7 +73,9 @@ class StageProgress:
         self.progress.update(self.tasks[stage], completed=1, description=f"[bold]{stage}[/] {result.status if result else ''} {rows}")
         self.current = None
         if not self.console.is_terminal and result is not None:
-            print(f"lakectl: {stage} {result.status} in {result.duration_s:.1f}s, {rows}", file=sys.stderr, flush=True)
+            from lakectl.core.formatting import duration
+
+            print(f"lakectl: {stage} {result.status} in {duration(result.duration_s)}, {rows}", file=sys.stderr, flush=True)
 
     def stop(self, *, failed: bool) -> None:
         if failed and self.current in self.tasks:

@@ -14,6 +14,21 @@ from typer.core import TyperGroup
 
 
 class LakectlGroup(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        """Commands in the order of their help panels (lakectl.cli.help.PANELS), then of argv.COMMANDS: Typer
+        would list the single commands before the groups, whatever their panel."""
+        from lakectl.cli.argv import COMMANDS
+        from lakectl.cli.help import OTHER_PANEL, PANELS
+
+        panels = {p: i for i, p in enumerate((*PANELS, OTHER_PANEL))}
+        names = super().list_commands(ctx)
+
+        def key(name: str) -> tuple[int, int]:
+            panel = getattr(self.commands[name], "rich_help_panel", None) or OTHER_PANEL
+            return panels.get(panel, len(panels)), COMMANDS.index(name) if name in COMMANDS else len(COMMANDS)
+
+        return sorted(names, key=key)
+
     def main(
         self,
         args: Sequence[str] | None = None,

@@ -28,11 +28,13 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     file = config_path(path)
     if not file.exists():
         if path is None and "LAKECTL_CONFIG" not in os.environ:
-            return Settings(source_file="<defaults>")
+            root = os.environ.get("LAKECTL_ROOT")  # what the shipped config's ${LAKECTL_ROOT:-.lakectl} honours too
+            return settings_from_dict({"storage": {"root": root}}, "<defaults>") if root else Settings(source_file="<defaults>")
         raise ConfigError(f"config file not found: {file}", "pass --config PATH or set LAKECTL_CONFIG")
     from lakectl.core.cache import cached_config, store_config
+    from lakectl.core.textfiles import read_utf8
 
-    text = file.read_text()
+    text = read_utf8(file, "config file")
     raw = cached_config(text)
     if raw is not None:
         return settings_from_dict(raw, str(file))

@@ -8,7 +8,7 @@ from msgspec import Meta, field
 
 from lakectl.core.errors import UsageError
 from lakectl.core.typed import Struct
-from lakectl.core.units import parse_size
+from lakectl.core.units import parse_interval, parse_size
 
 
 class Expectation(Struct):
@@ -54,6 +54,10 @@ class IngestSettings(Struct):
 
     def __post_init__(self) -> None:
         _check_size(self.max_bytes_per_trigger)
+        try:
+            parse_interval(self.trigger_interval)
+        except UsageError as exc:
+            raise ValueError(f"trigger_interval: {exc.message}; {exc.hint}") from None
 
 
 def _check_size(value: str | int | None) -> None:

@@ -9,6 +9,7 @@ Exit codes (documented in the README):
 from __future__ import annotations
 
 import errno
+from typing import Any
 
 
 class LakectlError(Exception):
@@ -83,8 +84,12 @@ class ChangesPending(LakectlError):
 
 
 class Interrupted(LakectlError):
+    """A stop on request (Ctrl-C, SIGTERM). A job may attach what it committed before it stopped as `result`
+    (a lakectl.core.results.Result), which the run ledger records."""
+
     exit_code = 130
     kind = "interrupted"
+    result: Any = None
 
 
 def prefixed(exc: LakectlError, doing: str) -> LakectlError:

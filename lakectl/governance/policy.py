@@ -66,8 +66,9 @@ def load_policy(path: str | Path) -> Policy:
     if not file.exists():
         raise ConfigError(f"grants policy not found: {file}", "set grant.policy in the config or pass --policy PATH")
     from lakectl.core.cache import cached_config, store_config
+    from lakectl.core.textfiles import read_utf8
 
-    text = file.read_text()
+    text = read_utf8(file, "grants policy")
     raw = cached_config(text, "policy")  # a text that parsed and validated before: no YAML import
     if raw is not None:
         return parse_policy(raw, str(file))

@@ -111,7 +111,7 @@ def _run(ctx: JobContext, p: AggregateParams) -> Result:
     result = Result(
         job="aggregate",
         tables_read=tables_read,
-        tables_written=gold_names,
+        tables_written=[d["job"] for d in details if d.get("written") or d.get("deleted")],  # those that changed
         warnings=warnings,
         rows_written=written,
         details=details,

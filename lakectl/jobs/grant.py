@@ -55,6 +55,11 @@ def _plan_or_apply(p: GrantParams, params: dict[str, Any], policy, backend) -> R
         result.metrics["plan_s"] = t.seconds
         return result
     result = _plan_result(p.action, plan, policy.file, backend)
+    if p.action == "plan":
+        unknown = _unknown_principals(plan, backend)
+        if unknown:  # what apply would refuse, plan reports, with apply's exit code (status "refused": exit 2)
+            result.status = "refused"
+            result.metrics["unknown_principals"] = unknown
     if p.action == "plan" and p.out:
         _save_plan(Path(p.out), plan, policy.file, backend.url)
         result.metrics["plan_file"] = p.out
@@ -148,6 +153,15 @@ def _check_saved_plan(path: Path, plan) -> None:
         raise CheckpointConflict(f"the policy changed since the plan in {path}", "run `lakectl grant plan` again, review it, then apply")
 
 
+UNKNOWN_PRINCIPALS = "principal(s) unknown to the server"
+
+
+def _unknown_principals(plan, backend) -> list[str]:  # noqa: ANN001
+    """The principals the plan grants to that the server does not know (apply refuses them)."""
+    principals = {c.principal for c in plan.changes if c.add}
+    return sorted(backend.missing_principals(principals)) if principals else []
+
+
 def apply(p: GrantParams, params: dict[str, Any], plan, backend, policy_file: str) -> Result:
     from lakectl.governance.plan import flatten
 
@@ -174,10 +188,9 @@ def apply(p: GrantParams, params: dict[str, Any], plan, backend, policy_file: st
         result.metrics["changes_applied"] = 0
         params["changes"] = []
         return result
-    principals = {c.principal for c in plan.changes if c.add}
-    missing = backend.missing_principals(principals) if principals else set()
+    missing = _unknown_principals(plan, backend)
     if missing:
-        raise UsageError(f"principal(s) unknown to the server: {', '.join(sorted(missing))}", "create them first; nothing was applied")
+        raise UsageError(f"{UNKNOWN_PRINCIPALS}: {', '.join(missing)}", "create them first; nothing was applied")
     with Timer() as t:
         outcome = backend.apply(plan.changes) if plan.changes else None
     result.metrics["patch_s"] = t.seconds

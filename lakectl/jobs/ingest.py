@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakectl.core.errors import DataLossDetected, UsageError
+from lakectl.core.errors import DataLossDetected, Interrupted, SourceUnavailable, UsageError
 from lakectl.core.results import Result
 from lakectl.core.sources import Source
 from lakectl.core.typed import parse_params
@@ -125,6 +125,28 @@ def _data_loss_during_run(exc: BaseException) -> bool:
     return "failOnDataLoss" in text or "data may have been lost" in text or "OffsetOutOfRange" in text
 
 
+def _pending_offsets(spec: KafkaSpec, spark_checkpoint: Path) -> dict[str, Any]:
+    """What a run would read from the broker now: records per partition from the checkpoint's next offsets
+    (a new stream: from its starting offsets) to the end offsets. Asks the broker (SourceUnavailable when it
+    does not answer); {} when the lightweight client cannot say (a topic pattern, no confluent-kafka)."""
+    from lakectl.pipeline.sources.kafka import probe
+    from lakectl.pipeline.sources.kafka_offsets import checkpoint_offsets, watermarks
+
+    available = probe(spec)
+    if spec.pattern or not available:
+        return {}
+    parts = [(t, n) for t, count in sorted(available.items()) for n in range(count)]
+    marks = watermarks(spec, parts)
+    committed = checkpoint_offsets(spark_checkpoint) or {}
+    pending = {}
+    for (t, n), (low, high) in marks.items():
+        start = committed.get((t, n))
+        if start is None:
+            start = high if spec.starting_offsets == "latest" else low  # a JSON start: counted from the earliest
+        pending[f"{t}-{n}"] = max(0, high - max(start, low))
+    return {"pending_records": sum(pending.values()), "pending_by_partition": pending}
+
+
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     p = parse_params(params, IngestParams)
     bronze = ctx.settings.table("bronze.events")
@@ -132,6 +154,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     checkpoint = checkpoint_dir(ctx, p)
     spec = kafka_source(ctx, p)
     if p.dry_run:
+        warnings: list[str] = []
         metrics: dict[str, Any] = {
             "source": p.source,
             "checkpoint": str(checkpoint),
@@ -139,11 +162,21 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         }
         if spec is not None:
             metrics.update(source_identity=spec.identity(), source_options=spec.redacted_options())
+            if p.source == Source.kafka:  # an Event Hubs dry run stays offline: it shows the options it would use
+                try:
+                    metrics.update(_pending_offsets(spec, checkpoint / "offsets"))  # asks the broker
+                except SourceUnavailable as exc:  # the plan still shows: a warning says what a run would do
+                    metrics["broker"] = "unreachable"
+                    warnings.append(f"{exc.one_line()}; a run would exit {exc.exit_code}")
         elif p.source == Source.files:
-            from lakectl.pipeline.sources.files import batch_limit
+            from lakectl.monitor.streams import files_backlog
+            from lakectl.pipeline.sources.files import batch_limit, events_path
 
+            landing = p.path or events_path(ctx.settings)
             metrics.update(batch_limit=batch_limit(ctx.settings, batch_bytes(ctx)))
-        return Result(job="ingest", dry_run=True, tables_written=[bronze.display, quarantine.display], metrics=metrics)
+            if "://" not in landing:  # an object store is listed by Spark only
+                metrics["pending_files"] = files_backlog(landing, checkpoint / "offsets")
+        return Result(job="ingest", dry_run=True, tables_written=[bronze.display, quarantine.display], metrics=metrics, warnings=warnings)
     identity = source_identity(ctx, p, spec)
     if p.source == Source.files:
         from lakectl.pipeline.sources import files
@@ -154,7 +187,6 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         if why:
             return Result(
                 job="ingest",
-                tables_written=[bronze.display, quarantine.display],
                 metrics={
                     "source": p.source,
                     "batches": 0,
@@ -228,6 +260,18 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: KafkaSpec | None, identity: 
             on_progress=after_first_batch(ctx, progress_recorder(ctx, checkpoint.name, str(checkpoint))),
             reports=reports.lookup(spark),
         )
+    except Interrupted as exc:  # stopped after the batch in flight: the ledger records what was committed
+        written = rows_committed(spark, bronze.path, ctx.run_id, versions[bronze.path])
+        quarantined = rows_committed(spark, quarantine.path, ctx.run_id, versions[quarantine.path])
+        exc.result = Result(
+            job="ingest",
+            status="interrupted",
+            rows_written=written,
+            rows_quarantined=quarantined,
+            rows_read=written + quarantined,
+            tables_written=[t for t, n in ((bronze.display, written), (quarantine.display, quarantined)) if n],
+        )
+        raise
     except Exception as exc:
         if spec is not None and _data_loss_during_run(exc):
             raise DataLossDetected(
@@ -243,7 +287,7 @@ def _ingest(ctx: JobContext, p: IngestParams, spec: KafkaSpec | None, identity: 
         rows_read=sum(r.rows for r in batches),
         rows_written=written,
         rows_quarantined=quarantined,
-        tables_written=[bronze.display, quarantine.display],
+        tables_written=[t for t, n in ((bronze.display, written), (quarantine.display, quarantined)) if n],  # those that got rows
         warnings=warnings,
         metrics={
             "source": p.source,

@@ -70,7 +70,7 @@ def runs(ctx: JobContext, p: MonitorParams) -> Result:
         job="monitor runs",
         tables_read=[ctx.settings.table(TABLE).display],
         details=shown,
-        metrics={"matched": len(rows), "shown": len(shown)},
+        metrics={"matched": len(rows), "shown": len(shown), "filtered": bool(p.command or p.status or p.since_hours)},
     )
 
 
@@ -190,10 +190,20 @@ def report(ctx: JobContext, p: MonitorParams) -> Result:
     from lakectl.monitor.streams import all_streams
     from lakectl.monitor.tables import MAINTENANCE_OPS, all_tables, committed_rows, iso
 
-    if not p.html:
-        raise UsageError("monitor report needs an output file", "pass --html FILE")
     s = ctx.settings
     health = all_tables(s, history_limit=p.history)
+    streams_now = all_streams(s, kafka_timeout=p.kafka_timeout)
+    runs_rows, hidden_runs = recent_runs(read_rows(s.table(RUNS).path))
+    rules = rule_quality(s, since=_since(p))
+    rates = [t.config.sla.min_pass_rate for t in (s.table(k) for k in s.table_keys()) if t.config.sla.min_pass_rate is not None]
+    checks = evaluate(s, kafka_timeout=p.kafka_timeout)
+    if not p.html:  # the terminal: the report's headlines
+        from lakectl.monitor.summary import headlines
+
+        summary = headlines(
+            tables=health, streams=streams_now, rules=rules, checks=checks, runs=runs_rows, min_pass_rate=min(rates) if rates else None
+        )
+        return Result(job="monitor report", tables_read=[h.table for h in health if h.status == "ok"], metrics={"html": None, **summary})
     commits: dict[str, list[dict[str, Any]]] = {}
     for h in health:
         dt = open_table(h.path) if h.status == "ok" and not h.table.endswith(("ops.runs", "ops.stream_progress")) else None
@@ -203,18 +213,15 @@ def report(ctx: JobContext, p: MonitorParams) -> Result:
                 for c in dt.history(200)
                 if c.get("operation") not in MAINTENANCE_OPS
             ]
-    runs_rows, hidden_runs = recent_runs(read_rows(s.table(RUNS).path))
-    rules = rule_quality(s, since=_since(p))
-    rates = [t.config.sla.min_pass_rate for t in (s.table(k) for k in s.table_keys()) if t.config.sla.min_pass_rate is not None]
     html = render_html(
         project=s.project,
         tables=health,
         commits=commits,
-        streams=all_streams(s, kafka_timeout=p.kafka_timeout),
+        streams=streams_now,
         progress=read_rows(s.table(progress_table.TABLE).path),
         rules=rules,
         growth=quarantine_growth(s),
-        checks=evaluate(s, kafka_timeout=p.kafka_timeout),
+        checks=checks,
         runs=runs_rows,
         min_pass_rate=min(rates) if rates else None,
         kpis=latest_kpis(s),

@@ -67,6 +67,8 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     if todo.limit(1).count():  # the anti-join only: no review is scored to find out
         result.rows_written, result.rows_read = merge_scored(spark, target, scored_rows(todo, ref, ctx.run_id), p.rescore)
         kill_point("score.after_merge")  # committed; the result is not reported yet
+    if not result.rows_written:
+        result.tables_written = []  # nothing to score: no table got rows
     return result
 
 
@@ -110,7 +112,7 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
     return Result(
         job="score",
         tables_read=[source.display],
-        tables_written=[target.display],
+        tables_written=[target.display] if any(r.written.get(target.display, 0) for r in found) else [],
         rows_read=sum(r.rows for r in found),
         rows_written=sum(r.written.get(target.display, 0) for r in found),
         metrics={

@@ -155,7 +155,18 @@ def _result(
         rows_written=written,
         rows_quarantined=quarantined,
         tables_read=[t.bronze.display],
-        tables_written=[h.display for h in t.written()],
+        tables_written=[  # the tables that got rows: a run with nothing to do lists none
+            h.display
+            for h, n in (
+                (t.events, written),
+                (t.reviews, tally.reviews_inserted),
+                (t.quarantine, quarantined),
+                (t.customers, tally.dims_upserted.get("customers", 0)),
+                (t.products, tally.dims_upserted.get("products", 0)),
+                (t.dq, tally.batches),
+            )
+            if n
+        ],
         warnings=warnings,
         metrics={
             "mode": "batch" if p.batch else ("continuous" if p.continuous else "availableNow"),

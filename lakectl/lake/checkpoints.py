@@ -32,21 +32,40 @@ def checkpoint_lock(checkpoint: Path, hint: str = STREAM_LOCK_HINT, *, what: str
     """Hold an exclusive lock on the checkpoint while a query runs: a second process on the same
     checkpoint is refused (CheckpointConflict, exit 6) with the holder's pid, host and start time.
     The OS drops the lock when its holder dies, even by kill -9, so a dead holder never blocks:
-    the file it leaves behind is only a note, the flock is the lock."""
+    the file it leaves behind is only a note, the flock is the lock.
+
+    A checkpoint this call created is removed again when the block fails before the stream planned a batch:
+    left behind, it would show as a stream that never ran (and a standing lag breach)."""
+    created = not checkpoint.exists()
     checkpoint.mkdir(parents=True, exist_ok=True)
     fd = os.open(checkpoint / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by children (PEP 446)
+    locked = False
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 256, 0).decode(errors="replace").strip() or "another process"
             raise CheckpointConflict(f"{what or f'checkpoint {checkpoint}'} is in use by {holder}", hint) from None
+        locked = True
         os.ftruncate(fd, 0)
         since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {since}".encode(), 0)
         yield
+    except BaseException:
+        if created and locked and not planned_a_batch(checkpoint):
+            import shutil
+
+            shutil.rmtree(checkpoint, ignore_errors=True)  # still holding the lock: nobody else is in it
+        raise
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def planned_a_batch(checkpoint: Path) -> bool:
+    """Whether a stream on this checkpoint ever planned a batch: an offsets or commits file anywhere under it
+    (Spark's checkpoint is a subfolder, e.g. <checkpoint>/offsets/offsets/0). Before that it wrote nothing
+    anywhere, and its transaction app id was never used."""
+    return any(f.name.isdigit() for d in ("offsets", "commits") for log in checkpoint.rglob(d) if log.is_dir() for f in log.iterdir())
 
 
 def stage_lock(checkpoints_dir: Path, stage: str) -> contextlib.AbstractContextManager[None]:

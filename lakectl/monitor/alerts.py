@@ -1,8 +1,9 @@
 """Alerts for SLA breaches: a Slack-compatible webhook ({"text": ...}) and email over SMTP,
 de-duplicated by breach fingerprint so a standing breach is not re-sent on every run.
 
-A breach is sent when it is new, when it comes back after being resolved, or when it has stood
-for `monitor.renotify_minutes` since it was last sent. State lives in <root>/monitor/alert-state.json.
+A breach is sent on a channel when it is new there, when it comes back after being resolved, or when it has
+stood for `monitor.renotify_minutes` since that channel last got it: delivery is per channel, so a channel that
+failed is retried on the next run although another succeeded. State lives in <root>/monitor/alert-state.json.
 """
 
 from __future__ import annotations
@@ -28,9 +29,19 @@ class AlertOutcome:
     resolved: list[str] = field(default_factory=list)  # fingerprints that no longer breach
     sent: dict[str, bool] = field(default_factory=dict)  # channel -> delivered
     errors: list[str] = field(default_factory=list)
+    retrying: dict[str, list[str]] = field(default_factory=dict)  # channel -> breaches another channel already got
+    would_notify: list[str] = field(default_factory=list)  # a dry run: the channels it would send to
 
     def to_dict(self) -> dict[str, Any]:
-        return {"alerted": self.new, "suppressed": self.suppressed, "resolved": self.resolved, "channels": self.sent, "errors": self.errors}
+        return {
+            "alerted": self.new,
+            "suppressed": self.suppressed,
+            "resolved": self.resolved,
+            "channels": self.sent,
+            "would_notify": self.would_notify,
+            "retrying": self.retrying,
+            "errors": self.errors,
+        }
 
 
 def state_path(settings: Settings) -> Path:
@@ -95,41 +106,67 @@ def _safe_error(channel: str, exc: Exception) -> str:
     return f"{channel} alert not delivered: {type(exc).__name__}: {f'HTTP {code} ' if code else ''}{reason}"
 
 
+def _due(entry: dict[str, Any] | None, channel: str, now: float, renotify_s: float) -> bool:
+    """Is the breach due on this channel: never delivered there, or delivered longer than renotify ago. A state
+    written before delivery was per channel has one last_sent for every channel."""
+    if entry is None:
+        return True
+    per_channel = entry.get("channels")
+    last = per_channel.get(channel) if isinstance(per_channel, dict) else entry.get("last_sent")
+    return last is None or now - float(last) >= renotify_s
+
+
+def _channels_of(entry: dict[str, Any] | None) -> set[str] | None:
+    """The channels that got this breach (None: a state without per-channel delivery, or none yet)."""
+    per_channel = (entry or {}).get("channels")
+    return set(per_channel) if isinstance(per_channel, dict) and per_channel else None
+
+
 def notify(settings: Settings, checks: list[Check], *, dry_run: bool = False, now: float | None = None) -> AlertOutcome:
-    """Send one alert (per channel) listing the breaches that are due; update the dedup state."""
+    """Send one alert per channel listing the breaches due on it; update the dedup state. Delivery is tracked
+    per channel: a channel that failed is tried again on the next run, whatever the other channels did."""
     cfg = settings.monitor
     now = now if now is not None else time.time()
     path = state_path(settings)
     state = load_state(path)
     breached = {c.fingerprint: c for c in checks if c.status == "breach"}
     outcome = AlertOutcome(resolved=sorted(fp for fp in state if fp not in breached))
-    due: list[Check] = []
-    for fp, c in breached.items():
-        last = state.get(fp, {}).get("last_sent")
-        if last is None or now - float(last) >= cfg.renotify_minutes * 60:
-            due.append(c)
-        else:
-            outcome.suppressed.append(fp)
     targets = channels(cfg)
+    due = {ch: [c for fp, c in breached.items() if _due(state.get(fp), ch, now, cfg.renotify_minutes * 60)] for ch in targets}
+    due_any = {c.fingerprint for cs in due.values() for c in cs}
+    outcome.suppressed = [fp for fp in breached if fp not in due_any] if targets else []
+    for ch, cs in due.items():  # due here although another channel has it: a delivery that failed before
+        again = [c.fingerprint for c in cs if ch not in (_channels_of(state.get(c.fingerprint)) or {ch})]
+        if again:
+            outcome.retrying[ch] = again
     if dry_run or not targets:
-        outcome.new = [c.fingerprint for c in due] if targets else []
+        outcome.new = sorted(due_any, key=list(breached).index)
+        outcome.would_notify = [ch for ch, cs in due.items() if cs]
         return outcome
-    text = message_text(settings.project, due)
-    for channel in targets if due else []:
+    delivered: set[str] = set()
+    for channel, items in due.items():
+        if not items:
+            continue
+        text = message_text(settings.project, items)
         try:
             if channel == "webhook":
                 send_webhook(cfg.webhook_url or "", text)
             else:
                 send_email(cfg, text.splitlines()[0], text)
-            outcome.sent[channel] = True
         except Exception as exc:
             outcome.sent[channel] = False
             outcome.errors.append(_safe_error(channel, exc))
-    if any(outcome.sent.values()):
-        outcome.new = [c.fingerprint for c in due]
-        for c in due:
-            first = state.get(c.fingerprint, {}).get("first_sent", now)
-            state[c.fingerprint] = {"name": c.name, "first_sent": first, "last_sent": now}
+            continue
+        outcome.sent[channel] = True
+        for c in items:
+            entry = state.setdefault(c.fingerprint, {"name": c.name, "first_sent": now})
+            per_channel = entry.get("channels")
+            if not isinstance(per_channel, dict):  # an older state: its last_sent held for every channel
+                per_channel = {ch: entry["last_sent"] for ch in targets if "last_sent" in entry}
+            entry["channels"] = {**per_channel, channel: now}
+            entry["last_sent"] = now
+            delivered.add(c.fingerprint)
+    outcome.new = [fp for fp in breached if fp in delivered]
     for fp in outcome.resolved:
         state.pop(fp, None)  # resolved: the next breach of it alerts again
     save_state(path, state)

@@ -114,7 +114,8 @@ def write_rows(path: str, rows: list[dict[str, Any]]) -> None:
 
 @contextmanager
 def recording(ctx: JobContext, name: str, params: dict[str, Any]) -> Iterator[RunRecord]:
-    """Record the job run inside this block in ops.runs, whether it succeeds or fails.
+    """Record the job run inside this block in ops.runs, whether it succeeds or fails; a UsageError (exit 2: the
+    job refused its input before doing anything) is not a run and is not recorded.
 
     The outermost job gets ctx.run_id; jobs started inside it (demo's stages) are recorded as
     stages with their own id and parent_run_id. Recording problems only warn.
@@ -133,7 +134,11 @@ def recording(ctx: JobContext, name: str, params: dict[str, Any]) -> Iterator[Ru
     try:
         yield record
     except BaseException as exc:
-        problem = _safe_write(ctx, record, None, exc)
+        from lakectl.core.errors import UsageError
+
+        if isinstance(exc, UsageError):  # bad input (a typo, a bad value) is no run: it would bury the real ones
+            raise
+        problem = _safe_write(ctx, record, getattr(exc, "result", None), exc)  # an interrupted run's committed rows
         if problem:
             print(f"lakectl: warning: {problem}", file=sys.stderr)
         raise
@@ -170,12 +175,13 @@ def _mark_in_flight(ctx: JobContext, record: RunRecord) -> Marker | None:
 
 
 READ_ONLY_COMMANDS = {"monitor", "query"}
+READ_ONLY_ACTIONS = {"model": ("list", "show")}  # the read-only actions of a command that also writes
 
 
 def _read_only(name: str, params: dict[str, Any]) -> bool:
     """Commands that change nothing stay out of the ledger by default (monitor.record_read_only
     turns them on): a `monitor` loop would otherwise bury the runs that did something."""
-    return name in READ_ONLY_COMMANDS or bool(params.get("dry_run"))
+    return name in READ_ONLY_COMMANDS or params.get("action") in READ_ONLY_ACTIONS.get(name, ()) or bool(params.get("dry_run"))
 
 
 def _target_name(ctx: JobContext) -> str:

@@ -135,6 +135,7 @@ def test_signal_stops_a_backlogged_stream_after_the_batch_in_flight(tmp_path, re
     assert "Traceback" not in err and "py4j" not in err.lower(), err[-3000:]
     ingest_rows = [r for r in _ledger(root) if r["command"] == "ingest"]
     assert [r["status"] for r in ingest_rows] == ["interrupted"]
+    assert ingest_rows[0]["rows_out"] > 0 and "bronze.events" in ingest_rows[0]["tables_written"]  # what it committed
     # progress rows were recorded as each batch finished, not all at the stop
     from deltalake import DeltaTable as DT
 

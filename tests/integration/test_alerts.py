@@ -139,14 +139,36 @@ def test_renotify_interval_and_failed_delivery_retries(tmp_path, webhook, smtp):
     assert "secretpart" not in " ".join(out.errors) and "HTTP 500" in out.errors[0]
     webhook.status = 200
     now = time.time()
-    assert notify(settings, checks, now=now + 59 * 60).new == []  # within renotify_minutes
-    assert len(webhook.requests) == 1 and len(smtp.messages) == 1
-    out = notify(settings, checks, now=now + 61 * 60)  # past renotify_minutes: re-sent
-    assert out.sent == {"webhook": True, "email": True} and len(webhook.requests) == 2 and len(smtp.messages) == 2
+    out = notify(settings, checks, now=now + 59 * 60)  # within renotify_minutes: only the channel that failed
+    assert out.sent == {"webhook": True} and out.retrying == {"webhook": [checks[0].fingerprint]}
+    assert len(webhook.requests) == 2 and len(smtp.messages) == 1
+    assert notify(settings, checks, now=now + 59.5 * 60).new == []  # every channel has it now
+    out = notify(settings, checks, now=now + 121 * 60)  # past renotify_minutes on both: re-sent on both
+    assert out.sent == {"webhook": True, "email": True} and len(webhook.requests) == 3 and len(smtp.messages) == 2
 
 
 def test_dry_run_sends_nothing(tmp_path, webhook, smtp):
     cfg = _config(tmp_path, webhook, smtp, sla_tables=["gold.kpi_hourly"])
     res = CliRunner().invoke(app, ["--config", str(cfg), "monitor", "check", "--dry-run"])
-    assert res.exit_code == 7 and "would alert: 1 breach" in res.stdout
+    assert res.exit_code == 7 and "would alert: 1 breach(es) via webhook, email" in res.stdout  # the channels, named
     assert webhook.requests == [] and smtp.messages == []
+    res = CliRunner().invoke(app, ["--config", str(cfg), "monitor", "check", "--dry-run", "--json"])
+    assert json.loads(res.stdout)["alerts"]["would_notify"] == ["webhook", "email"]
+
+
+def test_a_channel_that_failed_is_retried_while_the_other_stays_quiet(tmp_path, webhook, smtp):
+    """Issue 31, item 6: webhook delivered, SMTP refused; runs 2 and 3 try the email again (it was never tried
+    again: `already alerted (standing)`), and stop once it is delivered, without re-posting to the webhook."""
+    cfg = _config(tmp_path, webhook, smtp, sla_tables=["gold.kpi_hourly"])
+    port = smtp.server_address[1]
+    cfg.write_text(cfg.read_text().replace(f"smtp_port: {port}", "smtp_port: 1"))  # nothing listens: refused
+    code, doc = _check(cfg)
+    assert code == 7 and doc["alerts"]["channels"] == {"webhook": True, "email": False} and len(webhook.requests) == 1
+    code, doc = _check(cfg)
+    assert doc["alerts"]["channels"] == {"email": False} and list(doc["alerts"]["retrying"]) == ["email"]
+    assert len(webhook.requests) == 1  # the webhook has it: not posted again
+    cfg.write_text(cfg.read_text().replace("smtp_port: 1\n", f"smtp_port: {port}\n"))  # the mail server is back
+    res = CliRunner().invoke(app, ["--config", str(cfg), "monitor", "check"])
+    assert "retried email: 1 breach(es)" in res.stdout and len(smtp.messages) == 1 and len(webhook.requests) == 1
+    code, doc = _check(cfg)
+    assert doc["alerts"]["suppressed"] and not doc["alerts"]["alerted"] and len(smtp.messages) == 1

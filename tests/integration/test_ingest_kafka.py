@@ -191,8 +191,8 @@ def test_unreachable_broker_is_one_line_within_bounded_time(ctx):
     started = time.monotonic()
     with pytest.raises(SourceUnavailable) as err:
         run_job(ctx, "ingest", {"source": "kafka", "topics": ["t"], "bootstrap_servers": f"127.0.0.1:{port}"})
-    assert time.monotonic() - started < 10
-    assert f"127.0.0.1:{port} did not answer within 3s" in err.value.one_line() and "\n" not in err.value.one_line()
+    assert time.monotonic() - started < 3  # a refused connection is an answer: no wait for connect_timeout_s
+    assert f"127.0.0.1:{port} refused the connection" in err.value.one_line() and "\n" not in err.value.one_line()
     assert err.value.exit_code == 4
 
 

@@ -202,3 +202,15 @@ def test_a_caught_up_kafka_ingest_starts_no_jvm(tmp_path, kafka_broker, spark):
     spec = kafka_spec(ctx.settings.sources.kafka)
     assert nothing_new(spec, ctx.settings.storage.checkpoints_dir / "ingest" / "kafka" / "offsets") is None
     assert run_job(ctx, "ingest", {"source": "kafka"}).rows_written == 1  # the pre-check sent it to Spark
+
+
+def test_ingest_dry_run_shows_the_pending_offsets_per_partition(tmp_path, kafka_broker):
+    """Issue 31, item 9: `ingest --dry-run` asks the broker and says how many records a run would read."""
+    topic = "dry-pending"
+    raw, _ = lake_config(tmp_path, kafka_broker.bootstrap, topic)
+    ctx = JobContext(settings=settings_from_dict(raw))
+    ran = run_job(ctx, "generate", {"events": 500, "seed": 3, "to": "kafka", "topic": topic, "partitions": 2})
+    plan = run_job(ctx, "ingest", {"source": "kafka", "dry_run": True})
+    assert plan.metrics["pending_records"] == ran.rows_written == len(topic_records(kafka_broker.bootstrap, topic))
+    assert set(plan.metrics["pending_by_partition"]) == {f"{topic}-0", f"{topic}-1"}
+    assert not (ctx.settings.storage.checkpoints_dir / "ingest").exists()

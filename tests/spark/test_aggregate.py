@@ -149,6 +149,7 @@ def lake(spark, tmp_path_factory):
 def test_first_run_is_full_and_prints_kpis(lake):
     ctx, first = lake
     assert set(first.metrics["modes"].values()) == {"full"}
+    assert first.tables_written == [d["job"] for d in first.details] and len(first.tables_written) > 1
     kpi = first.metrics["kpi"]
     # the last generated day, or the next one when a late session ran past midnight
     assert kpi["day"] in {(START + timedelta(days=d)).date().isoformat() for d in (DAYS - 1, DAYS)}
@@ -174,7 +175,7 @@ def test_rerun_changes_nothing(lake):
     before = _versions(ctx)
     again = _aggregate(ctx)
     assert set(again.metrics["modes"].values()) == {"skip"}
-    assert again.rows_written == 0
+    assert again.rows_written == 0 and again.tables_written == []  # nothing to do: "wrote" lists no table
     assert _versions(ctx) == before
 
 

@@ -40,6 +40,7 @@ def test_ingest_files_exactly_once_with_quarantine(ctx, spark):
     assert first.rows_written == g.valid_events
     assert first.rows_quarantined == g.bad_records > 0
     assert first.rows_read == g.events
+    assert first.tables_written == ["bronze.events", "bronze.quarantine"]
 
     bronze = spark.read.format("delta").load(ctx.settings.table("bronze.events").path)
     ids = [r.event_id for r in bronze.select("event_id").collect()]
@@ -54,10 +55,12 @@ def test_ingest_files_exactly_once_with_quarantine(ctx, spark):
 
     again = run_job(ctx, "ingest", {"source": "files"})
     assert again.rows_written == 0 and again.rows_quarantined == 0
+    assert again.tables_written == []  # nothing to do: "wrote" lists no table (issue 31, item 3)
 
     more = generate(landing, 500, seed=12, start=START, file_rows=1000)
     third = run_job(ctx, "ingest", {"source": "files"})
     assert third.rows_written == more.valid_events == 500
+    assert third.tables_written == ["bronze.events"]  # no bad record: the quarantine got no rows
 
 
 def test_dry_run_writes_nothing(ctx):

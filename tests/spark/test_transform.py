@@ -74,6 +74,7 @@ def test_silver_holds_distinct_valid_events_and_every_bronze_row_is_accounted_fo
     run = _pipeline(ctx)
     result = run_job(ctx, "transform", {})
     bronze_rows = run["ingest"].rows_written
+    assert {"silver.events", "silver.quarantine", "ops.dq_metrics"} <= set(result.tables_written)
 
     # silver == the distinct valid events: the generator's valid events + the valid extras
     silver = _read(ctx, "silver.events")

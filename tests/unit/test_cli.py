@@ -95,7 +95,7 @@ def test_nested_per_rule_metrics_render_as_their_own_table(capsys):
     assert "transform quality (table=silver.events)" in flat  # a shared text value goes into the title
     lines = out.splitlines()
     header = next(ln for ln in lines if "rule" in ln and "action" in ln)
-    assert "rows_checked" in header and "rows_failed" in header and "table" not in header  # counts stay columns
+    assert "rows checked" in header and "rows failed" in header and "table" not in header  # counts stay columns
     assert any("rating_range" in ln and "quarantine" in ln and ln.rstrip(" │").endswith("1") for ln in lines)
     assert any("country_iso2" in ln and "warn" in ln for ln in lines)
 

@@ -183,3 +183,34 @@ def test_a_server_without_tags_lists_them_as_unsupported_and_plans_no_tag_change
     policy = parse_policy({"principals": {"users": ["lead@x.com"]}, "tables": {"c.s.t1": {"tags": {"pii": "yes"}}}}, "grants.yaml")
     plan = build_plan(policy, _backend())
     assert plan.tag_changes == [] and any("cannot hold tags" in u for u in plan.unsupported)
+
+
+def test_plan_and_apply_agree_on_principals_the_server_does_not_know(capsys):
+    """Issue 31, item 13: plan showed grants to an unknown principal and exited 8; only apply refused (exit 2).
+    Now plan reports what apply would refuse, with apply's exit code, and nothing is applied."""
+    from lakectl.cli.boundary import exit_code
+    from lakectl.cli.commands.grant import _present_plan
+    from lakectl.jobs.grant import GrantParams, _plan_or_apply
+
+    class Strict(MemoryBackend):
+        known = frozenset({"lead@x.com", "owner@x.com", "admin"})
+
+        def missing_principals(self, principals):
+            return set(principals) - self.known
+
+    backend = Strict("admin", {T1: {"lead@x.com": {"SELECT"}}}, owners={T1: "owner@x.com"})
+    policy = parse_policy(
+        {"principals": {"users": ["lead@x.com", "ghost@x.com"]}, "tables": {"c.s.t1": {"grants": {"ghost@x.com": ["SELECT"]}}}},
+        "p.yaml",
+    )
+    plan = _plan_or_apply(GrantParams(action="plan"), {}, policy, backend)
+    assert plan.status == "refused" and plan.metrics["unknown_principals"] == ["ghost@x.com"]
+    with pytest.raises(UsageError, match="unknown to the server: ghost@x.com") as refused:
+        _plan_or_apply(GrantParams(action="apply"), {}, policy, backend)
+    assert exit_code(plan, changes_exit=True) == refused.value.exit_code == 2
+    assert "ghost@x.com" not in backend.grants[T1]  # nothing applied
+    _present_plan(plan, "table")
+    assert "apply would refuse: principal(s) unknown to the server: ghost@x.com" in " ".join(capsys.readouterr().out.split())
+    backend.known |= {"ghost@x.com"}  # once the server knows it: an ordinary plan with changes (exit 8)
+    plan = _plan_or_apply(GrantParams(action="plan"), {}, policy, backend)
+    assert plan.status == "changes" and exit_code(plan, changes_exit=True) == 8

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lakectl.config import settings_from_dict
+from lakectl.core.errors import UsageError
 from lakectl.engine.context import JobContext
 from lakectl.jobs import run_job
 from lakectl.lake.deltars import append, read_rows
@@ -53,8 +54,11 @@ def _dq_schema():
 def test_ledger_records_success_with_masked_secrets_and_failure(tmp_path):
     s = _settings(tmp_path)
     ok = run_job(JobContext(settings=s), "generate", {"events": 50, "out": str(tmp_path / "landing")})
+    with pytest.raises(UsageError):
+        run_job(JobContext(settings=s), "generate", {"events": -1})  # bad input is no run: not recorded
+    (tmp_path / "a-file").write_text("")
     with pytest.raises(Exception):
-        run_job(JobContext(settings=s), "generate", {"events": -1})
+        run_job(JobContext(settings=s), "generate", {"events": 5, "out": str(tmp_path / "a-file" / "landing")})
     with ledger.recording(JobContext(settings=s, run_id="withsecret"), "ingest", {"sasl_password": "hunter2", "source": "kafka"}):
         pass
     rows = {r["run_id"]: r for r in read_rows(s.table("ops.runs").path)}
@@ -63,7 +67,7 @@ def test_ledger_records_success_with_masked_secrets_and_failure(tmp_path):
     assert good["rows_out"] == ok.rows_written > 0 and good["user"] and good["target"] == "local"
     assert good["ended_at"] >= good["started_at"]
     failed = next(r for r in rows.values() if r["status"] == "failed")
-    assert failed["command"] == "generate" and "events" in failed["error"] and "\n" not in failed["error"]
+    assert failed["command"] == "generate" and "a-file" in failed["error"] and "\n" not in failed["error"]
     assert "hunter2" not in rows["withsecret"]["params"] and json.loads(rows["withsecret"]["params"])["sasl_password"] == "***"
     # Created with a short checkpoint interval, so an append never replays a long JSON log.
     from deltalake import DeltaTable

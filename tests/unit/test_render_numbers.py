@@ -104,7 +104,8 @@ def test_monitor_views_separate_thousands(capsys):
     )
     _render_streams(Result(job="monitor streams", details=[stream.to_dict()]), "table")
     row = next(ln for ln in capsys.readouterr().out.splitlines() if "kafka:events" in ln)
-    assert all(s in row for s in ("23,456.7", "34,567", "45,678", "1,234,567")) and "12345" in row
+    # rates per second, the batch's time as a duration, the backlog with its unit; the batch id as an identifier
+    assert all(s in row for s in ("23,457/s", "34,567/s", "45.7 s", "1,234,567 records")) and "12345" in row
     _render_report(Result(job="monitor report", metrics={"html": "r.html", "bytes": 123_456}), "table")
     assert capsys.readouterr().out.strip() == "wrote r.html (120.6 KiB)"
 

@@ -55,8 +55,19 @@ def test_per_rule_metrics_render_as_the_same_table_standalone_and_in_a_pipeline(
     pipeline = _text(Result(job="run", details=[{"job": "transform", "rows_written": 10_000, "rules": rules}]), capsys)
     for out in (standalone, pipeline):
         assert "transform rules" in out  # the table's title
-        header = next(line for line in out.splitlines() if "rows_checked" in line)
-        assert "rule" in header and "rows_failed" in header
+        header = next(line for line in out.splitlines() if "rows checked" in line)
+        assert "rule" in header and "rows failed" in header
         row = next(line for line in out.splitlines() if "known_customer" in line)
         assert "1,234" in row and "12,000" in row and "=" not in row  # a table row, not a k=v wall
     assert "rule=known_customer" not in standalone
+
+
+def test_stage_lines_read_durations_for_people(capsys):
+    """Per-stage lines off a terminal (issue 31, item 2): '2 min 18 s', not '138.4s'."""
+    from lakectl.cli.status import StageProgress
+
+    progress = StageProgress()
+    progress.event("transform", "start", None)
+    progress.event("transform", "end", Result(job="transform", rows_written=12_345, duration_s=138.4))
+    err = capsys.readouterr().err
+    assert "lakectl: transform ok in 2 min 18 s, 12,345 rows written" in err

@@ -5,10 +5,20 @@ from typing import Any
 import typer
 
 from lakectl.cli.boundary import run_job
+from lakectl.cli.help import command
 from lakectl.cli.params import DRY_RUN, option, options_from
 from lakectl.jobs.params import AggregateParams
 
 
+@command(
+    panel="Pipeline",
+    examples=[
+        ("lakectl aggregate", "the gold days new silver rows touched"),
+        ("lakectl aggregate --full-refresh", "every gold table from all of silver"),
+        ("lakectl aggregate --export csv exports/", "and a CSV copy of each gold table for BI tools"),
+    ],
+    exits=(1, 3, 6),
+)
 @options_from(
     AggregateParams,
     full_refresh=option(help="Recompute every gold table from all of silver."),

@@ -6,6 +6,7 @@ from typing import Any
 import typer
 
 from lakectl.cli.boundary import OK_STATUSES, run_job
+from lakectl.cli.help import command
 from lakectl.cli.params import option, options_from
 from lakectl.jobs.params import DemoParams
 
@@ -17,6 +18,14 @@ NEXT_STEPS = (
 )
 
 
+@command(
+    panel="Pipeline",
+    examples=[
+        ("lakectl demo", "a day of synthetic data through every stage"),
+        ("lakectl demo -n 20000 --bad-fraction 0.05", "smaller, with more bad records to quarantine"),
+    ],
+    exits=(1, 3),
+)
 @options_from(
     DemoParams,
     events=option("-n", help="Events to generate for the day."),

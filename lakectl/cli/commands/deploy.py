@@ -6,12 +6,21 @@ from typing import Any
 import typer
 
 from lakectl.cli.boundary import guarded
+from lakectl.cli.help import command
 from lakectl.cli.options import DRY_RUN, JSON
 from lakectl.cli.state import State
 
 _MARK = {"create": "[green]+ create[/]", "update": "[yellow]~ update[/]", "unchanged": "[dim]= unchanged[/]", "delete": "[red]- delete[/]"}
 
 
+@command(
+    panel="Deployment",
+    examples=[
+        ("lakectl --target prod deploy --dry-run", "the jobs that would change (exit 8 if any)"),
+        ("lakectl deploy --dry-run --crontab", "local targets: the schedules as crontab lines"),
+    ],
+    exits=(1, 4, 8),
+)
 def deploy(
     ctx: typer.Context,
     destroy: bool = typer.Option(False, "--destroy", help="Remove every job this project deployed."),

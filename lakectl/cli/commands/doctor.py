@@ -6,12 +6,23 @@ import sys
 import typer
 
 from lakectl.cli.boundary import guarded
+from lakectl.cli.help import FloatRange, command
 from lakectl.cli.options import JSON
 
 
+@command(
+    panel="Setup",
+    examples=[
+        ("lakectl doctor", "Python, Java, jars, config, storage and every endpoint"),
+        ("lakectl doctor --json --probe-timeout 1", "for a script, quickly"),
+    ],
+    exits=(3,),
+)
 def doctor(
     ctx: typer.Context,
-    timeout: float = typer.Option(3.0, "--probe-timeout", min=0.1, max=30, help="Seconds per reachability probe."),
+    timeout: float = typer.Option(
+        3.0, "--probe-timeout", metavar="SECONDS", click_type=FloatRange(0.1, 30), help="Seconds per reachability probe."
+    ),
     json_out: bool = JSON,
 ) -> None:
     """Check Python, Java, the jars cache, the config, storage and every target's and source's reachability; exit 3 on a failure."""

@@ -5,10 +5,20 @@ from typing import Any
 import typer
 
 from lakectl.cli.boundary import run_job
+from lakectl.cli.help import command
 from lakectl.cli.params import DRY_RUN, option, options_from
 from lakectl.jobs.params import GenerateParams
 
 
+@command(
+    panel="Pipeline",
+    examples=[
+        ("lakectl generate -n 100000", "a day of events into the landing folder"),
+        ("lakectl generate --to kafka --topic lakectl.events --partitions 3", "the same into a Kafka topic"),
+        ("lakectl generate --bad-fraction 0.02 --seed 7", "with 2% malformed records, reproducibly"),
+    ],
+    exits=(1, 4),
+)
 @options_from(
     GenerateParams,
     events=option("-n", help="How many events to write."),

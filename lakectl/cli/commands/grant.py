@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import typer
 
 from lakectl.cli.boundary import run_job
+from lakectl.cli.help import epilog
 from lakectl.cli.params import DRY_RUN, argument, option, options_from
+from lakectl.cli.presenters import presents
+from lakectl.cli.presenters import show as show_result
 from lakectl.jobs.params import GrantParams
 
+PANEL = "Governance"
 app = typer.Typer(
     name="grant",
     no_args_is_help=True,
@@ -23,38 +26,35 @@ POLICY = option("-p", help="Policy file (default: grant.policy in the config).")
 URL = option(help="Catalog server URL (default: grant.url in the config).")
 
 
-def _run(
-    ctx: typer.Context, params: dict[str, Any], json_out: bool, render: Callable[[Any, str], None], *, changes_exit: bool = False
-) -> None:
+def _run(ctx: typer.Context, params: dict[str, Any], json_out: bool, *, changes_exit: bool = False) -> None:
     """The grant job, in this process whatever the target; `apply` and `register` are recorded in the run ledger
-    (ops.runs), reads and dry runs are not. `render` prints -o table / wide; warnings go to stderr."""
+    (ops.runs), reads and dry runs are not. Its presenter prints -o table / wide; warnings go to stderr."""
     writes = params["action"] in ("apply", "register") and not params.get("dry_run")
-    run_job(
-        ctx, "grant", params, json_out, remote=False, progress="none", tracked=writes, present=_present(render), changes_exit=changes_exit
-    )
+    run_job(ctx, "grant", params, json_out, remote=False, progress="none", tracked=writes, present=_present, changes_exit=changes_exit)
 
 
-def _present(render: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
-    def present(result: Any, fmt: str) -> None:
-        if fmt == "json":
-            from lakectl.core.results import json_default
+def _present(result: Any, fmt: str) -> None:
+    if fmt == "json":
+        from lakectl.core.results import json_default
 
-            print(json.dumps(result.to_dict(), default=json_default, ensure_ascii=False))
-        elif fmt == "csv":
-            from lakectl.cli.render import render_result
+        print(json.dumps(result.to_dict(), default=json_default, ensure_ascii=False))
+    else:
+        show_result(result, fmt)
+    for w in result.warnings:
+        print(f"lakectl: warning: {w}", file=sys.stderr)
 
-            render_result(result, fmt=fmt)
-        else:
-            render(result, fmt)
-        for w in result.warnings:
-            print(f"lakectl: warning: {w}", file=sys.stderr)
 
-    return present
+@presents("grant plan", "grant apply")
+def _present_plan(result: Any, fmt: str) -> None:
+    title = "apply" if result.job == "grant apply" else "plan (dry run)" if result.dry_run else "plan"
+    _render_plan(result, title)
 
 
 def _render_plan(result: Any, title: str) -> None:
     from rich.console import Console
     from rich.markup import escape
+
+    from lakectl.core.formatting import duration
 
     m = result.metrics
     con = Console(highlight=False)
@@ -96,7 +96,12 @@ def _render_plan(result: Any, title: str) -> None:
     summary = f"{m['to_add']:,} to add, {m['to_revoke']:,} to revoke, {m['unchanged']:,} unchanged"
     if "changes_applied" in m:
         summary = f"{m['changes_applied']:,} change(s) applied ({summary} before apply)"
-    con.print(f"[bold]{summary}[/] in {result.duration_s:.2f}s")
+    con.print(f"[bold]{summary}[/] in {duration(result.duration_s)}")
+    if m.get("unknown_principals"):
+        con.print(
+            f"[bold red]apply would refuse:[/] principal(s) unknown to the server: {escape(', '.join(m['unknown_principals']))} "
+            "(create them first, or fix the policy)"
+        )
 
 
 def _print_mask_change(con: Any, c: dict[str, Any]) -> None:
@@ -112,14 +117,33 @@ def _print_mask_change(con: Any, c: dict[str, Any]) -> None:
         con.print(f"  [green]+ set {what}[/] {escape(c['function'])}{args} on {on}{was}")
 
 
-@app.command("plan")
+@app.command(
+    "plan",
+    epilog=epilog(
+        [
+            ("lakectl grant plan", "grants to add and revoke; exit 8 when there are changes"),
+            ("lakectl grant plan --out plan.json", "and save it for `grant apply --plan plan.json`"),
+        ],
+        exits=(4, 8),
+    ),
+)
 @options_from(GrantParams, policy=POLICY, url=URL, out=option(help="Save the plan for `grant apply --plan FILE`."))
 def plan(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
-    """Show grants to add and to revoke (revokes are always shown); exit 8 when there are changes, 0 when none."""
-    _run(ctx, {"action": "plan", **params}, json_out, lambda result, fmt: _render_plan(result, "plan"), changes_exit=True)
+    """Show grants to add and to revoke (revokes are always shown); exit 8 when there are changes, 0 when none, 2 when
+    apply would refuse the plan (principals the server does not know)."""
+    _run(ctx, {"action": "plan", **params}, json_out, changes_exit=True)
 
 
-@app.command("apply")
+@app.command(
+    "apply",
+    epilog=epilog(
+        [
+            ("lakectl grant apply", "make the server match the policy"),
+            ("lakectl grant apply --plan plan.json", "apply a reviewed plan; exit 6 if the server changed since"),
+        ],
+        exits=(1, 4, 6),
+    ),
+)
 @options_from(
     GrantParams,
     policy=POLICY,
@@ -131,23 +155,17 @@ def plan(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
 )
 def apply(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Apply the plan (recorded in ops.runs); a second apply makes no changes. --dry-run is `grant plan`."""
-    dry_run = params["dry_run"]
-    _run(
-        ctx,
-        {"action": "apply", **params},
-        json_out,
-        lambda result, fmt: _render_plan(result, "apply" if not dry_run else "plan (dry run)"),
-        changes_exit=dry_run,
-    )
+    _run(ctx, {"action": "apply", **params}, json_out, changes_exit=params["dry_run"])
 
 
-@app.command("drift")
+@app.command("drift", epilog=epilog([("lakectl grant drift", "grants changed outside the policy; exit 8 on drift")], exits=(4, 8)))
 @options_from(GrantParams, policy=POLICY, url=URL)
 def drift(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Grants changed on the server outside the policy (managed securables only); exit 8 on drift."""
-    _run(ctx, {"action": "drift", **params}, json_out, _render_drift, changes_exit=True)
+    _run(ctx, {"action": "drift", **params}, json_out, changes_exit=True)
 
 
+@presents("grant drift")
 def _render_drift(result: Any, fmt: str) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -174,7 +192,12 @@ def _render_drift(result: Any, fmt: str) -> None:
     )
 
 
-@app.command("export")
+@app.command(
+    "export",
+    epilog=epilog(
+        [("lakectl grant export lakehouse --out configs/grants.yaml", "adopt an existing catalog's grants as a policy")], exits=(4,)
+    ),
+)
 @options_from(
     GrantParams,
     securables=argument(help="catalog, catalog.schema, catalog.schema.table or TYPE:NAME (default: every catalog)."),
@@ -184,20 +207,21 @@ def _render_drift(result: Any, fmt: str) -> None:
 )
 def export(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Write the server's current grants as a policy file (to adopt lakectl on an existing catalog)."""
-
-    def render(result: Any, fmt: str) -> None:
-        if params["out"] and not params["dry_run"]:
-            print(
-                f"wrote {params['out']}: {result.metrics['securables']:,} securable(s), {result.metrics['principals']:,} principal(s)",
-                file=sys.stderr,
-            )
-        else:
-            sys.stdout.write(result.metrics["policy_yaml"])
-
-    _run(ctx, {"action": "export", **params}, json_out, render)
+    _run(ctx, {"action": "export", **params}, json_out)
 
 
-@app.command("show")
+@presents("grant export")
+def _render_export(result: Any, fmt: str) -> None:
+    m = result.metrics
+    if m["out"] and not result.dry_run:
+        print(f"wrote {m['out']}: {m['securables']:,} securable(s), {m['principals']:,} principal(s)", file=sys.stderr)
+    else:
+        sys.stdout.write(m["policy_yaml"])
+
+
+@app.command(
+    "show", epilog=epilog([("lakectl grant show lakehouse.gold.kpi_hourly", "who can do what on one table, and from where")], exits=(4,))
+)
 @options_from(
     GrantParams,
     securable=argument(field="securables", single=True, help="catalog, catalog.schema, catalog.schema.table or TYPE:NAME."),
@@ -205,24 +229,26 @@ def export(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
 )
 def show(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Effective privileges per principal on one securable; inherited ones name their catalog or schema."""
-    _run(ctx, {"action": "show", **params}, json_out, _render_show)
+    _run(ctx, {"action": "show", **params}, json_out)
 
 
+@presents("grant show")
 def _render_show(result: Any, fmt: str) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
+    from lakectl.cli.fit import Column, print_table
     from lakectl.cli.render import console_for
 
-    table = Table(title=f"{result.metrics['securable']} (owner {result.metrics['owner']})", title_justify="left")
-    for c in ("principal", "privilege", "inherited from"):
-        table.add_column(c, overflow="fold")
-    for r in result.details:
-        table.add_row(escape(r["principal"]), r["privilege"], escape(r["inherited_from"] or ""))
-    console_for(fmt).print(table)
+    print_table(
+        console_for(fmt),
+        [Column("principal"), Column("privilege"), Column("inherited from", wrap=True)],
+        [[r["principal"], r["privilege"], r["inherited_from"] or ""] for r in result.details],
+        title=f"{result.metrics['securable']} (owner {result.metrics['owner']})",
+        wide=fmt == "wide",
+    )
 
 
-@app.command("register")
+@app.command(
+    "register", epilog=epilog([("lakectl grant register --dry-run", "which tables would be registered in storage.catalog")], exits=(1, 4))
+)
 @options_from(
     GrantParams,
     tables=argument(field="securables", help="Tables as schema.name (default: every configured table)."),
@@ -231,9 +257,10 @@ def _render_show(result: Any, fmt: str) -> None:
 )
 def register(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Register lakectl's Delta tables in storage.catalog as EXTERNAL tables at their paths, so grants can name them."""
-    _run(ctx, {"action": "register", **params}, json_out, _render_register)
+    _run(ctx, {"action": "register", **params}, json_out)
 
 
+@presents("grant register")
 def _render_register(result: Any, fmt: str) -> None:
     from rich.console import Console
     from rich.markup import escape

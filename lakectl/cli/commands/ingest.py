@@ -5,11 +5,24 @@ from typing import Any
 import typer
 
 from lakectl.cli.boundary import run_job
+from lakectl.cli.help import command
 from lakectl.cli.params import DRY_RUN, choices_text, option, options_from
 from lakectl.core.sources import Source
 from lakectl.jobs.params import IngestParams
 
 
+@command(
+    panel="Pipeline",
+    examples=[
+        ("lakectl ingest", "new landing files into bronze.events"),
+        ("lakectl ingest --source kafka --dry-run", "what a Kafka run would read: pending offsets per partition"),
+        (
+            "lakectl ingest --source kafka --continuous --trigger-interval '30 seconds'",
+            "keep streaming; Ctrl-C stops after the batch in flight",
+        ),
+    ],
+    exits=(1, 3, 4, 5, 6),
+)
 @options_from(
     IngestParams,
     source=option("-s", metavar="SOURCE", help=f"Where events come from: {choices_text(Source)} (kinesis needs a Databricks target)."),

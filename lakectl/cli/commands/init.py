@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from lakectl.cli.boundary import guarded
+from lakectl.cli.help import Text, command
 from lakectl.cli.options import DRY_RUN, JSON
 from lakectl.cli.state import State
 
@@ -17,9 +18,17 @@ class InitTarget(str, Enum):
     databricks = "databricks"
 
 
+@command(
+    panel="Setup",
+    examples=[
+        ("lakectl init myproject", "a commented config and the lake's folders"),
+        ("lakectl init . --target-kind databricks --dry-run", "what a Databricks project would get"),
+    ],
+    exits=(),
+)
 def init(
     ctx: typer.Context,
-    directory: str = typer.Argument(".", metavar="[DIR]", help="Project folder (default: this one)."),
+    directory: str = typer.Argument(".", metavar="[DIR]", click_type=Text(), help="Project folder (default: this one)."),
     target: InitTarget = typer.Option(
         InitTarget.local, "--target-kind", "-k", help="Default target: local Spark, a Spark Connect cluster, or Databricks."
     ),

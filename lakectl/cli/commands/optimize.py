@@ -5,6 +5,7 @@ from typing import Any
 import typer
 
 from lakectl.cli.boundary import run_job
+from lakectl.cli.help import command
 from lakectl.cli.params import DRY_RUN, argument, option, options_from
 from lakectl.jobs.params import OptimizeParams
 
@@ -14,6 +15,15 @@ def _split(values: list[str] | None) -> list[str]:
     return [c.strip() for v in values or [] for c in v.split(",") if c.strip()]
 
 
+@command(
+    panel="Operations",
+    examples=[
+        ("lakectl optimize --dry-run", "what each table's policy would do"),
+        ("lakectl optimize silver.events --zorder customer_id,event_date", "compact and Z-order one table"),
+        ("lakectl optimize --vacuum --retain 7d", "compact every table, then VACUUM files older than a week"),
+    ],
+    exits=(1, 3, 6),
+)
 @options_from(
     OptimizeParams,
     tables=argument(help="Tables as schema.name (default: every configured table)."),

@@ -5,11 +5,20 @@ from typing import Any
 import typer
 
 from lakectl.cli.boundary import run_job
+from lakectl.cli.help import command
 from lakectl.cli.params import DRY_RUN, choices_text, option, options_from
 from lakectl.core.sources import Source
 from lakectl.jobs.params import RunParams
 
 
+@command(
+    panel="Pipeline",
+    examples=[
+        ("lakectl run", "ingest, transform and aggregate what is new"),
+        ("lakectl run --source kafka --skip aggregate", "the first two stages from Kafka"),
+    ],
+    exits=(1, 3, 4, 5, 6),
+)
 @options_from(
     RunParams,
     source=option("-s", metavar="SOURCE", help=f"Where the ingest stage reads events: {choices_text(Source)}."),

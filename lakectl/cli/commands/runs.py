@@ -9,9 +9,11 @@ from typing import Any
 import typer
 
 from lakectl.cli.boundary import guarded
+from lakectl.cli.help import Int, epilog
 from lakectl.cli.options import DRY_RUN, JSON
 from lakectl.cli.state import State
 
+PANEL = "Deployment"
 app = typer.Typer(name="runs", help="Follow Databricks runs: status, logs, cancel (Databricks targets).", no_args_is_help=True)
 
 
@@ -38,8 +40,10 @@ def _call(ctx: typer.Context, json_out: bool, action: Callable[[Any], dict[str, 
         render(doc)
 
 
-@app.command("status")
-def status(ctx: typer.Context, run_id: int = typer.Argument(..., help="The Databricks run id."), json_out: bool = JSON) -> None:
+@app.command("status", epilog=epilog([("lakectl --target prod runs status 123456", "state, result and run page URL")], exits=(1, 4)))
+def status(
+    ctx: typer.Context, run_id: int = typer.Argument(..., click_type=Int(), help="The Databricks run id."), json_out: bool = JSON
+) -> None:
     """State, result and run page URL of a run."""
     from lakectl.runners.databricks import runs
 
@@ -50,8 +54,10 @@ def status(ctx: typer.Context, run_id: int = typer.Argument(..., help="The Datab
     _call(ctx, json_out, lambda t: runs.status(t, run_id), show)
 
 
-@app.command("logs")
-def logs(ctx: typer.Context, run_id: int = typer.Argument(..., help="The Databricks run id."), json_out: bool = JSON) -> None:
+@app.command("logs", epilog=epilog([("lakectl --target prod runs logs 123456", "the run's stdout and stderr")], exits=(1, 4)))
+def logs(
+    ctx: typer.Context, run_id: int = typer.Argument(..., click_type=Int(), help="The Databricks run id."), json_out: bool = JSON
+) -> None:
     """The run's output (stdout and stderr of lakectl-job; the last 5 MB)."""
     from lakectl.runners.databricks import runs
 
@@ -63,9 +69,12 @@ def logs(ctx: typer.Context, run_id: int = typer.Argument(..., help="The Databri
     _call(ctx, json_out, lambda t: runs.logs(t, run_id), show)
 
 
-@app.command("cancel")
+@app.command("cancel", epilog=epilog([("lakectl --target prod runs cancel 123456", "stop it and wait until it has stopped")], exits=(1, 4)))
 def cancel(
-    ctx: typer.Context, run_id: int = typer.Argument(..., help="The Databricks run id."), dry_run: bool = DRY_RUN, json_out: bool = JSON
+    ctx: typer.Context,
+    run_id: int = typer.Argument(..., click_type=Int(), help="The Databricks run id."),
+    dry_run: bool = DRY_RUN,
+    json_out: bool = JSON,
 ) -> None:
     """Cancel a run and wait until it has stopped."""
     from lakectl.runners.databricks import runs

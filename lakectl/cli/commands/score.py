@@ -5,6 +5,7 @@ from typing import Any
 import typer
 
 from lakectl.cli.boundary import run_job
+from lakectl.cli.help import command
 from lakectl.cli.params import DRY_RUN, argument, option, options_from
 from lakectl.jobs.params import ScoreParams
 
@@ -12,6 +13,15 @@ CONTINUOUS = ("continuous", "trigger_interval", "checkpoint")  # what --continuo
 SERVED = ("via", "endpoint", "batch_size", "concurrency", "max_attempts", "request_timeout_s")  # what --via uses
 
 
+@command(
+    panel="Models",
+    examples=[
+        ("lakectl score", "new reviews with the champion"),
+        ("lakectl score --model sentiment/3 --rescore", "every review again with version 3"),
+        ("lakectl score --via endpoint http://127.0.0.1:5001", "through a served model"),
+    ],
+    exits=(1, 3, 4, 6),
+)
 @options_from(
     ScoreParams,
     endpoint=argument(

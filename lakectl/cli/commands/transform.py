@@ -5,10 +5,20 @@ from typing import Any
 import typer
 
 from lakectl.cli.boundary import run_job
+from lakectl.cli.help import command
 from lakectl.cli.params import DRY_RUN, option, options_from
 from lakectl.jobs.params import TransformParams
 
 
+@command(
+    panel="Pipeline",
+    examples=[
+        ("lakectl transform", "new bronze rows into silver"),
+        ("lakectl transform --dry-run", "rules, schema drift and pending bronze rows, without writing"),
+        ("lakectl transform --batch --schema-drift add", "all of bronze, evolving silver's schema"),
+    ],
+    exits=(1, 3, 6),
+)
 @options_from(
     TransformParams,
     batch=option(help="Read the whole bronze table instead of only new rows."),

@@ -190,6 +190,7 @@ def probe(spec: KafkaSpec) -> dict[str, int]:
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
+    _refused_everywhere(spec)
     # librdkafka refuses a connection setup timeout under 1 s; list_topics below still bounds the probe.
     setup_ms = max(1000, int(spec.connect_timeout_s * 1000))
     try:
@@ -218,6 +219,30 @@ def _client_config_error(spec: KafkaSpec, exc: Exception) -> UsageError:
     return ConfigError(
         f"sources.{spec.kind}: the Kafka client refused the option {prop.group(1) if prop else '(unknown)'}",
         f"fix sources.{spec.kind}.options (librdkafka's allowed values)",
+    )
+
+
+def _refused_everywhere(spec: KafkaSpec) -> None:
+    """A refused connection (or a name that does not resolve) is an answer: when every bootstrap address gives
+    one, say so at once instead of letting the Kafka client retry until its timeout. Anything else (a
+    timeout, a filtered port) is left to the client."""
+    reasons = []
+    for server in spec.bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port or 9092)), timeout=min(spec.connect_timeout_s, 3.0)):
+                return
+        except ConnectionRefusedError:
+            reasons.append(f"{server.strip()} refused the connection")
+        except socket.gaierror:
+            reasons.append(f"{server.strip()}: no such host")
+        except (OSError, ValueError):
+            return  # no answer yet: the client decides within its timeout
+    raise SourceUnavailable(
+        f"{spec.kind} broker {spec.bootstrap} is not reachable: {'; '.join(reasons)}",
+        "check the broker is running and reachable"
+        + (" (scripts/kafka-local start)" if spec.kind == "kafka" else "")
+        + f", or fix sources.{spec.kind} in the config",
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lakectl.core.errors import DataLossDetected, SourceUnavailable
-from lakectl.pipeline.sources.kafka import KafkaSpec, probe
+from lakectl.pipeline.sources.kafka import KafkaSpec, _refused_everywhere, probe
 
 
 def watermarks(spec: KafkaSpec, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[int, int]]:
@@ -197,6 +197,7 @@ def nothing_new(spec: KafkaSpec, spark_checkpoint: Path, *, timeout: float = PRE
         from confluent_kafka import TopicPartition
         from confluent_kafka.admin import AdminClient, OffsetSpec
 
+        _refused_everywhere(spec)  # a refusal is an answer: no wait for `timeout`
         admin = AdminClient({**spec.client_conf(), "socket.connection.setup.timeout.ms": max(1000, int(timeout * 1000))})
         topics = admin.list_topics(timeout=timeout).topics
         on_broker: set[tuple[str, int]] = set()
