@@ -278,6 +278,30 @@ def _grant_register() -> Result:
     return Result(job="grant register", details=details, metrics=metrics)
 
 
+def _lineage() -> Result:
+    last = {"job": "transform", "run_id": "7f3c9a2e4b01", "at": "2026-12-07T14:03:22+00:00"}
+    tables = [
+        {"table": "/srv/lake/landing/events", "distance": -3, "last_write": None},
+        {"table": "bronze.events", "distance": -2, "last_write": {**last, "job": "ingest"}},
+        {"table": "silver.events", "distance": -1, "last_write": last},
+        {"table": "gold.revenue_by_country_daily", "distance": 0, "last_write": {**last, "job": "aggregate"}},
+    ]
+    edges = [
+        {"from": "/srv/lake/landing/events", "to": "bronze.events", "job": "ingest"},
+        {"from": "bronze.events", "to": "silver.events", "job": "transform"},
+        {"from": "silver.events", "to": "gold.revenue_by_country_daily", "job": "aggregate"},
+    ]
+    columns = [
+        {
+            "column": "revenue",
+            "sources": [{"table": "silver.events", "column": "price"}, {"table": "silver.events", "column": "quantity"}],
+            "origins": [{"table": "bronze.events", "column": "payload_price"}, {"table": "bronze.events", "column": "payload_quantity"}],
+        }
+    ]
+    metrics = {"table": "gold.revenue_by_country_daily", "direction": "upstream", "source": "recorded", "tables": tables}
+    return Result(job="lineage", metrics={**metrics, "edges": edges, "columns": columns, "events": 8})
+
+
 # A presenter's sample, by the Result.job it presents, and the values that must show whole at any width.
 SAMPLES: dict[str, tuple[Any, list[str]]] = {
     "monitor runs": (_runs, ["7f3c9a2e4b01", "transform", "interrupted", "aggregate"]),
@@ -293,6 +317,7 @@ SAMPLES: dict[str, tuple[Any, list[str]]] = {
     "grant drift": (_grant_drift, ["lakehouse.gold.kpi_hourly", "analysts-europe"]),
     "grant export": (_grant_export, []),
     "grant register": (_grant_register, ["lakehouse.gold.kpi_hourly"]),
+    "lineage": (_lineage, ["gold.revenue_by_country_daily", "silver.events", "bronze.events.payload_quantity"]),
 }
 
 
