@@ -22,7 +22,7 @@ def _config(tmp_path, cron: str = "*/5 * * * *", project: str = "dbxtest", **ext
             "tasks": {
                 "ingest": {"job": "ingest", "params": {"source": "files"}},
                 "transform": {"job": "transform", "depends_on": ["ingest"], "retries": 2, "timeout_minutes": 30},
-                "aggregate": {"job": "aggregate", "depends_on": ["transform"]},
+                "aggregate": {"job": "aggregate", "depends_on": ["ingest", "transform"]},
             },
         },
         "nightly_optimize": {"cron": "0 2 * * *", "tasks": {"optimize": {"job": "optimize"}}},
@@ -77,7 +77,8 @@ def test_dry_run_then_deploy_then_deploy_again_changes_nothing(deploy, fake, tmp
     assert second["summary"] == {"create": 0, "update": 0, "unchanged": 2, "delete": 0}
     assert second["config"] == "unchanged" and second["uploaded"] == []
     assert len(fake.calls("POST", r"/jobs/create$")) == 2 and not fake.calls("POST", r"/jobs/reset$")
-    assert deploy(config, "--dry-run")["summary"]["unchanged"] == 2  # nothing pending: exit 0
+    assert deploy(config, "--dry-run")["summary"]["unchanged"] == 2  # nothing pending: exit 0 (the CI gate passes)
+    assert deploy(config, "--dry-run")["changes"][0]["fields"] == []
     deploy(config, "--destroy")
 
 
@@ -91,6 +92,25 @@ def test_a_changed_schedule_is_one_update(deploy, fake, tmp_path):
     resets = fake.calls("POST", r"/jobs/reset$")
     assert len(resets) == 1 and resets[0].body["new_settings"]["schedule"]["quartz_cron_expression"] == "0 */10 * * * ?"
     deploy(_config(tmp_path, cron="*/10 * * * *"), "--destroy")
+
+
+def test_the_service_answers_with_defaults_and_its_own_order(deploy, fake, sdk, tmp_path):
+    """What makes a naive comparison fail: jobs/get and jobs/list answer with defaults never sent and
+    with tasks and depends_on in another order than submitted."""
+    deploy(_config(tmp_path))
+    sent = next(r.body for r in fake.calls("POST", r"/jobs/create$") if r.body["name"] == "dbxtest pipeline")
+    job_id = next(j.job_id for j in sdk.jobs.list(name="dbxtest pipeline"))
+    for got in (
+        sdk.jobs.get(job_id).settings.as_dict(),
+        next(iter(sdk.jobs.list(name="dbxtest pipeline", expand_tasks=True))).settings.as_dict(),
+    ):
+        assert got["timeout_seconds"] == 0 and "timeout_seconds" not in sent
+        assert got["email_notifications"]["no_alert_for_skipped_runs"] is False
+        assert got["run_as"] and got["queue"] and got["format"] == "MULTI_TASK"
+        assert [t["task_key"] for t in got["tasks"]] != [t["task_key"] for t in sent["tasks"]]
+        aggregate = next(t for t in got["tasks"] if t["task_key"] == "aggregate")
+        assert aggregate["depends_on"] == [{"task_key": "transform"}, {"task_key": "ingest"}]  # sent: ingest, transform
+    deploy(_config(tmp_path), "--destroy")
 
 
 def test_foreign_jobs_are_never_touched_and_destroy_removes_ours(deploy, fake, sdk, tmp_path):

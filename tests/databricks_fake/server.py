@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from tests.databricks_fake import sdk_contract
 from tests.databricks_fake.routes import AREAS, ApiError, Raw, Request, find
 
 for _area in AREAS:
@@ -153,6 +154,12 @@ class FakeWorkspace:
             return 404, {"error_code": "ENDPOINT_NOT_FOUND", "message": f"no API found for '{req.method} {req.path}'"}, {}
         handler_route, match = found
         req.match, req.fake = match, self
+        problem = sdk_contract.check(req.method, req.path, req.body)
+        if problem is not None:
+            with self.lock:
+                self.failures.append(f"{req.method} {req.path}: {problem}")
+            record.status = 400
+            return 400, {"error_code": "INVALID_PARAMETER_VALUE", "message": problem}, {}
         try:
             status, body = handler_route.handler(req)
         except ApiError as err:
