@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.databricks.conftest import write_config
 
@@ -45,16 +46,17 @@ def _same_on_both(cli, fake, configs, commands: list[list[str]]) -> dict:
     for command in commands:
         here, there = results[("local", command[0])], results[("dbx", command[0])]
         assert {k: here[k] for k in COUNTS} == {k: there[k] for k in COUNTS}, (here, there)
-        assert there["status"] == "ok" and isinstance(there["run_id"], int) and there["run_page_url"]
+        assert there["status"] == "ok" and isinstance(there["databricks_run_id"], int) and there["run_page_url"]
+        assert isinstance(there["run_id"], str) and there["run_id"] != here["run_id"]  # lakectl's own: the ledger key
     # one upload per wheel hash (over the whole session: the fake is shared), one submit per command
     wheels = {p: n for p, n in fake.area("uploads").items() if p.endswith(".whl")}
     assert wheels and set(wheels.values()) == {1}, wheels
     submits = fake.calls("POST", r"/jobs/runs/submit$")
     assert len(submits) == len(commands)
     assert all(s.body["environments"][0]["spec"]["dependencies"][0] in wheels for s in submits)
-    configs_uploaded = _uploaded_configs(fake.root)
-    assert any(p.read_text() == dbx.read_text() for p in configs_uploaded)  # as written
-    assert "${LAKECTL_TEST_PROJECT:-dbxtest}" in dbx.read_text()  # ${VAR}s travel unresolved
+    uploaded = [yaml.safe_load(p.read_text()) for p in _uploaded_configs(fake.root)]
+    assert "${LAKECTL_TEST_PROJECT:-dbxtest}" in dbx.read_text()
+    assert {"project": "dbxtest"}.items() <= next(u for u in uploaded if u["storage"] == yaml.safe_load(dbx.read_text())["storage"]).items()
     return results
 
 
@@ -94,8 +96,8 @@ def test_no_wait_then_runs_status_and_logs(cli, fake, configs):
     _, dbx = configs
     proc = cli("-c", str(dbx), "--no-wait", "ingest", "--source", "kinesis", "--json")
     assert proc.returncode == 0, proc.stderr
-    run_id = _json(proc)["run_id"]
-    assert _json(proc)["status"] == "submitted"
+    run_id = _json(proc)["databricks_run_id"]
+    assert _json(proc)["status"] == "submitted" and isinstance(_json(proc)["run_id"], str)
     deadline = time.monotonic() + 120
     while True:
         status = _json(cli("-c", str(dbx), "runs", "status", str(run_id), "--json"))

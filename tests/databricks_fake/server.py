@@ -66,6 +66,10 @@ class FakeWorkspace:
     runtime_token: str = field(default_factory=lambda: f"dapi-runtime-{uuid.uuid4().hex}")
     chunk_rows: int = 0  # rows per result chunk of a statement (0: one chunk)
     warehouse: Any = None  # the SQL engine for sql/statements (see areas/sql.py); None: statements fail
+    # serverless mode: a Spark Connect server's URL; serverless tasks then get only a Connect session (no JVM,
+    # no py4j in their process), as on serverless compute. None: they run on a local Spark like a cluster.
+    connect_url: str | None = None
+    runtime_log_bytes: int = 0  # runtime log lines written after a task's own output (get-output keeps the last 5 MB)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -131,6 +135,10 @@ class FakeWorkspace:
         with self.lock:
             counts = self.area("uploads")
             counts[workspace_path] = counts.get(workspace_path, 0) + 1
+
+    def put_secret(self, scope: str, key: str, value: str) -> None:
+        with self.lock:
+            self.area("secrets")[(scope, key)] = value
 
     def area(self, name: str) -> dict[str, Any]:
         with self.lock:
