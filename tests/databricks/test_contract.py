@@ -191,6 +191,23 @@ def test_idempotency_tokens_are_64_characters_and_differ_per_run_whatever_the_pr
     assert idempotency_token("a", "bc") != idempotency_token("ab", "c")  # the separator keeps the parts apart
 
 
+def test_when_get_output_fails_after_internal_error_the_clusters_message_is_kept(sdk, fake):
+    """The run's own state message (here: its library could not be installed) is what a user needs; an
+    unreadable output once replaced it with "reading the output of run N"."""
+    from lakectl.config import DatabricksTarget
+    from lakectl.core.errors import JobFailed
+    from lakectl.runners.databricks.remote import outcome
+
+    run = _wait_terminal(sdk, sdk.jobs.submit(run_name="lost output", tasks=[_task()]).run_id)
+    assert run.state.life_cycle_state.value == "INTERNAL_ERROR"
+    fake.inject("GET", r"/jobs/runs/get-output$", 500, times=5)
+    with pytest.raises(JobFailed) as failed:
+        outcome(sdk, DatabricksTarget(serverless=True, connect_timeout_s=5), run)
+    assert f"Databricks run {run.run_id} failed: Library installation failed: the wheel was not found" in failed.value.message
+    assert "its output could not be read" in failed.value.message
+    assert len(fake.calls("GET", r"/jobs/runs/get-output$")) == 1
+
+
 def test_jobs_crud_and_exact_name_listing(sdk, fake):
     from databricks.sdk.service import jobs
 
