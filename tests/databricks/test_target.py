@@ -159,6 +159,27 @@ def test_unreachable_workspace_is_exit_4(cli, tmp_path):
     assert time.monotonic() - started < 60
 
 
+def test_a_host_that_accepts_connections_and_never_answers_is_bounded_by_connect_timeout(cli, tmp_path):
+    """A listening socket that never answers: the SDK alone waited its 60 s per request, printed its own
+    warning and went on (65 s with connect_timeout_s 30). One line of lakectl's, within the timeout."""
+    import socket
+
+    silent = socket.create_server(("127.0.0.1", 0))  # the kernel completes the handshake; no one ever reads
+    try:
+        config = write_config(tmp_path / "silent.yaml", tmp_path / "lake", tmp_path / "landing", connect_timeout_s=2)
+        cli.env["DATABRICKS_HOST"] = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        started = time.monotonic()
+        proc = cli("-c", str(config), "ingest", "--json", timeout=120)
+        elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+    assert proc.returncode == 4, proc.stderr
+    assert "accepts connections but did not answer within 2 s" in proc.stderr
+    assert elapsed < 20, elapsed  # the CLI's start-up, a connect and one 2 s read
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert not [ln for ln in lines if "WARNING" in ln or "databricks.sdk" in ln or "Traceback" in ln], lines
+
+
 def test_a_rejected_token_is_exit_2_and_never_printed(cli, fake, configs):
     from tests.databricks.conftest import CANARY
 
