@@ -111,6 +111,34 @@ def test_no_wait_then_runs_status_and_logs(cli, fake, configs):
     assert cancel["cancelled"] is False and not fake.calls("POST", r"/jobs/runs/cancel$")
 
 
+def _wait_ended(fake, run_ids: list[int], limit: float = 300) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        runs = fake.area("jobs").get("runs", {})
+        if all(runs[r]["life_cycle_state"] in ("TERMINATED", "INTERNAL_ERROR") for r in run_ids):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"runs {run_ids} did not end")
+
+
+def test_two_runs_of_a_project_with_a_60_character_name_are_two_databricks_runs(cli, fake, configs):
+    """The token was `lakectl-<project>-<run id>` cut at 64 characters: with a long project name the run id
+    was cut off, and the second submit got the first run back (same run, exit 0, nothing started)."""
+    _, dbx = configs
+    cli.env["LAKECTL_TEST_PROJECT"] = ("lakehouse-" * 6)[:60]
+    docs = []
+    for _ in range(2):
+        proc = cli("-c", str(dbx), "--no-wait", "ingest", "--source", "kinesis", "--json")
+        assert proc.returncode == 0, proc.stderr
+        docs.append(_json(proc))
+    assert docs[0]["run_id"] != docs[1]["run_id"]  # lakectl's own run ids
+    assert docs[0]["databricks_run_id"] != docs[1]["databricks_run_id"]
+    tokens = [r.body["idempotency_token"] for r in fake.calls("POST", r"/jobs/runs/submit$")]
+    assert len(set(tokens)) == 2 and all(len(t) <= 64 for t in tokens)
+    assert len(fake.area("jobs")["runs"]) >= 2
+    _wait_ended(fake, [d["databricks_run_id"] for d in docs])
+
+
 def _wait_running(fake, limit: float = 300) -> dict:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
