@@ -139,6 +139,50 @@ def test_two_runs_of_a_project_with_a_60_character_name_are_two_databricks_runs(
     _wait_ended(fake, [d["databricks_run_id"] for d in docs])
 
 
+def test_the_job_environment_is_clean_and_has_the_targets_env_and_secrets(cli, fake, configs, tmp_path, monkeypatch):
+    """A ${VAR} set only on the client is resolved there; the target's env: reaches the job (a new cluster's
+    spark_env_vars), a {{secrets/scope/key}} reference is resolved by the cluster, never sent or uploaded
+    as a value; nothing of the caller's environment is inherited."""
+    import yaml
+
+    _, dbx = configs
+    monkeypatch.setenv("CALLER_CANARY", "the fake's own process environment")  # what a job must not inherit
+    secret = f"jaas-secret-{os.getpid()}"
+    fake.put_secret("kafka", "jaas", secret)
+    raw = yaml.safe_load(dbx.read_text())
+    landing = raw["sources"]["files"]["path"]
+    raw["project"] = "${CLIENT_ONLY_PROJECT}"  # set for lakectl here, never on the "cluster"
+    raw["sources"]["files"]["path"] = "${LANDING_DIR:-/nowhere}"  # the default here, the job's env there
+    raw["sources"]["kafka"] = {"options": {"kafka.sasl.jaas.config": "${KAFKA_JAAS}"}}  # a secret: resolved by the job only
+    raw["targets"]["dbx"] = {
+        **{k: v for k, v in raw["targets"]["dbx"].items() if k != "serverless"},
+        "spark_version": "16.4.x-scala2.12",
+        "node_type_id": "m5d.large",
+        "env": {"LANDING_DIR": landing, "KAFKA_JAAS": "{{secrets/kafka/jaas}}"},
+    }
+    config = tmp_path / "env.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    cli.env.update(CLIENT_ONLY_PROJECT="envproject", KAFKA_JAAS="the client's own value")
+    proc = cli("-c", str(config), "ingest", "--source", "files", "--json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = _json(proc)
+    assert doc["status"] == "ok" and doc["rows_read"] > 0  # read from LANDING_DIR as the job's env set it
+
+    (submit,) = fake.calls("POST", r"/jobs/runs/submit$")
+    cluster = submit.body["tasks"][0]["new_cluster"]
+    assert cluster["spark_env_vars"] == {"LANDING_DIR": landing, "KAFKA_JAAS": "{{secrets/kafka/jaas}}"}
+    assert cluster["data_security_mode"] == "DATA_SECURITY_MODE_AUTO"
+    uploaded = next(p for p in _uploaded_configs(fake.root) if "envproject" in p.read_text())
+    text = uploaded.read_text()
+    assert yaml.safe_load(text)["project"] == "envproject"
+    assert "${LANDING_DIR:-/nowhere}" in text and "${KAFKA_JAAS}" in text
+    assert secret not in text and "the client's own value" not in text
+    assert all(secret not in json.dumps(r.body) for r in fake.requests if isinstance(r.body, dict))
+    run = fake.area("jobs")["runs"][doc["databricks_run_id"]]
+    assert {"LANDING_DIR", "KAFKA_JAAS"} <= set(run["env"])
+    assert not {"CALLER_CANARY", "CLIENT_ONLY_PROJECT", "PYTHONPATH", "VIRTUAL_ENV"} & set(run["env"])
+
+
 def _wait_running(fake, limit: float = 300) -> dict:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
