@@ -183,6 +183,26 @@ def test_the_job_environment_is_clean_and_has_the_targets_env_and_secrets(cli, f
     assert not {"CALLER_CANARY", "CLIENT_ONLY_PROJECT", "PYTHONPATH", "VIRTUAL_ENV"} & set(run["env"])
 
 
+def test_a_job_with_more_than_5_mb_of_output_still_returns_its_result(cli, fake, configs):
+    """get-output serves the last 5 MB of a run's logs, as the service does: after a runtime writes 6 MB
+    more, the job's LAKECTL_RESULT line is gone from them. The result comes back from the file the job
+    wrote beside the artifacts (read, then removed), not from the log."""
+    local, dbx = configs
+    fake.runtime_log_bytes = 6 * 1024 * 1024
+    proc = cli("-c", str(dbx), "ingest", "--source", "files", "--json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    there = _json(proc)
+    assert there["status"] == "ok" and there["rows_written"] > 0
+    here = _json(cli("-c", str(local), "--target", "local", "ingest", "--source", "files", "--json"))
+    assert {k: here[k] for k in COUNTS} == {k: there[k] for k in COUNTS}
+    run = fake.area("jobs")["runs"][there["databricks_run_id"]]
+    assert len(run["logs"].encode()) > 6 * 1024 * 1024 and "LAKECTL_RESULT" not in run["logs"][-5 * 1024 * 1024 :]
+    read = [r for r in fake.calls("GET", r"/workspace/export$") if "/results/lakectl-result-" in r.query.get("path", "")]
+    assert [r.status for r in read] == [200], read
+    removed = [r.body["path"] for r in fake.calls("POST", r"/workspace/delete$")]
+    assert removed == [read[0].query["path"]] and not fake.local_path(removed[0]).exists()
+
+
 def _wait_running(fake, limit: float = 300) -> dict:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
