@@ -168,3 +168,47 @@ def test_unix_cron_to_quartz(unix, quartz):
     from lakectl.deploy.cron import to_quartz
 
     assert to_quartz(unix) == quartz
+
+
+@pytest.mark.parametrize(
+    "compute", [{"serverless": True}, {"spark_version": "16.4.x-scala2.12", "node_type_id": "m5d.large", "env": {"REGION": "eu"}}]
+)
+def test_a_bundle_holds_the_jobs_deploy_sends_and_loads_in_databricks_bundles(deploy, fake, tmp_path, compute):
+    """`deploy --bundle DIR` writes the same jobs as an Asset Bundle: loaded back through databricks-bundles'
+    Job resource they equal what `lakectl deploy` sent, but for where the wheel and the config live."""
+    from lakectl.deploy.bundle import RESOURCES, load_jobs
+
+    config = _config(tmp_path)
+    raw = yaml.safe_load(open(config))
+    raw["targets"]["dbx"] = {"kind": "databricks", "connect_timeout_s": 10, **compute}
+    open(config, "w").write(yaml.safe_dump(raw))
+    out = tmp_path / "bundle"
+    deploy(config, "--bundle", str(out), "--destroy", code=2)  # a bundle's jobs are destroyed by the bundle CLI
+    deploy(config, "--bundle", str(out), target="local", code=2)
+    planned = deploy(config, "--bundle", str(out), "--dry-run")
+    assert planned["jobs"] == ["lakectl_nightly_optimize", "lakectl_pipeline"] and not out.exists()
+    before = len(fake.requests)
+    written = deploy(config, "--bundle", str(out))
+    assert len(fake.requests) == before  # a bundle touches no workspace
+    assert written["files"] == planned["files"] and all((out / f).is_file() for f in written["files"])
+    manifest = yaml.safe_load((out / "databricks.yml").read_text())
+    assert manifest["include"] == [RESOURCES] and manifest["bundle"]["name"] == "lakectl-dbxtest"
+    assert manifest["targets"]["dbx"]["default"] is True
+
+    deploy(config)
+    sent = {r.body["tags"]["lakectl_schedule"]: r.body for r in fake.calls("POST", r"/jobs/create$")}
+    bundled = load_jobs(out)
+    assert set(bundled) == {f"lakectl_{k}" for k in sent}
+    wheel = next(f for f in written["files"] if f.endswith(".whl"))
+    for key, body in sent.items():
+        params = body["tasks"][0]["python_wheel_task"]["parameters"]
+        deployed_config = params[params.index("--config") + 1]
+        deployed_wheel = deployed_config.rsplit("/", 1)[0] + "/" + wheel.rsplit("/", 1)[1]
+        text = json.dumps(bundled[f"lakectl_{key}"])
+        assert f"./{wheel}" in text and "${workspace.file_path}/dist/lakectl-deploy-dbxtest.yaml" in text
+        text = text.replace(f"./{wheel}", deployed_wheel).replace(
+            "${workspace.file_path}/dist/lakectl-deploy-dbxtest.yaml", deployed_config
+        )
+        assert json.loads(text) == body
+        assert (out / "dist" / "lakectl-deploy-dbxtest.yaml").read_bytes() == fake.local_path(deployed_config).read_bytes()
+    deploy(config, "--destroy")
