@@ -208,6 +208,26 @@ def test_when_get_output_fails_after_internal_error_the_clusters_message_is_kept
     assert len(fake.calls("GET", r"/jobs/runs/get-output$")) == 1
 
 
+def test_a_successful_run_whose_result_cannot_be_read_says_so(sdk, fake):
+    """A run that ended SUCCESS with no result file and no result line in the last 5 MB of its logs was
+    reported as 'failed: ended SUCCESS'."""
+    from lakectl.config import DatabricksTarget
+    from lakectl.core.errors import JobFailed
+    from lakectl.runners.databricks.remote import outcome
+
+    run_id = sdk.jobs.submit(run_name="no result", tasks=[_task()]).run_id
+    _wait_terminal(sdk, run_id)
+    with fake.lock:  # as if the job had run and its result line had scrolled out of the served logs
+        fake.area("jobs")["runs"][run_id].update(
+            life_cycle_state="TERMINATED", result_state="SUCCESS", state_message="", error=None, logs="runtime log line\n" * 3
+        )
+    with pytest.raises(JobFailed) as failed:
+        outcome(sdk, DatabricksTarget(serverless=True, connect_timeout_s=5), sdk.jobs.get_run(run_id))
+    message = failed.value.message
+    assert f"Databricks run {run_id} ended SUCCESS but lakectl could not read its result" in message, message
+    assert "failed: ended SUCCESS" not in message
+
+
 def test_jobs_crud_and_exact_name_listing(sdk, fake):
     from databricks.sdk.service import jobs
 

@@ -212,6 +212,13 @@ def outcome(w: WorkspaceClient, target: DatabricksTarget, run: Any, result_file:
         raise JobFailed(f"Databricks run {run.run_id} timed out ({run.run_page_url or ''})", "raise --timeout or timeout_minutes")
     if output_error is not None and result_state == "SUCCESS":
         raise output_error
+    if result_state == "SUCCESS":
+        cut = ", of which get-output serves the last 5 MB" if out is not None and out.logs_truncated else ""
+        raise JobFailed(
+            f"Databricks run {run.run_id} ended SUCCESS but lakectl could not read its result: no result file, and no "
+            f"{RESULT_PREFIX.strip()} line in its output{cut} ({run.run_page_url or ''})",
+            "the run page has the full log",
+        )
     _print_trace((out.error_trace if out else None) or logs)
     reason = (out.error if out else None) or _cluster_message(run) or f"ended {result_state or 'without a result'}"
     if output_error is not None:
