@@ -135,7 +135,7 @@ def _execute(fake, run: dict[str, Any]) -> None:
         except KeyError as exc:
             _finish(fake, run, "FAILED", f"Cluster launch failed: secret {exc.args[0]} does not exist", life_cycle="INTERNAL_ERROR")
             return
-        run["env"] = sorted(env)
+        run["env"], run["venv"] = sorted(env), str(venv)
         log = fake.root / "runs" / f"{run['run_id']}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with fake.lock:
