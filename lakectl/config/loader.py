@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from lakectl.config.secrets import ENV_REF, SECRET_KEY
+from lakectl.config.secrets import ENV_REF, SECRET_KEY, SECRET_REF
 from lakectl.config.settings import Settings
 from lakectl.config.storage import DEFAULT_TABLES
 from lakectl.core.errors import ConfigError
@@ -151,6 +151,13 @@ def _reject_inline_secrets(value: Any, source: str, path: tuple[str, ...]) -> No
         for i, v in enumerate(value):
             _reject_inline_secrets(v, source, path + (str(i),))
     elif isinstance(value, str) and path and SECRET_KEY.search(path[-1]) and not path[-1].endswith("_env"):
+        if len(path) == 4 and path[0] == "targets" and path[2] == "env":
+            if SECRET_REF.fullmatch(value):
+                return  # a job's environment variable naming a Databricks secret: a reference, not the secret
+            raise ConfigError(
+                f"{source}: {'.'.join(path)}: a job's secret must be a Databricks secret reference (it is sent with the job)",
+                "write {{secrets/<scope>/<key>}} (databricks secrets put-secret <scope> <key>)",
+            )
         if value and not ENV_REF.search(value):
             raise ConfigError(
                 f"{source}: {'.'.join(path)}: secrets must come from the environment",

@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# A Databricks secret reference: the name of a secret, resolved on the cluster (targets.*.env only).
+SECRET_REF = re.compile(r"\{\{secrets/([^/{}\s]+)/([^/{}\s]+)\}\}")
 SECRET_KEY = re.compile(r"(password|secret|token|jaas|connection_string|sasl\.jaas|access_key)", re.I)
 _URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")  # user:password@ in a URL value (e.g. score's endpoint)
 _URL_SECRET_QUERY = re.compile(r"(?i)([?&](?:token|password|secret|key|sig)[^=&\s]*=)[^&\s#]+")

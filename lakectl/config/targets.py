@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from msgspec import Meta, field
 
 from lakectl.core.typed import Struct
+
+# Access modes with Unity Catalog (the legacy ones and NONE have none).
+UC_ACCESS_MODES = (
+    "DATA_SECURITY_MODE_AUTO",
+    "DATA_SECURITY_MODE_STANDARD",
+    "DATA_SECURITY_MODE_DEDICATED",
+    "USER_ISOLATION",
+    "SINGLE_USER",
+)
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class _Target(Struct):
@@ -59,6 +70,13 @@ class DatabricksTarget(_Target, tag_field="kind", tag="databricks"):
     poll_interval_s: Annotated[float, Meta(gt=0)] = 5.0
     connect_timeout_s: Annotated[int, Meta(ge=1)] = 30  # the SDK's retry budget per API call (its default is 300 s)
     warehouse_id: str | None = None  # `lakectl query` runs on this SQL warehouse instead of as a job
+    # New job clusters: an access mode that reaches Unity Catalog (AUTO picks Standard or Dedicated per run),
+    # and a cluster policy the workspace may require.
+    data_security_mode: str = "DATA_SECURITY_MODE_AUTO"
+    policy_id: str | None = None
+    # The job's environment variables (spark_env_vars on a new cluster, the job's environment variables on
+    # serverless): plain values, or {{secrets/scope/key}} for what must stay secret. See docs/targets.md.
+    env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         chosen = [
@@ -68,6 +86,22 @@ class DatabricksTarget(_Target, tag_field="kind", tag="databricks"):
             raise ValueError(f"choose one compute: serverless, cluster_id or spark_version + node_type_id (got {', '.join(chosen)})")
         if self.artifact_path and not self.artifact_path.startswith(("/Volumes/", "/Workspace/")):
             raise ValueError("`artifact_path` must start with /Volumes/ (a Unity Catalog volume) or /Workspace/")
+        if self.data_security_mode not in UC_ACCESS_MODES:
+            raise ValueError(
+                f"data_security_mode {self.data_security_mode!r} cannot reach Unity Catalog: use one of {', '.join(UC_ACCESS_MODES)}"
+            )
+        bad = [k for k in self.env if not ENV_NAME.fullmatch(k)]
+        if bad:
+            raise ValueError(f"env: {bad[0]!r} is not an environment variable name (letters, digits, _; not starting with a digit)")
+        if self.env and self.cluster_id:
+            raise ValueError("env cannot be set per run on an existing cluster: set them in the cluster's spark_env_vars instead")
+        if self.env and self.serverless and _major(self.environment_version) < 5:
+            raise ValueError("env on serverless needs environment_version 5 or later (the jobs' environment variables)")
+
+
+def _major(version: str) -> int:
+    head = version.split(".")[0]
+    return int(head) if head.isdigit() else 0
 
 
 Target = LocalTarget | SparkTarget | DatabricksTarget  # chosen by the `kind` key

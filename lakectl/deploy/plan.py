@@ -5,18 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Top-level job settings lakectl writes: one it no longer sets but the deployed job has is a change.
-MANAGED = (
-    "name",
-    "tags",
-    "tasks",
-    "schedule",
-    "max_concurrent_runs",
-    "email_notifications",
-    "webhook_notifications",
-    "environments",
-    "timeout_seconds",
-)
+from lakectl.deploy.managed import changed_fields
 
 
 @dataclass
@@ -39,23 +28,12 @@ def diff(desired: dict[str, dict[str, Any]], deployed: dict[str, tuple[int, dict
             changes.append(Change("create", key, want["name"]))
             continue
         job_id, have = deployed[key]
-        fields = [k for k in MANAGED if not _covers(want.get(k), have.get(k))]
+        fields = changed_fields(want, have)
         changes.append(Change("update" if fields else "unchanged", key, want["name"], job_id, fields))
     for key, (job_id, have) in sorted(deployed.items()):
         if key not in desired:
             changes.append(Change("delete", key, have.get("name", ""), job_id))
     return changes
-
-
-def _covers(want: Any, have: Any) -> bool:
-    """True when everything lakectl sets is deployed as set (the service may add defaults of its own)."""
-    if want is None:
-        return have in (None, {}, [])
-    if isinstance(want, dict):
-        return isinstance(have, dict) and all(_covers(v, have.get(k)) for k, v in want.items())
-    if isinstance(want, list):
-        return isinstance(have, list) and len(want) == len(have) and all(_covers(w, h) for w, h in zip(want, have))
-    return want == have
 
 
 def summary(changes: list[Change]) -> dict[str, int]:

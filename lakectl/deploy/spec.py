@@ -8,10 +8,10 @@ from typing import Any
 from lakectl.config import DatabricksTarget, Schedule, Settings
 from lakectl.core.errors import ConfigError
 from lakectl.deploy.cron import task_order, to_quartz
+from lakectl.runners.databricks.compute import job_level, job_packages, task_compute
 
 TAG_PROJECT = "lakectl_project"
 TAG_SCHEDULE = "lakectl_schedule"
-ENVIRONMENT_KEY = "lakectl"
 
 
 def job_name(settings: Settings, key: str) -> str:
@@ -39,6 +39,7 @@ def job_settings(
     settings: Settings, key: str, schedule: Schedule, target_name: str, target: DatabricksTarget, wheel: str, config: str
 ) -> dict[str, Any]:
     tags = {TAG_PROJECT: settings.project, TAG_SCHEDULE: key}
+    packages = job_packages(settings, [t.job for t in schedule.tasks.values()])
     job: dict[str, Any] = {"name": job_name(settings, key), "tags": tags, "max_concurrent_runs": schedule.max_concurrent_runs}
     tasks = []
     for task_key in task_order(schedule, key):
@@ -66,13 +67,10 @@ def job_settings(
             out["max_retries"] = task.retries
         if task.timeout_minutes:
             out["timeout_seconds"] = int(task.timeout_minutes * 60)
-        out.update(_compute(target, target_name, wheel, tags))
+        out.update(task_compute(target, target_name, wheel, packages, tags))
         tasks.append(out)
     job["tasks"] = tasks
-    if target.serverless:
-        job["environments"] = [
-            {"environment_key": ENVIRONMENT_KEY, "spec": {"environment_version": target.environment_version, "dependencies": [wheel]}}
-        ]
+    job.update(job_level(target, wheel, packages))
     if schedule.cron:
         job["schedule"] = {
             "quartz_cron_expression": to_quartz(schedule.cron),
@@ -86,24 +84,3 @@ def job_settings(
     if schedule.notifications.webhooks_on_failure:
         job["webhook_notifications"] = {"on_failure": [{"id": i} for i in schedule.notifications.webhooks_on_failure]}
     return job
-
-
-def _compute(target: DatabricksTarget, target_name: str, wheel: str, tags: dict[str, str]) -> dict[str, Any]:
-    if target.serverless:
-        return {"environment_key": ENVIRONMENT_KEY}
-    if target.cluster_id:
-        return {"existing_cluster_id": target.cluster_id, "libraries": [{"whl": wheel}]}
-    if target.spark_version and target.node_type_id:
-        return {
-            "new_cluster": {
-                "spark_version": target.spark_version,
-                "node_type_id": target.node_type_id,
-                "num_workers": target.num_workers,
-                "custom_tags": tags,
-            },
-            "libraries": [{"whl": wheel}],
-        }
-    raise ConfigError(
-        f"target {target_name!r} names no compute",
-        "set `serverless: true`, `cluster_id`, or `spark_version` + `node_type_id` (see docs/targets.md)",
-    )

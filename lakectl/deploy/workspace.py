@@ -58,7 +58,7 @@ def plan_and_apply(settings: Settings, target_name: str, target: DatabricksTarge
         else:
             wheel = build_wheel()
             wheel_path = artifacts.planned(w, target, settings, wheel).wheel
-            local_config = artifacts.config_bytes(settings)
+            local_config = artifacts.config_bytes(settings, target)
             config_action = "create" if remote_config is None else "unchanged" if remote_config == local_config else "update"
             wanted = desired(settings, target_name, target, wheel_path, config)
     changes = diff(wanted, current)
@@ -87,12 +87,5 @@ def plan_and_apply(settings: Settings, target_name: str, target: DatabricksTarge
                 w.jobs.delete(change.job_id)
     if destroy and config_action == "delete":
         with api_errors(target, "deleting the deployed config"):
-            _delete(w, config)
+            artifacts.delete(w, config)
     return outcome
-
-
-def _delete(w: WorkspaceClient, path: str) -> None:
-    if path.startswith("/Volumes/"):
-        w.files.delete(path)
-    else:
-        w.workspace.delete(path)

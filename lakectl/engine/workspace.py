@@ -55,6 +55,32 @@ def probe_host(target: DatabricksTarget) -> None:
             f"({url.hostname}:{port}: {exc.strerror or type(exc).__name__})",
             "check the host and your network (a proxy: set HTTPS_PROXY)",
         ) from exc
+    _probe_answer(target, f"{url.scheme or 'https'}://{url.netloc}/.well-known/databricks-config")
+
+
+def _probe_answer(target: DatabricksTarget, url: str) -> None:
+    """One unauthenticated GET of the host-metadata document the SDK asks for first, bounded by
+    connect_timeout_s: a host that accepts connections and never answers would otherwise hold the SDK
+    for its 60 s request timeout, then print its own warning and go on to the next call."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": "lakectl"}), timeout=target.connect_timeout_s):
+            pass
+    except urllib.error.HTTPError:
+        return  # it answers (404 on an older workspace is fine: the SDK falls back)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, TimeoutError) or isinstance(exc, TimeoutError):
+            raise SourceUnavailable(
+                f"Databricks workspace {host_label(target)} accepts connections but did not answer within "
+                f"{target.connect_timeout_s} s (after {time.monotonic() - started:.0f} s)",
+                "check the host (is it a Databricks workspace?) or raise `connect_timeout_s` in the target",
+            ) from exc
+        return  # TLS or protocol trouble: the SDK's own call reports it with its context
 
 
 def workspace_client(target: DatabricksTarget) -> WorkspaceClient:

@@ -62,6 +62,7 @@ class DatabricksBackend:
         )
         self._requests = 0
         self._caller = caller
+        self._listed: dict[tuple[str, Name], list[Name]] = {}
         self._pool: ThreadPoolExecutor | None = None
 
     @property
@@ -139,16 +140,25 @@ class DatabricksBackend:
         return dict(zip(securables, self._map(self.owner, securables)))
 
     def children(self, type: str, parent: Name) -> list[Name]:
+        """The securables of `type` directly under `parent`, read once per backend (a plan asks for a schema's
+        tables both for `managed.under` and for a wildcard entry). Paginated: `max_results=0` asks for the
+        server's page size (a listing without it is deprecated and unpaginated); the SDK follows the pages."""
+        key = (type, parent)
+        if key not in self._listed:
+            self._listed[key] = self._list(type, parent)
+        return list(self._listed[key])
+
+    def _list(self, type: str, parent: Name) -> list[Name]:
         what = f"listing the {type}s under {full_name(parent) or 'the metastore'}"
         with self._errors(what):
             self._count()
             if type == "catalog":
-                items: Iterator[Any] = self.w.catalogs.list()
+                items: Iterator[Any] = self.w.catalogs.list(max_results=0)
             elif type == "schema":
-                items = self.w.schemas.list(catalog_name=parent[0])
+                items = self.w.schemas.list(catalog_name=parent[0], max_results=0)
             else:
                 extra = {"omit_columns": True, "omit_properties": True} if type == "table" else {}  # names only
-                items = getattr(self.w, _LIST[type]).list(catalog_name=parent[0], schema_name=parent[1], **extra)
+                items = getattr(self.w, _LIST[type]).list(catalog_name=parent[0], schema_name=parent[1], max_results=0, **extra)
             return [(*parent, item.name) for item in items]
 
     def missing_principals(self, principals: set[str]) -> set[str]:

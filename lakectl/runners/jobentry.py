@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--run-id", default=None, help="lakectl's run id (the submitting command's)")
     parser.add_argument("--on-cluster", action="store_true", help="inside a Databricks run: use the runtime's Spark session")
+    parser.add_argument("--result-file", default=None, help="also write the result JSON to this file (read back by the submitter)")
     args = parser.parse_args(argv)
     sys.exit(run(**vars(args)))  # the flags are run()'s parameters
 
@@ -35,6 +36,7 @@ def run(
     verbose: bool = False,
     run_id: str | None = None,
     on_cluster: bool = False,
+    result_file: str | None = None,
 ) -> int:
     from lakectl.core.errors import UsageError, translate
 
@@ -49,6 +51,11 @@ def run(
         from lakectl.engine.context import JobContext
         from lakectl.jobs import run_job
 
+        if on_cluster:
+            from lakectl.runners.secret_refs import resolve_secret_refs
+
+            resolve_secret_refs()
+
         settings = load_settings(config)
         ctx = JobContext(settings=settings, target_name=target, verbose=verbose, on_cluster=on_cluster)
         if run_id:
@@ -60,18 +67,33 @@ def run(
             import traceback
 
             traceback.print_exception(exc, file=sys.stderr)
-        print(
-            RESULT_PREFIX
-            + json.dumps(
-                {"status": "error", "error": {"kind": err.kind, "message": err.message, "hint": err.hint, "exit_code": err.exit_code}}
-            )
+        line = json.dumps(
+            {"status": "error", "error": {"kind": err.kind, "message": err.message, "hint": err.hint, "exit_code": err.exit_code}}
         )
+        _report(line, result_file)
         print(f"lakectl-job: error: {err.one_line()}", file=sys.stderr)
         return err.exit_code
     from lakectl.core.results import json_default
 
-    print(RESULT_PREFIX + json.dumps(result.to_dict(), default=json_default))
+    _report(json.dumps(result.to_dict(), default=json_default), result_file)
     return 0 if result.status in ("ok", "dry_run") else 1
+
+
+def _report(doc: str, result_file: str | None) -> None:
+    """The result as the last line of the output and, when asked, as a file: a run's output reaches the
+    submitter only as its last 5 MB, so a job that logs more still brings its result back."""
+    if result_file:
+        from pathlib import Path
+
+        try:
+            path = Path(result_file)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + ".partial")
+            partial.write_text(doc)
+            partial.replace(path)
+        except OSError as exc:
+            print(f"lakectl-job: warning: could not write the result file {result_file}: {exc}", file=sys.stderr)
+    print(RESULT_PREFIX + doc, flush=True)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,9 @@ def fake(fake_session):
         fake_session.warehouse = None
         fake_session.chunk_rows = 0
         fake_session.accepted_token = None
+        fake_session.connect_url = None
+        fake_session.runtime_log_bytes = 0
+        fake_session.state.pop("secrets", None)
     yield fake_session
     assert not fake_session.failures, f"contract failures: {fake_session.failures}"
 

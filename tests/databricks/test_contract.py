@@ -78,11 +78,30 @@ def test_file_endpoint_discovery_is_answered_as_the_sdk_asks_it(sdk, fake, serve
 def test_unknown_and_missing_fields_are_contract_failures(sdk, fake):
     from databricks.sdk.errors import BadRequest
 
-    with pytest.raises(BadRequest, match="unknown field"):
+    with pytest.raises(BadRequest, match="'tagz' is not a parameter of the installed SDK"):
         sdk.api_client.do("POST", "/api/2.2/jobs/runs/submit", body={"tasks": [{"task_key": "t"}], "tagz": {}})
     with pytest.raises(BadRequest, match="missing required"):
         sdk.api_client.do("POST", "/api/2.2/jobs/runs/submit", body={"run_name": "x"})
     assert len(fake.failures) == 2
+    fake.failures.clear()
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        {"task_key": "t", "existing_cluster_id": "c", "python_wheel_task": {"package_name": "p", "entrypoint": "main"}},  # misspelt
+        {"task_key": "t", "new_cluster": {"spark_version": "16.4.x", "data_security_mode": "NOT_A_MODE"}},  # not an enum value
+        {"task_key": "t", "environment_key": "e", "libraries": [{"whl": "/x.whl", "wheel": "/y.whl"}]},  # unknown, nested
+    ],
+    ids=["misspelt", "bad-enum", "unknown-nested"],
+)
+def test_a_body_that_does_not_round_trip_through_the_sdk_is_a_contract_failure(sdk, fake, task):
+    """The installed SDK's dataclasses judge every body: what its from_dict/as_dict would lose fails."""
+    from databricks.sdk.errors import BadRequest
+
+    with pytest.raises(BadRequest, match="does not round-trip through"):
+        sdk.api_client.do("POST", "/api/2.2/jobs/runs/submit", body={"tasks": [task]})
+    assert len(fake.failures) == 1 and "SubmitTask" in fake.failures[0]
     fake.failures.clear()
 
 
@@ -118,11 +137,19 @@ def test_get_output_wants_the_task_run_id(sdk, fake):
 
 
 @pytest.mark.parametrize(
-    "compute", [{"serverless": True}, {"cluster_id": "0101-abc"}, {"spark_version": "16.4.x-scala2.12", "node_type_id": "m5d.large"}]
+    "compute",
+    [
+        {"serverless": True},
+        {"serverless": True, "environment_version": "5", "env": {"REGION": "eu", "KAFKA_PASSWORD": "{{secrets/kafka/password}}"}},
+        {"cluster_id": "0101-abc"},
+        {"spark_version": "16.4.x-scala2.12", "node_type_id": "m5d.large"},
+        {"spark_version": "16.4.x-scala2.12", "node_type_id": "m5d.large", "policy_id": "P0LICY", "env": {"REGION": "eu"}},
+    ],
+    ids=["serverless", "serverless-env", "cluster", "new-cluster", "new-cluster-policy-env"],
 )
 def test_lakectls_submit_request_meets_the_contract(sdk, fake, compute):
     from lakectl.config import settings_from_dict
-    from lakectl.runners.databricks.remote import Submission, submit_request
+    from lakectl.runners.databricks.remote import Submission, idempotency_token, submit_request
 
     settings = settings_from_dict({"project": "p", "targets": {"local": {"kind": "local"}, "dbx": {"kind": "databricks", **compute}}})
     sub = Submission(
@@ -137,10 +164,68 @@ def test_lakectls_submit_request_meets_the_contract(sdk, fake, compute):
     request = submit_request(sub, "/Volumes/c/s/v/nope.whl", "/Volumes/c/s/v/cfg.yaml")
     run_id = sdk.jobs.submit(**request).run_id
     body = fake.calls("POST", r"/jobs/runs/submit$")[-1].body
-    assert body["idempotency_token"] == "lakectl-p-abc123"
-    params = body["tasks"][0]["python_wheel_task"]["parameters"]
+    assert body["idempotency_token"] == idempotency_token("p", "abc123") and len(body["idempotency_token"]) == 64
+    task = body["tasks"][0]
+    params = task["python_wheel_task"]["parameters"]
     assert params[:2] == ["ingest", "--params"] and "--on-cluster" in params
+    env = compute.get("env")
+    if "spark_version" in compute:  # a new job cluster reaches Unity Catalog whatever the workspace default
+        cluster = task["new_cluster"]
+        assert cluster["data_security_mode"] == "DATA_SECURITY_MODE_AUTO"
+        assert cluster.get("policy_id") == compute.get("policy_id")
+        assert cluster.get("spark_env_vars") == env
+    elif compute.get("serverless"):
+        assert task.get("environment_variables_key") == ("lakectl" if env else None)
+        entries = body.get("environment_variables", [])
+        assert [e["spec"]["variables"] for e in entries] == ([env] if env else [])
     _wait_terminal(sdk, run_id)
+
+
+def test_idempotency_tokens_are_64_characters_and_differ_per_run_whatever_the_project_name():
+    """A token cut at 64 characters once made the second run of a long-named project return the first's result."""
+    from lakectl.runners.databricks.remote import idempotency_token
+
+    project = "p" * 60
+    tokens = {idempotency_token(project, run) for run in ("0123456789ab", "0123456789ac")}
+    assert len(tokens) == 2 and all(len(t) == 64 for t in tokens)
+    assert idempotency_token("a", "bc") != idempotency_token("ab", "c")  # the separator keeps the parts apart
+
+
+def test_when_get_output_fails_after_internal_error_the_clusters_message_is_kept(sdk, fake):
+    """The run's own state message (here: its library could not be installed) is what a user needs; an
+    unreadable output once replaced it with "reading the output of run N"."""
+    from lakectl.config import DatabricksTarget
+    from lakectl.core.errors import JobFailed
+    from lakectl.runners.databricks.remote import outcome
+
+    run = _wait_terminal(sdk, sdk.jobs.submit(run_name="lost output", tasks=[_task()]).run_id)
+    assert run.state.life_cycle_state.value == "INTERNAL_ERROR"
+    fake.inject("GET", r"/jobs/runs/get-output$", 500, times=5)
+    with pytest.raises(JobFailed) as failed:
+        outcome(sdk, DatabricksTarget(serverless=True, connect_timeout_s=5), run)
+    assert f"Databricks run {run.run_id} failed: Library installation failed: the wheel was not found" in failed.value.message
+    assert "its output could not be read" in failed.value.message
+    assert len(fake.calls("GET", r"/jobs/runs/get-output$")) == 1
+
+
+def test_a_successful_run_whose_result_cannot_be_read_says_so(sdk, fake):
+    """A run that ended SUCCESS with no result file and no result line in the last 5 MB of its logs was
+    reported as 'failed: ended SUCCESS'."""
+    from lakectl.config import DatabricksTarget
+    from lakectl.core.errors import JobFailed
+    from lakectl.runners.databricks.remote import outcome
+
+    run_id = sdk.jobs.submit(run_name="no result", tasks=[_task()]).run_id
+    _wait_terminal(sdk, run_id)
+    with fake.lock:  # as if the job had run and its result line had scrolled out of the served logs
+        fake.area("jobs")["runs"][run_id].update(
+            life_cycle_state="TERMINATED", result_state="SUCCESS", state_message="", error=None, logs="runtime log line\n" * 3
+        )
+    with pytest.raises(JobFailed) as failed:
+        outcome(sdk, DatabricksTarget(serverless=True, connect_timeout_s=5), sdk.jobs.get_run(run_id))
+    message = failed.value.message
+    assert f"Databricks run {run_id} ended SUCCESS but lakectl could not read its result" in message, message
+    assert "failed: ended SUCCESS" not in message
 
 
 def test_jobs_crud_and_exact_name_listing(sdk, fake):

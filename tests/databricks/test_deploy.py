@@ -22,7 +22,7 @@ def _config(tmp_path, cron: str = "*/5 * * * *", project: str = "dbxtest", **ext
             "tasks": {
                 "ingest": {"job": "ingest", "params": {"source": "files"}},
                 "transform": {"job": "transform", "depends_on": ["ingest"], "retries": 2, "timeout_minutes": 30},
-                "aggregate": {"job": "aggregate", "depends_on": ["transform"]},
+                "aggregate": {"job": "aggregate", "depends_on": ["ingest", "transform"]},
             },
         },
         "nightly_optimize": {"cron": "0 2 * * *", "tasks": {"optimize": {"job": "optimize"}}},
@@ -77,7 +77,8 @@ def test_dry_run_then_deploy_then_deploy_again_changes_nothing(deploy, fake, tmp
     assert second["summary"] == {"create": 0, "update": 0, "unchanged": 2, "delete": 0}
     assert second["config"] == "unchanged" and second["uploaded"] == []
     assert len(fake.calls("POST", r"/jobs/create$")) == 2 and not fake.calls("POST", r"/jobs/reset$")
-    assert deploy(config, "--dry-run")["summary"]["unchanged"] == 2  # nothing pending: exit 0
+    assert deploy(config, "--dry-run")["summary"]["unchanged"] == 2  # nothing pending: exit 0 (the CI gate passes)
+    assert deploy(config, "--dry-run")["changes"][0]["fields"] == []
     deploy(config, "--destroy")
 
 
@@ -91,6 +92,25 @@ def test_a_changed_schedule_is_one_update(deploy, fake, tmp_path):
     resets = fake.calls("POST", r"/jobs/reset$")
     assert len(resets) == 1 and resets[0].body["new_settings"]["schedule"]["quartz_cron_expression"] == "0 */10 * * * ?"
     deploy(_config(tmp_path, cron="*/10 * * * *"), "--destroy")
+
+
+def test_the_service_answers_with_defaults_and_its_own_order(deploy, fake, sdk, tmp_path):
+    """What makes a naive comparison fail: jobs/get and jobs/list answer with defaults never sent and
+    with tasks and depends_on in another order than submitted."""
+    deploy(_config(tmp_path))
+    sent = next(r.body for r in fake.calls("POST", r"/jobs/create$") if r.body["name"] == "dbxtest pipeline")
+    job_id = next(j.job_id for j in sdk.jobs.list(name="dbxtest pipeline"))
+    for got in (
+        sdk.jobs.get(job_id).settings.as_dict(),
+        next(iter(sdk.jobs.list(name="dbxtest pipeline", expand_tasks=True))).settings.as_dict(),
+    ):
+        assert got["timeout_seconds"] == 0 and "timeout_seconds" not in sent
+        assert got["email_notifications"]["no_alert_for_skipped_runs"] is False
+        assert got["run_as"] and got["queue"] and got["format"] == "MULTI_TASK"
+        assert [t["task_key"] for t in got["tasks"]] != [t["task_key"] for t in sent["tasks"]]
+        aggregate = next(t for t in got["tasks"] if t["task_key"] == "aggregate")
+        assert aggregate["depends_on"] == [{"task_key": "transform"}, {"task_key": "ingest"}]  # sent: ingest, transform
+    deploy(_config(tmp_path), "--destroy")
 
 
 def test_foreign_jobs_are_never_touched_and_destroy_removes_ours(deploy, fake, sdk, tmp_path):
@@ -148,3 +168,47 @@ def test_unix_cron_to_quartz(unix, quartz):
     from lakectl.deploy.cron import to_quartz
 
     assert to_quartz(unix) == quartz
+
+
+@pytest.mark.parametrize(
+    "compute", [{"serverless": True}, {"spark_version": "16.4.x-scala2.12", "node_type_id": "m5d.large", "env": {"REGION": "eu"}}]
+)
+def test_a_bundle_holds_the_jobs_deploy_sends_and_loads_in_databricks_bundles(deploy, fake, tmp_path, compute):
+    """`deploy --bundle DIR` writes the same jobs as an Asset Bundle: loaded back through databricks-bundles'
+    Job resource they equal what `lakectl deploy` sent, but for where the wheel and the config live."""
+    from lakectl.deploy.bundle import RESOURCES, load_jobs
+
+    config = _config(tmp_path)
+    raw = yaml.safe_load(open(config))
+    raw["targets"]["dbx"] = {"kind": "databricks", "connect_timeout_s": 10, **compute}
+    open(config, "w").write(yaml.safe_dump(raw))
+    out = tmp_path / "bundle"
+    deploy(config, "--bundle", str(out), "--destroy", code=2)  # a bundle's jobs are destroyed by the bundle CLI
+    deploy(config, "--bundle", str(out), target="local", code=2)
+    planned = deploy(config, "--bundle", str(out), "--dry-run")
+    assert planned["jobs"] == ["lakectl_nightly_optimize", "lakectl_pipeline"] and not out.exists()
+    before = len(fake.requests)
+    written = deploy(config, "--bundle", str(out))
+    assert len(fake.requests) == before  # a bundle touches no workspace
+    assert written["files"] == planned["files"] and all((out / f).is_file() for f in written["files"])
+    manifest = yaml.safe_load((out / "databricks.yml").read_text())
+    assert manifest["include"] == [RESOURCES] and manifest["bundle"]["name"] == "lakectl-dbxtest"
+    assert manifest["targets"]["dbx"]["default"] is True
+
+    deploy(config)
+    sent = {r.body["tags"]["lakectl_schedule"]: r.body for r in fake.calls("POST", r"/jobs/create$")}
+    bundled = load_jobs(out)
+    assert set(bundled) == {f"lakectl_{k}" for k in sent}
+    wheel = next(f for f in written["files"] if f.endswith(".whl"))
+    for key, body in sent.items():
+        params = body["tasks"][0]["python_wheel_task"]["parameters"]
+        deployed_config = params[params.index("--config") + 1]
+        deployed_wheel = deployed_config.rsplit("/", 1)[0] + "/" + wheel.rsplit("/", 1)[1]
+        text = json.dumps(bundled[f"lakectl_{key}"])
+        assert f"./{wheel}" in text and "${workspace.file_path}/dist/lakectl-deploy-dbxtest.yaml" in text
+        text = text.replace(f"./{wheel}", deployed_wheel).replace(
+            "${workspace.file_path}/dist/lakectl-deploy-dbxtest.yaml", deployed_config
+        )
+        assert json.loads(text) == body
+        assert (out / "dist" / "lakectl-deploy-dbxtest.yaml").read_bytes() == fake.local_path(deployed_config).read_bytes()
+    deploy(config, "--destroy")

@@ -32,7 +32,7 @@ def workspace(fake):
     fake.area("unity_catalog").clear()
 
 
-def _policy(extra_tables: dict | None = None):
+def _policy(extra_tables: dict | None = None, managed_under: list[str] | None = None):
     from lakectl.governance.names import format_name
     from lakectl.governance.policy import parse_policy
 
@@ -42,6 +42,7 @@ def _policy(extra_tables: dict | None = None):
             "catalogs": {format_name((CAT,)): {"grants": {"analysts": ["USE_CATALOG"]}}},
             "schemas": {format_name((CAT, SCHEMA)): {"grants": {"analysts": ["USE_SCHEMA", "SELECT"]}}},
             "tables": {format_name((CAT, SCHEMA, "*")): {"grants": {"etl-bot": ["SELECT", "MODIFY"]}}, **(extra_tables or {})},
+            **({"managed": {"under": managed_under}} if managed_under else {}),
         },
         "grants.yaml",
     )
@@ -69,6 +70,8 @@ def test_plan_and_apply_send_encoded_names_and_underscore_privileges_then_nothin
     try:
         plan = build_plan(_policy(), backend)
         assert (plan.to_add, plan.to_revoke) == (1 + 2 + 2 * 3, 1)
+        listing = workspace.calls("GET", r"/unity-catalog/tables$")
+        assert listing and all(r.query.get("omit_columns") == "true" for r in listing)  # names only
         workspace.requests.clear()
         outcome = backend.apply(plan.changes)
         assert not outcome.failed
@@ -95,8 +98,26 @@ def test_plan_and_apply_send_encoded_names_and_underscore_privileges_then_nothin
         backend.close()
     gets = [r for r in workspace.requests if r.method == "GET" and "/permissions/" in r.raw_path]
     assert len(gets) == 5  # the second plan: one read per securable
-    listing = workspace.calls("GET", r"/unity-catalog/tables$")
-    assert listing and all(r.query.get("omit_columns") == "true" for r in listing)  # names only
+    assert not workspace.calls("GET", r"/unity-catalog/tables$")  # the listing is the backend's, read once
+
+
+def test_listings_are_paginated_and_a_schemas_tables_are_read_once(workspace, sdk):
+    """A plan wants a schema's tables for the wildcard entry and for what it manages: one paged listing."""
+    from lakectl.governance.names import format_name
+    from lakectl.governance.plan import build_plan
+    from tests.databricks_fake.areas.unity_catalog import LIST_PAGE_SIZE
+
+    assert len(TABLES) > LIST_PAGE_SIZE  # the listing crosses a page boundary
+    backend = _backend(sdk)
+    try:
+        plan = build_plan(_policy(managed_under=[format_name((CAT, SCHEMA))]), backend)
+    finally:
+        backend.close()
+    assert plan.to_add == 1 + 2 + 2 * len(TABLES)  # every table was found, across pages
+    listings = [r for r in workspace.requests if r.method == "GET" and r.path.endswith(("/catalogs", "/schemas", "/tables"))]
+    assert listings and all("max_results" in r.query for r in listings), [r.raw_path for r in listings]
+    tables = workspace.calls("GET", r"/unity-catalog/tables$")
+    assert [r.query.get("page_token") for r in tables] == [None, str(LIST_PAGE_SIZE)]  # one listing, two pages
 
 
 def test_an_owner_and_an_admin_are_kept_and_an_unknown_principal_fails_alone(workspace, sdk):

@@ -1,19 +1,28 @@
 """Runs a submitted python_wheel_task for real, as a cluster would.
 
 The uploaded wheel is installed into an isolated virtualenv (a cluster's library environment) that holds
-only what a cluster would have: the runtime's packages (pyspark, delta-spark, pandas, pyarrow) and the
-wheel's declared dependencies, each with its own dependencies, taken from what is installed here
-(runtime_env.py: no network, from a virtualenv or the system Python alike). A dependency the wheel
-forgets to declare is then missing on the "cluster" as it would be on Databricks. The task's entry
-point runs with the submitted parameters. Like Databricks Runtime, the fake provides a Delta-enabled Spark
-session configuration (through PYSPARK_SUBMIT_ARGS) and exposes uploaded /Workspace and /Volumes
-files at local paths (its FUSE mount): parameters naming such paths are rewritten to them.
+only what a cluster would have: the runtime's packages (pyspark, delta-spark, pandas, pyarrow), the
+wheel's declared dependencies and the task's other libraries (PyPI libraries on a cluster, the
+environment's other dependencies on serverless), each with its own dependencies, taken from what is
+installed here (runtime_env.py: no network, from a virtualenv or the system Python alike). A dependency
+the wheel forgets to declare is then missing on the "cluster" as it would be on Databricks. The task's
+entry point runs with the submitted parameters in a clean environment: nothing of the caller's, only
+what a runtime sets (its Spark, its credentials) and the job's own environment variables (a new
+cluster's `spark_env_vars`, with {{secrets/scope/key}} resolved as a cluster does when it starts; the
+serverless task's `environment_variables` entry as given).
+
+Classic compute: a Delta-enabled local Spark (PYSPARK_SUBMIT_ARGS). Serverless with `fake.connect_url`:
+the job's environment has the Spark Connect client only (pyspark without its JVM side, no py4j, no Java
+on PATH) and SPARK_REMOTE pointing at that server, so `SparkSession.builder.getOrCreate()` is a Connect
+session as on serverless compute. Uploaded /Workspace and /Volumes files are at local paths (the FUSE
+mount): parameters naming such paths are rewritten to them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -93,8 +102,9 @@ def _execute(fake, run: dict[str, Any]) -> None:
                 error="Library installation failed",
             )
             return
+        serverless = bool(task.get("environment_key")) and fake.connect_url is not None
         try:
-            venv = _venv_with(fake, wheel)
+            venv = _venv_with(fake, wheel, _packages(run["body"], task), serverless=serverless)
         except runtime_env.LibraryInstallFailed as exc:
             _finish(
                 fake,
@@ -120,7 +130,12 @@ def _execute(fake, run: dict[str, Any]) -> None:
             )
             return
         args = [_mounted(fake, a) for a in wheel_task.get("parameters", [])]
-        env = _runtime_env(fake, venv)
+        try:
+            env = {**_runtime_env(fake, venv, serverless=serverless), **_job_env(fake, run["body"], task)}
+        except KeyError as exc:
+            _finish(fake, run, "FAILED", f"Cluster launch failed: secret {exc.args[0]} does not exist", life_cycle="INTERNAL_ERROR")
+            return
+        run["env"], run["venv"] = sorted(env), str(venv)
         log = fake.root / "runs" / f"{run['run_id']}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with fake.lock:
@@ -147,6 +162,8 @@ def _execute(fake, run: dict[str, Any]) -> None:
             run["logs"] = log.read_text(errors="replace")
             _finish(fake, run, "TIMEDOUT", f"Run timed out after {timeout} seconds")
             return
+        if fake.runtime_log_bytes:
+            _runtime_log(log, fake.runtime_log_bytes)
         run["logs"] = log.read_text(errors="replace")
         if code == 0:
             _finish(fake, run, "SUCCESS", "")
@@ -171,18 +188,34 @@ def _wheel_of(fake, body: dict[str, Any], task: dict[str, Any]) -> Path | None:
     return None
 
 
-def _venv_with(fake, wheel: Path) -> Path:
-    """A virtualenv with the wheel installed, one per wheel content (a cluster's library cache)."""
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]
+def _packages(body: dict[str, Any], task: dict[str, Any]) -> list[str]:
+    """The task's libraries beyond the wheel: PyPI libraries, or the environment's other dependencies."""
+    out = [lib["pypi"]["package"] for lib in task.get("libraries", []) if lib.get("pypi")]
+    for env in body.get("environments", []):
+        if env["environment_key"] == task.get("environment_key"):
+            out += [d for d in env.get("spec", {}).get("dependencies", []) if not d.endswith(".whl")]
+    return out
+
+
+def _venv_with(fake, wheel: Path, packages: list[str], *, serverless: bool) -> Path:
+    """A virtualenv with the wheel and the packages installed, one per content (a cluster's library cache)."""
+    digest = hashlib.sha256(wheel.read_bytes() + repr((sorted(packages), serverless)).encode()).hexdigest()[:16]
     with _global:
         lock = _venv_locks.setdefault(digest, threading.Lock())
     venv = fake.root / "venvs" / digest
     with lock:
         if not (venv / ".installed").exists():
             shutil.rmtree(venv, ignore_errors=True)
-            runtime_env.build(venv, wheel)
+            runtime_env.build(venv, wheel, packages, connect_only=serverless)
             (venv / ".installed").touch()
     return venv
+
+
+def _runtime_log(log: Path, size: int) -> None:
+    """What a runtime writes after the task's own output (its shutdown, its Spark): `size` bytes of lines."""
+    line = b"26/11/02 12:00:00 INFO runtime: lakectl contract server: runtime log line after the task's output\n"
+    with open(log, "ab") as out:
+        out.write(line * (size // len(line) + 1))
 
 
 def _mounted(fake, arg: str) -> str:
@@ -191,17 +224,60 @@ def _mounted(fake, arg: str) -> str:
     return arg
 
 
-def _runtime_env(fake, venv: Path) -> dict[str, str]:
-    """The environment of a job on the "cluster": the wheel's code only, and a Delta-ready Spark."""
+def _job_env(fake, body: dict[str, Any], task: dict[str, Any]) -> dict[str, str]:
+    """The job's own environment variables: a new cluster's spark_env_vars (secret references resolved, as a
+    cluster does when it starts: KeyError names a missing one), or the serverless task's entry as given."""
+    if task.get("new_cluster"):
+        out = {}
+        for name, value in (task["new_cluster"].get("spark_env_vars") or {}).items():
+            ref = re.fullmatch(r"\{\{secrets/([^/{}]+)/([^/{}]+)\}\}", value)
+            if ref:
+                secret = fake.area("secrets").get((ref.group(1), ref.group(2)))
+                if secret is None:
+                    raise KeyError(f"{ref.group(1)}/{ref.group(2)}")
+                value = secret
+            out[name] = value
+        return out
+    key = task.get("environment_variables_key")
+    for entry in body.get("environment_variables", []):
+        if key is not None and entry["environment_variables_key"] == key:
+            return dict((entry.get("spec") or {}).get("variables") or {})
+    return {}
+
+
+def _runtime_env(fake, venv: Path, *, serverless: bool) -> dict[str, str]:
+    """The environment a runtime gives a job: nothing inherited from whoever runs the fake. A classic
+    cluster has Java and a Delta-ready Spark; serverless has only a Spark Connect session. No
+    DATABRICKS_RUNTIME_VERSION: lakectl would take the fake for Databricks Runtime (its SQL, its sources)."""
+    home = fake.root / "home"
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    python = str(venv / "bin" / "python")
+    env = {
+        "HOME": str(home),
+        "TMPDIR": str(home / "tmp"),
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONSAFEPATH": "1",
+        # A real cluster's SDK authenticates through the runtime; here, as the fake's own run-scoped token
+        # (never the caller's), so code on the "cluster" can call the workspace (secrets, serving endpoints).
+        "DATABRICKS_HOST": fake.url,
+        "DATABRICKS_TOKEN": fake.runtime_token,
+    }
+    if serverless:
+        # only the environment's own scripts: no `java` to start a JVM with
+        env.update(PATH=str(venv / "bin"), SPARK_REMOTE=fake.connect_url)
+        return env
+    java = shutil.which("java")
+    java_home = os.environ.get("JAVA_HOME") or (str(Path(java).resolve().parent.parent) if java else "")
+    env.update(
+        PATH=os.pathsep.join([str(venv / "bin"), f"{java_home}/bin", "/usr/local/bin", "/usr/bin", "/bin"]),
+        JAVA_HOME=java_home,
+        PYSPARK_PYTHON=python,
+        PYSPARK_DRIVER_PYTHON=python,
+    )
     from lakectl.config import LocalTarget, settings_from_dict
     from lakectl.engine.local import local_conf
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "LAKECTL_")) and k != "PYTHONPATH"}
-    python = str(venv / "bin" / "python")
-    env.update(PYSPARK_PYTHON=python, PYSPARK_DRIVER_PYTHON=python, PYTHONUNBUFFERED="1", PYTHONSAFEPATH="1")
-    # A real cluster's SDK authenticates through the runtime; here, as the fake's own run-scoped token
-    # (never the caller's), so code on the "cluster" can call the workspace (serving endpoints).
-    env.update(DATABRICKS_HOST=fake.url, DATABRICKS_TOKEN=fake.runtime_token)
     runtime = settings_from_dict({"storage": {"root": str(fake.root / "runtime")}}, "<fake-runtime>")
     conf = local_conf(runtime, LocalTarget(master="local[2]", driver_memory="1g", shuffle_partitions=2))
     conf.pop("spark.master", None)

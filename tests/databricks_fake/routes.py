@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tests.databricks_fake.server import FakeWorkspace
 
-AREAS = ("auth", "workspace", "files", "jobs", "sql", "unity_catalog", "serving")
+AREAS = ("auth", "workspace", "files", "jobs", "sql", "unity_catalog", "serving", "secrets")
 
 
 @dataclass

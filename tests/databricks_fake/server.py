@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from tests.databricks_fake import sdk_contract
 from tests.databricks_fake.routes import AREAS, ApiError, Raw, Request, find
 
 for _area in AREAS:
@@ -65,6 +66,10 @@ class FakeWorkspace:
     runtime_token: str = field(default_factory=lambda: f"dapi-runtime-{uuid.uuid4().hex}")
     chunk_rows: int = 0  # rows per result chunk of a statement (0: one chunk)
     warehouse: Any = None  # the SQL engine for sql/statements (see areas/sql.py); None: statements fail
+    # serverless mode: a Spark Connect server's URL; serverless tasks then get only a Connect session (no JVM,
+    # no py4j in their process), as on serverless compute. None: they run on a local Spark like a cluster.
+    connect_url: str | None = None
+    runtime_log_bytes: int = 0  # runtime log lines written after a task's own output (get-output keeps the last 5 MB)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -131,6 +136,10 @@ class FakeWorkspace:
             counts = self.area("uploads")
             counts[workspace_path] = counts.get(workspace_path, 0) + 1
 
+    def put_secret(self, scope: str, key: str, value: str) -> None:
+        with self.lock:
+            self.area("secrets")[(scope, key)] = value
+
     def area(self, name: str) -> dict[str, Any]:
         with self.lock:
             return self.state.setdefault(name, {})
@@ -153,6 +162,12 @@ class FakeWorkspace:
             return 404, {"error_code": "ENDPOINT_NOT_FOUND", "message": f"no API found for '{req.method} {req.path}'"}, {}
         handler_route, match = found
         req.match, req.fake = match, self
+        problem = sdk_contract.check(req.method, req.path, req.body)
+        if problem is not None:
+            with self.lock:
+                self.failures.append(f"{req.method} {req.path}: {problem}")
+            record.status = 400
+            return 400, {"error_code": "INVALID_PARAMETER_VALUE", "message": problem}, {}
         try:
             status, body = handler_route.handler(req)
         except ApiError as err:

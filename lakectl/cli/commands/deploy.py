@@ -25,12 +25,19 @@ def deploy(
     ctx: typer.Context,
     destroy: bool = typer.Option(False, "--destroy", help="Remove every job this project deployed."),
     crontab: bool = typer.Option(False, "--crontab", help="Local targets: print the schedules as crontab lines."),
+    bundle: str | None = typer.Option(
+        None, "--bundle", metavar="DIR", help="Write the schedules as a Databricks Asset Bundle in DIR instead (databricks bundle deploy)."
+    ),
     dry_run: bool = DRY_RUN,
     json_out: bool = JSON,
 ) -> None:
     """Put the config's `schedules:` on a Databricks target as jobs (create / update / delete), idempotently.
 
-    `--dry-run` exits 8 when there are changes to apply (a CI gate), as `grant plan` does."""
+    `--dry-run` exits 8 when there are changes to apply (a CI gate), as `grant plan` does. `--bundle DIR`
+    writes the same jobs as an Asset Bundle (databricks.yml, resources/, dist/) and touches no workspace."""
+    if bundle is not None:
+        _bundle(ctx, bundle, dry_run=dry_run, destroy=destroy, json_out=json_out)
+        return
 
     def plan(state: State) -> tuple[str, list[Any], list[str], str, list[str]]:
         """(target, changes, files uploaded, the deployed config's action, crontab lines)."""
@@ -105,3 +112,35 @@ def _gate(dry_run: bool, pending: int) -> None:
         from lakectl.core.errors import ChangesPending
 
         raise typer.Exit(ChangesPending.exit_code)
+
+
+def _bundle(ctx: typer.Context, directory: str, *, dry_run: bool, destroy: bool, json_out: bool) -> None:
+    from pathlib import Path
+
+    def plan(state: State) -> tuple[str, list[str], list[str]]:
+        from lakectl.config import DatabricksTarget, load_settings
+        from lakectl.core.errors import UsageError
+        from lakectl.deploy.bundle import bundle_for, write
+        from lakectl.runners.databricks.wheel import build_wheel
+
+        if destroy:
+            raise UsageError("--bundle cannot be combined with --destroy", "remove a bundle's jobs with `databricks bundle destroy`")
+        settings = load_settings(state.config)
+        target_name = state.target or settings.default_target
+        target = settings.target(target_name)
+        if not isinstance(target, DatabricksTarget):
+            raise UsageError(
+                f"--bundle needs a Databricks target ({target_name!r} is {target.kind})", "pass --target <a databricks target>"
+            )
+        made = bundle_for(settings, target_name, target, build_wheel(), Path(directory))
+        files = sorted(made.files) if dry_run else write(made)
+        return target_name, files, sorted(made.jobs)
+
+    (target_name, files, jobs), fmt = guarded(ctx, json_out, plan)
+    if fmt == "json":
+        print(json.dumps({"target": target_name, "dry_run": dry_run, "bundle": directory, "files": files, "jobs": jobs}))
+        return
+    verb = "would write" if dry_run else "wrote"
+    for f in files:
+        print(f"{directory.rstrip('/')}/{f}")
+    print(f"{target_name}: {verb} a bundle of {len(jobs)} job(s) in {directory}; deploy it with `databricks bundle deploy`")

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 class Artifacts:
     wheel: str  # workspace or volume path of the wheel
     config: str  # ... and of the config file beside it
+    directory: str = ""  # where both are (a job's result file goes under it)
     uploaded: tuple[str, ...] = ()
 
 
@@ -27,8 +28,10 @@ def artifact_dir(w: WorkspaceClient, target: DatabricksTarget) -> str:
     return f"/Workspace/Users/{w.current_user.me().user_name}/.lakectl/wheels"
 
 
-def config_bytes(settings: Settings) -> bytes:
-    """The config file as written (secrets stay ${VAR} references, resolved on the cluster)."""
+def config_bytes(settings: Settings, target: DatabricksTarget) -> bytes:
+    """The config as the job reads it: ${VAR}s resolved here, except secrets and the job's own `env:`
+    (config/for_job.py), so a variable set only on this machine still reaches the job and no secret
+    leaves it."""
     source = settings.source_file
     if not source or source.startswith("<") or not Path(source).is_file():
         from lakectl.core.errors import ConfigError
@@ -36,22 +39,25 @@ def config_bytes(settings: Settings) -> bytes:
         raise ConfigError(
             "a Databricks target needs its config in a file (the job reads it on the cluster)", "pass --config PATH or set LAKECTL_CONFIG"
         )
-    return Path(source).read_bytes()
+    from lakectl.config.for_job import config_for_job
+
+    return config_for_job(Path(source), job_env=set(target.env))
 
 
 def planned(w: WorkspaceClient, target: DatabricksTarget, settings: Settings, wheel: Path) -> Artifacts:
     """Where the wheel and the config go (content-addressed names); nothing is uploaded."""
     directory = artifact_dir(w, target)
-    config = config_bytes(settings)
+    config = config_bytes(settings, target)
     config_name = f"lakectl-config-{hashlib.sha256(config).hexdigest()[:12]}.yaml"
-    return Artifacts(f"{directory}/{wheel.name}", f"{directory}/{config_name}")
+    return Artifacts(f"{directory}/{wheel.name}", f"{directory}/{config_name}", directory)
 
 
 def upload(w: WorkspaceClient, target: DatabricksTarget, settings: Settings, wheel: Path) -> Artifacts:
     """Upload the wheel and the config unless a file of that (content-addressed) name is there."""
     plan = planned(w, target, settings, wheel)
-    uploaded = [path for path, data in ((plan.wheel, wheel.read_bytes()), (plan.config, config_bytes(settings))) if ensure(w, path, data)]
-    return Artifacts(plan.wheel, plan.config, tuple(uploaded))
+    config = config_bytes(settings, target)
+    uploaded = [path for path, data in ((plan.wheel, wheel.read_bytes()), (plan.config, config)) if ensure(w, path, data)]
+    return Artifacts(plan.wheel, plan.config, plan.directory, tuple(uploaded))
 
 
 def ensure(w: WorkspaceClient, path: str, data: bytes) -> bool:
@@ -82,6 +88,13 @@ def read(w: WorkspaceClient, path: str) -> bytes | None:
         return w.workspace.download(path).read()
     except NotFound:
         return None
+
+
+def delete(w: WorkspaceClient, path: str) -> None:
+    if path.startswith("/Volumes/"):
+        w.files.delete(path)
+    else:
+        w.workspace.delete(path)
 
 
 def _exists(w: WorkspaceClient, path: str) -> bool:

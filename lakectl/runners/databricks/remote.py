@@ -6,6 +6,7 @@ wheel; its `LAKECTL_RESULT {...}` line (get_run_output of the task run) is the R
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import sys
@@ -58,9 +59,11 @@ def submit_job(sub: Submission, *, status: Callable[[str], None] | None = None) 
     target = sub.target
     w = workspace_client(target)
     wheel = build_wheel()
-    with api_errors(target, "uploading lakectl's wheel"):
+    with api_errors(target, "uploading lakectl's wheel and config"):
         artifacts = upload(w, target, sub.settings, wheel)
-    request = submit_request(sub, artifacts.wheel, artifacts.config)
+    result_file = f"{artifacts.directory}/results/lakectl-result-{sub.run_id}.json"
+    request = submit_request(sub, artifacts.wheel, artifacts.config, result_file)
+    ids = {"run_id": sub.run_id}
     with _cancel_on_signal():
         remote_id: int | None = None
         try:
@@ -69,7 +72,7 @@ def submit_job(sub: Submission, *, status: Callable[[str], None] | None = None) 
                 run = w.jobs.get_run(remote_id)
             url = run.run_page_url or ""
             if not sub.wait:
-                return Result(job=sub.job, status="submitted", metrics={"run_id": remote_id, "run_page_url": url})
+                return Result(job=sub.job, status="submitted", metrics={**ids, "databricks_run_id": remote_id, "run_page_url": url})
             run = watch(w, target, remote_id, sub.timeout_s, status)
         except KeyboardInterrupt:
             if remote_id is None:
@@ -80,65 +83,60 @@ def submit_job(sub: Submission, *, status: Callable[[str], None] | None = None) 
             assert remote_id is not None
             cancel_and_wait(w, target, remote_id)
             raise Interrupted(f"interrupted: cancelled Databricks run {remote_id}") from None
-    return outcome(w, target, run)
+    result = outcome(w, target, run, result_file)
+    result.metrics.setdefault("run_id", sub.run_id)
+    return result
 
 
-def submit_request(sub: Submission, wheel_path: str, config_path: str) -> dict[str, Any]:
+def idempotency_token(project: str, run_id: str) -> str:
+    """64 characters whatever the project's name: the run is named by a hash of (project, lakectl run id),
+    so two runs never share a token (a cut-off token once returned an earlier run's result)."""
+    return "lakectl-" + hashlib.sha256(f"{project}\0{run_id}".encode()).hexdigest()[:56]
+
+
+def submit_request(sub: Submission, wheel_path: str, config_path: str, result_file: str | None = None) -> dict[str, Any]:
     """The keyword arguments of jobs.submit: one python_wheel_task on the target's compute."""
-    from databricks.sdk.service import compute, jobs
+    from databricks.sdk.service import jobs
+
+    from lakectl.runners.databricks.compute import job_level, job_packages, task_compute
 
     target = sub.target
-    wheel_task = jobs.PythonWheelTask(
-        package_name="lakectl",
-        entry_point="lakectl-job",
-        parameters=[
-            sub.job,
-            "--params",
-            json.dumps(sub.params, default=str),
-            "--config",
-            config_path,
-            "--target",
-            sub.target_name,
-            "--run-id",
-            sub.run_id,
-            "--on-cluster",
-            *(["--verbose"] if sub.verbose else []),
-        ],
-    )
+    parameters = [
+        sub.job,
+        "--params",
+        json.dumps(sub.params, default=str),
+        "--config",
+        config_path,
+        "--target",
+        sub.target_name,
+        "--run-id",
+        sub.run_id,
+        "--on-cluster",
+        *(["--result-file", result_file] if result_file else []),
+        *(["--verbose"] if sub.verbose else []),
+    ]
     # The workspace's own bound is a backstop (a --no-wait run, a watcher that died); a watching lakectl
     # cancels at its own deadline first, so it can say why.
     timeout = int(sub.timeout_s) + (REMOTE_TIMEOUT_MARGIN_S if sub.wait else 0)
-    task = jobs.SubmitTask(task_key=TASK_KEY, python_wheel_task=wheel_task, timeout_seconds=timeout)
+    tags = {"lakectl_project": sub.settings.project, "lakectl_run_id": sub.run_id, "lakectl_job": sub.job}
+    packages = job_packages(sub.settings, [sub.job])
+    task = {
+        "task_key": TASK_KEY,
+        "python_wheel_task": {"package_name": "lakectl", "entry_point": "lakectl-job", "parameters": parameters},
+        "timeout_seconds": timeout,
+        **task_compute(target, sub.target_name, wheel_path, packages, tags),
+    }
+    settings = job_level(target, wheel_path, packages)
     request: dict[str, Any] = {
         "run_name": f"lakectl {sub.settings.project} {sub.job} {sub.run_id}",
-        "idempotency_token": f"lakectl-{sub.settings.project}-{sub.run_id}"[:64],
+        "idempotency_token": idempotency_token(sub.settings.project, sub.run_id),
         "timeout_seconds": timeout,
+        "tasks": [jobs.SubmitTask.from_dict(task)],
     }
-    tags = {"lakectl_project": sub.settings.project, "lakectl_run_id": sub.run_id, "lakectl_job": sub.job}
-    if target.serverless:
-        task.environment_key = "lakectl"
-        request["environments"] = [
-            jobs.JobEnvironment(
-                environment_key="lakectl",
-                spec=compute.Environment(environment_version=target.environment_version, dependencies=[wheel_path]),
-            )
-        ]
-    elif target.cluster_id:
-        task.existing_cluster_id = target.cluster_id
-        task.libraries = [compute.Library(whl=wheel_path)]
-    elif target.spark_version and target.node_type_id:
-        task.new_cluster = compute.ClusterSpec(
-            spark_version=target.spark_version, node_type_id=target.node_type_id, num_workers=target.num_workers, custom_tags=tags
-        )
-        task.libraries = [compute.Library(whl=wheel_path)]
-    else:
-        from lakectl.core.errors import ConfigError
-
-        raise ConfigError(
-            f"target {sub.target_name!r} names no compute",
-            "set `serverless: true`, `cluster_id`, or `spark_version` + `node_type_id` (see docs/targets.md)",
-        )
-    request["tasks"] = [task]
+    if "environments" in settings:
+        request["environments"] = [jobs.JobEnvironment.from_dict(e) for e in settings["environments"]]
+    if "environment_variables" in settings:
+        request["environment_variables"] = [jobs.JobEnvironmentVariables.from_dict(e) for e in settings["environment_variables"]]
     return request
 
 
@@ -175,41 +173,87 @@ def cancel_and_wait(w: WorkspaceClient, target: DatabricksTarget, run_id: int, l
             time.sleep(min(1.0, target.poll_interval_s))
 
 
-def outcome(w: WorkspaceClient, target: DatabricksTarget, run: Any) -> Result:
-    """The job's Result from its LAKECTL_RESULT line, or the run's failure as an error."""
+def outcome(w: WorkspaceClient, target: DatabricksTarget, run: Any, result_file: str | None = None) -> Result:
+    """The job's Result: from the file it wrote beside the artifacts (its log may be cut to the last 5 MB),
+    else from its LAKECTL_RESULT line; or the run's failure as an error, with the cluster's own message."""
     from lakectl.runners.jobentry import RESULT_PREFIX
 
     state = run.state
     result_state = state.result_state.value if state and state.result_state else None
     task_run_id = run.tasks[0].run_id if run.tasks else run.run_id
-    with api_errors(target, f"reading the output of run {run.run_id}"):
-        out = w.jobs.get_run_output(task_run_id)
-    logs = out.logs or ""
-    line = next((ln for ln in reversed(logs.splitlines()) if ln.startswith(RESULT_PREFIX)), None)
-    where = {"run_id": run.run_id, "run_page_url": run.run_page_url or ""}
-    if line is not None:
-        doc = json.loads(line[len(RESULT_PREFIX) :])
+    where = f"Databricks run {run.run_id}: {run.run_page_url or ''}"
+    doc = _read_result(w, target, result_file) if result_file else None
+    out, output_error = None, None
+    try:
+        with api_errors(target, f"reading the output of run {run.run_id}"):
+            out = w.jobs.get_run_output(task_run_id)
+    except LakectlError as exc:
+        output_error = exc
+    logs = (out.logs if out else None) or ""
+    if doc is None:
+        line = next((ln for ln in reversed(logs.splitlines()) if ln.startswith(RESULT_PREFIX)), None)
+        doc = json.loads(line[len(RESULT_PREFIX) :]) if line is not None else None
+    if doc is not None:
         if doc.get("status") == "error":
             err = doc.get("error") or {}
-            _print_trace(out.error_trace or logs)
+            _print_trace((out.error_trace if out else None) or logs)
             raise RemoteJobError(
-                f"{err.get('message', 'the job failed')} (Databricks run {run.run_id}: {run.run_page_url or ''})",
+                f"{err.get('message', 'the job failed')} ({where})",
                 err.get("hint"),
                 int(err.get("exit_code", 1)),
                 str(err.get("kind", "error")),
             )
         result = Result.from_dict(doc)
-        result.metrics.update(where)
+        result.metrics.update({"databricks_run_id": run.run_id, "run_page_url": run.run_page_url or ""})
         return result
     if result_state == "CANCELED":
         raise JobFailed(f"Databricks run {run.run_id} was cancelled ({run.run_page_url or ''})")
     if result_state == "TIMEDOUT":
         raise JobFailed(f"Databricks run {run.run_id} timed out ({run.run_page_url or ''})", "raise --timeout or timeout_minutes")
-    _print_trace(out.error_trace or logs)
-    reason = out.error or (state.state_message if state else None) or f"ended {result_state or 'without a result'}"
+    if output_error is not None and result_state == "SUCCESS":
+        raise output_error
+    if result_state == "SUCCESS":
+        cut = ", of which get-output serves the last 5 MB" if out is not None and out.logs_truncated else ""
+        raise JobFailed(
+            f"Databricks run {run.run_id} ended SUCCESS but lakectl could not read its result: no result file, and no "
+            f"{RESULT_PREFIX.strip()} line in its output{cut} ({run.run_page_url or ''})",
+            "the run page has the full log",
+        )
+    _print_trace((out.error_trace if out else None) or logs)
+    reason = (out.error if out else None) or _cluster_message(run) or f"ended {result_state or 'without a result'}"
+    if output_error is not None:
+        reason += f" (its output could not be read: {output_error.message})"
     raise JobFailed(
-        f"Databricks run {run.run_id} failed: {reason.splitlines()[0][:300]} ({run.run_page_url or ''})", "the run page has the full log"
+        f"Databricks run {run.run_id} failed: {reason.splitlines()[0][:400]} ({run.run_page_url or ''})", "the run page has the full log"
     )
+
+
+def _cluster_message(run: Any) -> str | None:
+    """What the platform said about the run: the task's state message, else the run's."""
+    for state in [t.state for t in run.tasks or [] if t.state] + [run.state]:
+        if state is not None and state.state_message:
+            return str(state.state_message)
+    return None
+
+
+def _read_result(w: WorkspaceClient, target: DatabricksTarget, path: str) -> dict[str, Any] | None:
+    """The result file the job wrote (then removed), or None when there is none."""
+    from lakectl.runners.databricks.artifacts import delete, read
+
+    try:
+        with api_errors(target, "reading the job's result file"):
+            data = read(w, path)
+            if data is not None:
+                delete(w, path)
+    except LakectlError:
+        return None  # the log line is the fallback
+    if data is None:
+        return None
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def _print_trace(text: str) -> None:

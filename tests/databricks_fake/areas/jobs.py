@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
+import re
 import time
 from typing import Any
 
@@ -14,6 +16,11 @@ WHEEL_TASK = Shape(required={"package_name", "entry_point"}, optional={"paramete
 LIBRARY = Shape(optional={"whl", "jar", "pypi", "maven", "requirements", "cran", "egg"})
 ENV_SPEC = Shape(optional={"client", "environment_version", "dependencies", "java_dependencies", "base_environment"})
 ENVIRONMENT = Shape(required={"environment_key"}, optional={"spec"}, nested={"spec": ENV_SPEC})
+ENV_VARIABLES = Shape(
+    required={"environment_variables_key"},
+    optional={"spec"},
+    nested={"spec": Shape(optional={"variables", "files"})},
+)
 CLUSTER_SPEC = Shape(
     optional={
         "spark_version",
@@ -72,6 +79,7 @@ _TASK_COMMON = {
     "spark_jar_task",
     "sql_task",
     "environment_key",
+    "environment_variables_key",
     "existing_cluster_id",
     "new_cluster",
     "libraries",
@@ -117,7 +125,12 @@ SUBMIT = Shape(
         "usage_policy_id",
         "webhook_notifications",
     },
-    nested={"tasks": SUBMIT_TASK, "environments": ENVIRONMENT, "email_notifications": NOTIFICATIONS},
+    nested={
+        "tasks": SUBMIT_TASK,
+        "environments": ENVIRONMENT,
+        "environment_variables": ENV_VARIABLES,
+        "email_notifications": NOTIFICATIONS,
+    },
 )
 SCHEDULE = Shape(required={"quartz_cron_expression", "timezone_id"}, optional={"pause_status"})
 JOB_SETTINGS = Shape(
@@ -135,6 +148,7 @@ JOB_SETTINGS = Shape(
         "notification_settings",
         "timeout_seconds",
         "environments",
+        "environment_variables",
         "job_clusters",
         "parameters",
         "queue",
@@ -149,7 +163,13 @@ JOB_SETTINGS = Shape(
         "usage_policy_id",
         "access_control_list",
     },
-    nested={"tasks": JOB_TASK, "environments": ENVIRONMENT, "schedule": SCHEDULE, "email_notifications": NOTIFICATIONS},
+    nested={
+        "tasks": JOB_TASK,
+        "environments": ENVIRONMENT,
+        "environment_variables": ENV_VARIABLES,
+        "schedule": SCHEDULE,
+        "email_notifications": NOTIFICATIONS,
+    },
 )
 TERMINAL = {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}
 _ids = itertools.count(1001)
@@ -183,10 +203,12 @@ def submit(req: Request):
     if token is not None and len(token) > 64:
         raise bad_request("idempotency_token must have at most 64 characters")
     envs = {e["environment_key"]: e for e in body.get("environments", [])}
+    entries = {e["environment_variables_key"]: e for e in body.get("environment_variables", [])}
     if len(body["tasks"]) > 100:
         raise bad_request("a run has at most 100 tasks")
     for task in body["tasks"]:
         _check_task_compute(task, envs)
+        _check_env_variables(task, entries, envs)
     assert req.fake is not None
     with req.fake.lock:
         state = _jobs_state(req)
@@ -219,6 +241,23 @@ def submit(req: Request):
 
     executor.start(req.fake, run)
     return 200, {"run_id": run_id}
+
+
+def _check_env_variables(task: dict[str, Any], entries: dict[str, Any], envs: dict[str, Any]) -> None:
+    """environment_variables_key names a job-level entry, on serverless tasks of environment version 5 or later."""
+    key = task.get("environment_variables_key")
+    if key is None:
+        return
+    where = f"task {task['task_key']!r}"
+    if key not in entries:
+        raise bad_request(f"{where}: environment_variables_key {key!r} is not in environment_variables")
+    env = envs.get(task.get("environment_key") or "")
+    version = str((env or {}).get("spec", {}).get("environment_version", "0"))
+    if env is None or not version.split(".")[0].isdigit() or int(version.split(".")[0]) < 5:
+        raise bad_request(f"{where}: environment variables need a serverless task on environment version 5 or later")
+    for name in (entries[key].get("spec") or {}).get("variables") or {}:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise bad_request(f"{where}: environment variable name {name!r} is not valid")
 
 
 def _check_task_compute(task: dict[str, Any], envs: dict[str, Any]) -> None:
@@ -347,11 +386,13 @@ def _check_settings(settings: Any, where: str) -> None:
     if len(tags) > 25:
         raise bad_request(f"{where}: a job has at most 25 tags")
     envs = {e["environment_key"]: e for e in settings.get("environments", [])}
+    entries = {e["environment_variables_key"]: e for e in settings.get("environment_variables", [])}
     keys = [t["task_key"] for t in settings.get("tasks", [])]
     if len(set(keys)) != len(keys):
         raise bad_request(f"{where}: task keys must be unique")
     for task in settings.get("tasks", []):
         _check_task_compute(task, envs)
+        _check_env_variables(task, entries, envs)
         for dep in task.get("depends_on", []):
             if dep["task_key"] not in keys:
                 raise bad_request(f"{where}: task {task['task_key']!r} depends on unknown task {dep['task_key']!r}")
@@ -372,6 +413,36 @@ def create(req: Request):
     return 200, {"job_id": job_id}
 
 
+def served(settings: dict[str, Any], user_name: str) -> dict[str, Any]:
+    """Job settings as jobs/get and jobs/list answer them: with the service's defaults that were never sent
+    (seen in real answers: timeout_seconds 0, email_notifications.no_alert_for_skipped_runs, format, run_as,
+    queue, run_if...), tasks sorted by task_key and each task's depends_on in reverse key order, so a client
+    comparing naively with what it sent finds changes where there are none."""
+    out = copy.deepcopy(settings)
+    out.setdefault("timeout_seconds", 0)
+    out.setdefault("max_concurrent_runs", 1)
+    out.setdefault("format", "MULTI_TASK")
+    out.setdefault("run_as", {"user_name": user_name})
+    out.setdefault("queue", {"enabled": True})
+    out.setdefault("webhook_notifications", {})
+    out["email_notifications"] = {"no_alert_for_skipped_runs": False, **(out.get("email_notifications") or {})}
+    if "schedule" in out:
+        out["schedule"].setdefault("pause_status", "UNPAUSED")
+    for task in out.get("tasks", []):
+        task.setdefault("timeout_seconds", 0)
+        task.setdefault("email_notifications", {})
+        task.setdefault("webhook_notifications", {})
+        task.setdefault("run_if", "ALL_SUCCESS")
+        if task.get("depends_on"):
+            task["depends_on"] = sorted(task["depends_on"], key=lambda d: d["task_key"], reverse=True)
+        if task.get("new_cluster"):
+            task["new_cluster"].setdefault("enable_elastic_disk", True)
+            task["new_cluster"].setdefault("spark_env_vars", {})
+    if out.get("tasks"):
+        out["tasks"] = sorted(out["tasks"], key=lambda t: t["task_key"])
+    return out
+
+
 def _job(req: Request, job_id: int) -> dict[str, Any]:
     jobs = _jobs_state(req)["jobs"]
     if job_id not in jobs:
@@ -386,7 +457,8 @@ def get(req: Request):
         raise bad_request(f"jobs/get: unknown query parameter(s) {sorted(unknown)}")
     assert req.fake is not None
     with req.fake.lock:
-        return 200, _job(req, _int_param(req.query.get("job_id"), "job_id"))
+        job = _job(req, _int_param(req.query.get("job_id"), "job_id"))
+        return 200, {**job, "settings": served(job["settings"], req.fake.user_name)}
 
 
 @route("GET", r"/api/2\.2/jobs/list")
@@ -408,7 +480,7 @@ def list_jobs(req: Request):
         page = jobs[start : start + limit]
         out = []
         for job in page:
-            settings = dict(job["settings"])
+            settings = served(job["settings"], req.fake.user_name)
             if not expand:
                 settings.pop("tasks", None)
                 settings.pop("job_clusters", None)

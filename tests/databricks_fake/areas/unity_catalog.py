@@ -62,6 +62,8 @@ _OBJECT_PATHS = {
     "functions": "function",
     "models": "registered_model",
 }
+# A listing's page when the client asks max_results=0 (the server's choice): small, so tests cross pages.
+LIST_PAGE_SIZE = 2
 _LIST_KEYS = {"schema": "schemas", "table": "tables", "volume": "volumes", "function": "functions", "registered_model": "registered_models"}
 
 
@@ -280,4 +282,22 @@ def list_objects(req: Request):
             {"name": n.rsplit(".", 1)[-1] if type != "catalog" else n, "full_name": n, "owner": s["objects"][(type, n)]["owner"]}
             for n in names
         ]
-    return 200, {_LIST_KEYS.get(type, "catalogs"): items}
+        if "max_results" not in req.query:
+            # the service still answers an unpaginated listing in full, but it is deprecated (and capped on
+            # large metastores): a client must page
+            req.fake.failures.append(f"GET {req.path}: listing without max_results (unpaginated listings are deprecated)")
+            return 200, {_LIST_KEYS.get(type, "catalogs"): items}
+    asked = _int_query(req, "max_results")
+    start = _int_query(req, "page_token") if req.query.get("page_token") else 0
+    size = asked if asked > 0 else LIST_PAGE_SIZE  # 0: the server's page size
+    page: dict[str, Any] = {_LIST_KEYS.get(type, "catalogs"): items[start : start + size]}
+    if start + size < len(items):
+        page["next_page_token"] = str(start + size)
+    return 200, page
+
+
+def _int_query(req: Request, name: str) -> int:
+    value = req.query.get(name, "")
+    if not value.isdigit():
+        raise bad_request(f"{name} must be a non-negative integer (got {value!r})")
+    return int(value)
