@@ -486,3 +486,45 @@ def test_concurrent_patches_to_many_securables_land_exactly_over_reused_connecti
     for s in tables:
         assert got[s] == {u: frozenset({"SELECT"}) for u in USERS[:3]}, s
         assert admin.grants("table", ".".join(s.name)) == {u: ["SELECT"] for u in USERS[:3]}
+
+
+def test_a_token_that_cannot_see_everything_the_policy_manages_is_refused_not_planned(env, uc_server):
+    """A non-admin's token sees only its own grants on objects it does not own, and listings without what it
+    cannot use (the server's rule: the full grants of a securable go to the metastore admin and the owner of
+    it, its schema or its catalog). plan, drift and apply say so in one line and exit 2 instead of planning
+    a confident, wrong change list; the owner of what the policy manages plans normally."""
+    admin, cli = env["admin"], env["cli"]
+    cat = _cat("partial_view")
+    _catalog(admin, env["tmp"], cat, {"gold": ["kpi", "funnel"]})
+    viewer, owner = USERS[0], "dora@example.com"
+    admin.user(owner)
+    admin.patch("catalog", cat, viewer, add=["USE CATALOG"])
+    admin.patch("schema", f"{cat}.gold", viewer, add=["USE SCHEMA"])
+    admin.patch("table", f"{cat}.gold.kpi", viewer, add=["SELECT"])
+    admin.patch("table", f"{cat}.gold.kpi", USERS[1], add=["SELECT"])
+    admin.patch("table", f"{cat}.gold.funnel", USERS[1], add=["SELECT"])
+    tables = {f"{cat}.gold.*": {"grants": {USERS[1]: ["SELECT"]}}, f"{cat}.gold.kpi": {"grants": {viewer: ["SELECT"]}}}
+    _write(env["policy"], {"principals": {"users": USERS[:2]}, "tables": tables})
+    cli("grant", "plan", expect=0)  # the admin sees both tables and ben's grants: nothing to do
+    as_viewer = {"UC_TOKEN": uc_server.token_for(viewer)}
+    for action in ("plan", "drift", "apply"):
+        _, proc = cli("grant", action, expect=2, json_out=False, extra_env=as_viewer)
+        assert proc.stderr.startswith("lakectl: error: ") and proc.stderr.count("\n") == 1, proc.stderr
+        assert f"acts as {viewer}" in proc.stderr and "cannot see every grant" in proc.stderr, proc.stderr
+        assert f"schema {cat}.gold" in proc.stderr and "grant.admins" in proc.stderr, proc.stderr
+    assert admin.grants("table", f"{cat}.gold.kpi") == {viewer: ["SELECT"], USERS[1]: ["SELECT"]}  # apply changed nothing
+    # a listed table the token cannot even read is refused the same way
+    _write(env["policy"], {"principals": {"users": USERS[:2]}, "tables": {f"{cat}.gold.funnel": {"grants": {USERS[1]: ["SELECT"]}}}})
+    _, proc = cli("grant", "plan", expect=2, json_out=False, extra_env=as_viewer)
+    assert f"table {cat}.gold.funnel" in proc.stderr and "cannot see every grant" in proc.stderr, proc.stderr
+    # the owner of a table sees all of its grants: planning on it needs no admin
+    admin.schema(cat, "own")
+    admin.patch("catalog", cat, owner, add=["USE CATALOG"])
+    admin.patch("schema", f"{cat}.own", owner, add=["USE SCHEMA", "CREATE TABLE"])
+    from uc_server import UcAdmin
+
+    UcAdmin(uc_server.url, uc_server.token_for(owner)).table(cat, "own", "mine", (env["tmp"] / "data" / "mine").as_uri())
+    admin.patch("table", f"{cat}.own.mine", USERS[1], add=["SELECT"])
+    _write(env["policy"], {"principals": {"users": USERS[:2]}, "tables": {f"{cat}.own.mine": {"grants": {USERS[1]: ["SELECT"]}}}})
+    plan, _ = cli("grant", "plan", expect=0, extra_env={"UC_TOKEN": uc_server.token_for(owner)})
+    assert plan["unchanged"] == 1 and plan["to_revoke"] == 0
