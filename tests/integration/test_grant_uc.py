@@ -340,27 +340,42 @@ def test_a_failing_principal_in_a_patch_is_reported_and_the_others_still_land(en
     assert "Bearer" not in repr(backend) and uc_server.token not in repr(backend)
 
 
-def test_the_example_policy_applies_to_the_local_server_and_plans_fast(env):
-    """configs/grants.yaml is a working example: with its catalog in place it applies (its tags are
-    reported as unsupported), and a plan with nothing to change is one request per securable."""
-    admin, cli = env["admin"], env["cli"]
-    for u in ("alice@example.com", "bob@example.com", "carol@example.com", "etl-bot@example.com"):
-        admin.user(u)
-    _catalog(
-        admin, env["tmp"], "lakehouse", {"bronze": ["events"], "silver": ["events", "customers"], "gold": ["kpi_hourly", "funnel_daily"]}
-    )
-    example = str(REPO / "configs" / "grants.yaml")
-    plan, _ = cli("grant", "plan", "--policy", example, expect=8)
-    assert plan["to_revoke"] == 0 and any("cannot hold tags" in u for u in plan["unsupported"])
-    _, proc = cli("grant", "apply", "--policy", example, expect=2, json_out=False)
-    assert "--skip-unsupported" in proc.stderr
-    applied, _ = cli("grant", "apply", "--policy", example, "--skip-unsupported")
-    assert applied["changes_applied"] == plan["to_add"] > 20
-    assert admin.grants("table", "lakehouse.gold.kpi_hourly")["alice@example.com"] == ["SELECT"]  # the group's, via its members
-    again, _ = cli("grant", "plan", "--policy", example, expect=0)
-    # 9 securables: one GET each, plus one listing for the gold.* wildcard and the gold schema under managed
-    assert again["securables"] == 9 and again["requests"] <= 9 + 6
-    assert again["duration_s"] < 2.0
+def test_the_example_policy_as_documented_plans_then_applies_on_a_fresh_local_server(tmp_path_factory):
+    """docs/grant.md's flow on a server nobody prepared: `scripts/uc-local start`, `scripts/uc-local seed`,
+    then `lakectl grant plan` (exit 8) and `lakectl grant apply` (exit 0) with configs/lakectl.yaml and the
+    shipped configs/grants.yaml, token from grant.auth_file; a second plan has nothing to do and is fast."""
+    from uc_server import _script, start_server
+
+    root = tmp_path_factory.mktemp("fresh")
+    server = start_server(root / "uc")
+    try:
+        env = {k: v for k, v in os.environ.items() if k not in ("UC_TOKEN", "LAKECTL_CONFIG")}
+        env.update(LAKECTL_ROOT=str(root), UC_URL=server.url)
+
+        def lakectl(*args: str, expect: int) -> dict:
+            cmd = [sys.executable, "-m", "lakectl", "--config", str(REPO / "configs" / "lakectl.yaml"), *args, "--json"]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+            assert proc.returncode == expect, f"exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+            return json.loads(proc.stdout)
+
+        seeded = _script(["seed"], {**server._env, "PYTHON": sys.executable}, 120)
+        assert "created user etl-bot@example.com" in seeded and "created table lakehouse.silver.customers" in seeded
+        assert _script(["seed"], {**server._env, "PYTHON": sys.executable}, 120).strip() == ""  # idempotent
+        plan = lakectl("grant", "plan", expect=8)
+        assert plan["policy"].endswith("configs/grants.yaml") and plan["unsupported"] == [] and plan["to_revoke"] == 0
+        applied = lakectl("grant", "apply", expect=0)
+        assert applied["status"] == "ok" and applied["changes_applied"] == plan["to_add"] > 15
+        admin = server.admin()
+        assert admin.grants("schema", "lakehouse.gold")["alice@example.com"] == ["USE SCHEMA"]  # the group's, via its members
+        assert admin.grants("table", "lakehouse.silver.events") == {
+            "carol@example.com": ["SELECT"],
+            "etl-bot@example.com": ["MODIFY", "SELECT"],
+        }
+        again = lakectl("grant", "plan", expect=0)
+        # 7 securables (gold.* is empty on a fresh server): one GET each, plus the gold listings
+        assert again["securables"] == 7 and again["requests"] <= 7 + 5 and again["duration_s"] < 2.0
+    finally:
+        server.stop()
 
 
 def test_monitor_check_breaches_on_grants_drift(env):
