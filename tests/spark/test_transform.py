@@ -130,7 +130,11 @@ def test_silver_holds_distinct_valid_events_and_every_bronze_row_is_accounted_fo
         assert r["label"] == (1 if r["rating"] >= 4 else 0 if r["rating"] <= 2 else None)
 
     # one ops.dq_metrics row per rule for this run, consistent with the result
-    dq = {r["rule"]: r for r in _read(ctx, "ops.dq_metrics").where(F.col("run_id") == ctx.run_id).collect()}
+    rows = _read(ctx, "ops.dq_metrics").where(F.col("run_id") == ctx.run_id).collect()
+    dims = {(r["table"], r["rule"], r["action"], r["rows_failed"]) for r in rows if r["rule"] == "dimension_conflicts"}
+    assert dims == {(k, "dimension_conflicts", "latest_by_arrival", 0) for k in ("silver.customers", "silver.products")}
+    assert m["dimension_conflicts"] == {"customers": 0, "products": 0}
+    dq = {r["rule"]: r for r in rows if r["rule"] != "dimension_conflicts"}
     assert set(dq) == {e.name for e in ctx.settings.transform.expectations}
     checked = bronze_rows - m["duplicates_in_batch"]
     for _, rule in SILVER_BAD.values():
