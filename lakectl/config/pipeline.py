@@ -41,6 +41,10 @@ class TransformSettings(Struct):
     expectations: list[Expectation] = field(default_factory=default_expectations)
     schema_drift: Literal["rescue", "add", "fail"] = "rescue"
     max_bytes_per_trigger: str | int | None = None  # bronze bytes per micro-batch; default: an eighth of the driver memory
+    # Which landing row of a dimension key wins: the latest to arrive (newest file, then the last line), the one
+    # with the latest `dimension_timestamp` (then by arrival), or `fail` when one file holds differing rows for a key.
+    dimension_conflicts: Literal["latest_by_arrival", "latest_by_timestamp", "fail"] = "latest_by_arrival"
+    dimension_timestamp: Annotated[str, Meta(min_length=1)] = "updated_at"
 
     def __post_init__(self) -> None:
         _check_size(self.max_bytes_per_trigger)

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from lakectl.core.errors import UsageError
 from lakectl.governance.backend import GrantsBackend, PrincipalChange, Securable
 from lakectl.governance.names import Name, format_name, parse_name
 from lakectl.governance.policy import Entry, Policy
@@ -172,7 +173,33 @@ def desired_grants(policy: Policy, entries: list[Entry], backend: GrantsBackend,
     return {p: frozenset(v) for p, v in out.items() if v}
 
 
+def visibility_roots(policy: Policy) -> list[Securable]:
+    """What the caller must see whole for a plan to be right: each listed securable, the parent a wildcard is
+    expanded in, and each `managed.under` root."""
+    roots = [Securable("catalog" if len(r) == 1 else "schema", r) for r in policy.managed_under]
+    for e in policy.entries:
+        parent = e.name[:-1]
+        roots.append(Securable("catalog" if len(parent) == 1 else "schema", parent) if e.wildcard else Securable(e.type, e.name))
+    return list(dict.fromkeys(roots))
+
+
+def check_full_view(policy: Policy, backend: GrantsBackend) -> None:
+    """Refuse to plan from a partial view: a token that sees fewer grants or securables than the policy manages
+    would plan false additions and miss revokes. Backends that cannot tell (no `unseen`) are trusted."""
+    unseen_fn = getattr(backend, "unseen", None)
+    unseen = unseen_fn(visibility_roots(policy)) if unseen_fn else []
+    if unseen:
+        first = f"{unseen[0].type} {format_name(unseen[0].name)}"
+        more = f" (+{len(unseen) - 1} more)" if len(unseen) > 1 else ""
+        raise UsageError(
+            f"the token acts as {backend.caller}, who cannot see every grant the policy manages: not a metastore admin"
+            f" (grant.admins) nor the owner of {first}{more}, its schema or its catalog; a plan from this view would be wrong",
+            "use a metastore admin's token or the owner's",
+        )
+
+
 def build_plan(policy: Policy, backend: GrantsBackend) -> Plan:
+    check_full_view(policy, backend)
     plan = Plan()
     plan.securables, entries = managed_securables(policy, backend)
     for s in plan.securables:

@@ -154,6 +154,28 @@ class UcOssBackend:
     def owners(self, securables: list[Securable]) -> dict[Securable, str | None]:
         return dict(zip(securables, self._map(self.owner, securables)))
 
+    def unseen(self, securables: list[Securable]) -> list[Securable]:
+        """The securables whose grants this token cannot read in full. The server's rule: the metastore admin
+        and the owner of a securable, of its schema or of its catalog get every principal's grants (and full
+        listings below it); anyone else gets only their own assignment, and listings without what they cannot
+        use. A securable the server does not have is left to the plan to report."""
+        if self.caller is None or self.caller in self.admins:
+            return []
+        chains = {s: _ancestry(s) for s in securables}
+        unique = list(dict.fromkeys(c for chain in chains.values() for c in chain))
+        owners = dict(zip(unique, self._map(self._owner_if_visible, unique)))
+        return [s for s, chain in chains.items() if owners[s] is not _MISSING and self.caller not in {owners[c] for c in chain}]
+
+    def _owner_if_visible(self, s: Securable) -> str | object | None:
+        try:
+            return self.owner(s)
+        except HttpError as e:
+            if e.status == 404:
+                return _MISSING
+            if e.status == 403:  # not visible to this token: not its owner either
+                return None
+            raise
+
     def children(self, type: str, parent: Name) -> list[Name]:
         if type == "catalog":
             path, query, key = f"{API}/catalogs", {}, "catalogs"
@@ -279,6 +301,15 @@ class UcOssBackend:
 
     def _map(self, fn, items: list) -> list:
         return self._http.map(fn, items)
+
+
+_MISSING = object()
+
+
+def _ancestry(s: Securable) -> list[Securable]:
+    """The securable, then its schema and its catalog (the owners whose grants reach it)."""
+    up = [Securable("schema", s.name[:2])] if len(s.name) > 2 else []
+    return [s, *up, *([Securable("catalog", s.name[:1])] if len(s.name) > 1 else [])]
 
 
 def _unverified(change: PrincipalChange, held: set[str] | frozenset[str]) -> str | None:

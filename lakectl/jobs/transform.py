@@ -181,6 +181,8 @@ def _result(
             "reviews_written": tally.reviews_inserted,
             "customers_upserted": tally.dims_upserted.get("customers", 0),
             "products_upserted": tally.dims_upserted.get("products", 0),
+            # dimension keys with differing rows in one landing file, resolved by transform.dimension_conflicts
+            "dimension_conflicts": {name: tally.dims_conflicts.get(name, 0) for name in ("customers", "products")},
             "schema_drift": {"mode": mode, **drift.to_dict()},
             "rules": rule_metrics,
         },

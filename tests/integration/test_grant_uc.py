@@ -340,27 +340,42 @@ def test_a_failing_principal_in_a_patch_is_reported_and_the_others_still_land(en
     assert "Bearer" not in repr(backend) and uc_server.token not in repr(backend)
 
 
-def test_the_example_policy_applies_to_the_local_server_and_plans_fast(env):
-    """configs/grants.yaml is a working example: with its catalog in place it applies (its tags are
-    reported as unsupported), and a plan with nothing to change is one request per securable."""
-    admin, cli = env["admin"], env["cli"]
-    for u in ("alice@example.com", "bob@example.com", "carol@example.com", "etl-bot@example.com"):
-        admin.user(u)
-    _catalog(
-        admin, env["tmp"], "lakehouse", {"bronze": ["events"], "silver": ["events", "customers"], "gold": ["kpi_hourly", "funnel_daily"]}
-    )
-    example = str(REPO / "configs" / "grants.yaml")
-    plan, _ = cli("grant", "plan", "--policy", example, expect=8)
-    assert plan["to_revoke"] == 0 and any("cannot hold tags" in u for u in plan["unsupported"])
-    _, proc = cli("grant", "apply", "--policy", example, expect=2, json_out=False)
-    assert "--skip-unsupported" in proc.stderr
-    applied, _ = cli("grant", "apply", "--policy", example, "--skip-unsupported")
-    assert applied["changes_applied"] == plan["to_add"] > 20
-    assert admin.grants("table", "lakehouse.gold.kpi_hourly")["alice@example.com"] == ["SELECT"]  # the group's, via its members
-    again, _ = cli("grant", "plan", "--policy", example, expect=0)
-    # 9 securables: one GET each, plus one listing for the gold.* wildcard and the gold schema under managed
-    assert again["securables"] == 9 and again["requests"] <= 9 + 6
-    assert again["duration_s"] < 2.0
+def test_the_example_policy_as_documented_plans_then_applies_on_a_fresh_local_server(tmp_path_factory):
+    """docs/grant.md's flow on a server nobody prepared: `scripts/uc-local start`, `scripts/uc-local seed`,
+    then `lakectl grant plan` (exit 8) and `lakectl grant apply` (exit 0) with configs/lakectl.yaml and the
+    shipped configs/grants.yaml, token from grant.auth_file; a second plan has nothing to do and is fast."""
+    from uc_server import _script, start_server
+
+    root = tmp_path_factory.mktemp("fresh")
+    server = start_server(root / "uc")
+    try:
+        env = {k: v for k, v in os.environ.items() if k not in ("UC_TOKEN", "LAKECTL_CONFIG")}
+        env.update(LAKECTL_ROOT=str(root), UC_URL=server.url)
+
+        def lakectl(*args: str, expect: int) -> dict:
+            cmd = [sys.executable, "-m", "lakectl", "--config", str(REPO / "configs" / "lakectl.yaml"), *args, "--json"]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+            assert proc.returncode == expect, f"exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+            return json.loads(proc.stdout)
+
+        seeded = _script(["seed"], {**server._env, "PYTHON": sys.executable}, 120)
+        assert "created user etl-bot@example.com" in seeded and "created table lakehouse.silver.customers" in seeded
+        assert _script(["seed"], {**server._env, "PYTHON": sys.executable}, 120).strip() == ""  # idempotent
+        plan = lakectl("grant", "plan", expect=8)
+        assert plan["policy"].endswith("configs/grants.yaml") and plan["unsupported"] == [] and plan["to_revoke"] == 0
+        applied = lakectl("grant", "apply", expect=0)
+        assert applied["status"] == "ok" and applied["changes_applied"] == plan["to_add"] > 15
+        admin = server.admin()
+        assert admin.grants("schema", "lakehouse.gold")["alice@example.com"] == ["USE SCHEMA"]  # the group's, via its members
+        assert admin.grants("table", "lakehouse.silver.events") == {
+            "carol@example.com": ["SELECT"],
+            "etl-bot@example.com": ["MODIFY", "SELECT"],
+        }
+        again = lakectl("grant", "plan", expect=0)
+        # 7 securables (gold.* is empty on a fresh server): one GET each, plus the gold listings
+        assert again["securables"] == 7 and again["requests"] <= 7 + 5 and again["duration_s"] < 2.0
+    finally:
+        server.stop()
 
 
 def test_monitor_check_breaches_on_grants_drift(env):
@@ -486,3 +501,45 @@ def test_concurrent_patches_to_many_securables_land_exactly_over_reused_connecti
     for s in tables:
         assert got[s] == {u: frozenset({"SELECT"}) for u in USERS[:3]}, s
         assert admin.grants("table", ".".join(s.name)) == {u: ["SELECT"] for u in USERS[:3]}
+
+
+def test_a_token_that_cannot_see_everything_the_policy_manages_is_refused_not_planned(env, uc_server):
+    """A non-admin's token sees only its own grants on objects it does not own, and listings without what it
+    cannot use (the server's rule: the full grants of a securable go to the metastore admin and the owner of
+    it, its schema or its catalog). plan, drift and apply say so in one line and exit 2 instead of planning
+    a confident, wrong change list; the owner of what the policy manages plans normally."""
+    admin, cli = env["admin"], env["cli"]
+    cat = _cat("partial_view")
+    _catalog(admin, env["tmp"], cat, {"gold": ["kpi", "funnel"]})
+    viewer, owner = USERS[0], "dora@example.com"
+    admin.user(owner)
+    admin.patch("catalog", cat, viewer, add=["USE CATALOG"])
+    admin.patch("schema", f"{cat}.gold", viewer, add=["USE SCHEMA"])
+    admin.patch("table", f"{cat}.gold.kpi", viewer, add=["SELECT"])
+    admin.patch("table", f"{cat}.gold.kpi", USERS[1], add=["SELECT"])
+    admin.patch("table", f"{cat}.gold.funnel", USERS[1], add=["SELECT"])
+    tables = {f"{cat}.gold.*": {"grants": {USERS[1]: ["SELECT"]}}, f"{cat}.gold.kpi": {"grants": {viewer: ["SELECT"]}}}
+    _write(env["policy"], {"principals": {"users": USERS[:2]}, "tables": tables})
+    cli("grant", "plan", expect=0)  # the admin sees both tables and ben's grants: nothing to do
+    as_viewer = {"UC_TOKEN": uc_server.token_for(viewer)}
+    for action in ("plan", "drift", "apply"):
+        _, proc = cli("grant", action, expect=2, json_out=False, extra_env=as_viewer)
+        assert proc.stderr.startswith("lakectl: error: ") and proc.stderr.count("\n") == 1, proc.stderr
+        assert f"acts as {viewer}" in proc.stderr and "cannot see every grant" in proc.stderr, proc.stderr
+        assert f"schema {cat}.gold" in proc.stderr and "grant.admins" in proc.stderr, proc.stderr
+    assert admin.grants("table", f"{cat}.gold.kpi") == {viewer: ["SELECT"], USERS[1]: ["SELECT"]}  # apply changed nothing
+    # a listed table the token cannot even read is refused the same way
+    _write(env["policy"], {"principals": {"users": USERS[:2]}, "tables": {f"{cat}.gold.funnel": {"grants": {USERS[1]: ["SELECT"]}}}})
+    _, proc = cli("grant", "plan", expect=2, json_out=False, extra_env=as_viewer)
+    assert f"table {cat}.gold.funnel" in proc.stderr and "cannot see every grant" in proc.stderr, proc.stderr
+    # the owner of a table sees all of its grants: planning on it needs no admin
+    admin.schema(cat, "own")
+    admin.patch("catalog", cat, owner, add=["USE CATALOG"])
+    admin.patch("schema", f"{cat}.own", owner, add=["USE SCHEMA", "CREATE TABLE"])
+    from uc_server import UcAdmin
+
+    UcAdmin(uc_server.url, uc_server.token_for(owner)).table(cat, "own", "mine", (env["tmp"] / "data" / "mine").as_uri())
+    admin.patch("table", f"{cat}.own.mine", USERS[1], add=["SELECT"])
+    _write(env["policy"], {"principals": {"users": USERS[:2]}, "tables": {f"{cat}.own.mine": {"grants": {USERS[1]: ["SELECT"]}}}})
+    plan, _ = cli("grant", "plan", expect=0, extra_env={"UC_TOKEN": uc_server.token_for(owner)})
+    assert plan["unchanged"] == 1 and plan["to_revoke"] == 0

@@ -130,7 +130,11 @@ def test_silver_holds_distinct_valid_events_and_every_bronze_row_is_accounted_fo
         assert r["label"] == (1 if r["rating"] >= 4 else 0 if r["rating"] <= 2 else None)
 
     # one ops.dq_metrics row per rule for this run, consistent with the result
-    dq = {r["rule"]: r for r in _read(ctx, "ops.dq_metrics").where(F.col("run_id") == ctx.run_id).collect()}
+    rows = _read(ctx, "ops.dq_metrics").where(F.col("run_id") == ctx.run_id).collect()
+    dims = {(r["table"], r["rule"], r["action"], r["rows_failed"]) for r in rows if r["rule"] == "dimension_conflicts"}
+    assert dims == {(k, "dimension_conflicts", "latest_by_arrival", 0) for k in ("silver.customers", "silver.products")}
+    assert m["dimension_conflicts"] == {"customers": 0, "products": 0}
+    dq = {r["rule"]: r for r in rows if r["rule"] != "dimension_conflicts"}
     assert set(dq) == {e.name for e in ctx.settings.transform.expectations}
     checked = bronze_rows - m["duplicates_in_batch"]
     for _, rule in SILVER_BAD.values():
@@ -199,3 +203,60 @@ def test_dry_run_prints_the_plan_and_writes_nothing(ctx):
     done = run_job(ctx, "transform", {})
     assert done.rows_read == ingest.rows_written
     assert run_job(ctx, "transform", {"dry_run": True}).metrics["pending_bronze_rows"] == 0
+
+
+def _customers(ctx, name: str, rows: list[dict], mtime: float) -> None:
+    import os
+
+    f = Path(ctx.settings.storage.landing_dir) / "customers" / name
+    f.write_text("".join(json.dumps({"country": "US", "signup_date": "2026-01-02", **r}) + "\n" for r in rows))
+    os.utime(f, (mtime, mtime))
+
+
+def _segment(ctx, customer_id: str) -> str:
+    return _read(ctx, "silver.customers").where(f"customer_id = '{customer_id}'").first()["segment"]
+
+
+def test_dimension_conflicts_latest_by_arrival_counted_in_output_and_dq(ctx):
+    """Two rows for one customer in one file: the later line wins and is counted as a conflict (transform's
+    output and ops.dq_metrics); a newer file that changes a customer silver holds wins over the older file."""
+    import time
+
+    run_job(ctx, "generate", {"events": 60, "seed": 11})
+    run_job(ctx, "ingest", {"source": "files"})
+    now = time.time()
+    _customers(
+        ctx,
+        "customers-a.jsonl",
+        [{"customer_id": "C9000001", "segment": "retail"}, {"customer_id": "C9000001", "segment": "vip"}],
+        now - 60,
+    )
+    first = run_job(ctx, "transform", {})
+    assert first.metrics["dimension_conflicts"] == {"customers": 1, "products": 0}
+    assert _segment(ctx, "C9000001") == "vip"
+    dq = _read(ctx, "ops.dq_metrics").where("rule = 'dimension_conflicts'").collect()
+    assert [(r["table"], r["action"], r["rows_failed"]) for r in dq if r["rows_failed"]] == [("silver.customers", "latest_by_arrival", 1)]
+    _customers(ctx, "customers-b.jsonl", [{"customer_id": "C9000001", "segment": "gold"}], now)
+    second = run_job(ctx, "transform", {})
+    assert _segment(ctx, "C9000001") == "gold" and second.metrics["customers_upserted"] >= 1
+    assert second.metrics["dimension_conflicts"]["customers"] == 1  # the old file still contradicts itself; counted when merged
+
+
+def test_dimension_conflicts_latest_by_timestamp_and_fail(ctx):
+    from lakectl.core.errors import JobFailed
+    from lakectl.lake.delta import is_delta_table
+
+    run_job(ctx, "generate", {"events": 60, "seed": 12})
+    run_job(ctx, "ingest", {"source": "files"})
+    ctx.settings.transform.dimension_conflicts = "fail"
+    rows = [
+        {"customer_id": "C9000002", "segment": "vip", "updated_at": "2026-11-02T00:00:00Z"},
+        {"customer_id": "C9000002", "segment": "retail", "updated_at": "2026-11-01T00:00:00Z"},
+    ]
+    _customers(ctx, "customers-t.jsonl", rows, 1_700_000_000)
+    with pytest.raises(JobFailed, match=r"C9000002.*customers-t\.jsonl"):
+        run_job(ctx, "transform", {})
+    assert not is_delta_table(ctx.spark, ctx.settings.table("silver.customers").path)  # refused before any write
+    ctx.settings.transform.dimension_conflicts = "latest_by_timestamp"
+    done = run_job(ctx, "transform", {})
+    assert _segment(ctx, "C9000002") == "vip" and done.metrics["dimension_conflicts"]["customers"] == 1

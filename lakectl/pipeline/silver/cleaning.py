@@ -199,37 +199,35 @@ def clean_events(df: DataFrame) -> DataFrame:
     return df.select(*[c.alias(n) for n, c in cleaned.items()], "raw", *extras)
 
 
-def clean_customers(df: DataFrame) -> DataFrame:
+def clean_customers(df: DataFrame, keep: tuple[str, ...] = (), dedupe: bool = True) -> DataFrame:
+    """Typed, trimmed rows with a key; `keep` columns pass through; `dedupe=False` leaves conflicts to the caller."""
     from pyspark.sql import functions as F
 
-    return (
-        df.select(
-            _text(F.col("customer_id")).alias("customer_id"),
-            F.lower(_text(F.col("segment"))).alias("segment"),
-            F.try_to_date(F.col("signup_date").cast("string")).alias("signup_date"),
-            normalise_country(F.col("country")).alias("country"),
-            normalise_device(F.col("preferred_device")).alias("preferred_device"),
-            _text(F.col("age_band")).alias("age_band"),
-        )
-        .where(F.col("customer_id").isNotNull())
-        .dropDuplicates(["customer_id"])
-    )
+    out = df.select(
+        _text(F.col("customer_id")).alias("customer_id"),
+        F.lower(_text(F.col("segment"))).alias("segment"),
+        F.try_to_date(F.col("signup_date").cast("string")).alias("signup_date"),
+        normalise_country(F.col("country")).alias("country"),
+        normalise_device(F.col("preferred_device")).alias("preferred_device"),
+        _text(F.col("age_band")).alias("age_band"),
+        *keep,
+    ).where(F.col("customer_id").isNotNull())
+    return out.dropDuplicates(["customer_id"]) if dedupe else out
 
 
-def clean_products(df: DataFrame) -> DataFrame:
+def clean_products(df: DataFrame, keep: tuple[str, ...] = (), dedupe: bool = True) -> DataFrame:
+    """Typed, trimmed rows with a key; `keep` columns pass through; `dedupe=False` leaves conflicts to the caller."""
     from pyspark.sql import functions as F
 
-    return (
-        df.select(
-            _text(F.col("product_id")).alias("product_id"),
-            _text(F.col("name")).alias("name"),
-            F.lower(_text(F.col("category"))).alias("category"),
-            _text(F.col("brand")).alias("brand"),
-            F.col("list_price").cast("string").try_cast("double").alias("list_price"),
-        )
-        .where(F.col("product_id").isNotNull())
-        .dropDuplicates(["product_id"])
-    )
+    out = df.select(
+        _text(F.col("product_id")).alias("product_id"),
+        _text(F.col("name")).alias("name"),
+        F.lower(_text(F.col("category"))).alias("category"),
+        _text(F.col("brand")).alias("brand"),
+        F.col("list_price").cast("string").try_cast("double").alias("list_price"),
+        *keep,
+    ).where(F.col("product_id").isNotNull())
+    return out.dropDuplicates(["product_id"]) if dedupe else out
 
 
 def enrich(events: DataFrame, customers: DataFrame, products: DataFrame) -> DataFrame:

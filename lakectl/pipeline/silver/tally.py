@@ -27,6 +27,8 @@ class Tally:
     reviews_inserted: int = 0
     quarantined: int = 0
     dims_upserted: dict[str, int] = field(default_factory=dict)
+    dims_conflicts: dict[str, int] = field(default_factory=dict)  # keys with differing rows in one landing file
+    dims_keys: dict[str, int] = field(default_factory=dict)  # distinct keys in the landing files merged
     failure: LakectlError | None = None
     dims_loaded: bool = False
 
@@ -48,6 +50,8 @@ class Tally:
             (self.dropped_by_rule, other.dropped_by_rule),
             (self.warned_by_rule, other.warned_by_rule),
             (self.dims_upserted, other.dims_upserted),
+            (self.dims_conflicts, other.dims_conflicts),
+            (self.dims_keys, other.dims_keys),
         ):
             for key, value in theirs.items():
                 mine[key] = mine.get(key, 0) + value
@@ -73,6 +77,8 @@ class Tally:
                         "dropped_by_rule",
                         "warned_by_rule",
                         "dims_upserted",
+                        "dims_conflicts",
+                        "dims_keys",
                     )
                 },
                 "rules": [m.to_dict() for m in self.rules.values()],

@@ -111,13 +111,16 @@ class BatchWriter:
                 quarantined = merge_insert_only(spark, self.t.quarantine, quarantine_rows(checked, self.ctx.run_id), "event_id")
                 written[self.t.quarantine.display] = quarantined
                 tally.quarantined += quarantined
+            if not tally.dims_loaded:  # the dimensions' conflicts join this batch's DQ rows
+                self.dims.commit(tally)
+                dims_metrics = self.dims.conflict_metrics(tally)
+                merge_metrics(tally.rules, dims_metrics)
+                metrics = [*metrics, *dims_metrics]
             dq = dq_frame(
                 spark, [(self.ctx.run_id, m.table, m.rule, m.action, m.rows_checked, m.rows_passed, m.rows_failed) for m in metrics]
             )
             if metrics:
                 append_once(dq, self.t.dq.path, app_id=self.app_id, version=batch_id, run_id=self.ctx.run_id)
-            if not tally.dims_loaded:
-                self.dims.commit(tally)
             kill_point("transform.before_checkpoint_commit")  # every table written, the batch not yet marked done
             return BatchReport(int(stats["rows"]), written)
         finally:
