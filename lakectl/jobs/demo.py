@@ -1,9 +1,21 @@
-"""demo: a day of generated data through every stage that exists, in one process and one session."""
+"""demo: the whole product on a day of generated data, in one process and one session.
+
+The pipeline (generate -> ingest -> transform -> aggregate, the stages `lakectl run` executes), then the
+model (train the configured featurizer, the encoder by default, on the generated reviews; score every
+review with the champion), a `monitor check` and its verdict, and the HTML report at a known path under
+the storage root. Each stage is the ordinary job, recorded as a stage of the demo's run. The result says
+where everything is (`where`) and what to try next (`next`)."""
 
 from __future__ import annotations
 
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lakectl.core.errors import translate
 from lakectl.core.results import Result
 from lakectl.core.sources import Source
 from lakectl.core.typed import parse_params
@@ -11,42 +23,173 @@ from lakectl.engine.context import JobContext
 from lakectl.jobs.params import DemoParams, RunParams
 
 if TYPE_CHECKING:
+    from lakectl.config import Settings
     from lakectl.jobs.run import StageEvent
 
+REPORT = Path("reports") / "demo.html"  # under the storage root
+ML_STAGES = ("train", "score")
+LABELS = ("generate", "ingest", "transform", "aggregate", "train", "score", "check", "report")
 
-def stages(p: DemoParams) -> list[tuple[str, dict[str, Any]]]:
-    from lakectl.jobs.run import stages as pipeline
 
-    # generate, then the same stages `lakectl run` executes (ingest -> transform -> aggregate)
-    return [("generate", {"events": p.events, "bad_fraction": p.bad_fraction, "seed": p.seed})] + pipeline(RunParams(source=Source.files))
+def report_path(settings: Settings) -> Path:
+    return settings.storage.root_dir.absolute() / REPORT
+
+
+def pipeline(p: DemoParams) -> list[tuple[str, dict[str, Any]]]:
+    """(job, params) of the data stages: generate, then the stages `lakectl run` executes."""
+    from lakectl.jobs.run import stages as run_stages
+
+    generate = ("generate", {"events": p.events, "bad_fraction": p.bad_fraction, "seed": p.seed})
+    return [generate, *run_stages(RunParams(source=Source.files))]
+
+
+def where(ctx: JobContext) -> dict[str, str]:
+    """Where the demo's lake, report, lineage events and MLflow store are."""
+    from lakectl.ml.store import store_of
+
+    s = ctx.settings
+    root = s.storage.root_dir.absolute()
+    lineage = s.lineage
+    events = [str(lineage.file_path(root)) if t == "file" else f"{lineage.url}/{lineage.endpoint}" for t in lineage.transports]
+    return {
+        "lake": str(s.storage.tables_dir.absolute()),
+        "report": str(report_path(s)),
+        "lineage": ", ".join(events) or "off (lineage.transports is empty)",
+        "mlflow": store_of(s, ctx.target).display,
+    }
+
+
+def next_steps(ctx: JobContext) -> list[str]:
+    return [
+        "lakectl lineage gold.kpi_hourly --upstream --columns",
+        "lakectl monitor models",
+        "lakectl model list",
+        'lakectl query "SELECT * FROM gold.kpi_hourly ORDER BY event_hour DESC" --limit 24',
+        "lakectl monitor tables",
+        f"open {report_path(ctx.settings)}",
+        "lakectl init myproject   # a config of your own",
+    ]
 
 
 def run(ctx: JobContext, params: dict[str, Any], on_stage: StageEvent | None = None) -> Result:
     from time import perf_counter
 
-    from lakectl.jobs import run_job
-
     p = parse_params(params, DemoParams)
+    if p.dry_run:  # no session, no file: what would run and where it would go
+        return Result(
+            job="demo",
+            status="dry_run",
+            dry_run=True,
+            metrics={"would_run": list(LABELS), "where": where(ctx), "next": next_steps(ctx)},
+        )
     notify = on_stage or (lambda *_: None)
     result = Result(job="demo")
     started = perf_counter()
-    for name, stage_params in stages(p):
-        notify(name, "start", None)
-        stage = run_job(ctx, name, stage_params)
-        notify(name, "done", stage)
-        result.details.append(stage.to_dict())
-        result.tables_written += [t for t in stage.tables_written if t not in result.tables_written]
-        result.warnings += stage.warnings
-        if stage.status != "ok":
-            result.status = stage.status
-            break
-    last = {d["job"]: d for d in result.details}
-    result.rows_written = last.get("ingest", {}).get("rows_written", 0)
-    result.rows_quarantined = last.get("ingest", {}).get("rows_quarantined", 0)
+    times: dict[str, float] = {}
+
+    def stage(label: str, job: str, stage_params: dict[str, Any]) -> Result | None:
+        """Run one stage; None when it did not end ok (the demo stops there with its status)."""
+        from lakectl.jobs import run_job
+
+        notify(label, "start", None)
+        try:
+            with _quiet_mlflow() if label in ML_STAGES else _nothing():
+                done = run_job(ctx, job, stage_params)
+        except Exception as exc:
+            err = translate(exc)  # keep the stage's exit code, name the stage in the one-line message
+            raise type(err)(f"stage {label}: {err.message}", err.hint) from exc
+        notify(label, "done", done)
+        times[label] = done.duration_s
+        result.details.append({**done.to_dict(), "stage": label})
+        result.tables_written += [t for t in done.tables_written if t not in result.tables_written]
+        result.warnings += [f"{label}: {w}" for w in done.warnings]
+        if done.status not in ("ok", "breach"):  # a breach is the check's verdict, not a failed stage
+            result.status = done.status
+            return None
+        return done
+
+    try:
+        for job, stage_params in pipeline(p):
+            if stage(job, job, stage_params) is None:
+                return result
+        trained = stage("train", "train", {})
+        if trained is None:
+            return result
+        champion, score_params = _champion(trained, result)
+        scored = stage("score", "score", score_params)
+        if scored is None:
+            return result
+        checked = stage("check", "monitor", {"action": "check", "alert": False})  # a demo pages nobody
+        if checked is None:
+            return result
+        reported = stage("report", "monitor", {"action": "report", "html": str(report_path(ctx.settings))})
+        if reported is None:
+            return result
+        result.metrics.update(
+            {
+                "champion": champion,
+                "model_version_trained": trained.metrics.get("model_version"),
+                "rows_scored": scored.rows_written,
+                "verdict": checked.status,
+                "breaches": checked.metrics.get("breaches", 0),
+                "checks": checked.metrics.get("checks", 0),
+                "report": reported.metrics.get("html"),
+            }
+        )
+    finally:
+        _summarise(ctx, result, times, perf_counter() - started)
+    return result
+
+
+def _champion(trained: Result, result: Result) -> tuple[dict[str, str] | None, dict[str, Any]]:
+    """The champion after training ({name, version}) and the score stage's params: the champion's
+    scores, or the version just trained when the gate left the registry without a champion."""
+    m = trained.metrics
+    name, version = m.get("model_name"), m.get("model_version")
+    if m.get("promoted"):
+        return {"name": name, "version": str(version)}, {}
+    if m.get("champion_before"):
+        result.warnings.append(f"train: the gate kept version {version} as challenger ({m.get('gate', {}).get('reason')})")
+        return {"name": name, "version": str(m["champion_before"])}, {}
+    result.warnings.append(f"train: the gate did not promote version {version} and there is no champion: the demo scored the challenger")
+    return None, {"model": f"{name}/{version}"}
+
+
+def _summarise(ctx: JobContext, result: Result, times: dict[str, float], seconds: float) -> None:
     from lakectl.jobs.run import rows_by_layer
 
-    result.metrics = {"rows_written_by_layer": rows_by_layer(result.details), "stages": [d["job"] for d in result.details]}
-    if last.get("aggregate", {}).get("kpi"):
-        result.metrics["kpi"] = last["aggregate"]["kpi"]
-    result.duration_s = round(perf_counter() - started, 3)  # the CLI calls this job directly, not through run_job
-    return result
+    by_job = {d["stage"]: d for d in result.details}
+    result.rows_written = by_job.get("ingest", {}).get("rows_written", 0)
+    result.rows_quarantined = by_job.get("ingest", {}).get("rows_quarantined", 0)
+    result.metrics.update({"rows_written_by_layer": rows_by_layer(result.details), "stages": times})
+    if by_job.get("aggregate", {}).get("kpi"):
+        result.metrics["kpi"] = by_job["aggregate"]["kpi"]
+    try:
+        result.metrics.update({"where": where(ctx), "next": next_steps(ctx)})
+    except Exception:  # noqa: BLE001  # a store that needs more config must not hide a stage's error
+        result.metrics["next"] = next_steps(ctx)
+    result.duration_s = round(seconds, 3)  # the CLI calls this job directly, not through run_job
+
+
+@contextmanager
+def _quiet_mlflow() -> Iterator[None]:
+    """MLflow's INFO lines and warnings about its own internals would bury the demo's stage lines."""
+    import importlib.util
+
+    if importlib.util.find_spec("mlflow") is not None:
+        import mlflow  # noqa: F401  # it sets its loggers' level when first imported: import it before changing that
+
+    logger = logging.getLogger("mlflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield

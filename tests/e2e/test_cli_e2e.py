@@ -43,20 +43,60 @@ def test_generate_then_ingest_files_exactly_once(tmp_path):
     assert json.loads(second.stdout)["rows_written"] == 0
 
 
-def test_demo_prints_a_line_per_stage_and_next_steps_without_a_terminal(tmp_path):
+def test_demo_trains_scores_checks_and_reports_then_says_where_everything_is(tmp_path):
+    """The whole product in one demo: the pipeline, the model trained and scoring every review, a check's
+    verdict, the report under the storage root; `--json` reports the same figures. 12,000 events keep it
+    bounded while giving the trainer its minimum of labelled reviews (about 1 event in 120 is a review)."""
     from deltalake import DeltaTable
 
     root = tmp_path / "lake"
-    proc = lakectl("demo", "--events", "2000", root=root, timeout=1800)
+    proc = lakectl("demo", "--events", "12000", root=root, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stderr.splitlines()
-    for stage in ("generate", "ingest", "transform", "aggregate"):
+    for stage in ("generate", "ingest", "transform", "aggregate", "train", "score", "check", "report"):
         assert f"lakectl: {stage} started" in lines, proc.stderr
-        assert any(ln.startswith(f"lakectl: {stage} ok in ") for ln in lines), proc.stderr
-    assert "next:" in lines and any("lakectl monitor tables" in ln for ln in lines)
+        assert any(ln.startswith(f"lakectl: {stage} ") and " in " in ln for ln in lines if "started" not in ln), proc.stderr
     assert "demo: ok in 0.0s" not in proc.stdout and "demo: ok in 0 ms" not in proc.stdout  # the whole run's time
+
+    report = root.absolute() / "reports" / "demo.html"
+    assert f"  report   {report}" in lines and f"  lake     {root.absolute() / 'tables'}" in lines, proc.stderr
+    assert f"  lineage  {root.absolute() / 'lineage' / 'events.jsonl'}" in lines, proc.stderr
+    assert any(ln.startswith("  mlflow   sqlite:///") and str(root.absolute() / "mlflow") in ln for ln in lines), proc.stderr
+    assert "next:" in lines and "  lakectl lineage gold.kpi_hourly --upstream --columns" in lines
+    html = report.read_text()
+    assert all(t in html for t in ("bronze.events", "silver.events", "silver.reviews", "gold.kpi_hourly")), html[:500]
+
+    reviews = DeltaTable(str(root / "tables" / "silver" / "reviews")).to_pyarrow_table(columns=["event_id"]).num_rows
+    scores = DeltaTable(str(root / "tables" / "silver" / "review_scores")).to_pyarrow_table().to_pylist()
+    assert reviews > 50 and len(scores) == reviews and {s["model_version"] for s in scores} == {"1"}
     runs = DeltaTable(str(root / "tables" / "ops" / "runs")).to_pyarrow_table().to_pylist()
     parent = [r for r in runs if r["parent_run_id"] is None]
-    assert [r["command"] for r in parent] == ["demo"] and len(runs) == 5  # demo + its 4 stages
-    assert {r["status"] for r in runs} == {"ok"}
-    assert sorted(r["command"] for r in runs if r["parent_run_id"]) == ["aggregate", "generate", "ingest", "transform"]
+    assert [r["command"] for r in parent] == ["demo"] and {r["status"] for r in runs if r["command"] != "monitor"} == {"ok"}
+    assert {r["status"] for r in runs if r["command"] == "monitor"} <= {"ok", "breach"}  # the check's verdict
+    stages = sorted(r["command"] for r in runs if r["parent_run_id"])
+    assert stages == ["aggregate", "generate", "ingest", "monitor", "monitor", "score", "train", "transform"]
+
+    # a second demo on the same lake: the same files ingest once, the champion stands, nothing is scored twice
+    again = lakectl("demo", "--events", "12000", "--json", root=root, timeout=1800)
+    assert again.returncode == 0, again.stderr[-3000:]
+    doc = json.loads(again.stdout)
+    assert doc["status"] == "ok" and doc["champion"]["name"] == "sentiment" and doc["champion"]["version"] in ("1", "2")
+    assert doc["model_version_trained"] == "2" and doc["report"] == str(report)
+    assert doc["verdict"] in ("ok", "breach") and doc["checks"] > 0
+    checked = next(d for d in doc["details"] if d["stage"] == "check")
+    assert doc["verdict"] == checked["status"] and doc["breaches"] == sum(c["status"] == "breach" for c in checked["details"])
+    scored = DeltaTable(str(root / "tables" / "silver" / "review_scores")).to_pyarrow_table().to_pylist()
+    champion_rows = [s for s in scored if s["model_version"] == doc["champion"]["version"]]
+    assert len(champion_rows) == reviews, "the champion has scored every review exactly once"
+    assert doc["rows_scored"] == (0 if doc["champion"]["version"] == "1" else reviews)
+    assert set(doc["where"]) == {"lake", "report", "lineage", "mlflow"} and doc["next"][0].startswith("lakectl lineage")
+
+
+def test_demo_dry_run_writes_nothing_and_says_where_it_would(tmp_path):
+    root = tmp_path / "lake"
+    proc = lakectl("demo", "--dry-run", "--json", root=root)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["status"] == "dry_run" and doc["would_run"][-4:] == ["train", "score", "check", "report"]
+    assert doc["where"]["report"] == str(root.absolute() / "reports" / "demo.html")
+    assert not root.exists()

@@ -314,7 +314,7 @@ def test_demo_over_connect_on_a_cluster_equals_local(spark_cluster: Cluster, spa
     local, remote = tmp_path / "local", tmp_path / "connect"
     for root in (local, remote):
         root.mkdir()
-    args = ("demo", "--events", "1500")
+    args = ("demo", "--events", "12000")  # enough reviews for the demo's training stage
     a, b = lakectl(local, *args), lakectl(remote, *args, url=spark_cluster.url)
     assert_same_result(a, b, (local, remote))
     assert_same_tables(spark, local, remote)

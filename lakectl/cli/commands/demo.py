@@ -7,22 +7,16 @@ import typer
 
 from lakectl.cli.boundary import OK_STATUSES, run_job
 from lakectl.cli.help import command
-from lakectl.cli.params import option, options_from
+from lakectl.cli.params import DRY_RUN, option, options_from
 from lakectl.jobs.params import DemoParams
-
-NEXT_STEPS = (
-    "lakectl monitor tables",
-    'lakectl query "SELECT * FROM gold.kpi_hourly ORDER BY event_hour DESC" --limit 24',
-    "lakectl monitor report --html report.html",
-    "lakectl init myproject   # a config of your own",
-)
 
 
 @command(
     panel="Pipeline",
     examples=[
-        ("lakectl demo", "a day of synthetic data through every stage"),
+        ("lakectl demo", "a day of synthetic data through the pipeline, the model, a check and a report"),
         ("lakectl demo -n 20000 --bad-fraction 0.05", "smaller, with more bad records to quarantine"),
+        ("lakectl demo --dry-run", "the stages it would run and where everything would go"),
     ],
     exits=(1, 3),
 )
@@ -30,15 +24,29 @@ NEXT_STEPS = (
     DemoParams,
     events=option("-n", help="Events to generate for the day."),
     bad_fraction=option(help="Share of malformed records."),
+    dry_run=DRY_RUN,
 )
 def demo(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
-    """Run the whole pipeline end to end on the local default: generate a day of data, then every stage."""
+    """Show the whole product on the local default: generate a day of data; ingest, transform and aggregate it;
+    train the sentiment model on its reviews and score them; run `monitor check` and write the HTML report
+    under the storage root. Ends with where everything is and the next commands to try."""
     run_job(ctx, "demo", params, json_out, remote=False, progress="stages", present=_with_next_steps)
 
 
 def _with_next_steps(result: Any, fmt: str) -> None:
+    from dataclasses import replace
+
     from lakectl.cli.render import render_result
 
-    render_result(result, fmt=fmt)
-    if fmt != "json" and result.status in OK_STATUSES:
-        print("next:\n" + "\n".join(f"  {step}" for step in NEXT_STEPS), file=sys.stderr)
+    shown = {k: v for k, v in result.metrics.items() if k not in ("where", "next")}  # printed below, as lines
+    render_result(result if fmt == "json" else replace(result, metrics=shown), fmt=fmt)
+    if fmt == "json" or result.status not in OK_STATUSES:
+        return
+    lines = []
+    if "verdict" in result.metrics:
+        m = result.metrics
+        lines.append(f"monitor check: {m['verdict']} ({m['breaches']} breach(es) in {m['checks']} checks)")
+    where = result.metrics.get("where", {})
+    lines += ["where:"] + [f"  {k:<8} {v}" for k, v in where.items()]
+    lines += ["next:"] + [f"  {step}" for step in result.metrics.get("next", [])]
+    print("\n".join(lines), file=sys.stderr)
