@@ -36,6 +36,12 @@ class JobFailed(LakectlError):
     kind = "job_failed"
 
 
+class TooLittleTrainingData(JobFailed):
+    """Too few labelled reviews, or one class only, to train a model (the demo goes on without one)."""
+
+    kind = "too_little_training_data"
+
+
 class UsageError(LakectlError):
     exit_code = 2
     kind = "usage"

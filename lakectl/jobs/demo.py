@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakectl.core.errors import translate
+from lakectl.core.errors import TooLittleTrainingData, translate
 from lakectl.core.results import Result
 from lakectl.core.sources import Source
 from lakectl.core.typed import parse_params
@@ -112,13 +112,21 @@ def run(ctx: JobContext, params: dict[str, Any], on_stage: StageEvent | None = N
         for job, stage_params in pipeline(p):
             if stage(job, job, stage_params) is None:
                 return result
-        trained = stage("train", "train", {})
-        if trained is None:
-            return result
-        champion, score_params = _champion(trained, result)
-        scored = stage("score", "score", score_params)
-        if scored is None:
-            return result
+        try:
+            trained = stage("train", "train", {})
+        except TooLittleTrainingData as exc:  # a small day has too few reviews: show the rest of the product
+            notify("train", "done", Result(job="train", status="skipped"))
+            result.warnings.append(f"train and score skipped: {exc.message.removeprefix('stage train: ')} (try -n 10000 or more)")
+            trained = None
+        else:
+            if trained is None:
+                return result
+        champion, scored = None, None
+        if trained is not None:
+            champion, score_params = _champion(trained, result)
+            scored = stage("score", "score", score_params)
+            if scored is None:
+                return result
         checked = stage("check", "monitor", {"action": "check", "alert": False})  # a demo pages nobody
         if checked is None:
             return result
@@ -128,8 +136,8 @@ def run(ctx: JobContext, params: dict[str, Any], on_stage: StageEvent | None = N
         result.metrics.update(
             {
                 "champion": champion,
-                "model_version_trained": trained.metrics.get("model_version"),
-                "rows_scored": scored.rows_written,
+                "model_version_trained": trained.metrics.get("model_version") if trained else None,
+                "rows_scored": scored.rows_written if scored else 0,
                 "verdict": checked.status,
                 "breaches": checked.metrics.get("breaches", 0),
                 "checks": checked.metrics.get("checks", 0),

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from lakectl import __version__
-from lakectl.core.errors import JobFailed, TableNotFound
+from lakectl.core.errors import TableNotFound, TooLittleTrainingData
 from lakectl.core.results import Result
 from lakectl.core.typed import parse_params
 from lakectl.engine.context import JobContext
@@ -69,14 +69,16 @@ def _check(data, minimum: int, table: str, version: int) -> None:  # noqa: ANN00
         "labels come from ratings (ml.positive_min_rating / ml.negative_max_rating)"
     )
     if data.labelled < minimum:
-        raise JobFailed(f"too few labelled reviews to train: {data.labelled} in {where} (need {minimum}: ml.min_labelled_rows)", hint)
+        raise TooLittleTrainingData(
+            f"too few labelled reviews to train: {data.labelled} in {where} (need {minimum}: ml.min_labelled_rows)", hint
+        )
     if min(per_label.values()) == 0:
         only = "positive" if per_label["positive"] else "negative"
-        raise JobFailed(f"only {only} reviews in {where}: a classifier needs both classes", hint)
+        raise TooLittleTrainingData(f"only {only} reviews in {where}: a classifier needs both classes", hint)
     for split in ("train", "validation", "test"):
         counts = data.counts[split]
         if split == "train" and min(counts.values()) == 0 or sum(counts.values()) == 0:
-            raise JobFailed(
+            raise TooLittleTrainingData(
                 f"the {split} split of {where} is empty or has one class ({counts})", "add reviews or change ml.split fractions"
             )
 
