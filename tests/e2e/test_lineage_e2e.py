@@ -90,7 +90,7 @@ def test_run_sends_valid_openlineage_events_bronze_silver_gold_and_the_file_answ
     # outputs are the tables a run wrote rows to (no bad payloads here: bronze.quarantine got none)
     assert {_table(o) for o in done["ingest"]["outputs"]} == {"bronze.events"}
     assert "bronze.events" in {_table(i) for i in done["transform"]["inputs"] if "symlinks" in i["facets"]}
-    assert {_table(o) for o in done["transform"]["outputs"]} >= {"silver.events", "silver.reviews", "silver.quarantine"}
+    assert {_table(o) for o in done["transform"]["outputs"]} >= {"silver.events", "silver.reviews"}
     assert [_table(i) for i in done["aggregate"]["inputs"]] == ["silver.events"]
     assert {_table(o) for o in done["aggregate"]["outputs"]} == {
         "gold.customer_behavior_daily",
