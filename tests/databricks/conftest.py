@@ -95,6 +95,17 @@ def warehouse_of(sdk, warehouse_id: str | None):  # noqa: ANN001, ANN201 (databr
     return WarehouseEngine(target, catalog=None, timeout_s=120.0, client=sdk)
 
 
+def sdk_env(monkeypatch, fake, tmp_path: Path) -> None:  # noqa: ANN001
+    """The SDK's environment pointed at the fake: its host and token only, no caller's DATABRICKS_* or config file."""
+    import os
+
+    for key in [k for k in os.environ if k.startswith("DATABRICKS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("DATABRICKS_HOST", fake.url)
+    monkeypatch.setenv("DATABRICKS_TOKEN", CANARY)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "none.cfg"))
+
+
 def write_config(path: Path, root: Path, landing: Path, **dbx: object) -> Path:
     import yaml
 

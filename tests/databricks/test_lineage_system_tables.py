@@ -11,7 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.databricks.conftest import CANARY
+from tests.databricks.conftest import CANARY, sdk_env
 
 pytestmark = [pytest.mark.databricks, pytest.mark.spark]
 C = "spark_catalog"  # the fake warehouse resolves catalogs in its local Spark session
@@ -53,11 +53,7 @@ def config(tmp_path, fake, spark, monkeypatch):
 
     fake.warehouse = spark_engine(spark)
     install(fake.warehouse.session, *_events())
-    for key in [k for k in list(__import__("os").environ) if k.startswith("DATABRICKS_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("DATABRICKS_HOST", fake.url)
-    monkeypatch.setenv("DATABRICKS_TOKEN", CANARY)
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "none.cfg"))
+    sdk_env(monkeypatch, fake, tmp_path)
     path = tmp_path / "wh.yaml"
     dbx = {"kind": "databricks", "serverless": True, "poll_interval_s": 0.2}
     path.write_text(

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.databricks.conftest import CANARY
+from tests.databricks.conftest import CANARY, sdk_env
 
 pytestmark = [pytest.mark.databricks, pytest.mark.spark]
 
@@ -31,11 +31,7 @@ def config(tmp_path, fake, spark, monkeypatch):
     from tests.databricks_fake.warehouse import spark_engine
 
     fake.warehouse = spark_engine(spark)
-    for key in [k for k in list(__import__("os").environ) if k.startswith("DATABRICKS_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("DATABRICKS_HOST", fake.url)
-    monkeypatch.setenv("DATABRICKS_TOKEN", CANARY)
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "none.cfg"))
+    sdk_env(monkeypatch, fake, tmp_path)
     path = tmp_path / "wh.yaml"
     path.write_text(
         yaml.safe_dump(

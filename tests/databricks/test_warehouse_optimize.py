@@ -13,7 +13,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.databricks.conftest import CANARY
+from tests.databricks.conftest import CANARY, sdk_env
 
 pytestmark = [pytest.mark.databricks, pytest.mark.spark]
 REF = "`spark_catalog`.`whopt`.`events`"
@@ -43,11 +43,7 @@ def engine(fake, spark):
 
 @pytest.fixture
 def config(tmp_path, fake, engine, monkeypatch):
-    for key in [k for k in list(__import__("os").environ) if k.startswith("DATABRICKS_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("DATABRICKS_HOST", fake.url)
-    monkeypatch.setenv("DATABRICKS_TOKEN", CANARY)
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "none.cfg"))
+    sdk_env(monkeypatch, fake, tmp_path)
     path = tmp_path / "wh.yaml"
     path.write_text(
         yaml.safe_dump(
