@@ -67,3 +67,21 @@ def test_check_breaches_max_end_to_end_lag_and_tables_report_it(tmp_path):
     silver = next(t for t in json.loads(res.stdout)["details"] if t["table"] == "silver.events")
     assert silver["newest_event"] == (NOW - timedelta(minutes=10)).isoformat(timespec="seconds")
     assert 590 <= silver["end_to_end_lag_s"] <= 700
+
+
+def test_report_draws_gold_lag_per_micro_batch():
+    from lakectl.monitor.report import lag_chart
+
+    t0 = NOW - timedelta(minutes=5)
+    progress = [
+        {
+            "stream": "aggregate",
+            "num_input_rows": 10,
+            "committed_at": t0 + timedelta(seconds=i * 10),
+            "newest_event_time": t0 + timedelta(seconds=i * 10 - 3),
+        }
+        for i in range(4)
+    ] + [{"stream": "files", "num_input_rows": 5, "committed_at": None, "newest_event_time": None}]
+    svg = lag_chart(progress)
+    assert "End-to-end lag" in svg and ">aggregate<" in svg and ">files<" not in svg
+    assert "no stream has recorded event times yet" in lag_chart(progress[-1:])
