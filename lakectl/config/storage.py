@@ -61,6 +61,8 @@ class TableSla(Struct):
     max_lag_records: Annotated[int, Meta(ge=0)] | None = None
     min_pass_rate: Annotated[float, Meta(ge=0, le=1)] | None = None
     max_small_file_ratio: Annotated[float, Meta(ge=0, le=1)] | None = None
+    # now - the newest event time the table reflects (lakectl.monitor.freshness): how late it is behind the source
+    max_end_to_end_lag_seconds: Annotated[float, Meta(gt=0)] | None = None
 
 
 class TableConfig(Struct):

@@ -39,7 +39,70 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         return _run(ctx, p)
     # One run at a time: two could both append the same new day, and their states would race.
     with stage_lock(ctx.settings.storage.checkpoints_dir, "aggregate"):  # = state_path(ctx).parent
-        return _run(ctx, p)
+        return _continuous(ctx, p) if p.continuous else _run(ctx, p)
+
+
+def _continuous(ctx: JobContext, p: AggregateParams) -> Result:
+    """Refresh gold per micro-batch of silver's change feed (lakectl.pipeline.gold.stream) until stopped:
+    SIGINT/SIGTERM end in Interrupted (exit 130) after the batch in flight, with what was committed."""
+    from lakectl.core.errors import Interrupted
+    from lakectl.lake.batch_report import BatchReports
+    from lakectl.lake.checkpoints import checkpoint_app_id, checkpoint_lock
+    from lakectl.lake.streaming import run_query, stoppable
+    from lakectl.monitor.progress import recorder
+    from lakectl.pipeline.gold.refresh import change_feed_enabled
+    from lakectl.pipeline.gold.stream import SCORES, GoldRefresh, source, starting_version
+
+    spark, silver = ctx.spark, ctx.settings.table("silver.events")
+    if log_version(spark, silver.path) < 0:
+        raise TableNotFound(f"{silver.display} does not exist at {silver.path}", "run `lakectl transform` first")
+    if not change_feed_enabled(spark, silver.path):
+        raise UsageError(f"{silver.display} has no change data feed", "run `lakectl aggregate` in batches, or recreate silver")
+    checkpoint = ctx.settings.storage.checkpoints_dir / "aggregate" / "stream"
+    with_scores = log_version(spark, ctx.settings.table(SCORES).path) >= 0
+    app_id = checkpoint_app_id(checkpoint, {"source": silver.display, "path": silver.path, "scores": with_scores})
+    reports = BatchReports.for_job(ctx, "aggregate")
+    threshold = p.full_refresh_threshold if p.full_refresh_threshold is not None else ctx.settings.aggregate.full_refresh_threshold
+    scores_version = log_version(spark, ctx.settings.table(SCORES).path)
+    # the gold tables exist with their schema and properties before the first batch, as a batch run makes them
+    create_tables(ctx, read_silver(spark, silver.path, log_version(spark, silver.path)), read_scores(spark, ctx, scores_version))
+    stream = source(spark, ctx, with_scores=with_scores, starting_version=starting_version(ctx))
+    writer = (
+        stream.writeStream.foreachBatch(stoppable(GoldRefresh(ctx, app_id, reports, threshold)))
+        .option("checkpointLocation", str(checkpoint / "offsets"))
+        .queryName("aggregate-gold")
+    )
+
+    def result(status: str) -> Result:
+        found = [r for _, r, _ in reports.collect(spark)]
+        written: dict[str, int] = {}
+        for r in found:
+            for table, n in r.written.items():
+                written[table] = written.get(table, 0) + n
+        newest = max((r.newest_event_time for r in found if r.newest_event_time is not None), default=None)
+        return Result(
+            job="aggregate",
+            status=status,
+            tables_read=[silver.display],
+            tables_written=[t for t, n in written.items() if n],
+            rows_read=sum(r.rows for r in found),
+            rows_written=sum(written.values()),
+            metrics={"continuous": True, "batches": len(found), "checkpoint": str(checkpoint), "newest_event_time": newest},
+        )
+
+    with checkpoint_lock(checkpoint, "wait for the other `lakectl aggregate --continuous` to stop"):
+        try:
+            run_query(
+                writer,
+                continuous=True,
+                interval=p.trigger_interval or ctx.settings.ingest.trigger_interval,
+                on_progress=recorder(ctx, "aggregate", str(checkpoint)),
+                reports=reports.lookup(spark),
+            )
+        except Interrupted as exc:
+            exc.result = result("interrupted")
+            raise
+    return result("ok")
 
 
 def _run(ctx: JobContext, p: AggregateParams) -> Result:

@@ -72,6 +72,8 @@ class AggregateParams(Struct):
     export_dir: str | None = None
     full_refresh_threshold: Annotated[float, Meta(ge=0, le=1)] | None = None  # default: settings.aggregate
     summary: bool = True
+    continuous: bool = False  # refresh gold per micro-batch of silver's change feed until stopped
+    trigger_interval: str | None = None  # with continuous; default ingest.trigger_interval
 
 
 class RunParams(Struct):
@@ -79,6 +81,8 @@ class RunParams(Struct):
     full_refresh: bool = False  # aggregate: recompute gold in full
     skip: list[PipelineStage] = []
     dry_run: bool = False
+    continuous: bool = False  # every stage as a stream in this one process, until stopped
+    trigger_interval: str | None = None  # with continuous; default ingest.trigger_interval
 
 
 class DemoParams(Struct):

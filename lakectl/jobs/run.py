@@ -3,6 +3,7 @@
 Each stage is the ordinary job with its ordinary parameters; the run stops at the first stage that
 fails (the error propagates with that stage named) and returns one Result whose details hold every
 stage's own result. `on_stage` lets a caller (the CLI's progress display) follow the stages.
+With `continuous`, every stage is its ordinary `--continuous` stream, all at once (lakectl.jobs.run_streams).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ def stages(p: RunParams) -> list[tuple[str, dict[str, Any]]]:
         "transform": {"dry_run": p.dry_run},
         "aggregate": {"full_refresh": p.full_refresh, "dry_run": p.dry_run},
     }
+    if p.continuous and not p.dry_run:
+        for stage in plan.values():
+            stage.update(continuous=True, trigger_interval=p.trigger_interval)
+        plan["aggregate"].pop("full_refresh")
     return [(name, plan[name]) for name in STAGES if name not in p.skip]
 
 
@@ -44,6 +49,10 @@ def run(ctx: JobContext, params: dict[str, Any], on_stage: StageEvent | None = N
 
     p = parse_params(params, RunParams)
     notify = on_stage or (lambda *_: None)
+    if p.continuous and not p.dry_run:
+        from lakectl.jobs.run_streams import run_streams
+
+        return run_streams(ctx, p, notify)
     result = Result(job="run", dry_run=p.dry_run)
     started = perf_counter()
     for name, stage_params in stages(p):

@@ -89,7 +89,6 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
     from lakectl.ml import scoring
 
     checkpoint = checkpoint_dir(ctx, p, ref)
-    spark = ctx.spark
     scorer = _StreamScorer(ctx, ref, target, None)
     server_copy: str | None = None
     scorer.reports = BatchReports.for_job(ctx, "score")  # over Connect: through ops.batch_figures
@@ -100,17 +99,27 @@ def _continuous(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result:
             server_copy, scorer.model_path = spark_model_copy_for_server(ref.uri)
     if scorer.model_path is None:
         scorer.model = scoring.load(ref.uri)  # on the driver once; an encoder's weights travel with each batch's function
+    from lakectl.core.errors import Interrupted
+
     try:
         _stream_scores(ctx, p, source, scorer, checkpoint)
+    except Interrupted as exc:  # stopped after the batch in flight: the ledger records what was committed
+        exc.result = _streamed(ctx, scorer, ref, source, target, "interrupted")
+        raise
     finally:
         if server_copy is not None:
             import shutil
 
             shutil.rmtree(server_copy, ignore_errors=True)
-    # the query ended by itself (a signal ends in Interrupted with the stream's counts)
-    found = [r for _, r, _ in scorer.reports.collect(spark)]
+    return _streamed(ctx, scorer, ref, source, target, "ok")  # the query ended by itself
+
+
+def _streamed(ctx: JobContext, scorer: _StreamScorer, ref, source, target, status: str) -> Result:  # noqa: ANN001
+    """What `score --continuous` committed, from its batches' reports."""
+    found = [r for _, r, _ in scorer.reports.collect(ctx.spark)]
     return Result(
         job="score",
+        status=status,
         tables_read=[source.display],
         tables_written=[target.display] if any(r.written.get(target.display, 0) for r in found) else [],
         rows_read=sum(r.rows for r in found),

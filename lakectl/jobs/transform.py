@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lakectl.core.errors import JobFailed, TableNotFound
+from lakectl.core.errors import Interrupted, JobFailed, TableNotFound
 from lakectl.core.results import Result
 from lakectl.core.typed import parse_params
 from lakectl.engine.context import JobContext
@@ -92,6 +92,13 @@ def _run(ctx: JobContext, p: TransformParams) -> Result:
                 tally.add(Tally.from_json(batch_json))
         if tally.failure is None and not tally.dims_loaded:
             dims.commit(tally)
+    except Interrupted as exc:  # stopped after the batch in flight: the ledger records what was committed
+        if on_server:
+            for _, _, batch_json in writer.reports.collect(spark):
+                tally.add(Tally.from_json(batch_json))
+        exc.result = _result(ctx, p, t, rules, mode, drift, tally)
+        exc.result.status = "interrupted"
+        raise
     except Exception as exc:
         if tally.failure is not None:
             raise tally.failure from None

@@ -10,6 +10,7 @@ through ops.batch_figures (lakectl.lake.server_batches)."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,13 +21,29 @@ from lakectl.lake.server_batches import BatchFigures
 class BatchReport:
     rows: int  # the batch's input rows, each counted once
     written: dict[str, int] = field(default_factory=dict)  # table -> rows this batch committed to it
+    newest_event_time: float | None = None  # epoch seconds of the newest event_time among the batch's rows
+    committed_at: float = field(default_factory=time.time)  # epoch seconds, after the batch's last commit
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BatchReport:
-        return cls(rows=int(data.get("rows") or 0), written={str(k): int(v) for k, v in (data.get("written") or {}).items()})
+        return cls(
+            rows=int(data.get("rows") or 0),
+            written={str(k): int(v) for k, v in (data.get("written") or {}).items()},
+            newest_event_time=data.get("newest_event_time"),
+            committed_at=float(data.get("committed_at") or 0.0),
+        )
+
+
+def epoch(value: Any) -> float | None:
+    """A Spark timestamp (a naive datetime is UTC: lakectl's session time zone) as epoch seconds."""
+    if value is None:
+        return None
+    from datetime import UTC
+
+    return float((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
 
 
 class BatchReports:

@@ -78,6 +78,8 @@ def corrected(p: dict[str, Any], report: BatchReport) -> dict[str, Any]:
         "numInputRows": report.rows,
         "sparkInputRows": spark_rows,
         "committed": dict(report.written),
+        "newestEventTime": report.newest_event_time,
+        "committedAt": report.committed_at,
     }
     seconds = int((p.get("durationMs") or {}).get("triggerExecution") or 0) / 1000
     for key in ("inputRowsPerSecond", "processedRowsPerSecond"):

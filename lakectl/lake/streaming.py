@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 _STOP = threading.Event()
 _GATE_CLOSED = threading.Event()  # a stoppable batch refused to start (this process: a local session)
 _STOP_MARK = "lakectl: stop requested"
+# Why _STOP was set, for queries that run in other threads than the one that caught the signal
+# (`lakectl run --continuous` runs one query per stage, each waited on in its own thread).
+_STOP_REASON: list[str] = []
 # Batch functions running in this process now. Counted before the gate looks at _STOP, so once _STOP is
 # set a count of 0 means no batch is working and none will start: the query can be stopped without
 # cancelling a batch's Spark jobs half-way (which fails the query instead of stopping it).
@@ -92,17 +95,25 @@ def run_query(
         signals.append(signal.Signals(signum).name)
         _STOP.set()
 
-    main = threading.current_thread() is threading.main_thread()  # signal handlers: main thread only
-    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
+    # Signal handlers can only be set from the main thread, which then owns the stop flag. A query waited on in
+    # another thread (one stage of `run --continuous`) watches the flag its owner sets instead.
+    owner = threading.current_thread() is threading.main_thread() and not stop_scope_active()
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)} if owner else {}
+
+    def stop_seen() -> bool:
+        if not signals and not owner and _STOP.is_set():
+            signals.append(_STOP_REASON[0] if _STOP_REASON else "SIGTERM")
+        return bool(signals)
+
     try:
         try:
-            while query.isActive and not signals:
+            while query.isActive and not stop_seen():
                 query.awaitTermination(1)
                 feed(query)
         except Exception:
             # A signal's handler runs while awaitTermination waits; the gate may refuse the next batch before it
             # returns, and then it raises the query's error. After a stop request that error is judged below.
-            if not signals:
+            if not stop_seen():
                 raise
         if signals:
             if type(writer).__module__.startswith("pyspark.sql.connect"):
@@ -113,9 +124,11 @@ def run_query(
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-        _STOP.clear()
+        if owner:
+            _STOP.clear()
     gate_closed = _GATE_CLOSED.is_set()
-    _GATE_CLOSED.clear()
+    if owner:
+        _GATE_CLOSED.clear()
     error = query.exception()
     if signals and (error is None or gate_closed or _STOP_MARK in str(error)):
         raise Interrupted(
@@ -125,6 +138,49 @@ def run_query(
     if error is not None:
         raise error  # type: ignore[misc]
     return query
+
+
+_SCOPES: list[int] = []
+
+
+def stop_scope_active() -> bool:
+    """Whether a `StopScope` owns the stop flag now."""
+    return bool(_SCOPES)
+
+
+class StopScope:
+    """Several queries waited on in worker threads, stopped together: SIGINT/SIGTERM (caught here, in the
+    main thread) or `stop(reason)` (a stage failed) set the stop flag every `run_query` watches, and each
+    stops after its batch in flight. Use as a context manager in the main thread."""
+
+    def __enter__(self) -> StopScope:
+        _SCOPES.append(1)
+        _STOP_REASON.clear()
+        self.signal: str | None = None
+
+        def request_stop(signum: int, _frame: Any) -> None:
+            self.signal = self.signal or signal.Signals(signum).name
+            self.stop(self.signal)
+
+        self._previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def stop(self, reason: str) -> None:
+        if not _STOP_REASON:
+            _STOP_REASON.append(reason)
+        _STOP.set()
+
+    @property
+    def stopping(self) -> bool:
+        return _STOP.is_set()
+
+    def __exit__(self, *_exc: object) -> None:
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+        _SCOPES.pop()
+        _STOP.clear()
+        _GATE_CLOSED.clear()
+        _STOP_REASON.clear()
 
 
 def _stop_when_no_batch_runs(query: StreamingQuery, feed: ProgressFeed) -> None:

@@ -39,6 +39,9 @@ COLUMNS: list[tuple[str, str]] = [
     ("spark_input_rows", "int64"),  # Spark's per-source count (one per action that read the batch)
     ("rows_committed", "int64"),
     ("committed", "string"),  # JSON: table -> rows this batch committed to it
+    # freshness: the newest event time among the batch's rows, and when the batch's last commit was made
+    ("newest_event_time", "timestamp"),
+    ("committed_at", "timestamp"),
 ]
 
 
@@ -46,6 +49,10 @@ def _ts(text: str | None) -> datetime | None:
     if not text:
         return None
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _epoch_ts(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(float(value), UTC)
 
 
 def _float(value: Any) -> float | None:
@@ -85,6 +92,8 @@ def progress_rows(progress: list[dict[str, Any]], stream: str, run_id: str, chec
                 "spark_input_rows": int(p.get("sparkInputRows", p.get("numInputRows")) or 0),
                 "rows_committed": sum(int(n) for n in (p.get("committed") or {}).values()) if "committed" in p else None,
                 "committed": json.dumps(p["committed"]) if "committed" in p else None,
+                "newest_event_time": _epoch_ts(p.get("newestEventTime")),
+                "committed_at": _epoch_ts(p.get("committedAt")),
             }
         )
     return rows

@@ -100,6 +100,20 @@ def throughput_chart(progress: list[dict[str, Any]]) -> str:
     return svg.line_chart("Ingest throughput: processed rows/s per micro-batch", series, y_label="rows/s", y_min=0)
 
 
+def lag_chart(progress: list[dict[str, Any]]) -> str:
+    """End-to-end lag of each micro-batch that recorded its newest event (gold's, under run --continuous):
+    when it committed minus that event time."""
+    series: dict[str, list[tuple[float, float]]] = {}
+    for p in progress:
+        committed, newest = _epoch(p.get("committed_at")), _epoch(p.get("newest_event_time"))
+        if committed is None or newest is None or not p.get("num_input_rows"):
+            continue
+        series.setdefault(p["stream"], []).append((committed, max(0.0, committed - newest)))
+    if not series:
+        return svg.empty("End-to-end lag per micro-batch", "no stream has recorded event times yet (lakectl run --continuous does)")
+    return svg.line_chart("End-to-end lag: seconds from an event to its micro-batch's commit", series, y_label="s", y_min=0)
+
+
 def quality_chart(rules: list[RuleQuality], min_pass_rate: float | None = None) -> str:
     series = {
         f"{r.table}:{r.rule}": [
@@ -262,7 +276,7 @@ def render_html(
         "<h2>Recent runs</h2>",
         runs_table(runs, hidden_runs),
         "<h2>Throughput</h2>",
-        _charts(throughput_chart(progress)),
+        _charts(throughput_chart(progress), lag_chart(progress)),
         "<h2>Data quality</h2>",
         _charts(quality_chart(rules, min_pass_rate), quarantine_chart(growth)),
         "<h2>Tables</h2>",

@@ -28,7 +28,7 @@ STREAM_TABLES = ("bronze.events",)
 class Check:
     name: str  # e.g. "freshness:silver.events"
     table: str
-    kind: str  # freshness | max_lag_records | min_pass_rate | max_small_file_ratio | grants_drift | min_rating_agreement | max_score_psi
+    kind: str  # freshness | max_lag_records | max_end_to_end_lag | min_pass_rate | max_small_file_ratio | grants_drift | min_rating_agreement | max_score_psi
     status: str  # pass | breach | skipped
     value: float | None
     threshold: float
@@ -62,6 +62,8 @@ def evaluate(settings: Settings, *, kafka_timeout: float = 5.0) -> list[Check]:
             checks.extend(_pass_rates(key, rates.get(key, {}), sla.min_pass_rate))
         if sla.max_lag_records is not None:
             checks.extend(_lag(key, streams, sla.max_lag_records))
+        if sla.max_end_to_end_lag_seconds is not None:
+            checks.append(_end_to_end_lag(settings, key, sla.max_end_to_end_lag_seconds))
     if settings.grant.sla.grants_drift == "fail":
         checks.append(_grants_drift(settings))
     if settings.ml.sla.configured:
@@ -214,6 +216,25 @@ def _freshness(key: str, h: TableHealth, limit: float) -> Check:
         h.freshness_minutes,
         limit,
         f"{key} last written {h.freshness_minutes:,.1f} min ago (SLA {limit:,g} min)",
+    )
+
+
+def _end_to_end_lag(settings: Settings, key: str, limit: float) -> Check:
+    from lakectl.monitor.freshness import lag_seconds, newest_event
+
+    name = f"end_to_end_lag:{key}"
+    lag = lag_seconds(newest_event(settings, key))
+    if lag is None:
+        return Check(name, key, "max_end_to_end_lag", "breach", None, limit, f"{key}: no event time to measure its lag from")
+    ok = lag <= limit
+    return Check(
+        name,
+        key,
+        "max_end_to_end_lag",
+        "pass" if ok else "breach",
+        lag,
+        limit,
+        f"{key} reflects events up to {lag:,.0f} s ago (SLA {limit:,g} s)",
     )
 
 

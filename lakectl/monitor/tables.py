@@ -9,6 +9,7 @@ from typing import Any
 
 from lakectl.config import Settings
 from lakectl.lake.deltars import column_lists, open_table
+from lakectl.monitor.freshness import lag_seconds, newest_event
 
 # Commits that do not bring new data: they must not make a table look fresh.
 MAINTENANCE_OPS = {
@@ -50,6 +51,8 @@ class TableHealth:
     bytes: int | None = None
     last_operations: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    newest_event: str | None = None  # ISO UTC of the newest event time the table reflects (lakectl.monitor.freshness)
+    end_to_end_lag_s: float | None = None  # now - newest_event
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,6 +100,9 @@ def table_health(settings: Settings, key: str, *, history_limit: int = 5, now: d
             now = now or datetime.now(UTC)
             health.freshness_minutes = round((now.timestamp() * 1000 - last_ms) / 60_000, 2)
         _file_stats(dt, health, settings.monitor.small_file_bytes)
+        newest = newest_event(settings, key)
+        health.newest_event = newest.isoformat(timespec="seconds") if newest else None
+        health.end_to_end_lag_s = lag_seconds(newest, now)
         health.status = "ok"
     except Exception as exc:  # a corrupt or unsupported log: report it, keep going with the others
         health.status = "unreadable"

@@ -95,7 +95,7 @@ def _render_tables(result: Any, fmt: str = "table") -> None:
     byte count and the last operations."""
     from lakectl.cli.fit import Column
     from lakectl.cli.render import console_for
-    from lakectl.core.formatting import count, human_bytes, minutes, percent, when, when_short
+    from lakectl.core.formatting import count, duration, human_bytes, minutes, percent, when, when_short
 
     wide = fmt == "wide"
     present = [t for t in result.details if t["status"] != "missing"]
@@ -110,7 +110,7 @@ def _render_tables(result: Any, fmt: str = "table") -> None:
         Column("files", number=True, drop=2),
         Column("small", number=True, drop=1),
         Column("size", number=True),
-        *([Column("bytes", number=True), Column("last operations", wrap=True)] if wide else []),
+        *([Column("event lag", number=True), Column("bytes", number=True), Column("last operations", wrap=True)] if wide else []),
     ]
     rows, styles = [], []
     for t in present:
@@ -127,7 +127,15 @@ def _render_tables(result: Any, fmt: str = "table") -> None:
                 count(t["files"]),
                 percent(t["small_file_ratio"], 0),
                 human_bytes(t["bytes"]),
-                *([count(t["bytes"]), ", ".join(f"v{o['version']} {o['operation']}" for o in t["last_operations"][:3])] if wide else []),
+                *(
+                    [
+                        duration(t["end_to_end_lag_s"]) if t.get("end_to_end_lag_s") is not None else "",
+                        count(t["bytes"]),
+                        ", ".join(f"v{o['version']} {o['operation']}" for o in t["last_operations"][:3]),
+                    ]
+                    if wide
+                    else []
+                ),
             ]
         )
         styles.append("red" if late or t["status"] != "ok" else None)
@@ -136,7 +144,9 @@ def _render_tables(result: Any, fmt: str = "table") -> None:
     if missing:
         console.print(f"[dim]not written yet: {', '.join(missing)}[/]")
     console.print(
-        "[dim]age: since the last write (red: later than its freshness SLA); small: share of files under monitor.small_file_bytes[/]"
+        "[dim]age: since the last write (red: later than its freshness SLA); small: share of files under monitor.small_file_bytes"
+        + ("; event lag: now - the newest event the table reflects" if wide else "")
+        + "[/]"
     )
 
 

@@ -16,6 +16,7 @@ from lakectl.jobs.params import RunParams
     examples=[
         ("lakectl run", "ingest, transform and aggregate what is new"),
         ("lakectl run --source kafka --skip aggregate", "the first two stages from Kafka"),
+        ("lakectl run --source kafka --continuous", "every stage as a stream, Kafka to gold (and scores), until Ctrl-C"),
     ],
     exits=(1, 3, 4, 5, 6),
 )
@@ -24,6 +25,8 @@ from lakectl.jobs.params import RunParams
     source=option("-s", metavar="SOURCE", help=f"Where the ingest stage reads events: {choices_text(Source)}."),
     full_refresh=option(help="Aggregate: recompute gold in full."),
     skip=option(help="Leave out a stage (repeatable)."),
+    continuous=option(help="Run every stage as a stream in this one process until Ctrl-C or SIGTERM (scores too, when a champion exists)."),
+    trigger_interval=option(help="Micro-batch interval of every stream with --continuous, e.g. '1 second'."),
     dry_run=DRY_RUN,
 )
 def run(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:

@@ -33,21 +33,27 @@ def build(spec: GoldSpec, events: DataFrame, scores: DataFrame | None) -> DataFr
     return spec.build(events, scores) if spec.table == "gold.sentiment_daily" else spec.build(events)
 
 
-def write_full(ctx: JobContext, spec: GoldSpec, silver: DataFrame, scores: DataFrame | None) -> None:
+Txn = tuple[str, int]  # (txnAppId, txnVersion): Delta skips a write it has already committed under them
+
+
+def _writer(df: DataFrame, ctx: JobContext, txn: Txn | None):  # noqa: ANN202 - pyspark's DataFrameWriter
+    writer = df.write.format("delta").option("userMetadata", ctx.run_id)
+    if txn is not None:
+        writer = writer.option("txnAppId", txn[0]).option("txnVersion", txn[1])
+    return writer
+
+
+def write_full(ctx: JobContext, spec: GoldSpec, silver: DataFrame, scores: DataFrame | None, txn: Txn | None = None) -> None:
     gold = ctx.settings.table(spec.table)
-    writer = (
-        build(spec, silver, scores)
-        .write.format("delta")
-        .mode("overwrite")
-        .option("overwriteSchema", "true")
-        .option("userMetadata", ctx.run_id)
-    )
+    writer = _writer(build(spec, silver, scores), ctx, txn).mode("overwrite").option("overwriteSchema", "true")
     if gold.config.partition_by:
         writer = writer.partitionBy(*gold.config.partition_by)
     writer.save(gold.path)
 
 
-def write_days(ctx: JobContext, spec: GoldSpec, silver: DataFrame, scores: DataFrame | None, plan: RefreshPlan) -> None:
+def write_days(
+    ctx: JobContext, spec: GoldSpec, silver: DataFrame, scores: DataFrame | None, plan: RefreshPlan, txn: Txn | None = None
+) -> None:
     """Recompute the touched days from all their silver rows and write them in one commit. Days the
     table already holds are overwritten (replaceWhere: keys left without rows disappear with their
     day's old rows). Days newer than all of the table's are appended: a blind append needs neither the
@@ -55,7 +61,7 @@ def write_days(ctx: JobContext, spec: GoldSpec, silver: DataFrame, scores: DataF
     from pyspark.sql import functions as F
 
     rows = silver.where(F.col("event_date").isin(*plan.touched_days))
-    writer = build(spec, rows, scores).write.format("delta").option("userMetadata", ctx.run_id)
+    writer = _writer(build(spec, rows, scores), ctx, txn)
     if plan.append:
         writer = writer.mode("append")
     else:
