@@ -34,6 +34,8 @@ class StreamHealth:
     backlog_files: int | None = None  # files source: files in the folder not yet in the checkpoint
     backlog_detail: dict[str, Any] | None = None
     error: str | None = None
+    writes: str | None = None  # the table the stream writes
+    end_to_end_lag_s: float | None = None  # now - the newest event that table reflects (lakectl.monitor.freshness)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -216,6 +218,11 @@ def stream_health(
     if last_ms is not None:
         health.last_batch_time = datetime.fromtimestamp(last_ms / 1000, tz=UTC).isoformat(timespec="seconds")
         health.minutes_since_last_batch = round((now.timestamp() * 1000 - last_ms) / 60_000, 2)
+    health.writes = "gold.kpi_hourly" if name == "aggregate" else "bronze.events" if health.source in set(Source) else None
+    if health.writes is not None:
+        from lakectl.monitor.freshness import lag_seconds, newest_event
+
+        health.end_to_end_lag_s = lag_seconds(newest_event(settings, health.writes), now)
     alive = query_running(checkpoint)
     health.state = "running" if alive else ("never-run" if batch is None and not mine else "stopped")
     try:

@@ -85,3 +85,16 @@ def test_report_draws_gold_lag_per_micro_batch():
     svg = lag_chart(progress)
     assert "End-to-end lag" in svg and ">aggregate<" in svg and ">files<" not in svg
     assert "no stream has recorded event times yet" in lag_chart(progress[-1:])
+
+
+def test_streams_report_the_lag_of_the_table_they_write(tmp_path):
+    from lakectl.monitor.streams import all_streams
+
+    root = tmp_path / "lake"
+    s = settings_from_dict({"storage": {"root": str(root)}}, "<test>")
+    _events(Path(s.table("bronze.events").path), [NOW - timedelta(minutes=3)])
+    checkpoint = s.storage.checkpoints_dir / "ingest" / "files"
+    (checkpoint / "offsets").mkdir(parents=True)
+    (checkpoint / "state.json").write_text(json.dumps({"app_id": "a", "identity": {"source": "files", "path": str(tmp_path / "landing")}}))
+    (stream,) = all_streams(s)
+    assert stream.writes == "bronze.events" and 170 <= stream.end_to_end_lag_s <= 280

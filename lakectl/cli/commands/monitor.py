@@ -177,6 +177,7 @@ def _render_streams(result: Any, fmt: str) -> None:
             rate(s["processed_rows_per_second"]),
             "" if s["batch_duration_ms"] is None else duration(s["batch_duration_ms"] / 1000),
             backlog(s),
+            "" if s.get("end_to_end_lag_s") is None else duration(s["end_to_end_lag_s"]),
         ]
         for s in result.details
     ]
@@ -189,6 +190,7 @@ def _render_streams(result: Any, fmt: str) -> None:
         Column("processed", number=True, drop=1),
         Column("batch took", number=True, drop=5),
         Column("backlog", number=True),
+        Column("event lag", number=True, drop=6),
     ]
     _table("streams", columns, rows, fmt, ["red" if s["state"] == "never-run" else None for s in result.details])
 
@@ -454,7 +456,9 @@ def tables(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
 KAFKA_TIMEOUT = option(help="Seconds to wait for Kafka end offsets.")
 
 
-@app.command("streams", epilog=epilog([("lakectl monitor streams", "each ingest stream: running, last batch, backlog")], exits=(4,)))
+@app.command(
+    "streams", epilog=epilog([("lakectl monitor streams", "each stream: running, last batch, backlog, end-to-end lag")], exits=(4,))
+)
 @options_from(MonitorParams, kafka_timeout=KAFKA_TIMEOUT)
 def streams(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Per ingest stream: last batch, input/processing rates, batch duration, backlog, running or not."""
