@@ -172,7 +172,8 @@ def fail(exc: BaseException, *, verbose: bool, as_json: bool) -> NoReturn:
                 {"status": "error", "error": {"kind": err.kind, "message": err.message, "hint": err.hint, "exit_code": err.exit_code}}
             )
         )
-    print(f"lakectl: error: {err.one_line()}", file=sys.stderr)
+    # A stop the operator asked for (Ctrl-C, SIGTERM) is not an error: the line says what was committed.
+    print(f"lakectl: {err.one_line()}" if err.kind == "interrupted" else f"lakectl: error: {err.one_line()}", file=sys.stderr)
     raise typer.Exit(err.exit_code)
 
 

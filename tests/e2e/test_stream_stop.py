@@ -216,4 +216,4 @@ def test_ctrl_c_on_a_one_shot_command_prints_one_line(tmp_path):
             proc.kill()
             proc.wait()
     assert proc.returncode == 130, err[-3000:]
-    assert err.strip().splitlines() == ["lakectl: error: interrupted"], err[-3000:]
+    assert err.strip().splitlines() == ["lakectl: interrupted"], err[-3000:]
