@@ -16,6 +16,7 @@ from lakectl.jobs.params import DemoParams
     examples=[
         ("lakectl demo", "a day of synthetic data through the pipeline, the model, a check and a report"),
         ("lakectl demo -n 20000 --bad-fraction 0.05", "smaller, with more bad records to quarantine"),
+        ("lakectl demo --with-services", "also a local Kafka broker and Unity Catalog: ingest from a topic, apply grants"),
         ("lakectl demo --dry-run", "the stages it would run and where everything would go"),
     ],
     exits=(1, 3),
@@ -24,12 +25,17 @@ from lakectl.jobs.params import DemoParams
     DemoParams,
     events=option("-n", help="Events to generate for the day."),
     bad_fraction=option(help="Share of malformed records."),
+    with_services=option(
+        help="Also start the local Kafka broker and Unity Catalog server (Java 17, cached jars): ingest the events from a "
+        "Kafka topic, apply the example grants policy; both are stopped at the end."
+    ),
     dry_run=DRY_RUN,
 )
 def demo(ctx: typer.Context, params: dict[str, Any], json_out: bool) -> None:
     """Show the whole product on the local default: generate a day of data; ingest, transform and aggregate it;
     train the sentiment model on its reviews and score them; run `monitor check` and write the HTML report
-    under the storage root. Ends with where everything is and the next commands to try."""
+    under the storage root. Ends with where everything is and the next commands to try. With --with-services, the
+    events go through a local Kafka broker and the example grants policy is applied on a local Unity Catalog server."""
     run_job(ctx, "demo", params, json_out, remote=False, progress="stages", present=_with_next_steps)
 
 
