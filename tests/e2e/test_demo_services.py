@@ -67,8 +67,7 @@ def test_demo_with_services_ingests_from_kafka_applies_the_policy_and_stops_both
     kafka = doc["kafka"]  # every generated event went through the topic and was ingested from it, once
     assert kafka["topic"] == "lakectl.events" and kafka["produced"] == 2000
     assert kafka["rows_ingested"] + kafka["rows_quarantined"] == kafka["produced"] and kafka["rows_quarantined"] > 0
-    ingest = next(d for d in doc["details"] if d["stage"] == "ingest")
-    assert ingest["source"] == "kafka" if "source" in ingest else True
+    assert kafka["bootstrap"] == doc["services"]["kafka"]["bootstrap"], "produced to the demo's broker, not the config's"
     bronze = DeltaTable(str(root / "tables" / "bronze" / "events")).to_pyarrow_table(columns=["event_id"]).num_rows
     assert bronze == kafka["rows_ingested"]
     assert not (root / "landing" / "events").exists() or not any((root / "landing" / "events").iterdir()), "no event files"
@@ -125,7 +124,7 @@ def test_demo_with_services_stopped_by_sigterm_stops_both_services(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, "".join(lines) + rest
-    assert "lakectl: error: interrupted" in rest or "lakectl: error: " in rest, rest
+    assert rest.strip().splitlines()[-1].startswith("lakectl: error: ") and "Traceback" not in rest, rest
     deadline = time.monotonic() + 5
     while [p for p in ports if _open(p)] and time.monotonic() < deadline:
         time.sleep(0.2)

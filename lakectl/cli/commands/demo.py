@@ -44,15 +44,42 @@ def _with_next_steps(result: Any, fmt: str) -> None:
 
     from lakectl.cli.render import render_result
 
-    shown = {k: v for k, v in result.metrics.items() if k not in ("where", "next")}  # printed below, as lines
+    as_lines = ("where", "next", "services", "kafka", "grants")  # printed below, as lines
+    shown = {k: v for k, v in result.metrics.items() if k not in as_lines}
     render_result(result if fmt == "json" else replace(result, metrics=shown), fmt=fmt)
-    if fmt == "json" or result.status not in OK_STATUSES:
+    if fmt == "json":
+        return
+    services = _services_lines(result.metrics)
+    if result.status not in OK_STATUSES:
+        if services:  # also after a failure: the services are stopped
+            print(services[0], file=sys.stderr)
         return
     lines = []
     if "verdict" in result.metrics:
         m = result.metrics
         lines.append(f"monitor check: {m['verdict']} ({m['breaches']} breach(es) in {m['checks']} checks)")
+    lines += services
     where = result.metrics.get("where", {})
     lines += ["where:"] + [f"  {k:<8} {v}" for k, v in where.items()]
     lines += ["next:"] + [f"  {step}" for step in result.metrics.get("next", [])]
     print("\n".join(lines), file=sys.stderr)
+
+
+def _services_lines(m: dict[str, Any]) -> list[str]:
+    """--with-services: the services and their state, the Kafka rows, the grants applied."""
+    services = m.get("services")
+    if not services:
+        return []
+    kafka, uc = services.get("kafka", {}), services.get("unity_catalog", {})
+    states = {s.get("state") for s in (kafka, uc) if s}
+    lines = [f"services: Kafka ({kafka.get('bootstrap', '-')}) and Unity Catalog ({uc.get('url', '-')}) {'/'.join(sorted(states))}"]
+    if "kafka" in m:
+        k = m["kafka"]
+        lines.append(
+            f"kafka: {k['produced']:,} events produced to topic {k['topic']}, "
+            f"{k['rows_ingested']:,} ingested into bronze.events, {k['rows_quarantined']:,} quarantined"
+        )
+    if "grants" in m and m["grants"].get("policy"):
+        g = m["grants"]
+        lines.append(f"grants: {g['changes_applied']:,} change(s) applied from {g['policy']}")
+    return lines
