@@ -89,6 +89,7 @@ class DemoParams(Struct):
     events: Annotated[int, Meta(ge=1)] = 50_000
     bad_fraction: Annotated[float, Meta(ge=0.0, le=0.99)] = 0.01
     seed: int = 42
+    with_services: bool = False  # also the local Kafka broker (ingest from a topic) and Unity Catalog (grant apply)
     dry_run: bool = False
 
 
