@@ -50,9 +50,8 @@ def _result(p: ReplayParams, out: ReplayOutcome) -> Result:
         warnings.append(f"{out.skipped_without_key} row(s) of {out.quarantine} have no event_id and were left as they are")
     if p.rule and not out.replayed:
         warnings.append(f"no row of {out.quarantine} waiting for a replay failed {p.rule!r}")
-    written = [] if p.dry_run else [t for t, n in ((out.target, out.inserted), (out.quarantine, out.marked)) if n]
-    if out.reviews_inserted and not p.dry_run:
-        written.insert(1, "silver.reviews")
+    landed = ((out.target, out.inserted), (out.reviews, out.reviews_inserted), (out.quarantine, out.marked))
+    written = [] if p.dry_run else [t for t, n in landed if t and n]
     return Result(
         job="replay",
         dry_run=p.dry_run,

@@ -11,6 +11,7 @@ class ReplayOutcome:
     layer: str
     quarantine: str  # the table replayed, display name
     target: str  # the next layer's table
+    reviews: str | None = None  # silver.reviews, which a silver replay also writes
     replayed: int = 0  # quarantine rows taken (not yet moved or dropped, matching --rule/--since)
     moved: int = 0  # pass today's parsing and rules: in the next layer now
     dropped: int = 0  # fail only drop rules: discarded, marked dropped

@@ -75,7 +75,7 @@ def replay_silver(ctx: JobContext, selection: Selection, *, dry_run: bool) -> Re
 
     spark = ctx.spark
     t = TransformTables.of(ctx.settings)
-    out = ReplayOutcome("silver", t.quarantine.display, t.events.display)
+    out = ReplayOutcome("silver", t.quarantine.display, t.events.display, t.reviews.display)
     if not is_delta_table(spark, t.quarantine.path):
         return None
     if not dry_run:
@@ -86,17 +86,19 @@ def replay_silver(ctx: JobContext, selection: Selection, *, dry_run: bool) -> Re
     dims = Dimensions.load(spark, ctx.settings, t)
     checked = None
     try:
-        out.replayed = taken.count()
+        counts = taken.agg(F.count(F.lit(1)).alias("rows"), F.count_if(F.col(KEY).isNull()).alias("no_key")).first()
+        out.replayed, out.skipped_without_key = int(counts["rows"]), int(counts["no_key"])
         keyed = taken.where(F.col(KEY).isNotNull())
-        out.skipped_without_key = out.replayed - keyed.count()
         rows = rebuild(keyed, record_schema(spark, t), dims, ctx.run_id)
         validate(rows, rules)
         checked = check_and_dedup(rows, rules).join(keyed.select(KEY, F.col("rules").alias("_old_rules")), KEY).persist()
         outcome = F.col(OUTCOME)
-        stats = checked.agg(
+        failing = outcome == "quarantine"
+        stats = checked.agg(  # one pass: the outcomes, and how many rows still fail each rule
             *[F.count_if(outcome == o).alias(o) for o in ("ok", "drop", "quarantine", "fail")],
             F.count_if((outcome == "ok") & (F.col("event_type") == "review")).alias("ok_reviews"),
-            F.count_if((outcome == "quarantine") & ~F.col(FAILED).eqNullSafe(F.col("_old_rules"))).alias("changed"),
+            F.count_if(failing & ~F.col(FAILED).eqNullSafe(F.col("_old_rules"))).alias("changed"),
+            *[F.count_if(failing & F.array_contains(FAILED, r.name)).alias(f"_rule_{i}") for i, r in enumerate(rules)],
         ).first()
         if stats["fail"]:
             raise JobFailed(
@@ -105,8 +107,9 @@ def replay_silver(ctx: JobContext, selection: Selection, *, dry_run: bool) -> Re
             )
         out.moved, out.dropped, out.still_failing = int(stats["ok"]), int(stats["drop"]), int(stats["quarantine"])
         out.reason_changed = int(stats["changed"])
-        by_rule = checked.where(outcome == "quarantine").select(F.explode(FAILED).alias("r")).groupBy("r").count().collect()
-        out.failing_by_rule = {r["r"]: int(r["count"]) for r in sorted(by_rule, key=lambda r: r["r"])}
+        out.failing_by_rule = {
+            r.name: int(stats[f"_rule_{i}"]) for i, r in sorted(enumerate(rules), key=lambda x: x[1].name) if stats[f"_rule_{i}"]
+        }
         if dry_run:
             return out
         good = good_rows(checked.drop("_old_rules"), rules)
