@@ -61,5 +61,6 @@ def _result(p: ReplayParams, out: ReplayOutcome) -> Result:
         tables_read=[out.quarantine],
         tables_written=written,
         warnings=warnings,
-        metrics={**out.to_dict(), "rule": p.rule, "since": p.since},
+        details=[{"rule": rule, "still_failing": n} for rule, n in out.failing_by_rule.items()],
+        metrics={**{k: v for k, v in out.to_dict().items() if k != "failing_by_rule"}, "rule": p.rule, "since": p.since},
     )

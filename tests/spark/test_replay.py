@@ -130,7 +130,7 @@ def test_loosened_rule_moves_exactly_the_rows_that_now_pass_once(lake, spark):
     run_id = result.metrics["run_id"]
     assert (result.rows_read, result.rows_written, result.rows_quarantined) == (5, 2, 3)
     assert (result.metrics["inserted"], result.metrics["reviews_inserted"], result.metrics["marked"]) == (2, 1, 5)
-    assert result.metrics["failing_by_rule"] == {"price_range": 1, "quantity_range": 1, "rating_range": 1}
+    assert {d["rule"]: d["still_failing"] for d in result.details} == {"price_range": 1, "quantity_range": 1, "rating_range": 1}
     assert result.tables_written == ["silver.events", "silver.reviews", "silver.quarantine"]
 
     # exactly the rows that pass now moved, stamped with this replay's run id, and the review reached silver.reviews
@@ -188,7 +188,7 @@ def test_bronze_replay_reparses_with_todays_parse_into_bronze_once(lake, spark, 
     monkeypatch.setattr(parse, "EVENT_TYPES", (*parse.EVENT_TYPES, "wishlist"))  # the parse learnt a new event type
     result = run_job(ctx, "replay", {"layer": "bronze"})
     assert (result.rows_read, result.rows_written, result.rows_quarantined, result.metrics["inserted"]) == (2, 1, 1, 1)
-    assert result.metrics["failing_by_rule"] == {"malformed_json": 1}
+    assert {d["rule"]: d["still_failing"] for d in result.details} == {"malformed_json": 1}
     rows = _df(ctx, "bronze.events").where("event_id = 'x-wishlist'").collect()
     assert [r["ingest_run_id"] for r in rows] == [result.metrics["run_id"]]
     state = {r["raw"]: (r["replay_status"], r["reason"]) for r in _df(ctx, "bronze.quarantine").collect()}
