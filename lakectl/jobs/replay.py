@@ -15,6 +15,7 @@ from lakectl.core.typed import parse_params
 from lakectl.engine.context import JobContext
 from lakectl.jobs.params import ReplayParams
 from lakectl.lake.checkpoints import checkpoint_lock
+from lakectl.lake.preflight import checkable, exists
 from lakectl.pipeline.replay.marks import Selection, since_instant
 from lakectl.pipeline.replay.outcome import ReplayOutcome
 
@@ -33,15 +34,18 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
 
 
 def _run(ctx: JobContext, p: ReplayParams, selection: Selection) -> Result:
+    handle = ctx.settings.table(QUARANTINE[p.layer])
+    nothing = Result(
+        job="replay", dry_run=p.dry_run, warnings=[f"{handle.display} does not exist: nothing was quarantined, nothing to replay"]
+    )
+    if checkable(handle) and not exists(handle):
+        return nothing  # answered from the file system: no JVM for nothing
     if p.layer == "bronze":
         from lakectl.pipeline.replay.bronze import replay_bronze as replay
     else:
         from lakectl.pipeline.replay.silver import replay_silver as replay
     out = replay(ctx, selection, dry_run=p.dry_run)
-    table = ctx.settings.table(QUARANTINE[p.layer]).display
-    if out is None:
-        return Result(job="replay", dry_run=p.dry_run, warnings=[f"{table} does not exist: nothing was quarantined, nothing to replay"])
-    return _result(p, out)
+    return nothing if out is None else _result(p, out)
 
 
 def _result(p: ReplayParams, out: ReplayOutcome) -> Result:

@@ -50,3 +50,16 @@ def test_add_columns_quotes_names_and_refuses_odd_types():
     )
     with pytest.raises(ValueError):
         sql.add_columns_sql("delta.`/q`", [("c", "string); DROP TABLE x; --")])
+
+
+def test_replay_with_no_quarantine_table_says_so_without_starting_spark(tmp_path):
+    from lakectl.config import settings_from_dict
+    from lakectl.engine.context import JobContext
+    from lakectl.jobs import run_job
+
+    ctx = JobContext(settings=settings_from_dict({"storage": {"root": str(tmp_path / "lake")}}, "<test>"))
+    for layer in ("silver", "bronze"):
+        result = run_job(ctx, "replay", {"layer": layer, "dry_run": True})
+        assert (result.rows_read, result.tables_written) == (0, [])
+        assert result.warnings == [f"{layer}.quarantine does not exist: nothing was quarantined, nothing to replay"]
+    assert not ctx.has_spark
