@@ -68,7 +68,8 @@ class Selection:
         if self.rule is not None:
             df = df.where(F.array_contains(rules, self.rule))
         if self.since is not None:
-            df = df.where(F.col(time_column) >= F.lit(self.since.astimezone(UTC).replace(tzinfo=None)).cast("timestamp"))
+            # an aware datetime: the same instant whatever the session's or the machine's time zone
+            df = df.where(F.col(time_column) >= F.lit(self.since.astimezone(UTC)))
         return df
 
 
