@@ -8,6 +8,7 @@ COMMANDS = (
     "generate",
     "ingest",
     "transform",
+    "replay",
     "aggregate",
     "run",
     "demo",

@@ -223,6 +223,26 @@ def merge_sql(ref: str, view: str, key: str | Sequence[str], *, update_columns: 
     return text + " WHEN NOT MATCHED THEN INSERT *"
 
 
+_COLUMN_TYPE = re.compile(r"^[a-z]+(<[a-z, <>]+>)?$")
+
+
+def add_columns_sql(ref: str, columns: Sequence[tuple[str, str]]) -> str:
+    """ALTER TABLE ref ADD COLUMNS (`name` type, ...): `type` a simple Spark type name (string, timestamp, array<string>)."""
+    for _, kind in columns:
+        if not _COLUMN_TYPE.match(kind):
+            raise ValueError(f"not a simple column type: {kind!r}")
+    return f"ALTER TABLE {ref} ADD COLUMNS (" + ", ".join(f"{quote_ident(c)} {k}" for c, k in columns) + ")"
+
+
+def update_matched_sql(ref: str, view: str, keys: Sequence[str], *, set_columns: Sequence[str], changed: Sequence[str]) -> str:
+    """MERGE INTO ref t USING view s ON t.key <=> s.key [AND ...] WHEN MATCHED AND one of `changed` differs
+    THEN UPDATE SET the `set_columns` only: rows are never inserted (NULL-safe key comparison)."""
+    on = " AND ".join(f"t.{quote_ident(k)} <=> s.{quote_ident(k)}" for k in keys)
+    differs = " OR ".join(f"NOT (t.{quote_ident(c)} <=> s.{quote_ident(c)})" for c in changed)
+    sets = ", ".join(f"t.{quote_ident(c)} = s.{quote_ident(c)}" for c in set_columns)
+    return f"MERGE INTO {ref} t USING {view} s ON {on} WHEN MATCHED AND ({differs}) THEN UPDATE SET {sets}"
+
+
 # --- scoring through a Databricks serving endpoint (score --via ai_query) -----------------------------
 
 

@@ -27,6 +27,7 @@ JOBS: dict[str, str] = {
     "score": "lakectl.jobs.score",
     "model": "lakectl.jobs.model",
     "lineage": "lakectl.jobs.lineage",
+    "replay": "lakectl.jobs.replay",
 }
 
 

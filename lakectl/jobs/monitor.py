@@ -106,15 +106,16 @@ def streams(ctx: JobContext, p: MonitorParams) -> Result:
 
 
 def quality(ctx: JobContext, p: MonitorParams) -> Result:
-    from lakectl.monitor.quality import DQ_TABLE, quarantine_growth, rule_quality
+    from lakectl.monitor.quality import DQ_TABLE, quarantine_growth, replay_runs, rule_quality
 
     rules = rule_quality(ctx.settings, since=_since(p))
     growth = quarantine_growth(ctx.settings)
+    replays = replay_runs(ctx.settings, since=_since(p))
     return Result(
         job="monitor quality",
         tables_read=[ctx.settings.table(DQ_TABLE).display] + [g["table"] for g in growth],
         details=[r.to_dict() for r in rules],
-        metrics={"rules": len(rules), "quarantine": growth},
+        metrics={"rules": len(rules), "quarantine": growth, "replays": replays},
     )
 
 

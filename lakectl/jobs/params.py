@@ -65,6 +65,13 @@ class TransformParams(Struct):
     dry_run: bool = False
 
 
+class ReplayParams(Struct):
+    layer: Literal["bronze", "silver"] = "silver"  # which quarantine: bronze.quarantine or silver.quarantine
+    rule: Annotated[str, Meta(min_length=1)] | None = None  # only rows that failed this rule (bronze: this reason)
+    since: Annotated[str, Meta(min_length=1)] | None = None  # only rows quarantined since: ISO date/time or 90m, 6h, 2d
+    dry_run: bool = False
+
+
 class AggregateParams(Struct):
     full_refresh: bool = False
     dry_run: bool = False

@@ -122,3 +122,36 @@ def quarantine_growth(settings: Settings, keys: tuple[str, ...] = QUARANTINE_TAB
             }
         )
     return out
+
+
+def replay_runs(settings: Settings, *, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Each finished `lakectl replay` from the run ledger, oldest first: the quarantine it replayed, how
+    many rows it took, moved on and left failing."""
+    import json
+
+    from lakectl.monitor.ledger import TABLE, read_runs
+
+    out = []
+    for r in read_runs(settings.table(TABLE).path):
+        if r.get("command") != "replay" or r.get("status") != "ok":
+            continue
+        started = r.get("started_at")
+        if since is not None and started is not None and started < since:
+            continue
+        try:
+            params = json.loads(r.get("params") or "{}")
+        except ValueError:
+            params = {}
+        out.append(
+            {
+                "run_id": r.get("run_id"),
+                "started_at": started.isoformat(timespec="seconds") if started else None,
+                "layer": params.get("layer") or "silver",
+                "rule": params.get("rule"),
+                "replayed": int(r.get("rows_in") or 0),
+                "moved": int(r.get("rows_out") or 0),
+                "still_failing": int(r.get("rows_quarantined") or 0),
+            }
+        )
+    out.sort(key=lambda x: x["started_at"] or "")
+    return out

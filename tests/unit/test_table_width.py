@@ -129,7 +129,20 @@ def _quality() -> Result:
             "per_day": [{"day": f"2026-12-0{d}", "rows_added": 12_345 * d} for d in range(1, 8)],
         }
     ]
-    return Result(job="monitor quality", details=[r.to_dict() for r in rules], metrics={"rules": 3, "quarantine": quarantine})
+    replays = [
+        {
+            "run_id": "4d2e9b7a0c15",
+            "started_at": "2026-12-07T15:10:00+00:00",
+            "layer": "silver",
+            "rule": "price_range",
+            "replayed": 123_456,
+            "moved": 120_001,
+            "still_failing": 3_455,
+        }
+    ]
+    return Result(
+        job="monitor quality", details=[r.to_dict() for r in rules], metrics={"rules": 3, "quarantine": quarantine, "replays": replays}
+    )
 
 
 def _check() -> Result:
@@ -307,7 +320,7 @@ SAMPLES: dict[str, tuple[Any, list[str]]] = {
     "monitor runs": (_runs, ["7f3c9a2e4b01", "transform", "interrupted", "aggregate"]),
     "monitor tables": (_tables, ["gold.revenue_by_country_daily", "silver.customers_scd2", "24,691,356", "5.0 GiB"]),
     "monitor streams": (_streams, ["kafka:lakectl.events.eu-west", "1,234,567 records", "never-run"]),
-    "monitor quality": (_quality, ["rating_between_1_and_5", "98.3%", "123,456", "quarantine.silver_events"]),
+    "monitor quality": (_quality, ["rating_between_1_and_5", "98.3%", "123,456", "quarantine.silver_events", "4d2e9b7a0c15", "120,001"]),
     "monitor check": (_check, ["freshness:silver.customers_scd2", "BREACH", "max_lag_records:bronze.events"]),
     "monitor models": (_models, ["sentiment-distilbert-multilingual/12", "370,368", "98.3%", "0.310"]),
     "monitor report": (_report, ["freshness:silver.customers_scd2", "silver.customers_scd2", "91.2%"]),

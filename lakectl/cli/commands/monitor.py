@@ -234,6 +234,33 @@ def _render_quality(result: Any, fmt: str) -> None:
         [[g["table"], g["status"], count(g["rows"]), ", ".join(f"{d['day']}: {d['rows_added']:,}" for d in g["per_day"][-7:])] for g in q],
         fmt,
     )
+    replays = result.metrics.get("replays") or []
+    if replays:
+        _table(
+            "quarantine replays (lakectl replay)",
+            [
+                Column("run"),
+                Column("quarantine", drop=2),
+                Column("rule", drop=1),
+                Column("replayed", number=True),
+                Column("moved", number=True),
+                Column("still failing", number=True),
+                Column("at (UTC)", short=when_short, drop=3),
+            ],
+            [
+                [
+                    r["run_id"],
+                    f"{r['layer']}.quarantine",
+                    r["rule"] or "all",
+                    count(r["replayed"]),
+                    count(r["moved"]),
+                    count(r["still_failing"]),
+                    when(r["started_at"]),
+                ]
+                for r in replays[-10:]
+            ],
+            fmt,
+        )
 
 
 @presents("monitor check")
