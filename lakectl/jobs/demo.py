@@ -40,7 +40,7 @@ def report_path(settings: Settings) -> Path:
 
 def pipeline(p: DemoParams) -> list[tuple[str, dict[str, Any]]]:
     """(job, params) of the data stages: generate, then the stages `lakectl run` executes."""
-    from lakectl.jobs.run import stages as run_stages
+    from lakectl.jobs.run_plan import stages as run_stages
 
     generate = ("generate", {"events": p.events, "bad_fraction": p.bad_fraction, "seed": p.seed})
     return [generate, *run_stages(RunParams(source=Source.files))]
@@ -208,7 +208,7 @@ def _champion(trained: Result, result: Result) -> tuple[dict[str, str] | None, d
 
 
 def _summarise(ctx: JobContext, result: Result, times: dict[str, float], seconds: float, with_services: bool = False) -> None:
-    from lakectl.jobs.run import rows_by_layer
+    from lakectl.jobs.run_plan import rows_by_layer
 
     by_job = {d["stage"]: d for d in result.details}
     result.rows_written = by_job.get("ingest", {}).get("rows_written", 0)

@@ -9,37 +9,16 @@ With `continuous`, every stage is its ordinary `--continuous` stream, all at onc
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, get_args
+from typing import Any
 
 from lakectl.core.errors import translate
 from lakectl.core.results import Result
 from lakectl.core.typed import parse_params
 from lakectl.engine.context import JobContext
-from lakectl.jobs.params import PipelineStage, RunParams
+from lakectl.jobs.params import RunParams
+from lakectl.jobs.run_plan import rows_by_layer, stages
 
-STAGES: tuple[str, ...] = get_args(PipelineStage)
 StageEvent = Callable[[str, str, "Result | None"], None]  # (stage, "start" | "done", result)
-
-
-def stages(p: RunParams) -> list[tuple[str, dict[str, Any]]]:
-    """(job, params) for every stage the run will execute, in order."""
-    plan: dict[str, dict[str, Any]] = {
-        "ingest": {"source": p.source, "dry_run": p.dry_run},
-        "transform": {"dry_run": p.dry_run},
-        "aggregate": {"full_refresh": p.full_refresh, "dry_run": p.dry_run},
-    }
-    if p.continuous and not p.dry_run:
-        for stage in plan.values():
-            stage.update(continuous=True, trigger_interval=p.trigger_interval)
-        plan["aggregate"].pop("full_refresh")
-    return [(name, plan[name]) for name in STAGES if name not in p.skip]
-
-
-def rows_by_layer(details: list[dict[str, Any]]) -> dict[str, int]:
-    """What each stage wrote, named by its layer: one "rows written" for a whole pipeline read as if
-    that many events survived, when it was the gold row count."""
-    layers = {"ingest": "bronze", "transform": "silver", "aggregate": "gold"}
-    return {layers[d["job"]]: d.get("rows_written", 0) for d in details if d.get("job") in layers}
 
 
 def run(ctx: JobContext, params: dict[str, Any], on_stage: StageEvent | None = None) -> Result:

@@ -18,6 +18,7 @@ from lakectl.core.errors import Interrupted, LakectlError, translate
 from lakectl.core.results import Result
 from lakectl.engine.context import JobContext
 from lakectl.jobs.params import RunParams
+from lakectl.jobs.run_plan import rows_by_layer, stages
 from lakectl.lake.streaming import StopScope
 
 # the table each stage reads, which the stage before creates on a new lake
@@ -27,8 +28,6 @@ START_TIMEOUT_S = 300.0
 
 def stream_stages(ctx: JobContext, p: RunParams, warnings: list[str]) -> list[tuple[str, dict[str, Any]]]:
     """(job, params) of every stream, in order: the run's stages, then score when a champion exists."""
-    from lakectl.jobs.run import stages
-
     plan = stages(p)
     if "score" not in p.skip:
         why = no_champion(ctx)
@@ -136,8 +135,6 @@ def _committed(stages: list[_Stage]) -> str:
 
 
 def _result(stages: list[_Stage], warnings: list[str], seconds: float) -> Result:
-    from lakectl.jobs.run import rows_by_layer
-
     details = [s.result.to_dict() for s in stages if s.result is not None]
     result = Result(job="run", details=details, warnings=warnings)
     for s in stages:

@@ -34,7 +34,7 @@ def test_a_real_run_says_what_it_did(capsys):
 
 
 def test_a_pipeline_summary_names_what_each_layer_got(capsys):
-    from lakectl.jobs.run import rows_by_layer
+    from lakectl.jobs.run_plan import rows_by_layer
 
     details = [
         {"job": "ingest", "rows_written": 29_700},
