@@ -1,0 +1,49 @@
+"""Run the lakectl CLI in a subprocess and tell whether it imported pyspark (without pyspark no JVM can start)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Runs lakectl and says at exit whether pyspark was imported (typer ends the process with sys.exit).
+WATCH_IMPORTS = (
+    "import atexit, runpy, sys; atexit.register(lambda: sys.stderr.write("
+    "'\\nPYSPARK_IMPORTED\\n' if 'pyspark' in sys.modules else '\\nno pyspark\\n')); "
+    "sys.argv = ['lakectl'] + sys.argv[1:]; runpy.run_module('lakectl', run_name='__main__')"
+)
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str  # without the watcher's line
+    pyspark: bool  # pyspark was imported
+    seconds: float
+
+    def json(self) -> Any:  # noqa: ANN401
+        return json.loads(self.stdout)
+
+
+def lakectl(*args: str, config: Path | None = None, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
+    """`lakectl [--config CONFIG] ARGS...` in a new process."""
+    cmd = [sys.executable, "-c", WATCH_IMPORTS, *(["--config", str(config)] if config else []), *args]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    took = time.monotonic() - started
+    lines = proc.stderr.rstrip("\n").splitlines()
+    watched = lines[-1] if lines else ""
+    return Run(proc.returncode, proc.stdout, "\n".join(lines[:-1]).strip(), watched == "PYSPARK_IMPORTED", took)
+
+
+def config_for(root: Path, extra: str = "") -> Path:
+    """A config file beside `root` that keeps the lake there."""
+    config = root.parent / "lakectl.yaml"
+    config.write_text(f"storage:\n  root: {root}\n{extra}")
+    return config
