@@ -47,3 +47,15 @@ def config_for(root: Path, extra: str = "") -> Path:
     config = root.parent / "lakectl.yaml"
     config.write_text(f"storage:\n  root: {root}\n{extra}")
     return config
+
+
+def query_every_table(tables_dir: Path, **how: Any) -> dict[str, int]:  # noqa: ANN401
+    """`lakectl query` counts the rows of every Delta table under `tables_dir` (<schema>/<name>) in one statement:
+    it must run on DuckDB, without importing pyspark and without a warning. {table: rows}."""
+    tables = sorted(f"{d.parent.parent.name}.{d.parent.name}" for d in tables_dir.glob("*/*/_delta_log"))
+    sql = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n FROM {t}" for t in tables) + " ORDER BY t"
+    run = lakectl("query", sql, "--json", "--limit", "1000", **how)
+    assert run.returncode == 0 and not run.pyspark, run.stderr
+    doc = run.json()
+    assert doc["engine"] == "duckdb" and not doc["warnings"], run.stdout
+    return {t: n for t, n in doc["rows"]}
