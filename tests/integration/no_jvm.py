@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Runs lakectl and says at exit whether pyspark was imported (typer ends the process with sys.exit).
+# Runs lakectl and says at exit whether a JVM was launched (pyspark's gateway) and whether pyspark was imported
+# (typer ends the process with sys.exit).
 WATCH_IMPORTS = (
     "import atexit, runpy, sys; atexit.register(lambda: sys.stderr.write("
-    "'\\nPYSPARK_IMPORTED\\n' if 'pyspark' in sys.modules else '\\nno pyspark\\n')); "
+    "('\\nJVM_STARTED' if getattr(getattr(sys.modules.get('pyspark.context'), 'SparkContext', None), '_gateway', None) "
+    "else '\\nno JVM') + ('\\nPYSPARK_IMPORTED\\n' if 'pyspark' in sys.modules else '\\nno pyspark\\n'))); "
     "sys.argv = ['lakectl'] + sys.argv[1:]; runpy.run_module('lakectl', run_name='__main__')"
 )
 
@@ -25,6 +27,7 @@ class Run:
     stdout: str
     stderr: str  # without the watcher's line
     pyspark: bool  # pyspark was imported
+    jvm: bool  # a JVM was launched (mlflow imports pyspark's Python modules itself, without one)
     seconds: float
 
     def json(self) -> Any:  # noqa: ANN401
@@ -38,8 +41,10 @@ def lakectl(*args: str, config: Path | None = None, env: dict[str, str] | None =
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
     took = time.monotonic() - started
     lines = proc.stderr.rstrip("\n").splitlines()
-    watched = lines[-1] if lines else ""
-    return Run(proc.returncode, proc.stdout, "\n".join(lines[:-1]).strip(), watched == "PYSPARK_IMPORTED", took)
+    watched = lines[-2:] if len(lines) >= 2 else ["", ""]
+    return Run(
+        proc.returncode, proc.stdout, "\n".join(lines[:-2]).strip(), watched[1] == "PYSPARK_IMPORTED", watched[0] == "JVM_STARTED", took
+    )
 
 
 def config_for(root: Path, extra: str = "") -> Path:
