@@ -1,6 +1,7 @@
 """The DuckDB engine: read-only SQL over local Delta tables. delta-rs hands each table's current snapshot
-to DuckDB as an Arrow dataset, so `lakectl query` answers in about a second instead of starting a JVM;
-details and history come from the Delta log through delta-rs.
+to DuckDB as an Arrow dataset (or, for a table with deletion vectors, as the rows its DataFusion reader
+returns), so `lakectl query` answers in about a second instead of starting a JVM; details and history come
+from the Delta log through delta-rs.
 
 DuckDB's SQL dialect is not Spark's (docs/query.md lists the differences that matter here); a
 statement DuckDB cannot parse or bind is handed back (`NotForDuckDB`) so the caller can run it on Spark.
@@ -53,10 +54,7 @@ class DuckEngine(NoSessionSettings):
             con.execute("SET TimeZone = 'UTC'")
             for i, key in enumerate(tables):
                 handle = self.settings.table(key)
-                try:
-                    dataset = DeltaTable(handle.path).to_pyarrow_dataset()
-                except Exception as exc:  # a table feature delta-rs cannot read: Spark can
-                    raise NotForDuckDB(f"delta-rs cannot read {key}: {str(exc).splitlines()[0][:200]}") from exc
+                dataset = _snapshot(DeltaTable(handle.path), key)
                 source = f"lakectl_table_{i}"
                 con.register(source, dataset)
                 schema, name = quote_ansi_ident(handle.schema_name), quote_ansi_ident(handle.name)
@@ -118,6 +116,22 @@ class DuckEngine(NoSessionSettings):
         if handle.spark_catalog or "://" in handle.path or not (Path(handle.path) / "_delta_log").is_dir():
             return None  # DuckDB reads local paths only; a catalog table is Spark's
         return DeltaTable(handle.path)
+
+
+def _snapshot(table: DeltaTable, key: str) -> Any:  # noqa: ANN401 - a pyarrow Dataset or Table
+    """The table's current rows for DuckDB: a lazy Arrow dataset (DuckDB pushes filters and columns into it) where
+    delta-rs offers one; for a table with deletion vectors (silver.events), which that path refuses, the rows as
+    delta-rs' DataFusion reader returns them, deletion vectors applied."""
+    try:
+        return table.to_pyarrow_dataset()
+    except Exception as refused:
+        import pyarrow as pa
+        from deltalake import QueryBuilder
+
+        try:
+            return pa.RecordBatchReader.from_stream(QueryBuilder().register("t", table).execute("SELECT * FROM t")).read_all()
+        except Exception as exc:  # a table feature neither reader has: Spark can
+            raise NotForDuckDB(f"delta-rs cannot read {key}: {str(refused).splitlines()[0][:200]}") from exc
 
 
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.I)

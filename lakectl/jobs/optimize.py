@@ -45,11 +45,35 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
             f"--advise measures file skipping with local Spark reads and does not run on {engine.label}",
             "run it as a job: use a target without warehouse_id",
         )
+    if p.dry_run and not p.advise:
+        planned = _plan_from_log(ctx, p)
+        if planned is not None:
+            return planned
     # read-only runs take no lock; the lock lives with the checkpoints, which only an engine sharing them sees
     if p.dry_run or p.advise or not engine.capabilities.local_files:
         return _run(ctx, engine, p)
     with stage_lock(ctx.settings.storage.checkpoints_dir, "optimize"):
         return _run(ctx, engine, p)
+
+
+def _plan_from_log(ctx: JobContext, p: OptimizeParams) -> Result | None:
+    """The dry run's plan from the Delta logs (delta-rs, no JVM) when the tables are local paths the engine shares;
+    None when delta-rs cannot answer for a table (then the engine plans, as before)."""
+    from lakectl.engine.duck import NotForDuckDB
+    from lakectl.engine.log_planner import LogPlanner
+    from lakectl.lake.preflight import checkable
+
+    if ctx.settings.spark_catalog or not all(checkable(ctx.settings.table(k)) for k in p.tables or ctx.settings.table_keys()):
+        return None
+    real = ctx.engine.capabilities
+    if not real.local_files:  # the engine's paths are not this machine's files: it plans
+        return None
+    try:
+        result = _run(ctx, LogPlanner(ctx.settings, real), p)
+    except NotForDuckDB:
+        return None
+    result.metrics["planned_from"] = "the Delta logs (no Spark started)"
+    return result
 
 
 def _run(ctx: JobContext, engine: SqlEngine, p: OptimizeParams) -> Result:

@@ -38,6 +38,10 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     client = connect(store, create=False)
     ref = registry.resolve(client, spec, store.model_name)
     source, target = ctx.settings.table(SOURCE), ctx.settings.table(TARGET)
+    if not p.continuous and (p.dry_run or not p.rescore):
+        answered = _answer_from_logs(ctx, p, ref, source, target)
+        if answered is not None:
+            return answered
     spark = ctx.spark
     source_version = table_version(spark, source.path)
     if source_version < 0:
@@ -70,6 +74,46 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     if not result.rows_written:
         result.tables_written = []  # nothing to score: no table got rows
     return result
+
+
+def _answer_from_logs(ctx: JobContext, p: ScoreParams, ref, source, target) -> Result | None:  # noqa: ANN001
+    """A dry run, or a run with nothing to score, answered from the Delta logs without Spark (then no JVM starts).
+    None whenever they cannot tell (a remote or catalog table, a feature delta-rs cannot read): Spark decides."""
+    from lakectl.lake.pending import latest_version
+    from lakectl.lake.preflight import checkable
+    from lakectl.ml.review_scores import pending_from_logs
+
+    if not (checkable(source) and checkable(target)):
+        return None
+    source_version = latest_version(source.path)
+    if source_version is None or source_version < 0:
+        return None
+    todo = pending_from_logs(source.path, target.path, ref.version, p.rescore)
+    if todo is None or (todo and not p.dry_run):
+        return None
+    metrics: dict[str, Any] = {
+        "model_name": ref.name,
+        "model_version": ref.version,
+        "model_alias": ref.alias,
+        "model_uri": ref.uri,
+        "source_version": source_version,
+        "rescore": p.rescore,
+    }
+    if p.dry_run:
+        metrics["would_score"] = todo
+        return Result(
+            job="score",
+            dry_run=True,
+            status="dry_run",
+            rows_read=todo,
+            tables_read=[source.display],
+            tables_written=[target.display],
+            metrics=metrics,
+        )
+    metrics["note"] = (
+        f"nothing to do: every review in {source.display} has a score from {ref.name} version {ref.version} (no Spark started)"
+    )
+    return Result(job="score", tables_read=[source.display], metrics=metrics)
 
 
 def checkpoint_dir(ctx: JobContext, p: ScoreParams, ref) -> Path:  # noqa: ANN001

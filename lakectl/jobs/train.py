@@ -28,6 +28,10 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     reg_params = p.reg_params or ml.grid_for(featurizer)
     store = store_of(ctx.settings, ctx.target)
     handle = ctx.settings.table(TABLE)
+    if p.dry_run:
+        planned = _plan_from_log(ctx, p, store, featurizer)
+        if planned is not None:
+            return planned
     spark = ctx.spark
     latest = table_version(spark, handle.path)
     if latest < 0:
@@ -48,38 +52,78 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     }
     result = Result(job="train", tables_read=[handle.display], rows_read=data.labelled, metrics=metrics)
     try:
-        _check(data, ml.min_labelled_rows, handle.display, version)
+        _check(data.counts, ml.min_labelled_rows, handle.display, version)
         if p.dry_run:
-            result.dry_run, result.status = True, "dry_run"
-            metrics["would_write"] = (
-                f"one MLflow run in experiment {store.experiment!r} and a new version of model "
-                f"{store.model_name!r} (alias challenger; champion if it passes the gate) in {store.display}"
-            )
-            return result
+            return _planned(result, store)
         return _train(ctx, p, data, store, featurizer, reg_params, result)
     finally:
         data.rows.unpersist()
 
 
-def _check(data, minimum: int, table: str, version: int) -> None:  # noqa: ANN001
-    per_label = {k: sum(c[k] for c in data.counts.values()) for k in ("positive", "negative")}
+def _planned(result: Result, store) -> Result:  # noqa: ANN001
+    result.dry_run, result.status = True, "dry_run"
+    result.metrics["would_write"] = (
+        f"one MLflow run in experiment {store.experiment!r} and a new version of model "
+        f"{store.model_name!r} (alias challenger; champion if it passes the gate) in {store.display}"
+    )
+    return result
+
+
+def _plan_from_log(ctx: JobContext, p: TrainParams, store, featurizer: str) -> Result | None:  # noqa: ANN001
+    """The dry run from silver.reviews' log and files with delta-rs (no JVM): the same counts per split and label,
+    and the same refusals; None when delta-rs cannot tell (a remote or catalog table): Spark counts then."""
+    from lakectl.lake.pending import latest_version
+    from lakectl.lake.preflight import checkable
+    from lakectl.ml.split_counts import counts_from_log
+
+    handle = ctx.settings.table(TABLE)
+    latest = latest_version(handle.path) if checkable(handle) else None
+    if latest is None:
+        return None
+    if latest < 0:
+        raise TableNotFound(f"{handle.display} does not exist at {handle.path}", "run `lakectl transform` first")
+    version = latest if p.version is None else p.version
+    if version > latest:
+        raise TableNotFound(f"{handle.display} has no version {version} (latest {latest})", "omit --version for the latest")
+    counts = counts_from_log(handle.path, version, ctx.settings.ml)
+    if counts is None:
+        return None
+    labelled = sum(sum(c.values()) for c in counts.values())
+    metrics: dict[str, Any] = {
+        "model_name": store.model_name,
+        "table": handle.display,
+        "table_version": version,
+        "featurizer": featurizer,
+        "rows": counts,
+        "labelled_rows": labelled,
+        "tracking_uri": store.display,
+        "experiment": store.experiment,
+        "planned_from": "the Delta log (no Spark started)",
+    }
+    _check(counts, ctx.settings.ml.min_labelled_rows, handle.display, version)
+    return _planned(Result(job="train", tables_read=[handle.display], rows_read=labelled, metrics=metrics), store)
+
+
+def _check(counts: dict[str, dict[str, int]], minimum: int, table: str, version: int) -> None:
+    per_label = {k: sum(c[k] for c in counts.values()) for k in ("positive", "negative")}
+    labelled = sum(per_label.values())
     where = f"{table} v{version}"
     hint = (
         "generate reviews with labelled text (`lakectl generate --review-texts FILE`), ingest and transform them; "
         "labels come from ratings (ml.positive_min_rating / ml.negative_max_rating)"
     )
-    if data.labelled < minimum:
+    if labelled < minimum:
         raise TooLittleTrainingData(
-            f"too few labelled reviews to train: {data.labelled} in {where} (need {minimum}: ml.min_labelled_rows)", hint
+            f"too few labelled reviews to train: {labelled} in {where} (need {minimum}: ml.min_labelled_rows)", hint
         )
     if min(per_label.values()) == 0:
         only = "positive" if per_label["positive"] else "negative"
         raise TooLittleTrainingData(f"only {only} reviews in {where}: a classifier needs both classes", hint)
     for split in ("train", "validation", "test"):
-        counts = data.counts[split]
-        if split == "train" and min(counts.values()) == 0 or sum(counts.values()) == 0:
+        part = counts[split]
+        if split == "train" and min(part.values()) == 0 or sum(part.values()) == 0:
             raise TooLittleTrainingData(
-                f"the {split} split of {where} is empty or has one class ({counts})", "add reviews or change ml.split fractions"
+                f"the {split} split of {where} is empty or has one class ({part})", "add reviews or change ml.split fractions"
             )
 
 

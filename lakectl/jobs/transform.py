@@ -42,10 +42,55 @@ def checkpoint_dir(ctx: JobContext, p: TransformParams) -> Path:
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
     p = parse_params(params, TransformParams)
     if p.dry_run:
-        return _run(ctx, p)
+        return _plan_from_log(ctx, p) or _run(ctx, p)
     # One run per checkpoint, taken before Spark starts so that a second operator is refused at once.
     with checkpoint_lock(checkpoint_dir(ctx, p), "wait for the other `lakectl transform` to finish or stop it"):
+        why = None if p.batch or p.continuous else nothing_to_do(ctx, p)
+        if why:
+            t = TransformTables.of(ctx.settings)
+            return Result(  # as a Spark run that finds nothing reports it: no table got rows
+                job="transform",
+                tables_read=[t.bronze.display],
+                metrics={"mode": "availableNow", "batches": 0, "note": f"nothing to do: {why} (no Spark started)"},
+            )
         return _run(ctx, p)
+
+
+def nothing_to_do(ctx: JobContext, p: TransformParams) -> str | None:
+    """Why a one-shot run would change nothing (then no JVM starts): bronze has no data commit the checkpoint has
+    not read, and no landing dimension file changed since it was merged. None whenever unsure: Spark decides."""
+    from lakectl.lake.pending import latest_version, stream_caught_up
+    from lakectl.lake.preflight import checkable
+    from lakectl.pipeline.silver.dimensions import unchanged_since_merge
+
+    t = TransformTables.of(ctx.settings)
+    if not all(checkable(h) for h in (t.bronze, *t.written())):
+        return None
+    if (latest_version(t.events.path) or -1) < 0 or not stream_caught_up(t.bronze.path, checkpoint_dir(ctx, p) / "offsets"):
+        return None
+    if not unchanged_since_merge(ctx.settings, t):
+        return None
+    return f"no new rows in {t.bronze.display} since the last run, no changed customers or products"
+
+
+def _plan_from_log(ctx: JobContext, p: TransformParams) -> Result | None:
+    """The dry run's plan from bronze's log and the checkpoint (no Spark), or None when they cannot tell."""
+    from lakectl.lake.pending import spark_type_names, stream_pending_rows
+    from lakectl.lake.preflight import checkable, exists
+
+    t = TransformTables.of(ctx.settings)
+    if checkable(t.bronze) and not exists(t.bronze):
+        raise TableNotFound(f"{t.bronze.display} does not exist at {t.bronze.path}", "run `lakectl ingest` first")
+    if not all(checkable(h) for h in (t.bronze, *t.written())):
+        return None
+    checkpoint = checkpoint_dir(ctx, p)
+    types = spark_type_names(t.bronze.path)
+    pending = stream_pending_rows(t.bronze.path, None if p.batch else checkpoint / "offsets") if types is not None else None
+    if types is None or pending is None:
+        return None
+    rules = rules_for(ctx.settings.transform.expectations, SILVER_TABLE)
+    mode = p.schema_drift or ctx.settings.transform.schema_drift
+    return plan(ctx, p, t, rules, mode, silver.drift_of(types), checkpoint, pending)
 
 
 def _run(ctx: JobContext, p: TransformParams) -> Result:
@@ -59,7 +104,9 @@ def _run(ctx: JobContext, p: TransformParams) -> Result:
     bronze_schema = spark.read.format("delta").load(t.bronze.path).schema
     drift = silver.detect_drift(bronze_schema)
     if p.dry_run:
-        return plan(ctx, p, t, rules, mode, drift, checkpoint)
+        return plan(
+            ctx, p, t, rules, mode, drift, checkpoint, pending_delta_rows(spark, t.bronze.path, None if p.batch else checkpoint / "offsets")
+        )
     if drift and mode == "fail":
         raise JobFailed(
             f"schema drift in {t.bronze.display}: {drift.describe()}",
@@ -197,12 +244,17 @@ def _result(
 
 
 def plan(
-    ctx: JobContext, p: TransformParams, t: TransformTables, rules: list[Rule], mode: str, drift: silver.Drift, checkpoint: Path
+    ctx: JobContext,
+    p: TransformParams,
+    t: TransformTables,
+    rules: list[Rule],
+    mode: str,
+    drift: silver.Drift,
+    checkpoint: Path,
+    pending: int | None,
 ) -> Result:
     """What a run would do, from schemas and the Delta log only (no data is read)."""
-    spark = ctx.spark
     landing = ctx.settings.storage.landing_dir
-    pending = pending_delta_rows(spark, t.bronze.path, None if p.batch else checkpoint / "offsets")
     details = [{"rule": r.name, "table": r.table, "action": r.action, "expr": r.expr} for r in rules]
     warnings = []
     if drift:

@@ -108,28 +108,29 @@ def check_table_names(ctx: JobContext, sql: str, keys: list[str]) -> None:
         preflight.require_table(ctx.settings, key)
 
 
-def choose_engine(ctx: JobContext, engine: str, sql: str, keys: list[str]) -> str:
-    """duckdb for SELECT / WITH over local tables on a local target, or when asked; else the context's engine
-    (Spark, or the SQL warehouse, which reads the catalog's tables rather than this machine's files)."""
+def choose_engine(ctx: JobContext, engine: str, sql: str, keys: list[str]) -> tuple[str, str | None]:
+    """(engine, why not DuckDB): duckdb for SELECT / WITH over local tables on a local target, or when asked; else
+    the context's engine (Spark, or the SQL warehouse, which reads the catalog's tables rather than this machine's
+    files), with the reason when a local statement goes to Spark."""
     if not ctx.engine.capabilities.local_files:
-        return ctx.engine.name
+        return ctx.engine.name, None
     if engine != "auto":
-        return engine
+        return engine, None
     from lakectl.config import LocalTarget
     from lakectl.lake import preflight
 
     first = _WORD.findall(_COMMENTS.sub(" ", _LITERALS.sub("''", sql)))[:1]
     if not first or first[0].upper() not in {"SELECT", "WITH"}:
-        return "spark"
+        return "spark", f"DuckDB runs SELECT and WITH here, not {first[0].upper() if first else 'this statement'}"
     if not isinstance(ctx.target, LocalTarget) or ctx.settings.spark_catalog:
-        return "spark"
+        return "spark", None  # the target's own Spark: what it was chosen for
     if not all(preflight.checkable(ctx.settings.table(k)) for k in keys):
-        return "spark"
+        return "spark", "a table is not a local path DuckDB can read"
     try:
         import duckdb  # noqa: F401
     except ImportError:
-        return "spark"
-    return "duckdb"
+        return "spark", "DuckDB is not installed"
+    return "duckdb", None
 
 
 def plain(value: Any) -> Any:
@@ -162,22 +163,35 @@ class Answer:
 
 
 def read_only(ctx: JobContext, statement: str, *, limit: int, engine: str = "auto") -> Answer:
-    """Check and run one read-only statement; DuckDB when it can (engine auto), else the context's engine."""
-    sql = check_read_only(statement)  # before any engine starts: a refused statement costs nothing
+    """Check and run one read-only statement; DuckDB when it can (engine auto), else the context's engine.
+    Before any engine starts: the statement is read-only, parses as Spark SQL (sqlglot; `--engine spark` leaves
+    parsing to Spark, except a statement that ends in a keyword) and names tables that exist."""
+    from lakectl.lake.spark_sql import Statement, check_ending, parse
+
+    sql = check_read_only(statement)  # a refused statement costs nothing
+    if engine == "spark":
+        check_ending(sql)
+        parsed = Statement(sql, None, "--engine spark")
+    else:
+        parsed = parse(sql)
     keys = mentioned_tables(ctx, sql)
     if not ctx.engine.capabilities.catalog_names:  # names resolve among lakectl's tables: check them first
         check_table_names(ctx, sql, keys)
-    chosen = choose_engine(ctx, engine, sql, keys)
+    chosen, why = choose_engine(ctx, engine, sql, keys)
     warnings: list[str] = []
     if chosen == "duckdb":
         from lakectl.engine.duck import NotForDuckDB
 
         try:
-            return _answer(ctx.duckdb, sql, keys, limit, warnings)
+            if parsed.duckdb is None:
+                raise NotForDuckDB(f"no DuckDB translation: {parsed.untranslatable}")
+            return _answer(ctx.duckdb, parsed.duckdb, keys, limit, warnings)
         except NotForDuckDB as exc:
             if engine == "duckdb":
                 raise UsageError(f"DuckDB cannot run this query: {exc}", "use --engine spark (Spark SQL dialect)") from None
-            warnings.append(f"ran on Spark because DuckDB could not: {exc}")
+            why = f"DuckDB could not: {exc}"
+    if why and ctx.engine.name == "spark":
+        warnings.append(f"ran on Spark (a JVM start) because {why}")
     return _answer(ctx.engine, sql, keys, limit, warnings)
 
 

@@ -161,7 +161,10 @@ def vacuum_settings(*, short: bool) -> dict[str, str]:
 
 
 def dry_run_files(engine: SqlEngine, handle: TableHandle, retain_hours: float, *, short: bool) -> list[str]:
-    """The files VACUUM would delete (VACUUM ... DRY RUN)."""
+    """The files VACUUM would delete (VACUUM ... DRY RUN; from delta-rs when the engine plans from the log)."""
+    from_log = getattr(engine, "vacuum_candidates", None)
+    if from_log is not None:
+        return list(from_log(handle, retain_hours))
     with engine.with_settings(vacuum_settings(short=short)) as session:
         return [str(r["path"]) for r in session.rows(sql.vacuum_sql(handle.ref, retain_hours=retain_hours, dry_run=True))]
 

@@ -37,6 +37,32 @@ def pending(spark, source_path: str, version: int, target_path: str | None, mode
     return reviews.join(done, "event_id", "left_anti")
 
 
+def pending_from_logs(source_path: str, target_path: str, model_version: str, rescore: bool) -> int | None:
+    """How many reviews `pending` would hand to the model, read from the two local tables with delta-rs (its
+    DataFusion reader applies deletion vectors); no Spark. None when a table is remote or delta-rs cannot read it."""
+    if "://" in source_path or "://" in target_path:
+        return None
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from deltalake import DeltaTable, QueryBuilder
+
+    def read(path: str, statement: str) -> pa.Table:
+        return pa.RecordBatchReader.from_stream(QueryBuilder().register("t", DeltaTable(path)).execute(statement)).read_all()
+
+    try:
+        reviews = read(source_path, "SELECT event_id FROM t WHERE review_text IS NOT NULL").column("event_id").cast(pa.string())
+        if rescore or not (Path(target_path) / "_delta_log").is_dir():
+            return len(reviews)
+        scores = read(target_path, "SELECT event_id, model_version FROM t")
+        ids, versions = scores.column("event_id").cast(pa.string()), scores.column("model_version").cast(pa.string())
+        done = pc.filter(ids, pc.equal(versions, pa.scalar(model_version, pa.string())))
+        return len(reviews) - int(pc.sum(pc.is_in(reviews, value_set=done.combine_chunks())).as_py() or 0)
+    except Exception:  # a table feature delta-rs cannot read: Spark decides
+        return None
+
+
 def scored_rows(todo, ref, run_id: str, model=None):  # noqa: ANN001, ANN202
     from pyspark.sql import functions as F
 

@@ -75,6 +75,7 @@ def test_demo_trains_scores_checks_and_reports_then_says_where_everything_is(tmp
     assert {r["status"] for r in runs if r["command"] == "monitor"} <= {"ok", "breach"}  # the check's verdict
     stages = sorted(r["command"] for r in runs if r["parent_run_id"])
     assert stages == ["aggregate", "generate", "ingest", "monitor", "monitor", "score", "train", "transform"]
+    query_every_table_without_a_jvm(root)
 
     # a second demo on the same lake: the same files ingest once, the champion stands, nothing is scored twice
     again = lakectl("demo", "--events", "12000", "--json", root=root, timeout=1800)
@@ -90,6 +91,21 @@ def test_demo_trains_scores_checks_and_reports_then_says_where_everything_is(tmp
     assert len(champion_rows) == reviews, "the champion has scored every review exactly once"
     assert doc["rows_scored"] == (0 if doc["champion"]["version"] == "1" else reviews)
     assert set(doc["where"]) == {"lake", "report", "lineage", "mlflow"} and doc["next"][0].startswith("lakectl lineage")
+
+
+def query_every_table_without_a_jvm(root: Path) -> None:
+    """`lakectl query` reads every table the demo wrote (silver.events has deletion vectors) on DuckDB, without
+    importing pyspark, and counts the rows Spark counts."""
+    from no_jvm import lakectl as watched
+    from no_jvm import query_every_table
+
+    env = {"LAKECTL_ROOT": str(root), "LAKECTL_CONFIG": str(REPO / "configs" / "lakectl.yaml")}
+    counts = query_every_table(root / "tables", env=env)
+    assert {"bronze.events", "silver.events", "silver.reviews", "silver.review_scores", "gold.kpi_hourly", "ops.runs"} <= set(counts)
+    sql = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n FROM {t}" for t in counts) + " ORDER BY t"
+    spark = watched("query", sql, "--json", "--limit", "1000", "--engine", "spark", env=env, timeout=900)
+    assert spark.returncode == 0 and spark.pyspark, spark.stderr
+    assert counts == {t: n for t, n in spark.json()["rows"]}
 
 
 def test_a_small_demo_without_enough_reviews_to_train_still_checks_and_reports(tmp_path):

@@ -82,6 +82,29 @@ def test_train_dry_run_reads_counts_and_writes_nothing(lake):
     assert not (ctx.settings.storage.root_dir / "mlflow").exists()
 
 
+def test_train_dry_run_counts_from_the_log_without_a_jvm_as_spark_counts(lake, spark):
+    """The dry run reads silver.reviews with delta-rs and splits by Spark's xxhash64, written out in Python: every
+    count per split and label equals the training set Spark builds."""
+    from no_jvm import config_for, lakectl
+
+    from lakectl.ml import dataset
+
+    ctx, _ = lake
+    handle = ctx.settings.table("silver.reviews")
+    config = config_for(ctx.settings.storage.root_dir, "ml:\n  num_features: 4096\n  min_labelled_rows: 40\n")
+    run = lakectl("train", "--dry-run", "--json", config=config)
+    assert run.returncode == 0 and not run.pyspark, run.stderr
+    doc = run.json()
+    data = dataset.load(spark, handle.display, handle.path, 0, ctx.settings.ml)
+    try:
+        assert doc["rows"] == data.counts and doc["labelled_rows"] == data.labelled and doc["status"] == "dry_run"
+    finally:
+        data.rows.unpersist()
+    assert doc["planned_from"] == "the Delta log (no Spark started)"
+    strict = lakectl("train", "--dry-run", config=config_for(ctx.settings.storage.root_dir, "ml:\n  min_labelled_rows: 100000\n"))
+    assert strict.returncode != 0 and not strict.pyspark and "too few labelled reviews to train" in strict.stderr
+
+
 def test_split_is_stable_by_event_id(lake):
     ctx, _ = lake
     from lakectl.ml.dataset import split_column
@@ -163,6 +186,27 @@ def test_score_writes_each_review_once_and_a_rerun_writes_nothing(lake, spark):
     labels = {r["event_id"]: r["label"] for r in spark.read.format("delta").load(ctx.settings.table("silver.reviews").path).collect()}
     agree = sum(labels[r["event_id"]] == r["label"] for r in scores.collect()) / len(rows)
     assert agree > 0.7  # the champion reproduces most labels (train rows included)
+
+
+def test_score_with_nothing_to_score_and_its_dry_run_start_no_jvm(lake):
+    """Every review has the champion's score: score and score --dry-run answer from the Delta logs without a JVM
+    (MLflow, which resolves the model, imports pyspark's Python modules itself); a dry run counts the reviews the
+    model version has not scored."""
+    from no_jvm import config_for, lakectl
+
+    ctx, rows = lake
+    config = config_for(ctx.settings.storage.root_dir, "ml:\n  num_features: 4096\n  min_labelled_rows: 40\n")
+    again = lakectl("score", "--json", config=config)
+    assert again.returncode == 0 and not again.jvm, again.stderr
+    doc = again.json()
+    assert doc["rows_written"] == 0 and doc["tables_written"] == [] and doc["model_version"] == "1"
+    assert doc["note"].startswith("nothing to do: every review in silver.reviews has a score from sentiment version 1")
+    planned = lakectl("score", "--dry-run", "--rescore", "--json", config=config)
+    assert planned.returncode == 0 and not planned.jvm, planned.stderr
+    assert planned.json()["would_score"] == len(rows)
+    challenger = lakectl("score", "--dry-run", "--model", "sentiment/2", "--json", config=config)
+    assert challenger.returncode == 0 and not challenger.jvm, challenger.stderr
+    assert challenger.json()["would_score"] == len(rows)  # version 2 has scored nothing yet
 
 
 def test_score_killed_after_its_merge_then_rerun_scores_each_review_once(lake, spark, tmp_path):

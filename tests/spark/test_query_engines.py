@@ -47,14 +47,13 @@ def test_duckdb_and_spark_return_the_same_rows(gold, sql):
     assert duck.metrics["rows"] == spark.metrics["rows"] and duck.metrics["rows"]
 
 
-def test_spark_only_syntax_falls_back_to_spark(gold):
+def test_spark_only_syntax_is_translated_for_duckdb(gold):
     from lakectl.jobs import run_job
 
     result = run_job(
         gold, "query", {"sql": "SELECT date_format(event_hour, 'yyyy-MM-dd') AS d FROM gold.kpi_hourly ORDER BY event_hour LIMIT 1"}
     )
-    assert result.metrics["engine"] == "spark" and result.metrics["rows"] == [["2026-03-01"]]
-    assert any("DuckDB could not" in w for w in result.warnings)
+    assert result.metrics["engine"] == "duckdb" and result.metrics["rows"] == [["2026-03-01"]] and not result.warnings
 
 
 def test_cli_answers_from_duckdb_in_seconds_without_a_jvm(gold):
@@ -101,7 +100,7 @@ def test_double_quoted_strings_keep_spark_meaning(gold):
 
     sql = 'SELECT count(*) AS n FROM gold.kpi_hourly WHERE "x" = "x"'
     result = run_job(gold, "query", {"sql": sql})
-    assert result.metrics["rows"] == [[48]] and result.metrics["engine"] == "spark"
+    assert result.metrics["rows"] == [[48]] and result.metrics["engine"] == "duckdb"  # translated: "x" is a string
 
 
 @pytest.mark.slow

@@ -15,6 +15,12 @@ if TYPE_CHECKING:
 def kpi_summary(ctx: JobContext) -> dict[str, Any]:
     """Revenue, orders, active customers and conversion for the latest day in gold: read with
     delta-rs for local tables (no Spark job), else with Spark."""
+    found = kpi_summary_from_logs(ctx)
+    return kpi_summary_spark(ctx) if found is None else found
+
+
+def kpi_summary_from_logs(ctx: JobContext) -> dict[str, Any] | None:
+    """The summary read with delta-rs, or None when a table is remote or has a feature delta-rs cannot read."""
     keys = ("gold.funnel_daily", "gold.kpi_hourly", "gold.customer_behavior_daily")
     logs = [open_local_table(ctx.settings.table(key).path) for key in keys]
     if all(log is not None for log in logs):
@@ -22,7 +28,7 @@ def kpi_summary(ctx: JobContext) -> dict[str, Any]:
             return _summary_from_logs(*logs)
         except Exception:  # a table feature delta-rs cannot read: ask Spark
             pass
-    return kpi_summary_spark(ctx)
+    return None
 
 
 def _summary(day: date | None, revenue: Any, orders: Any, active: Any, purchases: Any, views: Any, silver_rows: Any) -> dict[str, Any]:

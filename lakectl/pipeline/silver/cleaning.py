@@ -92,7 +92,11 @@ class Drift:
 
 
 def detect_drift(schema: StructType, expected: dict[str, str] = EXPECTED_BRONZE) -> Drift:
-    actual = {f.name: f.dataType.simpleString() for f in schema.fields}
+    return drift_of({f.name: f.dataType.simpleString() for f in schema.fields}, expected)
+
+
+def drift_of(actual: dict[str, str], expected: dict[str, str] = EXPECTED_BRONZE) -> Drift:
+    """The drift between bronze's columns (name -> Spark simpleString) and what transform expects."""
     drift = Drift()
     for name, kind in actual.items():
         if name not in expected:

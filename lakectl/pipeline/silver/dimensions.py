@@ -19,6 +19,33 @@ from lakectl.pipeline.silver.tally import Tally
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+STATE_FILE = "transform-dimensions.json"  # under <checkpoints>: the landing files merged, per dimension
+
+
+def landing_fingerprints(folder: Path) -> list[list]:
+    """[name, size, mtime_ns] of each landing file of a dimension: what `commit` remembers having merged."""
+    files = sorted(folder.glob("*.json*")) if folder.is_dir() else []
+    return [[f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+
+
+def unchanged_since_merge(settings: Settings, t: TransformTables) -> bool:
+    """True when no landing dimension file changed since it was merged into the silver table's current version
+    (read from the files and the Delta logs, no Spark): then transform has no dimension work either."""
+    from lakectl.lake.pending import latest_version
+
+    try:
+        state = json.loads((settings.storage.checkpoints_dir / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        state = {}
+    for name, handle in (("customers", t.customers), ("products", t.products)):
+        files = landing_fingerprints(settings.storage.landing_dir / name)
+        if not files:
+            continue  # nothing to merge
+        done = state.get(name, {})
+        if done.get("files") != files or done.get("version") is None or done.get("version") != latest_version(handle.path):
+            return False
+    return True
+
 
 class Dimensions:
     """customers and products: the landing JSON (cleaned) over what silver already holds. Used for
@@ -60,9 +87,8 @@ class Dimensions:
             folder = landing_dir / name
             src = None
             key = cls.KEYS[name]
-            files = sorted(folder.glob("*.json*")) if folder.is_dir() else []
-            fingerprints[name] = [[f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in files]
-            if files:
+            fingerprints[name] = landing_fingerprints(folder)
+            if fingerprints[name]:
                 raw = spark.read.schema(ddl).option("pathGlobFilter", "*.json*").json(str(folder))
                 rows = clean(with_origin(raw, F.col(ts).try_cast("timestamp") if ts else None), keep=ORIGIN, dedupe=False).persist()
                 if rule == "fail":
@@ -76,7 +102,7 @@ class Dimensions:
             )
             existing = existing.select(*types)
             current[name] = existing if src is None else src.unionByName(existing.join(src.select(key), key, "left_anti"))
-        state_file = settings.storage.checkpoints_dir / "transform-dimensions.json"
+        state_file = settings.storage.checkpoints_dir / STATE_FILE
         dims = cls(spark, t, landing, current, fingerprints, state_file)
         dims.origin, dims.rule = origin, rule
         return dims
