@@ -34,6 +34,15 @@ def _open(port: int) -> bool:
     return port_open(port, timeout=0.5)
 
 
+def _gone(root: Path, timeout: float = 60.0) -> bool:
+    """No JVM under `root` within `timeout`: the demo's own Spark JVM exits a moment after its Python parent
+    (it notices its stdin closing), which on a loaded machine can take seconds."""
+    deadline = time.monotonic() + timeout
+    while _java_under(root) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return not _java_under(root)
+
+
 def _java_under(root: Path) -> list[int]:
     """Pids of JVMs whose command line names a folder under `root` (a service left running)."""
     pids = []
@@ -80,7 +89,7 @@ def test_demo_with_services_ingests_from_kafka_applies_the_policy_and_stops_both
     assert services["kafka"]["state"] == services["unity_catalog"]["state"] == "stopped"
     ports = services["kafka"]["ports"] + services["unity_catalog"]["ports"]
     assert len(set(ports)) == 4 and not [p for p in ports if _open(p)], "a service port is still open"
-    assert _java_under(root) == [], "a service JVM outlived the demo"
+    assert _gone(root), f"a JVM outlived the demo: {_java_under(root)}"
     assert doc["where"]["kafka"] == f"{root / 'kafka'} (stopped)" and doc["where"]["catalog"] == f"{root / 'uc'} (stopped)"
     assert any("kafka-local start" in step for step in doc["next"]) and any("uc-local start" in step for step in doc["next"])
 
@@ -124,11 +133,11 @@ def test_demo_with_services_stopped_by_sigterm_stops_both_services(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, "".join(lines) + rest
-    assert rest.strip().splitlines()[-1].startswith("lakectl: error: ") and "Traceback" not in rest, rest
+    assert rest.strip().splitlines()[-1] == "lakectl: interrupted" and "Traceback" not in rest, rest
     deadline = time.monotonic() + 5
     while [p for p in ports if _open(p)] and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not [p for p in ports if _open(p)] and _java_under(root) == []
+    assert not [p for p in ports if _open(p)] and _gone(root)
 
 
 def test_demo_with_services_without_java_says_so_in_one_line_and_starts_nothing(tmp_path):
