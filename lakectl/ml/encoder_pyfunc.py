@@ -41,4 +41,7 @@ def artifacts(model: EncoderLR, folder: Path) -> dict[str, str]:
     onnx, tokenizer = encoder.packaged_files()
     weights = folder / "weights.json"
     weights.write_text(json.dumps(model.metadata()))
-    return {"encoder_model": str(onnx), "tokenizer": str(tokenizer), "weights": str(weights)}
+    # MLflow refuses an artifact whose resolved path leaves its folder ("resolved path is outside the artifact
+    # directory"): packages installed as symlinks (uv's symlink link mode, a cluster's linked library cache) need
+    # the real files named
+    return {"encoder_model": str(onnx.resolve()), "tokenizer": str(tokenizer.resolve()), "weights": str(weights)}

@@ -178,7 +178,9 @@ def test_a_bundle_holds_the_jobs_deploy_sends_and_loads_in_databricks_bundles(de
     Job resource they equal what `lakectl deploy` sent, but for where the wheel and the config live."""
     from lakectl.deploy.bundle import RESOURCES, load_jobs
 
-    config = _config(tmp_path)
+    # a schedule of the model jobs too: their MLflow (and encoder) packages must be in the bundle as deploy sends them
+    models = {"cron": "0 3 * * *", "tasks": {"train": {"job": "train"}, "score": {"job": "score", "depends_on": ["train"]}}}
+    config = _config(tmp_path, models=models)
     raw = yaml.safe_load(open(config))
     raw["targets"]["dbx"] = {"kind": "databricks", "connect_timeout_s": 10, **compute}
     open(config, "w").write(yaml.safe_dump(raw))
@@ -186,7 +188,7 @@ def test_a_bundle_holds_the_jobs_deploy_sends_and_loads_in_databricks_bundles(de
     deploy(config, "--bundle", str(out), "--destroy", code=2)  # a bundle's jobs are destroyed by the bundle CLI
     deploy(config, "--bundle", str(out), target="local", code=2)
     planned = deploy(config, "--bundle", str(out), "--dry-run")
-    assert planned["jobs"] == ["lakectl_nightly_optimize", "lakectl_pipeline"] and not out.exists()
+    assert planned["jobs"] == ["lakectl_models", "lakectl_nightly_optimize", "lakectl_pipeline"] and not out.exists()
     before = len(fake.requests)
     written = deploy(config, "--bundle", str(out))
     assert len(fake.requests) == before  # a bundle touches no workspace
@@ -197,6 +199,7 @@ def test_a_bundle_holds_the_jobs_deploy_sends_and_loads_in_databricks_bundles(de
 
     deploy(config)
     sent = {r.body["tags"]["lakectl_schedule"]: r.body for r in fake.calls("POST", r"/jobs/create$")}
+    assert "mlflow" in json.dumps(sent["models"]).lower()  # the model jobs' packages are sent, so the bundle must hold them
     bundled = load_jobs(out)
     assert set(bundled) == {f"lakectl_{k}" for k in sent}
     wheel = next(f for f in written["files"] if f.endswith(".whl"))
