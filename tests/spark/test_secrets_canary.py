@@ -138,7 +138,9 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
         lake.run("ingest", "--source", "eventhubs", verbose=verbose, expect={4})  # unreachable namespace
         lake.run("--json", "ingest", "--source", "eventhubs", "--dry-run", verbose=verbose, expect={0})
         lake.run("--target", "connect", "query", "SELECT 1", verbose=verbose, expect={4})  # token in the sc:// URL
-        lake.run("--target", "connect", "--json", "transform", verbose=verbose, expect={4})
+        lake.run(
+            "--target", "connect", "--json", "transform", "--batch", verbose=verbose, expect={4}
+        )  # --batch: no nothing-to-do pre-check, Spark must start
         lake.run("--target", "dbx", "transform", verbose=verbose, expect={4})  # unreachable workspace
         lake.run("generate", "--to", "kafka", "--events", "10", "--bootstrap-servers", f"127.0.0.1:{PORT}", verbose=verbose, expect={4})
 

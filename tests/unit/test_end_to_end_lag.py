@@ -15,7 +15,10 @@ from lakectl.cli.app import app
 from lakectl.config import settings_from_dict
 from lakectl.monitor.freshness import lag_seconds, newest_event
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+
+def _now() -> datetime:
+    """Now, taken in the test: a module-level value dates from collection, minutes before a full suite gets here."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _events(path: Path, times: list[datetime]) -> None:
@@ -27,6 +30,7 @@ def _events(path: Path, times: list[datetime]) -> None:
 
 
 def test_newest_event_of_silver_and_of_gold_at_the_silver_version_it_folded_in(tmp_path):
+    NOW = _now()
     root = tmp_path / "lake"
     s = settings_from_dict({"storage": {"root": str(root)}}, "<test>")
     silver = Path(s.table("silver.events").path)
@@ -43,6 +47,7 @@ def test_newest_event_of_silver_and_of_gold_at_the_silver_version_it_folded_in(t
 
 
 def test_check_breaches_max_end_to_end_lag_and_tables_report_it(tmp_path):
+    NOW = _now()
     root = tmp_path / "lake"
     s = settings_from_dict({"storage": {"root": str(root)}}, "<test>")
     _events(Path(s.table("silver.events").path), [NOW - timedelta(minutes=10)])
@@ -70,6 +75,7 @@ def test_check_breaches_max_end_to_end_lag_and_tables_report_it(tmp_path):
 
 
 def test_report_draws_gold_lag_per_micro_batch():
+    NOW = _now()
     from lakectl.monitor.report import lag_chart
 
     t0 = NOW - timedelta(minutes=5)
@@ -88,6 +94,7 @@ def test_report_draws_gold_lag_per_micro_batch():
 
 
 def test_streams_report_the_lag_of_the_table_they_write(tmp_path):
+    NOW = _now()
     from lakectl.monitor.streams import all_streams
 
     root = tmp_path / "lake"
