@@ -16,7 +16,7 @@ from lakectl.core.results import Result
 from lakectl.core.typed import parse_params
 from lakectl.engine.context import JobContext
 from lakectl.jobs.params import ScoreParams
-from lakectl.ml.review_scores import SOURCE, TARGET, merge_scored, pending, scored_rows
+from lakectl.ml.review_scores import SOURCE, TARGET, merge_scored, pending, run_metrics, scored_rows
 
 
 def run(ctx: JobContext, params: dict[str, Any]) -> Result:
@@ -54,14 +54,7 @@ def run(ctx: JobContext, params: dict[str, Any]) -> Result:
         return _continuous(ctx, p, ref, source, target)
     target_version = table_version(spark, target.path)
     todo = pending(spark, source.path, source_version, target.path if target_version >= 0 else None, ref.version, p.rescore)
-    metrics: dict[str, Any] = {
-        "model_name": ref.name,
-        "model_version": ref.version,
-        "model_alias": ref.alias,
-        "model_uri": ref.uri,
-        "source_version": source_version,
-        "rescore": p.rescore,
-    }
+    metrics: dict[str, Any] = run_metrics(ref, source_version, p.rescore)
     result = Result(job="score", tables_read=[source.display], tables_written=[target.display], metrics=metrics)
     if p.dry_run:
         n = todo.count()
@@ -91,14 +84,7 @@ def _answer_from_logs(ctx: JobContext, p: ScoreParams, ref, source, target) -> R
     todo = pending_from_logs(source.path, target.path, ref.version, p.rescore)
     if todo is None or (todo and not p.dry_run):
         return None
-    metrics: dict[str, Any] = {
-        "model_name": ref.name,
-        "model_version": ref.version,
-        "model_alias": ref.alias,
-        "model_uri": ref.uri,
-        "source_version": source_version,
-        "rescore": p.rescore,
-    }
+    metrics: dict[str, Any] = run_metrics(ref, source_version, p.rescore)
     if p.dry_run:
         metrics["would_score"] = todo
         return Result(

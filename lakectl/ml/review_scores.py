@@ -3,6 +3,8 @@ MERGE on (event_id, model_version) that makes scoring exactly once (batch, strea
 
 from __future__ import annotations
 
+from typing import Any
+
 SOURCE, TARGET = "silver.reviews", "silver.review_scores"
 SCORE_COLUMNS = ("event_id", "score", "label", "model_name", "model_version", "model_alias", "scored_at", "mlflow_run_id", "run_id")
 
@@ -93,3 +95,15 @@ def merge(spark, target, scored, rescore: bool) -> int:  # noqa: ANN001
     ensure_table(spark, target, StructType([f.__class__(f.name, f.dataType, True) for f in scored.schema.fields]))
     keys = ["event_id", "model_version"]
     return merge_upsert(spark, target.ref, scored, keys) if rescore else merge_insert_only(spark, target.ref, scored, keys)
+
+
+def run_metrics(ref, source_version: int, rescore: bool) -> dict[str, Any]:  # noqa: ANN001
+    """The model and input a score run names in its result: every way of scoring reports these."""
+    return {
+        "model_name": ref.name,
+        "model_version": ref.version,
+        "model_alias": ref.alias,
+        "model_uri": ref.uri,
+        "source_version": source_version,
+        "rescore": rescore,
+    }

@@ -43,7 +43,7 @@ CHUNK_BATCHES = 8  # batches per concurrent slot in one chunk (one MERGE per chu
 def run(ctx: JobContext, p: ServeOptions) -> Result:
     from lakectl.lake.delta import table_version
     from lakectl.ml import registry
-    from lakectl.ml.review_scores import SOURCE, TARGET, pending
+    from lakectl.ml.review_scores import SOURCE, TARGET, pending, run_metrics
     from lakectl.ml.store import connect, store_of
 
     if p.via is None:
@@ -83,12 +83,7 @@ def run(ctx: JobContext, p: ServeOptions) -> Result:
     todo = pending(spark, source.path, source_version, target.path if target_version >= 0 else None, ref.version, p.rescore)
     served_by = endpoint.display if endpoint else f"ai_query({p.endpoint})"
     metrics: dict[str, Any] = {
-        "model_name": ref.name,
-        "model_version": ref.version,
-        "model_alias": ref.alias,
-        "model_uri": ref.uri,
-        "source_version": source_version,
-        "rescore": p.rescore,
+        **run_metrics(ref, source_version, p.rescore),
         "via": p.via,
         "served_by": served_by,
         "requests": 0,
